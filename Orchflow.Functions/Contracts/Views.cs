@@ -1,0 +1,94 @@
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+
+namespace Orchflow.Functions.Contracts;
+
+// Response bodies. Names follow API.md; the serializer turns them into snake_case.
+
+public sealed record UsageView(long InputTokens, long OutputTokens)
+{
+    public static UsageView Of(TokenUsage usage) => new(usage.InputTokens, usage.OutputTokens);
+}
+
+public sealed record TaskView(
+    string TaskId,
+    string Name,
+    string Description,
+    string Kind,
+    string? Agent,
+    string State,
+    IReadOnlyList<string> DependsOn,
+    string? Prompt,
+    string? Output,
+    string? Error,
+    UsageView Usage,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt)
+{
+    public static TaskView Of(TaskRecord t) => new(
+        t.TaskId, t.Name, t.Description, t.Kind.ToWire(), t.Agent, t.State.ToWire(), t.DependsOn, t.Prompt, t.Output, t.Error,
+        UsageView.Of(t.Usage), t.StartedAt, t.CompletedAt);
+}
+
+public sealed record AgentView(string Name, string? Instructions);
+
+public sealed record RunView(
+    string RunId,
+    string Status,
+    string Task,
+    IReadOnlyList<AgentView> Agents,
+    IReadOnlyList<string> AskMeAbout,
+    IReadOnlyList<string> HumanGates,
+    bool RequireApproval,
+    string? ProviderId,
+    int? HumanTimeoutSeconds,
+    IReadOnlyDictionary<string, TaskView> Subtasks,
+    IReadOnlyList<string> WaitingOn,
+    string? FinalOutput,
+    UsageView Usage,
+    string? Error,
+    string? PlannedBy,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public static RunView Of(RunRecord r) => new(
+        r.RunId, r.Status.ToWire(), r.Definition.Goal,
+        r.Definition.Agents.Select(a => new AgentView(a.Name, a.Instructions)).ToList(),
+        r.Definition.AskMeAbout, r.Definition.HumanGates, r.Definition.RequireApproval, r.Definition.ProviderId,
+        r.Definition.HumanTimeoutSeconds,
+        // Insertion order is T1, T2, …: the serializer keeps it.
+        r.Tasks.ToDictionary(t => t.TaskId, TaskView.Of),
+        r.WaitingOn, r.FinalOutput, UsageView.Of(r.Usage), r.Error, r.PlannedBy, r.CreatedAt, r.UpdatedAt);
+}
+
+public sealed record RunSummaryView(
+    string RunId,
+    string Status,
+    string Task,
+    string? Error,
+    UsageView Usage,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public static RunSummaryView Of(RunRecord r) =>
+        new(r.RunId, r.Status.ToWire(), r.Definition.Goal, r.Error, UsageView.Of(r.Usage), r.CreatedAt, r.UpdatedAt);
+}
+
+public sealed record RunListView(IReadOnlyList<RunSummaryView> Runs, int Limit, int Offset, int Total);
+
+public sealed record TaskListView(string RunId, IReadOnlyList<TaskView> Tasks);
+
+public sealed record RegisteredView(string AccountId, string Name, string Email, string ApiKey, int TrialRunsRemaining, DateTimeOffset CreatedAt);
+
+public sealed record ProviderView(string ProviderId, string Provider, string Label, string Model, string? Endpoint, string KeyHint, DateTimeOffset CreatedAt)
+{
+    public static ProviderView Of(ProviderRecord p) => new(p.ProviderId, p.Provider, p.Label, p.Model, p.Endpoint, p.KeyHint, p.CreatedAt);
+}
+
+public sealed record ProviderListView(IReadOnlyList<ProviderView> Providers);
+
+public sealed record AgentTemplateView(string Name, string Description, string SystemPrompt);
+
+public sealed record AgentTemplateListView(IReadOnlyList<AgentTemplateView> Agents);
+
+public sealed record HealthView(string Status, string Version);

@@ -1,0 +1,99 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+using Orchflow.Functions.Contracts;
+using Orchflow.Functions.Http;
+
+namespace Orchflow.Functions.Functions;
+
+/// <summary>Bring-your-own-key: register, list and delete model providers. Keys go to the secret store only.</summary>
+public sealed class ProvidersFunctions(IProviderStore providers, ISecretStore secrets, TimeProvider clock, ILogger<ProvidersFunctions> log)
+{
+    public static readonly IReadOnlyList<string> Kinds = ["openai", "azure_openai", "gemini", "anthropic", "openai_compatible"];
+    static readonly HashSet<string> NeedEndpoint = ["azure_openai", "openai_compatible"];
+
+    [Function(nameof(CreateProvider))]
+    public async Task<IActionResult> CreateProvider(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/providers")] HttpRequest req,
+        CancellationToken cancellationToken)
+    {
+        var caller = ApiKeyAuthenticator.CallerOf(req);
+        var (body, problem) = await RequestBody.ReadAsync<CreateProviderRequest>(req, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var v = new Validation();
+        var kind = v.Text("provider", body!.Provider, 40, required: true);
+        if (kind is { Length: > 0 } && !Kinds.Contains(kind))
+        {
+            v.Add("provider", $"'provider' must be one of: {string.Join(", ", Kinds)}.");
+        }
+
+        var key = v.Text("api_key", body.ApiKey, 1000, required: true);
+        var label = v.Text("label", body.Label, 100, required: false);
+        var model = v.Text("model", body.Model, 200, required: true);
+        var endpoint = v.Text("endpoint", body.Endpoint, 500, required: kind is not null && NeedEndpoint.Contains(kind));
+        if (endpoint is { Length: > 0 } &&
+            (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")))
+        {
+            v.Add("endpoint", "'endpoint' must be an absolute http(s) URL.");
+        }
+
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+
+        var providerId = Ids.NewProviderId();
+        var record = new ProviderRecord(
+            caller.AccountId, providerId, kind!, string.IsNullOrEmpty(label) ? kind! : label, model!,
+            string.IsNullOrEmpty(endpoint) ? null : endpoint, KeyHint(key!), SecretName(caller.AccountId, providerId), clock.GetUtcNow());
+
+        // The secret first: a provider row must never point at a key that is not there.
+        await secrets.SetAsync(record.SecretName, key!, cancellationToken);
+        await providers.CreateAsync(record, cancellationToken);
+        log.LogInformation("Provider {ProviderId} ({Provider}) registered for account {AccountId}", providerId, kind, caller.AccountId);
+        return ApiResult.Created(ProviderView.Of(record), $"/{FunctionCatalog.RoutePrefix}/v1/providers/{providerId}");
+    }
+
+    [Function(nameof(ListProviders))]
+    public async Task<IActionResult> ListProviders(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/providers")] HttpRequest req,
+        CancellationToken cancellationToken)
+    {
+        var caller = ApiKeyAuthenticator.CallerOf(req);
+        var list = await providers.ListAsync(caller.AccountId, cancellationToken);
+        return ApiResult.Ok(new ProviderListView(list.Select(ProviderView.Of).ToList()));
+    }
+
+    [Function(nameof(DeleteProvider))]
+    public async Task<IActionResult> DeleteProvider(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/providers/{providerId}")] HttpRequest req,
+        string providerId,
+        CancellationToken cancellationToken)
+    {
+        var caller = ApiKeyAuthenticator.CallerOf(req);
+        var provider = Ids.LooksLike("prv", providerId) ? await providers.GetAsync(caller.AccountId, providerId, cancellationToken) : null;
+        if (provider is null)
+        {
+            return Problems.NotFound($"Provider '{providerId}' was not found.");
+        }
+
+        await secrets.DeleteAsync(provider.SecretName, cancellationToken);
+        await providers.DeleteAsync(caller.AccountId, providerId, cancellationToken);
+        log.LogInformation("Provider {ProviderId} deleted", providerId);
+        return ApiResult.NoContent();
+    }
+
+    /// <summary>The last four characters, enough for a person to tell keys apart and no more.</summary>
+    static string KeyHint(string key) => "…" + (key.Length > 8 ? key[^4..] : "");
+
+    /// <summary>Key Vault secret names allow letters, digits and dashes only.</summary>
+    static string SecretName(string accountId, string providerId) =>
+        $"provider-{accountId}-{providerId}".Replace('_', '-');
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Orchflow.Functions.Http;
+
+/// <summary>A JSON response written with the API's conventions, whichever host runs the function.</summary>
+public sealed class ApiResult(int status, object? body, IReadOnlyDictionary<string, string>? headers = null, string contentType = "application/json") : IActionResult
+{
+    public int Status => status;
+
+    public object? Body => body;
+
+    public IReadOnlyDictionary<string, string> Headers => headers ?? new Dictionary<string, string>();
+
+    public async Task ExecuteResultAsync(ActionContext context)
+    {
+        var response = context.HttpContext.Response;
+        response.StatusCode = status;
+        foreach (var (name, value) in Headers)
+        {
+            response.Headers[name] = value;
+        }
+
+        if (body is null)
+        {
+            return;
+        }
+
+        response.ContentType = contentType + "; charset=utf-8";
+        await JsonSerializer.SerializeAsync(response.Body, body, body.GetType(), ApiJson.Options, context.HttpContext.RequestAborted);
+    }
+
+    public static ApiResult Ok(object body) => new(StatusCodes.Status200OK, body);
+
+    public static ApiResult Created(object body, string location) =>
+        new(StatusCodes.Status201Created, body, new Dictionary<string, string> { ["Location"] = location });
+
+    public static ApiResult Accepted(object body, string location) =>
+        new(StatusCodes.Status202Accepted, body, new Dictionary<string, string> { ["Location"] = location });
+
+    public static ApiResult NoContent() => new(StatusCodes.Status204NoContent, null);
+}
+
+/// <summary>RFC 9457 problem details with Orchflow's stable <c>code</c> words.</summary>
+public sealed record Problem(
+    string Type,
+    string Title,
+    int Status,
+    string Detail,
+    string Code,
+    IReadOnlyDictionary<string, string[]>? Errors = null);
+
+/// <summary>Every error response the API sends, built in one place.</summary>
+public static class Problems
+{
+    public static ApiResult Unauthorized(string detail) => Make(401, "Unauthorized", "unauthorized", detail);
+
+    public static ApiResult TrialExhausted() => Make(402, "Trial exhausted", "trial_exhausted",
+        "This account has used all of its managed trial runs. Register your own model provider with POST /api/v1/providers and pass its provider_id when you start a run.");
+
+    public static ApiResult NotFound(string detail) => Make(404, "Not found", "not_found", detail);
+
+    public static ApiResult Conflict(string detail) => Make(409, "Conflict", "conflict", detail);
+
+    public static ApiResult PayloadTooLarge(long limit) => Make(413, "Payload too large", "payload_too_large",
+        $"The request body is larger than the limit of {limit} bytes.");
+
+    public static ApiResult Validation(IReadOnlyDictionary<string, string[]> errors) => Make(422, "Validation failed", "validation_failed",
+        string.Join(" ", errors.SelectMany(e => e.Value)), errors);
+
+    public static ApiResult Validation(string field, string message) =>
+        Validation(new Dictionary<string, string[]> { [field] = [message] });
+
+    public static ApiResult Internal(string traceId) => Make(500, "Internal error", "internal",
+        $"Orchflow failed to handle this request; nothing you sent caused it. Reference: {traceId}.");
+
+    public static ApiResult Unavailable(string detail) => Make(503, "Service unavailable", "unavailable", detail);
+
+    static ApiResult Make(int status, string title, string code, string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
+        new(status, new Problem($"https://orchflow.dev/problems/{code.Replace('_', '-')}", title, status, detail, code, errors),
+            contentType: "application/problem+json");
+}

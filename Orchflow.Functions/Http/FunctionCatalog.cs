@@ -1,0 +1,38 @@
+using System.Reflection;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Orchflow.Functions.Http;
+
+/// <summary>An HTTP-triggered function as its attributes declare it: the one source of truth for routes.</summary>
+public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, bool IsPublic);
+
+/// <summary>
+/// The HTTP functions of this app, read from their <c>[Function]</c> and <c>[HttpTrigger]</c> attributes.
+/// The Functions host reads the same attributes (through functions.metadata); the standalone host serves this list.
+/// </summary>
+public static class FunctionCatalog
+{
+    /// <summary>The Functions host's default route prefix, which host.json keeps.</summary>
+    public const string RoutePrefix = "api";
+
+    static readonly Lazy<IReadOnlyList<HttpFunction>> All = new(() => Scan(typeof(FunctionCatalog).Assembly));
+
+    public static IReadOnlyList<HttpFunction> Http => All.Value;
+
+    public static HttpFunction? ByName(string name) => Http.FirstOrDefault(f => f.Name == name);
+
+    static List<HttpFunction> Scan(Assembly assembly) =>
+        assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
+            .Select(m => (Method: m, Function: m.GetCustomAttribute<FunctionAttribute>(),
+                Trigger: m.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).FirstOrDefault(a => a is not null)))
+            .Where(x => x.Function is not null && x.Trigger is not null)
+            .Select(x => new HttpFunction(
+                x.Function!.Name,
+                x.Method,
+                x.Trigger!.Route ?? x.Function.Name,
+                (x.Trigger.Methods ?? ["get", "post", "put", "delete", "patch"]).Select(v => v.ToUpperInvariant()).ToList(),
+                x.Method.GetCustomAttribute<PublicRouteAttribute>() is not null))
+            .OrderBy(f => f.Route, StringComparer.Ordinal)
+            .ToList();
+}

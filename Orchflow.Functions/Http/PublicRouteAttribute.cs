@@ -1,0 +1,5 @@
+namespace Orchflow.Functions.Http;
+
+/// <summary>Marks an HTTP function that needs no API key (registration, templates, health).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class PublicRouteAttribute : Attribute;

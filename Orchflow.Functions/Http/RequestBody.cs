@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Orchflow.Functions.Http;
+
+/// <summary>Reads a JSON request body within the size limit; anything malformed becomes a 4xx, never an exception.</summary>
+public static class RequestBody
+{
+    /// <summary>The largest body the API accepts: a 32,000-character answer in any script fits with room to spare.</summary>
+    public const int MaxBytes = 256 * 1024;
+
+    public static async Task<(T? Value, ApiResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (request.ContentLength > MaxBytes)
+        {
+            return (null, Problems.PayloadTooLarge(MaxBytes));
+        }
+
+        if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, Problems.Validation("body", $"Send JSON with Content-Type: application/json (got '{type}')."));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBytes)
+            {
+                return (null, Problems.PayloadTooLarge(MaxBytes));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            return (null, Problems.Validation("body", "The request body is empty; send a JSON object."));
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), ApiJson.Options);
+            return value is null
+                ? (null, Problems.Validation("body", "The request body must be a JSON object, not null."))
+                : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
+            return (null, Problems.Validation(field, Describe(e)));
+        }
+    }
+
+    static string Describe(JsonException e) =>
+        e.Path is null or "$"
+            ? "The request body is not a valid JSON object."
+            : $"'{e.Path.TrimStart('$', '.')}' has the wrong type or is malformed.";
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orchflow.Functions.Functions;
+using Orchflow.Functions.Http;
+
+namespace Orchflow.Functions;
+
+/// <summary>Wires the HTTP API and the engine; the Functions host and the standalone host both call this.</summary>
+public static class OrchflowApiServices
+{
+    public static IServiceCollection AddOrchflowApi(this IServiceCollection services, IConfiguration configuration, bool isDevelopment)
+    {
+        services.AddOrchflow(configuration, isDevelopment);
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<ApiPipeline>();
+        services.AddTransient<RunsFunctions>();
+        services.AddTransient<TasksFunctions>();
+        services.AddTransient<AuthFunctions>();
+        services.AddTransient<ProvidersFunctions>();
+        services.AddTransient<AgentsFunctions>();
+        services.AddTransient<HealthFunctions>();
+        return services;
+    }
+}

@@ -1,0 +1,11 @@
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+using Orchflow;
+using Orchflow.Functions;
+using Orchflow.Functions.Http;
+
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<ApiMiddleware>();
+builder.Services.AddOrchflowApi(builder.Configuration, builder.Environment.IsDevelopment());
+builder.Build().Run();

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Sockets;
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+using Microsoft.Extensions.Options;
+
+namespace Orchflow.LocalHost;
+
+/// <summary>
+/// The Durable Task backend of the standalone host: the Azure Storage orchestration service (the one Durable
+/// Functions uses) behind the Durable Task gRPC sidecar, served in-process on a loopback HTTP/2 port. The worker
+/// and client connect to <see cref="Address"/> exactly as they would to any sidecar.
+/// </summary>
+public sealed class DurableBackend : IHostedService, IAsyncDisposable
+{
+    readonly DurableBackendOptions options;
+    readonly string connectionString;
+    readonly ILoggerFactory loggerFactory;
+    WebApplication? sidecar;
+
+    public DurableBackend(IOptions<DurableBackendOptions> options, IConfiguration configuration, ILoggerFactory loggerFactory)
+    {
+        this.options = options.Value;
+        this.loggerFactory = loggerFactory;
+        connectionString = this.options.ConnectionString
+                           ?? configuration["Orchflow:Storage:ConnectionString"]
+                           ?? throw new InvalidOperationException("Set Orchflow:Storage:ConnectionString (Azurite locally).");
+        Address = SidecarAddress;
+    }
+
+    /// <summary>The sidecar's port is chosen once per process, before DI builds the worker and client that use it.</summary>
+    public static readonly string SidecarAddress = $"http://127.0.0.1:{FreeLoopbackPort()}";
+
+    public string Address { get; }
+
+    public AzureStorageOrchestrationService? Service { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        {
+            StorageAccountClientProvider = new StorageAccountClientProvider(connectionString),
+            TaskHubName = options.TaskHub,
+            PartitionCount = options.PartitionCount,
+            MaxQueuePollingInterval = TimeSpan.FromMilliseconds(options.MaxQueuePollingIntervalMs),
+            WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(options.WorkItemVisibilityTimeoutSeconds),
+            LoggerFactory = loggerFactory,
+        });
+        await Service.CreateIfNotExistsAsync();
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.WebHost.UseUrls(Address);
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
+        builder.Services.AddSingleton<IOrchestrationService>(Service);
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(Service);
+        builder.Services.AddSingleton<TaskHubGrpcServer>();
+        sidecar = builder.Build();
+        sidecar.MapGrpcService<TaskHubGrpcServer>();
+        await sidecar.StartAsync(cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (sidecar is not null)
+        {
+            await sidecar.StopAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (sidecar is not null)
+        {
+            await sidecar.DisposeAsync();
+            sidecar = null;
+        }
+    }
+
+    static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Worker;
+using Orchflow.Activities;
+using Orchflow.Functions;
+using Orchflow.LocalHost;
+using Orchflow.Orchestrators;
+
+// The standalone host: the Functions app's HTTP functions, orchestrator and activities on Kestrel, with the
+// Durable Task worker and client on an in-process sidecar over Azure Storage (Azurite locally).
+var builder = WebApplication.CreateBuilder(args);
+
+// Same precedence as the Functions host: local.settings.json below environment variables and the command line.
+builder.Configuration
+    .AddLocalSettings(Directory.GetCurrentDirectory())
+    .AddEnvironmentVariables()
+    .AddCommandLine(args);
+
+builder.Services.AddOrchflowApi(builder.Configuration, builder.Environment.IsDevelopment());
+builder.Services.AddOptions<DurableBackendOptions>().Bind(builder.Configuration.GetSection(DurableBackendOptions.Section));
+builder.Services.AddSingleton<DurableBackend>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<DurableBackend>());
+builder.Services.AddDurableTaskWorker(worker =>
+{
+    worker.UseGrpc(DurableBackend.SidecarAddress);
+    worker.AddTasks(tasks =>
+    {
+        tasks.AddOrchestrator<RunOrchestrator>();
+        tasks.AddActivity<PlanRunActivity>();
+        tasks.AddActivity<ExecuteAgentTaskActivity>();
+        tasks.AddActivity<SynthesizeRunActivity>();
+        tasks.AddActivity<ProjectRunActivity>();
+    });
+});
+builder.Services.AddDurableTaskClient(client =>
+{
+    client.UseGrpc(DurableBackend.SidecarAddress);
+    client.RegisterDirectly();
+});
+
+var app = builder.Build();
+app.MapOrchflowFunctions();
+app.Run();
+
+/// <summary>The standalone host's entry point; public so tests can find its assembly.</summary>
+public partial class Program;

@@ -1,0 +1,25 @@
+namespace Orchflow.Abstractions;
+
+/// <summary>A model account registered by a user. Holds a reference to the encrypted key, never the key.</summary>
+public sealed record ProviderRecord(
+    string AccountId,
+    string ProviderId,
+    string Provider,
+    string Label,
+    string Model,
+    string? Endpoint,
+    string KeyHint,
+    string SecretName,
+    DateTimeOffset CreatedAt);
+
+/// <summary>The providers each account registered.</summary>
+public interface IProviderStore
+{
+    Task CreateAsync(ProviderRecord provider, CancellationToken cancellationToken);
+
+    Task<ProviderRecord?> GetAsync(string accountId, string providerId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ProviderRecord>> ListAsync(string accountId, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(string accountId, string providerId, CancellationToken cancellationToken);
+}

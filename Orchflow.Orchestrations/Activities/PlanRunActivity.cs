@@ -1,0 +1,38 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using Orchflow.Abstractions;
+using Orchflow.Agents;
+using Orchflow.Domain;
+using Orchflow.Orchestrators;
+using Orchflow.Planning;
+
+namespace Orchflow.Activities;
+
+/// <summary>Plans a run with its model, routes gated tasks to humans, and writes the plan to the projection.</summary>
+public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, ILogger<PlanRunActivity> log)
+    : TaskActivity<RunRef, PlanOutline?>
+{
+    public override async Task<PlanOutline?> RunAsync(TaskActivityContext context, RunRef input)
+    {
+        var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
+                  ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
+        if (run.Status.IsTerminal())
+        {
+            return null;
+        }
+
+        if (!await runs.ApplyAsync(new RunTransition(input.AccountId, input.RunId, RunStatus.Planning, []), CancellationToken.None))
+        {
+            return null;
+        }
+
+        var agents = AgentCatalog.Resolve(run.Definition.Agents);
+        var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
+        var reply = await model.PlanAsync(new PlanningRequest(run.Definition, agents), CancellationToken.None);
+        var plan = HumanGates.Apply(reply.Value, run.Definition.HumanGates);
+        log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks", input.RunId, plan.PlannedBy, plan.Tasks.Count);
+
+        await runs.SavePlanAsync(input.AccountId, input.RunId, plan, reply.Usage, CancellationToken.None);
+        return new PlanOutline(plan.Tasks.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)).ToList(), reply.Usage);
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.DurableTask;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+using Orchflow.Orchestrators;
+
+namespace Orchflow.Activities;
+
+/// <summary>Writes the run's final output from every task's result and completes the run.</summary>
+public sealed class SynthesizeRunActivity(IRunStore runs, IRunModelFactory models) : TaskActivity<SynthesisInput, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, SynthesisInput input)
+    {
+        var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
+                  ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
+        if (run.Status.IsTerminal())
+        {
+            return run.Status == RunStatus.Completed;
+        }
+
+        var results = run.Tasks
+            .Where(t => t.State == TaskState.Completed && t.Output is not null)
+            .Select(t => new TaskInput(t.TaskId, t.Name, t.Kind, t.Output!))
+            .ToList();
+        var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
+        var reply = await model.SynthesizeAsync(new SynthesisRequest(run.Definition.Goal, results), CancellationToken.None);
+        return await runs.CompleteAsync(input.AccountId, input.RunId, reply.Value, input.UsageSoFar + reply.Usage, CancellationToken.None);
+    }
+}

@@ -1,0 +1,14 @@
+namespace Orchflow.Domain;
+
+/// <summary>One node of a run's task graph.</summary>
+public sealed record PlannedTask(
+    string TaskId,
+    string Name,
+    string Description,
+    TaskKind Kind,
+    string? Agent,
+    IReadOnlyList<string> DependsOn,
+    string? Prompt = null);
+
+/// <summary>A run's task graph, and which planner produced it.</summary>
+public sealed record RunPlan(IReadOnlyList<PlannedTask> Tasks, string PlannedBy);

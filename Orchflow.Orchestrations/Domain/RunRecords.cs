@@ -1,0 +1,73 @@
+namespace Orchflow.Domain;
+
+/// <summary>A run as the projection holds it: what GET /runs/{id} serves.</summary>
+public sealed record RunRecord
+{
+    public required string RunId { get; init; }
+    public required string AccountId { get; init; }
+    public required RunStatus Status { get; init; }
+    public required RunDefinition Definition { get; init; }
+    public string? FinalOutput { get; init; }
+    public string? Error { get; init; }
+    public TokenUsage Usage { get; init; } = TokenUsage.Zero;
+    public string? PlannedBy { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The tasks of the plan, ordered T1, T2, …; empty until the run is planned.</summary>
+    public IReadOnlyList<TaskRecord> Tasks { get; init; } = [];
+
+    public IReadOnlyList<string> WaitingOn =>
+        Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId).ToList();
+}
+
+/// <summary>One task of a run as the projection holds it.</summary>
+public sealed record TaskRecord
+{
+    public required string TaskId { get; init; }
+    public required string Name { get; init; }
+    public string Description { get; init; } = "";
+    public required TaskKind Kind { get; init; }
+    public string? Agent { get; init; }
+    public required TaskState State { get; init; }
+    public IReadOnlyList<string> DependsOn { get; init; } = [];
+    public string? Prompt { get; init; }
+    public string? Output { get; init; }
+    public string? Error { get; init; }
+    public TokenUsage Usage { get; init; } = TokenUsage.Zero;
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>How many times a human sent this task's draft back; names the event its next review waits on.</summary>
+    public int ReviewRound { get; init; }
+
+    /// <summary>What the human asked to change when they last sent the draft back.</summary>
+    public string? Feedback { get; init; }
+
+    /// <summary>The store's concurrency token for this row; null for a record not read from the store.</summary>
+    public string? ETag { get; init; }
+
+    public static TaskRecord FromPlan(PlannedTask task) => new()
+    {
+        TaskId = task.TaskId,
+        Name = task.Name,
+        Description = task.Description,
+        Kind = task.Kind,
+        Agent = task.Agent,
+        State = TaskState.Pending,
+        DependsOn = task.DependsOn,
+        Prompt = task.Prompt,
+    };
+}
+
+/// <summary>The order of task ids: T1, T2, … T10 (numeric, not lexical).</summary>
+public static class TaskIds
+{
+    public static string Of(int number) => $"T{number}";
+
+    public static int Number(string taskId) =>
+        taskId.Length > 1 && taskId[0] == 'T' && int.TryParse(taskId.AsSpan(1), out var n) ? n : int.MaxValue;
+
+    public static readonly IComparer<string> Order =
+        Comparer<string>.Create((a, b) => Number(a) != Number(b) ? Number(a).CompareTo(Number(b)) : string.CompareOrdinal(a, b));
+}

@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Orchflow.Infrastructure;
+
+/// <summary>Server-side secrets (section <c>Orchflow:Security</c>): the API key pepper and the local secrets key.</summary>
+public sealed class SecurityOptions
+{
+    public const string Section = "Orchflow:Security";
+
+    /// <summary>HMAC key for API key hashes. Required outside development.</summary>
+    public string? ApiKeyPepper { get; set; }
+
+    /// <summary>Base64 of 32 bytes: the AES-256 key of the local secret store. Required outside development.</summary>
+    public string? SecretsKey { get; set; }
+
+    /// <summary>Set by the host in development: fills in fixed, well-known keys so a local run needs no setup.</summary>
+    public bool AllowDevelopmentKeys { get; set; }
+
+    public byte[] PepperBytes() =>
+        !string.IsNullOrEmpty(ApiKeyPepper) ? Encoding.UTF8.GetBytes(ApiKeyPepper)
+        : AllowDevelopmentKeys ? SHA256.HashData("orchflow-development-pepper"u8)
+        : throw new InvalidOperationException($"Set {Section}:ApiKeyPepper.");
+
+    public byte[] SecretsKeyBytes()
+    {
+        if (!string.IsNullOrEmpty(SecretsKey))
+        {
+            var key = Convert.FromBase64String(SecretsKey);
+            return key.Length == 32 ? key : throw new InvalidOperationException($"{Section}:SecretsKey must be 32 bytes in base64.");
+        }
+
+        return AllowDevelopmentKeys
+            ? SHA256.HashData("orchflow-development-secrets-key"u8)
+            : throw new InvalidOperationException($"Set {Section}:SecretsKey (base64 of 32 random bytes).");
+    }
+
+    /// <summary>Fails at start-up, not at the first request, when a required key is missing or malformed.</summary>
+    public void Validate()
+    {
+        PepperBytes();
+        SecretsKeyBytes();
+    }
+}

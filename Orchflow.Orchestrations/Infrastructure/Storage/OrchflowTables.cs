@@ -1,0 +1,64 @@
+using Azure.Data.Tables;
+using Azure.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Orchflow.Infrastructure.Storage;
+
+/// <summary>The Table Storage tables Orchflow uses, created on first use.</summary>
+public sealed class OrchflowTables
+{
+    readonly TableServiceClient service;
+    Task? created;
+
+    public OrchflowTables(IOptions<StorageOptions> options)
+    {
+        var o = options.Value;
+        service = !string.IsNullOrWhiteSpace(o.ConnectionString)
+            ? new TableServiceClient(o.ConnectionString)
+            : !string.IsNullOrWhiteSpace(o.TableServiceUri)
+                ? new TableServiceClient(new Uri(o.TableServiceUri), new DefaultAzureCredential())
+                : throw new InvalidOperationException(
+                    $"Set {StorageOptions.Section}:ConnectionString or {StorageOptions.Section}:TableServiceUri.");
+
+        Runs = service.GetTableClient(o.TablePrefix + "Runs");
+        RunTasks = service.GetTableClient(o.TablePrefix + "RunTasks");
+        Accounts = service.GetTableClient(o.TablePrefix + "Accounts");
+        Providers = service.GetTableClient(o.TablePrefix + "Providers");
+        Secrets = service.GetTableClient(o.TablePrefix + "Secrets");
+    }
+
+    /// <summary>Runs by account: PK account id, RK run id (run ids sort newest first).</summary>
+    public TableClient Runs { get; }
+
+    /// <summary>Tasks and large texts by run: PK run id, RK task id, or a chunk of a long text.</summary>
+    public TableClient RunTasks { get; }
+
+    /// <summary>Accounts, API key hashes and registered emails, each under its own partition key.</summary>
+    public TableClient Accounts { get; }
+
+    /// <summary>Providers by account: PK account id, RK provider id.</summary>
+    public TableClient Providers { get; }
+
+    /// <summary>Envelope-encrypted provider keys for the local secret store.</summary>
+    public TableClient Secrets { get; }
+
+    /// <summary>Creates the tables once per process; a failed attempt (storage not up yet) is tried again next time.</summary>
+    public Task EnsureCreatedAsync()
+    {
+        var attempt = created;
+        if (attempt is null || attempt.IsFaulted || attempt.IsCanceled)
+        {
+            created = attempt = CreateAllAsync();
+        }
+
+        return attempt;
+    }
+
+    async Task CreateAllAsync()
+    {
+        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets })
+        {
+            await table.CreateIfNotExistsAsync();
+        }
+    }
+}

@@ -1,0 +1,16 @@
+namespace Orchflow.Infrastructure.Storage;
+
+/// <summary>Where the projection, accounts and local secrets are kept (section <c>Orchflow:Storage</c>).</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Orchflow:Storage";
+
+    /// <summary>A storage connection string (Azurite locally). Takes precedence over <see cref="TableServiceUri"/>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The table endpoint, reached with the app's managed identity, when no connection string is set.</summary>
+    public string? TableServiceUri { get; set; }
+
+    /// <summary>Prefix of every table name, so several deployments or test runs can share one account.</summary>
+    public string TablePrefix { get; set; } = "orchflow";
+}

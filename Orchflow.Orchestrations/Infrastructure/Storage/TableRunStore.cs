@@ -1,0 +1,425 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+
+namespace Orchflow.Infrastructure.Storage;
+
+/// <summary>
+/// The run projection on Table Storage. A run row lives under its account (PK account, RK run id), so every
+/// read is scoped to the caller by construction; its tasks and long texts live in one partition per run, so
+/// a whole run is one point read plus one range query.
+/// </summary>
+public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : IRunStore
+{
+    const string FinalOutputKey = "~final";
+    const int MaxWriteAttempts = 8;
+
+    public async Task CreateAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var entity = new TableEntity(run.AccountId, run.RunId)
+        {
+            ["Status"] = run.Status.ToWire(),
+            ["Goal"] = run.Definition.Goal,
+            ["Definition"] = JsonSerializer.Serialize(run.Definition),
+            ["InputTokens"] = 0L,
+            ["OutputTokens"] = 0L,
+            ["CreatedAt"] = run.CreatedAt,
+            ["UpdatedAt"] = run.UpdatedAt,
+        };
+        await tables.Runs.AddEntityAsync(entity, cancellationToken);
+    }
+
+    public async Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, runId, cancellationToken: cancellationToken);
+        if (!row.HasValue || row.Value is null)
+        {
+            return null;
+        }
+
+        var rows = new List<TableEntity>();
+        await foreach (var e in tables.RunTasks.QueryAsync<TableEntity>(e => e.PartitionKey == runId, cancellationToken: cancellationToken))
+        {
+            rows.Add(e);
+        }
+
+        var texts = rows.Where(r => r.RowKey.Contains('~')).ToDictionary(r => r.RowKey, r => r.GetString("Text") ?? "");
+        var tasks = rows
+            .Where(r => !r.RowKey.Contains('~'))
+            .Select(r => ToTask(r, ReadText(r, texts)))
+            .OrderBy(t => t.TaskId, TaskIds.Order)
+            .ToList();
+        var final = rows.FirstOrDefault(r => r.RowKey == FinalOutputKey);
+
+        return ToRun(row.Value) with { Tasks = tasks, FinalOutput = final is null ? null : ReadText(final, texts) };
+    }
+
+    public async Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+
+        // Table Storage has no offset: read the keys alone to count and to find the page's bounds, then read
+        // the page itself with one range query. Run ids sort newest first, so key order is listing order.
+        var keys = new List<string>();
+        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(
+                           e => e.PartitionKey == accountId, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            keys.Add(e.RowKey);
+        }
+
+        if (offset >= keys.Count)
+        {
+            return new RunPage([], keys.Count);
+        }
+
+        var first = keys[offset];
+        var last = keys[Math.Min(keys.Count, offset + limit) - 1];
+        var runs = new List<RunRecord>();
+        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(
+                           e => e.PartitionKey == accountId && e.RowKey.CompareTo(first) >= 0 && e.RowKey.CompareTo(last) <= 0,
+                           cancellationToken: cancellationToken))
+        {
+            runs.Add(ToRun(e));
+        }
+
+        return new RunPage(runs.OrderBy(r => r.RunId, StringComparer.Ordinal).Take(limit).ToList(), keys.Count);
+    }
+
+    public async Task<TaskRecord?> GetTaskAsync(string runId, string taskId, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var row = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, taskId, cancellationToken: cancellationToken);
+        if (!row.HasValue || row.Value is null)
+        {
+            return null;
+        }
+
+        var chunks = row.Value.GetInt32("OutputChunks") ?? 0;
+        var texts = new Dictionary<string, string>();
+        if (chunks > 0)
+        {
+            var prefix = taskId + "~";
+            await foreach (var e in tables.RunTasks.QueryAsync<TableEntity>(
+                               e => e.PartitionKey == runId && e.RowKey.CompareTo(prefix) > 0 && e.RowKey.CompareTo(prefix + "~") < 0,
+                               cancellationToken: cancellationToken))
+            {
+                texts[e.RowKey] = e.GetString("Text") ?? "";
+            }
+        }
+
+        return ToTask(row.Value, ReadText(row.Value, texts));
+    }
+
+    public async Task SavePlanAsync(string accountId, string runId, RunPlan plan, TokenUsage usage, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        // Upserts keyed by run and task id: planning may run twice after a crash and must land the same way.
+        var actions = plan.Tasks.Select(t => new TableTransactionAction(
+            TableTransactionActionType.UpsertReplace, ToEntity(runId, TaskRecord.FromPlan(t)))).ToList();
+        foreach (var batch in actions.Chunk(100))
+        {
+            await tables.RunTasks.SubmitTransactionAsync(batch, cancellationToken);
+        }
+
+        await UpdateRunAsync(accountId, runId, RunStatus.Running, usage, null, plan.PlannedBy, cancellationToken);
+    }
+
+    public async Task<bool> ApplyAsync(RunTransition transition, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        if (!await UpdateRunAsync(transition.AccountId, transition.RunId, transition.Status, transition.Usage,
+                transition.Error, null, cancellationToken))
+        {
+            return false;
+        }
+
+        var now = clock.GetUtcNow();
+        foreach (var t in transition.Tasks)
+        {
+            var entity = new TableEntity(transition.RunId, t.TaskId) { ["State"] = t.State.ToWire() };
+            if (t.State == TaskState.Running)
+            {
+                entity["StartedAt"] = now;
+            }
+            else if (t.State.IsTerminal())
+            {
+                entity["CompletedAt"] = now;
+            }
+
+            if (t.Error is not null)
+            {
+                entity["Error"] = t.Error;
+            }
+
+            await tables.RunTasks.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
+        }
+
+        // A cancel may have landed between the run row and the task rows: keep its word.
+        var run = await tables.Runs.GetEntityAsync<TableEntity>(transition.AccountId, transition.RunId, cancellationToken: cancellationToken);
+        if (run.Value.GetString("Status") == RunStatus.Cancelled.ToWire() && transition.Status != RunStatus.Cancelled)
+        {
+            await CancelOpenTasksAsync(transition.RunId, cancellationToken);
+            return false;
+        }
+
+        return true;
+    }
+
+    public async Task<bool> TryReplaceTaskAsync(string runId, TaskRecord task, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var entity = ToEntity(runId, task);
+        var chunkRows = TextRows(runId, task.TaskId, task.Output, entity);
+        foreach (var chunk in chunkRows)
+        {
+            await tables.RunTasks.UpsertEntityAsync(chunk, TableUpdateMode.Replace, cancellationToken);
+        }
+
+        try
+        {
+            if (task.ETag is null)
+            {
+                await tables.RunTasks.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+            }
+            else
+            {
+                await tables.RunTasks.UpdateEntityAsync(entity, new ETag(task.ETag), TableUpdateMode.Replace, cancellationToken);
+            }
+
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
+    public async Task<bool> CompleteAsync(string accountId, string runId, string finalOutput, TokenUsage usage, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var entity = new TableEntity(runId, FinalOutputKey);
+        foreach (var chunk in TextRows(runId, FinalOutputKey, finalOutput, entity))
+        {
+            await tables.RunTasks.UpsertEntityAsync(chunk, TableUpdateMode.Replace, cancellationToken);
+        }
+
+        await tables.RunTasks.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        return await UpdateRunAsync(accountId, runId, RunStatus.Completed, usage, null, null, cancellationToken);
+    }
+
+    public async Task<CancelOutcome> CancelAsync(string accountId, string runId, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
+        {
+            var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, runId, cancellationToken: cancellationToken);
+            if (!row.HasValue || row.Value is null)
+            {
+                return new CancelOutcome(CancelResult.NotFound, null);
+            }
+
+            var status = WireNames.Parse<RunStatus>(row.Value.GetString("Status"));
+            if (status == RunStatus.Cancelled)
+            {
+                // Finish what an interrupted cancel may have left, so a retry repairs it.
+                await CancelOpenTasksAsync(runId, cancellationToken);
+                return new CancelOutcome(CancelResult.AlreadyCancelled, await GetAsync(accountId, runId, cancellationToken));
+            }
+
+            if (status.IsTerminal())
+            {
+                return new CancelOutcome(CancelResult.AlreadyFinished, await GetAsync(accountId, runId, cancellationToken));
+            }
+
+            var update = new TableEntity(accountId, runId)
+            {
+                ["Status"] = RunStatus.Cancelled.ToWire(),
+                ["UpdatedAt"] = clock.GetUtcNow(),
+            };
+            try
+            {
+                await tables.Runs.UpdateEntityAsync(update, row.Value.ETag, TableUpdateMode.Merge, cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                continue;
+            }
+
+            await CancelOpenTasksAsync(runId, cancellationToken);
+            return new CancelOutcome(CancelResult.Cancelled, await GetAsync(accountId, runId, cancellationToken));
+        }
+
+        throw new InvalidOperationException($"Run {runId} kept changing while it was being cancelled.");
+    }
+
+    async Task CancelOpenTasksAsync(string runId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await foreach (var e in tables.RunTasks.QueryAsync<TableEntity>(
+                           e => e.PartitionKey == runId, select: ["RowKey", "State"], cancellationToken: cancellationToken))
+        {
+            if (e.RowKey.Contains('~') || WireNames.Parse<TaskState>(e.GetString("State")).IsTerminal())
+            {
+                continue;
+            }
+
+            var update = new TableEntity(runId, e.RowKey)
+            {
+                ["State"] = TaskState.Cancelled.ToWire(),
+                ["CompletedAt"] = now,
+            };
+            await tables.RunTasks.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken);
+        }
+    }
+
+    /// <summary>Moves the run row to a status unless it already ended; optimistic, retried on a concurrent write.</summary>
+    async Task<bool> UpdateRunAsync(
+        string accountId, string runId, RunStatus status, TokenUsage? usage, string? error, string? plannedBy,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
+        {
+            var row = await tables.Runs.GetEntityAsync<TableEntity>(accountId, runId, cancellationToken: cancellationToken);
+            var current = WireNames.Parse<RunStatus>(row.Value.GetString("Status"));
+            if (current.IsTerminal())
+            {
+                return current == status;
+            }
+
+            var update = new TableEntity(accountId, runId)
+            {
+                ["Status"] = status.ToWire(),
+                ["UpdatedAt"] = clock.GetUtcNow(),
+            };
+            if (usage is not null)
+            {
+                update["InputTokens"] = usage.InputTokens;
+                update["OutputTokens"] = usage.OutputTokens;
+            }
+
+            if (error is not null)
+            {
+                update["Error"] = error;
+            }
+
+            if (plannedBy is not null)
+            {
+                update["PlannedBy"] = plannedBy;
+            }
+
+            try
+            {
+                await tables.Runs.UpdateEntityAsync(update, row.Value.ETag, TableUpdateMode.Merge, cancellationToken);
+                return true;
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                // Someone else wrote the row (a cancel); read it again and decide again.
+            }
+        }
+
+        throw new InvalidOperationException($"Run {runId} kept changing while it was being updated.");
+    }
+
+    /// <summary>Puts a text on its row, inline when it fits one property, else as chunk rows beside it.</summary>
+    static List<TableEntity> TextRows(string runId, string key, string? text, TableEntity owner)
+    {
+        owner["Output"] = null;
+        owner["OutputChunks"] = 0;
+        if (text is null)
+        {
+            return [];
+        }
+
+        var chunks = TextChunks.Split(text);
+        if (chunks.Count == 1)
+        {
+            owner["Output"] = text;
+            return [];
+        }
+
+        owner["OutputChunks"] = chunks.Count;
+        return chunks.Select((c, i) => new TableEntity(runId, ChunkKey(key, i)) { ["Text"] = c }).ToList();
+    }
+
+    static string? ReadText(TableEntity row, IReadOnlyDictionary<string, string> chunkTexts)
+    {
+        var chunks = row.GetInt32("OutputChunks") ?? 0;
+        if (chunks == 0)
+        {
+            return row.GetString("Output");
+        }
+
+        return string.Concat(Enumerable.Range(0, chunks).Select(i =>
+            chunkTexts.TryGetValue(ChunkKey(row.RowKey, i), out var text)
+                ? text
+                : throw new InvalidOperationException($"Chunk {i} of {row.PartitionKey}/{row.RowKey} is missing.")));
+    }
+
+    static string ChunkKey(string key, int index) => $"{key}~{index:D4}";
+
+    static TableEntity ToEntity(string runId, TaskRecord task)
+    {
+        var entity = new TableEntity(runId, task.TaskId)
+        {
+            ["Name"] = task.Name,
+            ["Description"] = task.Description,
+            ["Kind"] = task.Kind.ToWire(),
+            ["Agent"] = task.Agent,
+            ["State"] = task.State.ToWire(),
+            ["DependsOn"] = JsonSerializer.Serialize(task.DependsOn),
+            ["Prompt"] = task.Prompt,
+            ["Error"] = task.Error,
+            ["InputTokens"] = task.Usage.InputTokens,
+            ["OutputTokens"] = task.Usage.OutputTokens,
+            ["StartedAt"] = task.StartedAt,
+            ["CompletedAt"] = task.CompletedAt,
+            ["ReviewRound"] = task.ReviewRound,
+            ["Feedback"] = task.Feedback,
+        };
+        if (task.Output is { Length: <= TextChunks.MaxChunkLength })
+        {
+            entity["Output"] = task.Output;
+        }
+
+        return entity;
+    }
+
+    static TaskRecord ToTask(TableEntity e, string? output) => new()
+    {
+        TaskId = e.RowKey,
+        Name = e.GetString("Name") ?? "",
+        Description = e.GetString("Description") ?? "",
+        Kind = WireNames.Parse<TaskKind>(e.GetString("Kind")),
+        Agent = e.GetString("Agent"),
+        State = WireNames.Parse<TaskState>(e.GetString("State")),
+        DependsOn = JsonSerializer.Deserialize<List<string>>(e.GetString("DependsOn") ?? "[]") ?? [],
+        Prompt = e.GetString("Prompt"),
+        Output = output,
+        Error = e.GetString("Error"),
+        Usage = new TokenUsage(e.GetInt64("InputTokens") ?? 0, e.GetInt64("OutputTokens") ?? 0),
+        StartedAt = e.GetDateTimeOffset("StartedAt"),
+        CompletedAt = e.GetDateTimeOffset("CompletedAt"),
+        ReviewRound = e.GetInt32("ReviewRound") ?? 0,
+        Feedback = e.GetString("Feedback"),
+        ETag = e.ETag.ToString(),
+    };
+
+    static RunRecord ToRun(TableEntity e) => new()
+    {
+        RunId = e.RowKey,
+        AccountId = e.PartitionKey,
+        Status = WireNames.Parse<RunStatus>(e.GetString("Status")),
+        Definition = JsonSerializer.Deserialize<RunDefinition>(e.GetString("Definition") ?? "null")
+            ?? throw new InvalidOperationException($"Run {e.RowKey} has no definition."),
+        Error = e.GetString("Error"),
+        Usage = new TokenUsage(e.GetInt64("InputTokens") ?? 0, e.GetInt64("OutputTokens") ?? 0),
+        PlannedBy = e.GetString("PlannedBy"),
+        CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue,
+        UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue,
+    };
+}

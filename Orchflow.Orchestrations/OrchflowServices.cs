@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orchflow.Abstractions;
+using Orchflow.Accounts;
+using Orchflow.Activities;
+using Orchflow.Infrastructure;
+using Orchflow.Infrastructure.Secrets;
+using Orchflow.Infrastructure.Storage;
+using Orchflow.Models;
+
+namespace Orchflow;
+
+/// <summary>Wires the engine and its adapters; both hosts (Functions and the standalone host) call this once.</summary>
+public static class OrchflowServices
+{
+    public static IServiceCollection AddOrchflow(this IServiceCollection services, IConfiguration configuration, bool isDevelopment)
+    {
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section));
+        services.AddOptions<SecurityOptions>()
+            .Bind(configuration.GetSection(SecurityOptions.Section))
+            .PostConfigure(o => o.AllowDevelopmentKeys |= isDevelopment)
+            .Validate(o =>
+            {
+                o.Validate();
+                return true;
+            })
+            .ValidateOnStart();
+        services.AddOptions<SimulatedModelOptions>().Bind(configuration.GetSection(SimulatedModelOptions.Section));
+        services.AddOptions<EngineOptions>().Bind(configuration.GetSection(EngineOptions.Section));
+        services.AddOptions<AccountOptions>().Bind(configuration.GetSection(AccountOptions.Section));
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<OrchflowTables>();
+        services.AddSingleton<IRunStore, TableRunStore>();
+        services.AddSingleton<IAccountStore, TableAccountStore>();
+        services.AddSingleton<IProviderStore, TableProviderStore>();
+        services.AddSingleton<ISecretStore, LocalSecretStore>();
+        services.AddSingleton<ApiKeys>();
+        services.AddSingleton<SimulatedRunModel>();
+        services.AddSingleton<IRunModelFactory, RunModelFactory>();
+
+        services.AddTransient<PlanRunActivity>();
+        services.AddTransient<ExecuteAgentTaskActivity>();
+        services.AddTransient<SynthesizeRunActivity>();
+        services.AddTransient<ProjectRunActivity>();
+        return services;
+    }
+}
