@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Orchflow.Tests.Support;
+
+/// <summary>A thin HTTP client for the API as a user's backend would call it; answers are raw JSON.</summary>
+public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDisposable
+{
+    readonly HttpClient http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    public string? ApiKey { get; } = apiKey;
+
+    public OrchflowClient WithKey(string? key) => new(http.BaseAddress!, key);
+
+    /// <summary>Registers a fresh account and returns a client that uses its key.</summary>
+    public static async Task<OrchflowClient> RegisterAsync(Uri baseAddress, string? name = null)
+    {
+        using var anonymous = new OrchflowClient(baseAddress);
+        var email = $"{Guid.NewGuid():N}@example.com";
+        var response = await anonymous.SendAsync(HttpMethod.Post, "auth/register", new { name = name ?? "Test user", email });
+        Assert.That(response.Status, Is.EqualTo(HttpStatusCode.Created), response.Text);
+        return new OrchflowClient(baseAddress, response.Json!["api_key"]!.GetValue<string>());
+    }
+
+    public Task<ApiResponse> SendAsync(HttpMethod method, string path, object? body = null) =>
+        SendRawAsync(method, path, body is null ? null : JsonSerializer.Serialize(body));
+
+    public async Task<ApiResponse> SendRawAsync(HttpMethod method, string path, string? body, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        if (ApiKey is not null)
+        {
+            request.Headers.Add("X-API-Key", ApiKey);
+        }
+
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, contentType);
+        }
+
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        JsonNode? json = null;
+        if (text.Length > 0 && response.Content.Headers.ContentType?.MediaType?.Contains("json") == true)
+        {
+            json = JsonNode.Parse(text);
+        }
+
+        return new ApiResponse(response.StatusCode, text, json,
+            response.Content.Headers.ContentType?.MediaType,
+            response.Headers.Location?.ToString());
+    }
+
+    public async Task<JsonNode> StartRunAsync(object body)
+    {
+        var response = await SendAsync(HttpMethod.Post, "runs", body);
+        Assert.That(response.Status, Is.EqualTo(HttpStatusCode.Accepted), response.Text);
+        return response.Json!;
+    }
+
+    public async Task<JsonNode> GetRunAsync(string runId)
+    {
+        var response = await SendAsync(HttpMethod.Get, $"runs/{runId}");
+        Assert.That(response.Status, Is.EqualTo(HttpStatusCode.OK), response.Text);
+        return response.Json!;
+    }
+
+    /// <summary>Polls the run until the condition holds; fails with the last state seen when it does not in time.</summary>
+    public async Task<JsonNode> WaitForRunAsync(string runId, Func<JsonNode, bool> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var run = await GetRunAsync(runId);
+            if (condition(run))
+            {
+                return run;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Run {runId} did not reach the expected state in time. Last seen:\n{run.ToJsonString(new JsonSerializerOptions { WriteIndented = true })}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public Task<JsonNode> WaitForStatusAsync(string runId, string status, TimeSpan? timeout = null) =>
+        WaitForRunAsync(runId, r => r["status"]!.GetValue<string>() == status, timeout);
+
+    public Task<ApiResponse> CompleteAsync(string runId, string taskId, object body) =>
+        SendAsync(HttpMethod.Post, $"runs/{runId}/tasks/{taskId}/complete", body);
+
+    public void Dispose() => http.Dispose();
+}
+
+public sealed record ApiResponse(HttpStatusCode Status, string Text, JsonNode? Json, string? ContentType, string? Location)
+{
+    public string? Code => Json?["code"]?.GetValue<string>();
+}

@@ -1,0 +1,130 @@
+namespace Orchflow.Tests.Support;
+
+/// <summary>
+/// The standalone host as a separate process on Azurite, as users run it. Each instance gets its own tables and
+/// task hub, so test fixtures do not see each other's data. Restart keeps both: that is what durability means.
+/// </summary>
+public sealed class OrchflowHost : IAsyncDisposable
+{
+    readonly Dictionary<string, string> environment;
+    ChildProcess? process;
+
+    OrchflowHost(Dictionary<string, string> environment, int port)
+    {
+        this.environment = environment;
+        Port = port;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}/api/v1/");
+    }
+
+    public int Port { get; }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>Table name prefix of this host's projection, for tests that inspect storage directly.</summary>
+    public string TablePrefix => environment["Orchflow__Storage__TablePrefix"];
+
+    public string TaskHub => environment["Orchflow__Durable__TaskHub"];
+
+    /// <summary>All the host printed, across restarts.</summary>
+    public string Output => previousOutput + (process?.Output ?? "");
+
+    string previousOutput = "";
+
+    public static async Task<OrchflowHost> StartAsync(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var id = Guid.NewGuid().ToString("N")[..10];
+        var environment = new Dictionary<string, string>
+        {
+            ["Orchflow__Storage__ConnectionString"] = connectionString,
+            ["Orchflow__Storage__TablePrefix"] = "t" + id,
+            ["Orchflow__Durable__TaskHub"] = "hub" + id,
+            ["Orchflow__Durable__MaxQueuePollingIntervalMs"] = "100",
+            ["Orchflow__Simulated__LatencyMs"] = "0",
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Logging__LogLevel__Default"] = "Information",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        var host = new OrchflowHost(environment, Ports.FreeLoopbackPort());
+        await host.LaunchAsync();
+        return host;
+    }
+
+    /// <summary>Stops the host process (SIGTERM, then kill) and starts a new one on the same port, tables and hub.</summary>
+    public async Task RestartAsync(bool kill = false)
+    {
+        await StopProcessAsync(kill);
+        await LaunchAsync();
+    }
+
+    async Task LaunchAsync()
+    {
+        if (!File.Exists(RepoPaths.LocalHostDll))
+        {
+            throw new InvalidOperationException($"The standalone host is not built at {RepoPaths.LocalHostDll}.");
+        }
+
+        process = ChildProcess.Start("dotnet", [RepoPaths.LocalHostDll, "--urls", $"http://127.0.0.1:{Port}"], environment,
+            Path.GetDirectoryName(RepoPaths.LocalHostDll));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException("The standalone host exited during start-up:\n" + process.Output);
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri(BaseAddress, "health"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Listening but not answering yet.
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The standalone host did not become healthy within 60 s:\n" + process.Output);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    async Task StopProcessAsync(bool kill)
+    {
+        if (process is null)
+        {
+            return;
+        }
+
+        if (kill)
+        {
+            process.Kill();
+        }
+        else
+        {
+            await process.StopAsync(TimeSpan.FromSeconds(15));
+        }
+
+        previousOutput += process.Output + "\n";
+        process.Dispose();
+        process = null;
+    }
+
+    public async ValueTask DisposeAsync() => await StopProcessAsync(kill: false);
+}

@@ -1,0 +1,36 @@
+namespace Orchflow.Tests.Support;
+
+/// <summary>Where the repository and its built artefacts are, from the test assembly's location.</summary>
+public static class RepoPaths
+{
+    public static readonly string Root = FindRoot();
+
+    /// <summary>Debug or Release: the configuration the tests themselves were built in.</summary>
+    public static readonly string Configuration =
+        new DirectoryInfo(AppContext.BaseDirectory).Parent?.Parent?.Name is { } c && c is "Release" or "Debug" ? c : "Debug";
+
+    public static string LocalHostDll =>
+        Path.Combine(Root, "Orchflow.LocalHost", "bin", Configuration, "net10.0", "Orchflow.LocalHost.dll");
+
+    public static string FunctionsOutput => Path.Combine(Root, "Orchflow.Functions", "bin", Configuration, "net10.0");
+
+    public static string Azurite => Path.Combine(Root, "tools", "node_modules", ".bin", "azurite");
+
+    static string FindRoot()
+    {
+        if (Environment.GetEnvironmentVariable("ORCHFLOW_REPO_ROOT") is { Length: > 0 } fromEnv)
+        {
+            return fromEnv;
+        }
+
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Orchflow.Functions.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Cannot find the repository root (Orchflow.Functions.sln) above the test assembly.");
+    }
+}
