@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Orchflow.Functions.Functions;
 using Orchflow.Functions.Http;
 
 namespace Orchflow.Functions;
@@ -13,12 +12,6 @@ public static class OrchflowApiServices
         services.AddOrchflow(configuration, isDevelopment);
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
-        services.AddTransient<RunsFunctions>();
-        services.AddTransient<TasksFunctions>();
-        services.AddTransient<AuthFunctions>();
-        services.AddTransient<ProvidersFunctions>();
-        services.AddTransient<AgentsFunctions>();
-        services.AddTransient<HealthFunctions>();
         return services;
     }
 }

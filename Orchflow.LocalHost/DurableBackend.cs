@@ -46,6 +46,8 @@ public sealed class DurableBackend : IHostedService, IAsyncDisposable
             PartitionCount = options.PartitionCount,
             MaxQueuePollingInterval = TimeSpan.FromMilliseconds(options.MaxQueuePollingIntervalMs),
             WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(options.WorkItemVisibilityTimeoutSeconds),
+            // Orchestration messages a crashed process had dequeued come back after this; the default is 5 minutes.
+            ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(options.WorkItemVisibilityTimeoutSeconds),
             LoggerFactory = loggerFactory,
         });
         await Service.CreateIfNotExistsAsync();

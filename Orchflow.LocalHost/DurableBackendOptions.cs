@@ -18,6 +18,9 @@ public sealed class DurableBackendOptions
 
     public int PartitionCount { get; set; } = 4;
 
-    /// <summary>How long a dequeued work item stays invisible to other workers before it is delivered again.</summary>
+    /// <summary>
+    /// How long a dequeued work item (an activity, or an orchestration's messages) stays invisible to other workers
+    /// before it is delivered again: how long a crashed process's work waits before another process picks it up.
+    /// </summary>
     public int WorkItemVisibilityTimeoutSeconds { get; set; } = 60;
 }

@@ -21,7 +21,7 @@ public static class FunctionEndpoints
                 {
                     var target = function.Method.IsStatic
                         ? null
-                        : http.RequestServices.GetRequiredService(function.Method.DeclaringType!);
+                        : ActivatorUtilities.GetServiceOrCreateInstance(http.RequestServices, function.Method.DeclaringType!);
                     var returned = function.Method.Invoke(target, bind(http));
                     var result = returned switch
                     {

@@ -49,7 +49,8 @@ public sealed partial class RunsFunctions(
         }
 
         var usesTrial = definition.ProviderId is null;
-        if (!usesTrial && await providers.GetAsync(caller.AccountId, definition.ProviderId!, cancellationToken) is null)
+        if (!usesTrial && (!Ids.LooksLike("prv", definition.ProviderId) ||
+                           await providers.GetAsync(caller.AccountId, definition.ProviderId!, cancellationToken) is null))
         {
             return Problems.NotFound($"Provider '{definition.ProviderId}' was not found.");
         }
@@ -71,18 +72,30 @@ public sealed partial class RunsFunctions(
         };
         var settings = new EngineSettings(engine.Value.MaxParallelTasks, engine.Value.MaxReviewRounds,
             definition.RequireApproval, definition.HumanTimeoutSeconds);
+        var created = false;
         try
         {
-            await runs.CreateAsync(run, cancellationToken);
+            await runs.CreateAsync(run, CancellationToken.None);
+            created = true;
             await durable.ScheduleNewOrchestrationInstanceAsync(
                 nameof(RunOrchestrator), new RunInput(caller.AccountId, run.RunId, settings),
                 new StartOrchestrationOptions(run.RunId), CancellationToken.None);
         }
-        catch (Exception e) when (usesTrial)
+        catch (Exception e)
         {
-            // The run never started: the trial run it took goes back before the error surfaces.
-            await accounts.RefundTrialRunAsync(caller.AccountId, CancellationToken.None);
+            // The run never started: it must not sit in queued forever, and the trial run it took goes back.
             log.LogError(e, "Run {RunId} could not be started", run.RunId);
+            if (created)
+            {
+                await runs.ApplyAsync(new RunTransition(caller.AccountId, run.RunId, RunStatus.Failed, [],
+                    Error: "Orchflow could not start this run; start it again."), CancellationToken.None);
+            }
+
+            if (usesTrial)
+            {
+                await accounts.RefundTrialRunAsync(caller.AccountId, CancellationToken.None);
+            }
+
             throw;
         }
 

@@ -66,7 +66,19 @@ public sealed class TasksFunctions(IRunStore runs, TimeProvider clock, ILogger<T
             return NotWaiting(now2 ?? run, now2?.Tasks.FirstOrDefault(t => t.TaskId == taskId) ?? task);
         }
 
-        await durable.RaiseEventAsync(runId, RunEvents.Human(taskId, task.ReviewRound), new HumanReply(reply.Decision), CancellationToken.None);
+        try
+        {
+            await durable.RaiseEventAsync(runId, RunEvents.Human(taskId, task.ReviewRound), new HumanReply(reply.Decision), CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The run never heard the answer: put the task back to waiting so the human can send it again,
+            // rather than leave it completed in the projection while the run waits for ever.
+            log.LogError(e, "Run {RunId} task {TaskId}: the answer could not be delivered", runId, taskId);
+            await runs.TryReplaceTaskAsync(runId, task with { ETag = null }, CancellationToken.None);
+            throw;
+        }
+
         log.LogInformation("Run {RunId} task {TaskId} answered ({Decision})", runId, taskId, reply.Decision);
         return ApiResult.Ok(TaskView.Of(updated));
     }

@@ -15,8 +15,8 @@ public interface IRunStore
 
     Task<TaskRecord?> GetTaskAsync(string runId, string taskId, CancellationToken cancellationToken);
 
-    /// <summary>Writes the planned tasks (pending) and moves the run to running.</summary>
-    Task SavePlanAsync(string accountId, string runId, RunPlan plan, TokenUsage usage, CancellationToken cancellationToken);
+    /// <summary>Writes the planned tasks (pending) and moves the run to running; false when the run ended meanwhile.</summary>
+    Task<bool> SavePlanAsync(string accountId, string runId, RunPlan plan, TokenUsage usage, CancellationToken cancellationToken);
 
     /// <summary>
     /// Applies a transition of the run and some of its tasks. A run already in a terminal state is left as it is

@@ -21,6 +21,12 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, ILo
             return null;
         }
 
+        if (run.Tasks.Count > 0)
+        {
+            // An earlier attempt planned and saved before it could report back: keep that plan, never a second one.
+            return Outline(run.Tasks.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)), run.Usage);
+        }
+
         if (!await runs.ApplyAsync(new RunTransition(input.AccountId, input.RunId, RunStatus.Planning, []), CancellationToken.None))
         {
             return null;
@@ -32,7 +38,13 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, ILo
         var plan = HumanGates.Apply(reply.Value, run.Definition.HumanGates);
         log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks", input.RunId, plan.PlannedBy, plan.Tasks.Count);
 
-        await runs.SavePlanAsync(input.AccountId, input.RunId, plan, reply.Usage, CancellationToken.None);
-        return new PlanOutline(plan.Tasks.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)).ToList(), reply.Usage);
+        if (!await runs.SavePlanAsync(input.AccountId, input.RunId, plan, reply.Usage, CancellationToken.None))
+        {
+            return null;
+        }
+
+        return Outline(plan.Tasks.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)), reply.Usage);
     }
+
+    static PlanOutline Outline(IEnumerable<TaskNode> tasks, TokenUsage usage) => new(tasks.ToList(), usage);
 }

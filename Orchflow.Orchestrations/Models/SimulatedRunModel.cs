@@ -50,7 +50,7 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
             text.AppendLine("### Built on");
             foreach (var u in upstream)
             {
-                text.AppendLine($"- {u.TaskId} ({u.Name}): {Gist(u.Output)}");
+                text.AppendLine($"- {u.TaskId} ({u.Name}): {Gist(Conclusion(u.Output))}");
             }
 
             text.AppendLine();
@@ -113,7 +113,7 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
         text.AppendLine("## Results");
         foreach (var r in request.Results.Where(r => r.Kind == TaskKind.Agent))
         {
-            text.AppendLine($"### {r.TaskId}. {r.Name}").AppendLine(Gist(r.Output)).AppendLine();
+            text.AppendLine($"### {r.TaskId}. {r.Name}").AppendLine(Gist(Conclusion(r.Output))).AppendLine();
         }
 
         var last = request.Results.LastOrDefault(r => r.Kind == TaskKind.Agent);
@@ -137,11 +137,23 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
     static long Words(string text) => Word().Count(text);
 
     /// <summary>The first meaningful line of a text, shortened: what a reader needs to see it was used.</summary>
+    /// <summary>
+    /// What an output concluded: the text under its last section heading (a decision, next steps), else the whole
+    /// output. Outputs that are not Markdown, such as a human's edit, are taken whole.
+    /// </summary>
+    static string Conclusion(string output)
+    {
+        var lines = output.Split('\n');
+        var lastHeading = Array.FindLastIndex(lines, l => l.StartsWith("### ", StringComparison.Ordinal));
+        return lastHeading >= 0 && lastHeading < lines.Length - 1 ? string.Join('\n', lines[(lastHeading + 1)..]) : output;
+    }
+
     static string Gist(string text)
     {
         var line = text.Split('\n').Select(l => l.Trim().TrimStart('#', '-', '*', '_', ' ').Trim())
             .FirstOrDefault(l => l.Length > 0 && !l.StartsWith("Simulated output", StringComparison.Ordinal)) ?? "";
-        return line.Length <= 160 ? line : line[..line.LastIndexOf(' ', 157)] + "…";
+        // A long line without spaces (a URL, a key) is cut mid-word.
+        return line.Length <= 160 ? line : line[..(line.LastIndexOf(' ', 157) is > 0 and var space ? space : 157)] + "…";
     }
 
     static string Subject(string taskName)

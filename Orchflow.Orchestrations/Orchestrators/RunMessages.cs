@@ -55,8 +55,8 @@ public static class RunErrors
     public static string HumanTimedOut(string taskId, int seconds) =>
         $"Task {taskId} was not answered within {seconds} seconds (human_timeout_seconds); the run stopped.";
 
-    public static string TooManyReviews(string taskId, int rounds) =>
-        $"Task {taskId} was sent back {rounds} times, the most a draft may be reviewed; the run stopped.";
+    public static string TooManyReviews(string taskId, int maxRounds) =>
+        $"Task {taskId} was sent back more than {maxRounds} times (Orchflow:Engine:MaxReviewRounds); the run stopped.";
 
     public static string Stuck(IEnumerable<string> taskIds) =>
         $"Tasks {string.Join(", ", taskIds)} can never start: the plan has unmet dependencies.";

@@ -100,7 +100,7 @@ public static partial class DeterministicPlanner
                 dependsOn.Insert(0, humanTask);
             }
 
-            tasks.Add(new PlannedTask(id, Title(step.Text), Describe(step, definition.Goal), TaskKind.Agent, step.Agent,
+            tasks.Add(new PlannedTask(id, Title(step.Text), Describe(step), TaskKind.Agent, step.Agent,
                 dependsOn.OrderBy(d => d, TaskIds.Order).ToList()));
             previousStage = step.Stage;
         }
@@ -210,14 +210,17 @@ public static partial class DeterministicPlanner
         _ => Stage.Writing,
     };
 
-    static string Describe(Step step, string goal) =>
-        $"{Capitalise(step.Text)}. This step serves the overall goal: {goal.Trim()}";
+    // The goal stays out of the description: human gates match descriptions, and every task would match the goal.
+    static string Describe(Step step) => $"{Capitalise(step.Text)}.";
 
     static string Title(string text)
     {
         var title = Capitalise(text);
-        return title.Length <= 120 ? title : title[..title.LastIndexOf(' ', 117)] + "…";
+        return title.Length <= 120 ? title : title[..CutAt(title, 117)] + "…";
     }
+
+    /// <summary>Where to shorten a text to at most <paramref name="max"/> characters: the last space, else mid-word.</summary>
+    static int CutAt(string text, int max) => text.LastIndexOf(' ', max) is > 0 and var space ? space : max;
 
     static string TrimEnd(string text) => text.Trim().TrimEnd('.', '!', '?', ';', ',', ':').Trim();
 

@@ -5,21 +5,12 @@ namespace Orchflow.Tests.Integration;
 
 /// <summary>The flow the public documentation walks a user through, over real HTTP on the standalone host.</summary>
 [TestFixture]
-[NonParallelizable]
-public sealed class PublicDocsFlowTests
+public sealed class PublicDocsFlowTests : HostedTests
 {
-    OrchflowHost host = null!;
-
-    [OneTimeSetUp]
-    public async Task StartHostAsync() => host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString);
-
-    [OneTimeTearDown]
-    public async Task StopHostAsync() => await host.DisposeAsync();
-
     [Test]
     public async Task DocsFlow_AskMeAbout_PausesForT1ThenCompletesWithTheHumansAnswer()
     {
-        using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
+        using var client = await RegisterAsync();
         var started = await client.StartRunAsync(new
         {
             task = "Research 5 competitors, extract pricing, compare positioning, then propose our launch strategy.",

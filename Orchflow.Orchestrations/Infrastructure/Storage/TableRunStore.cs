@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -114,9 +115,16 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         return ToTask(row.Value, ReadText(row.Value, texts));
     }
 
-    public async Task SavePlanAsync(string accountId, string runId, RunPlan plan, TokenUsage usage, CancellationToken cancellationToken)
+    public async Task<bool> SavePlanAsync(string accountId, string runId, RunPlan plan, TokenUsage usage, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
+        var run = await tables.Runs.GetEntityAsync<TableEntity>(accountId, runId, select: ["Status"], cancellationToken: cancellationToken);
+        if (WireNames.Parse<RunStatus>(run.Value.GetString("Status")).IsTerminal())
+        {
+            // Cancelled while the model was planning: a plan nobody will run is not written at all.
+            return false;
+        }
+
         // Upserts keyed by run and task id: planning may run twice after a crash and must land the same way.
         var actions = plan.Tasks.Select(t => new TableTransactionAction(
             TableTransactionActionType.UpsertReplace, ToEntity(runId, TaskRecord.FromPlan(t)))).ToList();
@@ -125,7 +133,14 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
             await tables.RunTasks.SubmitTransactionAsync(batch, cancellationToken);
         }
 
-        await UpdateRunAsync(accountId, runId, RunStatus.Running, usage, null, plan.PlannedBy, cancellationToken);
+        if (await UpdateRunAsync(accountId, runId, RunStatus.Running, usage, null, plan.PlannedBy, cancellationToken))
+        {
+            return true;
+        }
+
+        // Cancelled between the check above and now: the tasks just written must not stay pending.
+        await CancelOpenTasksAsync(runId, cancellationToken);
+        return false;
     }
 
     public async Task<bool> ApplyAsync(RunTransition transition, CancellationToken cancellationToken)
@@ -194,6 +209,12 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         }
         catch (RequestFailedException e) when (e.Status is 412 or 404)
         {
+            // Another writer won; its row points at its own chunks, so this attempt's chunks are simply dropped.
+            foreach (var chunk in chunkRows)
+            {
+                await tables.RunTasks.DeleteEntityAsync(runId, chunk.RowKey, ETag.All, cancellationToken);
+            }
+
             return false;
         }
     }
@@ -325,11 +346,16 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         throw new InvalidOperationException($"Run {runId} kept changing while it was being updated.");
     }
 
-    /// <summary>Puts a text on its row, inline when it fits one property, else as chunk rows beside it.</summary>
+    /// <summary>
+    /// Puts a text on its row, inline when it fits one property, else as chunk rows beside it. Chunks are keyed by a
+    /// generation of their own, never overwritten, so a writer that loses the row's ETag race cannot clobber the
+    /// text of the one that won.
+    /// </summary>
     static List<TableEntity> TextRows(string runId, string key, string? text, TableEntity owner)
     {
         owner["Output"] = null;
         owner["OutputChunks"] = 0;
+        owner["OutputGeneration"] = null;
         if (text is null)
         {
             return [];
@@ -342,8 +368,10 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
             return [];
         }
 
+        var generation = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         owner["OutputChunks"] = chunks.Count;
-        return chunks.Select((c, i) => new TableEntity(runId, ChunkKey(key, i)) { ["Text"] = c }).ToList();
+        owner["OutputGeneration"] = generation;
+        return chunks.Select((c, i) => new TableEntity(runId, ChunkKey(key, generation, i)) { ["Text"] = c }).ToList();
     }
 
     static string? ReadText(TableEntity row, IReadOnlyDictionary<string, string> chunkTexts)
@@ -355,12 +383,14 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         }
 
         return string.Concat(Enumerable.Range(0, chunks).Select(i =>
-            chunkTexts.TryGetValue(ChunkKey(row.RowKey, i), out var text)
+            chunkTexts.TryGetValue(ChunkKey(row.RowKey, row.GetString("OutputGeneration"), i), out var text)
                 ? text
                 : throw new InvalidOperationException($"Chunk {i} of {row.PartitionKey}/{row.RowKey} is missing.")));
     }
 
-    static string ChunkKey(string key, int index) => $"{key}~{index:D4}";
+    /// <summary>A chunk's row key; rows written before chunks had generations have none.</summary>
+    static string ChunkKey(string key, string? generation, int index) =>
+        generation is null ? $"{key}~{index:D4}" : $"{key}~{generation}~{index:D4}";
 
     static TableEntity ToEntity(string runId, TaskRecord task)
     {

@@ -1,0 +1,182 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using Orchflow.Functions.Http;
+using Orchflow.Tests.Support;
+
+namespace Orchflow.Tests.Functions;
+
+/// <summary>
+/// What the Azure Functions host will load, read from the functions.metadata the Functions SDK writes at build time,
+/// checked against the API contract and against the standalone host's route table (one source of truth).
+/// </summary>
+[TestFixture]
+public sealed class FunctionsMetadataTests
+{
+    /// <summary>Every HTTP function of API.md: name → (route, method).</summary>
+    static readonly Dictionary<string, (string Route, string Method)> ExpectedHttp = new()
+    {
+        ["Register"] = ("v1/auth/register", "POST"),
+        ["StartRun"] = ("v1/runs", "POST"),
+        ["ListRuns"] = ("v1/runs", "GET"),
+        ["GetRun"] = ("v1/runs/{runId}", "GET"),
+        ["CancelRun"] = ("v1/runs/{runId}", "DELETE"),
+        ["GetRunTasks"] = ("v1/runs/{runId}/tasks", "GET"),
+        ["CompleteTask"] = ("v1/runs/{runId}/tasks/{taskId}/complete", "POST"),
+        ["CreateProvider"] = ("v1/providers", "POST"),
+        ["ListProviders"] = ("v1/providers", "GET"),
+        ["DeleteProvider"] = ("v1/providers/{providerId}", "DELETE"),
+        ["ListAgentTemplates"] = ("v1/agents/templates", "GET"),
+        ["Health"] = ("v1/health", "GET"),
+        ["GetOpenApi"] = ("v1/openapi.json", "GET"),
+    };
+
+    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask"];
+
+    static readonly string[] Activities = ["PlanRunActivity", "ExecuteAgentTaskActivity", "SynthesizeRunActivity", "ProjectRunActivity"];
+
+    JsonArray functions = null!;
+
+    [OneTimeSetUp]
+    public void ReadMetadata()
+    {
+        var path = Path.Combine(RepoPaths.FunctionsOutput, "functions.metadata");
+        Assert.That(File.Exists(path), Is.True, $"{path} is missing: build Orchflow.Functions first.");
+        functions = JsonNode.Parse(File.ReadAllText(path))!.AsArray();
+    }
+
+    [Test]
+    public void Metadata_ListsExactlyTheExpectedFunctions()
+    {
+        var expected = ExpectedHttp.Keys.Concat(Activities).Append("RunOrchestrator");
+
+        Assert.That(functions.Select(f => Name(f!)), Is.EquivalentTo(expected));
+    }
+
+    [Test]
+    public void Metadata_EachHttpFunction_HasItsRouteMethodAndAnonymousAuth()
+    {
+        Assert.Multiple(() =>
+        {
+            foreach (var (name, (route, method)) in ExpectedHttp)
+            {
+                var trigger = Bindings(Function(name)).SingleOrDefault(b => Type(b) == "httpTrigger");
+                Assert.That(trigger, Is.Not.Null, $"{name} has no httpTrigger binding");
+                if (trigger is null)
+                {
+                    continue;
+                }
+
+                Assert.That(trigger["route"]?.GetValue<string>(), Is.EqualTo(route), $"{name} route");
+                Assert.That(Methods(trigger), Is.EqualTo(new[] { method }), $"{name} methods");
+                Assert.That(trigger["authLevel"]?.GetValue<string>(), Is.EqualTo("anonymous").IgnoreCase, $"{name} authLevel");
+                Assert.That(trigger["direction"]?.GetValue<string>(), Is.EqualTo("In").IgnoreCase, $"{name} direction");
+            }
+        });
+    }
+
+    [Test]
+    public void Metadata_DurableClientBinding_IsOnExactlyStartRunCancelRunAndCompleteTask()
+    {
+        var withClient = functions
+            .Where(f => Bindings(f!).Any(b => Type(b) == "durableClient"))
+            .Select(f => Name(f!));
+
+        Assert.That(withClient, Is.EquivalentTo(DurableClientFunctions));
+    }
+
+    [Test]
+    public void Metadata_OrchestratorAndActivities_HaveTheirTriggers()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Bindings(Function("RunOrchestrator")).Select(Type), Is.EqualTo(new[] { "orchestrationTrigger" }), "RunOrchestrator");
+            foreach (var activity in Activities)
+            {
+                Assert.That(Bindings(Function(activity)).Select(Type), Is.EqualTo(new[] { "activityTrigger" }), activity);
+            }
+
+            var triggered = functions.Where(f => Bindings(f!).Any(b => Type(b) is "orchestrationTrigger" or "activityTrigger")).Select(f => Name(f!));
+            Assert.That(triggered, Is.EquivalentTo(Activities.Append("RunOrchestrator")), "no other function is a durable trigger");
+        });
+    }
+
+    [Test]
+    public void Metadata_EveryEntryPoint_IsAFunctionOfTheFunctionsAssembly()
+    {
+        var assembly = typeof(FunctionCatalog).Assembly;
+        Assert.Multiple(() =>
+        {
+            foreach (var function in functions.Select(f => f!))
+            {
+                var name = Name(function);
+                Assert.That(function["scriptFile"]?.GetValue<string>(), Is.EqualTo(Path.GetFileName(assembly.Location)), $"{name} scriptFile");
+                var entryPoint = function["entryPoint"]!.GetValue<string>();
+                var type = assembly.GetType(entryPoint[..entryPoint.LastIndexOf('.')]);
+                var method = type?.GetMethod(entryPoint[(entryPoint.LastIndexOf('.') + 1)..]);
+                Assert.That(method, Is.Not.Null, $"{name}: entry point {entryPoint} does not exist");
+                Assert.That(method?.GetCustomAttribute<Microsoft.Azure.Functions.Worker.FunctionAttribute>()?.Name, Is.EqualTo(name), $"{name}: [Function] name");
+            }
+        });
+    }
+
+    [Test]
+    public void Metadata_HttpRoutes_EqualTheStandaloneHostsRouteTable()
+    {
+        var fromMetadata = functions
+            .SelectMany(f => Bindings(f!).Where(b => Type(b) == "httpTrigger").SelectMany(t => Methods(t).Select(m => (Name(f!), t["route"]!.GetValue<string>(), m))))
+            .OrderBy(x => x.Item2, StringComparer.Ordinal).ThenBy(x => x.m, StringComparer.Ordinal)
+            .ToList();
+        var fromCatalog = FunctionCatalog.Http
+            .SelectMany(f => f.Methods.Select(m => (f.Name, f.Route, m)))
+            .OrderBy(x => x.Route, StringComparer.Ordinal).ThenBy(x => x.m, StringComparer.Ordinal)
+            .ToList();
+
+        Assert.That(fromCatalog, Is.EqualTo(fromMetadata));
+    }
+
+    [Test]
+    public void Metadata_HttpRoutes_CoverTheApiContract()
+    {
+        var routes = functions
+            .SelectMany(f => Bindings(f!).Where(b => Type(b) == "httpTrigger").SelectMany(t => Methods(t).Select(m => $"{m} {t["route"]!.GetValue<string>()}")))
+            .ToList();
+
+        Assert.That(routes, Is.SupersetOf(ExpectedHttp.Values.Select(e => $"{e.Method} {e.Route}")));
+    }
+
+    [Test]
+    public void Catalog_PublicRoutes_AreExactlyRegisterTemplatesAndHealth()
+    {
+        var publicRoutes = FunctionCatalog.Http.Where(f => f.IsPublic).Select(f => f.Name);
+
+        Assert.That(publicRoutes, Is.EquivalentTo(new[] { "Register", "ListAgentTemplates", "Health", "GetOpenApi" }));
+    }
+
+    [Test]
+    public void HostJson_RoutePrefix_IsApiAsTheStandaloneHostAssumes()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
+
+        var prefix = host["extensions"]?["http"]?["routePrefix"]?.GetValue<string>();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(prefix, Is.EqualTo("api"));
+            Assert.That(prefix, Is.EqualTo(FunctionCatalog.RoutePrefix));
+            Assert.That(host["version"]?.GetValue<string>(), Is.EqualTo("2.0"));
+        });
+    }
+
+    JsonNode Function(string name) =>
+        functions.SingleOrDefault(f => Name(f!) == name) ?? throw new AssertionException($"functions.metadata has no function '{name}'.");
+
+    static string Name(JsonNode function) => function["name"]!.GetValue<string>();
+
+    static IEnumerable<JsonNode> Bindings(JsonNode function) =>
+        function["bindings"]?.AsArray().Select(b => b!) ?? [];
+
+    static string Type(JsonNode binding) => binding["type"]!.GetValue<string>();
+
+    static string[] Methods(JsonNode trigger) =>
+        trigger["methods"]?.AsArray().Select(m => m!.GetValue<string>().ToUpperInvariant()).ToArray() ?? [];
+}

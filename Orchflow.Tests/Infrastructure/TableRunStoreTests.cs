@@ -1,0 +1,390 @@
+using System.Text;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+using Orchflow.Infrastructure.Storage;
+
+namespace Orchflow.Tests.Infrastructure;
+
+/// <summary>The run projection on Table Storage (Azurite): round trips, long texts, concurrency and cancellation.</summary>
+[TestFixture]
+public sealed class TableRunStoreTests
+{
+    OrchflowTables tables = null!;
+    TableRunStore store = null!;
+
+    [OneTimeSetUp]
+    public void CreateStore()
+    {
+        tables = StorageFixture.NewTables();
+        store = new TableRunStore(tables, TimeProvider.System);
+    }
+
+    [Test]
+    public async Task CreateAsync_ThenGetAsync_ReturnsTheSameRun()
+    {
+        var account = NewAccountId();
+        var run = NewRun(account, DateTimeOffset.UtcNow);
+        await store.CreateAsync(run, CancellationToken.None);
+
+        var read = await store.GetAsync(account, run.RunId, CancellationToken.None);
+
+        Assert.That(read, Is.Not.Null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(read!.RunId, Is.EqualTo(run.RunId));
+            Assert.That(read.AccountId, Is.EqualTo(account));
+            Assert.That(read.Status, Is.EqualTo(RunStatus.Queued));
+            Assert.That(JsonSerializer.Serialize(read.Definition), Is.EqualTo(JsonSerializer.Serialize(run.Definition)));
+            Assert.That(read.CreatedAt, Is.EqualTo(run.CreatedAt).Within(TimeSpan.FromMilliseconds(1)));
+            Assert.That(read.UpdatedAt, Is.EqualTo(run.UpdatedAt).Within(TimeSpan.FromMilliseconds(1)));
+            Assert.That(read.Tasks, Is.Empty);
+            Assert.That(read.FinalOutput, Is.Null);
+            Assert.That(read.Usage, Is.EqualTo(TokenUsage.Zero));
+        });
+    }
+
+    [Test]
+    public async Task GetAsync_OtherAccountOrUnknownRun_ReturnsNull()
+    {
+        var account = NewAccountId();
+        var run = NewRun(account, DateTimeOffset.UtcNow);
+        await store.CreateAsync(run, CancellationToken.None);
+
+        await Assert.MultipleAsync(async () =>
+        {
+            Assert.That(await store.GetAsync(NewAccountId(), run.RunId, CancellationToken.None), Is.Null);
+            Assert.That(await store.GetAsync(account, Ids.NewRunId(DateTimeOffset.UtcNow), CancellationToken.None), Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task SavePlanAsync_WritesPendingTasksInOrder_AndMovesRunToRunning()
+    {
+        var (account, runId) = await CreatePlannedRunAsync(taskCount: 11);
+
+        var run = await store.GetAsync(account, runId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run!.Status, Is.EqualTo(RunStatus.Running));
+            Assert.That(run.PlannedBy, Is.EqualTo("test"));
+            Assert.That(run.Tasks.Select(t => t.TaskId), Is.EqualTo(Enumerable.Range(1, 11).Select(TaskIds.Of)));
+            Assert.That(run.Tasks.Select(t => t.State), Is.All.EqualTo(TaskState.Pending));
+            Assert.That(run.Tasks[0].Kind, Is.EqualTo(TaskKind.Human));
+            Assert.That(run.Tasks[0].Prompt, Is.EqualTo("What do you know?"));
+            Assert.That(run.Tasks[2].DependsOn, Is.EqualTo(new[] { "T1", "T2" }));
+        });
+    }
+
+    [TestCase(100_000)]
+    [TestCase(700_000)]
+    public async Task TryReplaceTaskAsync_LongMultiByteOutput_IsReadBackIdentically(int length)
+    {
+        var text = LongText(length, 'x');
+        Assert.That(char.IsHighSurrogate(text[29_999]) && char.IsLowSurrogate(text[30_000]), "precondition: a surrogate pair straddles the first chunk boundary");
+        Assert.That(Encoding.UTF8.GetByteCount(text), Is.GreaterThan(length), "precondition: multi-byte characters");
+        var (account, runId) = await CreatePlannedRunAsync();
+        var task = (await store.GetTaskAsync(runId, "T2", CancellationToken.None))!;
+
+        var replaced = await store.TryReplaceTaskAsync(runId, task with { Output = text, State = TaskState.Completed }, CancellationToken.None);
+
+        Assert.That(replaced, Is.True);
+        var viaRun = (await store.GetAsync(account, runId, CancellationToken.None))!.Tasks.Single(t => t.TaskId == "T2");
+        var viaTask = (await store.GetTaskAsync(runId, "T2", CancellationToken.None))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(viaRun.Output!.Length, Is.EqualTo(text.Length));
+            Assert.That(string.Equals(viaRun.Output, text, StringComparison.Ordinal), Is.True, "GetAsync output differs");
+            Assert.That(string.Equals(viaTask.Output, text, StringComparison.Ordinal), Is.True, "GetTaskAsync output differs");
+            Assert.That(viaTask.State, Is.EqualTo(TaskState.Completed));
+        });
+    }
+
+    [Test]
+    public async Task TryReplaceTaskAsync_LongOutputReplacedByShortOne_ReadsTheShortOne()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        var task = (await store.GetTaskAsync(runId, "T2", CancellationToken.None))!;
+        Assert.That(await store.TryReplaceTaskAsync(runId, task with { Output = LongText(100_000, 'x') }, CancellationToken.None), Is.True);
+        task = (await store.GetTaskAsync(runId, "T2", CancellationToken.None))!;
+
+        Assert.That(await store.TryReplaceTaskAsync(runId, task with { Output = "short" }, CancellationToken.None), Is.True);
+
+        await Assert.MultipleAsync(async () =>
+        {
+            Assert.That((await store.GetTaskAsync(runId, "T2", CancellationToken.None))!.Output, Is.EqualTo("short"));
+            Assert.That((await store.GetAsync(account, runId, CancellationToken.None))!.Tasks[1].Output, Is.EqualTo("short"));
+        });
+    }
+
+    [Test]
+    public async Task CompleteAsync_FinalOutputOver64KiB_IsReadBackWhole()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        var final = LongText(90_000, 'f');
+        Assert.That(final.Length * sizeof(char), Is.GreaterThan(64 * 1024), "precondition: over one property's limit");
+
+        var completed = await store.CompleteAsync(account, runId, final, new TokenUsage(12, 34), CancellationToken.None);
+
+        Assert.That(completed, Is.True);
+        var run = (await store.GetAsync(account, runId, CancellationToken.None))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Status, Is.EqualTo(RunStatus.Completed));
+            Assert.That(string.Equals(run.FinalOutput, final, StringComparison.Ordinal), Is.True, "final output differs");
+            Assert.That(run.Usage, Is.EqualTo(new TokenUsage(12, 34)));
+        });
+    }
+
+    [Test]
+    public async Task TryReplaceTaskAsync_StaleETag_ReturnsFalseAndLeavesTheTaskUnchanged()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        var read = (await store.GetTaskAsync(runId, "T2", CancellationToken.None))!;
+        var first = LongText(100_000, 'a');
+        Assert.That(await store.TryReplaceTaskAsync(runId, read with { Output = first, State = TaskState.Completed }, CancellationToken.None), Is.True);
+        var afterFirst = (await store.GetTaskAsync(runId, "T2", CancellationToken.None))!;
+
+        // The second writer still holds the ETag of the first read.
+        var stale = await store.TryReplaceTaskAsync(runId, read with { Output = LongText(100_000, 'b'), State = TaskState.Failed }, CancellationToken.None);
+
+        Assert.That(stale, Is.False);
+        var viaTask = (await store.GetTaskAsync(runId, "T2", CancellationToken.None))!;
+        var viaRun = (await store.GetAsync(account, runId, CancellationToken.None))!.Tasks.Single(t => t.TaskId == "T2");
+        var chunkRows = new List<string>();
+        await foreach (var row in tables.RunTasks.QueryAsync<TableEntity>(e => e.PartitionKey == runId, select: ["RowKey"]))
+        {
+            if (row.RowKey.StartsWith("T2~", StringComparison.Ordinal))
+            {
+                chunkRows.Add(row.RowKey);
+            }
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(chunkRows, Has.Count.EqualTo(TextChunks.Split(first).Count), "the losing writer's chunks are left behind");
+            Assert.That(viaTask.ETag, Is.EqualTo(afterFirst.ETag));
+            Assert.That(viaTask.State, Is.EqualTo(TaskState.Completed));
+            Assert.That(string.Equals(viaTask.Output, first, StringComparison.Ordinal), Is.True, "GetTaskAsync shows the losing writer's text");
+            Assert.That(string.Equals(viaRun.Output, first, StringComparison.Ordinal), Is.True, "GetAsync shows the losing writer's text");
+        });
+    }
+
+    [TestCase(40)]
+    [TestCase(100_000)]
+    public async Task TryReplaceTaskAsync_TwoConcurrentWritersWithOneETag_ExactlyOneWins(int length)
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        var read = (await store.GetTaskAsync(runId, "T1", CancellationToken.None))!;
+        var answers = new[] { LongText(length, 'a'), LongText(length, 'b') };
+
+        var results = await Task.WhenAll(answers.Select(answer =>
+            store.TryReplaceTaskAsync(runId, read with { Output = answer, State = TaskState.Completed }, CancellationToken.None)));
+
+        Assert.That(results.Count(r => r), Is.EqualTo(1), "exactly one writer wins");
+        var winner = answers[Array.IndexOf(results, true)];
+        var viaTask = (await store.GetTaskAsync(runId, "T1", CancellationToken.None))!;
+        var viaRun = (await store.GetAsync(account, runId, CancellationToken.None))!.Tasks.Single(t => t.TaskId == "T1");
+        Assert.Multiple(() =>
+        {
+            Assert.That(string.Equals(viaTask.Output, winner, StringComparison.Ordinal), Is.True, "GetTaskAsync does not show the winner's text");
+            Assert.That(string.Equals(viaRun.Output, winner, StringComparison.Ordinal), Is.True, "GetAsync does not show the winner's text");
+        });
+    }
+
+    [Test]
+    public async Task ApplyAsync_RunningRun_MovesRunAndTasks()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+
+        var applied = await store.ApplyAsync(
+            new RunTransition(account, runId, RunStatus.WaitingHuman, [new TaskTransition("T1", TaskState.WaitingHuman)], new TokenUsage(5, 6)),
+            CancellationToken.None);
+
+        Assert.That(applied, Is.True);
+        var run = (await store.GetAsync(account, runId, CancellationToken.None))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Status, Is.EqualTo(RunStatus.WaitingHuman));
+            Assert.That(run.Tasks[0].State, Is.EqualTo(TaskState.WaitingHuman));
+            Assert.That(run.WaitingOn, Is.EqualTo(new[] { "T1" }));
+            Assert.That(run.Usage, Is.EqualTo(new TokenUsage(5, 6)));
+        });
+    }
+
+    [Test]
+    public async Task ApplyAsync_CancelledRun_ReturnsFalseAndChangesNothing()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        Assert.That((await store.CancelAsync(account, runId, CancellationToken.None)).Result, Is.EqualTo(CancelResult.Cancelled));
+
+        var applied = await store.ApplyAsync(
+            new RunTransition(account, runId, RunStatus.Running, [new TaskTransition("T2", TaskState.Running)]), CancellationToken.None);
+
+        Assert.That(applied, Is.False);
+        var run = (await store.GetAsync(account, runId, CancellationToken.None))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Status, Is.EqualTo(RunStatus.Cancelled));
+            Assert.That(run.Tasks.Select(t => t.State), Is.All.EqualTo(TaskState.Cancelled));
+        });
+    }
+
+    [Test]
+    public async Task CancelAsync_AnotherAccountsRun_ReturnsNotFoundAndLeavesItRunning()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+
+        var outcome = await store.CancelAsync(NewAccountId(), runId, CancellationToken.None);
+
+        await Assert.MultipleAsync(async () =>
+        {
+            Assert.That(outcome.Result, Is.EqualTo(CancelResult.NotFound));
+            Assert.That(outcome.Run, Is.Null);
+            Assert.That((await store.GetAsync(account, runId, CancellationToken.None))!.Status, Is.EqualTo(RunStatus.Running));
+        });
+    }
+
+    [Test]
+    public async Task CancelAsync_LiveRun_CancelsRunAndEveryUnfinishedTask_ThenIsIdempotent()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        await store.ApplyAsync(new RunTransition(account, runId, RunStatus.Running,
+        [
+            new TaskTransition("T1", TaskState.WaitingHuman),
+            new TaskTransition("T2", TaskState.Running),
+            new TaskTransition("T4", TaskState.Completed),
+        ]), CancellationToken.None);
+
+        var first = await store.CancelAsync(account, runId, CancellationToken.None);
+        var second = await store.CancelAsync(account, runId, CancellationToken.None);
+
+        var states = first.Run!.Tasks.ToDictionary(t => t.TaskId, t => t.State);
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Result, Is.EqualTo(CancelResult.Cancelled));
+            Assert.That(first.Run.Status, Is.EqualTo(RunStatus.Cancelled));
+            Assert.That(states["T1"], Is.EqualTo(TaskState.Cancelled), "waiting_human task");
+            Assert.That(states["T2"], Is.EqualTo(TaskState.Cancelled), "running task");
+            Assert.That(states["T3"], Is.EqualTo(TaskState.Cancelled), "pending task");
+            Assert.That(states["T4"], Is.EqualTo(TaskState.Completed), "a finished task keeps its state");
+            Assert.That(second.Result, Is.EqualTo(CancelResult.AlreadyCancelled));
+            Assert.That(second.Run!.Status, Is.EqualTo(RunStatus.Cancelled));
+        });
+    }
+
+    [Test]
+    public async Task CancelAsync_CompletedRun_ReturnsAlreadyFinishedAndKeepsItCompleted()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        Assert.That(await store.CompleteAsync(account, runId, "done", TokenUsage.Zero, CancellationToken.None), Is.True);
+
+        var outcome = await store.CancelAsync(account, runId, CancellationToken.None);
+
+        await Assert.MultipleAsync(async () =>
+        {
+            Assert.That(outcome.Result, Is.EqualTo(CancelResult.AlreadyFinished));
+            Assert.That(outcome.Run!.Status, Is.EqualTo(RunStatus.Completed));
+            var run = (await store.GetAsync(account, runId, CancellationToken.None))!;
+            Assert.That(run.Status, Is.EqualTo(RunStatus.Completed));
+            Assert.That(run.FinalOutput, Is.EqualTo("done"));
+        });
+    }
+
+    [Test]
+    public async Task ListAsync_PagesNewestFirst_WithTotal_AndOnlyTheCallersRuns()
+    {
+        var account = NewAccountId();
+        var other = NewAccountId();
+        var start = DateTimeOffset.UtcNow.AddHours(-1);
+        var created = new List<RunRecord>();
+        // Created out of time order, so the listing order must come from the store, not from insertion order.
+        foreach (var minutes in new[] { 3, 0, 6, 1, 5, 2, 4 })
+        {
+            var run = NewRun(account, start.AddMinutes(minutes));
+            await store.CreateAsync(run, CancellationToken.None);
+            created.Add(run);
+            await store.CreateAsync(NewRun(other, start.AddMinutes(minutes).AddSeconds(1)), CancellationToken.None);
+        }
+
+        var expected = created.OrderByDescending(r => r.CreatedAt).Select(r => r.RunId).ToList();
+
+        var pages = new[]
+        {
+            await store.ListAsync(account, 3, 0, CancellationToken.None),
+            await store.ListAsync(account, 3, 3, CancellationToken.None),
+            await store.ListAsync(account, 3, 6, CancellationToken.None),
+        };
+        var all = await store.ListAsync(account, 100, 0, CancellationToken.None);
+        var past = await store.ListAsync(account, 3, 7, CancellationToken.None);
+        var stranger = await store.ListAsync(NewAccountId(), 10, 0, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pages[0].Runs.Select(r => r.RunId), Is.EqualTo(expected.Take(3)));
+            Assert.That(pages[1].Runs.Select(r => r.RunId), Is.EqualTo(expected.Skip(3).Take(3)));
+            Assert.That(pages[2].Runs.Select(r => r.RunId), Is.EqualTo(expected.Skip(6)));
+            Assert.That(pages.Select(p => p.Total), Is.All.EqualTo(7));
+            Assert.That(all.Runs.Select(r => r.RunId), Is.EqualTo(expected));
+            Assert.That(all.Runs.Select(r => r.AccountId), Is.All.EqualTo(account));
+            Assert.That(all.Runs.Select(r => r.CreatedAt), Is.Ordered.Descending);
+            Assert.That(past.Runs, Is.Empty);
+            Assert.That(past.Total, Is.EqualTo(7));
+            Assert.That(stranger.Runs, Is.Empty);
+            Assert.That(stranger.Total, Is.Zero);
+        });
+    }
+
+    async Task<(string AccountId, string RunId)> CreatePlannedRunAsync(int taskCount = 4)
+    {
+        var account = NewAccountId();
+        var run = NewRun(account, DateTimeOffset.UtcNow);
+        await store.CreateAsync(run, CancellationToken.None);
+        var tasks = new List<PlannedTask> { new("T1", "Provide context", "Context from a person", TaskKind.Human, null, [], "What do you know?") };
+        for (var i = 2; i <= taskCount; i++)
+        {
+            tasks.Add(new PlannedTask(TaskIds.Of(i), $"Step {i}", $"Do step {i}", TaskKind.Agent, "research",
+                i == 2 ? [] : ["T1", TaskIds.Of(i - 1)]));
+        }
+
+        await store.SavePlanAsync(account, run.RunId, new RunPlan(tasks, "test"), new TokenUsage(1, 2), CancellationToken.None);
+        return (account, run.RunId);
+    }
+
+    static string NewAccountId() => Ids.NewAccountId();
+
+    static RunRecord NewRun(string accountId, DateTimeOffset at) => new()
+    {
+        RunId = Ids.NewRunId(at),
+        AccountId = accountId,
+        Status = RunStatus.Queued,
+        Definition = new RunDefinition("Research competitors, then write a report.", [new AgentSpec("research"), new AgentSpec("writer", "Be brief.")],
+            ["company details"], ["publish"], false, null, 3600),
+        CreatedAt = at,
+        UpdatedAt = at,
+    };
+
+    /// <summary>
+    /// A text of the given length mixing one-, two- and three-byte UTF-8 characters and surrogate pairs, with a pair at
+    /// index 29,999 (straddling the first 30,000-character chunk boundary) and one at the very end.
+    /// </summary>
+    static string LongText(int length, char marker)
+    {
+        const string pattern = "Orchflow é中€ß—ünï ";
+        var chars = new char[length];
+        for (var i = 0; i < length; i++)
+        {
+            chars[i] = i % 97 == 0 ? marker : pattern[i % pattern.Length];
+        }
+
+        foreach (var at in new[] { 29_999, 12_345, length - 2 }.Where(i => i >= 0 && i + 1 < length))
+        {
+            chars[at] = '\uD83D'; // 😀
+            chars[at + 1] = '\uDE00';
+        }
+
+        return new string(chars);
+    }
+}

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using NUnit.Framework.Interfaces;
+using Orchflow.Tests.Support;
+
+namespace Orchflow.Tests.Integration.Durability;
+
+/// <summary>
+/// Runs survive the standalone host going away, gracefully or by a crash: over real HTTP, on Azurite, with the
+/// host restarted on the same tables and task hub.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class RestartTests
+{
+    /// <summary>Long enough for a crashed activity's redelivery (visibility timeout) and the partition leases to move.</summary>
+    static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>A short visibility timeout, so work a killed process had dequeued is delivered again soon.</summary>
+    static readonly Dictionary<string, string> FastRedelivery = new()
+    {
+        ["Orchflow__Durable__WorkItemVisibilityTimeoutSeconds"] = "10",
+    };
+
+    /// <summary>Slow agents, so a restart lands while they run.</summary>
+    static readonly Dictionary<string, string> SlowAgents = new(FastRedelivery)
+    {
+        ["Orchflow__Simulated__LatencyMs"] = "1000",
+    };
+
+    const string Goal = "Research 3 competitors, find their pricing pages, gather customer reviews, compare positioning, then write a launch memo.";
+
+    OrchflowHost? host;
+
+    [TearDown]
+    public async Task StopHostAsync()
+    {
+        if (host is null)
+        {
+            return;
+        }
+
+        if (TestContext.CurrentContext.Result.Outcome.Status == TestStatus.Failed)
+        {
+            await TestContext.Out.WriteLineAsync("Host output:\n" + host.Output);
+        }
+
+        await host.DisposeAsync();
+        host = null;
+    }
+
+    [Test]
+    public async Task CrashWhileWaitingForHuman_AnswerOnTheNewProcess_RunCompletesWithTheAnswer()
+    {
+        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, FastRedelivery);
+        using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
+        var runId = await StartAsync(client, new { task = Goal, ask_me_about = new[] { "company details" } });
+        var waiting = await client.WaitForStatusAsync(runId, "waiting_human");
+        Assert.That(waiting["waiting_on"]!.AsArray().Select(n => n!.GetValue<string>()), Is.EqualTo(new[] { "T1" }));
+
+        await host.RestartAsync(kill: true);
+
+        const string answer = "Company: Orchflow, a workflow API. Voice: plain and exact.";
+        var completed = await client.CompleteAsync(runId, "T1", new { output = answer });
+        Assert.That(completed.Status, Is.EqualTo(HttpStatusCode.OK), completed.Text);
+        var done = await client.WaitForStatusAsync(runId, "completed", RecoveryTimeout);
+        Assert.Multiple(() =>
+        {
+            Assert.That(done["final_output"]!.GetValue<string>(), Does.Contain(answer));
+            Assert.That(TaskStates(done), Is.All.EqualTo("completed"));
+        });
+    }
+
+    [Test]
+    public async Task GracefulRestartWhileAgentsRun_RunCompletesWithEveryTaskCompleted()
+    {
+        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, SlowAgents);
+        using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
+        var runId = await StartAsync(client, new { task = Goal });
+        var running = await client.WaitForRunAsync(runId, r => TaskStates(r).Contains("running"));
+        Assert.That(TaskStates(running), Does.Contain("pending"), "precondition: the restart lands before the run is nearly done");
+
+        await host.RestartAsync();
+
+        await AssertCompletesAsync(client, runId);
+    }
+
+    [Test]
+    public async Task KillWhileAgentsRun_RunCompletesOnTheNextProcess()
+    {
+        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, SlowAgents);
+        using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
+        var runId = await StartAsync(client, new { task = Goal });
+        var running = await client.WaitForRunAsync(runId, r => TaskStates(r).Contains("running"));
+        Assert.That(TaskStates(running), Does.Contain("pending"), "precondition: the crash lands before the run is nearly done");
+
+        await host.RestartAsync(kill: true);
+
+        await AssertCompletesAsync(client, runId);
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Restart_RunsListedBefore_AreListedAfter(bool kill)
+    {
+        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, FastRedelivery);
+        using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
+        var started = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            started.Add(await StartAsync(client, new { task = $"Write a short note number {i}.", ask_me_about = new[] { "audience" } }));
+        }
+
+        var before = await ListAsync(client);
+        Assert.That(IdsOf(before), Is.EquivalentTo(started), "precondition: the runs are listed");
+
+        await host.RestartAsync(kill);
+
+        var after = await ListAsync(client);
+        Assert.Multiple(() =>
+        {
+            Assert.That(IdsOf(after), Is.EqualTo(IdsOf(before)), "same runs in the same order");
+            Assert.That(after["total"]!.GetValue<int>(), Is.EqualTo(3));
+        });
+        foreach (var runId in started)
+        {
+            await client.WaitForStatusAsync(runId, "waiting_human", RecoveryTimeout);
+        }
+    }
+
+    static async Task AssertCompletesAsync(OrchflowClient client, string runId)
+    {
+        var done = await client.WaitForRunAsync(runId, r => r["status"]!.GetValue<string>() is "completed" or "failed" or "cancelled", RecoveryTimeout);
+        Assert.Multiple(() =>
+        {
+            Assert.That(done["status"]!.GetValue<string>(), Is.EqualTo("completed"), done["error"]?.ToJsonString());
+            Assert.That(TaskStates(done), Has.Count.GreaterThanOrEqualTo(3));
+            Assert.That(TaskStates(done), Is.All.EqualTo("completed"));
+            Assert.That(done["final_output"]?.GetValue<string>(), Is.Not.Null.And.Not.Empty);
+        });
+    }
+
+    static async Task<string> StartAsync(OrchflowClient client, object body) =>
+        (await client.StartRunAsync(body))["run_id"]!.GetValue<string>();
+
+    static async Task<JsonNode> ListAsync(OrchflowClient client)
+    {
+        var response = await client.SendAsync(HttpMethod.Get, "runs?limit=100");
+        Assert.That(response.Status, Is.EqualTo(HttpStatusCode.OK), response.Text);
+        return response.Json!;
+    }
+
+    static List<string> IdsOf(JsonNode list) =>
+        list["runs"]!.AsArray().Select(r => r!["run_id"]!.GetValue<string>()).ToList();
+
+    static List<string> TaskStates(JsonNode run) =>
+        run["subtasks"]!.AsObject().Select(t => t.Value!["state"]!.GetValue<string>()).ToList();
+}

@@ -1,0 +1,245 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using Moq.Protected;
+using Orchflow.Abstractions;
+using Orchflow.Activities;
+using Orchflow.Domain;
+using Orchflow.Orchestrators;
+
+namespace Orchflow.Tests.Orchestrators;
+
+/// <summary>
+/// Runs <see cref="RunOrchestrator"/> against a strict <see cref="TaskOrchestrationContext"/> mock whose activities,
+/// events and timers are task completion sources the test completes by hand, in any order.
+/// </summary>
+/// <remarks>
+/// The sources run their continuations inline and the tests have no synchronization context, so each completion
+/// drives the orchestrator until it is blocked again before the completing call returns: no waiting, no sleeping.
+/// </remarks>
+sealed class FakeRun
+{
+    public const string AccountId = "acc_test";
+    public const string RunId = "run_test";
+    public static readonly DateTime Now = new(2030, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+    public static readonly TokenUsage PlanUsage = new(10, 20);
+
+    readonly Mock<TaskOrchestrationContext> context = new(MockBehavior.Strict);
+    readonly Dictionary<string, object> events = [];
+    readonly Dictionary<string, List<TaskCompletionSource<AgentTaskResult>>> agentCalls = [];
+    readonly TaskCompletionSource<PlanOutline?> plan = new();
+    readonly TaskCompletionSource<bool> synthesis = new();
+    Task<RunOutcome>? outcome;
+
+    public FakeRun()
+    {
+        context.SetupGet(c => c.InstanceId).Returns(RunId);
+        context.SetupGet(c => c.IsReplaying).Returns(false);
+        context.SetupGet(c => c.CurrentUtcDateTime).Returns(Now);
+        // The SDK's own replay-safe logger and relative timer run on top of the abstract members set up here.
+        context.Setup(c => c.CreateReplaySafeLogger<RunOrchestrator>()).CallBase();
+        context.Protected().SetupGet<ILoggerFactory>("LoggerFactory").Returns(NullLoggerFactory.Instance);
+        context.Setup(c => c.CreateTimer(It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>())).CallBase();
+        context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
+            .Returns((DateTime fireAt, CancellationToken token) => AddTimer(fireAt, token));
+
+        context.Setup(c => c.CallActivityAsync<PlanOutline?>(Named(nameof(PlanRunActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? input, TaskOptions? _) =>
+            {
+                Journal.Add("plan");
+                PlanInputs.Add((RunRef)input!);
+                return plan.Task;
+            });
+        context.Setup(c => c.CallActivityAsync<AgentTaskResult>(Named(nameof(ExecuteAgentTaskActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? input, TaskOptions? _) => StartAgent((AgentTaskInput)input!));
+        context.Setup(c => c.CallActivityAsync<bool>(Named(nameof(ProjectRunActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? input, TaskOptions? _) =>
+            {
+                var transition = (RunTransition)input!;
+                Journal.Add($"project {transition.Status}");
+                Transitions.Add(transition);
+                return Task.FromResult(ProjectionAccepts(transition));
+            });
+        context.Setup(c => c.CallActivityAsync<bool>(Named(nameof(SynthesizeRunActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? input, TaskOptions? _) =>
+            {
+                Journal.Add("synthesize");
+                SynthesisInputs.Add((SynthesisInput)input!);
+                return synthesis.Task;
+            });
+        context.Setup(c => c.WaitForExternalEvent<HumanReply>(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns((string name, CancellationToken _) => Wait<HumanReply>(name));
+        context.Setup(c => c.WaitForExternalEvent<CancelRequest>(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns((string name, CancellationToken _) => Wait<CancelRequest>(name));
+    }
+
+    /// <summary>Every call the orchestrator made, in order: "plan", "agent T2", "project Running", "wait human:T1:0", "timer", "synthesize".</summary>
+    public List<string> Journal { get; } = [];
+
+    public List<RunRef> PlanInputs { get; } = [];
+
+    /// <summary>Every ExecuteAgentTaskActivity input, in the order they were scheduled.</summary>
+    public List<AgentTaskInput> AgentStarts { get; } = [];
+
+    public List<RunTransition> Transitions { get; } = [];
+
+    public List<SynthesisInput> SynthesisInputs { get; } = [];
+
+    /// <summary>The names of the external events waited on, in order.</summary>
+    public List<string> Waits { get; } = [];
+
+    public List<FakeTimer> Timers { get; } = [];
+
+    /// <summary>What ProjectRunActivity answers; false means the run had already ended (cancelled) in the projection.</summary>
+    public Func<RunTransition, bool> ProjectionAccepts { get; set; } = _ => true;
+
+    public IEnumerable<string> StartedTasks => AgentStarts.Select(a => a.TaskId);
+
+    public static TaskNode Agent(string taskId, params string[] dependsOn) => new(taskId, TaskKind.Agent, dependsOn);
+
+    public static TaskNode Human(string taskId, params string[] dependsOn) => new(taskId, TaskKind.Human, dependsOn);
+
+    public static EngineSettings Engine(int maxParallel = 4, int maxReviewRounds = 2, bool requireApproval = false, int? humanTimeoutSeconds = null) =>
+        new(maxParallel, maxReviewRounds, requireApproval, humanTimeoutSeconds);
+
+    public void Start(EngineSettings? engine = null)
+    {
+        // An inherited synchronization context would queue the orchestrator's continuations instead of running them inline.
+        Assert.That(SynchronizationContext.Current, Is.Null, "the fake relies on inline continuations");
+        outcome = new RunOrchestrator().RunAsync(context.Object, new RunInput(AccountId, RunId, engine ?? Engine()));
+        AssertBlocked();
+    }
+
+    /// <summary>Starts the run and returns a plan of these tasks from PlanRunActivity.</summary>
+    public void StartPlanned(EngineSettings engine, params TaskNode[] tasks)
+    {
+        Start(engine);
+        CompletePlan(tasks);
+    }
+
+    public void CompletePlan(params TaskNode[] tasks) => plan.SetResult(new PlanOutline(tasks, PlanUsage));
+
+    /// <summary>PlanRunActivity's answer when the run had already ended before it could be planned.</summary>
+    public void CompletePlanAsEnded() => plan.SetResult(null);
+
+    public void FailPlan(string cause) => plan.SetException(Failure(nameof(PlanRunActivity), cause));
+
+    public void CompleteAgent(string taskId, TokenUsage? usage = null)
+    {
+        Journal.Add($"done {taskId}");
+        PendingAgent(taskId).SetResult(new AgentTaskResult(usage ?? new TokenUsage(1, 2), 42));
+    }
+
+    public void FailAgent(string taskId, string cause) => PendingAgent(taskId).SetException(Failure(nameof(ExecuteAgentTaskActivity), cause));
+
+    public void CompleteSynthesis(bool completed = true) => synthesis.SetResult(completed);
+
+    /// <summary>Raises an event; one raised before the orchestrator waits is kept until it does, as the engine does.</summary>
+    public void Raise<T>(string name, T payload) => Source<T>(name).SetResult(payload);
+
+    public void Answer(string taskId, int round, HumanDecision decision) => Raise(RunEvents.Human(taskId, round), new HumanReply(decision));
+
+    public void Cancel() => Raise(RunEvents.Cancel, new CancelRequest("cancelled by the test"));
+
+    /// <summary>Asserts the orchestrator is waiting on something (and did not fail, e.g. on an unexpected call).</summary>
+    public void AssertBlocked()
+    {
+        Assert.That(outcome, Is.Not.Null, "the run was not started");
+        if (outcome!.IsFaulted)
+        {
+            Assert.Fail($"The orchestrator failed: {outcome.Exception}");
+        }
+
+        Assert.That(outcome.IsCompleted, Is.False, () => $"The orchestrator returned {outcome.Result}; journal: {string.Join(" | ", Journal)}");
+    }
+
+    /// <summary>The orchestrator's result; fails the test if it is still waiting.</summary>
+    public RunOutcome Outcome()
+    {
+        // Thrown, not asserted: inside Assert.Multiple a failed assertion carries on, and GetResult would block forever.
+        if (outcome is not { IsCompleted: true })
+        {
+            throw new AssertionException($"The orchestrator is still waiting or was not started; journal: {string.Join(" | ", Journal)}");
+        }
+
+        return outcome.GetAwaiter().GetResult();
+    }
+
+    public RunTransition LastTransition => Transitions[^1];
+
+    public static TaskState? StateIn(RunTransition transition, string taskId) =>
+        transition.Tasks.SingleOrDefault(t => t.TaskId == taskId)?.State;
+
+    static TaskName Named(string name) => It.Is<TaskName>(n => n.Name == name);
+
+    static TaskFailedException Failure(string activity, string cause) =>
+        new(activity, 1, new TaskFailureDetails(typeof(InvalidOperationException).FullName!, cause, null, null, null));
+
+    Task<AgentTaskResult> StartAgent(AgentTaskInput input)
+    {
+        Journal.Add($"agent {input.TaskId}");
+        AgentStarts.Add(input);
+        var source = new TaskCompletionSource<AgentTaskResult>();
+        if (!agentCalls.TryGetValue(input.TaskId, out var calls))
+        {
+            agentCalls[input.TaskId] = calls = [];
+        }
+
+        calls.Add(source);
+        return source.Task;
+    }
+
+    TaskCompletionSource<AgentTaskResult> PendingAgent(string taskId)
+    {
+        var pending = agentCalls.GetValueOrDefault(taskId)?.LastOrDefault(s => !s.Task.IsCompleted);
+        Assert.That(pending, Is.Not.Null, $"{taskId} has no running agent activity");
+        return pending!;
+    }
+
+    Task<T> Wait<T>(string name)
+    {
+        Journal.Add($"wait {name}");
+        Waits.Add(name);
+        return Source<T>(name).Task;
+    }
+
+    TaskCompletionSource<T> Source<T>(string name)
+    {
+        if (!events.TryGetValue(name, out var source))
+        {
+            events[name] = source = new TaskCompletionSource<T>();
+        }
+
+        return (TaskCompletionSource<T>)source;
+    }
+
+    Task AddTimer(DateTime fireAt, CancellationToken token)
+    {
+        Journal.Add("timer");
+        var timer = new FakeTimer(fireAt, token);
+        Timers.Add(timer);
+        return timer.Fired;
+    }
+}
+
+/// <summary>A durable timer the test fires; cancelled, like the engine's, when its token is.</summary>
+sealed class FakeTimer
+{
+    readonly TaskCompletionSource source = new();
+
+    public FakeTimer(DateTime fireAt, CancellationToken token)
+    {
+        FireAt = fireAt;
+        Token = token;
+        token.Register(() => source.TrySetCanceled(token));
+    }
+
+    public DateTime FireAt { get; }
+
+    public CancellationToken Token { get; }
+
+    public Task Fired => source.Task;
+
+    public void Fire() => source.SetResult();
+}
