@@ -21,9 +21,18 @@ log "Building Orchflow.Functions.sln (Release)"
 dotnet build Orchflow.Functions.sln -c Release -nologo
 
 log "Running tests"
+results=$PWD/TestResults
+rm -f "$results/orchflow.trx"
 status=0
 dotnet test Orchflow.Tests/Orchflow.Tests.csproj -c Release --no-build \
-    --logger "console;verbosity=normal" "$@" || status=$?
+    --logger "console;verbosity=normal" \
+    --logger "trx;LogFileName=orchflow.trx" --results-directory "$results" "$@" || status=$?
 
+# One plain closing line with the counts, read from the TRX report.
+if [[ -f $results/orchflow.trx ]]; then
+    counters=$(grep -o '<Counters [^>]*>' "$results/orchflow.trx" | head -n 1)
+    count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+    echo "test.sh: $(count passed) passed, $(count failed) failed, $(( $(count total) - $(count executed) )) skipped"
+fi
 echo "test.sh: finished in $((SECONDS - start)) s (dotnet test exit code $status)"
 exit "$status"

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -15,5 +16,9 @@ public static class ApiJson
         ReadCommentHandling = JsonCommentHandling.Disallow,
         AllowTrailingCommas = false,
         MaxDepth = 32,
+
+        // Responses are application/json for API clients, never embedded in HTML: keep non-ASCII text readable
+        // (a human's answer in any language, the "…" of a key hint) instead of \uXXXX escapes.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
@@ -17,6 +18,7 @@ public sealed class ApiResult(int status, object? body, IReadOnlyDictionary<stri
     {
         var response = context.HttpContext.Response;
         response.StatusCode = status;
+        response.Headers["X-Content-Type-Options"] = "nosniff";
         foreach (var (name, value) in Headers)
         {
             response.Headers[name] = value;
@@ -49,7 +51,7 @@ public sealed record Problem(
     int Status,
     string Detail,
     string Code,
-    IReadOnlyDictionary<string, string[]>? Errors = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string[]>? Errors = null);
 
 /// <summary>Every error response the API sends, built in one place.</summary>
 public static class Problems
