@@ -10,6 +10,9 @@ public sealed class EngineOptions
 
     /// <summary>How often a human may send one draft back before the task fails.</summary>
     public int MaxReviewRounds { get; set; } = 3;
+
+    /// <summary>Characters of inputs (human answers, dependencies' outputs) one agent task is given; goal and instructions are not counted.</summary>
+    public int ContextBudgetChars { get; set; } = 24_000;
 }
 
 /// <summary>Account defaults (section <c>Orchflow</c>).</summary>

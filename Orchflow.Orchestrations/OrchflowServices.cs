@@ -7,6 +7,7 @@ using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Models;
+using Orchflow.Planning;
 
 namespace Orchflow;
 
@@ -38,6 +39,7 @@ public static class OrchflowServices
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<SimulatedRunModel>();
         services.AddSingleton<IRunModelFactory, RunModelFactory>();
+        services.AddSingleton<Planner>();
 
         services.AddTransient<PlanRunActivity>();
         services.AddTransient<ExecuteAgentTaskActivity>();

@@ -48,6 +48,7 @@ public sealed record RunView(
     UsageView Usage,
     string? Error,
     string? PlannedBy,
+    IReadOnlyList<RunEventView> Events,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
@@ -58,8 +59,11 @@ public sealed record RunView(
         r.Definition.HumanTimeoutSeconds,
         // Insertion order is T1, T2, …: the serializer keeps it.
         r.Tasks.ToDictionary(t => t.TaskId, TaskView.Of),
-        r.WaitingOn, r.FinalOutput, UsageView.Of(r.Usage), r.Error, r.PlannedBy, r.CreatedAt, r.UpdatedAt);
+        r.WaitingOn, r.FinalOutput, UsageView.Of(r.Usage), r.Error, r.PlannedBy,
+        r.Events.Select(e => new RunEventView(e.At, e.Kind, e.Message)).ToList(), r.CreatedAt, r.UpdatedAt);
 }
+
+public sealed record RunEventView(DateTimeOffset At, string Kind, string Message);
 
 public sealed record RunSummaryView(
     string RunId,

@@ -94,7 +94,8 @@ public sealed class TasksFunctions(IRunStore runs, TimeProvider clock, ILogger<T
     static (Reply? Reply, Validation Validation) Decide(CompleteTaskRequest body, TaskRecord task)
     {
         var v = new Validation();
-        var output = v.Text("output", body.Output, MaxOutputLength, required: false);
+        // Checked on its trimmed length, stored as sent: a human's edit is kept exactly.
+        var output = v.Text("output", body.Output, MaxOutputLength, required: false) is null ? null : body.Output;
         var feedback = v.Text("feedback", body.Feedback, MaxOutputLength, required: false);
         if (!v.IsValid)
         {

@@ -5,7 +5,11 @@ namespace Orchflow.Abstractions;
 /// <summary>What the engine asks of a language model: a plan, one task's output, the synthesis.</summary>
 public interface IRunModel
 {
-    Task<ModelReply<RunPlan>> PlanAsync(PlanningRequest request, CancellationToken cancellationToken);
+    /// <summary>Names the model in a run's record (which model planned it), never a key.</summary>
+    string Name { get; }
+
+    /// <summary>The plan as the model wrote it: JSON in the shape of <c>PlanJson</c>, parsed and validated by the planner.</summary>
+    Task<ModelReply<string>> PlanAsync(PlanningRequest request, CancellationToken cancellationToken);
 
     Task<ModelReply<string>> RunTaskAsync(AgentTaskRequest request, CancellationToken cancellationToken);
 
@@ -20,7 +24,10 @@ public interface IRunModelFactory
 
 public sealed record ModelReply<T>(T Value, TokenUsage Usage);
 
-public sealed record PlanningRequest(RunDefinition Definition, IReadOnlyList<AgentSpec> Agents);
+/// <summary>What the planner asks for; on a second attempt, with the first answer and what was wrong with it.</summary>
+public sealed record PlanningRequest(RunDefinition Definition, IReadOnlyList<AgentSpec> Agents, PlanRepair? Repair = null);
+
+public sealed record PlanRepair(string PreviousAnswer, IReadOnlyList<string> Errors);
 
 /// <summary>Everything one agent task sees: the goal, its own instructions and the outputs it builds on.</summary>
 public sealed record AgentTaskRequest(

@@ -29,6 +29,9 @@ public interface IRunStore
     /// </summary>
     Task<bool> TryReplaceTaskAsync(string runId, TaskRecord task, CancellationToken cancellationToken);
 
+    /// <summary>Records events in the run's history; an event already recorded under its key is kept once.</summary>
+    Task AddEventsAsync(string runId, IReadOnlyList<RunEvent> events, CancellationToken cancellationToken);
+
     /// <summary>Stores the run's final output and completes it, unless it already ended.</summary>
     Task<bool> CompleteAsync(string accountId, string runId, string finalOutput, TokenUsage usage, CancellationToken cancellationToken);
 

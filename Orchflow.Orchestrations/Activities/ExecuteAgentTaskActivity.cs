@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Agents;
 using Orchflow.Domain;
@@ -8,10 +9,16 @@ using Orchflow.Orchestrators;
 namespace Orchflow.Activities;
 
 /// <summary>
-/// Runs one agent task: gathers its context from the projection (goal, human answers, dependencies' outputs),
-/// asks the model, and stores the output there. Only the usage travels back through orchestration history.
+/// Runs one agent task: gathers its context from the projection (goal, human answers, dependencies' outputs, fitted to
+/// the engine's context budget by <see cref="AgentContext"/>), asks the model, and stores the output there. Only the
+/// usage travels back through orchestration history.
 /// </summary>
-public sealed class ExecuteAgentTaskActivity(IRunStore runs, IRunModelFactory models, TimeProvider clock, ILogger<ExecuteAgentTaskActivity> log)
+public sealed class ExecuteAgentTaskActivity(
+    IRunStore runs,
+    IRunModelFactory models,
+    IOptions<EngineOptions> engine,
+    TimeProvider clock,
+    ILogger<ExecuteAgentTaskActivity> log)
     : TaskActivity<AgentTaskInput, AgentTaskResult>
 {
     public override async Task<AgentTaskResult> RunAsync(TaskActivityContext context, AgentTaskInput input)
@@ -32,7 +39,9 @@ public sealed class ExecuteAgentTaskActivity(IRunStore runs, IRunModelFactory mo
         var revision = task is { Feedback: not null, Output: not null, ReviewRound: > 0 }
             ? new Revision(task.Output, task.Feedback, task.ReviewRound)
             : null;
-        var request = new AgentTaskRequest(run.Definition.Goal, planned, agent, AgentCatalog.SystemPromptFor(agent), Inputs(run, task), revision);
+        var seen = AgentContext.Gather(run.Tasks, task, engine.Value.ContextBudgetChars);
+        LogTrimming(input, seen);
+        var request = new AgentTaskRequest(run.Definition.Goal, planned, agent, AgentCatalog.SystemPromptFor(agent), seen.Inputs, revision);
 
         var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
         var reply = await model.RunTaskAsync(request, CancellationToken.None);
@@ -59,15 +68,20 @@ public sealed class ExecuteAgentTaskActivity(IRunStore runs, IRunModelFactory mo
         return new AgentTaskResult(reply.Usage, reply.Value.Length);
     }
 
-    /// <summary>What the task builds on: its dependencies' outputs and every human answer of the run.</summary>
-    static List<TaskInput> Inputs(RunRecord run, TaskRecord task)
+    void LogTrimming(AgentTaskInput input, AgentContext seen)
     {
-        var byId = run.Tasks.ToDictionary(t => t.TaskId);
-        return run.Tasks
-            .Where(t => t.State == TaskState.Completed && t.Output is not null &&
-                        (task.DependsOn.Contains(t.TaskId) || t.Kind == TaskKind.Human))
-            .Where(t => byId.ContainsKey(t.TaskId))
-            .Select(t => new TaskInput(t.TaskId, t.Name, t.Kind, t.Output!))
-            .ToList();
+        if (seen.HumanChars > seen.BudgetChars)
+        {
+            log.LogWarning(
+                "Run {RunId} task {TaskId}: human answers ({HumanChars} characters) exceed the context budget of {BudgetChars}; they are passed whole and dependency outputs get no room",
+                input.RunId, input.TaskId, seen.HumanChars, seen.BudgetChars);
+        }
+
+        if (seen.Trimmed)
+        {
+            log.LogInformation(
+                "Run {RunId} task {TaskId}: {OmittedChars} characters of dependency outputs {TrimmedTaskIds} omitted to fit the context budget of {BudgetChars}",
+                input.RunId, input.TaskId, seen.OmittedChars, seen.TrimmedTaskIds, seen.BudgetChars);
+        }
     }
 }

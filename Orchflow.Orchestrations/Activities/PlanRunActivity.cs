@@ -8,8 +8,8 @@ using Orchflow.Planning;
 
 namespace Orchflow.Activities;
 
-/// <summary>Plans a run with its model, routes gated tasks to humans, and writes the plan to the projection.</summary>
-public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, ILogger<PlanRunActivity> log)
+/// <summary>Plans a run with its model (validated, repaired or replaced by the planner) and writes the plan to the projection.</summary>
+public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Planner planner, ILogger<PlanRunActivity> log)
     : TaskActivity<RunRef, PlanOutline?>
 {
     public override async Task<PlanOutline?> RunAsync(TaskActivityContext context, RunRef input)
@@ -34,16 +34,16 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, ILo
 
         var agents = AgentCatalog.Resolve(run.Definition.Agents);
         var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
-        var reply = await model.PlanAsync(new PlanningRequest(run.Definition, agents), CancellationToken.None);
-        var plan = HumanGates.Apply(reply.Value, run.Definition.HumanGates);
+        var (plan, usage, events) = await planner.PlanAsync(model, run.Definition, agents, CancellationToken.None);
         log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks", input.RunId, plan.PlannedBy, plan.Tasks.Count);
 
-        if (!await runs.SavePlanAsync(input.AccountId, input.RunId, plan, reply.Usage, CancellationToken.None))
+        await runs.AddEventsAsync(input.RunId, events, CancellationToken.None);
+        if (!await runs.SavePlanAsync(input.AccountId, input.RunId, plan, usage, CancellationToken.None))
         {
             return null;
         }
 
-        return Outline(plan.Tasks.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)), reply.Usage);
+        return Outline(plan.Tasks.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)), usage);
     }
 
     static PlanOutline Outline(IEnumerable<TaskNode> tasks, TokenUsage usage) => new(tasks.ToList(), usage);

@@ -17,6 +17,9 @@ public sealed record RunRecord
     /// <summary>The tasks of the plan, ordered T1, T2, …; empty until the run is planned.</summary>
     public IReadOnlyList<TaskRecord> Tasks { get; init; } = [];
 
+    /// <summary>Noteworthy events of the run, oldest first.</summary>
+    public IReadOnlyList<RunEvent> Events { get; init; } = [];
+
     public IReadOnlyList<string> WaitingOn =>
         Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId).ToList();
 }

@@ -10,18 +10,26 @@ namespace Orchflow.Models;
 /// <summary>
 /// A deterministic, offline stand-in for a language model. It plans with the deterministic planner and writes
 /// outputs assembled from the task, the human's answers and the outputs it depends on, so every run can be
-/// exercised end to end without a provider. Every text it writes says that it is simulated.
+/// exercised end to end without a provider. A draft sent back is revised with the reviewer's points, and outputs
+/// can be padded to a set size for load tests. Every text it writes says that it is simulated.
 /// </summary>
 public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> options, TimeProvider clock) : IRunModel
 {
     public const string Notice = "Simulated output: written by Orchflow's built-in offline model, not by a language model.";
 
-    public async Task<ModelReply<RunPlan>> PlanAsync(PlanningRequest request, CancellationToken cancellationToken)
+    /// <summary>Heads the padding added for <see cref="SimulatedModelOptions.OutputChars"/>; everything after it is filler.</summary>
+    public const string FillerHeading = "### Simulated filler";
+
+    /// <summary>The most review points a revision lists one by one; the feedback is always quoted whole.</summary>
+    const int MaxReviewPoints = 10;
+
+    public string Name => "simulated";
+
+    public async Task<ModelReply<string>> PlanAsync(PlanningRequest request, CancellationToken cancellationToken)
     {
         await DelayAsync(cancellationToken);
-        var plan = DeterministicPlanner.Plan(request.Definition, request.Agents);
-        var described = string.Join("\n", plan.Tasks.Select(t => $"{t.TaskId} {t.Name}"));
-        return new ModelReply<RunPlan>(plan with { PlannedBy = "simulated" }, Usage(request.Definition.Goal, described));
+        var plan = PlanJson.Serialize(DeterministicPlanner.Plan(request.Definition, request.Agents));
+        return new ModelReply<string>(plan, Usage(request.Definition.Goal, plan));
     }
 
     public async Task<ModelReply<string>> RunTaskAsync(AgentTaskRequest request, CancellationToken cancellationToken)
@@ -31,6 +39,20 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
         text.AppendLine($"## {request.Task.Name}").AppendLine();
         text.AppendLine($"_{Notice}_").AppendLine();
         text.AppendLine($"Agent: {request.Agent.Name}. Goal: {request.Goal.Trim()}").AppendLine();
+
+        var section = request.Agent.Name.ToLowerInvariant() switch
+        {
+            "research" => "Findings",
+            "analyst" => "Comparison",
+            _ => "Draft",
+        };
+        List<string> review = [];
+        if (request.Revision is { } revision)
+        {
+            // A draft sent back: say so first, then add the reviewer's points to the main section below.
+            review = ReviewPoints(revision.Feedback);
+            AppendRevision(text, revision, review, section);
+        }
 
         var humans = request.Inputs.Where(i => i.Kind == TaskKind.Human).ToList();
         var upstream = request.Inputs.Where(i => i.Kind == TaskKind.Agent).ToList();
@@ -50,7 +72,7 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
             text.AppendLine("### Built on");
             foreach (var u in upstream)
             {
-                text.AppendLine($"- {u.TaskId} ({u.Name}): {Gist(Conclusion(u.Output))}");
+                text.AppendLine($"- {u.TaskId} ({u.Name}): {Gist(Conclusion(WithoutFiller(u.Output)))}");
             }
 
             text.AppendLine();
@@ -58,22 +80,33 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
 
         var subject = Subject(request.Task.Name);
         var voice = humans.Count > 0 ? $" in line with \"{Gist(humans[0].Output)}\"" : "";
-        switch (request.Agent.Name.ToLowerInvariant())
+        var round = request.Revision?.Round ?? 0;
+        switch (section)
         {
-            case "research":
+            case "Findings":
                 text.AppendLine("### Findings");
                 for (var i = 1; i <= 5; i++)
                 {
                     text.AppendLine($"{i}. {Capitalise(subject)}: candidate {i}, noted for {Facet(i)} (unverified: simulated).");
                 }
 
+                foreach (var (point, i) in review.Select((p, i) => (p, i)))
+                {
+                    text.AppendLine($"{6 + i}. {point} (asked in review round {round}; unverified: simulated).");
+                }
+
                 text.AppendLine().AppendLine("### Open questions").AppendLine($"- Which of these matter most for: {request.Goal.Trim()}");
                 break;
-            case "analyst":
+            case "Comparison":
                 text.AppendLine("### Comparison").AppendLine("| option | strength | risk | confidence |").AppendLine("|---|---|---|---|");
                 for (var i = 1; i <= 3; i++)
                 {
                     text.AppendLine($"| {Capitalise(subject)} option {i} | {Facet(i)} | {Facet(i + 2)} | {(i == 1 ? "high" : "medium")} |");
+                }
+
+                foreach (var point in review)
+                {
+                    text.AppendLine($"| Review round {round}: {point.Replace("|", "\\|", StringComparison.Ordinal)} | addressed | to confirm | medium |");
                 }
 
                 text.AppendLine().AppendLine("### Decision")
@@ -84,12 +117,75 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
                 text.AppendLine($"1. Frame {subject}{voice}.");
                 text.AppendLine($"2. Turn the inputs above ({string.Join(", ", request.Inputs.Select(i => i.TaskId).DefaultIfEmpty("none"))}) into concrete actions.");
                 text.AppendLine("3. Set owners, dates and a measure of success for each action.");
+                foreach (var (point, i) in review.Select((p, i) => (p, i)))
+                {
+                    text.AppendLine($"{4 + i}. {point} (asked in review round {round}).");
+                }
+
                 text.AppendLine().AppendLine("### Next steps").AppendLine($"- Review this draft of {subject} and adjust it to real data.");
                 break;
         }
 
-        var output = text.ToString().TrimEnd();
-        return new ModelReply<string>(output, Usage(request.SystemPrompt + request.Goal + string.Concat(request.Inputs.Select(i => i.Output)), output));
+        var output = Pad(text.ToString().TrimEnd(), options.Value.OutputChars, request.Task.TaskId);
+        var read = request.SystemPrompt + request.Goal + string.Concat(request.Inputs.Select(i => i.Output)) +
+                   request.Revision?.PreviousDraft + request.Revision?.Feedback;
+        return new ModelReply<string>(output, Usage(read, output));
+    }
+
+    /// <summary>Says that this is a revision: the feedback quoted whole, and what changed because of it.</summary>
+    static void AppendRevision(StringBuilder text, Revision revision, IReadOnlyList<string> points, string section)
+    {
+        text.AppendLine($"### Revised after feedback (round {revision.Round})");
+        text.AppendLine("The previous draft was sent back with this feedback:");
+        foreach (var line in revision.Feedback.Trim().Split('\n'))
+        {
+            text.AppendLine($"> {line.TrimEnd()}");
+        }
+
+        text.AppendLine().AppendLine("What changed from the previous draft:");
+        foreach (var point in points)
+        {
+            text.AppendLine($"- Added to {section}: \"{point}\".");
+        }
+
+        var previousWords = Words(WithoutFiller(revision.PreviousDraft));
+        text.AppendLine($"- Kept the rest of the previous draft ({previousWords} words) as it was.").AppendLine();
+    }
+
+    /// <summary>The feedback's points, one per sentence or line, each short enough for a list item.</summary>
+    static List<string> ReviewPoints(string feedback) =>
+        ReviewBreak().Split(feedback)
+            .Select(p => p.Trim().TrimStart('-', '*', '•', ' ').TrimEnd('.', ';', ' ').Trim())
+            .Where(p => p.Length > 0)
+            .Select(p => Capitalise(Gist(p)))
+            .Take(MaxReviewPoints)
+            .ToList();
+
+    /// <summary>Appends marked filler paragraphs until the output has at least <paramref name="chars"/> characters.</summary>
+    static string Pad(string output, int chars, string taskId)
+    {
+        if (output.Length >= chars)
+        {
+            return output;
+        }
+
+        var text = new StringBuilder(output, chars + 256);
+        text.AppendLine().AppendLine().AppendLine(FillerHeading).AppendLine()
+            .Append("_Padding added for size tests (Orchflow:Simulated:OutputChars): not content; the agents and the synthesis ignore it._");
+        for (var i = 1; text.Length < chars; i++)
+        {
+            text.AppendLine().AppendLine().Append($"Filler paragraph {i} of {taskId}. This paragraph only gives the simulated output a realistic size; ")
+                .Append("it carries no information about the task, the goal or the human's answers.");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>An output without the padding of <see cref="Pad"/>: what the next task or the synthesis builds on.</summary>
+    static string WithoutFiller(string output)
+    {
+        var filler = output.IndexOf(FillerHeading, StringComparison.Ordinal);
+        return filler < 0 ? output : output[..filler].TrimEnd();
     }
 
     public async Task<ModelReply<string>> SynthesizeAsync(SynthesisRequest request, CancellationToken cancellationToken)
@@ -113,13 +209,13 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
         text.AppendLine("## Results");
         foreach (var r in request.Results.Where(r => r.Kind == TaskKind.Agent))
         {
-            text.AppendLine($"### {r.TaskId}. {r.Name}").AppendLine(Gist(Conclusion(r.Output))).AppendLine();
+            text.AppendLine($"### {r.TaskId}. {r.Name}").AppendLine(Gist(Conclusion(WithoutFiller(r.Output)))).AppendLine();
         }
 
         var last = request.Results.LastOrDefault(r => r.Kind == TaskKind.Agent);
         if (last is not null)
         {
-            text.AppendLine("## Deliverable").AppendLine(last.Output.Trim());
+            text.AppendLine("## Deliverable").AppendLine(WithoutFiller(last.Output).Trim());
         }
 
         var output = text.ToString().TrimEnd();
@@ -136,7 +232,6 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
 
     static long Words(string text) => Word().Count(text);
 
-    /// <summary>The first meaningful line of a text, shortened: what a reader needs to see it was used.</summary>
     /// <summary>
     /// What an output concluded: the text under its last section heading (a decision, next steps), else the whole
     /// output. Outputs that are not Markdown, such as a human's edit, are taken whole.
@@ -148,6 +243,7 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
         return lastHeading >= 0 && lastHeading < lines.Length - 1 ? string.Join('\n', lines[(lastHeading + 1)..]) : output;
     }
 
+    /// <summary>The first meaningful line of a text, shortened: what a reader needs to see it was used.</summary>
     static string Gist(string text)
     {
         var line = text.Split('\n').Select(l => l.Trim().TrimStart('#', '-', '*', '_', ' ').Trim())
@@ -175,4 +271,7 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
 
     [GeneratedRegex(@"\S+")]
     private static partial Regex Word();
+
+    [GeneratedRegex(@"(?<=[.!?])\s+|[;\n]")]
+    private static partial Regex ReviewBreak();
 }

@@ -58,6 +58,9 @@ public static class RunErrors
     public static string TooManyReviews(string taskId, int maxRounds) =>
         $"Task {taskId} was sent back more than {maxRounds} times (Orchflow:Engine:MaxReviewRounds); the run stopped.";
 
+    public static string ProjectionFailed(string cause) =>
+        $"The run's progress could not be recorded ({cause}); the run stopped.";
+
     public static string Stuck(IEnumerable<string> taskIds) =>
         $"Tasks {string.Join(", ", taskIds)} can never start: the plan has unmet dependencies.";
 }

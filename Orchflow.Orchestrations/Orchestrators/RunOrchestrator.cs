@@ -18,14 +18,36 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
 
     public override async Task<RunOutcome> RunAsync(TaskOrchestrationContext context, RunInput input)
     {
+        var run = new RunProjection(context, input, Retry);
+        var humans = new HumanWaits(context, input.Engine.HumanTimeoutSeconds);
+        try
+        {
+            return await RunToEndAsync(context, input, run, humans);
+        }
+        catch (TaskFailedException e) when (e.TaskName == nameof(ProjectRunActivity))
+        {
+            // Every other activity's failure is handled where it is awaited. The projection's retries are spent: one
+            // last attempt to record the run as failed, so it never shows "running" for a run that has stopped.
+            context.CreateReplaySafeLogger<RunOrchestrator>().LogError(
+                "Run {RunId}: the projection could not be written: {Cause}", input.RunId, e.FailureDetails.ErrorMessage);
+            return await run.FailAsync(RunErrors.ProjectionFailed(e.FailureDetails.ErrorMessage));
+        }
+        finally
+        {
+            // On every exit path: a timer left running would keep the ended orchestration alive until it fires.
+            humans.CancelTimers();
+        }
+    }
+
+    static async Task<RunOutcome> RunToEndAsync(TaskOrchestrationContext context, RunInput input, RunProjection run, HumanWaits humans)
+    {
         var log = context.CreateReplaySafeLogger<RunOrchestrator>();
-        var run = new Run(context, input);
         var cancel = context.WaitForExternalEvent<CancelRequest>(RunEvents.Cancel);
 
         var planning = context.CallActivityAsync<PlanOutline?>(nameof(PlanRunActivity), new RunRef(input.AccountId, input.RunId), Retry);
         if (await Task.WhenAny(planning, cancel) == cancel)
         {
-            return await run.CancelAsync([]);
+            return await run.CancelAsync();
         }
 
         PlanOutline? outline;
@@ -35,7 +57,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
         }
         catch (TaskFailedException e)
         {
-            return await run.FailAsync($"Planning failed: {e.FailureDetails.ErrorMessage}", null, []);
+            return await run.FailAsync($"Planning failed: {e.FailureDetails.ErrorMessage}");
         }
 
         if (outline is null)
@@ -45,74 +67,63 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
         }
 
         log.LogInformation("Run {RunId} planned with {TaskCount} tasks", input.RunId, outline.Tasks.Count);
-        var progress = new RunProgress(outline);
+        var progress = run.Progress = new RunProgress(outline);
         run.Usage = outline.Usage;
         var agents = new Dictionary<Task<AgentTaskResult>, string>();
-        var humans = new Dictionary<Task<HumanReply>, HumanWait>();
         var rounds = new Dictionary<string, int>();
-        var status = RunStatus.Running;
+        var sentBack = new List<TaskTransition>();
+        var status = RunStatus.Planning;
 
         while (!progress.AllCompleted)
         {
-            var transitions = new List<TaskTransition>();
-            var toStart = new List<string>();
-            foreach (var task in progress.Ready())
+            var batch = progress.StartReady(agents.Count, input.Engine.MaxParallelTasks);
+            if (agents.Count + batch.Agents.Count == 0 && humans.Count + batch.Humans.Count == 0)
             {
-                if (task.Kind == TaskKind.Human)
-                {
-                    progress.Set(task.TaskId, TaskState.WaitingHuman);
-                    transitions.Add(new TaskTransition(task.TaskId, TaskState.WaitingHuman));
-                    humans.Add(WaitForHuman(context, input, task.TaskId, 0, out var wait), wait);
-                }
-                else if (agents.Count + toStart.Count < input.Engine.MaxParallelTasks)
-                {
-                    progress.Set(task.TaskId, TaskState.Running);
-                    transitions.Add(new TaskTransition(task.TaskId, TaskState.Running));
-                    toStart.Add(task.TaskId);
-                }
+                return await run.FailAsync(RunErrors.Stuck(progress.Open()));
             }
 
-            if (agents.Count + toStart.Count == 0 && humans.Count == 0)
-            {
-                return await run.FailAsync(RunErrors.Stuck(progress.Open()), null, progress.Open());
-            }
-
-            var next = agents.Count + toStart.Count > 0 ? RunStatus.Running : RunStatus.WaitingHuman;
+            // Running exactly while an agent runs: a run never shows "running" with nothing under way.
+            var next = agents.Count + batch.Agents.Count > 0 ? RunStatus.Running : RunStatus.WaitingHuman;
+            var transitions = RunProgress.Latest([.. sentBack, .. batch.Transitions]);
+            sentBack.Clear();
             if ((transitions.Count > 0 || next != status) && !await run.ProjectAsync(next, transitions))
             {
-                return await run.CancelAsync(progress.Open());
+                return await run.CancelAsync();
             }
 
             status = next;
-            foreach (var taskId in toStart)
+            foreach (var taskId in batch.Humans)
+            {
+                humans.Add(taskId, rounds.GetValueOrDefault(taskId));
+            }
+
+            foreach (var taskId in batch.Agents)
             {
                 agents.Add(StartAgent(context, input, taskId), taskId);
             }
 
-            var done = await Task.WhenAny(agents.Keys.Concat<Task>(humans.Keys).Concat(humans.Values.Select(h => h.Timeout).OfType<Task>()).Append(cancel));
+            var done = await Task.WhenAny(agents.Keys.Concat(humans.Tasks).Append(cancel));
             if (done == cancel)
             {
-                return await run.CancelAsync(progress.Open());
+                return await run.CancelAsync();
             }
 
             if (done is Task<AgentTaskResult> agentDone && agents.Remove(agentDone, out var agentTask))
             {
-                AgentTaskResult result;
                 try
                 {
-                    result = await agentDone;
+                    run.Usage += (await agentDone).Usage;
                 }
                 catch (TaskFailedException e)
                 {
-                    return await run.FailAsync(RunErrors.TaskFailed(agentTask, e.FailureDetails.ErrorMessage), agentTask, progress.Open());
+                    return await run.FailAsync(RunErrors.TaskFailed(agentTask, e.FailureDetails.ErrorMessage), agentTask);
                 }
 
-                run.Usage += result.Usage;
                 if (input.Engine.RequireApproval)
                 {
                     // The activity left its draft waiting for a human; the run moves on when they accept it.
                     progress.Set(agentTask, TaskState.WaitingHuman);
-                    humans.Add(WaitForHuman(context, input, agentTask, rounds.GetValueOrDefault(agentTask), out var wait), wait);
+                    humans.Add(agentTask, rounds.GetValueOrDefault(agentTask));
                 }
                 else
                 {
@@ -122,17 +133,14 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
                 continue;
             }
 
-            var (humanDone, human) = humans.First(h => h.Key == done || h.Value.Timeout == done);
-            humans.Remove(humanDone);
+            var human = humans.Take(done)!;
             if (done == human.Timeout)
             {
                 var seconds = input.Engine.HumanTimeoutSeconds ?? 0;
-                return await run.FailAsync(RunErrors.HumanTimedOut(human.TaskId, seconds), human.TaskId, progress.Open());
+                return await run.FailAsync(RunErrors.HumanTimedOut(human.TaskId, seconds), human.TaskId);
             }
 
-            human.CancelTimer();
-            var reply = await humanDone;
-            if (reply.Decision == HumanDecision.Accepted)
+            if ((await human.Reply).Decision == HumanDecision.Accepted)
             {
                 progress.Set(human.TaskId, TaskState.Completed);
                 continue;
@@ -141,25 +149,26 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             var round = rounds[human.TaskId] = rounds.GetValueOrDefault(human.TaskId) + 1;
             if (round > input.Engine.MaxReviewRounds)
             {
-                return await run.FailAsync(RunErrors.TooManyReviews(human.TaskId, input.Engine.MaxReviewRounds), human.TaskId, progress.Open());
+                return await run.FailAsync(RunErrors.TooManyReviews(human.TaskId, input.Engine.MaxReviewRounds), human.TaskId);
             }
 
-            // Sent back with feedback (already in the projection): the agent redoes the task.
-            progress.Set(human.TaskId, TaskState.Running);
-            if (status != RunStatus.Running && !await run.ProjectAsync(RunStatus.Running, []))
-            {
-                return await run.CancelAsync(progress.Open());
-            }
+            // Sent back with feedback (already in the projection): the agent redoes the task as soon as the parallel
+            // bound allows; until then the projection shows it pending, not running.
+            progress.Set(human.TaskId, TaskState.Pending);
+            sentBack.Add(new TaskTransition(human.TaskId, TaskState.Pending));
+        }
 
-            status = RunStatus.Running;
-            agents.Add(StartAgent(context, input, human.TaskId), human.TaskId);
+        // The last answer may have come from a human: the synthesis is what runs now.
+        if (status != RunStatus.Running && !await run.ProjectAsync(RunStatus.Running, []))
+        {
+            return await run.CancelAsync();
         }
 
         var synthesis = context.CallActivityAsync<bool>(
             nameof(SynthesizeRunActivity), new SynthesisInput(input.AccountId, input.RunId, run.Usage), Retry);
         if (await Task.WhenAny(synthesis, cancel) == cancel)
         {
-            return await run.CancelAsync([]);
+            return await run.CancelAsync();
         }
 
         try
@@ -168,7 +177,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
         }
         catch (TaskFailedException e)
         {
-            return await run.FailAsync($"Synthesis failed: {e.FailureDetails.ErrorMessage}", null, []);
+            return await run.FailAsync($"Synthesis failed: {e.FailureDetails.ErrorMessage}");
         }
     }
 
@@ -177,51 +186,4 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             nameof(ExecuteAgentTaskActivity),
             new AgentTaskInput(input.AccountId, input.RunId, taskId, input.Engine.RequireApproval),
             Retry);
-
-    static Task<HumanReply> WaitForHuman(TaskOrchestrationContext context, RunInput input, string taskId, int round, out HumanWait wait)
-    {
-        var timerCancel = new CancellationTokenSource();
-        var timeout = input.Engine.HumanTimeoutSeconds is int seconds
-            ? context.CreateTimer(TimeSpan.FromSeconds(seconds), timerCancel.Token)
-            : null;
-        wait = new HumanWait(taskId, timeout, timerCancel);
-        return context.WaitForExternalEvent<HumanReply>(RunEvents.Human(taskId, round));
-    }
-
-    /// <summary>A pending human task: its id and, when the run bounds human waits, the timer racing it.</summary>
-    sealed record HumanWait(string TaskId, Task? Timeout, CancellationTokenSource TimerCancel)
-    {
-        public void CancelTimer()
-        {
-            // A timer left running would keep the orchestration alive until it fires.
-            TimerCancel.Cancel();
-            TimerCancel.Dispose();
-        }
-    }
-
-    /// <summary>The run's projection writes, which every exit path shares.</summary>
-    sealed class Run(TaskOrchestrationContext context, RunInput input)
-    {
-        public TokenUsage Usage { get; set; } = TokenUsage.Zero;
-
-        public Task<bool> ProjectAsync(RunStatus status, IReadOnlyList<TaskTransition> tasks, string? error = null) =>
-            context.CallActivityAsync<bool>(
-                nameof(ProjectRunActivity),
-                new RunTransition(input.AccountId, input.RunId, status, tasks, Usage, error),
-                Retry);
-
-        public async Task<RunOutcome> FailAsync(string error, string? failedTask, IEnumerable<string> open)
-        {
-            var tasks = open.Select(id => new TaskTransition(id, id == failedTask ? TaskState.Failed : TaskState.Cancelled,
-                id == failedTask ? error : null)).ToList();
-            await ProjectAsync(RunStatus.Failed, tasks, error);
-            return new RunOutcome(RunStatus.Failed, error);
-        }
-
-        public async Task<RunOutcome> CancelAsync(IEnumerable<string> open)
-        {
-            await ProjectAsync(RunStatus.Cancelled, open.Select(id => new TaskTransition(id, TaskState.Cancelled)).ToList());
-            return new RunOutcome(RunStatus.Cancelled);
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using Orchflow.Abstractions;
 using Orchflow.Domain;
 
 namespace Orchflow.Orchestrators;
@@ -21,4 +22,43 @@ public sealed class RunProgress(PlanOutline outline)
     public IEnumerable<string> Open() => states.Where(s => !s.Value.IsTerminal()).Select(s => s.Key);
 
     public void Set(string taskId, TaskState state) => states[taskId] = state;
+
+    /// <summary>
+    /// Moves every ready task on, in plan order: human tasks to waiting, agent tasks to running while fewer than
+    /// <paramref name="maxParallel"/> agents run (counting <paramref name="agentsRunning"/>); the rest stay pending.
+    /// </summary>
+    public StartBatch StartReady(int agentsRunning, int maxParallel)
+    {
+        var humans = new List<string>();
+        var agents = new List<string>();
+        var transitions = new List<TaskTransition>();
+        foreach (var task in Ready().ToList())
+        {
+            if (task.Kind == TaskKind.Human)
+            {
+                humans.Add(task.TaskId);
+                transitions.Add(new TaskTransition(task.TaskId, TaskState.WaitingHuman));
+            }
+            else if (agentsRunning + agents.Count < maxParallel)
+            {
+                agents.Add(task.TaskId);
+                transitions.Add(new TaskTransition(task.TaskId, TaskState.Running));
+            }
+            else
+            {
+                continue;
+            }
+
+            Set(task.TaskId, transitions[^1].State);
+        }
+
+        return new StartBatch(humans, agents, transitions);
+    }
+
+    /// <summary>One transition per task, its latest, in the order the tasks first appear: what the projection must end up showing.</summary>
+    public static List<TaskTransition> Latest(IEnumerable<TaskTransition> transitions) =>
+        transitions.GroupBy(t => t.TaskId).Select(g => g.Last()).ToList();
 }
+
+/// <summary>What one scheduling turn starts: human waits, agent activities, and the task transitions to project first.</summary>
+public sealed record StartBatch(IReadOnlyList<string> Humans, IReadOnlyList<string> Agents, IReadOnlyList<TaskTransition> Transitions);

@@ -6,13 +6,30 @@ namespace Orchflow.Planning;
 
 /// <summary>
 /// Plans a run without a model: splits the goal into steps, gives each step to the agent whose work its verb
-/// describes, runs research steps side by side, chains the rest, and puts a human task first when the run
-/// asks for context. Deterministic: the same request always yields the same plan.
+/// describes, and puts a human task first when the run asks for context. Deterministic: the same request always
+/// yields the same plan.
 /// </summary>
+/// <remarks>
+/// Scheduling rules, in full:
+/// <list type="bullet">
+/// <item>A research step that names a count ("Research 5 competing channels") fans out into that many parallel tasks,
+/// at most <see cref="MaxBranches"/> (each then covers a range), within the plan's task budget.</item>
+/// <item>Consecutive research steps run side by side, as do consecutive decisions ("define …", "decide …", "choose …"):
+/// each depends on what came before the run of them, and the next step depends on all of them.</item>
+/// <item>A step introduced by "then", or a decision that refers back ("… for it", "… of them"), waits for the step before it.</item>
+/// <item>Every other step depends on the step (or side-by-side group) before it, and every non-research step on the human task.</item>
+/// </list>
+/// </remarks>
 public static partial class DeterministicPlanner
 {
     public const string Name = "deterministic";
     public const int MaxTasks = 20;
+
+    /// <summary>The most parallel tasks one counted research step fans out into.</summary>
+    public const int MaxBranches = 5;
+
+    /// <summary>PlanValidator's bound on a description: a long goal of one clause must not make the plan invalid.</summary>
+    const int MaxDescriptionLength = 2000;
 
     enum Stage
     {
@@ -49,6 +66,17 @@ public static partial class DeterministicPlanner
         ["report"] = Stage.Writing, ["describe"] = Stage.Writing, ["launch"] = Stage.Writing,
     };
 
+    /// <summary>Analysis verbs that commit to a choice: independent decisions drawn from the same analysis run side by side.</summary>
+    static readonly HashSet<string> DecisionVerbs = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "define", "decide", "choose", "select", "determine", "prioritize", "prioritise",
+    };
+
+    static readonly Dictionary<string, int> NumberWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["two"] = 2, ["three"] = 3, ["four"] = 4, ["five"] = 5, ["six"] = 6, ["seven"] = 7, ["eight"] = 8, ["nine"] = 9, ["ten"] = 10,
+    };
+
     static readonly Dictionary<Stage, string[]> AgentPreference = new()
     {
         [Stage.Research] = ["research", "analyst", "writer"],
@@ -75,34 +103,31 @@ public static partial class DeterministicPlanner
             steps = [.. steps.Take(maxSteps - 1), steps[maxSteps - 1] with { Text = tail }];
         }
 
-        List<string> previousGroup = [];
+        var spare = maxSteps - steps.Count;
+        List<string> group = [];
         List<string> groupDependencies = [];
-        Stage? previousStage = null;
+        Step? previous = null;
         foreach (var step in steps)
         {
-            var id = TaskIds.Of(tasks.Count + 1);
-            List<string> dependsOn;
-            if (step.Stage == Stage.Research && previousStage == Stage.Research)
+            if (previous is null || !SideBySide(previous, step))
             {
-                // Consecutive research steps are independent of each other: they run in parallel.
-                dependsOn = [.. groupDependencies];
-                previousGroup.Add(id);
-            }
-            else
-            {
-                dependsOn = [.. previousGroup];
-                groupDependencies = dependsOn;
-                previousGroup = [id];
+                groupDependencies = group;
+                group = [];
             }
 
-            if (humanTask is not null && step.Stage != Stage.Research && !dependsOn.Contains(humanTask))
+            var branches = Branches(step, spare);
+            spare -= branches.Count - 1;
+            foreach (var (title, description) in branches)
             {
-                dependsOn.Insert(0, humanTask);
+                var id = TaskIds.Of(tasks.Count + 1);
+                List<string> dependsOn = humanTask is not null && step.Stage != Stage.Research
+                    ? [humanTask, .. groupDependencies.Where(d => d != humanTask)]
+                    : [.. groupDependencies];
+                tasks.Add(new PlannedTask(id, title, description, TaskKind.Agent, step.Agent, dependsOn.OrderBy(d => d, TaskIds.Order).ToList()));
+                group.Add(id);
             }
 
-            tasks.Add(new PlannedTask(id, Title(step.Text), Describe(step), TaskKind.Agent, step.Agent,
-                dependsOn.OrderBy(d => d, TaskIds.Order).ToList()));
-            previousStage = step.Stage;
+            previous = step;
         }
 
         if (humanTask is not null && !tasks.Any(t => t.DependsOn.Contains(humanTask)))
@@ -128,19 +153,90 @@ public static partial class DeterministicPlanner
             "\nAnswer in one message; the agents will use your words as given.");
     }
 
-    sealed record Step(string Text, Stage Stage, string Agent);
+    /// <param name="AfterThen">The goal put "then" before this step: it waits for the step before it.</param>
+    sealed record Step(string Text, Stage Stage, string Agent, bool AfterThen = false)
+    {
+        public string Verb => FirstWord().Match(Text).Value;
+
+        public bool IsDecision => Stage == Stage.Analysis && DecisionVerbs.Contains(Verb);
+    }
+
+    /// <summary>Whether a step joins the side-by-side group of the step before it (see the rules above).</summary>
+    static bool SideBySide(Step previous, Step step) =>
+        !step.AfterThen &&
+        ((previous.Stage == Stage.Research && step.Stage == Stage.Research) ||
+         (previous.IsDecision && step.IsDecision && !RefersBack().IsMatch(step.Text)));
+
+    /// <summary>
+    /// The tasks a step becomes, as (title, description): one, or for a research step that names a count of things,
+    /// one per thing up to <see cref="MaxBranches"/> and <paramref name="spare"/> + 1, each covering its share by rank.
+    /// </summary>
+    static List<(string Title, string Description)> Branches(Step step, int spare)
+    {
+        var match = step.Stage == Stage.Research ? Counted().Match(step.Text) : Match.Empty;
+        var count = match.Success ? Count(match.Groups["count"].Value) : 1;
+        var branches = Math.Min(Math.Min(count, MaxBranches), spare + 1);
+        if (branches < 2)
+        {
+            return [(Title(step.Text), Describe(step.Text))];
+        }
+
+        var verb = match.Groups["verb"].Value;
+        var items = match.Groups["items"].Value.Trim();
+        return Enumerable.Range(0, branches).Select(i =>
+        {
+            // Ranks first..last, spread as evenly as the count allows: 12 in 5 branches is 3, 3, 2, 2, 2.
+            var first = i * (count / branches) + Math.Min(i, count % branches) + 1;
+            var last = first + count / branches + (i < count % branches ? 1 : 0) - 1;
+            var title = $"{verb} {Numbered(items, first, last, count)}";
+            var share = first == last ? $"number {first} only" : $"numbers {first} to {last} only";
+            return (Title(title), Describe(
+                $"{step.Text}, part {i + 1} of {branches} run in parallel: of the {count} {items} that matter most for the goal, " +
+                $"ranked by relevance, research {share}; the other parts cover the rest"));
+        }).ToList();
+    }
+
+    static int Count(string count) => int.TryParse(count, out var n) ? n : NumberWords[count];
+
+    /// <summary>
+    /// "competing channels in Europe", 2, 2, 5 → "competing channel 2 of 5 in Europe"; a range keeps the plural
+    /// ("competing channels 1–2 of 5 in Europe"), and so does a head noun that is not plainly a plural.
+    /// </summary>
+    static string Numbered(string items, int first, int last, int count)
+    {
+        var head = HeadEnd().Match(items) is { Success: true } end ? items[..end.Index] : items;
+        var rest = items[head.Length..];
+        var space = head.LastIndexOf(' ') + 1;
+        var singular = first == last ? Singular(head[space..]) : null;
+        return singular is not null ? $"{head[..space]}{singular} {first} of {count}{rest}"
+            : first == last ? $"{head} (number {first} of {count}){rest}"
+            : $"{head} {first}–{last} of {count}{rest}";
+    }
+
+    static string? Singular(string noun)
+    {
+        bool Ends(string suffix) => noun.EndsWith(suffix, StringComparison.OrdinalIgnoreCase);
+        return noun switch
+        {
+            _ when Ends("yses") => noun[..^2] + "is",
+            _ when Ends("ies") && noun.Length > 4 => noun[..^3] + "y",
+            _ when Ends("sses") || Ends("shes") || Ends("ches") || Ends("xes") => noun[..^2],
+            _ when Ends("s") && !Ends("ss") && !Ends("us") && !Ends("is") => noun[..^1],
+            _ => null,
+        };
+    }
 
     static List<Step> Steps(string goal, IReadOnlyList<AgentSpec> agents)
     {
         var clauses = Clauses(goal);
-        var steps = clauses.Select((c, i) => ToStep(c, i == clauses.Count - 1, agents)).ToList();
+        var steps = clauses.Select((c, i) => ToStep(c.Text, i == clauses.Count - 1, agents) with { AfterThen = c.AfterThen }).ToList();
         if (steps.Count >= 2)
         {
             return steps;
         }
 
         // A goal that is one step: give it to each requested agent in turn (research, then analysis, then writing).
-        var text = clauses.Count == 1 ? clauses[0] : goal.Trim();
+        var text = clauses.Count == 1 ? clauses[0].Text : goal.Trim();
         var perAgent = agents
             .Select(a => (Agent: a.Name, Stage: StageOfAgent(a.Name)))
             .OrderBy(a => a.Stage)
@@ -154,14 +250,16 @@ public static partial class DeterministicPlanner
         return perAgent.Count > 0 ? perAgent : steps;
     }
 
-    static List<string> Clauses(string goal)
+    static List<(string Text, bool AfterThen)> Clauses(string goal)
     {
         var sentences = SentenceBreak().Split(goal.Trim()).Select(s => s.Trim()).Where(s => s.Length > 0).ToList();
-        var clauses = new List<string>();
+        var clauses = new List<(string Text, bool AfterThen)>();
         foreach (var (sentence, index) in sentences.Select((s, i) => (s, i)))
         {
-            var parts = ClauseBreak().Split(TrimEnd(sentence)).Select(p => p.Trim()).Where(p => p.Length > 0).ToList();
-            parts = parts.SelectMany(SplitOnVerbAnd).ToList();
+            var parts = SplitClauses(TrimEnd(sentence))
+                .Where(p => p.Text.Length > 0)
+                .SelectMany(p => SplitOnVerbAnd(p.Text).Select((text, i) => (Text: text, AfterThen: i == 0 && p.AfterThen)))
+                .ToList();
             // A leading one-clause sentence followed by a list of steps is the objective, not a step of its own.
             if (index == 0 && parts.Count == 1 && sentences.Count > 1 && sentences.Skip(1).Any(s => ClauseBreak().IsMatch(s)))
             {
@@ -171,7 +269,28 @@ public static partial class DeterministicPlanner
             clauses.AddRange(parts);
         }
 
-        return clauses.Select(c => Capitalise(TrimEnd(c))).Where(c => c.Length > 0).ToList();
+        return clauses.Select(c => (Text: Capitalise(TrimEnd(c.Text)), c.AfterThen)).Where(c => c.Text.Length > 0).ToList();
+    }
+
+    /// <summary>A sentence's clauses, each marked when "then" introduced it (", then …", "Then …").</summary>
+    static IEnumerable<(string Text, bool AfterThen)> SplitClauses(string sentence)
+    {
+        var start = 0;
+        var afterThen = false;
+        foreach (Match separator in ClauseBreak().Matches(sentence))
+        {
+            yield return Clause(sentence[start..separator.Index], afterThen);
+            afterThen = separator.Value.Contains("then", StringComparison.OrdinalIgnoreCase);
+            start = separator.Index + separator.Length;
+        }
+
+        yield return Clause(sentence[start..], afterThen);
+
+        static (string, bool) Clause(string text, bool afterThen)
+        {
+            var clause = text.Trim();
+            return clause.StartsWith("then ", StringComparison.OrdinalIgnoreCase) ? (clause[5..].Trim(), true) : (clause, afterThen);
+        }
     }
 
     /// <summary>"Research competitors and draft a strategy" is two steps; "Plan and launch X" is one.</summary>
@@ -211,7 +330,11 @@ public static partial class DeterministicPlanner
     };
 
     // The goal stays out of the description: human gates match descriptions, and every task would match the goal.
-    static string Describe(Step step) => $"{Capitalise(step.Text)}.";
+    static string Describe(string text)
+    {
+        var description = $"{Capitalise(text)}.";
+        return description.Length <= MaxDescriptionLength ? description : description[..CutAt(description, MaxDescriptionLength - 1)] + "…";
+    }
 
     static string Title(string text)
     {
@@ -239,4 +362,15 @@ public static partial class DeterministicPlanner
 
     [GeneratedRegex(@"^[A-Za-z]+")]
     private static partial Regex FirstWord();
+
+    // A count of 2 to 99 right after the verb, and no other number: "Research the top 5 competing channels".
+    [GeneratedRegex(@"^(?<verb>[A-Za-z]+)\s+(?:the\s+)?(?:top\s+)?(?<count>[1-9][0-9]?|two|three|four|five|six|seven|eight|nine|ten)\s+(?<items>[^0-9]+)$", RegexOptions.IgnoreCase)]
+    private static partial Regex Counted();
+
+    // Where a noun phrase's head ends: "competing channels| in the AI niche".
+    [GeneratedRegex(@"\s+(?:and|or|in|on|for|from|with|that|who|which|of|about|across|to|by|at)\b|,", RegexOptions.IgnoreCase)]
+    private static partial Regex HeadEnd();
+
+    [GeneratedRegex(@"\b(?:it|its|them|this|that|these|those)\b", RegexOptions.IgnoreCase)]
+    private static partial Regex RefersBack();
 }

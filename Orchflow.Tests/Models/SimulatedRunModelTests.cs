@@ -85,17 +85,19 @@ public sealed class SimulatedRunModelTests
     }
 
     [Test]
-    public async Task PlanAsync_Goal_ReturnsTheDeterministicPlanMarkedSimulatedWithUsage()
+    public async Task PlanAsync_Goal_AnswersTheDeterministicPlanAsPlanJsonWithUsage()
     {
         var agents = AgentCatalog.Resolve(null);
         var definition = new RunDefinition(Goal, agents, ["company details"], [], false, null, null);
 
         var reply = await Model().PlanAsync(new PlanningRequest(definition, agents), CancellationToken.None);
 
+        var (tasks, errors) = PlanJson.Parse(reply.Value);
         Assert.Multiple(() =>
         {
-            Assert.That(reply.Value.PlannedBy, Is.EqualTo("simulated"));
-            Assert.That(JsonSerializer.Serialize(reply.Value.Tasks), Is.EqualTo(JsonSerializer.Serialize(DeterministicPlanner.Plan(definition, agents).Tasks)));
+            Assert.That(Model().Name, Is.EqualTo("simulated"));
+            Assert.That(errors, Is.Empty);
+            Assert.That(JsonSerializer.Serialize(tasks), Is.EqualTo(JsonSerializer.Serialize(DeterministicPlanner.Plan(definition, agents).Tasks)));
             Assert.That(reply.Usage.InputTokens, Is.GreaterThan(0));
             Assert.That(reply.Usage.OutputTokens, Is.GreaterThan(0));
         });
@@ -138,7 +140,138 @@ public sealed class SimulatedRunModelTests
         });
     }
 
-    static SimulatedRunModel Model() => new(Options.Create(new SimulatedModelOptions { LatencyMs = 0 }), TimeProvider.System);
+    const string Feedback = "Add a pricing tier for agencies.\nMake the tone warmer; cut the jargon.";
+
+    static readonly string[] FeedbackPoints = ["Add a pricing tier for agencies", "Make the tone warmer", "Cut the jargon"];
+
+    [TestCase("research", "Findings")]
+    [TestCase("analyst", "Comparison")]
+    [TestCase("writer", "Draft")]
+    public async Task RunTaskAsync_DraftSentBack_QuotesTheFeedbackAndAddsEachPointToTheMainSection(string agent, string section)
+    {
+        var first = await Model().RunTaskAsync(Request(agent, "Propose our launch strategy", HumanAnswer), CancellationToken.None);
+        var request = Request(agent, "Propose our launch strategy", HumanAnswer) with { Revision = new Revision(first.Value, Feedback, 2) };
+
+        var revised = await Model().RunTaskAsync(request, CancellationToken.None);
+
+        var lines = revised.Value.Split('\n').Select(l => l.TrimEnd()).ToList();
+        var revisionHeading = lines.FindIndex(l => Regex.IsMatch(l, @"^#{2,4} Revised after feedback \(round 2\)$"));
+        var sectionLines = SectionLines(lines, section);
+        Assert.Multiple(() =>
+        {
+            Assert.That(revisionHeading, Is.GreaterThan(0).And.LessThan(lines.FindIndex(l => l == $"### {section}")), revised.Value);
+            Assert.That(lines, Does.Contain("> Add a pricing tier for agencies.").And.Contain("> Make the tone warmer; cut the jargon."),
+                "the feedback is quoted line by line");
+            foreach (var point in FeedbackPoints)
+            {
+                Assert.That(sectionLines.Count(l => l.Contains(point, StringComparison.Ordinal)), Is.EqualTo(1), $"{point} in {section}");
+                Assert.That(SectionLines(lines, "Revised after feedback (round 2)").Count(l => l.StartsWith("- ", StringComparison.Ordinal) &&
+                    l.Contains(point, StringComparison.Ordinal)), Is.EqualTo(1), $"{point} listed as a change");
+            }
+
+            Assert.That(sectionLines.Count, Is.EqualTo(SectionLines(first.Value.Split('\n').ToList(), section).Count + FeedbackPoints.Length));
+            Assert.That(revised.Value, Does.Contain(SimulatedRunModel.Notice));
+            Assert.That(revised.Usage.InputTokens, Is.GreaterThan(first.Usage.InputTokens), "it read the previous draft and the feedback");
+        });
+    }
+
+    [Test]
+    public async Task RunTaskAsync_SameRevisionTwice_WritesTheSameDraft()
+    {
+        var request = Request("writer", "Draft a launch plan") with { Revision = new Revision("## Draft a launch plan\n1. Ship.", Feedback, 1) };
+
+        var first = await Model().RunTaskAsync(request, CancellationToken.None);
+        var second = await Model().RunTaskAsync(request, CancellationToken.None);
+
+        Assert.That(second.Value, Is.EqualTo(first.Value));
+    }
+
+    [Test]
+    public async Task RunTaskAsync_FirstDraft_HasNoRevisionSection()
+    {
+        var reply = await Model().RunTaskAsync(Request("writer", "Draft a launch plan", HumanAnswer), CancellationToken.None);
+
+        Assert.That(reply.Value, Does.Not.Contain("Revised after feedback"));
+    }
+
+    [TestCase(2_000)]
+    [TestCase(100_000)]
+    public async Task RunTaskAsync_OutputCharsSet_PadsTheNaturalOutputWithMarkedFillerToAtLeastThatSize(int chars)
+    {
+        var natural = (await Model().RunTaskAsync(Request("research", "Research 5 competitors", HumanAnswer), CancellationToken.None)).Value;
+
+        var reply = await Model(outputChars: chars).RunTaskAsync(Request("research", "Research 5 competitors", HumanAnswer), CancellationToken.None);
+        var again = await Model(outputChars: chars).RunTaskAsync(Request("research", "Research 5 competitors", HumanAnswer), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(natural, Has.Length.LessThan(2_000), "the natural size is below the sizes tested");
+            Assert.That(reply.Value, Has.Length.GreaterThanOrEqualTo(chars).And.Length.LessThan(chars + 300));
+            Assert.That(reply.Value, Does.StartWith(natural + "\n\n" + SimulatedRunModel.FillerHeading));
+            Assert.That(again.Value, Is.EqualTo(reply.Value), "deterministic");
+            Assert.That(reply.Usage.OutputTokens, Is.GreaterThan(chars / 20), "the filler counts as output");
+        });
+    }
+
+    [Test]
+    public async Task RunTaskAsync_OutputCharsBelowTheNaturalSize_LeavesTheOutputAsItIs()
+    {
+        var natural = await Model().RunTaskAsync(Request("writer", "Draft a launch plan", HumanAnswer), CancellationToken.None);
+
+        var reply = await Model(outputChars: 10).RunTaskAsync(Request("writer", "Draft a launch plan", HumanAnswer), CancellationToken.None);
+
+        Assert.That(reply.Value, Is.EqualTo(natural.Value));
+    }
+
+    [Test]
+    public async Task RunTaskAsync_PaddedDependency_BuildsOnItsContentNotOnTheFiller()
+    {
+        var padded = Model(outputChars: 20_000);
+        var upstream = await padded.RunTaskAsync(Request("analyst", "Compare positioning"), CancellationToken.None);
+
+        var reply = await padded.RunTaskAsync(
+            Request("writer", "Propose our launch strategy", new TaskInput("T4", "Compare positioning", TaskKind.Agent, upstream.Value)),
+            CancellationToken.None);
+
+        var builtOn = reply.Value.Split('\n').Single(l => l.StartsWith("- T4 ", StringComparison.Ordinal));
+        Assert.Multiple(() =>
+        {
+            Assert.That(builtOn, Does.Contain("Prefer option 1"), "the analyst's decision");
+            Assert.That(builtOn, Does.Not.Contain("iller"));
+        });
+    }
+
+    [Test]
+    public async Task SynthesizeAsync_PaddedOutputs_StaysNaturalSize()
+    {
+        var model = Model(outputChars: 50_000);
+        var research = await model.RunTaskAsync(Request("research", "Research 5 competitors"), CancellationToken.None);
+        var strategy = await model.RunTaskAsync(Request("writer", "Propose our launch strategy"), CancellationToken.None);
+
+        var reply = await model.SynthesizeAsync(new SynthesisRequest(Goal,
+        [
+            HumanAnswer,
+            new TaskInput("T2", "Research 5 competitors", TaskKind.Agent, research.Value),
+            new TaskInput("T3", "Propose our launch strategy", TaskKind.Agent, strategy.Value),
+        ]), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reply.Value, Has.Length.LessThan(5_000));
+            Assert.That(reply.Value, Does.Not.Contain(SimulatedRunModel.FillerHeading).And.Not.Contain("Filler paragraph"));
+            Assert.That(reply.Value, Does.Contain("### Next steps"), "the deliverable is there, without its filler");
+        });
+    }
+
+    /// <summary>The lines under a heading ending with <paramref name="title"/>, up to the next heading.</summary>
+    static List<string> SectionLines(List<string> lines, string title)
+    {
+        var heading = lines.FindIndex(l => l.StartsWith('#') && l.EndsWith(" " + title, StringComparison.Ordinal));
+        return heading < 0 ? [] : lines.Skip(heading + 1).TakeWhile(l => !l.StartsWith('#')).Where(l => l.Trim().Length > 0).ToList();
+    }
+
+    static SimulatedRunModel Model(int outputChars = 0) =>
+        new(Options.Create(new SimulatedModelOptions { LatencyMs = 0, OutputChars = outputChars }), TimeProvider.System);
 
     static AgentTaskRequest Request(string agent, string taskName, params TaskInput[] inputs)
     {

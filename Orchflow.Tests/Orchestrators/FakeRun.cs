@@ -27,6 +27,7 @@ sealed class FakeRun
 
     readonly Mock<TaskOrchestrationContext> context = new(MockBehavior.Strict);
     readonly Dictionary<string, object> events = [];
+    readonly HashSet<string> raised = [];
     readonly Dictionary<string, List<TaskCompletionSource<AgentTaskResult>>> agentCalls = [];
     readonly TaskCompletionSource<PlanOutline?> plan = new();
     readonly TaskCompletionSource<bool> synthesis = new();
@@ -36,7 +37,7 @@ sealed class FakeRun
     {
         context.SetupGet(c => c.InstanceId).Returns(RunId);
         context.SetupGet(c => c.IsReplaying).Returns(false);
-        context.SetupGet(c => c.CurrentUtcDateTime).Returns(Now);
+        context.SetupGet(c => c.CurrentUtcDateTime).Returns(() => Clock);
         // The SDK's own replay-safe logger and relative timer run on top of the abstract members set up here.
         context.Setup(c => c.CreateReplaySafeLogger<RunOrchestrator>()).CallBase();
         context.Protected().SetupGet<ILoggerFactory>("LoggerFactory").Returns(NullLoggerFactory.Instance);
@@ -59,7 +60,14 @@ sealed class FakeRun
                 var transition = (RunTransition)input!;
                 Journal.Add($"project {transition.Status}");
                 Transitions.Add(transition);
-                return Task.FromResult(ProjectionAccepts(transition));
+                if (ProjectionFailure(transition) is { } cause)
+                {
+                    return Task.FromException<bool>(Failure(nameof(ProjectRunActivity), cause));
+                }
+
+                var accepted = ProjectionAccepts(transition);
+                Project(accepted ? transition.Status : RunStatus.Cancelled);
+                return Task.FromResult(accepted);
             });
         context.Setup(c => c.CallActivityAsync<bool>(Named(nameof(SynthesizeRunActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName _, object? input, TaskOptions? _) =>
@@ -93,6 +101,29 @@ sealed class FakeRun
 
     /// <summary>What ProjectRunActivity answers; false means the run had already ended (cancelled) in the projection.</summary>
     public Func<RunTransition, bool> ProjectionAccepts { get; set; } = _ => true;
+
+    /// <summary>A cause makes ProjectRunActivity fail for that transition, as it does once its retries are spent; null lets it run.</summary>
+    public Func<RunTransition, string?> ProjectionFailure { get; set; } = _ => null;
+
+    /// <summary>The run status the projection shows, as the writes so far left it (a terminal status sticks, as in the store).</summary>
+    public RunStatus? ProjectedStatus { get; private set; }
+
+    /// <summary>Tasks with an agent activity scheduled and not yet completed.</summary>
+    public IEnumerable<string> AgentsInFlight =>
+        agentCalls.Where(c => c.Value.Any(s => !s.Task.IsCompleted)).Select(c => c.Key);
+
+    /// <summary>Human events the orchestrator waits on that have not been raised.</summary>
+    public IEnumerable<string> PendingHumanWaits =>
+        Waits.Where(w => w.StartsWith("human:", StringComparison.Ordinal) && !IsRaised(w));
+
+    public IEnumerable<FakeTimer> PendingTimers => Timers.Where(t => !t.Fired.IsCompleted);
+
+    public bool SynthesisInFlight => SynthesisInputs.Count > 0 && !synthesis.Task.IsCompleted;
+
+    public bool IsEnded => outcome is { IsCompleted: true };
+
+    /// <summary>What the orchestrator threw, when it ended by throwing rather than returning an outcome.</summary>
+    public Exception? Fault => outcome?.Exception?.InnerException;
 
     public IEnumerable<string> StartedTasks => AgentStarts.Select(a => a.TaskId);
 
@@ -133,10 +164,28 @@ sealed class FakeRun
 
     public void FailAgent(string taskId, string cause) => PendingAgent(taskId).SetException(Failure(nameof(ExecuteAgentTaskActivity), cause));
 
-    public void CompleteSynthesis(bool completed = true) => synthesis.SetResult(completed);
+    public void CompleteSynthesis(bool completed = true)
+    {
+        // The activity itself completes the run in the projection, or finds it ended (cancelled).
+        Project(completed ? RunStatus.Completed : RunStatus.Cancelled);
+        synthesis.SetResult(completed);
+    }
+
+    /// <summary>The run ends outside the orchestration (a DELETE wrote "cancelled"): later projection writes are refused.</summary>
+    public void EndInTheProjection()
+    {
+        Project(RunStatus.Cancelled);
+        ProjectionAccepts = _ => false;
+    }
 
     /// <summary>Raises an event; one raised before the orchestrator waits is kept until it does, as the engine does.</summary>
-    public void Raise<T>(string name, T payload) => Source<T>(name).SetResult(payload);
+    public void Raise<T>(string name, T payload)
+    {
+        raised.Add(name);
+        Source<T>(name).SetResult(payload);
+    }
+
+    public bool IsRaised(string name) => raised.Contains(name);
 
     public void Answer(string taskId, int round, HumanDecision decision) => Raise(RunEvents.Human(taskId, round), new HumanReply(decision));
 
@@ -170,6 +219,14 @@ sealed class FakeRun
 
     public static TaskState? StateIn(RunTransition transition, string taskId) =>
         transition.Tasks.SingleOrDefault(t => t.TaskId == taskId)?.State;
+
+    void Project(RunStatus status)
+    {
+        if (ProjectedStatus?.IsTerminal() != true)
+        {
+            ProjectedStatus = status;
+        }
+    }
 
     static TaskName Named(string name) => It.Is<TaskName>(n => n.Name == name);
 
@@ -214,10 +271,13 @@ sealed class FakeRun
         return (TaskCompletionSource<T>)source;
     }
 
+    /// <summary>The orchestration's current time: <see cref="Now"/> until a timer fires, then that timer's time.</summary>
+    public DateTime Clock { get; private set; } = Now;
+
     Task AddTimer(DateTime fireAt, CancellationToken token)
     {
         Journal.Add("timer");
-        var timer = new FakeTimer(fireAt, token);
+        var timer = new FakeTimer(fireAt, token, at => Clock = at);
         Timers.Add(timer);
         return timer.Fired;
     }
@@ -228,10 +288,13 @@ sealed class FakeTimer
 {
     readonly TaskCompletionSource source = new();
 
-    public FakeTimer(DateTime fireAt, CancellationToken token)
+    readonly Action<DateTime> setClock;
+
+    public FakeTimer(DateTime fireAt, CancellationToken token, Action<DateTime> setClock)
     {
         FireAt = fireAt;
         Token = token;
+        this.setClock = setClock;
         token.Register(() => source.TrySetCanceled(token));
     }
 
@@ -241,5 +304,10 @@ sealed class FakeTimer
 
     public Task Fired => source.Task;
 
-    public void Fire() => source.SetResult();
+    /// <summary>Fires on time: the orchestration's clock reads the timer's due time.</summary>
+    public void Fire()
+    {
+        setClock(FireAt);
+        source.SetResult();
+    }
 }

@@ -1,4 +1,6 @@
+using Microsoft.DurableTask;
 using Orchflow.Abstractions;
+using Orchflow.Activities;
 using Orchflow.Domain;
 using Orchflow.Orchestrators;
 using static Orchflow.Tests.Orchestrators.FakeRun;
@@ -362,7 +364,8 @@ public sealed class RunOrchestratorTests
     {
         var run = new FakeRun();
         run.StartPlanned(Engine(humanTimeoutSeconds: 90), Human("T1"), Agent("T2", "T1"));
-        Assert.That(run.Timers.Select(t => t.FireAt), Is.EqualTo(new[] { Now.AddSeconds(90) }));
+        // A second of slack: the storage backend rounds timer delays down to whole seconds.
+        Assert.That(run.Timers.Select(t => t.FireAt), Is.EqualTo(new[] { Now.AddSeconds(91) }));
 
         run.Timers[0].Fire();
 
@@ -530,6 +533,167 @@ public sealed class RunOrchestratorTests
         {
             Assert.That(run.Outcome(), Is.EqualTo(new RunOutcome(RunStatus.Failed, RunErrors.Stuck(["T1"]))));
             Assert.That(run.StartedTasks, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void RunAsync_LastTaskIsHuman_ProjectsRunningBeforeSynthesizing()
+    {
+        var run = new FakeRun();
+        run.StartPlanned(Engine(), Agent("T1"), Human("T2", "T1"));
+        run.CompleteAgent("T1");
+        Assert.That(run.LastTransition.Status, Is.EqualTo(RunStatus.WaitingHuman));
+
+        run.Answer("T2", 0, HumanDecision.Accepted);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Journal.TakeLast(2), Is.EqualTo(new[] { "project Running", "synthesize" }));
+            Assert.That(run.LastTransition.Tasks, Is.Empty);
+        });
+        run.AssertBlocked();
+    }
+
+    [TestCase("Cancel", RunStatus.Cancelled)]
+    [TestCase("AgentFails", RunStatus.Failed)]
+    [TestCase("OtherHumanTimesOut", RunStatus.Failed)]
+    [TestCase("ProjectionFindsTheRunEnded", RunStatus.Cancelled)]
+    [TestCase("ProjectionFails", RunStatus.Failed)]
+    public void RunAsync_RunEndsWhileAHumanWaits_CancelsEveryPendingTimer(string exit, RunStatus status)
+    {
+        var run = new FakeRun();
+        run.StartPlanned(Engine(humanTimeoutSeconds: 60), Human("T1"), Agent("T2"), Human("T3"), Agent("T4", "T1", "T2", "T3"));
+        Assert.That(run.Timers, Has.Count.EqualTo(2));
+
+        switch (exit)
+        {
+            case "Cancel":
+                run.Cancel();
+                break;
+            case "AgentFails":
+                run.FailAgent("T2", "model quota exceeded");
+                break;
+            case "OtherHumanTimesOut":
+                run.Timers[1].Fire();
+                break;
+            case "ProjectionFindsTheRunEnded":
+                run.ProjectionAccepts = _ => false;
+                run.CompleteAgent("T2");
+                break;
+            default:
+                run.ProjectionFailure = t => t.Status == RunStatus.Failed ? null : "table unavailable";
+                run.CompleteAgent("T2");
+                break;
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Outcome().Status, Is.EqualTo(status));
+            Assert.That(run.Timers[0].Token.IsCancellationRequested, Is.True, "T1's timer");
+            Assert.That(run.PendingTimers, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void RunAsync_DraftRejectedWhileTheParallelBoundIsReached_QueuesTheRedoUntilASlotFrees()
+    {
+        var run = new FakeRun();
+        run.StartPlanned(Engine(maxParallel: 1, requireApproval: true), Agent("T1"), Agent("T2"), Agent("T3", "T1", "T2"));
+        run.CompleteAgent("T1");
+        Assert.That(run.StartedTasks, Is.EqualTo(new[] { "T1", "T2" }), "T2 took the slot T1 left");
+
+        run.Answer("T1", 0, HumanDecision.Rejected);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.StartedTasks, Is.EqualTo(new[] { "T1", "T2" }), "the redo waits for the slot");
+            Assert.That(run.LastTransition.Status, Is.EqualTo(RunStatus.Running));
+            Assert.That(run.LastTransition.Tasks, Is.EqualTo(new[] { new TaskTransition("T1", TaskState.Pending) }));
+        });
+
+        run.CompleteAgent("T2");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.StartedTasks, Is.EqualTo(new[] { "T1", "T2", "T1" }));
+            Assert.That(run.LastTransition.Tasks, Is.EqualTo(new[] { new TaskTransition("T1", TaskState.Running) }));
+            Assert.That(run.AgentsInFlight, Is.EqualTo(new[] { "T1" }));
+        });
+        run.AssertBlocked();
+    }
+
+    [Test]
+    public void RunAsync_DraftRejectedWithASlotFree_ProjectsTheRedoRunningOnly()
+    {
+        var run = new FakeRun();
+        run.StartPlanned(Engine(maxParallel: 2, requireApproval: true), Agent("T1"), Agent("T2", "T1"));
+        run.CompleteAgent("T1");
+
+        run.Answer("T1", 0, HumanDecision.Rejected);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.StartedTasks, Is.EqualTo(new[] { "T1", "T1" }));
+            Assert.That(run.LastTransition.Status, Is.EqualTo(RunStatus.Running));
+            Assert.That(run.LastTransition.Tasks, Is.EqualTo(new[] { new TaskTransition("T1", TaskState.Running) }), "no pending in between");
+        });
+    }
+
+    [Test]
+    public void RunAsync_ProjectionFailsAfterItsRetries_RecordsTheRunFailedNamingTheCause()
+    {
+        var run = new FakeRun { ProjectionFailure = t => t.Status == RunStatus.Running ? "Table Storage returned 503" : null };
+
+        run.StartPlanned(Engine(), Agent("T1"), Agent("T2", "T1"));
+
+        var expected = RunErrors.ProjectionFailed("Table Storage returned 503");
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Outcome(), Is.EqualTo(new RunOutcome(RunStatus.Failed, expected)));
+            Assert.That(expected, Does.Contain("Table Storage returned 503"));
+            Assert.That(run.Transitions.Select(t => t.Status), Is.EqualTo(new[] { RunStatus.Running, RunStatus.Failed }));
+            Assert.That(run.LastTransition.Error, Is.EqualTo(expected));
+            Assert.That(run.LastTransition.Tasks, Is.EquivalentTo(new[]
+            {
+                new TaskTransition("T1", TaskState.Cancelled), new TaskTransition("T2", TaskState.Cancelled),
+            }));
+            Assert.That(run.StartedTasks, Is.Empty, "nothing starts that the projection does not show");
+            Assert.That(run.ProjectedStatus, Is.EqualTo(RunStatus.Failed));
+        });
+    }
+
+    [Test]
+    public void RunAsync_ProjectionFailsWhileRecordingAFailure_TriesOnceMoreThenStops()
+    {
+        var run = new FakeRun();
+        run.StartPlanned(Engine(), Agent("T1"));
+        var failures = 0;
+        run.ProjectionFailure = t => t.Status == RunStatus.Failed && failures++ == 0 ? "Table Storage returned 503" : null;
+
+        run.FailAgent("T1", "model quota exceeded");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Outcome(), Is.EqualTo(new RunOutcome(RunStatus.Failed, RunErrors.ProjectionFailed("Table Storage returned 503"))));
+            Assert.That(run.Transitions.Select(t => t.Status), Is.EqualTo(new[] { RunStatus.Running, RunStatus.Failed, RunStatus.Failed }));
+            Assert.That(run.ProjectedStatus, Is.EqualTo(RunStatus.Failed));
+        });
+    }
+
+    [Test]
+    public void RunAsync_LastProjectionAttemptFailsToo_FailsTheOrchestrationLoudly()
+    {
+        var run = new FakeRun();
+        run.StartPlanned(Engine(humanTimeoutSeconds: 60), Human("T1"), Agent("T2"), Agent("T3", "T1", "T2"));
+        run.ProjectionFailure = _ => "Table Storage is gone";
+
+        run.CompleteAgent("T2");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Fault, Is.TypeOf<TaskFailedException>().With.Message.Contains(nameof(ProjectRunActivity)));
+            Assert.That(run.Transitions.Select(t => t.Status), Is.EqualTo(new[] { RunStatus.Running, RunStatus.WaitingHuman, RunStatus.Failed }));
+            Assert.That(run.Timers.Single().Token.IsCancellationRequested, Is.True, "T1's timer");
         });
     }
 }

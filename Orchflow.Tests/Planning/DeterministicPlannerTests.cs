@@ -60,7 +60,8 @@ public sealed class DeterministicPlannerTests
         var names = string.Join("\n", plan.Tasks.Select(t => t.Name));
         Assert.Multiple(() =>
         {
-            foreach (var step in new[] { "competing channels", "content patterns", "positioning", "branding", "30-day content plan", "launch checklist" })
+            // The counted research step is split into one task per channel ("Research competing channel 1 of 5").
+            foreach (var step in new[] { "competing channel", "content patterns", "positioning", "branding", "30-day content plan", "launch checklist" })
             {
                 Assert.That(names, Does.Contain(step).IgnoreCase);
             }
@@ -116,6 +117,146 @@ public sealed class DeterministicPlannerTests
             Assert.That(research.SelectMany(t => t.DependsOn), Has.None.AnyOf(researchIds.ToArray()), "none waits on another");
             Assert.That(compare.DependsOn, Is.SupersetOf(researchIds));
         });
+    }
+
+    [Test]
+    public void Plan_YouTubeGoal_ResearchesTheFiveChannelsInParallelBranchesThatTheAnalysisWaitsFor()
+    {
+        var plan = Plan(YouTubeGoal, askMeAbout: YouTubeTopics);
+
+        var channels = plan.Tasks.Where(t => t.Name.Contains("competing channel", StringComparison.OrdinalIgnoreCase)).ToList();
+        var extract = plan.Tasks.Single(t => t.Name.Contains("content patterns", StringComparison.Ordinal));
+        Assert.Multiple(() =>
+        {
+            Assert.That(channels.Select(t => t.Name), Is.EqualTo(Enumerable.Range(1, 5).Select(i => $"Research competing channel {i} of 5")));
+            Assert.That(channels.Select(t => t.Agent), Is.All.EqualTo(AgentCatalog.Research.Name));
+            Assert.That(channels.SelectMany(t => t.DependsOn), Is.Empty, "the branches wait on nothing, not even each other");
+            Assert.That(channels.Select(t => t.Description).Distinct().Count(), Is.EqualTo(5), "each branch is told its own share");
+            Assert.That(extract.DependsOn, Is.EquivalentTo(channels.Select(t => t.TaskId).Prepend("T1")));
+            Assert.That(plan.Tasks.Count(t => t.Kind == TaskKind.Human), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Plan_YouTubeGoal_DecidesPositioningAndBrandingSideBySideFromTheSameAnalysis()
+    {
+        var plan = Plan(YouTubeGoal, askMeAbout: YouTubeTopics);
+
+        var extract = Named(plan, "content patterns");
+        var positioning = Named(plan, "positioning");
+        var branding = Named(plan, "branding");
+        var contentPlan = Named(plan, "30-day content plan");
+        var checklist = Named(plan, "launch checklist");
+        Assert.Multiple(() =>
+        {
+            Assert.That(positioning.DependsOn, Is.EqualTo(new[] { "T1", extract.TaskId }));
+            Assert.That(branding.DependsOn, Is.EqualTo(new[] { "T1", extract.TaskId }));
+            Assert.That(contentPlan.DependsOn, Is.EqualTo(new[] { "T1", positioning.TaskId, branding.TaskId }));
+            Assert.That(checklist.DependsOn, Is.EqualTo(new[] { "T1", contentPlan.TaskId }), "writing steps stay chained");
+        });
+    }
+
+    [TestCase("Research 3 competitors, then write a report.", 3)]
+    [TestCase("Research three competitors, then write a report.", 3)]
+    [TestCase("Research the top 4 tools for freelancers, then write a report.", 4)]
+    [TestCase("Find 2 suppliers, then write a report.", 2)]
+    [TestCase("Research 12 competitors, then write a report.", DeterministicPlanner.MaxBranches)]
+    public void Plan_ResearchStepNamingACount_FansOutIntoThatManyBranchesAtMostFive(string goal, int branches)
+    {
+        var plan = Plan(goal);
+
+        AssertWellFormed(plan);
+        var research = plan.Tasks.SkipLast(1).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(research, Has.Count.EqualTo(branches));
+            Assert.That(research.SelectMany(t => t.DependsOn), Is.Empty);
+            Assert.That(plan.Tasks[^1].DependsOn, Is.EqualTo(research.Select(t => t.TaskId)));
+        });
+    }
+
+    [Test]
+    public void Plan_CountAboveFive_SplitsEveryRankIntoFiveRangesWithoutGapsOrOverlap()
+    {
+        var plan = Plan("Research 12 competitors in Europe, then write a report.");
+
+        var names = plan.Tasks.SkipLast(1).Select(t => t.Name);
+        Assert.That(names, Is.EqualTo(new[]
+        {
+            "Research competitors 1–3 of 12 in Europe", "Research competitors 4–6 of 12 in Europe", "Research competitors 7–8 of 12 in Europe",
+            "Research competitors 9–10 of 12 in Europe", "Research competitors 11–12 of 12 in Europe",
+        }));
+    }
+
+    [TestCase("Research competitors, then write a report.")]
+    [TestCase("Research 1 competitor, then write a report.")]
+    [TestCase("Research 3 competitors and 2 suppliers, then write a report.")]
+    [TestCase("Research 2024 trends, then write a report.")]
+    [TestCase("Compare 3 competitors, then write a report.")]
+    public void Plan_StepWithoutASingleCountOfThingsToResearch_StaysOneTask(string goal)
+    {
+        var plan = Plan(goal);
+
+        AssertWellFormed(plan);
+        Assert.That(plan.Tasks, Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    public void Plan_DecisionAfterThenOrReferringBack_WaitsForTheDecisionBeforeIt()
+    {
+        var plan = Plan("Research competitors, decide our pricing, choose a name for it, then select a launch date, and write a report.");
+
+        AssertWellFormed(plan);
+        var pricing = Named(plan, "pricing");
+        var name = Named(plan, "name for it");
+        var date = Named(plan, "launch date");
+        Assert.Multiple(() =>
+        {
+            Assert.That(name.DependsOn, Is.EqualTo(new[] { pricing.TaskId }), "refers back to the pricing");
+            Assert.That(date.DependsOn, Is.EqualTo(new[] { name.TaskId }), "comes after \"then\"");
+        });
+    }
+
+    [Test]
+    public void Plan_ManyCountedResearchSteps_FansOutOnlyAsFarAsTwentyTasksAllow()
+    {
+        var plan = Plan("Research 5 apps, research 5 sites, research 5 shops, research 5 blogs, then write a report.", askMeAbout: ["budget"]);
+
+        AssertWellFormed(plan);
+        var blogs = plan.Tasks.Where(t => t.Name.Contains("blog", StringComparison.Ordinal)).Select(t => t.Name);
+        Assert.Multiple(() =>
+        {
+            Assert.That(plan.Tasks, Has.Count.EqualTo(DeterministicPlanner.MaxTasks));
+            Assert.That(blogs, Is.EqualTo(new[] { "Research blogs 1–2 of 5", "Research blogs 3–4 of 5", "Research blog 5 of 5" }),
+                "the last step gets the three tasks left and still covers all five");
+        });
+    }
+
+    /// <summary>The requests of the public docs, as a user would send them (agents given or defaulted).</summary>
+    static IEnumerable<TestCaseData> DocsExamples()
+    {
+        yield return Docs("QuickStart", "Plan and launch a faceless YouTube channel about AI tools for freelancers.",
+            ["research", "analyst", "writer"], ["brand voice", "target audience"]);
+        yield return Docs("Runs", CompetitorGoal, null, ["company details"]);
+        yield return Docs("Providers", "Research competitors and draft a launch strategy.", ["research", "writer"], ["company details"]);
+        yield return Docs("Python", "Research competitors, compare pricing, then draft our launch strategy.",
+            ["research", "analyst", "writer"], ["company details", "brand voice"]);
+        yield return Docs("GoodFirstTask", YouTubeGoal, ["research", "analyst", "writer"], YouTubeTopics);
+        yield return Docs("LongestGoal", "Research " + string.Concat(Enumerable.Repeat("the market x ", 614)).Trim(), null, ["company details"]);
+
+        static TestCaseData Docs(string name, string goal, string[]? agents, string[] askMeAbout) =>
+            new TestCaseData(goal, agents, askMeAbout).SetArgDisplayNames(name);
+    }
+
+    [TestCaseSource(nameof(DocsExamples))]
+    public void Plan_PublicDocsExample_PassesThePlanValidator(string goal, string[]? agents, string[] askMeAbout)
+    {
+        var specs = AgentCatalog.Resolve(agents?.Select(a => new AgentSpec(a)).ToList());
+        var definition = new RunDefinition(goal, specs, askMeAbout, [], false, null, null);
+
+        var plan = DeterministicPlanner.Plan(definition, specs);
+
+        Assert.That(PlanValidator.Validate(plan.Tasks, definition, specs), Is.Empty);
     }
 
     [TestCase("Research competitors and draft a launch strategy.")]
@@ -204,6 +345,8 @@ public sealed class DeterministicPlannerTests
             Assert.That(plan.Tasks[0].Description, Does.Contain(url.TrimEnd('/')).IgnoreCase);
         });
     }
+
+    static PlannedTask Named(RunPlan plan, string part) => plan.Tasks.Single(t => t.Name.Contains(part, StringComparison.OrdinalIgnoreCase));
 
     static RunPlan Plan(string goal, string[]? askMeAbout = null, string[]? agents = null)
     {

@@ -15,6 +15,14 @@ namespace Orchflow.Infrastructure.Storage;
 public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : IRunStore
 {
     const string FinalOutputKey = "~final";
+    const string EventPrefix = "~event~";
+
+    /// <summary>
+    /// The run's status as seen beside its tasks: written in the same transaction as the task states it goes with, so
+    /// one read of the partition never shows a run that failed with tasks still pending, or running with none running.
+    /// The run row (read by listings) follows it.
+    /// </summary>
+    const string StatusKey = "~status";
     const int MaxWriteAttempts = 8;
 
     public async Task CreateAsync(RunRecord run, CancellationToken cancellationToken)
@@ -55,8 +63,28 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
             .OrderBy(t => t.TaskId, TaskIds.Order)
             .ToList();
         var final = rows.FirstOrDefault(r => r.RowKey == FinalOutputKey);
+        var events = rows
+            .Where(r => r.RowKey.StartsWith(EventPrefix, StringComparison.Ordinal))
+            .Select(r => new RunEvent(r.RowKey[EventPrefix.Length..], r.GetDateTimeOffset("At") ?? DateTimeOffset.MinValue,
+                r.GetString("Kind") ?? "", r.GetString("Message") ?? ""))
+            .OrderBy(e => e.At)
+            .ToList();
 
-        return ToRun(row.Value) with { Tasks = tasks, FinalOutput = final is null ? null : ReadText(final, texts) };
+        var run = ToRun(row.Value);
+        if (rows.FirstOrDefault(r => r.RowKey == StatusKey) is { } status)
+        {
+            run = run with
+            {
+                Status = WireNames.Parse<RunStatus>(status.GetString("Status")),
+                Error = status.GetString("Error") ?? run.Error,
+                Usage = status.GetInt64("InputTokens") is { } input
+                    ? new TokenUsage(input, status.GetInt64("OutputTokens") ?? 0)
+                    : run.Usage,
+                UpdatedAt = status.GetDateTimeOffset("UpdatedAt") ?? run.UpdatedAt,
+            };
+        }
+
+        return run with { Tasks = tasks, FinalOutput = final is null ? null : ReadText(final, texts), Events = events };
     }
 
     public async Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken)
@@ -128,6 +156,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         // Upserts keyed by run and task id: planning may run twice after a crash and must land the same way.
         var actions = plan.Tasks.Select(t => new TableTransactionAction(
             TableTransactionActionType.UpsertReplace, ToEntity(runId, TaskRecord.FromPlan(t)))).ToList();
+        actions.Add(StatusAction(runId, RunStatus.Running, usage, null));
         foreach (var batch in actions.Chunk(100))
         {
             await tables.RunTasks.SubmitTransactionAsync(batch, cancellationToken);
@@ -146,42 +175,68 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
     public async Task<bool> ApplyAsync(RunTransition transition, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        if (!await UpdateRunAsync(transition.AccountId, transition.RunId, transition.Status, transition.Usage,
-                transition.Error, null, cancellationToken))
+        var current = await tables.Runs.GetEntityAsync<TableEntity>(transition.AccountId, transition.RunId, select: ["Status"],
+            cancellationToken: cancellationToken);
+        var status = WireNames.Parse<RunStatus>(current.Value.GetString("Status"));
+        if (status.IsTerminal() && status != transition.Status)
         {
             return false;
         }
 
+        // The tasks and the status they go with land together; the run row follows.
         var now = clock.GetUtcNow();
-        foreach (var t in transition.Tasks)
+        var actions = transition.Tasks.Select(t => new TableTransactionAction(TableTransactionActionType.UpdateMerge, TaskStateEntity(transition.RunId, t, now)))
+            .Append(StatusAction(transition.RunId, transition.Status, transition.Usage, transition.Error))
+            .ToList();
+        await tables.RunTasks.SubmitTransactionAsync(actions, cancellationToken);
+
+        if (!await UpdateRunAsync(transition.AccountId, transition.RunId, transition.Status, transition.Usage,
+                transition.Error, null, cancellationToken))
         {
-            var entity = new TableEntity(transition.RunId, t.TaskId) { ["State"] = t.State.ToWire() };
-            if (t.State == TaskState.Running)
-            {
-                entity["StartedAt"] = now;
-            }
-            else if (t.State.IsTerminal())
-            {
-                entity["CompletedAt"] = now;
-            }
-
-            if (t.Error is not null)
-            {
-                entity["Error"] = t.Error;
-            }
-
-            await tables.RunTasks.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
-        }
-
-        // A cancel may have landed between the run row and the task rows: keep its word.
-        var run = await tables.Runs.GetEntityAsync<TableEntity>(transition.AccountId, transition.RunId, cancellationToken: cancellationToken);
-        if (run.Value.GetString("Status") == RunStatus.Cancelled.ToWire() && transition.Status != RunStatus.Cancelled)
-        {
+            // A cancel landed between the check above and now: keep its word.
             await CancelOpenTasksAsync(transition.RunId, cancellationToken);
             return false;
         }
 
         return true;
+    }
+
+    static TableEntity TaskStateEntity(string runId, TaskTransition t, DateTimeOffset now)
+    {
+        var entity = new TableEntity(runId, t.TaskId) { ["State"] = t.State.ToWire() };
+        if (t.State is TaskState.Running or TaskState.WaitingHuman)
+        {
+            // A human task starts when it starts waiting; an agent task's approval wait is written by its activity.
+            entity["StartedAt"] = now;
+        }
+        else if (t.State.IsTerminal())
+        {
+            entity["CompletedAt"] = now;
+        }
+
+        if (t.Error is not null)
+        {
+            entity["Error"] = t.Error;
+        }
+
+        return entity;
+    }
+
+    TableTransactionAction StatusAction(string runId, RunStatus status, TokenUsage? usage, string? error)
+    {
+        var entity = new TableEntity(runId, StatusKey) { ["Status"] = status.ToWire(), ["UpdatedAt"] = clock.GetUtcNow() };
+        if (usage is not null)
+        {
+            entity["InputTokens"] = usage.InputTokens;
+            entity["OutputTokens"] = usage.OutputTokens;
+        }
+
+        if (error is not null)
+        {
+            entity["Error"] = error;
+        }
+
+        return new TableTransactionAction(TableTransactionActionType.UpsertMerge, entity);
     }
 
     public async Task<bool> TryReplaceTaskAsync(string runId, TaskRecord task, CancellationToken cancellationToken)
@@ -219,6 +274,17 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         }
     }
 
+    public async Task AddEventsAsync(string runId, IReadOnlyList<RunEvent> events, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        foreach (var e in events)
+        {
+            await tables.RunTasks.UpsertEntityAsync(
+                new TableEntity(runId, EventPrefix + e.Key) { ["At"] = e.At, ["Kind"] = e.Kind, ["Message"] = e.Message },
+                TableUpdateMode.Replace, cancellationToken);
+        }
+    }
+
     public async Task<bool> CompleteAsync(string accountId, string runId, string finalOutput, TokenUsage usage, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
@@ -228,8 +294,22 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
             await tables.RunTasks.UpsertEntityAsync(chunk, TableUpdateMode.Replace, cancellationToken);
         }
 
-        await tables.RunTasks.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
-        return await UpdateRunAsync(accountId, runId, RunStatus.Completed, usage, null, null, cancellationToken);
+        var run = await tables.Runs.GetEntityAsync<TableEntity>(accountId, runId, select: ["Status"], cancellationToken: cancellationToken);
+        if (WireNames.Parse<RunStatus>(run.Value.GetString("Status")) is var status && status.IsTerminal())
+        {
+            return status == RunStatus.Completed;
+        }
+
+        await tables.RunTasks.SubmitTransactionAsync(
+            [new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity), StatusAction(runId, RunStatus.Completed, usage, null)],
+            cancellationToken);
+        if (await UpdateRunAsync(accountId, runId, RunStatus.Completed, usage, null, null, cancellationToken))
+        {
+            return true;
+        }
+
+        await CancelOpenTasksAsync(runId, cancellationToken);
+        return false;
     }
 
     public async Task<CancelOutcome> CancelAsync(string accountId, string runId, CancellationToken cancellationToken)
@@ -277,24 +357,23 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         throw new InvalidOperationException($"Run {runId} kept changing while it was being cancelled.");
     }
 
+    /// <summary>Cancels every unfinished task and records the cancelled status beside them, in one transaction.</summary>
     async Task CancelOpenTasksAsync(string runId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        var actions = new List<TableTransactionAction>();
         await foreach (var e in tables.RunTasks.QueryAsync<TableEntity>(
                            e => e.PartitionKey == runId, select: ["RowKey", "State"], cancellationToken: cancellationToken))
         {
-            if (e.RowKey.Contains('~') || WireNames.Parse<TaskState>(e.GetString("State")).IsTerminal())
+            if (!e.RowKey.Contains('~') && !WireNames.Parse<TaskState>(e.GetString("State")).IsTerminal())
             {
-                continue;
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge,
+                    TaskStateEntity(runId, new TaskTransition(e.RowKey, TaskState.Cancelled), now)));
             }
-
-            var update = new TableEntity(runId, e.RowKey)
-            {
-                ["State"] = TaskState.Cancelled.ToWire(),
-                ["CompletedAt"] = now,
-            };
-            await tables.RunTasks.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken);
         }
+
+        actions.Add(StatusAction(runId, RunStatus.Cancelled, null, null));
+        await tables.RunTasks.SubmitTransactionAsync(actions, cancellationToken);
     }
 
     /// <summary>Moves the run row to a status unless it already ended; optimistic, retried on a concurrent write.</summary>

@@ -1,0 +1,62 @@
+using Microsoft.DurableTask;
+
+namespace Orchflow.Orchestrators;
+
+/// <summary>
+/// The human tasks a run is waiting on: each on its own event and, when the run bounds human waits, racing its own
+/// timer. Every timer is cancelled when its wait ends or the run does, so none keeps an ended orchestration alive.
+/// </summary>
+sealed class HumanWaits(TaskOrchestrationContext context, int? timeoutSeconds)
+{
+    /// <summary>
+    /// How long after its deadline a human-wait timer is set. The Azure Storage backend delays timer messages in whole
+    /// seconds, rounded down, so a timer set for the deadline itself can fire up to a second before it; the human
+    /// keeps their full time, and a timeout is reported at most about a second late.
+    /// </summary>
+    static readonly TimeSpan TimerSlack = TimeSpan.FromSeconds(1);
+
+    readonly List<HumanWait> pending = [];
+
+    public int Count => pending.Count;
+
+    /// <summary>What the orchestrator races: each pending reply, then each pending timer.</summary>
+    public IEnumerable<Task> Tasks => pending.Select(w => (Task)w.Reply).Concat(pending.Select(w => w.Timeout).OfType<Task>());
+
+    public void Add(string taskId, int round)
+    {
+        var timerCancel = new CancellationTokenSource();
+        var timeout = timeoutSeconds is int seconds
+            ? context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(seconds) + TimerSlack, timerCancel.Token)
+            : null;
+        pending.Add(new HumanWait(taskId, context.WaitForExternalEvent<HumanReply>(RunEvents.Human(taskId, round)), timeout, timerCancel));
+    }
+
+    /// <summary>The wait that <paramref name="done"/> (its reply or its timer) belongs to, no longer pending; null if none.</summary>
+    public HumanWait? Take(Task done)
+    {
+        var wait = pending.FirstOrDefault(w => w.Reply == done || w.Timeout == done);
+        if (wait is not null)
+        {
+            pending.Remove(wait);
+            wait.CancelTimer();
+        }
+
+        return wait;
+    }
+
+    public void CancelTimers()
+    {
+        pending.ForEach(w => w.CancelTimer());
+        pending.Clear();
+    }
+}
+
+/// <summary>A pending human task: its reply and, when the run bounds human waits, the timer racing it.</summary>
+sealed record HumanWait(string TaskId, Task<HumanReply> Reply, Task? Timeout, CancellationTokenSource TimerCancel)
+{
+    public void CancelTimer()
+    {
+        TimerCancel.Cancel();
+        TimerCancel.Dispose();
+    }
+}

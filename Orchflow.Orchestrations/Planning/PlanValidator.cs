@@ -1,0 +1,176 @@
+using Orchflow.Domain;
+
+namespace Orchflow.Planning;
+
+/// <summary>Checks a plan before anything runs: the rules a model's plan must meet, stated so a model can fix them.</summary>
+public static class PlanValidator
+{
+    public const int MaxTasks = 20;
+    const int MaxNameLength = 200;
+    const int MaxDescriptionLength = 2000;
+
+    public static IReadOnlyList<string> Validate(IReadOnlyList<PlannedTask> tasks, RunDefinition definition, IReadOnlyList<AgentSpec> agents)
+    {
+        var errors = new List<string>();
+        if (tasks.Count is 0 or > MaxTasks)
+        {
+            errors.Add($"The plan has {tasks.Count} tasks; it must have 1 to {MaxTasks}.");
+            return errors;
+        }
+
+        var expectedIds = Enumerable.Range(1, tasks.Count).Select(TaskIds.Of).ToList();
+        if (!tasks.Select(t => t.TaskId).SequenceEqual(expectedIds))
+        {
+            errors.Add($"Task ids must be {string.Join(", ", expectedIds)} in that order.");
+        }
+
+        var duplicates = tasks.GroupBy(t => t.TaskId).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        foreach (var id in duplicates)
+        {
+            errors.Add($"{id} is the id of more than one task; each task needs its own id.");
+        }
+
+        var ids = tasks.Select(t => t.TaskId).ToHashSet();
+        var agentNames = agents.Select(a => a.Name).ToList();
+        var graphIsSound = duplicates.Count == 0;
+        foreach (var task in tasks)
+        {
+            if (task.Name.Length > MaxNameLength)
+            {
+                errors.Add($"{task.TaskId}: the name is {task.Name.Length} characters long; it must be at most {MaxNameLength}.");
+            }
+
+            if (task.Description.Length > MaxDescriptionLength)
+            {
+                errors.Add($"{task.TaskId}: the description is {task.Description.Length} characters long; it must be at most {MaxDescriptionLength}.");
+            }
+
+            if (task.Kind == TaskKind.Agent && string.IsNullOrWhiteSpace(task.Agent))
+            {
+                errors.Add($"{task.TaskId} is an agent task without an agent; use one of: {string.Join(", ", agentNames)}.");
+            }
+            else if (task.Kind == TaskKind.Agent && !agentNames.Contains(task.Agent!, StringComparer.OrdinalIgnoreCase))
+            {
+                errors.Add($"{task.TaskId} uses agent \"{task.Agent}\", which this run does not have; use one of: {string.Join(", ", agentNames)}.");
+            }
+
+            if (task.Kind == TaskKind.Human && string.IsNullOrWhiteSpace(task.Prompt))
+            {
+                errors.Add($"{task.TaskId} is a human task without a prompt telling the person what is needed.");
+            }
+
+            foreach (var dependency in task.DependsOn.Where(d => !ids.Contains(d)))
+            {
+                errors.Add($"{task.TaskId} depends on {dependency}, which is not in the plan.");
+                graphIsSound = false;
+            }
+
+            if (task.DependsOn.Contains(task.TaskId))
+            {
+                errors.Add($"{task.TaskId} depends on itself.");
+                graphIsSound = false;
+            }
+        }
+
+        // Cycles and topic coverage are reported with the other problems, since the model gets only one repair,
+        // but only on a graph where every id names one task and every dependency exists.
+        if (graphIsSound)
+        {
+            if (FindCycle(tasks) is { } cycle)
+            {
+                errors.Add($"The dependencies form a cycle: {string.Join(" → ", cycle)}.");
+            }
+            else
+            {
+                errors.AddRange(UncoveredTopics(tasks, definition.AskMeAbout));
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// Every ask_me_about topic must be asked by a human task, and the deliverable (every agent task no other agent
+    /// task builds on, even through a human step) must depend on that task, so the answer reaches the output
+    /// instead of being guessed past.
+    /// </summary>
+    static IEnumerable<string> UncoveredTopics(IReadOnlyList<PlannedTask> tasks, IReadOnlyList<string> topics)
+    {
+        var byId = tasks.ToDictionary(t => t.TaskId);
+        var humans = tasks.Where(t => t.Kind == TaskKind.Human).ToList();
+        var agentTasks = tasks.Where(t => t.Kind == TaskKind.Agent).ToList();
+        var sinks = agentTasks.Where(t => !agentTasks.Any(o => DependsOn(o, t.TaskId, byId))).ToList();
+        foreach (var topic in topics)
+        {
+            var askers = humans.Where(h => Mentions(h, topic)).ToList();
+            if (askers.Count == 0)
+            {
+                yield return $"No human task asks for \"{topic}\"; add one (kind \"human\") whose prompt asks for it.";
+                continue;
+            }
+
+            foreach (var sink in sinks.Where(s => !askers.Any(a => DependsOn(s, a.TaskId, byId))))
+            {
+                yield return $"{sink.TaskId} must depend (directly or through other tasks) on the human task that asks for \"{topic}\".";
+            }
+        }
+    }
+
+    static bool Mentions(PlannedTask task, string topic) =>
+        $"{task.Name} {task.Description} {task.Prompt}".Contains(topic, StringComparison.OrdinalIgnoreCase);
+
+    static bool DependsOn(PlannedTask task, string ancestor, IReadOnlyDictionary<string, PlannedTask> byId)
+    {
+        var seen = new HashSet<string>();
+        var stack = new Stack<string>(task.DependsOn);
+        while (stack.TryPop(out var id))
+        {
+            if (id == ancestor)
+            {
+                return true;
+            }
+
+            if (seen.Add(id) && byId.TryGetValue(id, out var next))
+            {
+                foreach (var d in next.DependsOn)
+                {
+                    stack.Push(d);
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A dependency cycle as a path of task ids, or null; depth-first with colours.</summary>
+    static List<string>? FindCycle(IReadOnlyList<PlannedTask> tasks)
+    {
+        var byId = tasks.ToDictionary(t => t.TaskId);
+        var state = new Dictionary<string, int>(); // 1 on the current path, 2 done
+        var path = new List<string>();
+
+        List<string>? Visit(string id)
+        {
+            state[id] = 1;
+            path.Add(id);
+            foreach (var d in byId[id].DependsOn)
+            {
+                if (state.GetValueOrDefault(d) == 1)
+                {
+                    return [.. path[path.IndexOf(d)..], d];
+                }
+
+                if (state.GetValueOrDefault(d) == 0 && Visit(d) is { } found)
+                {
+                    return found;
+                }
+            }
+
+            path.RemoveAt(path.Count - 1);
+            state[id] = 2;
+            return null;
+        }
+
+        return tasks.Select(t => state.GetValueOrDefault(t.TaskId) == 0 ? Visit(t.TaskId) : null).FirstOrDefault(c => c is not null);
+    }
+}

@@ -1,0 +1,176 @@
+using Orchflow.Domain;
+using Orchflow.Orchestrators;
+using static Orchflow.Tests.Orchestrators.FakeRun;
+
+namespace Orchflow.Tests.Orchestrators;
+
+/// <summary>
+/// The run status invariant, checked after every step of many scripted runs: a run shown <c>running</c> has an agent
+/// activity (or the synthesis) in flight; a run shown <c>waiting_human</c> has none, and a human wait pending.
+/// An ended run shows a terminal status and leaves no timer pending.
+/// </summary>
+[TestFixture]
+public sealed class RunInvariantTests
+{
+    const int SeedsPerEngine = 4;
+    const int MaxSteps = 400;
+
+    static readonly Dictionary<string, TaskNode[]> Plans = new()
+    {
+        ["DocsShape"] = [Human("T1"), Agent("T2"), Agent("T3"), Agent("T4", "T1", "T2", "T3"), Agent("T5", "T1", "T4"), Agent("T6", "T1", "T4"), Agent("T7", "T5", "T6")],
+        ["Chain"] = [Agent("T1"), Agent("T2", "T1"), Agent("T3", "T2")],
+        ["TwoHumans"] = [Human("T1"), Human("T2"), Agent("T3"), Agent("T4", "T1"), Agent("T5", "T2", "T3")],
+        ["HumanLast"] = [Agent("T1"), Human("T2", "T1")],
+        ["HumanInTheMiddle"] = [Agent("T1"), Human("T2", "T1"), Agent("T3", "T2")],
+        ["Wide"] = [Agent("T1"), Agent("T2"), Agent("T3"), Agent("T4"), Agent("T5"), Agent("T6", "T1", "T2", "T3", "T4", "T5")],
+    };
+
+    static IEnumerable<string> PlanNames => Plans.Keys;
+
+    static IEnumerable<EngineSettings> Engines() =>
+        from approval in new[] { false, true }
+        from timeout in new int?[] { null, 60 }
+        from parallel in new[] { 1, 2, 8 }
+        select Engine(maxParallel: parallel, maxReviewRounds: 2, requireApproval: approval, humanTimeoutSeconds: timeout);
+
+    /// <summary>Every scenario played once, shared by the tests below: plan name → (engine and seed, violation or null, ending).</summary>
+    /// <summary>Every scenario played once, shared by the tests below: plan name → (engine and seed, violation or null, ending).</summary>
+    static readonly Lazy<ILookup<string, (string Scenario, string? Violation, string Ending)>> Played = new(() => (
+        from plan in Plans
+        from engine in Engines()
+        from seed in Enumerable.Range(0, SeedsPerEngine)
+        let result = Play(plan.Value, engine, seed)
+        select (Plan: plan.Key, Result: ($"{engine} seed {seed}", result.Violation, result.Ending)))
+        .ToLookup(r => r.Plan, r => r.Result));
+
+    [TestCaseSource(nameof(PlanNames))]
+    public void RunAsync_ScriptedScenarios_NeverRunningWithoutAnAgentNorWaitingWithoutAHuman(string plan)
+    {
+        var violations = Played.Value[plan].Where(r => r.Violation is not null).Select(r => $"{r.Scenario}: {r.Violation}");
+
+        Assert.That(violations, Is.Empty);
+    }
+
+    [Test]
+    public void RunAsync_ScriptedScenarios_ReachEveryKindOfEnding()
+    {
+        var endings = Played.Value.SelectMany(p => p).Select(r => r.Ending).ToHashSet();
+
+        // The scenarios are only as good as the paths they take: completion, every failure and both kinds of cancel.
+        Assert.That(endings, Is.SupersetOf(new[]
+        {
+            "Completed", "Failed: agent", "Failed: timeout", "Failed: reviews", "Failed: projection", "Cancelled: event", "Cancelled: projection",
+        }));
+    }
+
+    /// <summary>Plays one run with random (seeded, so repeatable) moves: the first violation, or null, and how the run ended.</summary>
+    static (string? Violation, string Ending) Play(TaskNode[] plan, EngineSettings engine, int seed)
+    {
+        var random = new Random(seed);
+        var run = new FakeRun();
+        var moves = new List<string>();
+        run.StartPlanned(engine, plan);
+        for (var step = 0; step < MaxSteps && !run.IsEnded; step++)
+        {
+            var options = Moves(run, plan, engine).ToList();
+            var pick = random.Next(options.Sum(o => o.Weight));
+            var (name, _, act) = options.First(o => (pick -= o.Weight) < 0);
+            moves.Add(name);
+            act();
+            if (Violation(run) is { } violation)
+            {
+                return ($"{violation} after [{string.Join(", ", moves)}]; journal: {string.Join(" | ", run.Journal)}", "");
+            }
+        }
+
+        if (!run.IsEnded)
+        {
+            return ($"still running after {MaxSteps} moves", "");
+        }
+
+        var outcome = run.Outcome();
+        var cause = outcome.Status switch
+        {
+            RunStatus.Failed when outcome.Error!.Contains("recorded", StringComparison.Ordinal) => "projection",
+            RunStatus.Failed when outcome.Error!.Contains("human_timeout_seconds", StringComparison.Ordinal) => "timeout",
+            RunStatus.Failed when outcome.Error!.Contains("MaxReviewRounds", StringComparison.Ordinal) => "reviews",
+            RunStatus.Failed => "agent",
+            RunStatus.Cancelled => moves[^1] == "cancel" ? "event" : "projection",
+            _ => null,
+        };
+        return (null, cause is null ? $"{outcome.Status}" : $"{outcome.Status}: {cause}");
+    }
+
+    static string? Violation(FakeRun run)
+    {
+        if (run.Fault is { } fault)
+        {
+            return $"the orchestrator threw {fault.GetType().Name}: {fault.Message}";
+        }
+
+        var agents = run.AgentsInFlight.ToList();
+        if (run.IsEnded)
+        {
+            return run.ProjectedStatus?.IsTerminal() != true ? $"ended while the projection shows {run.ProjectedStatus}"
+                : run.PendingTimers.Any() ? "ended with a timer pending"
+                : null;
+        }
+
+        return run.ProjectedStatus switch
+        {
+            RunStatus.Running when agents.Count == 0 && !run.SynthesisInFlight => "running without an activity in flight",
+            RunStatus.WaitingHuman when agents.Count > 0 => $"waiting_human while {string.Join(", ", agents)} run",
+            RunStatus.WaitingHuman when !run.PendingHumanWaits.Any() => "waiting_human without a pending human wait",
+            _ => null,
+        };
+    }
+
+    /// <summary>What could happen next, weighted so that most runs get far before something ends them.</summary>
+    static IEnumerable<(string Name, int Weight, Action Act)> Moves(FakeRun run, TaskNode[] plan, EngineSettings engine)
+    {
+        foreach (var taskId in run.AgentsInFlight.ToList())
+        {
+            yield return ($"complete {taskId}", 30, () => run.CompleteAgent(taskId));
+            yield return ($"fail {taskId}", 1, () => run.FailAgent(taskId, "model quota exceeded"));
+            var round = run.Waits.Count(w => w.StartsWith($"human:{taskId}:", StringComparison.Ordinal));
+            if (engine.RequireApproval && !run.IsRaised(RunEvents.Human(taskId, round)))
+            {
+                // An approval that overtakes the activity's own completion.
+                yield return ($"approve {taskId} early", 2, () => run.Answer(taskId, round, HumanDecision.Accepted));
+            }
+        }
+
+        foreach (var wait in run.PendingHumanWaits.ToList())
+        {
+            var parts = wait.Split(':');
+            var (taskId, round) = (parts[1], int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
+            yield return ($"accept {taskId}", 20, () => run.Answer(taskId, round, HumanDecision.Accepted));
+            if (plan.Single(t => t.TaskId == taskId).Kind == TaskKind.Agent)
+            {
+                yield return ($"reject {taskId}", 15, () => run.Answer(taskId, round, HumanDecision.Rejected));
+            }
+        }
+
+        foreach (var (timer, i) in run.PendingTimers.Select((t, i) => (t, i)).ToList())
+        {
+            yield return ($"fire timer {i}", 1, timer.Fire);
+        }
+
+        if (run.SynthesisInFlight)
+        {
+            yield return ("synthesize", 30, () => run.CompleteSynthesis());
+            yield return ("synthesis finds the run ended", 1, () => run.CompleteSynthesis(completed: false));
+        }
+
+        if (!run.IsRaised(RunEvents.Cancel))
+        {
+            yield return ("cancel", 1, run.Cancel);
+        }
+
+        if (run.ProjectedStatus?.IsTerminal() != true)
+        {
+            yield return ("end in the projection", 1, run.EndInTheProjection);
+            yield return ("break the projection", 1, () => run.ProjectionFailure = t => t.Status == RunStatus.Failed ? null : "table unavailable");
+        }
+    }
+}
