@@ -9,35 +9,12 @@ answer-to-completed. Polls every 20 ms, so figures carry up to that much polling
 
 Start the host with Orchflow__Simulated__LatencyMs=0 to measure Orchflow's own overhead.
 """
-import json
-import os
 import statistics
 import sys
 import time
-import urllib.request
 import uuid
 
-API = os.environ.get("ORCHFLOW_URL", "http://127.0.0.1:7071/api/v1")
-
-
-def call(method, path, key=None, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(API + path, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if key:
-        request.add_header("X-API-Key", key)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"null")
-
-
-def wait(key, run_id, predicate, limit=120):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        run = call("GET", f"/runs/{run_id}", key)
-        if predicate(run):
-            return run
-        time.sleep(0.02)
-    raise TimeoutError(f"run {run_id} stuck: {run['status']}")
+from orchflow_http import call, wait
 
 
 def main():

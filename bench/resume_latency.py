@@ -18,38 +18,15 @@ Start the host with Orchflow__Simulated__LatencyMs=0 to measure Orchflow's own o
 """
 import argparse
 import datetime
-import json
-import os
 import re
 import statistics
 import time
-import urllib.request
 import uuid
 
-API = os.environ.get("ORCHFLOW_URL", "http://127.0.0.1:7071/api/v1")
+from orchflow_http import call, wait
+
 GOAL = "Research 5 competitors, extract pricing, compare positioning, then propose our launch strategy."
 STARTED = ("running", "waiting_human", "completed")
-
-
-def call(method, path, key=None, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(API + path, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if key:
-        request.add_header("X-API-Key", key)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"null")
-
-
-def wait(key, run_id, predicate, limit=120, interval=0.02):
-    deadline = time.monotonic() + limit
-    while True:
-        run = call("GET", f"/runs/{run_id}", key)
-        if predicate(run):
-            return run
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"run {run_id} stuck: {run['status']}")
-        time.sleep(interval)
 
 
 def parse_time(text):
