@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace Orchflow.Tests.Support;
 
 /// <summary>Where the repository and its built artefacts are, from the test assembly's location.</summary>
@@ -7,7 +9,8 @@ public static class RepoPaths
 
     /// <summary>Debug or Release: the configuration the tests themselves were built in.</summary>
     public static readonly string Configuration =
-        new DirectoryInfo(AppContext.BaseDirectory).Parent?.Parent?.Name is { } c && c is "Release" or "Debug" ? c : "Debug";
+        typeof(RepoPaths).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration
+        ?? throw new InvalidOperationException("The test assembly does not say which configuration it was built in.");
 
     public static string LocalHostDll =>
         Path.Combine(Root, "Orchflow.LocalHost", "bin", Configuration, "net10.0", "Orchflow.LocalHost.dll");
