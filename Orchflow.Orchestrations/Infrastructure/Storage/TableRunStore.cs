@@ -162,7 +162,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
             await tables.RunTasks.SubmitTransactionAsync(batch, cancellationToken);
         }
 
-        if (await UpdateRunAsync(accountId, runId, RunStatus.Running, usage, null, plan.PlannedBy, cancellationToken))
+        if (await UpdateRunAsync(accountId, runId, RunStatus.Running, usage, null, plan.PlannedBy, cancellationToken, run.Value))
         {
             return true;
         }
@@ -191,7 +191,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         await tables.RunTasks.SubmitTransactionAsync(actions, cancellationToken);
 
         if (!await UpdateRunAsync(transition.AccountId, transition.RunId, transition.Status, transition.Usage,
-                transition.Error, null, cancellationToken))
+                transition.Error, null, cancellationToken, current.Value))
         {
             // A cancel landed between the check above and now: keep its word.
             await CancelOpenTasksAsync(transition.RunId, cancellationToken);
@@ -303,7 +303,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         await tables.RunTasks.SubmitTransactionAsync(
             [new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity), StatusAction(runId, RunStatus.Completed, usage, null)],
             cancellationToken);
-        if (await UpdateRunAsync(accountId, runId, RunStatus.Completed, usage, null, null, cancellationToken))
+        if (await UpdateRunAsync(accountId, runId, RunStatus.Completed, usage, null, null, cancellationToken, run.Value))
         {
             return true;
         }
@@ -377,14 +377,17 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
     }
 
     /// <summary>Moves the run row to a status unless it already ended; optimistic, retried on a concurrent write.</summary>
+    /// <param name="read">The run row as the caller just read it (its status and ETag), saving the first read.</param>
     async Task<bool> UpdateRunAsync(
         string accountId, string runId, RunStatus status, TokenUsage? usage, string? error, string? plannedBy,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, TableEntity? read = null)
     {
         for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
         {
-            var row = await tables.Runs.GetEntityAsync<TableEntity>(accountId, runId, cancellationToken: cancellationToken);
-            var current = WireNames.Parse<RunStatus>(row.Value.GetString("Status"));
+            var row = attempt == 0 && read is not null
+                ? read
+                : (await tables.Runs.GetEntityAsync<TableEntity>(accountId, runId, select: ["Status"], cancellationToken: cancellationToken)).Value;
+            var current = WireNames.Parse<RunStatus>(row.GetString("Status"));
             if (current.IsTerminal())
             {
                 return current == status;
@@ -413,7 +416,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
 
             try
             {
-                await tables.Runs.UpdateEntityAsync(update, row.Value.ETag, TableUpdateMode.Merge, cancellationToken);
+                await tables.Runs.UpdateEntityAsync(update, row.ETag, TableUpdateMode.Merge, cancellationToken);
                 return true;
             }
             catch (RequestFailedException e) when (e.Status == 412)

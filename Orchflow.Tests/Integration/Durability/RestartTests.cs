@@ -71,8 +71,9 @@ public sealed class RestartTests
         });
     }
 
-    [Test]
-    public async Task GracefulRestartWhileAgentsRun_RunCompletesWithEveryTaskCompleted()
+    [TestCase(false, TestName = "GracefulRestartWhileAgentsRun_RunCompletesWithEveryTaskCompleted")]
+    [TestCase(true, TestName = "KillWhileAgentsRun_RunCompletesOnTheNextProcess")]
+    public async Task RestartWhileAgentsRun_RunCompletesWithEveryTaskCompleted(bool kill)
     {
         host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, SlowAgents);
         using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
@@ -80,21 +81,7 @@ public sealed class RestartTests
         var running = await client.WaitForRunAsync(runId, r => TaskStates(r).Contains("running"));
         Assert.That(TaskStates(running), Does.Contain("pending"), "precondition: the restart lands before the run is nearly done");
 
-        await host.RestartAsync();
-
-        await AssertCompletesAsync(client, runId);
-    }
-
-    [Test]
-    public async Task KillWhileAgentsRun_RunCompletesOnTheNextProcess()
-    {
-        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, SlowAgents);
-        using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
-        var runId = await StartAsync(client, new { task = Goal });
-        var running = await client.WaitForRunAsync(runId, r => TaskStates(r).Contains("running"));
-        Assert.That(TaskStates(running), Does.Contain("pending"), "precondition: the crash lands before the run is nearly done");
-
-        await host.RestartAsync(kill: true);
+        await host.RestartAsync(kill);
 
         await AssertCompletesAsync(client, runId);
     }
