@@ -20,24 +20,31 @@ public static class OrchflowServices
         services.AddOptions<SecurityOptions>()
             .Bind(configuration.GetSection(SecurityOptions.Section))
             .PostConfigure(o => o.AllowDevelopmentKeys |= isDevelopment)
-            .Validate(o =>
-            {
-                o.Validate();
-                return true;
-            })
+            .Validate(Valid<SecurityOptions>(o => o.Validate()))
             .ValidateOnStart();
         services.AddOptions<SimulatedModelOptions>().Bind(configuration.GetSection(SimulatedModelOptions.Section));
         services.AddOptions<EngineOptions>().Bind(configuration.GetSection(EngineOptions.Section));
         services.AddOptions<AccountOptions>().Bind(configuration.GetSection(AccountOptions.Section));
+        services.AddOptions<ModelOptions>()
+            .Bind(configuration.GetSection(ModelOptions.Section))
+            .PostConfigure(o => o.AllowPrivateEndpoints ??= isDevelopment)
+            .Validate(Valid<ModelOptions>(o => o.Validate()))
+            .ValidateOnStart();
+        services.AddOptions<ManagedModelOptions>()
+            .Bind(configuration.GetSection(ManagedModelOptions.Section))
+            .Validate(Valid<ManagedModelOptions>(o => o.Validate()))
+            .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OrchflowTables>();
         services.AddSingleton<IRunStore, TableRunStore>();
         services.AddSingleton<IAccountStore, TableAccountStore>();
         services.AddSingleton<IProviderStore, TableProviderStore>();
-        services.AddSingleton<ISecretStore, LocalSecretStore>();
+        services.AddSecretStore(configuration);
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<SimulatedRunModel>();
+        services.AddSingleton<ModelHttp>();
+        services.AddSingleton<ModelCallPolicy>();
         services.AddSingleton<IRunModelFactory, RunModelFactory>();
         services.AddSingleton<Planner>();
 
@@ -47,4 +54,11 @@ public static class OrchflowServices
         services.AddTransient<ProjectRunActivity>();
         return services;
     }
+
+    /// <summary>Options validation that fails with the options' own message, which names the setting to fix.</summary>
+    static Func<T, bool> Valid<T>(Action<T> validate) => o =>
+    {
+        validate(o);
+        return true;
+    };
 }

@@ -1,19 +1,25 @@
+using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
+using Orchflow.Models;
 
 namespace Orchflow.Functions.Functions;
 
 /// <summary>Bring-your-own-key: register, list and delete model providers. Keys go to the secret store only.</summary>
-public sealed class ProvidersFunctions(IProviderStore providers, ISecretStore secrets, TimeProvider clock, ILogger<ProvidersFunctions> log)
+public sealed class ProvidersFunctions(
+    IProviderStore providers,
+    ISecretStore secrets,
+    IOptions<ModelOptions> models,
+    TimeProvider clock,
+    ILogger<ProvidersFunctions> log)
 {
-    public static readonly IReadOnlyList<string> Kinds = ["openai", "azure_openai", "gemini", "anthropic", "openai_compatible"];
-    static readonly HashSet<string> NeedEndpoint = ["azure_openai", "openai_compatible"];
 
     [Function(nameof(CreateProvider))]
     public async Task<IActionResult> CreateProvider(
@@ -29,19 +35,18 @@ public sealed class ProvidersFunctions(IProviderStore providers, ISecretStore se
 
         var v = new Validation();
         var kind = v.Text("provider", body!.Provider, 40, required: true);
-        if (kind is { Length: > 0 } && !Kinds.Contains(kind))
+        if (kind is { Length: > 0 } && !ProviderKinds.IsKnown(kind))
         {
-            v.Add("provider", $"'provider' must be one of: {string.Join(", ", Kinds)}.");
+            v.Add("provider", $"'provider' must be one of: {string.Join(", ", ProviderKinds.All)}.");
         }
 
         var key = v.Text("api_key", body.ApiKey, 1000, required: true);
         var label = v.Text("label", body.Label, 100, required: false);
         var model = v.Text("model", body.Model, 200, required: true);
-        var endpoint = v.Text("endpoint", body.Endpoint, 500, required: kind is not null && NeedEndpoint.Contains(kind));
-        if (endpoint is { Length: > 0 } &&
-            (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")))
+        var endpoint = v.Text("endpoint", body.Endpoint, 500, required: kind is not null && ProviderKinds.NeedsEndpoint(kind));
+        if (endpoint is { Length: > 0 } && EndpointProblem(endpoint) is { } endpointProblem)
         {
-            v.Add("endpoint", "'endpoint' must be an absolute http(s) URL.");
+            v.Add("endpoint", endpointProblem);
         }
 
         if (!v.IsValid)
@@ -88,6 +93,26 @@ public sealed class ProvidersFunctions(IProviderStore providers, ISecretStore se
         await providers.DeleteAsync(caller.AccountId, providerId, cancellationToken);
         log.LogInformation("Provider {ProviderId} deleted", providerId);
         return ApiResult.NoContent();
+    }
+
+    /// <summary>
+    /// Why an endpoint cannot be called, if it cannot. A host name that resolves to a private address is refused
+    /// when a call connects; here, addresses written out and localhost are refused before anything is stored.
+    /// </summary>
+    string? EndpointProblem(string endpoint)
+    {
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.UserInfo.Length > 0)
+        {
+            return "'endpoint' must be an absolute http(s) URL without credentials in it.";
+        }
+
+        if (models.Value.AllowPrivateEndpoints != true &&
+            (uri.IsLoopback || (IPAddress.TryParse(uri.IdnHost, out var address) && ModelHttp.IsPrivate(address))))
+        {
+            return $"'endpoint' points at a private or local address ({uri.Host}), which this deployment does not call; use a public endpoint.";
+        }
+
+        return null;
     }
 
     /// <summary>The last four characters, enough for a person to tell keys apart and no more.</summary>

@@ -11,11 +11,14 @@ public sealed class SecurityOptions
     /// <summary>HMAC key for API key hashes. Required outside development.</summary>
     public string? ApiKeyPepper { get; set; }
 
-    /// <summary>Base64 of 32 bytes: the AES-256 key of the local secret store. Required outside development.</summary>
+    /// <summary>Base64 of 32 bytes: the AES-256 key of the local secret store. Required outside development when that store is used.</summary>
     public string? SecretsKey { get; set; }
 
     /// <summary>Set by the host in development: fills in fixed, well-known keys so a local run needs no setup.</summary>
     public bool AllowDevelopmentKeys { get; set; }
+
+    /// <summary>Set from <c>Orchflow:Secrets</c>: false when provider keys live in Key Vault and no local key is needed.</summary>
+    public bool UsesLocalSecretStore { get; set; } = true;
 
     public byte[] PepperBytes() =>
         !string.IsNullOrEmpty(ApiKeyPepper) ? Encoding.UTF8.GetBytes(ApiKeyPepper)
@@ -39,6 +42,9 @@ public sealed class SecurityOptions
     public void Validate()
     {
         PepperBytes();
-        SecretsKeyBytes();
+        if (UsesLocalSecretStore)
+        {
+            SecretsKeyBytes();
+        }
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Orchflow.Abstractions;
 using Orchflow.Activities;
 using Orchflow.Domain;
+using Orchflow.Models;
 
 namespace Orchflow.Orchestrators;
 
@@ -13,8 +14,15 @@ namespace Orchflow.Orchestrators;
 /// </summary>
 public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
 {
+    /// <summary>
+    /// Activities are retried for what a new attempt can fix (storage hiccups, a lost worker). Model failures are
+    /// not: the model call has already retried what was worth retrying, and a rejected key must not be tried again.
+    /// </summary>
     static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(
-        maxNumberOfAttempts: 3, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2));
+        maxNumberOfAttempts: 3, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2)
+    {
+        HandleFailure = failure => !failure.IsCausedBy<ModelProviderException>(),
+    });
 
     public override async Task<RunOutcome> RunAsync(TaskOrchestrationContext context, RunInput input)
     {

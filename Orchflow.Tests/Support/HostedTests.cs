@@ -15,9 +15,13 @@ public abstract class HostedTests
     /// <summary>A client with no API key, for the public routes and for 401s.</summary>
     protected OrchflowClient Anonymous { get; private set; } = null!;
 
+    /// <summary>Runs before the host starts: for what its settings point at, like a model server.</summary>
+    protected virtual Task BeforeHostStartsAsync() => Task.CompletedTask;
+
     [OneTimeSetUp]
     public async Task StartHostAsync()
     {
+        await BeforeHostStartsAsync();
         Host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, HostSettings);
         Anonymous = new OrchflowClient(Host.BaseAddress);
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -11,7 +12,12 @@ public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDi
 {
     readonly HttpClient http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
+    readonly ConcurrentQueue<ApiResponse> received = new();
+
     public string? ApiKey { get; } = apiKey;
+
+    /// <summary>Every response this client received, for tests that check what the API ever said.</summary>
+    public IReadOnlyCollection<ApiResponse> Received => received;
 
     public OrchflowClient WithKey(string? key) => new(http.BaseAddress!, key);
 
@@ -49,9 +55,11 @@ public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDi
             json = JsonNode.Parse(text);
         }
 
-        return new ApiResponse(response.StatusCode, text, json,
+        var answer = new ApiResponse(response.StatusCode, text, json,
             response.Content.Headers.ContentType?.MediaType,
             response.Headers.Location?.ToString());
+        received.Enqueue(answer);
+        return answer;
     }
 
     public async Task<JsonNode> StartRunAsync(object body)

@@ -13,17 +13,28 @@ public sealed class ProvidersAndTrialApiTests : HostedTests
 {
     static readonly string[] Kinds = ["openai", "azure_openai", "gemini", "anthropic", "openai_compatible"];
 
+    /// <summary>Stands in for Gemini's OpenAI-compatible endpoint, so runs on the registered providers really run.</summary>
+    FakeChatServer gemini = null!;
+
+    protected override async Task BeforeHostStartsAsync() => gemini = await FakeChatServer.StartAsync();
+
     protected override IReadOnlyDictionary<string, string> HostSettings =>
         new Dictionary<string, string> { ["Orchflow__TrialRuns"] = "1" };
+
+    [OneTimeTearDown]
+    public async Task StopModelServerAsync() => await gemini.DisposeAsync();
 
     /// <summary>A provider key no other test uses, so finding it in a response can only mean it leaked.</summary>
     static string NewProviderKey() => "sk-test-" + Guid.NewGuid().ToString("N") + "Zq9X";
 
-    static async Task<(string ProviderId, string Key)> CreateProviderAsync(OrchflowClient client, string label = "My Gemini key")
+    async Task<(string ProviderId, string Key)> CreateProviderAsync(OrchflowClient client, string label = "My Gemini key")
     {
         var key = NewProviderKey();
-        var response = await client.SendAsync(HttpMethod.Post, "providers",
-            new { provider = "gemini", api_key = key, label, model = "gemini-2.0-flash-lite" });
+        var response = await client.SendAsync(HttpMethod.Post, "providers", new
+        {
+            provider = "gemini", api_key = key, label, model = "gemini-2.0-flash-lite",
+            endpoint = new Uri(gemini.BaseUri, "v1beta/openai").ToString(),
+        });
         return (ApiAssert.Json(response, HttpStatusCode.Created).Str("provider_id"), key);
     }
 
@@ -101,7 +112,7 @@ public sealed class ProvidersAndTrialApiTests : HostedTests
 
         var runId = ApiAssert.Json(response, HttpStatusCode.Accepted).Str("run_id");
         var done = await client.WaitForStatusAsync(runId, "completed");
-        Assert.That(done.Str("final_output"), Is.Not.Empty);
+        Assert.That(done.Str("final_output"), Is.EqualTo("Fake model output."), "written by the provider's model");
     }
 
     static IEnumerable<TestCaseData> ValidProviders()

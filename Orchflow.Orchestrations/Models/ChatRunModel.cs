@@ -1,0 +1,99 @@
+using System.ClientModel;
+using Azure.AI.OpenAI;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+using Orchflow.Planning;
+using Orchflow.Prompts;
+
+namespace Orchflow.Models;
+
+/// <summary>
+/// A run's model on a real provider: the prompts from <see cref="PromptBuilder"/> sent as one chat completion each,
+/// through <see cref="IChatClient"/>, with the token usage the provider reports. Plans are asked for in the plan's
+/// JSON schema where the provider supports response formats, and by the prompt alone where it does not.
+/// </summary>
+public sealed class ChatRunModel(IChatClient chat, ModelTarget target, ModelCallPolicy policy) : IRunModel
+{
+    static readonly ChatResponseFormat PlanFormat = ChatResponseFormat.ForJsonSchema(PlanSchema.Schema, PlanSchema.Name, "An Orchflow task graph.");
+
+    public string Name => target.Name;
+
+    /// <summary>Builds the chat client for a target: Azure OpenAI by deployment, every other kind by its OpenAI-compatible endpoint.</summary>
+    public static IChatClient CreateChatClient(ModelTarget target, HttpClient http, TimeSpan requestTimeout)
+    {
+        var credential = new ApiKeyCredential(target.ApiKey);
+        var transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(http);
+
+        // Retries are ModelCallPolicy's, which knows which failures a retry can fix and tells the user about the rest.
+        var noRetry = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0);
+        if (target.Kind == ProviderKinds.AzureOpenAI)
+        {
+            var azure = new AzureOpenAIClient(target.Endpoint, credential, new AzureOpenAIClientOptions
+            {
+                Transport = transport,
+                RetryPolicy = noRetry,
+                NetworkTimeout = requestTimeout,
+            });
+            return azure.GetChatClient(target.Model).AsIChatClient();
+        }
+
+        var client = new OpenAI.Chat.ChatClient(target.Model, credential, new OpenAIClientOptions
+        {
+            Endpoint = target.Endpoint,
+            Transport = transport,
+            RetryPolicy = noRetry,
+            NetworkTimeout = requestTimeout,
+        });
+        return client.AsIChatClient();
+    }
+
+    public async Task<ModelReply<string>> PlanAsync(PlanningRequest request, CancellationToken cancellationToken)
+    {
+        var messages = PromptBuilder.Plan(request);
+        if (!ProviderKinds.SupportsJsonSchema(target.Kind))
+        {
+            return await CompleteAsync(messages, null, cancellationToken);
+        }
+
+        try
+        {
+            return await CompleteAsync(messages, new ChatOptions { ResponseFormat = PlanFormat }, cancellationToken);
+        }
+        catch (ModelProviderException e) when (e.Status is 400 or 422)
+        {
+            // Some compatible servers refuse structured output; the prompt asks for the same JSON on its own.
+            return await CompleteAsync(messages, null, cancellationToken);
+        }
+    }
+
+    public Task<ModelReply<string>> RunTaskAsync(AgentTaskRequest request, CancellationToken cancellationToken) =>
+        CompleteAsync(PromptBuilder.Task(request), null, cancellationToken);
+
+    public Task<ModelReply<string>> SynthesizeAsync(SynthesisRequest request, CancellationToken cancellationToken) =>
+        CompleteAsync(PromptBuilder.Synthesis(request), null, cancellationToken);
+
+    async Task<ModelReply<string>> CompleteAsync(IReadOnlyList<PromptMessage> prompt, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var messages = prompt.Select(m => new ChatMessage(Role(m.Role), m.Content)).ToList();
+        var response = await policy.RunAsync(target, ct => chat.GetResponseAsync(messages, options, ct), cancellationToken);
+        var text = response.Text;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new ModelProviderException(
+                $"The {target.Kind} provider answered with no text (finish reason: {response.FinishReason?.Value ?? "none"}). " +
+                "Check that the model writes chat completions, and its output token limit.");
+        }
+
+        var usage = new TokenUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
+        return new ModelReply<string>(text, usage);
+    }
+
+    static ChatRole Role(PromptRole role) => role switch
+    {
+        PromptRole.System => ChatRole.System,
+        PromptRole.Assistant => ChatRole.Assistant,
+        _ => ChatRole.User,
+    };
+}

@@ -1,0 +1,178 @@
+using System.IO.Compression;
+using System.Net;
+using System.Text;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Orchflow.Tests.Support;
+
+namespace Orchflow.Tests.Integration.Api;
+
+/// <summary>
+/// Provider keys go to the secret store and to the provider's auth header, and nowhere else. A host logging at Debug
+/// runs a whole run on a provider with a recognisable key, a run whose provider echoes the key back in its errors,
+/// and a trial run on the managed model; then every HTTP response, every line the host wrote, every row of the
+/// projection and of the durable backend's tables, every blob and every queued message is searched for either key.
+/// </summary>
+[TestFixture]
+public sealed class KeyLeakageTests : HostedTests
+{
+    static readonly string ProviderKey = "sk-leak-" + Guid.NewGuid().ToString("N") + "-canary";
+    static readonly string ManagedKey = "managed-leak-" + Guid.NewGuid().ToString("N") + "-canary";
+
+    FakeChatServer server = null!;
+
+    protected override async Task BeforeHostStartsAsync() => server = await FakeChatServer.StartAsync();
+
+    protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
+    {
+        ["Logging__LogLevel__Default"] = "Debug",
+        ["Orchflow__Models__RetryBaseDelayMs"] = "10",
+        ["Orchflow__Models__MaxAttempts"] = "2",
+        ["Orchflow__ManagedModel__Provider"] = "openai",
+        ["Orchflow__ManagedModel__Model"] = "managed-model",
+        ["Orchflow__ManagedModel__Endpoint"] = new Uri(server.BaseUri, "v1").ToString(),
+        ["Orchflow__ManagedModel__ApiKey"] = ManagedKey,
+    };
+
+    [OneTimeTearDown]
+    public async Task StopServerAsync() => await server.DisposeAsync();
+
+    [Test]
+    public async Task WholeRuns_KeysAppearInNoResponseLogLineProjectionRowHistoryBlobOrQueue()
+    {
+        using var client = await RegisterAsync();
+        var created = await client.SendAsync(HttpMethod.Post, "providers", new
+        {
+            provider = "openai_compatible", api_key = ProviderKey, label = "Canary", model = "canary-model",
+            endpoint = new Uri(server.BaseUri, "v1").ToString(),
+        });
+        var providerId = ApiAssert.Json(created, HttpStatusCode.Created).Str("provider_id");
+
+        // A run that completes, through a human answer, on the provider.
+        server.Responder = r => r.System?.StartsWith("You are the planner", StringComparison.Ordinal) == true
+            ? FakeReply.Chat("""{"tasks": [{"task_id": "T1", "name": "Provide company details", "description": "Details.", "kind": "human", "agent": "", "depends_on": [], "prompt": "Your company details?"}, {"task_id": "T2", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": ["T1"], "prompt": ""}]}""")
+            : FakeReply.Chat("Provider output.");
+        var completed = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId, ask_me_about = new[] { "company details" } })).Str("run_id");
+        await client.WaitForStatusAsync(completed, "waiting_human");
+        ApiAssert.Json(await client.CompleteAsync(completed, "T1", new { output = "We build workflow APIs." }), HttpStatusCode.OK);
+        await client.WaitForStatusAsync(completed, "completed");
+
+        // Runs whose provider quotes the key back: refused outright, then as a bad request.
+        server.Responder = _ => new FakeReply(401, $$$"""{"error": {"message": "Incorrect API key provided: {{{ProviderKey}}}", "code": "invalid_api_key"}}""");
+        var rejected = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId })).Str("run_id");
+        await client.WaitForStatusAsync(rejected, "failed");
+        server.Responder = _ => FakeReply.BadRequest($"Key {ProviderKey} may not use model canary-model.");
+        var refused = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId })).Str("run_id");
+        var refusedRun = await client.WaitForStatusAsync(refused, "failed");
+
+        // A trial run on the managed model.
+        server.Responder = r => r.System?.StartsWith("You are the planner", StringComparison.Ordinal) == true
+            ? FakeReply.Chat("""{"tasks": [{"task_id": "T1", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": [], "prompt": ""}]}""")
+            : FakeReply.Chat("Managed output.");
+        var trial = (await client.StartRunAsync(new { task = "Draft a launch note." })).Str("run_id");
+        await client.WaitForStatusAsync(trial, "completed");
+
+        foreach (var runId in new[] { completed, rejected, refused, trial })
+        {
+            await client.SendAsync(HttpMethod.Get, $"runs/{runId}/tasks");
+        }
+
+        await client.SendAsync(HttpMethod.Get, "runs");
+        await client.SendAsync(HttpMethod.Get, "providers");
+
+        var places = new List<(string Where, string Text)>();
+        places.AddRange(client.Received.Select(r => ("HTTP response", r.Text)));
+        places.Add(("host output", Host.Output));
+        places.AddRange(await ReadTablesAsync());
+        places.AddRange(await ReadBlobsAsync());
+        places.AddRange(await ReadQueuesAsync());
+
+        var leaks = places
+            .Where(p => p.Text.Contains(ProviderKey, StringComparison.Ordinal) || p.Text.Contains(ManagedKey, StringComparison.Ordinal))
+            .Select(p => p.Where)
+            .ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(leaks, Is.Empty, "a key was found in: " + string.Join(", ", leaks.Distinct()));
+            Assert.That(places.Count(p => p.Where.StartsWith("table", StringComparison.Ordinal)), Is.GreaterThan(20), "the scan read the stored rows");
+            Assert.That(places.Any(p => p.Where.Contains("History", StringComparison.Ordinal)), Is.True, "the scan read the orchestration history");
+            Assert.That(Host.Output, Does.Contain(providerId), "the scan read the host's logs");
+            Assert.That(refusedRun.Str("error"), Does.Contain("may not use model canary-model").And.Contain("[key]"));
+            Assert.That(server.Requests.Select(r => r.Header("Authorization")), Is.All.AnyOf("Bearer " + ProviderKey, "Bearer " + ManagedKey));
+        });
+    }
+
+    /// <summary>Every row of this host's projection tables and of its task hub's tables, one place per row.</summary>
+    async Task<IEnumerable<(string, string)>> ReadTablesAsync()
+    {
+        var service = new TableServiceClient(TestEnvironment.Azurite.ConnectionString);
+        var rows = new List<(string, string)>();
+        await foreach (var table in service.QueryAsync())
+        {
+            if (!table.Name.StartsWith(Host.TablePrefix, StringComparison.OrdinalIgnoreCase) &&
+                !table.Name.StartsWith(Host.TaskHub, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            await foreach (var row in service.GetTableClient(table.Name).QueryAsync<TableEntity>())
+            {
+                var text = string.Join("\n", row.Select(p => p.Value switch
+                {
+                    byte[] bytes => Decode(bytes),
+                    BinaryData data => Decode(data.ToArray()),
+                    var value => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+                }));
+                rows.Add(($"table {table.Name}", text));
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Every blob of the task hub's containers (large messages and leases), decompressed when gzipped.</summary>
+    async Task<IEnumerable<(string, string)>> ReadBlobsAsync()
+    {
+        var service = new BlobServiceClient(TestEnvironment.Azurite.ConnectionString);
+        var blobs = new List<(string, string)>();
+        await foreach (var container in service.GetBlobContainersAsync(prefix: Host.TaskHub.ToLowerInvariant()))
+        {
+            var client = service.GetBlobContainerClient(container.Name);
+            await foreach (var blob in client.GetBlobsAsync())
+            {
+                var content = await client.GetBlobClient(blob.Name).DownloadContentAsync();
+                blobs.Add(($"blob {container.Name}/{blob.Name}", Decode(content.Value.Content.ToArray())));
+            }
+        }
+
+        return blobs;
+    }
+
+    async Task<IEnumerable<(string, string)>> ReadQueuesAsync()
+    {
+        var service = new QueueServiceClient(TestEnvironment.Azurite.ConnectionString);
+        var messages = new List<(string, string)>();
+        await foreach (var queue in service.GetQueuesAsync(prefix: Host.TaskHub.ToLowerInvariant()))
+        {
+            var peeked = await service.GetQueueClient(queue.Name).PeekMessagesAsync(maxMessages: 32);
+            messages.AddRange(peeked.Value.Select(m => ($"queue {queue.Name}", m.Body.ToString())));
+        }
+
+        return messages;
+    }
+
+    /// <summary>Bytes as text, gunzipped first when they are gzip, so a compressed copy of a key is found too.</summary>
+    static string Decode(byte[] bytes)
+    {
+        if (bytes is [0x1f, 0x8b, ..])
+        {
+            using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+            using var plain = new MemoryStream();
+            gzip.CopyTo(plain);
+            bytes = plain.ToArray();
+        }
+
+        return Encoding.UTF8.GetString(bytes);
+    }
+}
