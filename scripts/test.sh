@@ -16,6 +16,9 @@ export ORCHFLOW_REPO_ROOT=$PWD
 
 ensure_azurite
 
+# The Azure templates: compiled and linted, failing on any error or warning.
+scripts/bicep.sh
+
 # Warnings are errors (Directory.Build.props), so a passing build is warning-free.
 log "Building Orchflow.Functions.sln (Release)"
 dotnet build Orchflow.Functions.sln -c Release -nologo

@@ -1,0 +1,66 @@
+// Key Vault in RBAC mode with purge protection: provider keys registered through the API, the API
+// key pepper and the managed model's key. The template creates no secret; see infra/hooks.
+
+param name string
+param location string
+param tags object
+
+@description('Principal that reads and writes secrets at run time (the app identity).')
+param appPrincipalId string
+
+@description('Principal that sets secrets after provisioning (whoever runs azd); empty to grant nobody.')
+param deployerPrincipalId string = ''
+
+@description('Days a deleted vault or secret can be recovered; fixed once the vault exists.')
+@minValue(7)
+@maxValue(90)
+param softDeleteRetentionInDays int = 90
+
+import { roleIds } from 'roles.bicep'
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: softDeleteRetentionInDays
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+// The app creates and deletes a secret per registered provider, so it needs Secrets Officer on the
+// vault; Secrets User would only let it read.
+resource appSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, appPrincipalId, roleIds.keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsOfficer)
+  }
+}
+
+// The deployer may be a user or a service principal (CI), so the principal type is left to Azure.
+resource deployerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(vault.id, deployerPrincipalId, roleIds.keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    principalId: deployerPrincipalId
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsOfficer)
+  }
+}
+
+output name string = vault.name
+output uri string = vault.properties.vaultUri

@@ -1,0 +1,19 @@
+// Ids of the built-in Azure roles this template grants, by role name. Role definition ids are the
+// same in every tenant.
+
+@export()
+@description('Built-in role definition ids, keyed by role name.')
+var roleIds = {
+  // Read, write and delete blobs and containers (Functions host state, deployment package, durable leases).
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  // Send, receive and delete queue messages (the durable control and work-item queues).
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  // Read, write and delete table entities (durable history and instances, the run projection).
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  // Get, set and delete secrets (provider keys; Key Vault references in app settings).
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  // Send telemetry to Application Insights with Microsoft Entra authentication.
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  // Start, query, raise events to and run orchestrations on a Durable Task Scheduler task hub.
+  durableTaskDataContributor: '0ad04412-c4d5-4796-b79c-f76d14c8d402'
+}
