@@ -41,6 +41,7 @@ public sealed class SecurityOptions
     /// <summary>Fails at start-up, not at the first request, when a required key is missing or malformed.</summary>
     public void Validate()
     {
+        KeyVaultReferences.EnsureResolved($"{Section}:ApiKeyPepper", ApiKeyPepper);
         PepperBytes();
         if (UsesLocalSecretStore)
         {

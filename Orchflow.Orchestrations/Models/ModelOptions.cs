@@ -1,3 +1,5 @@
+using Orchflow.Infrastructure;
+
 namespace Orchflow.Models;
 
 /// <summary>How Orchflow calls model providers (section <c>Orchflow:Models</c>).</summary>
@@ -64,6 +66,7 @@ public sealed class ManagedModelOptions
             return;
         }
 
+        KeyVaultReferences.EnsureResolved($"{Section}:ApiKey", ApiKey);
         var problems = new List<string>();
         if (!ProviderKinds.IsKnown(Provider!))
         {

@@ -117,7 +117,8 @@ public sealed class SecretStoreSelectionTests
         });
     }
 
-    static ServiceProvider Build(bool isDevelopment, params (string Key, string? Value)[] settings)
+    /// <summary>The engine's services from in-memory settings, as a host would build them.</summary>
+    internal static ServiceProvider Build(bool isDevelopment, params (string Key, string? Value)[] settings)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(
@@ -126,6 +127,7 @@ public sealed class SecretStoreSelectionTests
                     .Append(KeyValuePair.Create("Orchflow:Storage:ConnectionString", (string?)"UseDevelopmentStorage=true")))
             .Build();
         return new ServiceCollection()
+            .AddLogging()
             .AddOrchflow(configuration, isDevelopment)
             .BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
