@@ -31,11 +31,22 @@ dotnet test Orchflow.Tests/Orchflow.Tests.csproj -c Release --no-build \
     --logger "console;verbosity=normal" \
     --logger "trx;LogFileName=orchflow.trx" --results-directory "$results" "$@" || status=$?
 
+# The bench with tiny counts, every phase once, so it never rots (the full run is scripts/bench.sh).
+bench=0
+if [[ $# -eq 0 ]]; then
+    log "Bench smoke run"
+    dotnet bench/Orchflow.Bench/bin/Release/net10.0/Orchflow.Bench.dll --smoke >/dev/null || bench=$?
+fi
+
 # One plain closing line with the counts, read from the TRX report.
 if [[ -f $results/orchflow.trx ]]; then
     counters=$(grep -o '<Counters [^>]*>' "$results/orchflow.trx" | head -n 1)
     count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
     echo "test.sh: $(count passed) passed, $(count failed) failed, $(( $(count total) - $(count executed) )) skipped"
+fi
+if (( bench != 0 )); then
+    echo "test.sh: the bench smoke run failed (exit code $bench)"
+    (( status != 0 )) || status=$bench
 fi
 echo "test.sh: finished in $((SECONDS - start)) s (dotnet test exit code $status)"
 exit "$status"

@@ -1,14 +1,24 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Caching.Memory;
 using Orchflow.Abstractions;
 using Orchflow.Accounts;
 
 namespace Orchflow.Functions.Http;
 
-/// <summary>Resolves the X-API-Key header to an account, once per request, for either host.</summary>
-public sealed class ApiKeyAuthenticator(IAccountStore accounts, ApiKeys keys)
+/// <summary>
+/// Resolves the X-API-Key header to an account, once per request, for either host. Keys found are remembered for a
+/// minute by their hash, so a client polling a run costs one storage read per poll instead of two; unknown keys
+/// are never remembered, so a key works the moment its account is registered.
+/// </summary>
+public sealed class ApiKeyAuthenticator(IAccountStore accounts, ApiKeys keys) : IDisposable
 {
     public const string Header = "X-API-Key";
     const string ItemKey = "orchflow.caller";
+
+    /// <summary>How long a known key is trusted without a read; the most a key's revocation would take to apply.</summary>
+    static readonly TimeSpan RememberFor = TimeSpan.FromMinutes(1);
+
+    readonly MemoryCache known = new(new MemoryCacheOptions { SizeLimit = 10_000 });
 
     /// <summary>Authenticates the request; null when it may go on, else the 401 to send.</summary>
     public async Task<ApiResult?> AuthenticateAsync(HttpContext http)
@@ -25,17 +35,25 @@ public sealed class ApiKeyAuthenticator(IAccountStore accounts, ApiKeys keys)
             return Problems.Unauthorized($"The {Header} header does not hold an Orchflow API key (orch_…).");
         }
 
-        var account = await accounts.FindByKeyHashAsync(keys.Hash(key), http.RequestAborted);
-        if (account is null)
+        var hash = keys.Hash(key);
+        if (!known.TryGetValue(hash, out Account? account))
         {
-            return Problems.Unauthorized("This API key is not valid.");
+            account = await accounts.FindByKeyHashAsync(hash, http.RequestAborted);
+            if (account is null)
+            {
+                return Problems.Unauthorized("This API key is not valid.");
+            }
+
+            known.Set(hash, account, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = RememberFor });
         }
 
         http.Items[ItemKey] = account;
         return null;
     }
 
-    /// <summary>The account the request was authenticated as.</summary>
+    public void Dispose() => known.Dispose();
+
+    /// <summary>The account the request was authenticated as (its trial count may be a minute old: read the store for that).</summary>
     public static Account CallerOf(HttpRequest request) =>
         request.HttpContext.Items[ItemKey] as Account
         ?? throw new InvalidOperationException("The request reached a protected function without authentication.");

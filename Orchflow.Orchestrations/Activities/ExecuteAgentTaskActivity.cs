@@ -46,23 +46,19 @@ public sealed class ExecuteAgentTaskActivity(
         var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
         var reply = await model.RunTaskAsync(request, CancellationToken.None);
 
-        var current = await runs.GetTaskAsync(input.RunId, input.TaskId, CancellationToken.None);
-        if (current?.State != TaskState.Running)
-        {
-            log.LogInformation("Run {RunId} task {TaskId} ended while it ran; its output is dropped", input.RunId, input.TaskId);
-            return new AgentTaskResult(reply.Usage, 0);
-        }
-
-        var done = current with
+        // Written over the row as it was read, guarded by its ETag: if the task was cancelled or failed while the model
+        // worked, the write loses and the output is dropped, with no second read to find that out.
+        var done = task with
         {
             Output = reply.Value,
             State = input.AwaitApproval ? TaskState.WaitingHuman : TaskState.Completed,
-            Usage = current.Usage + reply.Usage,
+            Usage = task.Usage + reply.Usage,
             CompletedAt = input.AwaitApproval ? null : clock.GetUtcNow(),
         };
         if (!await runs.TryReplaceTaskAsync(input.RunId, done, CancellationToken.None))
         {
             log.LogInformation("Run {RunId} task {TaskId} changed while it ran; its output is dropped", input.RunId, input.TaskId);
+            return new AgentTaskResult(reply.Usage, 0);
         }
 
         return new AgentTaskResult(reply.Usage, reply.Value.Length);

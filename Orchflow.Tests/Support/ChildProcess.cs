@@ -18,6 +18,47 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output => string.Join('\n', output);
 
+    /// <summary>
+    /// Polls <paramref name="health"/> until it answers with success; fails with the process's output when the
+    /// process exits first or the time runs out.
+    /// </summary>
+    public async Task WaitUntilHealthyAsync(Uri health, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (HasExited)
+            {
+                throw new InvalidOperationException($"{process.StartInfo.FileName} exited during start-up:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(health, cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Listening but not answering yet.
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{health} did not answer within {timeout.TotalSeconds:0} s:\n{Output}");
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
     public static ChildProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(fileName)

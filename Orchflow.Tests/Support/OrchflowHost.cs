@@ -70,39 +70,7 @@ public sealed class OrchflowHost : IAsyncDisposable
 
         process = ChildProcess.Start("dotnet", [RepoPaths.LocalHostDll, "--urls", $"http://127.0.0.1:{Port}"], environment,
             Path.GetDirectoryName(RepoPaths.LocalHostDll));
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException("The standalone host exited during start-up:\n" + process.Output);
-            }
-
-            try
-            {
-                using var response = await http.GetAsync(new Uri(BaseAddress, "health"));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Listening but not answering yet.
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The standalone host did not become healthy within 60 s:\n" + process.Output);
-            }
-
-            await Task.Delay(100);
-        }
+        await process.WaitUntilHealthyAsync(new Uri(BaseAddress, "health"), TimeSpan.FromSeconds(60));
     }
 
     async Task StopProcessAsync(bool kill)

@@ -44,16 +44,15 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
     public async Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
+
+        // Both reads at once: the run row (which also proves the caller owns the run) and the run's partition. What
+        // the second finds is used only when the first says the run is the caller's.
+        var reading = ReadPartitionAsync(runId, cancellationToken);
         var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, runId, cancellationToken: cancellationToken);
+        var rows = await reading;
         if (!row.HasValue || row.Value is null)
         {
             return null;
-        }
-
-        var rows = new List<TableEntity>();
-        await foreach (var e in tables.RunTasks.QueryAsync<TableEntity>(e => e.PartitionKey == runId, cancellationToken: cancellationToken))
-        {
-            rows.Add(e);
         }
 
         var texts = rows.Where(r => r.RowKey.Contains('~')).ToDictionary(r => r.RowKey, r => r.GetString("Text") ?? "");
@@ -534,4 +533,15 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue,
         UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue,
     };
+
+    async Task<List<TableEntity>> ReadPartitionAsync(string runId, CancellationToken cancellationToken)
+    {
+        var rows = new List<TableEntity>();
+        await foreach (var e in tables.RunTasks.QueryAsync<TableEntity>(e => e.PartitionKey == runId, cancellationToken: cancellationToken))
+        {
+            rows.Add(e);
+        }
+
+        return rows;
+    }
 }

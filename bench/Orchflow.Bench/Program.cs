@@ -1,0 +1,65 @@
+using System.Runtime.InteropServices;
+
+namespace Orchflow.Bench;
+
+/// <summary>
+/// Measures Orchflow on the standalone host against the bare Durable Task engine on the same backend, prints the
+/// figures as a Markdown table, and (for a full run) rewrites the generated section of BENCHMARKS.md.
+/// </summary>
+public static class BenchProgram
+{
+    public static async Task<int> Main(string[] args)
+    {
+        BenchOptions options;
+        try
+        {
+            options = BenchOptions.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            if (e.Message.Length > 0)
+            {
+                Console.Error.WriteLine(e.Message);
+            }
+
+            Console.Error.WriteLine(BenchOptions.Usage);
+            return 2;
+        }
+
+        // Ctrl-C and SIGTERM cancel the run; the finally blocks below it then stop the host and Azurite.
+        using var stop = new CancellationTokenSource();
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+
+        var command = "scripts/bench.sh" + (args.Length > 0 ? " " + string.Join(' ', args) : "");
+        var run = new BenchRun(options, Console.Error);
+        // An exception no caller can catch (thrown on a thread-pool callback) ends the process without running finally blocks.
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => run.StopNow();
+        try
+        {
+            var results = await run.RunAsync(stop.Token);
+            var markdown = Report.Markdown(results, options, command);
+            Console.WriteLine();
+            Console.WriteLine(markdown);
+            if (options.MarkdownFile is { } file)
+            {
+                Report.Rewrite(file, markdown);
+                Console.Error.WriteLine($"bench: wrote the generated section of {file}");
+            }
+
+            Console.Error.WriteLine($"bench: finished in {results.Duration.TotalSeconds:0} s");
+            return 0;
+        }
+        catch (Exception e) when (stop.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"bench: interrupted ({e.GetType().Name}); the host and Azurite were stopped");
+            return 130;
+        }
+
+        void Cancel(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+namespace Orchflow.Bench;
+
+/// <summary>Everything one bench run measured; a phase that did not run leaves its part null.</summary>
+public sealed class BenchResults
+{
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public TimeSpan Duration { get; set; }
+
+    public PlanShape? Plan { get; set; }
+
+    public OverheadResult? Overhead { get; set; }
+
+    public OverheadResult? SlowModel { get; set; }
+
+    public ReadsResult? Reads { get; set; }
+
+    public ThroughputResult? Throughput { get; set; }
+
+    public ThroughputResult? BareThroughput { get; set; }
+
+    public MemoryResult? Memory { get; set; }
+
+    public ResumeResult? Resume { get; set; }
+
+    public PerInstanceResult? PerInstance { get; set; }
+}
+
+/// <param name="Goal">The goal sent to Orchflow.</param>
+/// <param name="Nodes">The plan's graph, reused as the bare orchestration's shape.</param>
+/// <param name="CriticalPathTasks">Agent tasks on the longest chain of dependencies.</param>
+/// <param name="OrchflowActivities">Activities one Orchflow run schedules (from its history): model calls and projection writes.</param>
+/// <param name="BareActivities">Activities one bare run schedules: the model calls only.</param>
+public sealed record PlanShape(string Goal, IReadOnlyList<PlanNode> Nodes, int CriticalPathTasks, int OrchflowActivities, int BareActivities);
+
+/// <summary>
+/// Overhead per agent task: (run wall time − model time on the critical path) ÷ agent tasks on it, where the critical
+/// path is the planning call, the longest chain of agent tasks and the synthesis call.
+/// </summary>
+/// <param name="BareWithTurnsPerTask">The bare engine with an empty activity wherever Orchflow writes a transition (model at 0 ms only).</param>
+public sealed record OverheadResult(
+    int ModelLatencyMs,
+    int Runs,
+    Sample OrchflowPerTask,
+    Sample OrchflowWall,
+    Sample BarePerTask,
+    Sample BareWall,
+    Breakdown? Breakdown,
+    Sample? BareWithTurnsPerTask);
+
+/// <summary>Where an Orchflow run's time goes, from the projection's own timestamps (host clock).</summary>
+/// <param name="ToFirstTask">POST /runs (created_at) → the first agent task running: start, planning, first projection write.</param>
+/// <param name="TaskRunning">An agent task's started_at → completed_at: the activity, its projection reads and its output write.</param>
+/// <param name="HandOff">A task's completed_at → a dependent's started_at: the orchestrator's turn and the projection write before the start.</param>
+/// <param name="ToCompleted">The last task's completed_at → the run completed: the orchestrator's turn and the synthesis.</param>
+public sealed record Breakdown(Sample ToFirstTask, Sample TaskRunning, Sample HandOff, Sample ToCompleted);
+
+public sealed record ReadsResult(int Pollers, TimeSpan Duration, Sample Http, double HttpPerSecond, Sample Durable, double DurablePerSecond);
+
+/// <param name="Runs">Runs started at once.</param>
+/// <param name="RunsPerMinute">Runs ÷ (last completion − first creation): the engine kept busy from start to end.</param>
+/// <param name="ActivitiesPerRun">Activities one run schedules, from its history.</param>
+/// <param name="Cpu">CPU seconds of each process while the runs were under way.</param>
+/// <param name="Peaks">Each process's busiest second meanwhile.</param>
+public sealed record ThroughputResult(int Runs, double RunsPerMinute, int ActivitiesPerRun, TimeSpan Elapsed, CpuUse Cpu, CpuPeaks Peaks)
+{
+    public double ActivitiesPerSecond => RunsPerMinute / 60 * ActivitiesPerRun;
+}
+
+/// <param name="StartRssMiB">The host's resident memory once healthy, before any run.</param>
+/// <param name="PeakRssMiB">The host's VmHWM once every run waits on its human: its peak over its whole life.</param>
+/// <param name="IdleRssMiB">The host's VmRSS after the idle period, every run still waiting.</param>
+public sealed record MemoryResult(int Runs, TimeSpan CreationTime, double StartRssMiB, double PeakRssMiB, double IdleRssMiB, double AzuritePeakRssMiB);
+
+/// <param name="Server">The dependent task's started_at (host clock) − the moment the /complete response arrived (same clock).</param>
+/// <param name="Polled">The /complete response → the first GET (every 10 ms) showing the dependent task started.</param>
+/// <param name="FirstServer">The server figure of the first answer, the one right after the idle period.</param>
+public sealed record ResumeResult(int Runs, TimeSpan Idle, TimeSpan Gap, Sample Server, Sample Polled, double FirstServer, double FirstPolled);
+
+/// <summary>The backend alone, one orchestration instance at a time, as Durable Functions states its own figures.</summary>
+public sealed record PerInstanceResult(int Count, double SequentialActivitiesPerSecond, double FanOutActivitiesPerSecond, double EventsPerSecond);
