@@ -60,6 +60,48 @@ public sealed class TableRunStoreTests
     }
 
     [Test]
+    public async Task GetAsync_PlannedRun_IsReadFromItsPartitionAloneAndOnlyByItsOwner()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        var expected = await store.GetAsync(account, runId, CancellationToken.None);
+
+        // With the run row gone, only the partition can answer: the read must not need the run row.
+        await tables.Runs.DeleteEntityAsync(account, runId);
+        var fromPartition = await store.GetAsync(account, runId, CancellationToken.None);
+        var byAnother = await store.GetAsync(NewAccountId(), runId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Describe(fromPartition), Is.EqualTo(Describe(expected)));
+            Assert.That(fromPartition!.PlannedBy, Is.EqualTo("test"));
+            Assert.That(fromPartition.Status, Is.EqualTo(RunStatus.Running));
+            Assert.That(byAnother, Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task GetAsync_RunWithoutItsPartitionHead_FallsBackToTheRunRow()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        var expected = await store.GetAsync(account, runId, CancellationToken.None);
+
+        await tables.RunTasks.DeleteEntityAsync(runId, "~run");
+        var fromRunRow = await store.GetAsync(account, runId, CancellationToken.None);
+        var byAnother = await store.GetAsync(NewAccountId(), runId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Describe(fromRunRow), Is.EqualTo(Describe(expected)));
+            Assert.That(byAnother, Is.Null);
+        });
+    }
+
+    /// <summary>Everything a run read shows, as one comparable string.</summary>
+    static string Describe(RunRecord? run) => run is null
+        ? "null"
+        : JsonSerializer.Serialize(run with { Tasks = [] }) + JsonSerializer.Serialize(run.Tasks.Select(t => t with { ETag = null }));
+
+    [Test]
     public async Task SavePlanAsync_WritesPendingTasksInOrder_AndMovesRunToRunning()
     {
         var (account, runId) = await CreatePlannedRunAsync(taskCount: 11);

@@ -23,6 +23,12 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
     /// The run row (read by listings) follows it.
     /// </summary>
     const string StatusKey = "~status";
+
+    /// <summary>
+    /// What never changes about a run (its owner, definition and creation), copied beside its tasks when it is created,
+    /// so that reading a run is one query of its partition; the run row stays the source for listings and cancels.
+    /// </summary>
+    const string HeadKey = "~run";
     const int MaxWriteAttempts = 8;
 
     public async Task CreateAsync(RunRecord run, CancellationToken cancellationToken)
@@ -39,20 +45,45 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
             ["UpdatedAt"] = run.UpdatedAt,
         };
         await tables.Runs.AddEntityAsync(entity, cancellationToken);
+
+        // After the run row, which decides that the id is new. Should this write fail, reads fall back to the run row.
+        var head = new TableEntity(run.RunId, HeadKey)
+        {
+            ["AccountId"] = run.AccountId,
+            ["Status"] = run.Status.ToWire(),
+            ["Definition"] = entity["Definition"],
+            ["CreatedAt"] = run.CreatedAt,
+            ["UpdatedAt"] = run.UpdatedAt,
+        };
+        await tables.RunTasks.UpsertEntityAsync(head, TableUpdateMode.Replace, cancellationToken);
     }
 
     public async Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
 
-        // Both reads at once: the run row (which also proves the caller owns the run) and the run's partition. What
-        // the second finds is used only when the first says the run is the caller's.
-        var reading = ReadPartitionAsync(runId, cancellationToken);
-        var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, runId, cancellationToken: cancellationToken);
-        var rows = await reading;
-        if (!row.HasValue || row.Value is null)
+        // One query: the run's partition holds its head (owner and definition), status, tasks, outputs and events.
+        var rows = await ReadPartitionAsync(runId, cancellationToken);
+        RunRecord run;
+        if (rows.FirstOrDefault(r => r.RowKey == HeadKey) is { } head)
         {
-            return null;
+            if (head.GetString("AccountId") != accountId)
+            {
+                return null;
+            }
+
+            run = ToRun(head, accountId, runId);
+        }
+        else
+        {
+            // A run whose head was never written: its run row, which also proves the caller owns it.
+            var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, runId, cancellationToken: cancellationToken);
+            if (!row.HasValue || row.Value is null)
+            {
+                return null;
+            }
+
+            run = ToRun(row.Value);
         }
 
         var texts = rows.Where(r => r.RowKey.Contains('~')).ToDictionary(r => r.RowKey, r => r.GetString("Text") ?? "");
@@ -69,7 +100,6 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
             .OrderBy(e => e.At)
             .ToList();
 
-        var run = ToRun(row.Value);
         if (rows.FirstOrDefault(r => r.RowKey == StatusKey) is { } status)
         {
             run = run with
@@ -79,6 +109,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
                 Usage = status.GetInt64("InputTokens") is { } input
                     ? new TokenUsage(input, status.GetInt64("OutputTokens") ?? 0)
                     : run.Usage,
+                PlannedBy = status.GetString("PlannedBy") ?? run.PlannedBy,
                 UpdatedAt = status.GetDateTimeOffset("UpdatedAt") ?? run.UpdatedAt,
             };
         }
@@ -155,7 +186,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         // Upserts keyed by run and task id: planning may run twice after a crash and must land the same way.
         var actions = plan.Tasks.Select(t => new TableTransactionAction(
             TableTransactionActionType.UpsertReplace, ToEntity(runId, TaskRecord.FromPlan(t)))).ToList();
-        actions.Add(StatusAction(runId, RunStatus.Running, usage, null));
+        actions.Add(StatusAction(runId, RunStatus.Running, usage, null, plan.PlannedBy));
         foreach (var batch in actions.Chunk(100))
         {
             await tables.RunTasks.SubmitTransactionAsync(batch, cancellationToken);
@@ -221,9 +252,14 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         return entity;
     }
 
-    TableTransactionAction StatusAction(string runId, RunStatus status, TokenUsage? usage, string? error)
+    TableTransactionAction StatusAction(string runId, RunStatus status, TokenUsage? usage, string? error, string? plannedBy = null)
     {
         var entity = new TableEntity(runId, StatusKey) { ["Status"] = status.ToWire(), ["UpdatedAt"] = clock.GetUtcNow() };
+        if (plannedBy is not null)
+        {
+            entity["PlannedBy"] = plannedBy;
+        }
+
         if (usage is not null)
         {
             entity["InputTokens"] = usage.InputTokens;
@@ -520,10 +556,13 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         ETag = e.ETag.ToString(),
     };
 
-    static RunRecord ToRun(TableEntity e) => new()
+    static RunRecord ToRun(TableEntity e) => ToRun(e, e.PartitionKey, e.RowKey);
+
+    /// <summary>A run from its run row or its head row (whose keys are the run id and "~run").</summary>
+    static RunRecord ToRun(TableEntity e, string accountId, string runId) => new()
     {
-        RunId = e.RowKey,
-        AccountId = e.PartitionKey,
+        RunId = runId,
+        AccountId = accountId,
         Status = WireNames.Parse<RunStatus>(e.GetString("Status")),
         Definition = JsonSerializer.Deserialize<RunDefinition>(e.GetString("Definition") ?? "null")
             ?? throw new InvalidOperationException($"Run {e.RowKey} has no definition."),
