@@ -44,9 +44,9 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
             ["CreatedAt"] = run.CreatedAt,
             ["UpdatedAt"] = run.UpdatedAt,
         };
-        await tables.Runs.AddEntityAsync(entity, cancellationToken);
 
-        // After the run row, which decides that the id is new. Should this write fail, reads fall back to the run row.
+        // The head first: should the run row then fail, no listing shows the run and the caller is told the start
+        // failed. The other order could leave a listed run, queued for ever, whose start was never attempted.
         var head = new TableEntity(run.RunId, HeadKey)
         {
             ["AccountId"] = run.AccountId,
@@ -56,6 +56,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
             ["UpdatedAt"] = run.UpdatedAt,
         };
         await tables.RunTasks.UpsertEntityAsync(head, TableUpdateMode.Replace, cancellationToken);
+        await tables.Runs.AddEntityAsync(entity, cancellationToken);
     }
 
     public async Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
