@@ -1,4 +1,3 @@
-using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
@@ -59,9 +58,6 @@ public sealed class RunModelFactory(
         return key;
     }
 
-    ChatRunModel Create(ModelTarget target, HttpClient client)
-    {
-        IChatClient chat = ChatRunModel.CreateChatClient(target, client, options.Value.RequestTimeout);
-        return new ChatRunModel(chat, target, policy);
-    }
+    ChatRunModel Create(ModelTarget target, HttpClient client) =>
+        new(ChatRunModel.CreateChatClient(target, client, options.Value.RequestTimeout), target, policy);
 }

@@ -64,7 +64,12 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         await tables.EnsureCreatedAsync();
 
         // One query: the run's partition holds its head (owner and definition), status, tasks, outputs and events.
-        var rows = await ReadPartitionAsync(runId, cancellationToken);
+        var rows = new List<TableEntity>();
+        await foreach (var e in tables.RunTasks.QueryAsync<TableEntity>(e => e.PartitionKey == runId, cancellationToken: cancellationToken))
+        {
+            rows.Add(e);
+        }
+
         RunRecord run;
         if (rows.FirstOrDefault(r => r.RowKey == HeadKey) is { } head)
         {
@@ -573,15 +578,4 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : I
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue,
         UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue,
     };
-
-    async Task<List<TableEntity>> ReadPartitionAsync(string runId, CancellationToken cancellationToken)
-    {
-        var rows = new List<TableEntity>();
-        await foreach (var e in tables.RunTasks.QueryAsync<TableEntity>(e => e.PartitionKey == runId, cancellationToken: cancellationToken))
-        {
-            rows.Add(e);
-        }
-
-        return rows;
-    }
 }
