@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orchflow.Functions.Http;
+using Orchflow.Functions.Http.RateLimiting;
 
 namespace Orchflow.Functions;
 
@@ -10,6 +11,15 @@ public static class OrchflowApiServices
     public static IServiceCollection AddOrchflowApi(this IServiceCollection services, IConfiguration configuration, bool isDevelopment)
     {
         services.AddOrchflow(configuration, isDevelopment);
+        services.AddOptions<RateLimitOptions>()
+            .Bind(configuration.GetSection(RateLimitOptions.Section))
+            .Validate(o =>
+            {
+                o.Validate();
+                return true;
+            })
+            .ValidateOnStart();
+        services.AddSingleton<ApiRateLimits>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
         return services;

@@ -33,7 +33,9 @@ public static class FunctionEndpoints
                 }));
         }
 
-        app.MapFallback((HttpContext http) =>
+        // Under the route prefix the catch-all function answers; this covers every other path. No ':nonfile'
+        // constraint as MapFallback's default has: a path that looks like a file gets problem details too.
+        app.MapFallback("{*path}", (HttpContext http) =>
             ApiPipeline.WriteAsync(http, Problems.NotFound($"There is no {http.Request.Method} {http.Request.Path}; see the API reference.")));
     }
 

@@ -40,6 +40,7 @@ public static class OrchflowServices
         services.AddSingleton<IRunStore, TableRunStore>();
         services.AddSingleton<IAccountStore, TableAccountStore>();
         services.AddSingleton<IProviderStore, TableProviderStore>();
+        services.AddSingleton<IRateLimitStore, TableRateLimitStore>();
         services.AddSecretStore(configuration);
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<SimulatedRunModel>();

@@ -16,7 +16,7 @@ namespace Orchflow.Functions.Functions;
 public sealed class AuthFunctions(IAccountStore accounts, ApiKeys keys, IOptions<AccountOptions> options, TimeProvider clock, ILogger<AuthFunctions> log)
 {
     [Function(nameof(Register))]
-    [PublicRoute]
+    [PublicRoute(LimitPerClientAddress = true)]
     public async Task<IActionResult> Register(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/auth/register")] HttpRequest req,
         CancellationToken cancellationToken)
@@ -50,7 +50,7 @@ public sealed class AuthFunctions(IAccountStore accounts, ApiKeys keys, IOptions
         log.LogInformation("Account {AccountId} registered", account.AccountId);
         return ApiResult.Created(
             new RegisteredView(account.AccountId, account.Name, account.Email, key, account.TrialRunsRemaining, account.CreatedAt),
-            $"/{FunctionCatalog.RoutePrefix}/v1/accounts/{account.AccountId}");
+            $"/{FunctionCatalog.RoutePrefix}/v1/accounts/{account.AccountId}").NoStore();
     }
 
     static bool IsEmail(string email) =>

@@ -28,7 +28,7 @@ public sealed class HealthFunctions(OrchflowTables tables)
         }
         catch (Exception e) when (e is Azure.RequestFailedException or OperationCanceledException or HttpRequestException)
         {
-            return Problems.Unavailable("Table Storage is not reachable: " + e.Message);
+            return Problems.Unavailable("Table Storage is not reachable.");
         }
 
         return ApiResult.Ok(new HealthView("ok", Version));

@@ -63,7 +63,8 @@ public sealed class ProvidersFunctions(
         await secrets.SetAsync(record.SecretName, key!, cancellationToken);
         await providers.CreateAsync(record, cancellationToken);
         log.LogInformation("Provider {ProviderId} ({Provider}) registered for account {AccountId}", providerId, kind, caller.AccountId);
-        return ApiResult.Created(ProviderView.Of(record), $"/{FunctionCatalog.RoutePrefix}/v1/providers/{providerId}");
+        // The body holds no key, but it answers a request that carried one: nothing on the way should keep it.
+        return ApiResult.Created(ProviderView.Of(record), $"/{FunctionCatalog.RoutePrefix}/v1/providers/{providerId}").NoStore();
     }
 
     [Function(nameof(ListProviders))]

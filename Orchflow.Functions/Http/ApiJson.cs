@@ -17,6 +17,9 @@ public static class ApiJson
         AllowTrailingCommas = false,
         MaxDepth = 32,
 
+        // {"task": "a", "task": "b"} is ambiguous (parsers disagree on which wins): refuse it rather than pick one.
+        AllowDuplicateProperties = false,
+
         // Responses are application/json for API clients, never embedded in HTML: keep non-ASCII text readable
         // (a human's answer in any language, the "…" of a key hint) instead of \uXXXX escapes.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

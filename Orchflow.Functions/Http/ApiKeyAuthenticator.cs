@@ -14,6 +14,7 @@ public sealed class ApiKeyAuthenticator(IAccountStore accounts, ApiKeys keys) : 
 {
     public const string Header = "X-API-Key";
     const string ItemKey = "orchflow.caller";
+    const string HashItemKey = "orchflow.caller.key";
 
     /// <summary>How long a known key is trusted without a read; the most a key's revocation would take to apply.</summary>
     static readonly TimeSpan RememberFor = TimeSpan.FromMinutes(1);
@@ -48,12 +49,18 @@ public sealed class ApiKeyAuthenticator(IAccountStore accounts, ApiKeys keys) : 
         }
 
         http.Items[ItemKey] = account;
+        http.Items[HashItemKey] = hash;
         return null;
     }
 
     public void Dispose() => known.Dispose();
 
     /// <summary>The account the request was authenticated as (its trial count may be a minute old: read the store for that).</summary>
+    /// <summary>The keyed hash of the API key the request was authenticated with: what names its rate limit bucket.</summary>
+    public static string KeyHashOf(HttpRequest request) =>
+        request.HttpContext.Items[HashItemKey] as string
+        ?? throw new InvalidOperationException("The request reached a protected function without authentication.");
+
     public static Account CallerOf(HttpRequest request) =>
         request.HttpContext.Items[ItemKey] as Account
         ?? throw new InvalidOperationException("The request reached a protected function without authentication.");

@@ -4,11 +4,12 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
+using Orchflow.Functions.Http.RateLimiting;
 
 namespace Orchflow.Functions.Http;
 
 /// <summary>
-/// The Functions host's request pipeline: API key authentication for protected routes, and problem details
+/// The Functions host's request pipeline: API key authentication for protected routes, rate limits, and problem details
 /// instead of a bare 500 when something fails inside. The standalone host runs <see cref="ApiPipeline"/> the same way.
 /// </summary>
 public sealed class ApiMiddleware(ApiPipeline pipeline) : IFunctionsWorkerMiddleware
@@ -28,13 +29,16 @@ public sealed class ApiMiddleware(ApiPipeline pipeline) : IFunctionsWorkerMiddle
 }
 
 /// <summary>What every API request goes through, in either host.</summary>
-public sealed class ApiPipeline(ApiKeyAuthenticator authenticator, ILogger<ApiPipeline> log)
+public sealed class ApiPipeline(ApiKeyAuthenticator authenticator, ApiRateLimits limits, ILogger<ApiPipeline> log)
 {
     public async Task RunAsync(Microsoft.AspNetCore.Http.HttpContext http, HttpFunction function, Func<Task> invoke)
     {
         try
         {
-            if (!function.IsPublic && await authenticator.AuthenticateAsync(http) is { } denied)
+            // A bad key is refused before anything is counted: only keys that exist have buckets.
+            var denied = function.IsPublic ? null : await authenticator.AuthenticateAsync(http);
+            denied ??= await limits.LimitAsync(http, function);
+            if (denied is not null)
             {
                 await WriteAsync(http, denied);
                 return;

@@ -33,6 +33,10 @@ public sealed class ApiResult(int status, object? body, IReadOnlyDictionary<stri
         await JsonSerializer.SerializeAsync(response.Body, body, body.GetType(), ApiJson.Options, context.HttpContext.RequestAborted);
     }
 
+    /// <summary>The same response, marked as carrying a secret shown once: no cache on the way may keep it.</summary>
+    public ApiResult NoStore() =>
+        new(status, body, new Dictionary<string, string>(Headers) { ["Cache-Control"] = "no-store" }, contentType);
+
     public static ApiResult Ok(object body) => new(StatusCodes.Status200OK, body);
 
     public static ApiResult Created(object body, string location) =>
@@ -77,9 +81,22 @@ public static class Problems
     public static ApiResult Internal(string traceId) => Make(500, "Internal error", "internal",
         $"Orchflow failed to handle this request; nothing you sent caused it. Reference: {traceId}.");
 
+    public static ApiResult MethodNotAllowed(string method, string path, IReadOnlyList<string> allowed) =>
+        Make(405, "Method not allowed", "method_not_allowed",
+            $"{path} does not serve {method}; it serves {string.Join(", ", allowed)}.",
+            headers: new Dictionary<string, string> { ["Allow"] = string.Join(", ", allowed) });
+
+    public static ApiResult RateLimited(RateLimiting.RateLimitPolicy policy, long retryAfterSeconds, IReadOnlyDictionary<string, string> headers) =>
+        Make(429, "Rate limit exceeded", "rate_limited",
+            $"Too many requests: the {policy.Name} limit is {policy.PerMinute} a minute with bursts of {policy.Burst}. " +
+            $"Retry after {retryAfterSeconds} s, or slow down polling.",
+            headers: headers);
+
     public static ApiResult Unavailable(string detail) => Make(503, "Service unavailable", "unavailable", detail);
 
-    static ApiResult Make(int status, string title, string code, string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
+    static ApiResult Make(
+        int status, string title, string code, string detail, IReadOnlyDictionary<string, string[]>? errors = null,
+        IReadOnlyDictionary<string, string>? headers = null) =>
         new(status, new Problem($"https://orchflow.dev/problems/{code.Replace('_', '-')}", title, status, detail, code, errors),
-            contentType: "application/problem+json");
+            headers, "application/problem+json");
 }

@@ -1,10 +1,18 @@
 using System.Reflection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Template;
 using Microsoft.Azure.Functions.Worker;
 
 namespace Orchflow.Functions.Http;
 
 /// <summary>An HTTP-triggered function as its attributes declare it: the one source of truth for routes.</summary>
-public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, bool IsPublic);
+public sealed record HttpFunction(
+    string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, bool IsPublic, bool LimitedPerClientAddress = false)
+{
+    /// <summary>The catch-all that answers what no other function serves.</summary>
+    public bool IsFallback => Route.Contains("{*", StringComparison.Ordinal);
+}
 
 /// <summary>
 /// The HTTP functions of this app, read from their <c>[Function]</c> and <c>[HttpTrigger]</c> attributes.
@@ -17,14 +25,26 @@ public static class FunctionCatalog
 
     static readonly Lazy<IReadOnlyList<HttpFunction>> All = new(() => Scan(typeof(FunctionCatalog).Assembly));
 
+    static readonly Lazy<IReadOnlyList<(HttpFunction Function, TemplateMatcher Matcher)>> Matchers = new(() =>
+        All.Value.Where(f => !f.IsFallback)
+            .Select(f => (f, new TemplateMatcher(TemplateParser.Parse($"{RoutePrefix}/{f.Route}"), new RouteValueDictionary())))
+            .ToList());
+
     public static IReadOnlyList<HttpFunction> Http => All.Value;
 
     public static HttpFunction? ByName(string name) => Http.FirstOrDefault(f => f.Name == name);
 
+    /// <summary>The methods some function serves at <paramref name="path"/>; empty when no route has that path.</summary>
+    public static IReadOnlyList<string> MethodsAt(PathString path) =>
+        Matchers.Value.Where(m => m.Matcher.TryMatch(path, new RouteValueDictionary()))
+            .SelectMany(m => m.Function.Methods)
+            .Distinct()
+            .ToList();
+
     static List<HttpFunction> Scan(Assembly assembly) =>
         assembly.GetTypes()
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
-            .Select(m => (Method: m, Function: m.GetCustomAttribute<FunctionAttribute>(),
+            .Select(m => (Method: m, Function: m.GetCustomAttribute<FunctionAttribute>(), Public: m.GetCustomAttribute<PublicRouteAttribute>(),
                 Trigger: m.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).FirstOrDefault(a => a is not null)))
             .Where(x => x.Function is not null && x.Trigger is not null)
             .Select(x => new HttpFunction(
@@ -32,7 +52,8 @@ public static class FunctionCatalog
                 x.Method,
                 x.Trigger!.Route ?? x.Function.Name,
                 (x.Trigger.Methods ?? ["get", "post", "put", "delete", "patch"]).Select(v => v.ToUpperInvariant()).ToList(),
-                x.Method.GetCustomAttribute<PublicRouteAttribute>() is not null))
+                x.Public is not null,
+                x.Public?.LimitPerClientAddress ?? false))
             .OrderBy(f => f.Route, StringComparer.Ordinal)
             .ToList();
 }

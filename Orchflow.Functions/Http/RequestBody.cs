@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -17,9 +18,9 @@ public static class RequestBody
             return (null, Problems.PayloadTooLarge(MaxBytes));
         }
 
-        if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
+        if (ContentTypeProblem(request.ContentType) is { } wrongType)
         {
-            return (null, Problems.Validation("body", $"Send JSON with Content-Type: application/json (got '{type}')."));
+            return (null, Problems.Validation("body", wrongType));
         }
 
         using var buffer = new MemoryStream();
@@ -52,6 +53,29 @@ public static class RequestBody
             var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
             return (null, Problems.Validation(field, Describe(e)));
         }
+    }
+
+    /// <summary>
+    /// Why the body's declared type is not JSON in UTF-8, if it is not. No Content-Type at all is read as JSON, as
+    /// many clients send none; application/json and any <c>+json</c> type pass.
+    /// </summary>
+    static string? ContentTypeProblem(string? contentType)
+    {
+        if (contentType is null)
+        {
+            return null;
+        }
+
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var type) || type.MediaType is not { } media ||
+            !(media.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+              media.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
+        {
+            return "Send JSON with Content-Type: application/json.";
+        }
+
+        return type.CharSet is { Length: > 0 } charset && !charset.Trim('"').Equals("utf-8", StringComparison.OrdinalIgnoreCase)
+            ? "Send JSON in UTF-8 (charset=utf-8 or no charset)."
+            : null;
     }
 
     static string Describe(JsonException e) =>

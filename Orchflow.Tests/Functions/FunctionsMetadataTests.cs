@@ -30,6 +30,9 @@ public sealed class FunctionsMetadataTests
         ["GetOpenApi"] = ("v1/openapi.json", "GET"),
     };
 
+    /// <summary>The catch-all answering 404 and 405 for what no other function serves.</summary>
+    const string Fallback = "Unmatched";
+
     static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask"];
 
     static readonly string[] Activities = ["PlanRunActivity", "ExecuteAgentTaskActivity", "SynthesizeRunActivity", "ProjectRunActivity"];
@@ -47,7 +50,7 @@ public sealed class FunctionsMetadataTests
     [Test]
     public void Metadata_ListsExactlyTheExpectedFunctions()
     {
-        var expected = ExpectedHttp.Keys.Concat(Activities).Append("RunOrchestrator");
+        var expected = ExpectedHttp.Keys.Concat(Activities).Append("RunOrchestrator").Append(Fallback);
 
         Assert.That(functions.Select(f => Name(f!)), Is.EquivalentTo(expected));
     }
@@ -149,7 +152,24 @@ public sealed class FunctionsMetadataTests
     {
         var publicRoutes = FunctionCatalog.Http.Where(f => f.IsPublic).Select(f => f.Name);
 
-        Assert.That(publicRoutes, Is.EquivalentTo(new[] { "Register", "ListAgentTemplates", "Health", "GetOpenApi" }));
+        Assert.That(publicRoutes, Is.EquivalentTo(new[] { "Register", "ListAgentTemplates", "Health", "GetOpenApi", Fallback }));
+    }
+
+    [Test]
+    public void Metadata_CatchAll_ComesLastByNameAndInTheFile()
+    {
+        // The Functions host tries routes in the order it registers functions, which follows their names or this
+        // file's order, depending on the host; the catch-all must be last in both or it would shadow real routes.
+        var http = functions.Where(f => Bindings(f!).Any(b => Type(b) == "httpTrigger")).Select(f => Name(f!)).ToList();
+        var fallback = Bindings(Function(Fallback)).Single(b => Type(b) == "httpTrigger");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fallback["route"]?.GetValue<string>(), Is.EqualTo("{*path}"));
+            Assert.That(http[^1], Is.EqualTo(Fallback), "last in functions.metadata");
+            Assert.That(http.Order(StringComparer.Ordinal).Last(), Is.EqualTo(Fallback), "last by ordinal name");
+            Assert.That(http.Order(StringComparer.OrdinalIgnoreCase).Last(), Is.EqualTo(Fallback), "last by name, ignoring case");
+        });
     }
 
     [Test]

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Orchflow.Functions.Functions;
+using Orchflow.Functions.Http.RateLimiting;
 using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
@@ -44,6 +45,7 @@ public sealed partial class InfraTemplateTests
         Key(ManagedModelOptions.Section, nameof(ManagedModelOptions.Endpoint)),
         Key(ManagedModelOptions.Section, nameof(ManagedModelOptions.ApiKey)),
         Key(AccountOptions.Section, nameof(AccountOptions.TrialRuns)),
+        Key(RateLimitOptions.Section, nameof(RateLimitOptions.ClientAddressHeader)),
     ];
 
     /// <summary>Settings whose values are secrets: they must be Key Vault references.</summary>

@@ -44,7 +44,10 @@ public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDi
 
         if (body is not null)
         {
-            request.Content = new StringContent(body, Encoding.UTF8, contentType);
+            // The Content-Type exactly as given, parameters and malformed ones included.
+            request.Content = new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.Remove("Content-Type");
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         }
 
         using var response = await http.SendAsync(request);
@@ -57,7 +60,11 @@ public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDi
 
         var answer = new ApiResponse(response.StatusCode, text, json,
             response.Content.Headers.ContentType?.MediaType,
-            response.Headers.Location?.ToString());
+            response.Headers.Location?.ToString())
+        {
+            Headers = response.Headers.Concat(response.Content.Headers)
+                .ToDictionary(h => h.Key, h => string.Join(", ", h.Value), StringComparer.OrdinalIgnoreCase),
+        };
         received.Enqueue(answer);
         return answer;
     }
@@ -109,4 +116,9 @@ public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDi
 public sealed record ApiResponse(HttpStatusCode Status, string Text, JsonNode? Json, string? ContentType, string? Location)
 {
     public string? Code => Json?["code"]?.GetValue<string>();
+
+    /// <summary>Response and content headers, by case-insensitive name; repeated values joined by ", ".</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    public string? Header(string name) => Headers.GetValueOrDefault(name);
 }

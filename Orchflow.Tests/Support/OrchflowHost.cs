@@ -43,6 +43,10 @@ public sealed class OrchflowHost : IAsyncDisposable
             ["DOTNET_ENVIRONMENT"] = "Development",
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Logging__LogLevel__Default"] = "Information",
+            // Tests poll fast and register an account each; the rate limit tests set the limits they check.
+            ["Orchflow__RateLimit__PerMinute"] = "1000000",
+            ["Orchflow__RateLimit__Burst"] = "1000000",
+            ["Orchflow__RateLimit__RegisterPerMinute"] = "1000000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {

@@ -44,6 +44,10 @@ public sealed class HostProcess : IAsyncDisposable
             ["Orchflow__Simulated__LatencyMs"] = modelLatencyMs.ToString(),
             // One account drives many runs; the trial allowance must not end the measurement.
             ["Orchflow__TrialRuns"] = "1000000",
+            // The engine is measured, not the rate limits: pollers read as fast as they can from one key.
+            ["Orchflow__RateLimit__PerMinute"] = "1000000",
+            ["Orchflow__RateLimit__Burst"] = "1000000",
+            ["Orchflow__RateLimit__RegisterPerMinute"] = "1000000",
             ["DOTNET_ENVIRONMENT"] = "Development",
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             // The engine is measured, not the console: per-run information lines are left out.

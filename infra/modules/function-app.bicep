@@ -118,6 +118,8 @@ var appSettings = {
   Orchflow__ManagedModel__Endpoint: managedModelEndpoint
   Orchflow__ManagedModel__ApiKey: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${secretNames.managedModelApiKey})'
   Orchflow__TrialRuns: string(trialRuns)
+  // Registration is limited per caller address; behind Azure's front end the connection is the proxy's.
+  Orchflow__RateLimit__ClientAddressHeader: 'X-Forwarded-For'
 }
 
 // The Azure Storage backend is host.json's choice; only its partition count is a deployment parameter.

@@ -25,6 +25,7 @@ public sealed class OrchflowTables
         Accounts = service.GetTableClient(o.TablePrefix + "Accounts");
         Providers = service.GetTableClient(o.TablePrefix + "Providers");
         Secrets = service.GetTableClient(o.TablePrefix + "Secrets");
+        RateLimits = service.GetTableClient(o.TablePrefix + "RateLimits");
     }
 
     /// <summary>Runs by account: PK account id, RK run id (run ids sort newest first).</summary>
@@ -42,6 +43,9 @@ public sealed class OrchflowTables
     /// <summary>Envelope-encrypted provider keys for the local secret store.</summary>
     public TableClient Secrets { get; }
 
+    /// <summary>Shared token buckets of the API's rate limits: PK the bucket, one row each.</summary>
+    public TableClient RateLimits { get; }
+
     /// <summary>Creates the tables once per process; a failed attempt (storage not up yet) is tried again next time.</summary>
     public Task EnsureCreatedAsync()
     {
@@ -56,7 +60,7 @@ public sealed class OrchflowTables
 
     async Task CreateAllAsync()
     {
-        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets })
+        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits })
         {
             await table.CreateIfNotExistsAsync();
         }

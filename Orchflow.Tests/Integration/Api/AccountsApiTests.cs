@@ -28,6 +28,7 @@ public sealed class AccountsApiTests : HostedTests
             Assert.That(body.Str("api_key"), Does.StartWith("orch_").And.Length.GreaterThanOrEqualTo("orch_".Length + 43));
             Assert.That(body["trial_runs_remaining"]!.GetValue<int>(), Is.EqualTo(5));
             Assert.That(DateTimeOffset.Parse(body.Str("created_at")), Is.EqualTo(DateTimeOffset.UtcNow).Within(TimeSpan.FromMinutes(5)));
+            Assert.That(response.Header("Cache-Control"), Is.EqualTo("no-store"), "the key is shown once: no cache may keep it");
         });
     }
 
@@ -175,7 +176,7 @@ public sealed class AccountsApiTests : HostedTests
         var paths = document["paths"]!.AsObject();
         Assert.Multiple(() =>
         {
-            foreach (var function in Orchflow.Functions.Http.FunctionCatalog.Http)
+            foreach (var function in Orchflow.Functions.Http.FunctionCatalog.Http.Where(f => !f.IsFallback))
             {
                 var path = "/" + function.Route["v1/".Length..];
                 Assert.That(paths.ContainsKey(path), Is.True, $"{path} is not documented");
@@ -190,8 +191,10 @@ public sealed class AccountsApiTests : HostedTests
     [TestCase("GET", "no-such-route")]
     [TestCase("POST", "runs/run_0000000000000000000a/pause")]
     [TestCase("GET", "accounts/me")]
-    [TestCase("PUT", "runs")]
-    [TestCase("PATCH", "providers")]
+    [TestCase("DELETE", "nosuch/..%2F..%2Fetc")]
+    [TestCase("GET", "runs/run_0000000000000000000a/tasks/T1/complete/extra")]
+    [TestCase("GET", "favicon.ico")]
+    [TestCase("GET", "../../etc/passwd.txt")]
     public async Task UnknownRoute_AnyCaller_Returns404ProblemDetails(string method, string path)
     {
         using var client = await RegisterAsync();
@@ -201,5 +204,35 @@ public sealed class AccountsApiTests : HostedTests
 
         ApiAssert.Problem(withKey, HttpStatusCode.NotFound, "not_found");
         ApiAssert.Problem(withoutKey, HttpStatusCode.NotFound, "not_found");
+    }
+
+    [TestCase("PUT", "runs", "GET, POST")]
+    [TestCase("PATCH", "providers", "GET, POST")]
+    [TestCase("POST", "runs/run_0000000000000000000a", "DELETE, GET")]
+    [TestCase("DELETE", "runs/run_0000000000000000000a/tasks", "GET")]
+    [TestCase("GET", "runs/run_0000000000000000000a/tasks/T1/complete", "POST")]
+    [TestCase("POST", "health", "GET")]
+    [TestCase("DELETE", "auth/register", "POST")]
+    [TestCase("HEAD", "openapi.json", "GET")]
+    [TestCase("OPTIONS", "agents/templates", "GET")]
+    public async Task KnownPath_MethodItDoesNotServe_Returns405WithAllow(string method, string path, string allow)
+    {
+        using var client = await RegisterAsync();
+
+        var withKey = await client.SendRawAsync(new HttpMethod(method), path, method is "POST" or "PUT" or "PATCH" ? "{}" : null);
+        var withoutKey = await Anonymous.SendRawAsync(new HttpMethod(method), path, null);
+
+        foreach (var response in new[] { withKey, withoutKey })
+        {
+            Assert.That(response.Header("Allow")?.Split(", ").Order(), Is.EqualTo(allow.Split(", ")), response.Text);
+            if (method != "HEAD")
+            {
+                ApiAssert.Problem(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+            }
+            else
+            {
+                Assert.That(response.Status, Is.EqualTo(HttpStatusCode.MethodNotAllowed), "HEAD has no body to show the problem in");
+            }
+        }
     }
 }

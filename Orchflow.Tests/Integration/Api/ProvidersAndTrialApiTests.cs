@@ -145,6 +145,7 @@ public sealed class ProvidersAndTrialApiTests : HostedTests
             Assert.That(DateTimeOffset.Parse(body.Str("created_at")), Is.EqualTo(DateTimeOffset.UtcNow).Within(TimeSpan.FromMinutes(5)));
             Assert.That(response.Text, Does.Not.Contain(key));
             Assert.That(response.Text, Does.Not.Contain(key[..12]));
+            Assert.That(response.Header("Cache-Control"), Is.EqualTo("no-store"));
         });
     }
 

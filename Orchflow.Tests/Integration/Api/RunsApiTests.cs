@@ -89,6 +89,39 @@ public sealed class RunsApiTests : HostedTests
         yield return Invalid("BlankProviderId", """{"task":"Research pricing","provider_id":"   "}""", "provider_id");
         yield return Invalid("NonJsonBody", "task=Research pricing", "body");
         yield return Invalid("JsonArrayBody", """[{"task":"Research pricing"}]""", "body");
+        yield return Invalid("DuplicateTaskKey", """{"task":"Research pricing","task":"Delete everything"}""", "task");
+        yield return Invalid("NulInTask", """{"task":"Research\u0000 pricing"}""", "task");
+        yield return Invalid("LoneSurrogateInTask", """{"task":"Research \ud800 pricing"}""", "task");
+        yield return Invalid("ControlCharacterInAskMeAbout", """{"task":"Research pricing","ask_me_about":["brand\u001bvoice"]}""", "ask_me_about[0]");
+        yield return Invalid("DeeplyNested", "{\"task\":\"Research pricing\",\"agents\":" + new string('[', 100) + new string(']', 100) + "}", "agents[0]");
+        yield return Invalid("HugeNumber", """{"task":"Research pricing","human_timeout_seconds":1e400}""", "human_timeout_seconds");
+        yield return Invalid("NumberBeyondInt", """{"task":"Research pricing","human_timeout_seconds":99999999999999999999}""", "human_timeout_seconds");
+    }
+
+    [TestCase("text/plain")]
+    [TestCase("application/x-www-form-urlencoded")]
+    [TestCase("application/jsonp")]
+    [TestCase("application/json; charset=iso-8859-1")]
+    [TestCase("not a media type")]
+    public async Task StartRun_BodyNotDeclaredAsUtf8Json_Returns422NamingBody(string contentType)
+    {
+        using var client = await RegisterAsync();
+
+        var response = await client.SendRawAsync(HttpMethod.Post, "runs", """{"task":"Research pricing"}""", contentType);
+
+        ApiAssert.Invalid(response, "body");
+    }
+
+    [TestCase("application/json; charset=utf-8")]
+    [TestCase("application/json;charset=\"UTF-8\"")]
+    [TestCase("application/vnd.orchflow+json")]
+    public async Task StartRun_JsonMediaTypes_Returns202(string contentType)
+    {
+        using var client = await RegisterAsync();
+
+        var response = await client.SendRawAsync(HttpMethod.Post, "runs", """{"task":"Research pricing"}""", contentType);
+
+        ApiAssert.Json(response, HttpStatusCode.Accepted);
     }
 
     [TestCaseSource(nameof(InvalidStartBodies))]

@@ -1,0 +1,31 @@
+namespace Orchflow.Functions.Http.RateLimiting;
+
+/// <summary>The API's rate limits (section <c>Orchflow:RateLimit</c>).</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "Orchflow:RateLimit";
+
+    /// <summary>Requests per minute one API key may make, refilled evenly.</summary>
+    public int PerMinute { get; set; } = 300;
+
+    /// <summary>Requests one API key may make at once, on top of the even rate's share.</summary>
+    public int Burst { get; set; } = 60;
+
+    /// <summary>Registrations per minute from one client address.</summary>
+    public int RegisterPerMinute { get; set; } = 10;
+
+    /// <summary>
+    /// A header a trusted proxy in front of the app appends the caller's address to (in Azure: X-Forwarded-For).
+    /// Unset: the address of the connection itself, right for the standalone host serving clients directly.
+    /// </summary>
+    public string? ClientAddressHeader { get; set; }
+
+    public void Validate()
+    {
+        if (PerMinute < 1 || Burst < 1 || RegisterPerMinute < 1)
+        {
+            throw new InvalidOperationException(
+                $"{Section}:PerMinute, :Burst and :RegisterPerMinute must each be at least 1 (got {PerMinute}, {Burst}, {RegisterPerMinute}).");
+        }
+    }
+}

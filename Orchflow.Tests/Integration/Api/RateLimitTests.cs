@@ -1,0 +1,242 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Orchflow.Tests.Support;
+
+namespace Orchflow.Tests.Integration.Api;
+
+/// <summary>
+/// The public docs' 429 over real HTTP: a bucket per API key and one per client address on registration, shared
+/// through storage by two hosts, with Retry-After and the RateLimit headers; one key's flood leaves another alone.
+/// </summary>
+[TestFixture]
+public sealed class RateLimitTests : HostedTests
+{
+    const int PerMinute = 60;
+    const int Burst = 10;
+    const int RegisterPerMinute = 3;
+
+    protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
+    {
+        ["Orchflow__RateLimit__PerMinute"] = PerMinute.ToString(),
+        ["Orchflow__RateLimit__Burst"] = Burst.ToString(),
+        ["Orchflow__RateLimit__RegisterPerMinute"] = RegisterPerMinute.ToString(),
+        // Registrations below say where they come from, as a proxy in front of the app would.
+        ["Orchflow__RateLimit__ClientAddressHeader"] = "X-Forwarded-For",
+    };
+
+    readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    int addresses;
+
+    [OneTimeTearDown]
+    public void DisposeClient() => http.Dispose();
+
+    [Test]
+    public async Task Flood_OverTheBurst_Gets429WithRetryAfterAndRateLimitHeaders()
+    {
+        var key = await RegisterAsync(NextAddress());
+
+        var answers = await FloodAsync(Host.BaseAddress, key, 30);
+
+        var limited = answers.Where(a => a.Status == HttpStatusCode.TooManyRequests).ToList();
+        Assert.That(answers.Count(a => a.Status == HttpStatusCode.OK), Is.InRange(Burst, Burst + 2), "the burst, and what refilled meanwhile");
+        Assert.That(limited, Is.Not.Empty);
+        var first = limited[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.ContentType, Is.EqualTo("application/problem+json"));
+            Assert.That(first.Body?["code"]?.GetValue<string>(), Is.EqualTo("rate_limited"));
+            Assert.That(first.Body?["status"]?.GetValue<int>(), Is.EqualTo(429));
+            Assert.That(first.Header("Retry-After"), Does.Match("^[1-9][0-9]*$"), "whole seconds, at least 1");
+            Assert.That(first.Header("RateLimit-Policy"), Is.EqualTo($"\"per-key\";q={PerMinute};w=60"));
+            Assert.That(first.Header("RateLimit"), Does.Match("^\"per-key\";r=0;t=[0-9]+$"));
+        });
+    }
+
+    [Test]
+    public async Task Limited_AfterRetryAfter_PassesAgain()
+    {
+        var key = await RegisterAsync(NextAddress());
+        var limited = (await FloodAsync(Host.BaseAddress, key, Burst + 5)).First(a => a.Status == HttpStatusCode.TooManyRequests);
+
+        await Task.Delay(TimeSpan.FromSeconds(int.Parse(limited.Header("Retry-After")!)));
+        var again = await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", key);
+
+        Assert.That(again.Status, Is.EqualTo(HttpStatusCode.OK), again.Text);
+    }
+
+    [Test]
+    public async Task FloodFromOneKey_AnotherKey_IsNeitherLimitedNorSlowed()
+    {
+        var flooder = await RegisterAsync(NextAddress());
+        var other = await RegisterAsync(NextAddress());
+        var quietBefore = await TimeAsync(other, 5);
+
+        var flood = FloodAsync(Host.BaseAddress, flooder, 300);
+        var quietDuring = await TimeAsync(other, 5);
+        var flooded = await flood;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(flooded.Count(a => a.Status == HttpStatusCode.TooManyRequests), Is.GreaterThan(250), "precondition: the flood was limited");
+            Assert.That(quietDuring.Statuses, Is.All.EqualTo(HttpStatusCode.OK), "the other key is not limited");
+            // Generous: on two shared cores a flood of 300 requests costs the host some CPU, but not another key's bucket.
+            Assert.That(quietDuring.Median, Is.LessThan(quietBefore.Median + TimeSpan.FromMilliseconds(250)));
+        });
+    }
+
+    [Test]
+    public async Task Success_CarriesRateLimitHeadersWithWhatRemains()
+    {
+        var key = await RegisterAsync(NextAddress());
+
+        var first = await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", key);
+        var second = await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", key);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(first.Header("RateLimit-Policy"), Is.EqualTo($"\"per-key\";q={PerMinute};w=60"));
+            Assert.That(first.Header("RateLimit"), Does.Match("^\"per-key\";r=[0-9]+;t=[0-9]+$"));
+            Assert.That(Remaining(second), Is.LessThan(Remaining(first)), "each request spends a token");
+            Assert.That(first.Header("Retry-After"), Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task Register_BeyondTheLimitFromOneAddress_Gets429WhileAnotherAddressRegisters()
+    {
+        var address = NextAddress();
+        var answers = new List<Answer>();
+        for (var i = 0; i < RegisterPerMinute + 2; i++)
+        {
+            answers.Add(await RegisterRawAsync(address));
+        }
+
+        var elsewhere = await RegisterRawAsync(NextAddress());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(answers.Take(RegisterPerMinute).Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.Created));
+            Assert.That(answers.Skip(RegisterPerMinute).Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.TooManyRequests));
+            Assert.That(answers[^1].Body?["code"]?.GetValue<string>(), Is.EqualTo("rate_limited"));
+            Assert.That(answers[^1].Header("RateLimit-Policy"), Is.EqualTo($"\"per-address\";q={RegisterPerMinute};w=60"));
+            Assert.That(answers[^1].Header("Retry-After"), Does.Match("^[1-9][0-9]*$"));
+            Assert.That(elsewhere.Status, Is.EqualTo(HttpStatusCode.Created), "another address has its own bucket");
+        });
+    }
+
+    [Test]
+    public async Task Register_ForgedAddressesLeftOfTheProxys_ShareTheRealAddressBucket()
+    {
+        // A client may send its own X-Forwarded-For; the proxy appends the real address, which is what counts.
+        var real = NextAddress();
+        var answers = new List<Answer>();
+        for (var i = 0; i < RegisterPerMinute + 1; i++)
+        {
+            answers.Add(await RegisterRawAsync($"198.51.100.{i + 1}, {real}"));
+        }
+
+        Assert.That(answers[^1].Status, Is.EqualTo(HttpStatusCode.TooManyRequests));
+    }
+
+    [Test]
+    public async Task Health_IsNeverLimited()
+    {
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => SendAsync(HttpMethod.Get, Host.BaseAddress, "health", null)));
+
+        Assert.That(answers.Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task UnknownKey_Gets401_NotCounted()
+    {
+        var answers = await FloodAsync(Host.BaseAddress, "orch_" + new string('x', 43), 20);
+
+        Assert.That(answers.Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task TwoHostsSharingStorage_FloodSplitOverBoth_AdmitAboutOneBucket()
+    {
+        await using var second = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, new Dictionary<string, string>(HostSettings)
+        {
+            ["Orchflow__Storage__TablePrefix"] = Host.TablePrefix,
+        });
+        var key = await RegisterAsync(NextAddress());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 60)
+            .Select(i => SendAsync(HttpMethod.Get, i % 2 == 0 ? Host.BaseAddress : second.BaseAddress, "runs", key)));
+
+        var admitted = answers.Count(a => a.Status == HttpStatusCode.OK);
+        Assert.Multiple(() =>
+        {
+            Assert.That(answers.Select(a => a.Status), Is.All.AnyOf(HttpStatusCode.OK, HttpStatusCode.TooManyRequests));
+            // One bucket between them (batches of one token at this burst), plus what refilled while the flood ran.
+            Assert.That(admitted, Is.InRange(Burst, Burst + 3));
+        });
+    }
+
+    string NextAddress() => $"203.0.113.{Interlocked.Increment(ref addresses)}";
+
+    async Task<string> RegisterAsync(string address)
+    {
+        var answer = await RegisterRawAsync(address);
+        Assert.That(answer.Status, Is.EqualTo(HttpStatusCode.Created), answer.Text);
+        return answer.Body!["api_key"]!.GetValue<string>();
+    }
+
+    Task<Answer> RegisterRawAsync(string forwardedFor) =>
+        SendAsync(HttpMethod.Post, Host.BaseAddress, "auth/register", null,
+            new { name = "Limited", email = $"{Guid.NewGuid():N}@example.com" }, ("X-Forwarded-For", forwardedFor));
+
+    Task<Answer[]> FloodAsync(Uri baseAddress, string key, int requests) =>
+        Task.WhenAll(Enumerable.Range(0, requests).Select(_ => SendAsync(HttpMethod.Get, baseAddress, "runs", key)));
+
+    async Task<(TimeSpan Median, List<HttpStatusCode> Statuses)> TimeAsync(string key, int requests)
+    {
+        var times = new List<TimeSpan>();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < requests; i++)
+        {
+            var started = DateTime.UtcNow;
+            statuses.Add((await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", key)).Status);
+            times.Add(DateTime.UtcNow - started);
+        }
+
+        return (times.Order().ElementAt(times.Count / 2), statuses);
+    }
+
+    static int Remaining(Answer answer) =>
+        int.Parse(answer.Header("RateLimit")!.Split(';').Single(p => p.StartsWith("r=", StringComparison.Ordinal))[2..]);
+
+    async Task<Answer> SendAsync(HttpMethod method, Uri baseAddress, string path, string? key, object? body = null, (string Name, string Value)? header = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(baseAddress, path));
+        if (key is not null)
+        {
+            request.Headers.Add("X-API-Key", key);
+        }
+
+        if (header is { } h)
+        {
+            request.Headers.Add(h.Name, h.Value);
+        }
+
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        var headers = response.Headers.Concat(response.Content.Headers).ToDictionary(h => h.Key, h => string.Join(", ", h.Value), StringComparer.OrdinalIgnoreCase);
+        return new Answer(response.StatusCode, text, text.Length > 0 && text[0] == '{' ? JsonNode.Parse(text) : null,
+            response.Content.Headers.ContentType?.MediaType, headers);
+    }
+
+    sealed record Answer(HttpStatusCode Status, string Text, JsonNode? Body, string? ContentType, IReadOnlyDictionary<string, string> Headers)
+    {
+        public string? Header(string name) => Headers.GetValueOrDefault(name);
+    }
+}
