@@ -20,6 +20,9 @@ public static class ApiJson
         // {"task": "a", "task": "b"} is ambiguous (parsers disagree on which wins): refuse it rather than pick one.
         AllowDuplicateProperties = false,
 
+        // A misspelt field ("ask_me_abuot") would otherwise be dropped in silence, and the run started without it.
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+
         // Responses are application/json for API clients, never embedded in HTML: keep non-ASCII text readable
         // (a human's answer in any language, the "…" of a key hint) instead of \uXXXX escapes.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

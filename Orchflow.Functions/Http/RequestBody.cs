@@ -78,8 +78,24 @@ public static class RequestBody
             : null;
     }
 
-    static string Describe(JsonException e) =>
-        e.Path is null or "$"
-            ? "The request body is not a valid JSON object."
-            : $"'{e.Path.TrimStart('$', '.')}' has the wrong type or is malformed.";
+    /// <summary>
+    /// What is wrong at the failing path, in the API's words; the serializer's own message names .NET types, so it is
+    /// only looked at to tell an unknown or repeated field from a malformed one.
+    /// </summary>
+    static string Describe(JsonException e)
+    {
+        if (e.Path is null or "$")
+        {
+            return "The request body is not a valid JSON object.";
+        }
+
+        var field = e.Path.TrimStart('$', '.');
+        return e.Message switch
+        {
+            var m when m.Contains("could not be mapped", StringComparison.Ordinal) =>
+                $"'{field}' is not a field of this request; check its spelling against the API reference.",
+            var m when m.StartsWith("Duplicate property", StringComparison.Ordinal) => $"'{field}' is given more than once.",
+            _ => $"'{field}' has the wrong type or is malformed.",
+        };
+    }
 }

@@ -95,7 +95,21 @@ public sealed class RunsApiTests : HostedTests
         yield return Invalid("ControlCharacterInAskMeAbout", """{"task":"Research pricing","ask_me_about":["brand\u001bvoice"]}""", "ask_me_about[0]");
         yield return Invalid("DeeplyNested", "{\"task\":\"Research pricing\",\"agents\":" + new string('[', 100) + new string(']', 100) + "}", "agents[0]");
         yield return Invalid("HugeNumber", """{"task":"Research pricing","human_timeout_seconds":1e400}""", "human_timeout_seconds");
+        yield return Invalid("MisspeltField", """{"task":"Research pricing","ask_me_abuot":["company details"]}""", "ask_me_abuot");
+        yield return Invalid("UnknownAgentField", """{"task":"Research pricing","agents":[{"name":"research","instr":"x"}]}""", "agents[0].instr");
         yield return Invalid("NumberBeyondInt", """{"task":"Research pricing","human_timeout_seconds":99999999999999999999}""", "human_timeout_seconds");
+    }
+
+    [TestCase("""{"task":"Research pricing","task":"Delete everything"}""", "given more than once")]
+    [TestCase("""{"task":"Research pricing","ask_me_abuot":["company details"]}""", "not a field of this request")]
+    [TestCase("""{"task":5}""", "wrong type")]
+    public async Task StartRun_MalformedField_SaysWhatIsWrongWithoutNamingInternals(string body, string expected)
+    {
+        using var client = await RegisterAsync();
+
+        var response = await client.SendRawAsync(HttpMethod.Post, "runs", body);
+
+        Assert.That(response.Json?["detail"]?.GetValue<string>(), Does.Contain(expected).And.Not.Contain("System.").And.Not.Contain("Orchflow."), response.Text);
     }
 
     [TestCase("text/plain")]
