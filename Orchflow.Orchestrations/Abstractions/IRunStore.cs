@@ -2,7 +2,10 @@ using Orchflow.Domain;
 
 namespace Orchflow.Abstractions;
 
-/// <summary>The read model of runs and their tasks: everything GET /runs serves, written as runs move.</summary>
+/// <summary>
+/// The read model of runs and their tasks: everything GET /runs serves, written as runs move. Every write that changes
+/// a task's state or the run's status logs the events announcing it, in the same transaction.
+/// </summary>
 public interface IRunStore
 {
     Task CreateAsync(RunRecord run, CancellationToken cancellationToken);
@@ -15,8 +18,12 @@ public interface IRunStore
 
     Task<TaskRecord?> GetTaskAsync(string runId, string taskId, CancellationToken cancellationToken);
 
-    /// <summary>Writes the planned tasks (pending) and moves the run to running; false when the run ended meanwhile.</summary>
-    Task<bool> SavePlanAsync(string accountId, string runId, RunPlan plan, TokenUsage usage, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the planned tasks (pending) with the planner's notes and logs run.planned; the run stays planning until its
+    /// first tasks start. False when the run ended meanwhile.
+    /// </summary>
+    Task<bool> SavePlanAsync(
+        string accountId, string runId, RunPlan plan, TokenUsage usage, IReadOnlyList<RunEvent> notes, CancellationToken cancellationToken);
 
     /// <summary>
     /// Applies a transition of the run and some of its tasks. A run already in a terminal state is left as it is
@@ -28,9 +35,6 @@ public interface IRunStore
     /// Replaces a task as read earlier (its ETag); false when the task changed in between, so exactly one writer wins.
     /// </summary>
     Task<bool> TryReplaceTaskAsync(string runId, TaskRecord task, CancellationToken cancellationToken);
-
-    /// <summary>Records events in the run's history; an event already recorded under its key is kept once.</summary>
-    Task AddEventsAsync(string runId, IReadOnlyList<RunEvent> events, CancellationToken cancellationToken);
 
     /// <summary>Stores the run's final output and completes it, unless it already ended.</summary>
     Task<bool> CompleteAsync(string accountId, string runId, string finalOutput, TokenUsage usage, CancellationToken cancellationToken);

@@ -37,8 +37,7 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         var (plan, usage, events) = await planner.PlanAsync(model, run.Definition, agents, CancellationToken.None);
         log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks", input.RunId, plan.PlannedBy, plan.Tasks.Count);
 
-        await runs.AddEventsAsync(input.RunId, events, CancellationToken.None);
-        if (!await runs.SavePlanAsync(input.AccountId, input.RunId, plan, usage, CancellationToken.None))
+        if (!await runs.SavePlanAsync(input.AccountId, input.RunId, plan, usage, events, CancellationToken.None))
         {
             return null;
         }

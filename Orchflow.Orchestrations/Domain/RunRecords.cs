@@ -20,6 +20,12 @@ public sealed record RunRecord
     /// <summary>Noteworthy events of the run, oldest first.</summary>
     public IReadOnlyList<RunEvent> Events { get; init; } = [];
 
+    /// <summary>How many times the run was written: changes whenever anything read here does, so it tags the read.</summary>
+    public long Version { get; init; }
+
+    /// <summary>The sequence of the run's last logged event (0 before the first).</summary>
+    public long Sequence { get; init; }
+
     public IReadOnlyList<string> WaitingOn =>
         Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId).ToList();
 }

@@ -79,7 +79,6 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
         run.Usage = outline.Usage;
         var agents = new Dictionary<Task<AgentTaskResult>, string>();
         var rounds = new Dictionary<string, int>();
-        var sentBack = new List<TaskTransition>();
         var status = RunStatus.Planning;
 
         while (!progress.AllCompleted)
@@ -92,8 +91,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
 
             // Running exactly while an agent runs: a run never shows "running" with nothing under way.
             var next = agents.Count + batch.Agents.Count > 0 ? RunStatus.Running : RunStatus.WaitingHuman;
-            var transitions = RunProgress.Latest([.. sentBack, .. batch.Transitions]);
-            sentBack.Clear();
+            var transitions = batch.Transitions;
             if ((transitions.Count > 0 || next != status) && !await run.ProjectAsync(next, transitions))
             {
                 return await run.CancelAsync();
@@ -160,10 +158,9 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
                 return await run.FailAsync(RunErrors.TooManyReviews(human.TaskId, input.Engine.MaxReviewRounds), human.TaskId);
             }
 
-            // Sent back with feedback (already in the projection): the agent redoes the task as soon as the parallel
-            // bound allows; until then the projection shows it pending, not running.
+            // Sent back with feedback: the projection already shows the redo running, as the human's request left it,
+            // and the agent starts it again as soon as the parallel bound allows.
             progress.Set(human.TaskId, TaskState.Pending);
-            sentBack.Add(new TaskTransition(human.TaskId, TaskState.Pending));
         }
 
         // The last answer may have come from a human: the synthesis is what runs now.

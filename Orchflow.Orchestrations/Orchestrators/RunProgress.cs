@@ -54,10 +54,6 @@ public sealed class RunProgress(PlanOutline outline)
 
         return new StartBatch(humans, agents, transitions);
     }
-
-    /// <summary>One transition per task, its latest, in the order the tasks first appear: what the projection must end up showing.</summary>
-    public static List<TaskTransition> Latest(IEnumerable<TaskTransition> transitions) =>
-        transitions.GroupBy(t => t.TaskId).Select(g => g.Last()).ToList();
 }
 
 /// <summary>What one scheduling turn starts: human waits, agent activities, and the task transitions to project first.</summary>

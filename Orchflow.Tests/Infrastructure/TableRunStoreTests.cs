@@ -102,15 +102,15 @@ public sealed class TableRunStoreTests
         : JsonSerializer.Serialize(run with { Tasks = [] }) + JsonSerializer.Serialize(run.Tasks.Select(t => t with { ETag = null }));
 
     [Test]
-    public async Task SavePlanAsync_WritesPendingTasksInOrder_AndMovesRunToRunning()
+    public async Task SavePlanAsync_WritesPendingTasksInOrder_AndKeepsTheRunPlanning()
     {
-        var (account, runId) = await CreatePlannedRunAsync(taskCount: 11);
+        var (account, runId) = await CreatePlannedRunAsync(taskCount: 11, start: false);
 
         var run = await store.GetAsync(account, runId, CancellationToken.None);
 
         Assert.Multiple(() =>
         {
-            Assert.That(run!.Status, Is.EqualTo(RunStatus.Running));
+            Assert.That(run!.Status, Is.EqualTo(RunStatus.Planning), "its first tasks starting make it running or waiting");
             Assert.That(run.PlannedBy, Is.EqualTo("test"));
             Assert.That(run.Tasks.Select(t => t.TaskId), Is.EqualTo(Enumerable.Range(1, 11).Select(TaskIds.Of)));
             Assert.That(run.Tasks.Select(t => t.State), Is.All.EqualTo(TaskState.Pending));
@@ -379,11 +379,13 @@ public sealed class TableRunStoreTests
         });
     }
 
-    async Task<(string AccountId, string RunId)> CreatePlannedRunAsync(int taskCount = 4)
+    /// <summary>A run taken through planning as the engine does it; then, unless told otherwise, running.</summary>
+    async Task<(string AccountId, string RunId)> CreatePlannedRunAsync(int taskCount = 4, bool start = true)
     {
         var account = NewAccountId();
         var run = NewRun(account, DateTimeOffset.UtcNow);
         await store.CreateAsync(run, CancellationToken.None);
+        Assert.That(await store.ApplyAsync(new RunTransition(account, run.RunId, RunStatus.Planning, []), CancellationToken.None), Is.True);
         var tasks = new List<PlannedTask> { new("T1", "Provide context", "Context from a person", TaskKind.Human, null, [], "What do you know?") };
         for (var i = 2; i <= taskCount; i++)
         {
@@ -391,7 +393,12 @@ public sealed class TableRunStoreTests
                 i == 2 ? [] : ["T1", TaskIds.Of(i - 1)]));
         }
 
-        await store.SavePlanAsync(account, run.RunId, new RunPlan(tasks, "test"), new TokenUsage(1, 2), CancellationToken.None);
+        Assert.That(await store.SavePlanAsync(account, run.RunId, new RunPlan(tasks, "test"), new TokenUsage(1, 2), [], CancellationToken.None), Is.True);
+        if (start)
+        {
+            Assert.That(await store.ApplyAsync(new RunTransition(account, run.RunId, RunStatus.Running, []), CancellationToken.None), Is.True);
+        }
+
         return (account, run.RunId);
     }
 
