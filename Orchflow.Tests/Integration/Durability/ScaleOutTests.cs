@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Azure.Data.Tables;
 using NUnit.Framework.Interfaces;
@@ -109,7 +110,8 @@ public sealed partial class ScaleOutTests
         {
             foreach (var runId in runs)
             {
-                if (ApiAssert.TaskState(await viaB.GetRunAsync(runId), "T1") != "waiting_human")
+                // No subtasks yet while the run is planned.
+                if ((await viaB.GetRunAsync(runId))["subtasks"]?["T1"]?["state"]?.GetValue<string>() != "waiting_human")
                 {
                     return false;
                 }
@@ -120,7 +122,9 @@ public sealed partial class ScaleOutTests
         var killed = Stopwatch.StartNew();
         await a.KillAsync();
         var beforeKill = calls.ToArray();
-        var cutOff = beforeKill.Count(c => c.Host == "a" && c.Kind == "agent" && Stopwatch.GetElapsedTime(c.At) - killed.Elapsed < AgentLatency);
+        var agentsBefore = beforeKill.Where(c => c.Kind == "agent").ToList();
+        var cutOff = agentsBefore.Count(c => c.Host == "a" && Stopwatch.GetElapsedTime(c.At) - killed.Elapsed < AgentLatency);
+        var firstAgentToKill = Stopwatch.GetElapsedTime(agentsBefore.Min(c => c.At)) - killed.Elapsed;
 
         foreach (var runId in runs)
         {
@@ -141,7 +145,7 @@ public sealed partial class ScaleOutTests
             await Task.Delay(100);
         }
 
-        var done = new List<(string RunId, System.Text.Json.Nodes.JsonNode Run)>();
+        var done = new List<(string RunId, JsonNode Run)>();
         foreach (var runId in runs)
         {
             done.Add((runId, await viaB.GetRunAsync(runId)));
@@ -151,7 +155,8 @@ public sealed partial class ScaleOutTests
         var redone = all.Where(c => c.Host == Survivor && c.Kind == "agent")
             .Count(c => beforeKill.Any(p => p.Host == "a" && p.Kind == "agent" && p.Case == c.Case && p.TaskId == c.TaskId));
         await TestContext.Out.WriteLineAsync(
-            $"Partitions before the kill: {partitions}. Runs in flight at the kill: {runs.Count} (every one waiting for its human), " +
+            $"Partitions before the kill: {partitions}. Kill {firstAgentToKill.TotalSeconds:0.0} s after the first agent call. " +
+            $"Runs in flight at the kill: {runs.Count} (every one waiting for its human), " +
             $"{cutOff} model calls cut off on the killed host, {redone} agent tasks redone by the survivor. " +
             $"Model calls before the kill: {Describe(beforeKill)}; after it: {Describe(all.Skip(beforeKill.Length))}. " +
             $"Runs lost: {runs.Count - done.Count(d => d.Run.Str("status") == "completed")}. " +
@@ -305,7 +310,7 @@ public sealed partial class ScaleOutTests
         string.Join("; ", calls.GroupBy(c => c.Host).OrderBy(g => g.Key)
             .Select(g => $"host {g.Key} {string.Join(", ", g.GroupBy(c => c.Kind).OrderBy(k => k.Key).Select(k => $"{k.Count()} {k.Key}"))}"));
 
-    static (long In, long Out) Usage(System.Text.Json.Nodes.JsonNode node) =>
+    static (long In, long Out) Usage(JsonNode node) =>
         (node["usage"]!["input_tokens"]!.GetValue<long>(), node["usage"]!["output_tokens"]!.GetValue<long>());
 
     /// <summary>One model call as the loopback server received it: which host made it, for which run and task.</summary>
