@@ -19,10 +19,12 @@ public sealed class DurableBackend : IHostedService, IAsyncDisposable
     readonly string connectionString;
     readonly ILoggerFactory loggerFactory;
     WebApplication? sidecar;
+    ActivityLockRenewal? renewal;
 
     public DurableBackend(IOptions<DurableBackendOptions> options, IConfiguration configuration, ILoggerFactory loggerFactory)
     {
         this.options = options.Value;
+        this.options.Validate();
         this.loggerFactory = loggerFactory;
         connectionString = this.options.ConnectionString
                            ?? configuration["Orchflow:Storage:ConnectionString"]
@@ -35,22 +37,36 @@ public sealed class DurableBackend : IHostedService, IAsyncDisposable
 
     public string Address { get; }
 
+    /// <summary>This process's name in the task hub's partition table.</summary>
+    public static string WorkerId { get; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
     public AzureStorageOrchestrationService? Service { get; private set; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var visibility = TimeSpan.FromSeconds(options.WorkItemVisibilityTimeoutSeconds);
         Service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             StorageAccountClientProvider = new StorageAccountClientProvider(connectionString),
             TaskHubName = options.TaskHub,
             PartitionCount = options.PartitionCount,
             MaxQueuePollingInterval = TimeSpan.FromMilliseconds(options.MaxQueuePollingIntervalMs),
-            WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(options.WorkItemVisibilityTimeoutSeconds),
-            // Orchestration messages a crashed process had dequeued come back after this; the default is 5 minutes.
-            ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(options.WorkItemVisibilityTimeoutSeconds),
+            // The default is the machine name, which every host on one machine shares: they would all take themselves
+            // for the owner of every partition, and none would ever see another's lease expire.
+            WorkerId = WorkerId,
+            WorkItemQueueVisibilityTimeout = visibility,
+            ControlQueueVisibilityTimeout = visibility,
+            // Said explicitly because the lease settings below are tuned for it; the other partition managers use blob
+            // leases with their own renew interval.
+            UseTablePartitionManagement = true,
+            LeaseInterval = TimeSpan.FromSeconds(options.LeaseIntervalSeconds),
+            LeaseAcquireInterval = TimeSpan.FromSeconds(options.LeaseAcquireIntervalSeconds),
             LoggerFactory = loggerFactory,
         });
         await Service.CreateIfNotExistsAsync();
+        loggerFactory.CreateLogger<DurableBackend>().LogInformation(
+            "Worker {WorkerId} on task hub {TaskHub}: partition leases of {LeaseSeconds} s, messages hidden for {VisibilitySeconds} s",
+            WorkerId, options.TaskHub, options.LeaseIntervalSeconds, options.WorkItemVisibilityTimeoutSeconds);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -59,7 +75,8 @@ public sealed class DurableBackend : IHostedService, IAsyncDisposable
         builder.WebHost.UseUrls(Address);
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
-        builder.Services.AddSingleton<IOrchestrationService>(Service);
+        renewal = new ActivityLockRenewal(Service, visibility, loggerFactory.CreateLogger<ActivityLockRenewal>());
+        builder.Services.AddSingleton<IOrchestrationService>(renewal);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(Service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         sidecar = builder.Build();
@@ -81,6 +98,12 @@ public sealed class DurableBackend : IHostedService, IAsyncDisposable
         {
             await sidecar.DisposeAsync();
             sidecar = null;
+        }
+
+        if (renewal is not null)
+        {
+            await renewal.DisposeAsync();
+            renewal = null;
         }
     }
 

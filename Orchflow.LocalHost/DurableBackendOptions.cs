@@ -1,6 +1,10 @@
 namespace Orchflow.LocalHost;
 
-/// <summary>The standalone host's durable backend (section <c>Orchflow:Durable</c>).</summary>
+/// <summary>
+/// The standalone host's durable backend (section <c>Orchflow:Durable</c>). The lease and visibility values are tuned
+/// for workers on one machine that should take over from each other within seconds; <c>host.json</c> keeps the
+/// backend's defaults for Azure, where a network hiccup or a slow instance must not be mistaken for a dead worker.
+/// </summary>
 public sealed class DurableBackendOptions
 {
     public const string Section = "Orchflow:Durable";
@@ -19,8 +23,33 @@ public sealed class DurableBackendOptions
     public int PartitionCount { get; set; } = 4;
 
     /// <summary>
-    /// How long a dequeued work item (an activity, or an orchestration's messages) stays invisible to other workers
-    /// before it is delivered again: how long a crashed process's work waits before another process picks it up.
+    /// How long a dequeued message (an activity's, or an orchestration's) stays invisible to other workers: how long
+    /// the work a killed worker had taken waits before another picks it up. Activities are renewed while they run
+    /// (<see cref="ActivityLockRenewal"/>), so this does not bound how long one may take; an orchestration's messages
+    /// are not, but the backend hands them over in well under a second. The default is 5 minutes.
     /// </summary>
-    public int WorkItemVisibilityTimeoutSeconds { get; set; } = 60;
+    public int WorkItemVisibilityTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// How long a control-queue partition stays with a worker that stopped renewing it: with
+    /// <see cref="LeaseAcquireIntervalSeconds"/>, how long a killed worker's runs wait for a survivor. The default is 30 s.
+    /// </summary>
+    public int LeaseIntervalSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// How often each worker renews its partition leases, claims expired ones and balances them with the other workers.
+    /// The table partition manager renews on this loop (it ignores the backend's separate renew interval), so it must
+    /// fit several times into <see cref="LeaseIntervalSeconds"/>. The default is 10 s.
+    /// </summary>
+    public int LeaseAcquireIntervalSeconds { get; set; } = 2;
+
+    public void Validate()
+    {
+        if (WorkItemVisibilityTimeoutSeconds < 1 || LeaseAcquireIntervalSeconds < 1 || LeaseIntervalSeconds < 2 * LeaseAcquireIntervalSeconds)
+        {
+            throw new InvalidOperationException(
+                $"{Section}: WorkItemVisibilityTimeoutSeconds and LeaseAcquireIntervalSeconds must be at least 1, and " +
+                "LeaseIntervalSeconds at least twice LeaseAcquireIntervalSeconds, or a live worker's leases expire between renewals.");
+        }
+    }
 }

@@ -2,12 +2,17 @@
 # Run Orchflow locally in the foreground: Azurite + Orchflow.LocalHost.
 #
 #   scripts/dev.sh
+#   ORCHFLOW_PORT=7072 scripts/dev.sh   # in another terminal: a second worker
 #
 # Environment:
 #   ORCHFLOW_PORT      HTTP port of the host on 127.0.0.1 (default 7071)
 #   ORCHFLOW_DATA_DIR  local state, incl. Azurite data (default .orchflow)
 #
-# Ctrl-C stops the host and Azurite.
+# A dev.sh started while another runs on the same data folder joins it: its
+# host is another worker on the same Azurite, task hub and tables, and it
+# starts no Azurite (nor a build) of its own. Each host's PID is in
+# <data dir>/hosts/<port>.pid. Ctrl-C stops this script's host; the last host
+# to stop also stops Azurite.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,28 +32,49 @@ if port_in_use "$PORT"; then
     die "port $PORT is already in use on 127.0.0.1; stop whatever is listening there or set ORCHFLOW_PORT"
 fi
 
-ensure_azurite
-log "Building Orchflow.LocalHost (Release)"
-dotnet build Orchflow.LocalHost/Orchflow.LocalHost.csproj -c Release -nologo -v q
-
-mkdir -p "$DATA_DIR"
+mkdir -p "$DATA_DIR/hosts"
 DATA_DIR=$(cd "$DATA_DIR" && pwd) # absolute, so nothing depends on a process's cwd
+PID_FILE="$DATA_DIR/hosts/$PORT.pid"
 
-HOST_PID=
-AZURITE_PID=
+HOST_PID=    # cleared once the host is reaped, so its PID is never signalled after reuse
+OWN_PID=     # the PID this script wrote to $PID_FILE
+SHARING=     # set once this script takes part in the data folder's deployment
 # shellcheck disable=SC2317  # invoked via trap
 cleanup() {
-    trap - EXIT INT TERM
+    trap - EXIT
+    trap '' INT TERM # finish stopping what is ours, even on a second Ctrl-C
     # Host first, so it does not log storage errors while Azurite goes away.
     stop_pid "$HOST_PID"
-    stop_pid "$AZURITE_PID"
+    [[ -n $SHARING ]] || return 0
+    if ! lock_data_dir "$DATA_DIR"; then
+        printf 'warning: could not take %s/dev.lock; Azurite is left running\n' "$DATA_DIR" >&2
+        return 0
+    fi
+    if [[ -n $OWN_PID && $(cat "$PID_FILE" 2>/dev/null) == "$OWN_PID" ]]; then
+        rm -f "$PID_FILE"
+    fi
+    stop_azurite_if_unused "$DATA_DIR"
+    unlock_data_dir
 }
 trap cleanup EXIT
 # Turn signals into a normal exit; the EXIT trap then does the cleanup once.
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-start_azurite "$DATA_DIR/azurite"
+# Start or join, decided under the lock: of two dev.sh started together, one
+# starts Azurite and the other joins it.
+lock_data_dir "$DATA_DIR" || die "timed out waiting for $DATA_DIR/dev.lock"
+SHARING=1
+running=$(live_hosts "$DATA_DIR")
+if [[ -n $running ]]; then
+    # Rebuilding would overwrite the assemblies the running hosts have loaded.
+    log "Joining the host(s) on port ${running//$'\n'/, } as another worker; using their build"
+    [[ -f $HOST_DIR/Orchflow.LocalHost.dll ]] || die "no build at $HOST_DIR"
+else
+    log "Building Orchflow.LocalHost (Release)"
+    dotnet build Orchflow.LocalHost/Orchflow.LocalHost.csproj -c Release -nologo -v q 9>&-
+fi
+join_or_start_azurite "$DATA_DIR"
 
 log "Starting Orchflow.LocalHost on port $PORT"
 # --contentRoot: ASP.NET Core defaults the content root to the working
@@ -59,8 +85,10 @@ DOTNET_ENVIRONMENT=Development \
 ASPNETCORE_ENVIRONMENT=Development \
     dotnet "$HOST_DIR/Orchflow.LocalHost.dll" \
         --urls "http://127.0.0.1:$PORT" \
-        --contentRoot "$HOST_DIR" &
+        --contentRoot "$HOST_DIR" 9>&- &
 HOST_PID=$!
+OWN_PID=$HOST_PID
+echo "$OWN_PID" >"$PID_FILE"
 
 # Bounded wait (~60 s) for the health endpoint.
 deadline=$((SECONDS + 60))
@@ -78,6 +106,7 @@ until curl -fsS -o /dev/null --max-time 2 "$HEALTH_URL" 2>/dev/null; do
     fi
     sleep 0.5
 done
+unlock_data_dir
 
 echo "Orchflow is running at http://127.0.0.1:$PORT/api/v1  (Ctrl-C to stop)"
 

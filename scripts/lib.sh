@@ -66,10 +66,11 @@ s.close()' && return 0
 
 # start_azurite DATA_DIR: start Azurite in the background on three free
 # loopback ports, storing its data and log (azurite.log) in DATA_DIR.
-# Sets AZURITE_PID and exports AZURITE_CONNECTION_STRING. Must be called in
-# the current shell (not inside $(...)) or those variables are lost.
+# Sets AZURITE_PID, AZURITE_PORTS ("blob queue table") and exports
+# AZURITE_CONNECTION_STRING. Must be called in the current shell (not inside
+# $(...)) or those variables are lost.
 start_azurite() {
-    local data_dir=$1 blob_port queue_port table_port port i
+    local data_dir=$1 blob_port queue_port table_port i
     mkdir -p "$data_dir"
     local log_file="$data_dir/azurite.log"
 
@@ -80,12 +81,18 @@ start_azurite() {
     table_port=$(free_port)
     while [[ $table_port == "$blob_port" || $table_port == "$queue_port" ]]; do table_port=$(free_port); done
 
-    "$ORCHFLOW_AZURITE_BIN" \
+    # In its own session where setsid exists, so a Ctrl-C in this terminal does
+    # not reach an Azurite that other hosts still use; it is stopped by PID.
+    # 9>&-: fd 9 is the data folder's lock (lock_data_dir), which a child that
+    # inherited it would hold for as long as it runs.
+    local launcher=()
+    if command -v setsid >/dev/null; then launcher=(setsid); fi
+    ${launcher[@]+"${launcher[@]}"} "$ORCHFLOW_AZURITE_BIN" \
         --location "$data_dir" \
         --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \
         --blobPort "$blob_port" --queuePort "$queue_port" --tablePort "$table_port" \
         --skipApiVersionCheck --disableTelemetry --loose --silent \
-        >"$log_file" 2>&1 &
+        >"$log_file" 2>&1 9>&- &
     AZURITE_PID=$!
 
     # Bounded wait (~20 s) for all three services to listen; the table service
@@ -94,9 +101,9 @@ start_azurite() {
         if ! kill -0 "$AZURITE_PID" 2>/dev/null; then
             break # died during startup
         fi
-        if port_in_use "$table_port" && port_in_use "$blob_port" && port_in_use "$queue_port"; then
-            local base="http://127.0.0.1"
-            export AZURITE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$ORCHFLOW_DEVSTORE_ACCOUNT;AccountKey=$ORCHFLOW_DEVSTORE_KEY;BlobEndpoint=$base:$blob_port/$ORCHFLOW_DEVSTORE_ACCOUNT;QueueEndpoint=$base:$queue_port/$ORCHFLOW_DEVSTORE_ACCOUNT;TableEndpoint=$base:$table_port/$ORCHFLOW_DEVSTORE_ACCOUNT;"
+        if azurite_answers "$blob_port" "$queue_port" "$table_port"; then
+            AZURITE_PORTS="$blob_port $queue_port $table_port"
+            export_azurite_connection_string "$blob_port" "$queue_port" "$table_port"
             log "Azurite up (pid $AZURITE_PID; blob $blob_port, queue $queue_port, table $table_port; data $data_dir)"
             return 0
         fi
@@ -109,6 +116,17 @@ start_azurite() {
     stop_pid "$AZURITE_PID"
     AZURITE_PID=
     exit 1
+}
+
+# azurite_answers BLOB_PORT QUEUE_PORT TABLE_PORT: true if all three listen.
+azurite_answers() {
+    port_in_use "$1" && port_in_use "$2" && port_in_use "$3"
+}
+
+# export_azurite_connection_string BLOB_PORT QUEUE_PORT TABLE_PORT
+export_azurite_connection_string() {
+    local base="http://127.0.0.1" account=$ORCHFLOW_DEVSTORE_ACCOUNT
+    export AZURITE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$account;AccountKey=$ORCHFLOW_DEVSTORE_KEY;BlobEndpoint=$base:$1/$account;QueueEndpoint=$base:$2/$account;TableEndpoint=$base:$3/$account;"
 }
 
 # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL. Fine if already gone.
@@ -127,4 +145,120 @@ stop_pid() {
     # Reap it if it is our child (no zombie, no "Terminated" job notice later);
     # harmless error for non-children, hence the redirect.
     wait "$pid" 2>/dev/null || true
+}
+
+# --- One local deployment shared by several scripts/dev.sh -------------------
+#
+# In the data folder:
+#   dev.lock          held (flock, fd 9) while a dev.sh decides to start or join, and while one stops
+#   azurite.state     pid and ports of the Azurite the hosts share, whoever started it
+#   hosts/PORT.pid    the PID of each running host
+
+ORCHFLOW_HOST_DLL="Orchflow.LocalHost.dll"
+
+# lock_data_dir DATA_DIR: take the data folder's lock on fd 9, waiting up to
+# 10 minutes for another dev.sh (which may be building) to let go of it.
+# Returns non-zero when it could not. Start children with 9>&- while holding it.
+lock_data_dir() {
+    command -v flock >/dev/null || die "flock not found; install util-linux"
+    exec 9>"$1/dev.lock"
+    if ! flock -n 9; then
+        log "Waiting for another scripts/dev.sh on $1"
+        flock -w 600 9 || return 1
+    fi
+}
+
+unlock_data_dir() { exec 9>&-; }
+
+# pid_runs PID TEXT: true if PID is a running process whose command line
+# contains TEXT, so a PID reused by another program after a crash is not taken
+# for ours.
+pid_runs() {
+    local args
+    [[ $1 =~ ^[0-9]+$ ]] || return 1
+    args=$(ps -p "$1" -o args= 2>/dev/null) || return 1
+    [[ $args == *"$2"* ]]
+}
+
+# live_hosts DATA_DIR: print the port of each host recorded in DATA_DIR/hosts
+# that still runs; delete the files of those that do not (left by a crash).
+live_hosts() {
+    local file pid
+    for file in "$1"/hosts/*.pid; do
+        [[ -e $file ]] || continue
+        pid=$(<"$file")
+        if pid_runs "$pid" "$ORCHFLOW_HOST_DLL --urls http://127.0.0.1:$(basename "$file" .pid)"; then
+            basename "$file" .pid
+        else
+            rm -f "$file"
+        fi
+    done
+    return 0
+}
+
+# record_azurite DATA_DIR: write AZURITE_PID and AZURITE_PORTS to
+# DATA_DIR/azurite.state, where the next dev.sh looks for them.
+record_azurite() {
+    local blob queue table
+    read -r blob queue table <<<"$AZURITE_PORTS"
+    printf 'pid=%s\nblob=%s\nqueue=%s\ntable=%s\n' "$AZURITE_PID" "$blob" "$queue" "$table" >"$1/azurite.state.tmp"
+    mv "$1/azurite.state.tmp" "$1/azurite.state"
+}
+
+# recorded_azurite DATA_DIR: true if DATA_DIR/azurite.state names an Azurite
+# of this data folder that still runs; then sets AZURITE_PID and AZURITE_PORTS.
+# Whether it answers is for the caller to check.
+recorded_azurite() {
+    local key value pid="" blob="" queue="" table=""
+    [[ -f $1/azurite.state ]] || return 1
+    while IFS='=' read -r key value; do
+        case $key in
+            pid) pid=$value ;;
+            blob) blob=$value ;;
+            queue) queue=$value ;;
+            table) table=$value ;;
+        esac
+    done <"$1/azurite.state"
+    [[ $blob =~ ^[0-9]+$ && $queue =~ ^[0-9]+$ && $table =~ ^[0-9]+$ ]] || return 1
+    pid_runs "$pid" "--location $1/azurite" || return 1
+    AZURITE_PID=$pid
+    AZURITE_PORTS="$blob $queue $table"
+}
+
+# join_or_start_azurite DATA_DIR: use the Azurite recorded in DATA_DIR when it
+# runs and answers, else start one and record it. Call with the lock held.
+# Sets AZURITE_PID and exports AZURITE_CONNECTION_STRING.
+join_or_start_azurite() {
+    local blob queue table
+    if recorded_azurite "$1"; then
+        read -r blob queue table <<<"$AZURITE_PORTS"
+        if azurite_answers "$blob" "$queue" "$table"; then
+            export_azurite_connection_string "$blob" "$queue" "$table"
+            log "Joining Azurite (pid $AZURITE_PID; blob $blob, queue $queue, table $table; data $1/azurite)"
+            return 0
+        fi
+        # Alive but deaf: it must not share the data folder with a new one.
+        log "Azurite (pid $AZURITE_PID) does not answer on its ports; replacing it"
+        stop_pid "$AZURITE_PID"
+    fi
+    rm -f "$1/azurite.state"
+    ensure_azurite
+    start_azurite "$1/azurite"
+    record_azurite "$1"
+}
+
+# stop_azurite_if_unused DATA_DIR: with the lock held, stop the recorded
+# Azurite (by PID, whoever started it) when no host of DATA_DIR runs any more.
+stop_azurite_if_unused() {
+    local others
+    others=$(live_hosts "$1")
+    if [[ -n $others ]]; then
+        log "Leaving Azurite running for the host(s) on port ${others//$'\n'/, }"
+        return 0
+    fi
+    if recorded_azurite "$1"; then
+        log "Stopping Azurite (pid $AZURITE_PID): no host runs on $1 any more"
+        stop_pid "$AZURITE_PID"
+    fi
+    rm -f "$1/azurite.state"
 }

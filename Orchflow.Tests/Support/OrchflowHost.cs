@@ -65,6 +65,9 @@ public sealed class OrchflowHost : IAsyncDisposable
         await LaunchAsync();
     }
 
+    /// <summary>Kills the host process (SIGKILL), as a crash would, and starts none in its place.</summary>
+    public Task KillAsync() => StopProcessAsync(kill: true);
+
     async Task LaunchAsync()
     {
         if (!File.Exists(RepoPaths.LocalHostDll))
@@ -74,7 +77,17 @@ public sealed class OrchflowHost : IAsyncDisposable
 
         process = ChildProcess.Start("dotnet", [RepoPaths.LocalHostDll, "--urls", $"http://127.0.0.1:{Port}"], environment,
             Path.GetDirectoryName(RepoPaths.LocalHostDll));
-        await process.WaitUntilHealthyAsync(new Uri(BaseAddress, "health"), TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitUntilHealthyAsync(new Uri(BaseAddress, "health"), TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            // A host that never became healthy is no one's to stop later: stop it here.
+            process.Dispose();
+            process = null;
+            throw;
+        }
     }
 
     async Task StopProcessAsync(bool kill)

@@ -16,14 +16,8 @@ public sealed class RestartTests
     /// <summary>Long enough for a crashed activity's redelivery (visibility timeout) and the partition leases to move.</summary>
     static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(120);
 
-    /// <summary>A short visibility timeout, so work a killed process had dequeued is delivered again soon.</summary>
-    static readonly Dictionary<string, string> FastRedelivery = new()
-    {
-        ["Orchflow__Durable__WorkItemVisibilityTimeoutSeconds"] = "10",
-    };
-
     /// <summary>Slow agents, so a restart lands while they run.</summary>
-    static readonly Dictionary<string, string> SlowAgents = new(FastRedelivery)
+    static readonly Dictionary<string, string> SlowAgents = new()
     {
         ["Orchflow__Simulated__LatencyMs"] = "1000",
     };
@@ -52,7 +46,7 @@ public sealed class RestartTests
     [Test]
     public async Task CrashWhileWaitingForHuman_AnswerOnTheNewProcess_RunCompletesWithTheAnswer()
     {
-        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, FastRedelivery);
+        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString);
         using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
         var runId = await StartAsync(client, new { task = Goal, ask_me_about = new[] { "company details" } });
         var waiting = await client.WaitForStatusAsync(runId, "waiting_human");
@@ -90,7 +84,7 @@ public sealed class RestartTests
     [TestCase(true)]
     public async Task Restart_RunsListedBefore_AreListedAfter(bool kill)
     {
-        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, FastRedelivery);
+        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString);
         using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
         var started = new List<string>();
         for (var i = 0; i < 3; i++)

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using DurableTask.Core;
+
+namespace Orchflow.LocalHost;
+
+/// <summary>
+/// The orchestration service as the sidecar sees it: the backend's own, except that an activity's work-item message is
+/// kept invisible for as long as the activity runs. The sidecar's dispatcher never renews an activity's lock
+/// (DurableTask.Core's dispatcher, which the Functions host uses, does), so without this an activity that outlasts the
+/// visibility timeout, such as a slow model call, would be delivered again and run a second time next to the first.
+/// </summary>
+sealed class ActivityLockRenewal(IOrchestrationService inner, TimeSpan visibilityTimeout, ILogger<ActivityLockRenewal> log)
+    : IOrchestrationService, IAsyncDisposable
+{
+    readonly ConcurrentDictionary<string, Renewal> renewals = new();
+
+    /// <summary>Three renewals per visibility timeout, so two can fail before the message shows again.</summary>
+    TimeSpan Period => TimeSpan.FromMilliseconds(Math.Max(250, visibilityTimeout.TotalMilliseconds / 3));
+
+    public async Task<TaskActivityWorkItem?> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        // Null when the receive ended without a message.
+        TaskActivityWorkItem? workItem = await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
+        if (workItem is not null)
+        {
+            var stop = new CancellationTokenSource();
+            renewals[workItem.Id] = new Renewal(RenewUntilStoppedAsync(workItem, stop.Token), stop);
+        }
+
+        return workItem;
+    }
+
+    public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
+    {
+        // Stopped first: a renewal changes the message's pop receipt, which the delete that completes it needs.
+        await StopRenewingAsync(workItem.Id);
+        await inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
+    }
+
+    public async Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem)
+    {
+        await StopRenewingAsync(workItem.Id);
+        await inner.AbandonTaskActivityWorkItemAsync(workItem);
+    }
+
+    public Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem) =>
+        inner.RenewTaskActivityWorkItemLockAsync(workItem);
+
+    async Task RenewUntilStoppedAsync(TaskActivityWorkItem workItem, CancellationToken stop)
+    {
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(Period, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // The activity finished.
+            }
+
+            try
+            {
+                await inner.RenewTaskActivityWorkItemLockAsync(workItem);
+            }
+            catch (Exception e)
+            {
+                // Whatever failed (the backend's storage exception type is internal), the activity runs on and the next
+                // period tries again; only when every renewal fails is the activity delivered a second time.
+                log.LogWarning(e, "Could not renew the lock of activity work item {WorkItemId} of {InstanceId}",
+                    workItem.Id, workItem.TaskMessage.OrchestrationInstance.InstanceId);
+            }
+        }
+    }
+
+    async Task StopRenewingAsync(string workItemId)
+    {
+        if (renewals.TryRemove(workItemId, out var renewal))
+        {
+            await renewal.Stop.CancelAsync();
+            await renewal.Loop;
+            renewal.Stop.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var workItemId in renewals.Keys)
+        {
+            await StopRenewingAsync(workItemId);
+        }
+    }
+
+    sealed record Renewal(Task Loop, CancellationTokenSource Stop);
+
+    // Everything else is the backend's own.
+    public int TaskOrchestrationDispatcherCount => inner.TaskOrchestrationDispatcherCount;
+
+    public int MaxConcurrentTaskOrchestrationWorkItems => inner.MaxConcurrentTaskOrchestrationWorkItems;
+
+    public BehaviorOnContinueAsNew EventBehaviourForContinueAsNew => inner.EventBehaviourForContinueAsNew;
+
+    public int TaskActivityDispatcherCount => inner.TaskActivityDispatcherCount;
+
+    public int MaxConcurrentTaskActivityWorkItems => inner.MaxConcurrentTaskActivityWorkItems;
+
+    public Task StartAsync() => inner.StartAsync();
+
+    public Task StopAsync() => inner.StopAsync();
+
+    public Task StopAsync(bool isForced) => inner.StopAsync(isForced);
+
+    public Task CreateAsync() => inner.CreateAsync();
+
+    public Task CreateAsync(bool recreateInstanceStore) => inner.CreateAsync(recreateInstanceStore);
+
+    public Task CreateIfNotExistsAsync() => inner.CreateIfNotExistsAsync();
+
+    public Task DeleteAsync() => inner.DeleteAsync();
+
+    public Task DeleteAsync(bool deleteInstanceStore) => inner.DeleteAsync(deleteInstanceStore);
+
+    public bool IsMaxMessageCountExceeded(int currentMessageCount, OrchestrationRuntimeState runtimeState) =>
+        inner.IsMaxMessageCountExceeded(currentMessageCount, runtimeState);
+
+    public int GetDelayInSecondsAfterOnProcessException(Exception exception) => inner.GetDelayInSecondsAfterOnProcessException(exception);
+
+    public int GetDelayInSecondsAfterOnFetchException(Exception exception) => inner.GetDelayInSecondsAfterOnFetchException(exception);
+
+    public Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+        inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
+
+    public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
+
+    public Task CompleteTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem, OrchestrationRuntimeState newOrchestrationRuntimeState,
+        IList<TaskMessage> outboundMessages, IList<TaskMessage> orchestratorMessages, IList<TaskMessage> timerMessages,
+        TaskMessage continuedAsNewMessage, OrchestrationState orchestrationState) =>
+        inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages,
+            timerMessages, continuedAsNewMessage, orchestrationState);
+
+    public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
+
+    public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
+}
