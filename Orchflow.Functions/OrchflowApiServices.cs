@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orchflow.Functions.Http;
+using Orchflow.Abstractions;
 using Orchflow.Functions.Http.RateLimiting;
+using Orchflow.Functions.Streaming;
 
 namespace Orchflow.Functions;
 
@@ -20,6 +22,16 @@ public static class OrchflowApiServices
             })
             .ValidateOnStart();
         services.AddSingleton<ApiRateLimits>();
+        services.AddOptions<StreamOptions>()
+            .Bind(configuration.GetSection(StreamOptions.Section))
+            .Validate(o =>
+            {
+                o.Validate();
+                return true;
+            })
+            .ValidateOnStart();
+        services.AddSingleton<RunEventHub>();
+        services.AddSingleton<IRunLogObserver>(sp => sp.GetRequiredService<RunEventHub>());
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
         return services;

@@ -38,6 +38,7 @@ public static class OrchflowServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OrchflowTables>();
         services.AddSingleton<IRunStore, TableRunStore>();
+        services.AddSingleton<IRunEventStore, TableRunEventStore>();
         services.AddSingleton<IAccountStore, TableAccountStore>();
         services.AddSingleton<IProviderStore, TableProviderStore>();
         services.AddSingleton<IRateLimitStore, TableRateLimitStore>();

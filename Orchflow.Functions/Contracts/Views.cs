@@ -96,3 +96,10 @@ public sealed record AgentTemplateView(string Name, string Description, string S
 public sealed record AgentTemplateListView(IReadOnlyList<AgentTemplateView> Agents);
 
 public sealed record HealthView(string Status, string Version);
+
+public sealed record RunLogEntryView(long Sequence, string Type, DateTimeOffset CreatedAt, string? TaskId, System.Text.Json.Nodes.JsonObject Data)
+{
+    public static RunLogEntryView Of(RunLogEntry e) => new(e.Sequence, e.Type, e.CreatedAt, e.TaskId, e.Data);
+}
+
+public sealed record RunLogPageView(string RunId, IReadOnlyList<RunLogEntryView> Events, long NextAfter);

@@ -18,6 +18,7 @@ namespace Orchflow.Functions.Functions;
 /// <summary>Start, list, read and cancel runs.</summary>
 public sealed partial class RunsFunctions(
     IRunStore runs,
+    IRunEventStore events,
     IAccountStore accounts,
     IProviderStore providers,
     IOptions<EngineOptions> engine,
@@ -110,8 +111,8 @@ public sealed partial class RunsFunctions(
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
         var validation = new Validation();
-        var limit = QueryInt(req, "limit", 20, 1, 100, validation);
-        var offset = QueryInt(req, "offset", 0, 0, 1_000_000, validation);
+        var limit = (int)Query.Long(req, "limit", 20, 1, 100, validation);
+        var offset = (int)Query.Long(req, "offset", 0, 0, 1_000_000, validation);
         if (!validation.IsValid)
         {
             return validation.Problem();
@@ -127,8 +128,13 @@ public sealed partial class RunsFunctions(
         string runId,
         CancellationToken cancellationToken)
     {
+        if (await UnchangedAsync(req, runId, cancellationToken) is { } unchanged)
+        {
+            return unchanged;
+        }
+
         var run = await FindAsync(req, runId, cancellationToken);
-        return run is null ? RunNotFound(runId) : ApiResult.Ok(RunView.Of(run));
+        return run is null ? RunNotFound(runId) : ApiResult.Ok(RunView.Of(run)).Tagged(ConditionalReads.RunTag(run.Version));
     }
 
     [Function(nameof(GetRunTasks))]
@@ -137,8 +143,36 @@ public sealed partial class RunsFunctions(
         string runId,
         CancellationToken cancellationToken)
     {
+        if (await UnchangedAsync(req, runId, cancellationToken) is { } unchanged)
+        {
+            return unchanged;
+        }
+
         var run = await FindAsync(req, runId, cancellationToken);
-        return run is null ? RunNotFound(runId) : ApiResult.Ok(new TaskListView(run.RunId, run.Tasks.Select(TaskView.Of).ToList()));
+        return run is null
+            ? RunNotFound(runId)
+            : ApiResult.Ok(new TaskListView(run.RunId, run.Tasks.Select(TaskView.Of).ToList())).Tagged(ConditionalReads.RunTag(run.Version));
+    }
+
+    /// <summary>
+    /// The 304 (or 404) for a poller that sent If-None-Match, decided by one point read of the run's status; null when
+    /// the body must be read and sent.
+    /// </summary>
+    async Task<ApiResult?> UnchangedAsync(HttpRequest req, string runId, CancellationToken cancellationToken)
+    {
+        if (req.Headers.IfNoneMatch.Count == 0 || !Ids.LooksLike("run", runId))
+        {
+            return null;
+        }
+
+        var mark = await events.MarkAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, cancellationToken);
+        if (mark is null)
+        {
+            return RunNotFound(runId);
+        }
+
+        var tag = ConditionalReads.RunTag(mark.Version);
+        return ConditionalReads.Matches(req, tag) ? ConditionalReads.NotModified(tag) : null;
     }
 
     [Function(nameof(CancelRun))]
@@ -177,23 +211,6 @@ public sealed partial class RunsFunctions(
         Ids.LooksLike("run", runId)
             ? runs.GetAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, cancellationToken)
             : Task.FromResult<RunRecord?>(null);
-
-    static int QueryInt(HttpRequest req, string name, int fallback, int min, int max, Validation validation)
-    {
-        var raw = req.Query[name];
-        if (raw.Count == 0 || string.IsNullOrEmpty(raw[0]))
-        {
-            return fallback;
-        }
-
-        if (!int.TryParse(raw[0], out var value) || value < min || value > max)
-        {
-            validation.Add(name, $"'{name}' must be a whole number from {min} to {max}.");
-            return fallback;
-        }
-
-        return value;
-    }
 
     internal static (RunDefinition? Definition, Validation Validation) Validate(StartRunRequest body)
     {

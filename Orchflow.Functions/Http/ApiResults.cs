@@ -34,8 +34,10 @@ public sealed class ApiResult(int status, object? body, IReadOnlyDictionary<stri
     }
 
     /// <summary>The same response, marked as carrying a secret shown once: no cache on the way may keep it.</summary>
-    public ApiResult NoStore() =>
-        new(status, body, new Dictionary<string, string>(Headers) { ["Cache-Control"] = "no-store" }, contentType);
+    public ApiResult NoStore() => WithHeader("Cache-Control", "no-store");
+
+    public ApiResult WithHeader(string name, string value) =>
+        new(status, body, new Dictionary<string, string>(Headers) { [name] = value }, contentType);
 
     public static ApiResult Ok(object body) => new(StatusCodes.Status200OK, body);
 

@@ -21,6 +21,7 @@ public sealed class FunctionsMetadataTests
         ["GetRun"] = ("v1/runs/{runId}", "GET"),
         ["CancelRun"] = ("v1/runs/{runId}", "DELETE"),
         ["GetRunTasks"] = ("v1/runs/{runId}/tasks", "GET"),
+        ["GetRunEvents"] = ("v1/runs/{runId}/events", "GET"),
         ["CompleteTask"] = ("v1/runs/{runId}/tasks/{taskId}/complete", "POST"),
         ["CreateProvider"] = ("v1/providers", "POST"),
         ["ListProviders"] = ("v1/providers", "GET"),

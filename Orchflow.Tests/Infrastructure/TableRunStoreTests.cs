@@ -18,7 +18,7 @@ public sealed class TableRunStoreTests
     public void CreateStore()
     {
         tables = StorageFixture.NewTables();
-        store = new TableRunStore(tables, TimeProvider.System);
+        store = new TableRunStore(tables, TimeProvider.System, []);
     }
 
     [Test]

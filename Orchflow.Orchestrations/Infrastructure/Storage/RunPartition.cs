@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
+using Orchflow.Abstractions;
 using Orchflow.Domain;
 
 namespace Orchflow.Infrastructure.Storage;
@@ -83,7 +84,7 @@ sealed class PartitionChange
 /// never sees a state without its event or an event without its state, and events are numbered without gaps. A
 /// concurrent writer makes the batch fail as a whole; the change is then read and decided again.
 /// </summary>
-sealed class RunPartition(OrchflowTables tables, TimeProvider clock)
+sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers)
 {
     const int MaxAttempts = 16;
 
@@ -125,6 +126,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock)
                 await SyncRunRowAsync(state.AccountId!, runId, status, now, cancellationToken);
             }
 
+            Tell(state.AccountId!, runId, entries);
             return result;
         }
 
@@ -135,13 +137,27 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock)
     public async Task CreateAsync(RunRecord run, TableEntity head, CancellationToken cancellationToken)
     {
         var status = StatusEntity(run.RunId, run.AccountId, run.Status, TokenUsage.Zero, null, null, version: 1, sequence: 1, run.CreatedAt);
-        var queued = Entry(run.RunId, 1, new NewLogEntry(EventTypes.RunQueued, null, []), run.CreatedAt);
+        var queued = new RunLogEntry(1, EventTypes.RunQueued, run.CreatedAt, null, []);
         await tables.RunTasks.SubmitTransactionAsync(
         [
             new TableTransactionAction(TableTransactionActionType.Add, head),
             new TableTransactionAction(TableTransactionActionType.Add, status),
-            new TableTransactionAction(TableTransactionActionType.Add, queued),
+            new TableTransactionAction(TableTransactionActionType.Add, Entry(run.RunId, queued)),
         ], cancellationToken);
+        Tell(run.AccountId, run.RunId, [queued]);
+    }
+
+    void Tell(string accountId, string runId, IReadOnlyList<RunLogEntry> entries)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var observer in observers)
+        {
+            observer.Logged(accountId, runId, entries);
+        }
     }
 
     async Task<PartitionState> ReadAsync(string runId, TaskScope scope, string? taskId, CancellationToken cancellationToken)
@@ -289,9 +305,6 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock)
         ["UpdatedAt"] = now,
     };
 
-    static TableEntity Entry(string runId, long sequence, NewLogEntry entry, DateTimeOffset at) =>
-        Entry(runId, new RunLogEntry(sequence, entry.Type, at, entry.TaskId, entry.Data));
-
     static TableEntity Entry(string runId, RunLogEntry entry) => new(runId, RunRows.Log(entry.Sequence))
     {
         ["Type"] = entry.Type,
@@ -301,7 +314,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock)
     };
 
     public static RunLogEntry ToEntry(TableEntity row) => new(
-        row.GetInt64("Sequence") ?? long.Parse(row.RowKey.AsSpan(RunRows.LogPrefix.Length)),
+        long.Parse(row.RowKey.AsSpan(RunRows.LogPrefix.Length)),
         row.GetString("Type") ?? "",
         row.GetDateTimeOffset("CreatedAt") ?? row.Timestamp ?? DateTimeOffset.MinValue,
         row.GetString("TaskId"),

@@ -12,9 +12,9 @@ namespace Orchflow.Infrastructure.Storage;
 /// tasks, long texts and event log, written only through <see cref="RunPartition"/>, one batch per change; reading a
 /// run is one range query of it. A row per run under its account (PK account, RK run id) serves listings.
 /// </summary>
-public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock) : IRunStore
+public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers) : IRunStore
 {
-    readonly RunPartition partition = new(tables, clock);
+    readonly RunPartition partition = new(tables, clock, observers);
 
     public async Task CreateAsync(RunRecord run, CancellationToken cancellationToken)
     {

@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+using Orchflow.Functions.Contracts;
+using Orchflow.Functions.Http;
+using Orchflow.Functions.Streaming;
+
+namespace Orchflow.Functions.Functions;
+
+/// <summary>A run's event log: a page of it as JSON, or the live stream with <c>Accept: text/event-stream</c>.</summary>
+public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, IOptions<StreamOptions> streams)
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    [Function(nameof(GetRunEvents))]
+    public async Task<IActionResult> GetRunEvents(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/runs/{runId}/events")] HttpRequest req,
+        string runId,
+        CancellationToken cancellationToken)
+    {
+        var caller = ApiKeyAuthenticator.CallerOf(req);
+        var validation = new Validation();
+        var after = Query.Long(req, "after", 0, 0, long.MaxValue / 2, validation);
+        var limit = (int)Query.Long(req, "limit", DefaultLimit, 1, MaxLimit, validation);
+        var stream = WantsStream(req);
+        if (stream && req.Headers["Last-Event-ID"] is { Count: > 0 } lastId)
+        {
+            // A reconnecting client says where it was; that wins over the query it first connected with.
+            if (!long.TryParse(lastId[0], out after) || after < 0)
+            {
+                validation.Add("Last-Event-ID", "'Last-Event-ID' must be the id of an event: a whole number from 0.");
+            }
+        }
+
+        if (!validation.IsValid)
+        {
+            return validation.Problem();
+        }
+
+        if (!Ids.LooksLike("run", runId))
+        {
+            return RunsFunctions.RunNotFound(runId);
+        }
+
+        if (stream)
+        {
+            var mark = await events.MarkAsync(caller.AccountId, runId, cancellationToken);
+            if (mark is null)
+            {
+                return RunsFunctions.RunNotFound(runId);
+            }
+
+            // An ended run with nothing after what the client has: 204 tells an EventSource to stop reconnecting.
+            return mark.Status.IsTerminal() && mark.Sequence <= after
+                ? new ApiResult(StatusCodes.Status204NoContent, null)
+                : new RunEventStream(hub, runId, after, TimeSpan.FromSeconds(streams.Value.HeartbeatSeconds));
+        }
+
+        var page = await events.ListAsync(caller.AccountId, runId, after, limit, cancellationToken);
+        if (page is null)
+        {
+            return RunsFunctions.RunNotFound(runId);
+        }
+
+        var tag = ConditionalReads.EventsTag(page.Mark.Sequence);
+        if (ConditionalReads.Matches(req, tag))
+        {
+            return ConditionalReads.NotModified(tag);
+        }
+
+        var next = page.Events.Count > 0 ? page.Events[^1].Sequence : after;
+        return ApiResult.Ok(new RunLogPageView(runId, page.Events.Select(RunLogEntryView.Of).ToList(), next)).Tagged(tag);
+    }
+
+    static bool WantsStream(HttpRequest req) =>
+        MediaTypeHeaderValue.TryParseList(req.Headers.Accept, out var accepted) &&
+        accepted.Any(a => a.MediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Orchflow.Functions.Http;
+
+/// <summary>Query string parameters, checked against their bounds; a bad one is a 422 naming it.</summary>
+public static class Query
+{
+    public static long Long(HttpRequest req, string name, long fallback, long min, long max, Validation validation)
+    {
+        var raw = req.Query[name];
+        if (raw.Count == 0 || string.IsNullOrEmpty(raw[0]))
+        {
+            return fallback;
+        }
+
+        if (raw.Count > 1 || !long.TryParse(raw[0], out var value) || value < min || value > max)
+        {
+            validation.Add(name, $"'{name}' must be a whole number from {min} to {max}.");
+            return fallback;
+        }
+
+        return value;
+    }
+}

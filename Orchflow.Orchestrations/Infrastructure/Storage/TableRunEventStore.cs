@@ -1,0 +1,56 @@
+using Azure.Data.Tables;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+
+namespace Orchflow.Infrastructure.Storage;
+
+/// <summary>
+/// The event logs on Table Storage: rows of each run's own partition, after every other row (<see cref="RunRows"/>),
+/// keyed by sequence, so the events after a sequence are one range query.
+/// </summary>
+public sealed class TableRunEventStore(OrchflowTables tables) : IRunEventStore
+{
+    public async Task<RunEventPage?> ListAsync(string accountId, string runId, long after, int limit, CancellationToken cancellationToken)
+    {
+        // The owner check and the page at once: the page is dropped unread when the run is not the caller's.
+        var mark = MarkAsync(accountId, runId, cancellationToken);
+        var page = ReadAsync(runId, after, limit, cancellationToken);
+        await Task.WhenAll(mark, page);
+        return await mark is { } found ? new RunEventPage(await page, found) : null;
+    }
+
+    public async Task<IReadOnlyList<RunLogEntry>> ReadAsync(string runId, long after, int limit, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var entries = new List<RunLogEntry>();
+        // Sequences have no gaps, so the page is exactly the rows from after + 1 to after + limit.
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {runId} and RowKey gt {RunRows.Log(after)} and RowKey le {RunRows.Log(after + limit)}");
+        await foreach (var row in tables.RunTasks.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            entries.Add(RunPartition.ToEntry(row));
+        }
+
+        return entries;
+    }
+
+    public async Task<RunMark?> MarkAsync(string accountId, string runId, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var status = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, RunRows.Status,
+            select: ["AccountId", "Status", "Version", "Sequence"], cancellationToken: cancellationToken);
+        if (status.HasValue && status.Value is { } row)
+        {
+            return row.GetString("AccountId") == accountId
+                ? new RunMark(row.GetInt64("Version") ?? 0, row.GetInt64("Sequence") ?? 0, WireNames.Parse<RunStatus>(row.GetString("Status")))
+                : null;
+        }
+
+        // A run written before status rows had owners: its head says whose it is.
+        var head = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, RunRows.Head,
+            select: ["AccountId", "Status"], cancellationToken: cancellationToken);
+        return head.HasValue && head.Value is { } h && h.GetString("AccountId") == accountId
+            ? new RunMark(0, 0, WireNames.Parse<RunStatus>(h.GetString("Status")))
+            : null;
+    }
+}
