@@ -10,7 +10,8 @@ namespace Orchflow.Tests.Integration.Hostile;
 /// What the shared request pipeline promises for every route at once (issue 10, API.md's second part): 405 with
 /// <c>Allow</c> for a method a path does not serve, problem details for any unknown path under <c>/api</c>,
 /// <c>Cache-Control: no-store</c> on answers that carry a secret, and 422 naming the field for text the API cannot
-/// store faithfully (NUL, lone surrogates) or a key given twice.
+/// store faithfully (NUL, lone surrogates), a key given twice, a body that is not sent as JSON, or a query number
+/// with a NUL after it.
 /// </summary>
 [TestFixture]
 public sealed class PipelineContractTests : HostedTests
@@ -96,6 +97,19 @@ public sealed class PipelineContractTests : HostedTests
         });
     }
 
+    /// <summary>A number followed by an encoded NUL is not a whole number, whatever .NET's parser forgives.</summary>
+    [TestCase("limit=5%00")]
+    [TestCase("offset=0%00")]
+    [TestCase("limit=5%00%00")]
+    public async Task ListRuns_NumberFollowedByNul_Returns422NamingTheParameter(string query)
+    {
+        using var client = await RegisterAsync();
+
+        var response = await client.SendAsync(HttpMethod.Get, "runs?" + query);
+
+        ApiAssert.Invalid(response, query[..query.IndexOf('=', StringComparison.Ordinal)]);
+    }
+
     [Test]
     public async Task Register_Created_SendsCacheControlNoStore()
     {
@@ -126,6 +140,36 @@ public sealed class PipelineContractTests : HostedTests
             Assert.That(response.Status, Is.EqualTo(201), response.Text);
             Assert.That(response.Header("Cache-Control"), Does.Contain("no-store"));
         });
+    }
+
+    /// <summary>Media types that merely mention json are not JSON: each body route refuses them before acting.</summary>
+    [TestCase("application/jsonp")]
+    [TestCase("text/html; x=json")]
+    [TestCase("text/plain; format=json")]
+    public async Task EveryBodyRoute_ContentTypeThatOnlyMentionsJson_Returns422NamingBody(string contentType)
+    {
+        using var client = await RegisterAsync();
+        var (runId, _) = await RunScenarios.StartWaitingRunAsync(client);
+        using var http = new RawHttpClient(Host.BaseAddress);
+        var self = new AccountIds("acc_self", client.ApiKey!, "self@example.com", runId, "T1", [], runId, [], runId, [], "prv_self");
+        var failures = new List<string>();
+        foreach (var shape in RouteShapes.All.Where(s => s.ReadsBody))
+        {
+            var route = CatalogRoute.All.Single(r => r.Template == shape.Template);
+            var path = route.PathWith(route.Parameters.ToDictionary(p => p, p => p == "taskId" ? "T1" : runId));
+            var body = shape.ValidBody!(new ShapeContext(self, new Random(3), () => $"{Guid.NewGuid():N}@example.com"));
+            body.Remove("provider_id");
+
+            var response = await http.SendAsync(new RawRequest(shape.Method, path, [new("X-API-Key", client.ApiKey!)],
+                Encoding.UTF8.GetBytes(body.ToJsonString()), contentType));
+
+            if (response.Status != 422 || (response.Json?["errors"] as JsonObject)?.ContainsKey("body") != true)
+            {
+                failures.Add($"{shape.Method} {path} with Content-Type: {contentType} → {response.Status} {response.Text[..Math.Min(response.Text.Length, 200)]}");
+            }
+        }
+
+        Assert.That(failures, Is.Empty, string.Join("\n", failures));
     }
 
     /// <summary>
