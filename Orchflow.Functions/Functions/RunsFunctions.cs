@@ -268,6 +268,10 @@ public sealed partial class RunsFunctions(
             {
                 v.Add("provider_id", "'provider_id' must not be empty; leave it out to use the managed trial.");
             }
+            else
+            {
+                v.Text("provider_id", body.ProviderId, 64, required: true);
+            }
         }
 
         if (body.HumanTimeoutSeconds is < 1 or > MaxTimeoutSeconds)

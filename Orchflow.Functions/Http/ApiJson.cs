@@ -10,6 +10,8 @@ public static class ApiJson
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        // Field names are matched exactly, as documented: "Task" is not "task", so it cannot duplicate or shadow it.
+        PropertyNameCaseInsensitive = false,
         DictionaryKeyPolicy = null,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
         NumberHandling = JsonNumberHandling.Strict,

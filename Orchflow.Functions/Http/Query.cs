@@ -13,7 +13,10 @@ public static class Query
             return fallback;
         }
 
-        if (raw.Count > 1 || !long.TryParse(raw[0], out var value) || value < min || value > max)
+        // Digits only: number parsing would also take signs, spaces and trailing NUL characters ("5%00").
+        var text = raw[0]!;
+        var value = raw.Count == 1 && text.Length <= 18 && text.All(char.IsAsciiDigit) ? long.Parse(text) : -1;
+        if (value < min || value > max)
         {
             validation.Add(name, $"'{name}' must be a whole number from {min} to {max}.");
             return fallback;

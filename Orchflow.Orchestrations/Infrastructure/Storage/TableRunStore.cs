@@ -16,33 +16,40 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
 {
     readonly RunPartition partition = new(tables, clock, observers);
 
+    /// <summary>
+    /// A definition as its text reads: the default encoder writes every non-ASCII character as a six-character escape,
+    /// which would make a definition in another script several times longer. It is stored, never put in a page.
+    /// </summary>
+    static readonly JsonSerializerOptions DefinitionJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public async Task CreateAsync(RunRecord run, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        var definition = JsonSerializer.Serialize(run.Definition);
+        var definition = JsonSerializer.Serialize(run.Definition, DefinitionJson);
         var head = new TableEntity(run.RunId, RunRows.Head)
         {
             ["AccountId"] = run.AccountId,
             ["Status"] = run.Status.ToWire(),
-            ["Definition"] = definition,
             ["CreatedAt"] = run.CreatedAt,
             ["UpdatedAt"] = run.UpdatedAt,
         };
+        TextChunks.SetProperty(head, "Definition", definition);
 
         // The partition first: should the listing row then fail, no listing shows the run and the caller is told the
         // start failed. The other order could leave a listed run, queued for ever, whose start was never attempted.
         await partition.CreateAsync(run, head, cancellationToken);
-        await tables.Runs.AddEntityAsync(new TableEntity(run.AccountId, run.RunId)
+        var listed = new TableEntity(run.AccountId, run.RunId)
         {
             ["Status"] = run.Status.ToWire(),
             ["Goal"] = run.Definition.Goal,
-            ["Definition"] = definition,
             ["InputTokens"] = 0L,
             ["OutputTokens"] = 0L,
             ["Version"] = 1L,
             ["CreatedAt"] = run.CreatedAt,
             ["UpdatedAt"] = run.UpdatedAt,
-        }, cancellationToken);
+        };
+        TextChunks.SetProperty(listed, "Definition", definition);
+        await tables.Runs.AddEntityAsync(listed, cancellationToken);
     }
 
     public async Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
@@ -373,7 +380,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
         RunId = runId,
         AccountId = accountId,
         Status = WireNames.Parse<RunStatus>(e.GetString("Status")),
-        Definition = JsonSerializer.Deserialize<RunDefinition>(e.GetString("Definition") ?? "null")
+        Definition = JsonSerializer.Deserialize<RunDefinition>(TextChunks.GetProperty(e, "Definition") ?? "null")
             ?? throw new InvalidOperationException($"Run {e.RowKey} has no definition."),
         Error = e.GetString("Error"),
         Usage = new TokenUsage(e.GetInt64("InputTokens") ?? 0, e.GetInt64("OutputTokens") ?? 0),

@@ -31,4 +31,28 @@ public static class TextChunks
 
         return chunks;
     }
+
+    /// <summary>
+    /// Puts a text on a row in as many properties as it needs (<c>name</c>, <c>name2</c>, <c>name3</c>, …), for texts
+    /// that belong to the row itself but may outgrow one property (a run's definition with long agent instructions).
+    /// </summary>
+    public static void SetProperty(Azure.Data.Tables.TableEntity row, string name, string text)
+    {
+        var parts = Split(text);
+        for (var i = 0; i < parts.Count; i++)
+        {
+            row[i == 0 ? name : name + (i + 1)] = parts[i];
+        }
+
+        row[name + "Parts"] = parts.Count;
+    }
+
+    /// <summary>The text <see cref="SetProperty"/> wrote; rows written before it split texts have one part.</summary>
+    public static string? GetProperty(Azure.Data.Tables.TableEntity row, string name)
+    {
+        var parts = row.GetInt32(name + "Parts") ?? 1;
+        return parts == 1
+            ? row.GetString(name)
+            : string.Concat(Enumerable.Range(0, parts).Select(i => row.GetString(i == 0 ? name : name + (i + 1))));
+    }
 }

@@ -93,6 +93,7 @@ public sealed class FuzzRequestGenerator
     const string IdAlphabet = "0123456789abcdefghjkmnpqrstvwxyz";
 
     readonly Random random;
+    int intVariant;
     readonly FuzzTargets targets;
     readonly int seed;
     readonly IReadOnlyList<CatalogRoute> routes;
@@ -164,7 +165,12 @@ public sealed class FuzzRequestGenerator
         var pairs = RouteMethods(includePublic: true).ToList();
         var (route, method) = pairs[i % pairs.Count];
         var draft = Baseline("auth", route, method, targets.A);
-        draft.Key = Pick(KeyKind.None, KeyKind.Blank, KeyKind.Malformed, KeyKind.Malformed, KeyKind.UnknownWellFormed, KeyKind.Duplicated);
+        // Each pair gets every kind of key in turn. A real key goes only to reads, which change nothing; on a mutating
+        // route it would make a request with nothing wrong with it.
+        KeyKind[] kinds = method == "GET"
+            ? [KeyKind.None, KeyKind.Blank, KeyKind.Malformed, KeyKind.UnknownWellFormed, KeyKind.Duplicated, KeyKind.CallerA, KeyKind.CallerB]
+            : [KeyKind.None, KeyKind.Blank, KeyKind.Malformed, KeyKind.UnknownWellFormed, KeyKind.Duplicated];
+        draft.Key = kinds[i / pairs.Count % kinds.Length];
         return draft;
     }
 
@@ -769,7 +775,8 @@ public sealed class FuzzRequestGenerator
                     _ => ("has instructions of 4,001 characters", new JsonArray(new JsonObject { ["name"] = "research", ["instructions"] = Over(4000) })),
                 };
             case FieldKind.Int:
-                var (label, raw) = random.Next(8) switch
+                // In turn rather than at random: the int fields are few, and every kind of bad number must be sent.
+                var (label, raw) = (intVariant++ % 8) switch
                 {
                     0 => ("is one below its range", (field.Min - 1).ToString()),
                     1 => ("is one above its range", (field.Max + 1).ToString()),
