@@ -34,9 +34,19 @@ public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDi
     public Task<ApiResponse> SendAsync(HttpMethod method, string path, object? body = null) =>
         SendRawAsync(method, path, body is null ? null : JsonSerializer.Serialize(body));
 
-    public async Task<ApiResponse> SendRawAsync(HttpMethod method, string path, string? body, string contentType = "application/json")
+    /// <summary>A request without a body and with one more header (If-None-Match, say).</summary>
+    public Task<ApiResponse> SendWithHeaderAsync(HttpMethod method, string path, string header, string value) =>
+        SendRawAsync(method, path, null, header: (header, value));
+
+    public async Task<ApiResponse> SendRawAsync(HttpMethod method, string path, string? body, string contentType = "application/json",
+        (string Name, string Value)? header = null)
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        if (header is { } extra)
+        {
+            request.Headers.TryAddWithoutValidation(extra.Name, extra.Value);
+        }
+
         if (ApiKey is not null)
         {
             request.Headers.Add("X-API-Key", ApiKey);

@@ -219,17 +219,28 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
             }
 
             var now = clock.GetUtcNow();
-            var change = new PartitionChange { Status = transition.Status, Usage = transition.Usage, Error = transition.Error };
+            var moved = new List<TaskRecord>();
             foreach (var t in transition.Tasks)
             {
                 // A task that has ended keeps its ending: a late transition (a cancel racing an answer) cannot undo it.
                 if (state.Task(t.TaskId) is { } task && task.State != t.State && !task.State.IsTerminal())
                 {
-                    change.States.Add(Moved(task, t.State, t.Error, now));
+                    moved.Add(Moved(task, t.State, t.Error, now));
                 }
             }
 
-            var unchanged = change.States.Count == 0 && transition.Status == state.Status &&
+            // The engine may still count on a human whose answer has just landed: with nothing left waiting, the run
+            // is not waiting on anyone, it is about to move on.
+            var status = transition.Status;
+            if (status == RunStatus.WaitingHuman &&
+                !state.Tasks.Select(t => moved.FirstOrDefault(m => m.TaskId == t.TaskId) ?? t).Any(t => t.State == TaskState.WaitingHuman))
+            {
+                status = RunStatus.Running;
+            }
+
+            var change = new PartitionChange { Status = status, Usage = transition.Usage, Error = transition.Error };
+            change.States.AddRange(moved);
+            var unchanged = change.States.Count == 0 && status == state.Status &&
                             (transition.Usage is null || transition.Usage == state.Usage) && transition.Error is null;
             return (unchanged ? null : change, true);
         }, cancellationToken);
