@@ -16,7 +16,7 @@ public static class FunctionEndpoints
         foreach (var function in FunctionCatalog.Http)
         {
             var bind = Binder(function);
-            app.MapMethods($"/{FunctionCatalog.RoutePrefix}/{function.Route}", function.Methods, (HttpContext http) =>
+            app.MapMethods("/" + function.Route, function.Methods, (HttpContext http) =>
                 http.RequestServices.GetRequiredService<ApiPipeline>().RunAsync(http, function, async () =>
                 {
                     var target = function.Method.IsStatic

@@ -18,7 +18,7 @@ public sealed class AuthFunctions(IAccountStore accounts, ApiKeys keys, IOptions
     [Function(nameof(Register))]
     [PublicRoute(LimitPerClientAddress = true)]
     public async Task<IActionResult> Register(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/auth/register")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/register")] HttpRequest req,
         CancellationToken cancellationToken)
     {
         var (body, problem) = await RequestBody.ReadAsync<RegisterRequest>(req, cancellationToken);
@@ -50,7 +50,7 @@ public sealed class AuthFunctions(IAccountStore accounts, ApiKeys keys, IOptions
         log.LogInformation("Account {AccountId} registered", account.AccountId);
         return ApiResult.Created(
             new RegisteredView(account.AccountId, account.Name, account.Email, key, account.TrialRunsRemaining, account.CreatedAt),
-            $"/{FunctionCatalog.RoutePrefix}/v1/accounts/{account.AccountId}").NoStore();
+            $"{FunctionCatalog.ApiBase}/accounts/{account.AccountId}").NoStore();
     }
 
     static bool IsEmail(string email) =>

@@ -23,7 +23,7 @@ public sealed class ProvidersFunctions(
 
     [Function(nameof(CreateProvider))]
     public async Task<IActionResult> CreateProvider(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/providers")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/providers")] HttpRequest req,
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
@@ -64,12 +64,12 @@ public sealed class ProvidersFunctions(
         await providers.CreateAsync(record, cancellationToken);
         log.LogInformation("Provider {ProviderId} ({Provider}) registered for account {AccountId}", providerId, kind, caller.AccountId);
         // The body holds no key, but it answers a request that carried one: nothing on the way should keep it.
-        return ApiResult.Created(ProviderView.Of(record), $"/{FunctionCatalog.RoutePrefix}/v1/providers/{providerId}").NoStore();
+        return ApiResult.Created(ProviderView.Of(record), $"{FunctionCatalog.ApiBase}/providers/{providerId}").NoStore();
     }
 
     [Function(nameof(ListProviders))]
     public async Task<IActionResult> ListProviders(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/providers")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/providers")] HttpRequest req,
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
@@ -79,7 +79,7 @@ public sealed class ProvidersFunctions(
 
     [Function(nameof(DeleteProvider))]
     public async Task<IActionResult> DeleteProvider(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/providers/{providerId}")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/providers/{providerId}")] HttpRequest req,
         string providerId,
         CancellationToken cancellationToken)
     {

@@ -32,7 +32,7 @@ public sealed partial class RunsFunctions(
 
     [Function(nameof(StartRun))]
     public async Task<IActionResult> StartRun(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/runs")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/runs")] HttpRequest req,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
     {
@@ -106,7 +106,7 @@ public sealed partial class RunsFunctions(
 
     [Function(nameof(ListRuns))]
     public async Task<IActionResult> ListRuns(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/runs")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/runs")] HttpRequest req,
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
@@ -124,7 +124,7 @@ public sealed partial class RunsFunctions(
 
     [Function(nameof(GetRun))]
     public async Task<IActionResult> GetRun(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/runs/{runId}")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/runs/{runId}")] HttpRequest req,
         string runId,
         CancellationToken cancellationToken)
     {
@@ -139,7 +139,7 @@ public sealed partial class RunsFunctions(
 
     [Function(nameof(GetRunTasks))]
     public async Task<IActionResult> GetRunTasks(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/runs/{runId}/tasks")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/runs/{runId}/tasks")] HttpRequest req,
         string runId,
         CancellationToken cancellationToken)
     {
@@ -177,7 +177,7 @@ public sealed partial class RunsFunctions(
 
     [Function(nameof(CancelRun))]
     public async Task<IActionResult> CancelRun(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/runs/{runId}")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/runs/{runId}")] HttpRequest req,
         string runId,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
@@ -203,7 +203,7 @@ public sealed partial class RunsFunctions(
         return ApiResult.Ok(RunView.Of(outcome.Run!));
     }
 
-    internal static string RunLocation(string runId) => $"/{FunctionCatalog.RoutePrefix}/v1/runs/{runId}";
+    internal static string RunLocation(string runId) => $"{FunctionCatalog.ApiBase}/runs/{runId}";
 
     internal static ApiResult RunNotFound(string runId) => Problems.NotFound($"Run '{runId}' was not found.");
 

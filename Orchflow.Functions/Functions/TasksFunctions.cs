@@ -18,7 +18,7 @@ public sealed class TasksFunctions(IRunStore runs, TimeProvider clock, ILogger<T
 
     [Function(nameof(CompleteTask))]
     public async Task<IActionResult> CompleteTask(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/runs/{runId}/tasks/{taskId}/complete")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/runs/{runId}/tasks/{taskId}/complete")] HttpRequest req,
         string runId,
         string taskId,
         [DurableClient] DurableTaskClient durable,

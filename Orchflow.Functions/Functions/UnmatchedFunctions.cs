@@ -18,11 +18,11 @@ public sealed class UnmatchedFunctions
     [Function(nameof(Unmatched))]
     [PublicRoute]
     public IActionResult Unmatched(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "delete", "patch", "head", "options", Route = "{*path}")] HttpRequest req)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "delete", "patch", "head", "options", Route = "api/{*path}")] HttpRequest req)
     {
         var allowed = FunctionCatalog.MethodsAt(req.Path);
         return allowed.Count == 0
-            ? Problems.NotFound($"There is no {req.Method} {req.Path}; see the API reference at /{FunctionCatalog.RoutePrefix}/v1/openapi.json.")
+            ? Problems.NotFound($"There is no {req.Method} {req.Path}; see the API reference at {FunctionCatalog.ApiBase}/openapi.json.")
             : Problems.MethodNotAllowed(req.Method, req.Path, allowed);
     }
 }

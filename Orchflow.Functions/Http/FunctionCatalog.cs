@@ -20,14 +20,17 @@ public sealed record HttpFunction(
 /// </summary>
 public static class FunctionCatalog
 {
-    /// <summary>The Functions host's default route prefix, which host.json keeps.</summary>
-    public const string RoutePrefix = "api";
+    /// <summary>
+    /// Where the API's routes start. host.json's route prefix is empty and each route names this base itself, so the
+    /// app can also serve paths outside it (the console at /console).
+    /// </summary>
+    public const string ApiBase = "/api/v1";
 
     static readonly Lazy<IReadOnlyList<HttpFunction>> All = new(() => Scan(typeof(FunctionCatalog).Assembly));
 
     static readonly Lazy<IReadOnlyList<(HttpFunction Function, TemplateMatcher Matcher)>> Matchers = new(() =>
         All.Value.Where(f => !f.IsFallback)
-            .Select(f => (f, new TemplateMatcher(TemplateParser.Parse($"{RoutePrefix}/{f.Route}"), new RouteValueDictionary())))
+            .Select(f => (f, new TemplateMatcher(TemplateParser.Parse(f.Route), new RouteValueDictionary())))
             .ToList());
 
     public static IReadOnlyList<HttpFunction> Http => All.Value;

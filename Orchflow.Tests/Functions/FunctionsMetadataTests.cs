@@ -15,20 +15,20 @@ public sealed class FunctionsMetadataTests
     /// <summary>Every HTTP function of API.md: name → (route, method).</summary>
     static readonly Dictionary<string, (string Route, string Method)> ExpectedHttp = new()
     {
-        ["Register"] = ("v1/auth/register", "POST"),
-        ["StartRun"] = ("v1/runs", "POST"),
-        ["ListRuns"] = ("v1/runs", "GET"),
-        ["GetRun"] = ("v1/runs/{runId}", "GET"),
-        ["CancelRun"] = ("v1/runs/{runId}", "DELETE"),
-        ["GetRunTasks"] = ("v1/runs/{runId}/tasks", "GET"),
-        ["GetRunEvents"] = ("v1/runs/{runId}/events", "GET"),
-        ["CompleteTask"] = ("v1/runs/{runId}/tasks/{taskId}/complete", "POST"),
-        ["CreateProvider"] = ("v1/providers", "POST"),
-        ["ListProviders"] = ("v1/providers", "GET"),
-        ["DeleteProvider"] = ("v1/providers/{providerId}", "DELETE"),
-        ["ListAgentTemplates"] = ("v1/agents/templates", "GET"),
-        ["Health"] = ("v1/health", "GET"),
-        ["GetOpenApi"] = ("v1/openapi.json", "GET"),
+        ["Register"] = ("api/v1/auth/register", "POST"),
+        ["StartRun"] = ("api/v1/runs", "POST"),
+        ["ListRuns"] = ("api/v1/runs", "GET"),
+        ["GetRun"] = ("api/v1/runs/{runId}", "GET"),
+        ["CancelRun"] = ("api/v1/runs/{runId}", "DELETE"),
+        ["GetRunTasks"] = ("api/v1/runs/{runId}/tasks", "GET"),
+        ["GetRunEvents"] = ("api/v1/runs/{runId}/events", "GET"),
+        ["CompleteTask"] = ("api/v1/runs/{runId}/tasks/{taskId}/complete", "POST"),
+        ["CreateProvider"] = ("api/v1/providers", "POST"),
+        ["ListProviders"] = ("api/v1/providers", "GET"),
+        ["DeleteProvider"] = ("api/v1/providers/{providerId}", "DELETE"),
+        ["ListAgentTemplates"] = ("api/v1/agents/templates", "GET"),
+        ["Health"] = ("api/v1/health", "GET"),
+        ["GetOpenApi"] = ("api/v1/openapi.json", "GET"),
     };
 
     /// <summary>The catch-all answering 404 and 405 for what no other function serves.</summary>
@@ -166,7 +166,7 @@ public sealed class FunctionsMetadataTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(fallback["route"]?.GetValue<string>(), Is.EqualTo("{*path}"));
+            Assert.That(fallback["route"]?.GetValue<string>(), Is.EqualTo("api/{*path}"));
             Assert.That(http[^1], Is.EqualTo(Fallback), "last in functions.metadata");
             Assert.That(http.Order(StringComparer.Ordinal).Last(), Is.EqualTo(Fallback), "last by ordinal name");
             Assert.That(http.Order(StringComparer.OrdinalIgnoreCase).Last(), Is.EqualTo(Fallback), "last by name, ignoring case");
@@ -174,7 +174,7 @@ public sealed class FunctionsMetadataTests
     }
 
     [Test]
-    public void HostJson_RoutePrefix_IsApiAsTheStandaloneHostAssumes()
+    public void HostJson_RoutePrefix_IsEmptyAsTheRoutesNameTheirBase()
     {
         var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
 
@@ -182,8 +182,9 @@ public sealed class FunctionsMetadataTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(prefix, Is.EqualTo("api"));
-            Assert.That(prefix, Is.EqualTo(FunctionCatalog.RoutePrefix));
+            Assert.That(prefix, Is.Empty, "every route starts with the API base itself, so /console can be served too");
+            Assert.That(FunctionCatalog.Http.Where(f => !f.Route.StartsWith("api/v1/", StringComparison.Ordinal) && !f.IsFallback).Select(f => f.Route),
+                Is.Empty, "every API route starts at the API base");
             Assert.That(host["version"]?.GetValue<string>(), Is.EqualTo("2.0"));
         });
     }

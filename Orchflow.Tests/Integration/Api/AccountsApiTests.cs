@@ -178,7 +178,7 @@ public sealed class AccountsApiTests : HostedTests
         {
             foreach (var function in Orchflow.Functions.Http.FunctionCatalog.Http.Where(f => !f.IsFallback))
             {
-                var path = "/" + function.Route["v1/".Length..];
+                var path = "/" + function.Route["api/v1/".Length..];
                 Assert.That(paths.ContainsKey(path), Is.True, $"{path} is not documented");
                 foreach (var method in function.Methods)
                 {

@@ -273,7 +273,7 @@ public sealed class FuzzRequestGenerator
     {
         var withIds = RouteMethods().Where(p => p.Route.Parameters.Count > 0).ToList();
         var (caller, owner) = random.Next(3) == 0 ? (KeyKind.CallerA, targets.B) : (KeyKind.CallerB, targets.A);
-        if (i % (withIds.Count + 1) == withIds.Count && RouteShapes.Find("POST", "v1/runs") is { } start && Route("v1/runs") is { } runs)
+        if (i % (withIds.Count + 1) == withIds.Count && RouteShapes.Find("POST", "api/v1/runs") is { } start && Route("api/v1/runs") is { } runs)
         {
             var callerIds = caller == KeyKind.CallerA ? targets.A : targets.B;
             var draft = Baseline("tenant", runs, "POST", callerIds);
@@ -322,7 +322,7 @@ public sealed class FuzzRequestGenerator
             }
         }
 
-        if (Route("v1/auth/register") is { } register)
+        if (Route("api/v1/auth/register") is { } register)
         {
             choices.Add(() =>
             {
@@ -335,7 +335,7 @@ public sealed class FuzzRequestGenerator
             });
         }
 
-        if (Route("v1/runs") is { } runs && RouteShapes.Find("POST", "v1/runs") is { } start)
+        if (Route("api/v1/runs") is { } runs && RouteShapes.Find("POST", "api/v1/runs") is { } start)
         {
             choices.Add(() =>
             {
@@ -798,12 +798,12 @@ public sealed class FuzzRequestGenerator
     {
         switch (shape.Template)
         {
-            case "v1/auth/register":
+            case "api/v1/auth/register":
                 var email = Pick("not-an-email", "a@b", "@example.com", "a@@example.com", "a b@example.com", "<a@example.com>",
                     "Name <a@example.com>", "a@example.com, b@example.com", "a@example.com;b@example.com");
                 body["email"] = email;
                 return $"'email' is '{email}'";
-            case "v1/runs":
+            case "api/v1/runs":
                 switch (random.Next(3))
                 {
                     case 0:
@@ -823,7 +823,7 @@ public sealed class FuzzRequestGenerator
                         body["human_timeout_seconds"] = Pick(0, -1, RunsFunctions.MaxTimeoutSeconds + 1);
                         return "'human_timeout_seconds' is out of range";
                 }
-            case "v1/runs/{runId}/tasks/{taskId}/complete":
+            case "api/v1/runs/{runId}/tasks/{taskId}/complete":
                 var (what, answer) = Pick(
                     ("no output for a human task", new JsonObject()),
                     ("an approval without an output for a human task", new JsonObject { ["approved"] = true }),
@@ -838,7 +838,7 @@ public sealed class FuzzRequestGenerator
                 }
 
                 return what;
-            case "v1/providers":
+            case "api/v1/providers":
                 switch (random.Next(3))
                 {
                     case 0:

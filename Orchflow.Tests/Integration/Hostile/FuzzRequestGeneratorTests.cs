@@ -182,8 +182,8 @@ public sealed class FuzzRequestGeneratorTests
     {
         CatalogRoute[] added =
         [
-            new("v1/webhooks/{webhookId}/rotate-secret", ["POST"], ["webhookId"], []),
-            new("v1/auth/login", ["POST"], [], ["POST"]),
+            new("api/v1/webhooks/{webhookId}/rotate-secret", ["POST"], ["webhookId"], []),
+            new("api/v1/auth/login", ["POST"], [], ["POST"]),
         ];
 
         var campaign = new FuzzRequestGenerator(7, Targets, [.. CatalogRoute.All, .. added]).Generate(FuzzRequestGenerator.DefaultCount);

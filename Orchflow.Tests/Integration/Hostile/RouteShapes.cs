@@ -29,7 +29,7 @@ public sealed partial record CatalogRoute(string Template, IReadOnlyList<string>
 
     /// <summary>The path from the host's root with each parameter replaced by its raw (already escaped) value.</summary>
     public string PathWith(IReadOnlyDictionary<string, string> values) =>
-        "/" + FunctionCatalog.RoutePrefix + "/" + Parameter().Replace(Template, m => values[m.Groups[1].Value]);
+        "/" + Parameter().Replace(Template, m => values[m.Groups[1].Value]);
 
     public override string ToString() => Template;
 
@@ -147,13 +147,13 @@ public static class RouteShapes
 
     public static readonly IReadOnlyList<RouteShape> All =
     [
-        new("POST", "v1/auth/register",
+        new("POST", "api/v1/auth/register",
             [new("name", FieldKind.Text, Required: true, MaxLength: 100), new("email", FieldKind.Text, Required: true, MaxLength: 254)],
             [],
             c => new JsonObject { ["name"] = Pick(c.Random, "Fuzz user", "Ünïcode Nåme", "O'Brien \"Q\""), ["email"] = c.FreshEmail() },
             NoConflict),
 
-        new("POST", "v1/runs",
+        new("POST", "api/v1/runs",
             [
                 new("task", FieldKind.Text, Required: true, MaxLength: RunsFunctions.MaxTaskLength),
                 new("agents", FieldKind.AgentList, MaxItems: RunsFunctions.MaxAgents),
@@ -167,16 +167,16 @@ public static class RouteShapes
             StartRunBody,
             NoConflict),
 
-        new("GET", "v1/runs", [], [new("limit", 1, 100), new("offset", 0, 1_000_000)], null, NoConflict),
+        new("GET", "api/v1/runs", [], [new("limit", 1, 100), new("offset", 0, 1_000_000)], null, NoConflict),
 
-        new("GET", "v1/runs/{runId}", [], [], null, NoConflict),
+        new("GET", "api/v1/runs/{runId}", [], [], null, NoConflict),
 
-        new("GET", "v1/runs/{runId}/tasks", [], [], null, NoConflict),
+        new("GET", "api/v1/runs/{runId}/tasks", [], [], null, NoConflict),
 
-        new("DELETE", "v1/runs/{runId}", [], [], null,
+        new("DELETE", "api/v1/runs/{runId}", [], [], null,
             (owner, ids) => ids["runId"] == owner.CompletedRunId ? "the run is completed" : null),
 
-        new("POST", "v1/runs/{runId}/tasks/{taskId}/complete",
+        new("POST", "api/v1/runs/{runId}/tasks/{taskId}/complete",
             [
                 new("output", FieldKind.Text, MaxLength: TasksFunctions.MaxOutputLength),
                 new("approved", FieldKind.Bool),
@@ -187,7 +187,7 @@ public static class RouteShapes
             (owner, ids) => ids["runId"] != owner.WaitingRunId ? "the run has ended"
                 : ids["taskId"] != owner.WaitingTaskId ? "the task is not waiting for a human" : null),
 
-        new("POST", "v1/providers",
+        new("POST", "api/v1/providers",
             [
                 new("provider", FieldKind.Text, Required: true, MaxLength: 40),
                 new("api_key", FieldKind.Text, Required: true, MaxLength: 1000),
@@ -199,13 +199,13 @@ public static class RouteShapes
             ProviderBody,
             NoConflict),
 
-        new("GET", "v1/providers", [], [], null, NoConflict),
+        new("GET", "api/v1/providers", [], [], null, NoConflict),
 
-        new("DELETE", "v1/providers/{providerId}", [], [], null, NoConflict),
+        new("DELETE", "api/v1/providers/{providerId}", [], [], null, NoConflict),
 
-        new("GET", "v1/agents/templates", [], [], null, NoConflict),
-        new("GET", "v1/health", [], [], null, NoConflict),
-        new("GET", "v1/openapi.json", [], [], null, NoConflict),
+        new("GET", "api/v1/agents/templates", [], [], null, NoConflict),
+        new("GET", "api/v1/health", [], [], null, NoConflict),
+        new("GET", "api/v1/openapi.json", [], [], null, NoConflict),
     ];
 
     public static RouteShape? Find(string method, string template) =>
