@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orchflow.Functions.Http;
 using Orchflow.Abstractions;
+using Orchflow.Functions.Http.Idempotency;
 using Orchflow.Functions.Http.RateLimiting;
 using Orchflow.Functions.Streaming;
 
@@ -32,6 +33,7 @@ public static class OrchflowApiServices
             .ValidateOnStart();
         services.AddSingleton<RunEventHub>();
         services.AddSingleton<IRunLogObserver>(sp => sp.GetRequiredService<RunEventHub>());
+        services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
         return services;

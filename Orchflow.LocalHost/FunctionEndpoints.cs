@@ -17,20 +17,21 @@ public static class FunctionEndpoints
         {
             var bind = Binder(function);
             app.MapMethods("/" + function.Route, function.Methods, (HttpContext http) =>
-                http.RequestServices.GetRequiredService<ApiPipeline>().RunAsync(http, function, async () =>
-                {
-                    var target = function.Method.IsStatic
-                        ? null
-                        : ActivatorUtilities.GetServiceOrCreateInstance(http.RequestServices, function.Method.DeclaringType!);
-                    var returned = function.Method.Invoke(target, bind(http));
-                    var result = returned switch
+                http.RequestServices.GetRequiredService<ApiPipeline>().RunAsync(http, function,
+                    async () =>
                     {
-                        Task<IActionResult> pending => await pending,
-                        IActionResult done => done,
-                        _ => throw new InvalidOperationException($"{function.Name} returned {returned?.GetType().Name ?? "null"}."),
-                    };
-                    await ApiPipeline.WriteAsync(http, result);
-                }));
+                        var target = function.Method.IsStatic
+                            ? null
+                            : ActivatorUtilities.GetServiceOrCreateInstance(http.RequestServices, function.Method.DeclaringType!);
+                        var returned = function.Method.Invoke(target, bind(http));
+                        return returned switch
+                        {
+                            Task<IActionResult> pending => await pending,
+                            IActionResult done => done,
+                            _ => throw new InvalidOperationException($"{function.Name} returned {returned?.GetType().Name ?? "null"}."),
+                        };
+                    },
+                    result => ApiPipeline.WriteAsync(http, result)));
         }
 
         // Under the route prefix the catch-all function answers; this covers every other path. No ':nonfile'

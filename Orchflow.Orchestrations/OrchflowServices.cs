@@ -42,6 +42,7 @@ public static class OrchflowServices
         services.AddSingleton<IAccountStore, TableAccountStore>();
         services.AddSingleton<IProviderStore, TableProviderStore>();
         services.AddSingleton<IRateLimitStore, TableRateLimitStore>();
+        services.AddSingleton<IIdempotencyStore, TableIdempotencyStore>();
         services.AddSecretStore(configuration);
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<SimulatedRunModel>();

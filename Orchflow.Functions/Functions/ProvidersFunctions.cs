@@ -8,6 +8,7 @@ using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
+using Orchflow.Functions.Http.Idempotency;
 using Orchflow.Models;
 
 namespace Orchflow.Functions.Functions;
@@ -22,6 +23,7 @@ public sealed class ProvidersFunctions(
 {
 
     [Function(nameof(CreateProvider))]
+    [Idempotent]
     public async Task<IActionResult> CreateProvider(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/providers")] HttpRequest req,
         CancellationToken cancellationToken)

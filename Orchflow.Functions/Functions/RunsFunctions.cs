@@ -11,6 +11,7 @@ using Orchflow.Agents;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
+using Orchflow.Functions.Http.Idempotency;
 using Orchflow.Orchestrators;
 
 namespace Orchflow.Functions.Functions;
@@ -31,6 +32,7 @@ public sealed partial class RunsFunctions(
     public const int MaxTimeoutSeconds = 30 * 24 * 3600;
 
     [Function(nameof(StartRun))]
+    [Idempotent]
     public async Task<IActionResult> StartRun(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/runs")] HttpRequest req,
         [DurableClient] DurableTaskClient durable,

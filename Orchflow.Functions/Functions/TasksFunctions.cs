@@ -7,6 +7,7 @@ using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
+using Orchflow.Functions.Http.Idempotency;
 using Orchflow.Orchestrators;
 
 namespace Orchflow.Functions.Functions;
@@ -17,6 +18,7 @@ public sealed class TasksFunctions(IRunStore runs, TimeProvider clock, ILogger<T
     public const int MaxOutputLength = 32_000;
 
     [Function(nameof(CompleteTask))]
+    [Idempotent]
     public async Task<IActionResult> CompleteTask(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/runs/{runId}/tasks/{taskId}/complete")] HttpRequest req,
         string runId,

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
+using Orchflow.Functions.Http.Idempotency;
 using Orchflow.Functions.Http.RateLimiting;
 
 namespace Orchflow.Functions.Http;
@@ -24,14 +25,36 @@ public sealed class ApiMiddleware(ApiPipeline pipeline) : IFunctionsWorkerMiddle
             return;
         }
 
-        await pipeline.RunAsync(http, function, () => next(context));
+        // The function's answer is left in the invocation result, where the Functions host writes it after this
+        // middleware; what the pipeline answers itself (a refusal, a replay) it writes here.
+        await pipeline.RunAsync(http, function,
+            async () =>
+            {
+                await next(context);
+                return context.GetInvocationResult().Value as IActionResult;
+            },
+            result =>
+            {
+                var invocation = context.GetInvocationResult();
+                if (!ReferenceEquals(invocation.Value, result))
+                {
+                    return ApiPipeline.WriteAsync(http, result);
+                }
+
+                return Task.CompletedTask;
+            });
     }
 }
 
 /// <summary>What every API request goes through, in either host.</summary>
-public sealed class ApiPipeline(ApiKeyAuthenticator authenticator, ApiRateLimits limits, ILogger<ApiPipeline> log)
+public sealed class ApiPipeline(ApiKeyAuthenticator authenticator, ApiRateLimits limits, IdempotencyKeys idempotency, ILogger<ApiPipeline> log)
 {
-    public async Task RunAsync(Microsoft.AspNetCore.Http.HttpContext http, HttpFunction function, Func<Task> invoke)
+    /// <summary>
+    /// Authenticates, limits and (for idempotent functions) guards the request, calls <paramref name="invoke"/> for the
+    /// function's answer unless the pipeline answers itself, and hands the answer to <paramref name="write"/>.
+    /// </summary>
+    public async Task RunAsync(
+        Microsoft.AspNetCore.Http.HttpContext http, HttpFunction function, Func<Task<IActionResult?>> invoke, Func<IActionResult, Task> write)
     {
         try
         {
@@ -40,11 +63,15 @@ public sealed class ApiPipeline(ApiKeyAuthenticator authenticator, ApiRateLimits
             denied ??= await limits.LimitAsync(http, function);
             if (denied is not null)
             {
-                await WriteAsync(http, denied);
+                await write(denied);
                 return;
             }
 
-            await invoke();
+            var result = function.IsIdempotent ? await idempotency.RunAsync(http, invoke) : await invoke();
+            if (result is not null)
+            {
+                await write(result);
+            }
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {

@@ -12,6 +12,8 @@ public sealed class ApiResult(int status, object? body, IReadOnlyDictionary<stri
 
     public object? Body => body;
 
+    public string ContentType => contentType;
+
     public IReadOnlyDictionary<string, string> Headers => headers ?? new Dictionary<string, string>();
 
     public async Task ExecuteResultAsync(ActionContext context)
@@ -70,6 +72,12 @@ public static class Problems
     public static ApiResult NotFound(string detail) => Make(404, "Not found", "not_found", detail);
 
     public static ApiResult Conflict(string detail) => Make(409, "Conflict", "conflict", detail);
+
+    public static ApiResult IdempotencyMismatch() => Make(422, "Idempotency key reused", "idempotency_mismatch",
+        "This Idempotency-Key was already used for a different request; use a new key for a new request.");
+
+    public static ApiResult IdempotencyInProgress() => Make(409, "Request in progress", "idempotency_in_progress",
+        "The first request with this Idempotency-Key is still being handled; retry it in a moment to get its answer.");
 
     public static ApiResult PayloadTooLarge(long limit) => Make(413, "Payload too large", "payload_too_large",
         $"The request body is larger than the limit of {limit} bytes.");

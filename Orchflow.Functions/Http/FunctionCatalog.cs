@@ -8,7 +8,8 @@ namespace Orchflow.Functions.Http;
 
 /// <summary>An HTTP-triggered function as its attributes declare it: the one source of truth for routes.</summary>
 public sealed record HttpFunction(
-    string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, bool IsPublic, bool LimitedPerClientAddress = false)
+    string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, bool IsPublic, bool LimitedPerClientAddress = false,
+    bool IsIdempotent = false)
 {
     /// <summary>The catch-all that answers what no other function serves.</summary>
     public bool IsFallback => Route.Contains("{*", StringComparison.Ordinal);
@@ -56,7 +57,8 @@ public static class FunctionCatalog
                 x.Trigger!.Route ?? x.Function.Name,
                 (x.Trigger.Methods ?? ["get", "post", "put", "delete", "patch"]).Select(v => v.ToUpperInvariant()).ToList(),
                 x.Public is not null,
-                x.Public?.LimitPerClientAddress ?? false))
+                x.Public?.LimitPerClientAddress ?? false,
+                x.Method.GetCustomAttribute<Idempotency.IdempotentAttribute>() is not null))
             .OrderBy(f => f.Route, StringComparer.Ordinal)
             .ToList();
 }

@@ -26,6 +26,7 @@ public sealed class OrchflowTables
         Providers = service.GetTableClient(o.TablePrefix + "Providers");
         Secrets = service.GetTableClient(o.TablePrefix + "Secrets");
         RateLimits = service.GetTableClient(o.TablePrefix + "RateLimits");
+        Idempotency = service.GetTableClient(o.TablePrefix + "Idempotency");
     }
 
     /// <summary>Runs by account: PK account id, RK run id (run ids sort newest first).</summary>
@@ -46,6 +47,9 @@ public sealed class OrchflowTables
     /// <summary>Shared token buckets of the API's rate limits: PK the bucket, one row each.</summary>
     public TableClient RateLimits { get; }
 
+    /// <summary>Idempotency keys and the answers they replay: PK the account, RK a hash of the key.</summary>
+    public TableClient Idempotency { get; }
+
     /// <summary>Creates the tables once per process; a failed attempt (storage not up yet) is tried again next time.</summary>
     public Task EnsureCreatedAsync()
     {
@@ -60,7 +64,7 @@ public sealed class OrchflowTables
 
     async Task CreateAllAsync()
     {
-        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits })
+        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency })
         {
             await table.CreateIfNotExistsAsync();
         }
