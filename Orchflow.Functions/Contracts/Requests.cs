@@ -14,7 +14,18 @@ public sealed record StartRunRequest(
     IReadOnlyList<string?>? HumanGates,
     bool? RequireApproval,
     string? ProviderId,
-    int? HumanTimeoutSeconds);
+    int? HumanTimeoutSeconds,
+    PlanRequest? Plan = null,
+    bool? RequirePlanApproval = null);
+
+/// <summary>A task graph a client writes: the same shape the planner produces.</summary>
+public sealed record PlanRequest(IReadOnlyList<PlanTaskRequest?>? Tasks);
+
+public sealed record PlanTaskRequest(
+    string? TaskId, string? Name, string? Description, Orchflow.Domain.TaskKind? Kind, string? Agent, IReadOnlyList<string?>? DependsOn, string? Prompt);
+
+/// <summary>A verdict on the plan a run waits on: approve (as planned or edited) or send back with feedback.</summary>
+public sealed record ReviewPlanRequest(bool? Approved, PlanRequest? Plan, string? Feedback);
 
 public sealed record CompleteTaskRequest(string? Output, bool? Approved, string? Feedback);
 

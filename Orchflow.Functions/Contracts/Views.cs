@@ -40,6 +40,7 @@ public sealed record RunView(
     IReadOnlyList<string> AskMeAbout,
     IReadOnlyList<string> HumanGates,
     bool RequireApproval,
+    bool RequirePlanApproval,
     string? ProviderId,
     int? HumanTimeoutSeconds,
     IReadOnlyDictionary<string, TaskView> Subtasks,
@@ -49,18 +50,19 @@ public sealed record RunView(
     string? Error,
     string? PlannedBy,
     IReadOnlyList<RunEventView> Events,
+    int Attempt,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
     public static RunView Of(RunRecord r) => new(
         r.RunId, r.Status.ToWire(), r.Definition.Goal,
         r.Definition.Agents.Select(a => new AgentView(a.Name, a.Instructions)).ToList(),
-        r.Definition.AskMeAbout, r.Definition.HumanGates, r.Definition.RequireApproval, r.Definition.ProviderId,
+        r.Definition.AskMeAbout, r.Definition.HumanGates, r.Definition.RequireApproval, r.Definition.RequirePlanApproval, r.Definition.ProviderId,
         r.Definition.HumanTimeoutSeconds,
         // Insertion order is T1, T2, …: the serializer keeps it.
         r.Tasks.ToDictionary(t => t.TaskId, TaskView.Of),
         r.WaitingOn, r.FinalOutput, UsageView.Of(r.Usage), r.Error, r.PlannedBy,
-        r.Events.Select(e => new RunEventView(e.At, e.Kind, e.Message)).ToList(), r.CreatedAt, r.UpdatedAt);
+        r.Events.Select(e => new RunEventView(e.At, e.Kind, e.Message)).ToList(), r.Attempt, r.CreatedAt, r.UpdatedAt);
 }
 
 public sealed record RunEventView(DateTimeOffset At, string Kind, string Message);

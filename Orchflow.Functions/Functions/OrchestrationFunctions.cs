@@ -21,7 +21,7 @@ public sealed class OrchestrationFunctions(
         new RunOrchestrator().RunAsync(context, context.GetInput<RunInput>()!);
 
     [Function(nameof(PlanRunActivity))]
-    public Task<PlanOutline?> PlanRunActivity([ActivityTrigger] RunRef input, FunctionContext context) =>
+    public Task<PlanOutline?> PlanRunActivity([ActivityTrigger] PlanInput input, FunctionContext context) =>
         plan.RunAsync(new FunctionActivityContext(nameof(PlanRunActivity), context), input);
 
     [Function(nameof(ExecuteAgentTaskActivity))]

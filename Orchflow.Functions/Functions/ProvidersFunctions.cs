@@ -92,8 +92,9 @@ public sealed class ProvidersFunctions(
             return Problems.NotFound($"Provider '{providerId}' was not found.");
         }
 
-        await secrets.DeleteAsync(provider.SecretName, cancellationToken);
+        // The row first, as it was created last: a provider row must never point at a key that is not there.
         await providers.DeleteAsync(caller.AccountId, providerId, cancellationToken);
+        await secrets.DeleteAsync(provider.SecretName, cancellationToken);
         log.LogInformation("Provider {ProviderId} deleted", providerId);
         return ApiResult.NoContent();
     }

@@ -25,13 +25,13 @@ public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, I
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
         var validation = new Validation();
-        var after = Query.Long(req, "after", 0, 0, long.MaxValue / 2, validation);
+        var after = Query.Long(req, "after", 0, 0, int.MaxValue, validation);
         var limit = (int)Query.Long(req, "limit", DefaultLimit, 1, MaxLimit, validation);
         var stream = WantsStream(req);
         if (stream && req.Headers["Last-Event-ID"] is { Count: > 0 } lastId)
         {
             // A reconnecting client says where it was; that wins over the query it first connected with.
-            if (!long.TryParse(lastId[0], out after) || after < 0)
+            if (!long.TryParse(lastId[0], out after) || after is < 0 or > int.MaxValue)
             {
                 validation.Add("Last-Event-ID", "'Last-Event-ID' must be the id of an event: a whole number from 0.");
             }

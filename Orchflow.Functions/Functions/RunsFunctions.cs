@@ -73,16 +73,12 @@ public sealed partial class RunsFunctions(
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var settings = new EngineSettings(engine.Value.MaxParallelTasks, engine.Value.MaxReviewRounds,
-            definition.RequireApproval, definition.HumanTimeoutSeconds);
         var created = false;
         try
         {
             await runs.CreateAsync(run, CancellationToken.None);
             created = true;
-            await durable.ScheduleNewOrchestrationInstanceAsync(
-                nameof(RunOrchestrator), new RunInput(caller.AccountId, run.RunId, settings),
-                new StartOrchestrationOptions(run.RunId), CancellationToken.None);
+            await RunInput.ScheduleAsync(durable, run, attempt: 0, engine.Value);
         }
         catch (Exception e)
         {
@@ -200,7 +196,8 @@ public sealed partial class RunsFunctions(
         }
 
         // The projection already says cancelled; the event stops the orchestration from starting anything else.
-        await durable.RaiseEventAsync(runId, RunEvents.Cancel, new CancelRequest("cancelled by the client"), CancellationToken.None);
+        await durable.RaiseEventAsync(RunInput.InstanceOf(runId, outcome.Run!.Attempt), RunEvents.Cancel, new CancelRequest("cancelled by the client"),
+            CancellationToken.None);
         log.LogInformation("Run {RunId} cancelled", runId);
         return ApiResult.Ok(RunView.Of(outcome.Run!));
     }
@@ -286,8 +283,16 @@ public sealed partial class RunsFunctions(
             return (null, v);
         }
 
-        return (new RunDefinition(goal!, AgentCatalog.Resolve(agents), topics, gates, body.RequireApproval ?? false, providerId,
-            body.HumanTimeoutSeconds), v);
+        var definition = new RunDefinition(goal!, AgentCatalog.Resolve(agents), topics, gates, body.RequireApproval ?? false, providerId,
+            body.HumanTimeoutSeconds, RequirePlanApproval: body.RequirePlanApproval ?? false);
+        if (body.Plan is { } given)
+        {
+            // Checked against the run as asked for: its agents, and the ask_me_about topics the plan must ask.
+            var tasks = GivenPlans.Read(given, v, definition);
+            return tasks is null ? (null, v) : (definition with { Plan = tasks }, v);
+        }
+
+        return (definition, v);
     }
 
     static List<string> Texts(Validation v, string field, IReadOnlyList<string?>? items, int maxLength)

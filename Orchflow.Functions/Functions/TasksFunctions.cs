@@ -70,7 +70,8 @@ public sealed class TasksFunctions(IRunStore runs, TimeProvider clock, ILogger<T
 
         try
         {
-            await durable.RaiseEventAsync(runId, RunEvents.Human(taskId, task.ReviewRound), new HumanReply(reply.Decision), CancellationToken.None);
+            await durable.RaiseEventAsync(RunInput.InstanceOf(runId, run.Attempt), RunEvents.Human(taskId, task.ReviewRound), new HumanReply(reply.Decision),
+                CancellationToken.None);
         }
         catch (Exception e)
         {

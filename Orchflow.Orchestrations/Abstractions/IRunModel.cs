@@ -25,7 +25,10 @@ public interface IRunModelFactory
 public sealed record ModelReply<T>(T Value, TokenUsage Usage);
 
 /// <summary>What the planner asks for; on a second attempt, with the first answer and what was wrong with it.</summary>
-public sealed record PlanningRequest(RunDefinition Definition, IReadOnlyList<AgentSpec> Agents, PlanRepair? Repair = null);
+public sealed record PlanningRequest(RunDefinition Definition, IReadOnlyList<AgentSpec> Agents, PlanRepair? Repair = null, PlanFeedback? Review = null);
+
+/// <summary>A person sent the last plan back: that plan, and what they asked to change.</summary>
+public sealed record PlanFeedback(string PreviousPlan, string Feedback);
 
 public sealed record PlanRepair(string PreviousAnswer, IReadOnlyList<string> Errors);
 

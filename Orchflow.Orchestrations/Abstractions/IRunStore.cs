@@ -19,11 +19,17 @@ public interface IRunStore
     Task<TaskRecord?> GetTaskAsync(string runId, string taskId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Writes the planned tasks (pending) with the planner's notes and logs run.planned; the run stays planning until its
-    /// first tasks start. False when the run ended meanwhile.
+    /// Writes the planned tasks (pending) with the planner's notes, in place of a plan sent back, and logs run.planned;
+    /// the run stays planning until its first tasks start, or waits on the plan when it must be reviewed first. False
+    /// when the run ended meanwhile or another attempt of it is running.
     /// </summary>
-    Task<bool> SavePlanAsync(
-        string accountId, string runId, RunPlan plan, TokenUsage usage, IReadOnlyList<RunEvent> notes, CancellationToken cancellationToken);
+    Task<bool> SavePlanAsync(string accountId, string runId, PlanSave save, CancellationToken cancellationToken);
+
+    /// <summary>A person's verdict on the plan the run waits on; changes nothing unless it waits on that round.</summary>
+    Task<PlanReviewOutcome> ReviewPlanAsync(string accountId, string runId, PlanVerdict verdict, CancellationToken cancellationToken);
+
+    /// <summary>Takes a failed or cancelled run up again: unfinished tasks back to pending, the next attempt numbered.</summary>
+    Task<RetryOutcome> RetryAsync(string accountId, string runId, CancellationToken cancellationToken);
 
     /// <summary>
     /// Applies a transition of the run and some of its tasks. A run already in a terminal state is left as it is
@@ -36,8 +42,8 @@ public interface IRunStore
     /// </summary>
     Task<bool> TryReplaceTaskAsync(string runId, TaskRecord task, CancellationToken cancellationToken);
 
-    /// <summary>Stores the run's final output and completes it, unless it already ended.</summary>
-    Task<bool> CompleteAsync(string accountId, string runId, string finalOutput, TokenUsage usage, CancellationToken cancellationToken);
+    /// <summary>Stores the run's final output and completes it, unless it already ended or another attempt runs it.</summary>
+    Task<bool> CompleteAsync(string accountId, string runId, int attempt, string finalOutput, TokenUsage usage, CancellationToken cancellationToken);
 
     /// <summary>Marks the run and every unfinished task cancelled. Returns the run as it is afterwards.</summary>
     Task<CancelOutcome> CancelAsync(string accountId, string runId, CancellationToken cancellationToken);
@@ -50,7 +56,32 @@ public sealed record RunTransition(
     RunStatus Status,
     IReadOnlyList<TaskTransition> Tasks,
     TokenUsage? Usage = null,
-    string? Error = null);
+    string? Error = null,
+    int Attempt = 0);
+
+/// <summary>A plan to save: for which attempt and review round, with its cost and notes, and whether a person reviews it first.</summary>
+public sealed record PlanSave(int Attempt, int Round, RunPlan Plan, TokenUsage Usage, IReadOnlyList<RunEvent> Notes, bool AwaitReview);
+
+/// <summary>A person's verdict on a plan: approved (with their edit, if any) or sent back with feedback.</summary>
+public sealed record PlanVerdict(int Round, bool Approved, IReadOnlyList<PlannedTask>? Plan, string? Feedback);
+
+public enum PlanReviewResult
+{
+    NotFound,
+    NotWaiting,
+    Reviewed,
+}
+
+public sealed record PlanReviewOutcome(PlanReviewResult Result, RunRecord? Run);
+
+public enum RetryResult
+{
+    NotFound,
+    NotRetryable,
+    Retried,
+}
+
+public sealed record RetryOutcome(RetryResult Result, RunRecord? Run);
 
 public sealed record TaskTransition(string TaskId, TaskState State, string? Error = null);
 

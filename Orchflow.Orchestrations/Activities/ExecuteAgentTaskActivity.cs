@@ -27,7 +27,7 @@ public sealed class ExecuteAgentTaskActivity(
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
         var task = run.Tasks.SingleOrDefault(t => t.TaskId == input.TaskId)
                    ?? throw new InvalidOperationException($"Run {input.RunId} has no task {input.TaskId}.");
-        if (task.State != TaskState.Running)
+        if (task.State != TaskState.Running || run.Attempt != input.Attempt)
         {
             // Cancelled (or already done by an earlier attempt of this activity): nothing to do.
             return new AgentTaskResult(TokenUsage.Zero, task.Output?.Length ?? 0);

@@ -8,42 +8,71 @@ using Orchflow.Planning;
 
 namespace Orchflow.Activities;
 
-/// <summary>Plans a run with its model (validated, repaired or replaced by the planner) and writes the plan to the projection.</summary>
+/// <summary>
+/// Gives a run its plan and writes it to the projection: the client's own plan as given, or one from the run's model
+/// (validated, repaired or replaced by the planner), planned again with a reviewer's feedback when the last one was
+/// sent back. A run that has its plan already (a retried run, or this activity run twice) keeps it.
+/// </summary>
 public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Planner planner, ILogger<PlanRunActivity> log)
-    : TaskActivity<RunRef, PlanOutline?>
+    : TaskActivity<PlanInput, PlanOutline?>
 {
-    public override async Task<PlanOutline?> RunAsync(TaskActivityContext context, RunRef input)
+    public const string ByUser = "user";
+
+    public override async Task<PlanOutline?> RunAsync(TaskActivityContext context, PlanInput input)
     {
         var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
-        if (run.Status.IsTerminal())
+        if (run.Status.IsTerminal() || run.Attempt != input.Attempt)
         {
             return null;
         }
 
-        if (run.Tasks.Count > 0)
+        if (run.Tasks.Count > 0 && run.PlannedRound >= input.Round)
         {
-            // An earlier attempt planned and saved before it could report back: keep that plan, never a second one.
-            return Outline(run.Tasks.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)), run.Usage);
+            return Outline(run);
         }
 
-        if (!await runs.ApplyAsync(new RunTransition(input.AccountId, input.RunId, RunStatus.Planning, []), CancellationToken.None))
-        {
-            return null;
-        }
-
-        var agents = AgentCatalog.Resolve(run.Definition.Agents);
-        var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
-        var (plan, usage, events) = await planner.PlanAsync(model, run.Definition, agents, CancellationToken.None);
-        log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks", input.RunId, plan.PlannedBy, plan.Tasks.Count);
-
-        if (!await runs.SavePlanAsync(input.AccountId, input.RunId, plan, usage, events, CancellationToken.None))
+        if (run.Status != RunStatus.Planning &&
+            !await runs.ApplyAsync(new RunTransition(input.AccountId, input.RunId, RunStatus.Planning, [], Attempt: input.Attempt), CancellationToken.None))
         {
             return null;
         }
 
-        return Outline(plan.Tasks.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)), usage);
+        var definition = run.Definition;
+        var agents = AgentCatalog.Resolve(definition.Agents);
+        PlanResult planned;
+        if (definition.Plan is { } given && input.Feedback is null)
+        {
+            // The client's own plan, validated when the run was started: no model is asked.
+            planned = new PlanResult(HumanGates.Apply(new RunPlan(given, ByUser), definition.HumanGates), TokenUsage.Zero, []);
+        }
+        else
+        {
+            var model = await models.ForRunAsync(input.AccountId, definition.ProviderId, CancellationToken.None);
+            var review = input.Feedback is null ? null : new PlanFeedback(PlanJson.Serialize(new RunPlan(run.Tasks.Select(Planned).ToList(), run.PlannedBy ?? "")), input.Feedback);
+            planned = await planner.PlanAsync(model, definition, agents, CancellationToken.None, review);
+        }
+
+        log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks (review round {Round})",
+            input.RunId, planned.Plan.PlannedBy, planned.Plan.Tasks.Count, input.Round);
+        // Notes are keyed within the run: a later review round's notes sit beside the first round's instead of replacing them.
+        var notes = input.Round == 0 ? planned.Events : planned.Events.Select(e => e with { Key = $"round{input.Round}-{e.Key}" }).ToList();
+        var save = new PlanSave(input.Attempt, input.Round, planned.Plan, run.Usage + planned.Usage, notes,
+            AwaitReview: definition.RequirePlanApproval);
+        if (!await runs.SavePlanAsync(input.AccountId, input.RunId, save, CancellationToken.None))
+        {
+            return null;
+        }
+
+        return Outline((await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None))!);
     }
 
-    static PlanOutline Outline(IEnumerable<TaskNode> tasks, TokenUsage usage) => new(tasks.ToList(), usage);
+    /// <summary>The plan as the projection holds it: where each task stands, and whether a person must review it first.</summary>
+    static PlanOutline Outline(RunRecord run) => new(
+        run.Tasks.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn, t.State, t.ReviewRound)).ToList(),
+        run.Usage,
+        NeedsReview: run.Definition.RequirePlanApproval && !run.PlanApproved,
+        ReviewRound: run.PlanRound);
+
+    static PlannedTask Planned(TaskRecord t) => new(t.TaskId, t.Name, t.Description, t.Kind, t.Agent, t.DependsOn, t.Prompt);
 }

@@ -12,9 +12,9 @@ public sealed class SynthesizeRunActivity(IRunStore runs, IRunModelFactory model
     {
         var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
-        if (run.Status.IsTerminal())
+        if (run.Status.IsTerminal() || run.Attempt != input.Attempt)
         {
-            return run.Status == RunStatus.Completed;
+            return run.Status == RunStatus.Completed && run.Attempt == input.Attempt;
         }
 
         var results = run.Tasks
@@ -23,6 +23,6 @@ public sealed class SynthesizeRunActivity(IRunStore runs, IRunModelFactory model
             .ToList();
         var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
         var reply = await model.SynthesizeAsync(new SynthesisRequest(run.Definition.Goal, results), CancellationToken.None);
-        return await runs.CompleteAsync(input.AccountId, input.RunId, reply.Value, input.UsageSoFar + reply.Usage, CancellationToken.None);
+        return await runs.CompleteAsync(input.AccountId, input.RunId, input.Attempt, reply.Value, input.UsageSoFar + reply.Usage, CancellationToken.None);
     }
 }

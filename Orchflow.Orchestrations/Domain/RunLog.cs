@@ -31,20 +31,27 @@ public static class EventTypes
     public const string TaskFailed = "task.failed";
     public const string TaskCancelled = "task.cancelled";
     public const string TaskRevisionRequested = "task.revision_requested";
+    public const string RunRetried = "run.retried";
+    public const string PlanWaitingReview = "plan.waiting_review";
+    public const string PlanReviewed = "plan.reviewed";
 
     public static readonly IReadOnlyList<string> All =
     [
-        RunQueued, RunPlanning, RunPlanned, RunRunning, RunWaitingHuman, RunCompleted, RunFailed, RunCancelled,
+        RunQueued, RunPlanning, RunPlanned, RunRunning, RunWaitingHuman, RunCompleted, RunFailed, RunCancelled, RunRetried,
+        PlanWaitingReview, PlanReviewed,
         TaskStarted, TaskWaitingHuman, TaskCompleted, TaskFailed, TaskCancelled, TaskRevisionRequested,
     ];
 }
 
-/// <summary>What a run looks like to its log: its status and its tasks' states.</summary>
-public sealed record RunSnapshot(RunStatus Status, IReadOnlyList<TaskRecord> Tasks, string? Error = null);
+/// <summary>What a run looks like to its log: its status, its tasks' states, and whether its plan awaits review.</summary>
+public sealed record RunSnapshot(RunStatus Status, IReadOnlyList<TaskRecord> Tasks, string? Error = null, bool AwaitingPlanReview = false);
 
 /// <summary>Derives the events that announce a change: one per task whose state changed, then one if the run's status did.</summary>
 public static class RunLog
 {
+    /// <summary>What <c>waiting_on</c> names while a run's plan awaits review.</summary>
+    public const string PlanWaitingKey = "plan";
+
     public static List<NewLogEntry> Between(RunSnapshot before, RunSnapshot after)
     {
         var entries = new List<NewLogEntry>();
@@ -88,7 +95,8 @@ public static class RunLog
         RunStatus.Running => new(EventTypes.RunRunning, null, []),
         RunStatus.WaitingHuman => new(EventTypes.RunWaitingHuman, null, new JsonObject
         {
-            ["waiting_on"] = new JsonArray(run.Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => (JsonNode)t.TaskId).ToArray()),
+            ["waiting_on"] = new JsonArray((run.AwaitingPlanReview ? [PlanWaitingKey] : Array.Empty<string>())
+                .Concat(run.Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId)).Select(id => (JsonNode)id).ToArray()),
         }),
         RunStatus.Completed => new(EventTypes.RunCompleted, null, []),
         RunStatus.Failed => new(EventTypes.RunFailed, null, new JsonObject { ["error"] = run.Error }),
@@ -98,4 +106,18 @@ public static class RunLog
 
     public static NewLogEntry Planned(int taskCount, string plannedBy) =>
         new(EventTypes.RunPlanned, null, new JsonObject { ["task_count"] = taskCount, ["planned_by"] = plannedBy });
+
+    public static NewLogEntry PlanWaiting(int round) => new(EventTypes.PlanWaitingReview, null, new JsonObject { ["round"] = round });
+
+    /// <summary>A person's verdict on the plan: approved as planned, approved as they edited it, or sent back with feedback.</summary>
+    public static NewLogEntry PlanReviewed(bool approved, bool edited, string? feedback) =>
+        new(EventTypes.PlanReviewed, null, new JsonObject { ["approved"] = approved, ["edited"] = edited, ["feedback"] = feedback });
+
+    /// <summary>A failed or cancelled run taken up again: which attempt this is, and which tasks run again.</summary>
+    public static NewLogEntry Retried(int attempt, IEnumerable<string> resetTasks) =>
+        new(EventTypes.RunRetried, null, new JsonObject
+        {
+            ["attempt"] = attempt,
+            ["tasks"] = new JsonArray(resetTasks.Select(id => (JsonNode)id).ToArray()),
+        });
 }

@@ -26,8 +26,25 @@ public sealed record RunRecord
     /// <summary>The sequence of the run's last logged event (0 before the first).</summary>
     public long Sequence { get; init; }
 
+    /// <summary>The run waits for a person to approve, edit or send back its plan before any task starts.</summary>
+    public bool AwaitingPlanReview { get; init; }
+
+    /// <summary>How many times a person sent the plan back; names the event the next review is raised on.</summary>
+    public int PlanRound { get; init; }
+
+    /// <summary>The review round whose plan is saved (-1 before any plan is).</summary>
+    public int PlannedRound { get; init; } = -1;
+
+    /// <summary>A person approved the plan (only asked for with <see cref="RunDefinition.RequirePlanApproval"/>).</summary>
+    public bool PlanApproved { get; init; }
+
+    /// <summary>How many times the run was retried; names the orchestration that runs it now.</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>What the run waits on: "plan" while its plan is reviewed, and the tasks waiting for a person.</summary>
     public IReadOnlyList<string> WaitingOn =>
-        Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId).ToList();
+        (AwaitingPlanReview ? [RunLog.PlanWaitingKey] : Enumerable.Empty<string>())
+        .Concat(Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId)).ToList();
 }
 
 /// <summary>One task of a run as the projection holds it.</summary>

@@ -28,7 +28,8 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
     public async Task<ModelReply<string>> PlanAsync(PlanningRequest request, CancellationToken cancellationToken)
     {
         await DelayAsync(cancellationToken);
-        var plan = PlanJson.Serialize(DeterministicPlanner.Plan(request.Definition, request.Agents));
+        // Sent back with feedback: the feedback becomes one more step of the goal, so the new plan visibly takes it in.
+        var plan = PlanJson.Serialize(DeterministicPlanner.Plan(DeterministicPlanner.WithFeedback(request.Definition, request.Review?.Feedback), request.Agents));
         return new ModelReply<string>(plan, Usage(request.Definition.Goal, plan));
     }
 

@@ -22,12 +22,16 @@ sealed class HumanWaits(TaskOrchestrationContext context, int? timeoutSeconds)
     /// <summary>What the orchestrator races: each pending reply, then each pending timer.</summary>
     public IEnumerable<Task> Tasks => pending.Select(w => (Task)w.Reply).Concat(pending.Select(w => w.Timeout).OfType<Task>());
 
+    /// <summary>The timer a human wait races, when the run bounds human waits; null when it does not.</summary>
+    public static Task? Timer(TaskOrchestrationContext context, int? timeoutSeconds, CancellationToken cancellationToken) =>
+        timeoutSeconds is int seconds
+            ? context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(seconds) + TimerSlack, cancellationToken)
+            : null;
+
     public void Add(string taskId, int round)
     {
         var timerCancel = new CancellationTokenSource();
-        var timeout = timeoutSeconds is int seconds
-            ? context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(seconds) + TimerSlack, timerCancel.Token)
-            : null;
+        var timeout = Timer(context, timeoutSeconds, timerCancel.Token);
         pending.Add(new HumanWait(taskId, context.WaitForExternalEvent<HumanReply>(RunEvents.Human(taskId, round)), timeout, timerCancel));
     }
 

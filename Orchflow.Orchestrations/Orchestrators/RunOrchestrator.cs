@@ -52,33 +52,18 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
         var log = context.CreateReplaySafeLogger<RunOrchestrator>();
         var cancel = context.WaitForExternalEvent<CancelRequest>(RunEvents.Cancel);
 
-        var planning = context.CallActivityAsync<PlanOutline?>(nameof(PlanRunActivity), new RunRef(input.AccountId, input.RunId), Retry);
-        if (await Task.WhenAny(planning, cancel) == cancel)
-        {
-            return await run.CancelAsync();
-        }
-
-        PlanOutline? outline;
-        try
-        {
-            outline = await planning;
-        }
-        catch (TaskFailedException e)
-        {
-            return await run.FailAsync($"Planning failed: {e.FailureDetails.ErrorMessage}");
-        }
-
+        var (outline, ended) = await RunPlanning.PlanAsync(context, input, run, cancel, Retry);
         if (outline is null)
         {
-            // The run ended (was cancelled) before it could be planned.
-            return new RunOutcome(RunStatus.Cancelled);
+            return ended!;
         }
 
         log.LogInformation("Run {RunId} planned with {TaskCount} tasks", input.RunId, outline.Tasks.Count);
         var progress = run.Progress = new RunProgress(outline);
         run.Usage = outline.Usage;
         var agents = new Dictionary<Task<AgentTaskResult>, string>();
-        var rounds = new Dictionary<string, int>();
+        // A retried run's tasks may have been answered or sent back before: their next event's round goes on from there.
+        var rounds = outline.Tasks.Where(t => t.Round > 0).ToDictionary(t => t.TaskId, t => t.Round);
         var status = RunStatus.Planning;
 
         while (!progress.AllCompleted)
@@ -170,7 +155,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
         }
 
         var synthesis = context.CallActivityAsync<bool>(
-            nameof(SynthesizeRunActivity), new SynthesisInput(input.AccountId, input.RunId, run.Usage), Retry);
+            nameof(SynthesizeRunActivity), new SynthesisInput(input.AccountId, input.RunId, run.Usage, input.Attempt), Retry);
         if (await Task.WhenAny(synthesis, cancel) == cancel)
         {
             return await run.CancelAsync();
@@ -189,6 +174,6 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
     static Task<AgentTaskResult> StartAgent(TaskOrchestrationContext context, RunInput input, string taskId) =>
         context.CallActivityAsync<AgentTaskResult>(
             nameof(ExecuteAgentTaskActivity),
-            new AgentTaskInput(input.AccountId, input.RunId, taskId, input.Engine.RequireApproval),
+            new AgentTaskInput(input.AccountId, input.RunId, taskId, input.Engine.RequireApproval, input.Attempt),
             Retry);
 }

@@ -6,7 +6,9 @@ namespace Orchflow.Orchestrators;
 /// <summary>The orchestrator's view of its plan: each task's state and which tasks may start. Pure, replay-safe.</summary>
 public sealed class RunProgress(PlanOutline outline)
 {
-    readonly Dictionary<string, TaskState> states = outline.Tasks.ToDictionary(t => t.TaskId, _ => TaskState.Pending);
+    /// <summary>Every task pending, but those a retried run had completed, which are not run again.</summary>
+    readonly Dictionary<string, TaskState> states = outline.Tasks.ToDictionary(
+        t => t.TaskId, t => t.State == TaskState.Completed ? TaskState.Completed : TaskState.Pending);
 
     public IReadOnlyList<TaskNode> Tasks => outline.Tasks;
 

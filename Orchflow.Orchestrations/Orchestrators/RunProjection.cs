@@ -17,7 +17,7 @@ sealed class RunProjection(TaskOrchestrationContext context, RunInput input, Tas
     public Task<bool> ProjectAsync(RunStatus status, IReadOnlyList<TaskTransition> tasks, string? error = null) =>
         context.CallActivityAsync<bool>(
             nameof(ProjectRunActivity),
-            new RunTransition(input.AccountId, input.RunId, status, tasks, Usage, error),
+            new RunTransition(input.AccountId, input.RunId, status, tasks, Usage, error, input.Attempt),
             retry);
 
     /// <summary>Fails the run: <paramref name="failedTask"/> (if any) failed with the error, every other open task cancelled.</summary>

@@ -84,6 +84,12 @@ public static partial class DeterministicPlanner
         [Stage.Writing] = ["writer", "analyst", "research"],
     };
 
+    /// <summary>The goal with a reviewer's feedback as its last sentence: planned, the feedback is a step of its own.</summary>
+    public static RunDefinition WithFeedback(RunDefinition definition, string? feedback) =>
+        string.IsNullOrWhiteSpace(feedback)
+            ? definition
+            : definition with { Goal = definition.Goal.TrimEnd().TrimEnd('.') + ". " + feedback.Trim() };
+
     public static RunPlan Plan(RunDefinition definition, IReadOnlyList<AgentSpec> agents)
     {
         var steps = Steps(definition.Goal, agents);

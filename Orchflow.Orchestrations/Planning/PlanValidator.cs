@@ -2,72 +2,83 @@ using Orchflow.Domain;
 
 namespace Orchflow.Planning;
 
-/// <summary>Checks a plan before anything runs: the rules a model's plan must meet, stated so a model can fix them.</summary>
+/// <summary>One thing wrong with a plan: where (<c>tasks</c>, <c>tasks[2].depends_on</c>…) and what, said so a model can fix it.</summary>
+public sealed record PlanProblem(string Field, string Message);
+
+/// <summary>
+/// Checks a plan before anything runs: the rules a plan must meet, whether a model or a client wrote it, stated so a
+/// model can fix them and located so a client can.
+/// </summary>
 public static class PlanValidator
 {
     public const int MaxTasks = 20;
-    const int MaxNameLength = 200;
-    const int MaxDescriptionLength = 2000;
+    public const int MaxNameLength = 200;
+    public const int MaxDescriptionLength = 2000;
 
-    public static IReadOnlyList<string> Validate(IReadOnlyList<PlannedTask> tasks, RunDefinition definition, IReadOnlyList<AgentSpec> agents)
+    public static IReadOnlyList<string> Validate(IReadOnlyList<PlannedTask> tasks, RunDefinition definition, IReadOnlyList<AgentSpec> agents) =>
+        Check(tasks, definition, agents).Select(p => p.Message).ToList();
+
+    public static IReadOnlyList<PlanProblem> Check(IReadOnlyList<PlannedTask> tasks, RunDefinition definition, IReadOnlyList<AgentSpec> agents)
     {
-        var errors = new List<string>();
+        var errors = new List<PlanProblem>();
         if (tasks.Count is 0 or > MaxTasks)
         {
-            errors.Add($"The plan has {tasks.Count} tasks; it must have 1 to {MaxTasks}.");
+            errors.Add(new("tasks", $"The plan has {tasks.Count} tasks; it must have 1 to {MaxTasks}."));
             return errors;
         }
 
         var expectedIds = Enumerable.Range(1, tasks.Count).Select(TaskIds.Of).ToList();
         if (!tasks.Select(t => t.TaskId).SequenceEqual(expectedIds))
         {
-            errors.Add($"Task ids must be {string.Join(", ", expectedIds)} in that order.");
+            var first = tasks.Select((t, i) => (t, i)).First(x => x.t.TaskId != expectedIds[x.i]).i;
+            errors.Add(new($"tasks[{first}].task_id", $"Task ids must be {string.Join(", ", expectedIds)} in that order."));
         }
 
         var duplicates = tasks.GroupBy(t => t.TaskId).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         foreach (var id in duplicates)
         {
-            errors.Add($"{id} is the id of more than one task; each task needs its own id.");
+            errors.Add(new($"tasks[{LastIndexOf(tasks, id)}].task_id", $"{id} is the id of more than one task; each task needs its own id."));
         }
 
         var ids = tasks.Select(t => t.TaskId).ToHashSet();
         var agentNames = agents.Select(a => a.Name).ToList();
         var graphIsSound = duplicates.Count == 0;
-        foreach (var task in tasks)
+        foreach (var (task, i) in tasks.Select((t, i) => (t, i)))
         {
+            var at = $"tasks[{i}]";
             if (task.Name.Length > MaxNameLength)
             {
-                errors.Add($"{task.TaskId}: the name is {task.Name.Length} characters long; it must be at most {MaxNameLength}.");
+                errors.Add(new($"{at}.name", $"{task.TaskId}: the name is {task.Name.Length} characters long; it must be at most {MaxNameLength}."));
             }
 
             if (task.Description.Length > MaxDescriptionLength)
             {
-                errors.Add($"{task.TaskId}: the description is {task.Description.Length} characters long; it must be at most {MaxDescriptionLength}.");
+                errors.Add(new($"{at}.description", $"{task.TaskId}: the description is {task.Description.Length} characters long; it must be at most {MaxDescriptionLength}."));
             }
 
             if (task.Kind == TaskKind.Agent && string.IsNullOrWhiteSpace(task.Agent))
             {
-                errors.Add($"{task.TaskId} is an agent task without an agent; use one of: {string.Join(", ", agentNames)}.");
+                errors.Add(new($"{at}.agent", $"{task.TaskId} is an agent task without an agent; use one of: {string.Join(", ", agentNames)}."));
             }
             else if (task.Kind == TaskKind.Agent && !agentNames.Contains(task.Agent!, StringComparer.OrdinalIgnoreCase))
             {
-                errors.Add($"{task.TaskId} uses agent \"{task.Agent}\", which this run does not have; use one of: {string.Join(", ", agentNames)}.");
+                errors.Add(new($"{at}.agent", $"{task.TaskId} uses agent \"{task.Agent}\", which this run does not have; use one of: {string.Join(", ", agentNames)}."));
             }
 
             if (task.Kind == TaskKind.Human && string.IsNullOrWhiteSpace(task.Prompt))
             {
-                errors.Add($"{task.TaskId} is a human task without a prompt telling the person what is needed.");
+                errors.Add(new($"{at}.prompt", $"{task.TaskId} is a human task without a prompt telling the person what is needed."));
             }
 
             foreach (var dependency in task.DependsOn.Where(d => !ids.Contains(d)))
             {
-                errors.Add($"{task.TaskId} depends on {dependency}, which is not in the plan.");
+                errors.Add(new($"{at}.depends_on", $"{task.TaskId} depends on {dependency}, which is not in the plan."));
                 graphIsSound = false;
             }
 
             if (task.DependsOn.Contains(task.TaskId))
             {
-                errors.Add($"{task.TaskId} depends on itself.");
+                errors.Add(new($"{at}.depends_on", $"{task.TaskId} depends on itself."));
                 graphIsSound = false;
             }
         }
@@ -78,7 +89,7 @@ public static class PlanValidator
         {
             if (FindCycle(tasks) is { } cycle)
             {
-                errors.Add($"The dependencies form a cycle: {string.Join(" → ", cycle)}.");
+                errors.Add(new($"tasks[{IndexOf(tasks, cycle[0])}].depends_on", $"The dependencies form a cycle: {string.Join(" → ", cycle)}."));
             }
             else
             {
@@ -89,12 +100,16 @@ public static class PlanValidator
         return errors;
     }
 
+    static int IndexOf(IReadOnlyList<PlannedTask> tasks, string id) => tasks.Select((t, i) => (t, i)).First(x => x.t.TaskId == id).i;
+
+    static int LastIndexOf(IReadOnlyList<PlannedTask> tasks, string id) => tasks.Select((t, i) => (t, i)).Last(x => x.t.TaskId == id).i;
+
     /// <summary>
     /// Every ask_me_about topic must be asked by a human task, and the deliverable (every agent task no other agent
     /// task builds on, even through a human step) must depend on that task, so the answer reaches the output
     /// instead of being guessed past.
     /// </summary>
-    static IEnumerable<string> UncoveredTopics(IReadOnlyList<PlannedTask> tasks, IReadOnlyList<string> topics)
+    static IEnumerable<PlanProblem> UncoveredTopics(IReadOnlyList<PlannedTask> tasks, IReadOnlyList<string> topics)
     {
         var byId = tasks.ToDictionary(t => t.TaskId);
         var humans = tasks.Where(t => t.Kind == TaskKind.Human).ToList();
@@ -105,13 +120,14 @@ public static class PlanValidator
             var askers = humans.Where(h => Mentions(h, topic)).ToList();
             if (askers.Count == 0)
             {
-                yield return $"No human task asks for \"{topic}\"; add one (kind \"human\") whose prompt asks for it.";
+                yield return new("tasks", $"No human task asks for \"{topic}\"; add one (kind \"human\") whose prompt asks for it.");
                 continue;
             }
 
             foreach (var sink in sinks.Where(s => !askers.Any(a => DependsOn(s, a.TaskId, byId))))
             {
-                yield return $"{sink.TaskId} must depend (directly or through other tasks) on the human task that asks for \"{topic}\".";
+                yield return new($"tasks[{IndexOf(tasks, sink.TaskId)}].depends_on",
+                    $"{sink.TaskId} must depend (directly or through other tasks) on the human task that asks for \"{topic}\".");
             }
         }
     }

@@ -17,11 +17,12 @@ public sealed class Planner(TimeProvider clock, ILogger<Planner> log)
     /// <summary>How much of an invalid answer is shown back to the model: enough to see what it did.</summary>
     const int MaxEchoedAnswer = 8_000;
 
-    public async Task<PlanResult> PlanAsync(IRunModel model, RunDefinition definition, IReadOnlyList<AgentSpec> agents, CancellationToken cancellationToken)
+    public async Task<PlanResult> PlanAsync(
+        IRunModel model, RunDefinition definition, IReadOnlyList<AgentSpec> agents, CancellationToken cancellationToken, PlanFeedback? review = null)
     {
         var usage = TokenUsage.Zero;
         var events = new List<RunEvent>();
-        var request = new PlanningRequest(definition, agents);
+        var request = new PlanningRequest(definition, agents, Review: review);
         for (var attempt = 1; attempt <= 2; attempt++)
         {
             var reply = await model.PlanAsync(request, cancellationToken);
@@ -47,7 +48,7 @@ public sealed class Planner(TimeProvider clock, ILogger<Planner> log)
             request = request with { Repair = new PlanRepair(Truncate(reply.Value), errors) };
         }
 
-        var fallback = DeterministicPlanner.Plan(definition, agents);
+        var fallback = DeterministicPlanner.Plan(DeterministicPlanner.WithFeedback(definition, review?.Feedback), agents);
         return new PlanResult(HumanGates.Apply(fallback with { PlannedBy = $"{DeterministicPlanner.Name} (fallback)" }, definition.HumanGates), usage, events);
     }
 

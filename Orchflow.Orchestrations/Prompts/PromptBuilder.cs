@@ -33,6 +33,16 @@ public static class PromptBuilder
                 : Bullets(d.HumanGates) + "\n(Orchflow routes any task whose name or description mentions one of these to the person.)",
         });
         List<PromptMessage> messages = [new(PromptRole.System, system), new(PromptRole.User, "Plan the goal. Answer with the JSON object only.")];
+        if (request.Review is { } review)
+        {
+            messages.Add(new PromptMessage(PromptRole.Assistant, review.PreviousPlan));
+            messages.Add(new PromptMessage(PromptRole.User, PromptTemplates.Render("planner-review.md", new Dictionary<string, string>
+            {
+                ["previous_plan"] = review.PreviousPlan,
+                ["feedback"] = review.Feedback,
+            })));
+        }
+
         if (request.Repair is { } repair)
         {
             messages.Add(new PromptMessage(PromptRole.Assistant, repair.PreviousAnswer));

@@ -22,6 +22,8 @@ public sealed class FunctionsMetadataTests
         ["CancelRun"] = ("api/v1/runs/{runId}", "DELETE"),
         ["GetRunTasks"] = ("api/v1/runs/{runId}/tasks", "GET"),
         ["GetRunEvents"] = ("api/v1/runs/{runId}/events", "GET"),
+        ["ReviewPlan"] = ("api/v1/runs/{runId}/plan/review", "POST"),
+        ["RetryRun"] = ("api/v1/runs/{runId}/retry", "POST"),
         ["CompleteTask"] = ("api/v1/runs/{runId}/tasks/{taskId}/complete", "POST"),
         ["CreateProvider"] = ("api/v1/providers", "POST"),
         ["ListProviders"] = ("api/v1/providers", "GET"),
@@ -34,7 +36,7 @@ public sealed class FunctionsMetadataTests
     /// <summary>The catch-all answering 404 and 405 for what no other function serves.</summary>
     const string Fallback = "Unmatched";
 
-    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask"];
+    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask", "ReviewPlan", "RetryRun"];
 
     static readonly string[] Activities = ["PlanRunActivity", "ExecuteAgentTaskActivity", "SynthesizeRunActivity", "ProjectRunActivity"];
 
@@ -79,7 +81,7 @@ public sealed class FunctionsMetadataTests
     }
 
     [Test]
-    public void Metadata_DurableClientBinding_IsOnExactlyStartRunCancelRunAndCompleteTask()
+    public void Metadata_DurableClientBinding_IsOnExactlyTheFunctionsThatStartOrSignalRuns()
     {
         var withClient = functions
             .Where(f => Bindings(f!).Any(b => Type(b) == "durableClient"))

@@ -45,7 +45,7 @@ public sealed class TableRunEventStoreTests
     {
         var (account, runId) = await CreateAsync();
         await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Planning, []), CancellationToken.None);
-        await runs.SavePlanAsync(account, runId, Plan(), TokenUsage.Zero, [], CancellationToken.None);
+        await runs.SavePlanAsync(account, runId, new PlanSave(0, 0, Plan(), TokenUsage.Zero, [], false), CancellationToken.None);
         await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Running,
             [new TaskTransition("T1", TaskState.WaitingHuman), new TaskTransition("T2", TaskState.Running)]), CancellationToken.None);
         var t2 = (await runs.GetAsync(account, runId, CancellationToken.None))!.Tasks[1];
@@ -202,7 +202,7 @@ public sealed class TableRunEventStoreTests
     {
         var (account, runId) = await CreateAsync();
         await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Planning, []), CancellationToken.None);
-        await runs.SavePlanAsync(account, runId, Plan(), TokenUsage.Zero, [], CancellationToken.None);
+        await runs.SavePlanAsync(account, runId, new PlanSave(0, 0, Plan(), TokenUsage.Zero, [], false), CancellationToken.None);
         return (account, runId);
     }
 

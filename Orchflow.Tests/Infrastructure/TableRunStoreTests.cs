@@ -168,7 +168,7 @@ public sealed class TableRunStoreTests
         var final = LongText(90_000, 'f');
         Assert.That(final.Length * sizeof(char), Is.GreaterThan(64 * 1024), "precondition: over one property's limit");
 
-        var completed = await store.CompleteAsync(account, runId, final, new TokenUsage(12, 34), CancellationToken.None);
+        var completed = await store.CompleteAsync(account, runId, 0, final, new TokenUsage(12, 34), CancellationToken.None);
 
         Assert.That(completed, Is.True);
         var run = (await store.GetAsync(account, runId, CancellationToken.None))!;
@@ -321,7 +321,7 @@ public sealed class TableRunStoreTests
     public async Task CancelAsync_CompletedRun_ReturnsAlreadyFinishedAndKeepsItCompleted()
     {
         var (account, runId) = await CreatePlannedRunAsync();
-        Assert.That(await store.CompleteAsync(account, runId, "done", TokenUsage.Zero, CancellationToken.None), Is.True);
+        Assert.That(await store.CompleteAsync(account, runId, 0, "done", TokenUsage.Zero, CancellationToken.None), Is.True);
 
         var outcome = await store.CancelAsync(account, runId, CancellationToken.None);
 
@@ -393,7 +393,7 @@ public sealed class TableRunStoreTests
                 i == 2 ? [] : ["T1", TaskIds.Of(i - 1)]));
         }
 
-        Assert.That(await store.SavePlanAsync(account, run.RunId, new RunPlan(tasks, "test"), new TokenUsage(1, 2), [], CancellationToken.None), Is.True);
+        Assert.That(await store.SavePlanAsync(account, run.RunId, new PlanSave(0, 0, new RunPlan(tasks, "test"), new TokenUsage(1, 2), [], false), CancellationToken.None), Is.True);
         if (start)
         {
             Assert.That(await store.ApplyAsync(new RunTransition(account, run.RunId, RunStatus.Running, []), CancellationToken.None), Is.True);

@@ -29,7 +29,7 @@ sealed class FakeRun
     readonly Dictionary<string, object> events = [];
     readonly HashSet<string> raised = [];
     readonly Dictionary<string, List<TaskCompletionSource<AgentTaskResult>>> agentCalls = [];
-    readonly TaskCompletionSource<PlanOutline?> plan = new();
+    readonly List<TaskCompletionSource<PlanOutline?>> plans = [];
     readonly TaskCompletionSource<bool> synthesis = new();
     Task<RunOutcome>? outcome;
 
@@ -49,8 +49,9 @@ sealed class FakeRun
             .Returns((TaskName _, object? input, TaskOptions? _) =>
             {
                 Journal.Add("plan");
-                PlanInputs.Add((RunRef)input!);
-                return plan.Task;
+                PlanInputs.Add((PlanInput)input!);
+                plans.Add(new TaskCompletionSource<PlanOutline?>());
+                return plans[^1].Task;
             });
         context.Setup(c => c.CallActivityAsync<AgentTaskResult>(Named(nameof(ExecuteAgentTaskActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName _, object? input, TaskOptions? _) => StartAgent((AgentTaskInput)input!));
@@ -80,12 +81,14 @@ sealed class FakeRun
             .Returns((string name, CancellationToken _) => Wait<HumanReply>(name));
         context.Setup(c => c.WaitForExternalEvent<CancelRequest>(It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .Returns((string name, CancellationToken _) => Wait<CancelRequest>(name));
+        context.Setup(c => c.WaitForExternalEvent<PlanReviewReply>(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns((string name, CancellationToken _) => Wait<PlanReviewReply>(name));
     }
 
     /// <summary>Every call the orchestrator made, in order: "plan", "agent T2", "project Running", "wait human:T1:0", "timer", "synthesize".</summary>
     public List<string> Journal { get; } = [];
 
-    public List<RunRef> PlanInputs { get; } = [];
+    public List<PlanInput> PlanInputs { get; } = [];
 
     /// <summary>Every ExecuteAgentTaskActivity input, in the order they were scheduled.</summary>
     public List<AgentTaskInput> AgentStarts { get; } = [];
@@ -131,14 +134,15 @@ sealed class FakeRun
 
     public static TaskNode Human(string taskId, params string[] dependsOn) => new(taskId, TaskKind.Human, dependsOn);
 
-    public static EngineSettings Engine(int maxParallel = 4, int maxReviewRounds = 2, bool requireApproval = false, int? humanTimeoutSeconds = null) =>
-        new(maxParallel, maxReviewRounds, requireApproval, humanTimeoutSeconds);
+    public static EngineSettings Engine(
+        int maxParallel = 4, int maxReviewRounds = 2, bool requireApproval = false, int? humanTimeoutSeconds = null, bool requirePlanApproval = false) =>
+        new(maxParallel, maxReviewRounds, requireApproval, humanTimeoutSeconds, requirePlanApproval);
 
-    public void Start(EngineSettings? engine = null)
+    public void Start(EngineSettings? engine = null, int attempt = 0)
     {
         // An inherited synchronization context would queue the orchestrator's continuations instead of running them inline.
         Assert.That(SynchronizationContext.Current, Is.Null, "the fake relies on inline continuations");
-        outcome = new RunOrchestrator().RunAsync(context.Object, new RunInput(AccountId, RunId, engine ?? Engine()));
+        outcome = new RunOrchestrator().RunAsync(context.Object, new RunInput(AccountId, RunId, engine ?? Engine(), attempt));
         AssertBlocked();
     }
 
@@ -149,12 +153,25 @@ sealed class FakeRun
         CompletePlan(tasks);
     }
 
-    public void CompletePlan(params TaskNode[] tasks) => plan.SetResult(new PlanOutline(tasks, PlanUsage));
+    public void CompletePlan(params TaskNode[] tasks) => CompletePlan(new PlanOutline(tasks, PlanUsage));
+
+    /// <summary>PlanRunActivity's answer as given: a plan awaiting review, or a retried run's plan with its tasks' states.</summary>
+    public void CompletePlan(PlanOutline outline) => PendingPlan().SetResult(outline);
 
     /// <summary>PlanRunActivity's answer when the run had already ended before it could be planned.</summary>
-    public void CompletePlanAsEnded() => plan.SetResult(null);
+    public void CompletePlanAsEnded() => PendingPlan().SetResult(null);
 
-    public void FailPlan(string cause) => plan.SetException(Failure(nameof(PlanRunActivity), cause));
+    public void FailPlan(string cause) => PendingPlan().SetException(Failure(nameof(PlanRunActivity), cause));
+
+    /// <summary>A person's verdict on the plan of review round <paramref name="round"/>.</summary>
+    public void ReviewPlan(int round, PlanReviewReply reply) => Raise(RunEvents.PlanReview(round), reply);
+
+    TaskCompletionSource<PlanOutline?> PendingPlan()
+    {
+        var pending = plans.LastOrDefault(p => !p.Task.IsCompleted);
+        Assert.That(pending, Is.Not.Null, "no PlanRunActivity call is waiting");
+        return pending!;
+    }
 
     public void CompleteAgent(string taskId, TokenUsage? usage = null)
     {

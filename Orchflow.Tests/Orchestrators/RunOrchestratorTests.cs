@@ -20,7 +20,7 @@ public sealed class RunOrchestratorTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(run.PlanInputs, Is.EqualTo(new[] { new RunRef(AccountId, RunId) }));
+            Assert.That(run.PlanInputs, Is.EqualTo(new[] { new PlanInput(AccountId, RunId) }));
             Assert.That(run.Waits, Is.EqualTo(new[] { RunEvents.Cancel }));
             Assert.That(run.StartedTasks, Is.Empty);
             Assert.That(run.Transitions, Is.Empty);

@@ -50,7 +50,12 @@ sealed record PartitionState(
     long Version,
     long Sequence,
     ETag? StatusETag,
-    IReadOnlyList<TaskRecord> Tasks)
+    IReadOnlyList<TaskRecord> Tasks,
+    bool AwaitingPlanReview = false,
+    int PlanRound = 0,
+    int PlannedRound = -1,
+    bool PlanApproved = false,
+    int Attempt = 0)
 {
     public bool Exists => AccountId is not null;
 
@@ -64,6 +69,17 @@ sealed class PartitionChange
     public TokenUsage? Usage { get; init; }
     public string? Error { get; init; }
     public string? PlannedBy { get; init; }
+    public bool? AwaitingPlanReview { get; init; }
+    public int? PlanRound { get; init; }
+    public int? PlannedRound { get; init; }
+    public bool? PlanApproved { get; init; }
+    public int? Attempt { get; init; }
+
+    /// <summary>The run's error goes (a retry starts it again clean).</summary>
+    public bool ClearError { get; init; }
+
+    /// <summary>Tasks removed from the plan (a reviewer's edit, a new plan after feedback).</summary>
+    public List<TaskRecord> Removed { get; } = [];
 
     /// <summary>Tasks whose state fields (state, started, completed, error) change, merged onto their rows.</summary>
     public List<TaskRecord> States { get; } = [];
@@ -92,6 +108,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     static readonly string[] StateColumns =
     [
         "RowKey", "AccountId", "Status", "Error", "InputTokens", "OutputTokens", "PlannedBy", "Version", "Sequence",
+        "AwaitingPlanReview", "PlanRound", "PlannedRound", "PlanApproved", "Attempt",
         "Name", "Description", "Kind", "Agent", "State", "DependsOn", "Prompt", "StartedAt", "CompletedAt", "ReviewRound", "Feedback",
     ];
 
@@ -121,7 +138,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
                 continue;
             }
 
-            if (change.Status is not null || change.Usage is not null || change.Error is not null || change.PlannedBy is not null)
+            if (change.Status is not null || change.Usage is not null || change.Error is not null || change.PlannedBy is not null || change.ClearError)
             {
                 await SyncRunRowAsync(state.AccountId!, runId, status, now, cancellationToken);
             }
@@ -204,7 +221,12 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
             status?.GetInt64("Version") ?? 0,
             status?.GetInt64("Sequence") ?? 0,
             status?.ETag,
-            tasks);
+            tasks,
+            status?.GetBoolean("AwaitingPlanReview") ?? false,
+            status?.GetInt32("PlanRound") ?? 0,
+            status?.GetInt32("PlannedRound") ?? (tasks.Count > 0 ? 0 : -1),
+            status?.GetBoolean("PlanApproved") ?? false,
+            status?.GetInt32("Attempt") ?? 0);
     }
 
     (List<TableTransactionAction> Actions, List<RunLogEntry> Entries, TableEntity Status) Plan(
@@ -228,13 +250,20 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
             after[task.TaskId] = task;
         }
 
+        foreach (var task in change.Removed)
+        {
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(state.RunId, task.TaskId), new ETag(task.ETag!)));
+            after.Remove(task.TaskId);
+        }
+
         actions.AddRange(change.Extra.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
 
         var newStatus = change.Status ?? state.Status;
-        var error = change.Error ?? state.Error;
-        var before = new RunSnapshot(state.Status, state.Tasks, state.Error);
+        var error = change.ClearError ? null : change.Error ?? state.Error;
+        var awaiting = change.AwaitingPlanReview ?? state.AwaitingPlanReview;
+        var before = new RunSnapshot(state.Status, state.Tasks, state.Error, state.AwaitingPlanReview);
         var afterTasks = after.Values.OrderBy(t => t.TaskId, TaskIds.Order).ToList();
-        var derived = RunLog.Between(before, new RunSnapshot(newStatus, afterTasks, error));
+        var derived = RunLog.Between(before, new RunSnapshot(newStatus, afterTasks, error, awaiting));
         var entries = change.Events.Concat(derived)
             .Select((e, i) => new RunLogEntry(state.Sequence + 1 + i, e.Type, now, e.TaskId, e.Data))
             .ToList();
@@ -242,6 +271,11 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
 
         var status = StatusEntity(state.RunId, state.AccountId!, newStatus, change.Usage ?? state.Usage, error,
             change.PlannedBy ?? state.PlannedBy, state.Version + 1, state.Sequence + entries.Count, now);
+        status["AwaitingPlanReview"] = awaiting;
+        status["PlanRound"] = change.PlanRound ?? state.PlanRound;
+        status["PlannedRound"] = change.PlannedRound ?? state.PlannedRound;
+        status["PlanApproved"] = change.PlanApproved ?? state.PlanApproved;
+        status["Attempt"] = change.Attempt ?? state.Attempt;
         actions.Add(state.StatusETag is { } etag
             ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, status, etag)
             : new TableTransactionAction(TableTransactionActionType.Add, status));

@@ -114,6 +114,11 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
                 UpdatedAt = status.GetDateTimeOffset("UpdatedAt") ?? run.UpdatedAt,
                 Version = status.GetInt64("Version") ?? 0,
                 Sequence = status.GetInt64("Sequence") ?? 0,
+                AwaitingPlanReview = status.GetBoolean("AwaitingPlanReview") ?? false,
+                PlanRound = status.GetInt32("PlanRound") ?? 0,
+                PlannedRound = status.GetInt32("PlannedRound") ?? (tasks.Count > 0 ? 0 : -1),
+                PlanApproved = status.GetBoolean("PlanApproved") ?? false,
+                Attempt = status.GetInt32("Attempt") ?? 0,
             };
         }
 
@@ -176,35 +181,146 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
         return TaskEntities.ToTask(row.Value, ReadText(row.Value, texts));
     }
 
-    public async Task<bool> SavePlanAsync(
-        string accountId, string runId, RunPlan plan, TokenUsage usage, IReadOnlyList<RunEvent> notes, CancellationToken cancellationToken)
+    public async Task<bool> SavePlanAsync(string accountId, string runId, PlanSave save, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
         return await partition.CommitAsync(runId, TaskScope.All, null, state =>
         {
-            if (state.Status.IsTerminal())
+            if (state.Status.IsTerminal() || state.Attempt != save.Attempt)
             {
-                // Cancelled while the model was planning: a plan nobody will run is not written at all.
+                // Cancelled while the model was planning, or a newer attempt runs the run: this plan is nobody's.
                 return (null, false);
             }
 
-            if (state.Tasks.Count > 0)
+            if (state.PlannedRound >= save.Round && state.Tasks.Count > 0)
             {
-                // An earlier attempt saved it and could not report back: planning lands once.
+                // An earlier attempt of this activity saved it and could not report back: planning lands once.
                 return (null, true);
             }
 
-            var change = new PartitionChange { Usage = usage, PlannedBy = plan.PlannedBy };
-            change.Rows.AddRange(plan.Tasks.Select(TaskRecord.FromPlan).Select(t => (t, TaskEntities.ToEntity(runId, t))));
-            change.Extra.AddRange(notes.Select(n => new TableEntity(runId, RunRows.NotePrefix + n.Key)
+            var change = new PartitionChange
+            {
+                Usage = save.Usage,
+                PlannedBy = save.Plan.PlannedBy,
+                PlannedRound = save.Round,
+                Status = save.AwaitReview ? RunStatus.WaitingHuman : null,
+                AwaitingPlanReview = save.AwaitReview,
+            };
+            ReplaceTasks(change, state, save.Plan.Tasks);
+            change.Extra.AddRange(save.Notes.Select(n => new TableEntity(runId, RunRows.NotePrefix + n.Key)
             {
                 ["At"] = n.At,
                 ["Kind"] = n.Kind,
                 ["Message"] = n.Message,
             }));
-            change.Events.Add(RunLog.Planned(plan.Tasks.Count, plan.PlannedBy));
+            change.Events.Add(RunLog.Planned(save.Plan.Tasks.Count, save.Plan.PlannedBy));
+            if (save.AwaitReview)
+            {
+                change.Events.Add(RunLog.PlanWaiting(save.Round));
+            }
+
             return (change, true);
         }, cancellationToken);
+    }
+
+    public async Task<PlanReviewOutcome> ReviewPlanAsync(string accountId, string runId, PlanVerdict verdict, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var result = await partition.CommitAsync(runId, TaskScope.All, null, state =>
+        {
+            if (state.AccountId != accountId)
+            {
+                return (null, PlanReviewResult.NotFound);
+            }
+
+            if (state.Status != RunStatus.WaitingHuman || !state.AwaitingPlanReview || state.PlanRound != verdict.Round)
+            {
+                return (null, PlanReviewResult.NotWaiting);
+            }
+
+            PartitionChange change;
+            if (!verdict.Approved)
+            {
+                // The plan stays visible while the model plans again with the feedback; the new one replaces it.
+                change = new PartitionChange { Status = RunStatus.Planning, AwaitingPlanReview = false, PlanRound = verdict.Round + 1 };
+            }
+            else
+            {
+                change = new PartitionChange
+                {
+                    Status = RunStatus.Running,
+                    AwaitingPlanReview = false,
+                    PlanApproved = true,
+                    PlannedBy = verdict.Plan is null ? null : "user",
+                };
+                if (verdict.Plan is { } edited)
+                {
+                    ReplaceTasks(change, state, edited);
+                }
+            }
+
+            change.Events.Add(RunLog.PlanReviewed(verdict.Approved, verdict.Plan is not null, verdict.Feedback));
+            if (verdict.Plan is { } plan)
+            {
+                change.Events.Add(RunLog.Planned(plan.Count, "user"));
+            }
+
+            return (change, PlanReviewResult.Reviewed);
+        }, cancellationToken);
+
+        return new PlanReviewOutcome(result, result == PlanReviewResult.NotFound ? null : await GetAsync(accountId, runId, cancellationToken));
+    }
+
+    public async Task<RetryOutcome> RetryAsync(string accountId, string runId, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var definition = (await GetAsync(accountId, runId, cancellationToken))?.Definition;
+        var result = definition is null ? RetryResult.NotFound : await partition.CommitAsync(runId, TaskScope.All, null, state =>
+        {
+            if (state.AccountId != accountId)
+            {
+                return (null, RetryResult.NotFound);
+            }
+
+            if (state.Status is not (RunStatus.Failed or RunStatus.Cancelled))
+            {
+                return (null, RetryResult.NotRetryable);
+            }
+
+            // A plan that still needs its review is shown waiting on it again; otherwise the run waits to go on.
+            var reviewAgain = definition.RequirePlanApproval && !state.PlanApproved && state.Tasks.Count > 0;
+            var change = new PartitionChange
+            {
+                Status = reviewAgain ? RunStatus.WaitingHuman : RunStatus.Queued,
+                AwaitingPlanReview = reviewAgain,
+                Attempt = state.Attempt + 1,
+                ClearError = true,
+            };
+            var reset = state.Tasks.Where(t => t.State != TaskState.Completed).ToList();
+            foreach (var task in reset)
+            {
+                var fresh = task with { State = TaskState.Pending, Error = null, Output = null, StartedAt = null, CompletedAt = null, Feedback = null };
+                change.Rows.Add((fresh, TaskEntities.ToEntity(runId, fresh)));
+            }
+
+            change.Events.Add(RunLog.Retried(state.Attempt + 1, reset.Select(t => t.TaskId)));
+            if (reviewAgain)
+            {
+                change.Events.Add(RunLog.PlanWaiting(state.PlanRound));
+            }
+
+            return (change, RetryResult.Retried);
+        }, cancellationToken);
+
+        return new RetryOutcome(result, result == RetryResult.NotFound ? null : await GetAsync(accountId, runId, cancellationToken));
+    }
+
+    /// <summary>Puts <paramref name="tasks"/> in place of the run's tasks: new ones added, kept ones replaced, the rest removed.</summary>
+    static void ReplaceTasks(PartitionChange change, PartitionState state, IReadOnlyList<PlannedTask> tasks)
+    {
+        var ids = tasks.Select(t => t.TaskId).ToHashSet();
+        change.Removed.AddRange(state.Tasks.Where(t => !ids.Contains(t.TaskId)));
+        change.Rows.AddRange(tasks.Select(TaskRecord.FromPlan).Select(t => (t, TaskEntities.ToEntity(state.RunId, t))));
     }
 
     public async Task<bool> ApplyAsync(RunTransition transition, CancellationToken cancellationToken)
@@ -212,6 +328,12 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
         await tables.EnsureCreatedAsync();
         return await partition.CommitAsync(transition.RunId, TaskScope.All, null, state =>
         {
+            if (state.Attempt != transition.Attempt)
+            {
+                // An orchestration a retry has replaced: it stops, and nothing it says is written.
+                return (null, false);
+            }
+
             if (state.Status.IsTerminal())
             {
                 // A cancel may have landed first: keep its word. Applying the same ending twice is not a conflict.
@@ -232,13 +354,19 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
             // The engine may still count on a human whose answer has just landed: with nothing left waiting, the run
             // is not waiting on anyone, it is about to move on.
             var status = transition.Status;
-            if (status == RunStatus.WaitingHuman &&
+            if (status == RunStatus.WaitingHuman && !state.AwaitingPlanReview &&
                 !state.Tasks.Select(t => moved.FirstOrDefault(m => m.TaskId == t.TaskId) ?? t).Any(t => t.State == TaskState.WaitingHuman))
             {
                 status = RunStatus.Running;
             }
 
-            var change = new PartitionChange { Status = status, Usage = transition.Usage, Error = transition.Error };
+            var change = new PartitionChange
+            {
+                Status = status,
+                Usage = transition.Usage,
+                Error = transition.Error,
+                AwaitingPlanReview = status.IsTerminal() ? false : null,
+            };
             change.States.AddRange(moved);
             var unchanged = change.States.Count == 0 && status == state.Status &&
                             (transition.Usage is null || transition.Usage == state.Usage) && transition.Error is null;
@@ -282,7 +410,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
         return written;
     }
 
-    public async Task<bool> CompleteAsync(string accountId, string runId, string finalOutput, TokenUsage usage, CancellationToken cancellationToken)
+    public async Task<bool> CompleteAsync(string accountId, string runId, int attempt, string finalOutput, TokenUsage usage, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
         var final = new TableEntity(runId, RunRows.FinalOutput);
@@ -293,9 +421,9 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
 
         return await partition.CommitAsync(runId, TaskScope.None, null, state =>
         {
-            if (state.Status.IsTerminal())
+            if (state.Status.IsTerminal() || state.Attempt != attempt)
             {
-                return (null, state.Status == RunStatus.Completed);
+                return (null, state.Status == RunStatus.Completed && state.Attempt == attempt);
             }
 
             var change = new PartitionChange { Status = RunStatus.Completed, Usage = usage };
@@ -320,7 +448,7 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
             }
 
             var now = clock.GetUtcNow();
-            var change = new PartitionChange { Status = RunStatus.Cancelled };
+            var change = new PartitionChange { Status = RunStatus.Cancelled, AwaitingPlanReview = false };
             change.States.AddRange(state.Tasks.Where(t => !t.State.IsTerminal()).Select(t => Moved(t, TaskState.Cancelled, null, now)));
             return (change, CancelResult.Cancelled);
         }, cancellationToken);

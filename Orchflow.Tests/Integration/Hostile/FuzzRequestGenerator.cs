@@ -855,6 +855,30 @@ public sealed class FuzzRequestGenerator
                         body["endpoint"] = endpoint;
                         return $"'endpoint' is '{endpoint}'";
                 }
+            case "api/v1/runs/{runId}/plan/review":
+                var (verdict, review) = Pick(
+                    ("a rejection without feedback", new JsonObject { ["approved"] = false }),
+                    ("a rejection with an edited plan", new JsonObject { ["approved"] = false, ["feedback"] = "x", ["plan"] = new JsonObject { ["tasks"] = new JsonArray() } }),
+                    ("an approval with feedback", new JsonObject { ["approved"] = true, ["feedback"] = "Fine." }),
+                    ("an edited plan without tasks", new JsonObject { ["approved"] = true, ["plan"] = new JsonObject() }),
+                    ("an edited plan with a cycle", new JsonObject
+                    {
+                        ["approved"] = true,
+                        ["plan"] = new JsonObject
+                        {
+                            ["tasks"] = new JsonArray(
+                                new JsonObject { ["task_id"] = "T1", ["name"] = "a", ["kind"] = "agent", ["agent"] = "research", ["depends_on"] = new JsonArray("T2") },
+                                new JsonObject { ["task_id"] = "T2", ["name"] = "b", ["kind"] = "agent", ["agent"] = "research", ["depends_on"] = new JsonArray("T1") }),
+                        },
+                    }));
+                body.Clear();
+                foreach (var (k, v) in review.ToList())
+                {
+                    review.Remove(k);
+                    body[k] = v;
+                }
+
+                return verdict;
             default:
                 return null;
         }
@@ -916,7 +940,8 @@ public sealed class FuzzRequestGenerator
                 var nested = string.Concat(Enumerable.Repeat("{\"x\":", depth)) + "1" + new string('}', depth);
                 return ($"nested {depth} objects deep", Utf8("{\"deep\":" + nested + "," + text[1..]));
             case 23:
-                var escape = Pick("\\x41", "\\u12", "\\uZZZZ", "\\q", "\\");
+                // Not a lone backslash: placed before a string that starts with an escape, it would make a valid "\\".
+                var escape = Pick("\\x41", "\\u12", "\\uZZZZ", "\\q", "\\ ");
                 return ($"with the bad escape {escape}", Utf8(text[..firstString] + escape + text[firstString..]));
             case 24: return ("with an unterminated string", Utf8(text[..(firstString + 1)]));
             case 25: return ("with a key and no value", Utf8("{\"x\":," + text[1..]));

@@ -173,6 +173,17 @@ public static class RouteShapes
 
         new("GET", "api/v1/runs/{runId}/tasks", [], [], null, NoConflict),
 
+        new("GET", "api/v1/runs/{runId}/events", [], [new("after", 0, int.MaxValue), new("limit", 1, 1000)], null, NoConflict),
+
+        new("POST", "api/v1/runs/{runId}/plan/review",
+            [new("approved", FieldKind.Bool, Required: true), new("feedback", FieldKind.Text, MaxLength: PlanReviewFunctions.MaxFeedbackLength)],
+            [],
+            c => new JsonObject { ["approved"] = true },
+            (_, _) => "the run is not waiting on its plan"),
+
+        new("POST", "api/v1/runs/{runId}/retry", [], [], null,
+            (owner, ids) => ids["runId"] == owner.CancelledRunId ? null : "the run is neither failed nor cancelled"),
+
         new("DELETE", "api/v1/runs/{runId}", [], [], null,
             (owner, ids) => ids["runId"] == owner.CompletedRunId ? "the run is completed" : null),
 

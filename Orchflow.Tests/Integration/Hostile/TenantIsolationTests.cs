@@ -123,14 +123,14 @@ public sealed class TenantIsolationTests : HostedTests
     {
         var a = new AccountIds("acc_a", "orch_a", "a@example.com", "run_a1", "T1", ["T2"], "run_a2", ["T1"], "run_a3", ["T1"], "prv_a");
         var added = new CatalogRoute("api/v1/webhooks/{webhookId}", ["DELETE"], ["webhookId"], []);
-        var withoutShape = new CatalogRoute("api/v1/runs/{runId}/retry", ["POST"], ["runId"], []);
+        var withoutShape = new CatalogRoute("api/v1/runs/{runId}/rewind", ["POST"], ["runId"], []);
 
         var (probes, unfillable) = Plan([.. CatalogRoute.All, added, withoutShape], a);
 
         Assert.Multiple(() =>
         {
             Assert.That(unfillable, Has.Some.Contains("api/v1/webhooks/{webhookId}").And.Contains("{webhookId}").And.Contains("AccountIds.Fill"));
-            Assert.That(unfillable, Has.Some.Contains("POST api/v1/runs/{runId}/retry").And.Contains("RouteShapes"));
+            Assert.That(unfillable, Has.Some.Contains("POST api/v1/runs/{runId}/rewind").And.Contains("RouteShapes"));
             Assert.That(unfillable, Has.Count.EqualTo(2));
             Assert.That(probes.Select(p => p.Route.Template), Does.Contain("api/v1/runs/{runId}/tasks/{taskId}/complete"));
         });
