@@ -121,6 +121,9 @@ sealed class FakeRun
 
     public IEnumerable<FakeTimer> PendingTimers => Timers.Where(t => !t.Fired.IsCompleted);
 
+    /// <summary>A PlanRunActivity call (a first plan, or a plan again after feedback) waits for its answer.</summary>
+    public bool PlanInFlight => plans.Any(p => !p.Task.IsCompleted);
+
     public bool SynthesisInFlight => SynthesisInputs.Count > 0 && !synthesis.Task.IsCompleted;
 
     public bool IsEnded => outcome is { IsCompleted: true };

@@ -7,7 +7,8 @@ namespace Orchflow.Tests.Orchestrators;
 /// <summary>
 /// The run status invariant, checked after every step of many scripted runs: a run shown <c>running</c> has an agent
 /// activity (or the synthesis) in flight; a run shown <c>waiting_human</c> has none, and a human wait pending.
-/// An ended run shows a terminal status and leaves no timer pending.
+/// An ended run shows a terminal status and leaves no timer pending. The runs include plans reviewed before they
+/// start (approved, sent back and planned again, timed out) and retried runs that go on from tasks already completed.
 /// </summary>
 [TestFixture]
 public sealed class RunInvariantTests
@@ -27,20 +28,25 @@ public sealed class RunInvariantTests
 
     static IEnumerable<string> PlanNames => Plans.Keys;
 
-    static IEnumerable<EngineSettings> Engines() =>
+    /// <summary>Each engine as a fresh run, as a run whose plan is reviewed first, and as a retried run.</summary>
+    static IEnumerable<(EngineSettings Engine, bool Resumed, int Seeds)> Engines() =>
         from approval in new[] { false, true }
         from timeout in new int?[] { null, 60 }
         from parallel in new[] { 1, 2, 8 }
-        select Engine(maxParallel: parallel, maxReviewRounds: 2, requireApproval: approval, humanTimeoutSeconds: timeout);
+        from variant in new[] { "fresh", "plan review", "resumed" }
+        select (Engine(maxParallel: parallel, maxReviewRounds: 2, requireApproval: approval, humanTimeoutSeconds: timeout,
+                requirePlanApproval: variant == "plan review"),
+            variant == "resumed", variant == "fresh" ? SeedsPerEngine : SeedsPerEngine / 2);
 
     /// <summary>Every scenario played once, shared by the tests below: plan name → (engine and seed, violation or null, ending).</summary>
     /// <summary>Every scenario played once, shared by the tests below: plan name → (engine and seed, violation or null, ending).</summary>
     static readonly Lazy<ILookup<string, (string Scenario, string? Violation, string Ending)>> Played = new(() => (
-        from plan in Plans
-        from engine in Engines()
-        from seed in Enumerable.Range(0, SeedsPerEngine)
-        let result = Play(plan.Value, engine, seed)
-        select (Plan: plan.Key, Result: ($"{engine} seed {seed}", result.Violation, result.Ending)))
+        from plan in Plans.Select((p, i) => (p.Key, p.Value, Index: i))
+        from engine in Engines().Select((e, i) => (e.Engine, e.Resumed, e.Seeds, Index: i))
+        from seed in Enumerable.Range(0, engine.Seeds)
+        // Each scenario its own random sequence: with one seed for all, every run would make the same first moves.
+        let result = Play(plan.Value, engine.Engine, engine.Resumed, seed + 1_000 * engine.Index + 100_000 * plan.Index)
+        select (Plan: plan.Key, Result: ($"{engine.Engine}{(engine.Resumed ? " resumed" : "")} seed {seed}", result.Violation, result.Ending)))
         .ToLookup(r => r.Plan, r => r.Result));
 
     [TestCaseSource(nameof(PlanNames))]
@@ -60,16 +66,18 @@ public sealed class RunInvariantTests
         Assert.That(endings, Is.SupersetOf(new[]
         {
             "Completed", "Failed: agent", "Failed: timeout", "Failed: reviews", "Failed: projection", "Cancelled: event", "Cancelled: projection",
+            "Failed: plan reviews", "Failed: plan timeout",
         }));
     }
 
     /// <summary>Plays one run with random (seeded, so repeatable) moves: the first violation, or null, and how the run ended.</summary>
-    static (string? Violation, string Ending) Play(TaskNode[] plan, EngineSettings engine, int seed)
+    static (string? Violation, string Ending) Play(TaskNode[] plan, EngineSettings engine, bool resumed, int seed)
     {
         var random = new Random(seed);
         var run = new FakeRun();
         var moves = new List<string>();
-        run.StartPlanned(engine, plan);
+        run.Start(engine, attempt: resumed ? 1 : 0);
+        run.CompletePlan(new PlanOutline(resumed ? Resumed(plan, random) : plan, PlanUsage, NeedsReview: engine.RequirePlanApproval));
         for (var step = 0; step < MaxSteps && !run.IsEnded; step++)
         {
             var options = Moves(run, plan, engine).ToList();
@@ -92,6 +100,8 @@ public sealed class RunInvariantTests
         var cause = outcome.Status switch
         {
             RunStatus.Failed when outcome.Error!.Contains("recorded", StringComparison.Ordinal) => "projection",
+            RunStatus.Failed when outcome.Error!.StartsWith("The plan was sent back", StringComparison.Ordinal) => "plan reviews",
+            RunStatus.Failed when outcome.Error!.StartsWith("The plan was not reviewed", StringComparison.Ordinal) => "plan timeout",
             RunStatus.Failed when outcome.Error!.Contains("human_timeout_seconds", StringComparison.Ordinal) => "timeout",
             RunStatus.Failed when outcome.Error!.Contains("MaxReviewRounds", StringComparison.Ordinal) => "reviews",
             RunStatus.Failed => "agent",
@@ -125,9 +135,44 @@ public sealed class RunInvariantTests
         };
     }
 
+    /// <summary>A retried run's plan: some tasks completed in its first attempt, each only after what it depends on.</summary>
+    static TaskNode[] Resumed(TaskNode[] plan, Random random)
+    {
+        var completed = new HashSet<string>();
+        foreach (var task in plan)
+        {
+            if (task.DependsOn.All(completed.Contains) && random.Next(2) == 0)
+            {
+                completed.Add(task.TaskId);
+            }
+        }
+
+        return plan.Select(t => completed.Contains(t.TaskId) ? t with { State = TaskState.Completed } : t).ToArray();
+    }
+
     /// <summary>What could happen next, weighted so that most runs get far before something ends them.</summary>
     static IEnumerable<(string Name, int Weight, Action Act)> Moves(FakeRun run, TaskNode[] plan, EngineSettings engine)
     {
+        var planWait = run.Waits.LastOrDefault(w => w.StartsWith("plan:", StringComparison.Ordinal));
+        if (planWait is not null && !run.IsRaised(planWait))
+        {
+            var round = int.Parse(planWait["plan:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            // Sent back often enough that some runs use up their review rounds; while the plan waits, the only timer is its own.
+            yield return ("approve the plan", 6, () => run.ReviewPlan(round, new PlanReviewReply(true)));
+            yield return ("send the plan back", 14, () => run.ReviewPlan(round, new PlanReviewReply(false, Feedback: "Shorter.")));
+            if (run.PendingTimers.FirstOrDefault() is { } reviewTimer)
+            {
+                yield return ("let the plan's review time out", 2, reviewTimer.Fire);
+            }
+        }
+
+        if (run.PlanInFlight)
+        {
+            var round = run.PlanInputs[^1].Round;
+            yield return ("plan again", 30, () => run.CompletePlan(new PlanOutline(plan, PlanUsage, NeedsReview: true, ReviewRound: round)));
+            yield return ("planning fails", 1, () => run.FailPlan("model unavailable"));
+        }
+
         foreach (var taskId in run.AgentsInFlight.ToList())
         {
             yield return ($"complete {taskId}", 30, () => run.CompleteAgent(taskId));

@@ -232,7 +232,8 @@ public sealed partial class PlansAndRecoveryTests : HostedTests
             Assert.That(done["attempt"]!.GetValue<int>(), Is.EqualTo(1));
             Assert.That(Usage(done).In, Is.GreaterThan(Usage(failed).In), "usage adds up across attempts");
         });
-        TestContext.Out.WriteLine($"Model calls: {callsBefore} before the retry, {afterRetry.Count} after it; a new run would have made {callsBefore + 1} (T2, T3 with its retries, synthesis).");
+        TestContext.Out.WriteLine($"Model calls: {callsBefore} before the retry (T2, and T3 with its retries), {afterRetry.Count} after it (T3, synthesis); " +
+                                  "starting the run again would have called T2 again and asked the person again.");
         var log = await EventsAsync(client, runId);
         Assert.That(log.Count(e => e.Str("type") == "run.retried"), Is.EqualTo(1));
     }
