@@ -19,11 +19,12 @@ public sealed partial class BenchRun
     /// <summary>The simulated model at 0 ms, as in the throughput figure: the load is all Orchflow's own work.</summary>
     const int LoadModelLatencyMs = 0;
 
-    /// <summary>Longest a load client follows one run; past it the run is reported, and lost unless it completes by the audit.</summary>
-    static readonly TimeSpan LoadRunLimit = TimeSpan.FromMinutes(2);
-
-    /// <summary>Longest the drain may take: the clients then give up on the runs in hand.</summary>
-    static readonly TimeSpan LoadDrainLimit = TimeSpan.FromMinutes(3);
+    /// <summary>
+    /// Longest the drain may take; the clients then give up on the runs in hand, which are lost unless they complete by the
+    /// audit. With every client keeping a run in flight, a run takes as long as the engine needs for all of them (about a
+    /// minute on 2 cores), so no run has a shorter limit of its own. Two minutes keeps the full bench under ten.
+    /// </summary>
+    static readonly TimeSpan LoadDrainLimit = TimeSpan.FromMinutes(2);
 
     /// <summary>Errors and anomalies printed as they happen; the rest are counted.</summary>
     const int LoudLines = 10;
@@ -67,12 +68,20 @@ public sealed partial class BenchRun
         Say($"load: drained in {drain.TotalSeconds:0.0} s; checking every account's runs");
 
         var (lost, unknown) = await AuditAsync(api, keys, ledger, cancellationToken);
+        // The host logs at Warning: on a fresh host every warning and error it wrote is the load's.
+        var hostLog = HostLogEntries(host.Output);
+        foreach (var (entry, count) in hostLog.GroupBy(l => l).Select(g => (g.Key, g.Count())).Take(LoudLines))
+        {
+            Say($"load: the host logged {count} × {entry}");
+        }
+
         var exchanges = traffic.Snapshot();
         var result = new LoadResult(keys.Length, options.LoadClientsPerAccount, options.LoadWindow, options.LoadPollInterval, LoadModelLatencyMs,
             LoadSettings, RouteFigures.ByRoute(exchanges), RouteFigures.Of("all", exchanges),
             exchanges.Count(e => e.At >= ledger.WindowStart && e.At < ledger.WindowEnd), drain,
             ledger.StartedCount, ledger.StartedCount - lost.Count, ledger.CompletedInWindow, lost, unknown, ledger.ToWaiting, ledger.ToCompleted,
-            ledger.Errors, ledger.AnomalyCount, ledger.Anomalies, cpu, peaks, startRss, ProcStats.PeakRssMiB(host.Pid), (loadAverage, ProcStats.LoadAverage()));
+            ledger.Errors, ledger.AnomalyCount, ledger.Anomalies, cpu, peaks, startRss, ProcStats.PeakRssMiB(host.Pid), (loadAverage, ProcStats.LoadAverage()),
+            hostLog.Count, hostLog.Where(l => !l.StartsWith("warn:", StringComparison.Ordinal)).Count());
         results.Load = result;
         var all = result.Overall;
         Say($"load: {all.Requests:N0} requests, {all.Served:N0} served (p50 {all.Latency.Median:0} ms, p99 {all.Latency.P99:0} ms), " +
@@ -110,7 +119,7 @@ public sealed partial class BenchRun
     /// <summary>Polls the run until it waits on its human, reads its tasks, answers, and polls until it completes; false if it did not.</summary>
     async Task<bool> FollowRunAsync(OrchflowApi api, string key, string runId, LoadLedger ledger, CancellationToken cancellationToken)
     {
-        var deadline = ledger.Deadline(LoadRunLimit);
+        var deadline = ledger.DrainDeadline;
         var since = Stopwatch.StartNew();
         var waiting = await PollAsync(api, key, runId, r => r.Status is "waiting_human" or "completed", deadline, ledger, cancellationToken);
         if (waiting is null)
@@ -237,6 +246,23 @@ public sealed partial class BenchRun
         $"created {run.CreatedAt:HH:mm:ss.f}, updated {run.UpdatedAt:HH:mm:ss.f}; " + string.Join("; ", run.Subtasks.Values.OrderBy(t => t.TaskId, StringComparer.Ordinal).Select(t =>
             $"{t.TaskId} {t.Kind} {t.State}" + (t.CompletedAt is { } done ? $" {done:HH:mm:ss.f}" : t.StartedAt is { } since ? $" since {since:HH:mm:ss.f}" : "")));
 
+    /// <summary>The console logger's entries at Warning or above: "warn: Category[id]" and the first line of the message.</summary>
+    static List<string> HostLogEntries(string output)
+    {
+        var lines = output.Split('\n');
+        var entries = new List<string>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].StartsWith("warn:", StringComparison.Ordinal) || lines[i].StartsWith("fail:", StringComparison.Ordinal) ||
+                lines[i].StartsWith("crit:", StringComparison.Ordinal))
+            {
+                entries.Add(lines[i].Trim() + (i + 1 < lines.Length ? " " + lines[i + 1].Trim() : ""));
+            }
+        }
+
+        return entries;
+    }
+
     static string Describe(IReadOnlyDictionary<string, string> settings) => string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"));
 
     /// <summary>What the load's clients share: the window, the runs they started and completed, and what went wrong, said loudly.</summary>
@@ -284,9 +310,8 @@ public sealed partial class BenchRun
             clock.Start();
         }
 
-        /// <summary>The sooner of a run's own limit from now and the end of the drain.</summary>
-        public DateTime Deadline(TimeSpan runLimit) =>
-            DateTime.UtcNow + TimeSpan.FromTicks(Math.Min(runLimit.Ticks, (window + drainLimit - clock.Elapsed).Ticks));
+        /// <summary>When the clients give up on the runs in hand.</summary>
+        public DateTime DrainDeadline => DateTime.UtcNow + (window + drainLimit - clock.Elapsed);
 
         public void Started(string key, string runId) => started[runId] = key;
 

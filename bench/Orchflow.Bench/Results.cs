@@ -96,7 +96,9 @@ public sealed record PerInstanceResult(int Count, double SequentialActivitiesPer
 /// <param name="ToWaiting">A client's wait from the 202 of <c>POST /runs</c> to the first read showing the run waiting on its human.</param>
 /// <param name="ToCompleted">A client's wait from the answer's 200 to the first read showing the run completed.</param>
 /// <param name="Errors">The first few errors (any answer but a 2xx or a proper 429, a timeout, a connection error), as the client saw them.</param>
-/// <param name="Anomalies">Things a client saw that a run should not do: fail, finish before its human answered, stall past the limit.</param>
+/// <param name="Anomalies">Things a client saw that a run should not do: fail, finish before its human answered, still be unfinished when the drain ends.</param>
+/// <param name="HostWarnings">Entries the host logged at Warning or above meanwhile (it logs nothing below), errors included.</param>
+/// <param name="HostErrors">Entries the host logged at Error or Critical.</param>
 /// <param name="LoadAverage">The machine's one-minute load average before and after: other work on the machine shows here.</param>
 public sealed record LoadResult(
     int Accounts,
@@ -123,7 +125,9 @@ public sealed record LoadResult(
     CpuPeaks Peaks,
     double HostStartRssMiB,
     double HostPeakRssMiB,
-    (double Start, double End) LoadAverage)
+    (double Start, double End) LoadAverage,
+    int HostWarnings,
+    int HostErrors)
 {
     public int Clients => Accounts * ClientsPerAccount;
 
