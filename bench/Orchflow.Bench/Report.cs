@@ -173,9 +173,10 @@ public static class Report
                       $"{all.Served:N0} served (2xx), {all.Limited:N0} × 429" +
                       (all.Limited == 0 ? " (the host limited nothing: it has no limiter, or the load stayed under its limits)" : $" ({Ms(all.LimitedLatency)})") +
                       $"; **errors other than 429: {l.ErrorCount:N0}** (must be 0: any other status, a timeout or a connection error)");
-        md.AppendLine($"- **runs**: {l.RunsStarted:N0} started, {l.RunsCompleted:N0} completed ({l.RunsCompletedInWindow:N0} within the window, " +
-                      $"{l.RunsCompletedInWindow / l.Window.TotalMinutes:N0}/min), **{l.Lost.Count:N0} lost** (must be 0: started, not completed after the drain); " +
-                      $"drain {Seconds(l.Drain)}");
+        md.AppendLine($"- **runs**: {l.RunsStarted:N0} started, {l.RunsCompleted:N0} completed ({l.RunsCompletedInWindow:N0} of them within the window; " +
+                      $"{l.RunsCompleted / (l.Window + l.Drain).TotalMinutes:N0}/min over window and drain), **{l.Lost.Count:N0} lost** (must be 0: " +
+                      $"started, not completed after the drain); drain {Seconds(l.Drain)}. Every client keeps one run in flight, so a run takes " +
+                      $"as long as the engine needs for {l.Clients:N0} at once (Little's law: in flight ÷ completion rate)");
         md.AppendLine($"- **latency of served requests**, all routes: {Ms(all.Latency)} (p50 / p99)");
         md.AppendLine($"- **a run as its client saw it** (p50 / p99): `POST /runs` answered → read as `waiting_human` {Ms(l.ToWaiting)}; " +
                       $"answer accepted → read as `completed` {Ms(l.ToCompleted)} (reads every {l.PollInterval.TotalMilliseconds:0} ms, 429 waits included)");
