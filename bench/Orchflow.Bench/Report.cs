@@ -180,11 +180,11 @@ public static class Report
         md.AppendLine($"- **latency of served requests**, all routes: {Ms(all.Latency)} (p50 / p99)");
         md.AppendLine($"- **a run as its client saw it** (p50 / p99): `POST /runs` answered → read as `waiting_human` {Ms(l.ToWaiting)}; " +
                       $"answer accepted → read as `completed` {Ms(l.ToCompleted)} (reads every {l.PollInterval.TotalMilliseconds:0} ms, 429 waits included)");
-        md.AppendLine($"- **host log**: {l.HostWarnings:N0} entries at Warning or above, {l.HostErrors:N0} of them errors");
+        md.AppendLine($"- **host log**: {l.HostWarnings:N0} {(l.HostWarnings == 1 ? "entry" : "entries")} at Warning or above, {l.HostErrors:N0} of them errors");
         md.AppendLine($"- **host**: CPU over the window and drain ({l.Cpu.WallSeconds:0} s): {l.Cpu.Describe("host", "Azurite", "bench")}; busiest second: " +
                       $"host {100 * l.Peaks.Of("host"):0}%, Azurite {100 * l.Peaks.Of("Azurite"):0}% of one core; host RSS {l.HostStartRssMiB:N0} MiB " +
                       $"at start, peak {l.HostPeakRssMiB:N0} MiB; one-minute load average of the machine {l.LoadAverage.Start:0.#} " +
-                      $"before the load (work other than the bench's shows here), {l.LoadAverage.End:0.#} after");
+                      $"before the load and {l.LoadAverage.End:0.#} after (the bench's own processes count in it; well above that, other work shared the cores)");
         md.AppendLine();
         md.AppendLine("| route | requests | 2xx | 429 | other 4xx | 5xx | no answer | 2xx latency (p50 / p99) |");
         md.AppendLine("|---|---|---|---|---|---|---|---|");
