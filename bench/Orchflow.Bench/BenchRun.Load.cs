@@ -68,7 +68,7 @@ public sealed partial class BenchRun
         var cpu = ProcStats.Cpu().Since(before, roles);
         Say($"load: drained in {drain.TotalSeconds:0.0} s; checking every account's runs");
 
-        var (lost, unknown) = await AuditAsync(api, keys, ledger, cancellationToken);
+        var (lost, moving, unknown) = await AuditAsync(api, keys, ledger, cancellationToken);
         // The host logs at Warning: on a fresh host every warning and error it wrote is the load's.
         var hostLog = HostLogEntries(host.Output);
         foreach (var (entry, count) in hostLog.GroupBy(l => l).Select(g => (g.Key, g.Count())).Take(LoudLines))
@@ -80,14 +80,14 @@ public sealed partial class BenchRun
         var result = new LoadResult(keys.Length, options.LoadClientsPerAccount, options.LoadWindow, options.LoadPollInterval, LoadModelLatencyMs,
             LoadSettings, RouteFigures.ByRoute(exchanges), RouteFigures.Of("all", exchanges),
             exchanges.Count(e => e.At >= ledger.WindowStart && e.At < ledger.WindowEnd), drain,
-            ledger.StartedCount, ledger.StartedCount - lost.Count, ledger.CompletedInWindow, lost, unknown, ledger.ToWaiting, ledger.ToCompleted,
+            ledger.StartedCount, ledger.StartedCount - lost.Count, ledger.CompletedInWindow, lost, moving, unknown, ledger.ToWaiting, ledger.ToCompleted,
             ledger.Errors, ledger.AnomalyCount, ledger.Anomalies, cpu, peaks, startRss, ProcStats.PeakRssMiB(host.Pid), (loadAverage, ProcStats.LoadAverage()),
             hostLog.Count, hostLog.Where(l => !l.StartsWith("warn:", StringComparison.Ordinal)).Count());
         results.Load = result;
         var all = result.Overall;
         Say($"load: {all.Requests:N0} requests, {all.Served:N0} served (p50 {all.Latency.Median:0} ms, p99 {all.Latency.P99:0} ms), " +
             $"{all.Limited:N0} × 429, {result.ErrorCount} other errors; runs {result.RunsStarted} started, {result.RunsCompleted} completed, " +
-            $"{result.Lost.Count} lost; CPU {cpu.Describe("host", "Azurite", "bench")}");
+            $"{result.Lost.Count} lost ({result.LostMoving} of them still moving); CPU {cpu.Describe("host", "Azurite", "bench")}");
         if (!result.Clean)
         {
             Say($"LOAD FAILED: {result.ErrorCount} errors other than 429, {result.Lost.Count} runs lost, {result.Unknown} unknown runs, " +
@@ -205,7 +205,7 @@ public sealed partial class BenchRun
     /// Every account's own listing once the load is over: each run a client started must be there and completed (else it
     /// is lost), and nothing else may be there.
     /// </summary>
-    async Task<(List<string> Lost, int Unknown)> AuditAsync(OrchflowApi api, string[] keys, LoadLedger ledger, CancellationToken cancellationToken)
+    async Task<(List<string> Lost, int LostMoving, int Unknown)> AuditAsync(OrchflowApi api, string[] keys, LoadLedger ledger, CancellationToken cancellationToken)
     {
         async Task<List<RunSummaryDto>> ListAsync(string key)
         {
@@ -222,9 +222,13 @@ public sealed partial class BenchRun
             throw new InvalidOperationException("An account's runs could not be listed after the load, in 3 attempts.");
         }
 
-        var listed = (await Task.WhenAll(keys.Select(ListAsync))).SelectMany(l => l).ToDictionary(r => r.RunId, r => r.Status);
+        var audited = DateTimeOffset.UtcNow;
+        var runs = (await Task.WhenAll(keys.Select(ListAsync))).SelectMany(l => l).ToDictionary(r => r.RunId);
+        var listed = runs.ToDictionary(r => r.Key, r => r.Value.Status);
         var lost = ledger.StartedIds.Where(id => listed.GetValueOrDefault(id) != "completed")
             .Select(id => $"{id} ({listed.GetValueOrDefault(id) ?? "not listed"})").Order(StringComparer.Ordinal).ToList();
+        // Same machine, same clock: a lost run the host updated just now was slow, not stuck.
+        var moving = ledger.StartedIds.Count(id => runs.TryGetValue(id, out var r) && r.Status != "completed" && audited - r.UpdatedAt < LoadResult.MovingWithin);
         var unknown = listed.Keys.Except(ledger.StartedIds).ToList();
         var keyOf = ledger.StartedKeys;
         foreach (var line in lost.Take(LoudLines))
@@ -239,7 +243,7 @@ public sealed partial class BenchRun
             Say($"LOAD UNKNOWN RUN: {id} ({listed[id]}) is listed, but no client saw it started");
         }
 
-        return (lost, unknown.Count);
+        return (lost, moving, unknown.Count);
     }
 
     /// <summary>"created 16:30:01.2; T1 human completed 16:30:14.0; T2 agent running since 16:30:14.3 …": where a run stands.</summary>

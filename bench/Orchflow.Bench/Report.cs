@@ -175,7 +175,7 @@ public static class Report
                       $"; **errors other than 429: {l.ErrorCount:N0}** (must be 0: any other status, a timeout or a connection error)");
         md.AppendLine($"- **runs**: {l.RunsStarted:N0} started, {l.RunsCompleted:N0} completed ({l.RunsCompletedInWindow:N0} of them within the window; " +
                       $"{l.RunsCompleted / (l.Window + l.Drain).TotalMinutes:N0}/min over window and drain), **{l.Lost.Count:N0} lost** (must be 0: " +
-                      $"started, not completed after the drain); drain {Seconds(l.Drain)}. Every client keeps one run in flight, so a run takes " +
+                      $"started, not completed after the drain{(l.Lost.Count > 0 ? $"; {l.LostMoving:N0} of them updated by the host in the last {LoadResult.MovingWithin.TotalSeconds:0} s, slow rather than stuck" : "")}); drain {Seconds(l.Drain)}. Every client keeps one run in flight, so a run takes " +
                       $"as long as the engine needs for {l.Clients:N0} at once (Little's law: in flight ÷ completion rate)");
         md.AppendLine($"- **latency of served requests**, all routes: {Ms(all.Latency)} (p50 / p99)");
         md.AppendLine($"- **a run as its client saw it** (p50 / p99): `POST /runs` answered → read as `waiting_human` {Ms(l.ToWaiting)}; " +

@@ -92,6 +92,7 @@ public sealed record PerInstanceResult(int Count, double SequentialActivitiesPer
 /// <param name="AnsweredInWindow">Requests answered (any status) while clients still started runs.</param>
 /// <param name="Drain">From the end of the window until every client had finished the run in hand.</param>
 /// <param name="Lost">Runs started (202) and not completed once drained, by the account's own listing, with their status.</param>
+/// <param name="LostMoving">Lost runs the host had updated in the last seconds before the audit: slow, not stuck.</param>
 /// <param name="Unknown">Runs the accounts list that no client saw started.</param>
 /// <param name="ToWaiting">A client's wait from the 202 of <c>POST /runs</c> to the first read showing the run waiting on its human.</param>
 /// <param name="ToCompleted">A client's wait from the answer's 200 to the first read showing the run completed.</param>
@@ -115,6 +116,7 @@ public sealed record LoadResult(
     int RunsCompleted,
     int RunsCompletedInWindow,
     IReadOnlyList<string> Lost,
+    int LostMoving,
     int Unknown,
     Sample ToWaiting,
     Sample ToCompleted,
@@ -129,6 +131,9 @@ public sealed record LoadResult(
     int HostWarnings,
     int HostErrors)
 {
+    /// <summary>A lost run the host updated this recently before the audit was still moving when the drain ended.</summary>
+    public static readonly TimeSpan MovingWithin = TimeSpan.FromSeconds(15);
+
     public int Clients => Accounts * ClientsPerAccount;
 
     public int ErrorCount => Overall.Errors;
