@@ -71,9 +71,11 @@ public sealed partial class BenchRun
         var (lost, moving, unknown) = await AuditAsync(api, keys, ledger, cancellationToken);
         // The host logs at Warning: on a fresh host every warning and error it wrote is the load's.
         var hostLog = HostLogEntries(host.Output);
-        foreach (var (entry, count) in hostLog.GroupBy(l => l).Select(g => (g.Key, g.Count())).Take(LoudLines))
+        // By level and category (errors first), each with its first message: one kind of entry per line.
+        foreach (var kind in hostLog.GroupBy(e => e.Split(' ')[0] + " " + e.Split(' ')[1])
+                     .OrderBy(g => g.Key.StartsWith("warn:", StringComparison.Ordinal)).ThenByDescending(g => g.Count()).Take(LoudLines))
         {
-            Say($"load: the host logged {count} × {entry}");
+            Say($"load: the host logged {kind.Count()} × {kind.Key}, first: {kind.First()}");
         }
 
         var exchanges = traffic.Snapshot();
@@ -251,7 +253,7 @@ public sealed partial class BenchRun
         $"created {run.CreatedAt:HH:mm:ss.f}, updated {run.UpdatedAt:HH:mm:ss.f}; " + string.Join("; ", run.Subtasks.Values.OrderBy(t => t.TaskId, StringComparer.Ordinal).Select(t =>
             $"{t.TaskId} {t.Kind} {t.State}" + (t.CompletedAt is { } done ? $" {done:HH:mm:ss.f}" : t.StartedAt is { } since ? $" since {since:HH:mm:ss.f}" : "")));
 
-    /// <summary>The console logger's entries at Warning or above: "warn: Category[id]" and the first line of the message.</summary>
+    /// <summary>The console logger's entries at Warning or above: "warn: Category[id]" and the first lines of the message.</summary>
     static List<string> HostLogEntries(string output)
     {
         var lines = output.Split('\n');
@@ -261,7 +263,9 @@ public sealed partial class BenchRun
             if (lines[i].StartsWith("warn:", StringComparison.Ordinal) || lines[i].StartsWith("fail:", StringComparison.Ordinal) ||
                 lines[i].StartsWith("crit:", StringComparison.Ordinal))
             {
-                entries.Add(lines[i].Trim() + (i + 1 < lines.Length ? " " + lines[i + 1].Trim() : ""));
+                // A warning's message is one line; an error's is followed by its exception, whose first line says what it was.
+                var more = lines[i].StartsWith("warn:", StringComparison.Ordinal) ? 1 : 3;
+                entries.Add(string.Join(" | ", lines.Skip(i).Take(1 + more).Select(l => l.Trim())));
             }
         }
 
