@@ -7,7 +7,7 @@ public sealed record BenchOptions
         usage: Orchflow.Bench [--smoke] [--only PHASES] [--set KEY=VALUE]... [--markdown FILE | --no-markdown]
 
           --smoke            tiny counts: checks that every phase still works, in seconds; writes nothing
-          --only PHASES      comma-separated subset of: overhead, reads, throughput, memory, resume, latency, backend
+          --only PHASES      comma-separated subset of: overhead, reads, throughput, memory, resume, latency, backend, load
           --set KEY=VALUE    an extra setting (environment variable) for every host, e.g.
                              Orchflow__Durable__MaxQueuePollingIntervalMs=100; Orchflow__Durable__* ones apply to the
                              bare engine too
@@ -17,9 +17,13 @@ public sealed record BenchOptions
           --idle SECONDS     how long the hub idles before the first answer (default 60)
           --resume-runs N    answers to time (default 20)
           --slow-runs N      runs at the slow model latency, each engine (default 10)
+          --load-accounts N  accounts (API keys) of the load phase (default 40)
+          --load-clients N   clients per account (default 5)
+          --load-seconds N   how long the load's clients start runs, before the drain (default 60)
+          --load-poll-ms N   between two reads of a run by a load client (default 250)
         """;
 
-    public static readonly string[] Phases = ["overhead", "reads", "throughput", "memory", "resume", "latency", "backend"];
+    public static readonly string[] Phases = ["overhead", "reads", "throughput", "memory", "resume", "latency", "backend", "load"];
 
     public bool Smoke { get; init; }
 
@@ -68,6 +72,20 @@ public sealed record BenchOptions
     /// <summary>Activities (or events) in each per-instance backend figure.</summary>
     public int PerInstanceCount { get; init; } = 100;
 
+    /// <summary>Accounts of the load phase; each is one API key, so one rate-limit bucket.</summary>
+    public int LoadAccounts { get; init; } = 40;
+
+    public int LoadClientsPerAccount { get; init; } = 5;
+
+    /// <summary>How long the load's clients keep starting runs; the runs in hand are finished after it.</summary>
+    public TimeSpan LoadWindow { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Between two reads of a run by a load client: a demanding client, twelve times the public docs' 3 s, so five clients
+    /// of one key ask for about four times the default per-key limit (300 a minute).
+    /// </summary>
+    public TimeSpan LoadPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
     public bool Runs(string phase) => Only.Contains(phase);
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -109,9 +127,10 @@ public sealed record BenchOptions
                 case "--no-markdown":
                     noMarkdown = true;
                     break;
-                case "--idle" or "--resume-runs" or "--slow-runs":
+                case "--idle" or "--resume-runs" or "--slow-runs" or "--load-accounts" or "--load-clients" or "--load-seconds" or "--load-poll-ms":
                     var name = args[i];
-                    counts[name] = int.TryParse(Value(), out var n) && n >= 0 ? n : throw new ArgumentException($"{name} takes a whole number.");
+                    var least = name.StartsWith("--load-", StringComparison.Ordinal) ? 1 : 0;
+                    counts[name] = int.TryParse(Value(), out var n) && n >= least ? n : throw new ArgumentException($"{name} takes a whole number of at least {least}.");
                     break;
                 case "-h" or "--help":
                     throw new ArgumentException("");
@@ -139,6 +158,9 @@ public sealed record BenchOptions
                 ResumeRuns = 2,
                 ResumeGap = TimeSpan.FromMilliseconds(200),
                 PerInstanceCount = 5,
+                LoadAccounts = 2,
+                LoadClientsPerAccount = 2,
+                LoadWindow = TimeSpan.FromSeconds(2),
             };
         }
 
@@ -147,6 +169,10 @@ public sealed record BenchOptions
             Idle = counts.TryGetValue("--idle", out var idle) ? TimeSpan.FromSeconds(idle) : options.Idle,
             ResumeRuns = counts.GetValueOrDefault("--resume-runs", options.ResumeRuns),
             SlowModelRuns = counts.GetValueOrDefault("--slow-runs", options.SlowModelRuns),
+            LoadAccounts = counts.GetValueOrDefault("--load-accounts", options.LoadAccounts),
+            LoadClientsPerAccount = counts.GetValueOrDefault("--load-clients", options.LoadClientsPerAccount),
+            LoadWindow = counts.TryGetValue("--load-seconds", out var window) ? TimeSpan.FromSeconds(window) : options.LoadWindow,
+            LoadPollInterval = counts.TryGetValue("--load-poll-ms", out var poll) ? TimeSpan.FromMilliseconds(poll) : options.LoadPollInterval,
         };
         var writes = !smoke && !noMarkdown && (markdown is not null || (!options.Partial && settings.Count == 0 && counts.Count == 0));
         return options with { MarkdownFile = writes ? markdown ?? Path.Combine(Orchflow.Tests.Support.RepoPaths.Root, "BENCHMARKS.md") : null };

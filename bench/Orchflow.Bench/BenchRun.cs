@@ -53,6 +53,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
             {
                 await WithHostAsync(options.SlowModelLatencyMs, SlowModelPhaseAsync, cancellationToken);
             }
+
+            if (options.Runs("load"))
+            {
+                await WithHostAsync(LoadModelLatencyMs, LoadAsync, cancellationToken, LoadSettings);
+            }
         }
         finally
         {
@@ -69,10 +74,13 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
         return results;
     }
 
-    async Task WithHostAsync(int modelLatencyMs, Func<HostProcess, OrchflowApi, CancellationToken, Task> phases, CancellationToken cancellationToken)
+    /// <param name="settings">The host's settings, if not the bench's own (<see cref="BenchOptions.HostSettings"/>).</param>
+    async Task WithHostAsync(
+        int modelLatencyMs, Func<HostProcess, OrchflowApi, CancellationToken, Task> phases, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         Say($"starting the standalone host (simulated model at {modelLatencyMs} ms)");
-        var started = runningHost = await HostProcess.StartAsync(ConnectionString, modelLatencyMs, options.HostSettings, cancellationToken);
+        var started = runningHost = await HostProcess.StartAsync(ConnectionString, modelLatencyMs, settings ?? options.HostSettings, cancellationToken);
         try
         {
             await phases(started, OrchflowApi.For(started.Api), cancellationToken);

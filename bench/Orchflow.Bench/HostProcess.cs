@@ -44,7 +44,8 @@ public sealed class HostProcess : IAsyncDisposable
             ["Orchflow__Simulated__LatencyMs"] = modelLatencyMs.ToString(),
             // One account drives many runs; the trial allowance must not end the measurement.
             ["Orchflow__TrialRuns"] = "1000000",
-            // The engine is measured, not the rate limits: pollers read as fast as they can from one key.
+            // The figures measure the engine and the projection, so no phase may be slowed by the rate limiter: 50 pollers
+            // on one key ask far more than its default 300 a minute. The load phase sets the limits it exercises.
             ["Orchflow__RateLimit__PerMinute"] = "1000000",
             ["Orchflow__RateLimit__Burst"] = "1000000",
             ["Orchflow__RateLimit__RegisterPerMinute"] = "1000000",

@@ -1,42 +1,51 @@
+using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace Orchflow.Bench;
 
-/// <summary>The few calls of Orchflow's HTTP API the bench makes, as any client would make them.</summary>
-public sealed class OrchflowApi(HttpClient http)
+/// <summary>
+/// The few calls of Orchflow's HTTP API the bench makes, as any client would make them. Without a traffic record any
+/// answer but a 2xx throws; with one, every answer (or its absence) is recorded there by route, and a 429 is retried
+/// after its <c>Retry-After</c>, as a polite client under a rate limit does.
+/// </summary>
+public sealed class OrchflowApi(HttpClient http, ApiTraffic? traffic = null)
 {
     public const string Header = "X-API-Key";
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static OrchflowApi For(Uri api) =>
+    public static OrchflowApi For(Uri api, ApiTraffic? traffic = null) =>
         new(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
             BaseAddress = api,
             Timeout = TimeSpan.FromSeconds(60),
-        });
+        }, traffic);
 
     /// <summary>Registers a fresh account and returns its API key.</summary>
     public async Task<string> RegisterAsync(CancellationToken cancellationToken)
     {
         var body = new { name = "bench", email = $"{Guid.NewGuid():N}@example.com" };
-        var registered = await SendAsync<Registered>(HttpMethod.Post, "auth/register", null, body, cancellationToken);
+        var registered = await SendAsync<Registered>(HttpMethod.Post, "auth/register", "POST /auth/register", null, body, cancellationToken);
         return registered.ApiKey;
     }
 
     public Task<RunDto> StartRunAsync(string key, string goal, IReadOnlyList<string>? askMeAbout, CancellationToken cancellationToken) =>
-        SendAsync<RunDto>(HttpMethod.Post, "runs", key, new { task = goal, ask_me_about = askMeAbout ?? [], require_approval = false }, cancellationToken);
+        SendAsync<RunDto>(HttpMethod.Post, "runs", "POST /runs", key, new { task = goal, ask_me_about = askMeAbout ?? [], require_approval = false }, cancellationToken);
 
     public Task<RunDto> GetRunAsync(string key, string runId, CancellationToken cancellationToken) =>
-        SendAsync<RunDto>(HttpMethod.Get, $"runs/{runId}", key, null, cancellationToken);
+        SendAsync<RunDto>(HttpMethod.Get, $"runs/{runId}", "GET /runs/{id}", key, null, cancellationToken);
+
+    public Task<TaskList> GetTasksAsync(string key, string runId, CancellationToken cancellationToken) =>
+        SendAsync<TaskList>(HttpMethod.Get, $"runs/{runId}/tasks", "GET /runs/{id}/tasks", key, null, cancellationToken);
 
     /// <summary>One page of the account's runs, newest first.</summary>
     public Task<RunList> ListRunsAsync(string key, int limit, int offset, CancellationToken cancellationToken) =>
-        SendAsync<RunList>(HttpMethod.Get, $"runs?limit={limit}&offset={offset}", key, null, cancellationToken);
+        SendAsync<RunList>(HttpMethod.Get, $"runs?limit={limit}&offset={offset}", "GET /runs", key, null, cancellationToken);
 
     public Task CompleteTaskAsync(string key, string runId, string taskId, string output, CancellationToken cancellationToken) =>
-        SendAsync<JsonElement>(HttpMethod.Post, $"runs/{runId}/tasks/{taskId}/complete", key, new { output }, cancellationToken);
+        SendAsync<JsonElement>(HttpMethod.Post, $"runs/{runId}/tasks/{taskId}/complete", "POST /runs/{id}/tasks/{task}/complete", key, new { output }, cancellationToken);
 
     /// <summary>Reads the run until <paramref name="done"/> holds, every <paramref name="interval"/>; throws after <paramref name="limit"/>.</summary>
     public async Task<RunDto> WaitAsync(
@@ -65,30 +74,105 @@ public sealed class OrchflowApi(HttpClient http)
         }
     }
 
-    async Task<T> SendAsync<T>(HttpMethod method, string path, string? key, object? body, CancellationToken cancellationToken)
+    /// <param name="route">The route's template, under which the traffic record counts the answer.</param>
+    async Task<T> SendAsync<T>(HttpMethod method, string path, string route, string? key, object? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (key is not null)
+        while (true)
         {
-            request.Headers.Add(Header, key);
-        }
+            using var request = new HttpRequestMessage(method, path);
+            if (key is not null)
+            {
+                request.Headers.Add(Header, key);
+            }
 
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body);
-        }
+            if (body is not null)
+            {
+                request.Content = JsonContent.Create(body);
+            }
 
-        using var response = await http.SendAsync(request, cancellationToken);
+            if (traffic is null)
+            {
+                using var response = await http.SendAsync(request, cancellationToken);
+                return await ReadAsync<T>(response, method, path, cancellationToken);
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            TimeSpan retryAfter;
+            try
+            {
+                using var response = await http.SendAsync(request, cancellationToken);
+                if (response.StatusCode != HttpStatusCode.TooManyRequests)
+                {
+                    var value = await ReadAsync<T>(response, method, path, cancellationToken);
+                    traffic.Record(route, (int)response.StatusCode, Outcome.Served, Stopwatch.GetElapsedTime(started));
+                    return value;
+                }
+
+                retryAfter = await RetryAfterAsync(response, method, path, cancellationToken);
+                traffic.Record(route, 429, Outcome.Limited, Stopwatch.GetElapsedTime(started));
+            }
+            catch (RefusedException e)
+            {
+                traffic.Record(route, e.Status, Outcome.Refused, Stopwatch.GetElapsedTime(started));
+                throw;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
+            {
+                // A timeout (HttpClient's own cancellation), a refused or dropped connection, or a 2xx body that is not the JSON promised.
+                traffic.Record(route, 0, Outcome.NoAnswer, Stopwatch.GetElapsedTime(started));
+                throw new HttpRequestException($"{method} {path} got no usable answer: {e.GetType().Name}: {e.Message}", e);
+            }
+
+            // A little jitter, so the clients of one key that were refused together do not all come back in the same instant.
+            await Task.Delay(retryAfter + TimeSpan.FromMilliseconds(Random.Shared.Next(200)), cancellationToken);
+        }
+    }
+
+    static async Task<T> ReadAsync<T>(HttpResponseMessage response, HttpMethod method, string path, CancellationToken cancellationToken)
+    {
         if (!response.IsSuccessStatusCode)
         {
             var problem = await response.Content.ReadAsStringAsync(cancellationToken);
-            throw new HttpRequestException($"{method} {path} answered {(int)response.StatusCode}: {problem}");
+            throw new RefusedException((int)response.StatusCode, $"{method} {path} answered {(int)response.StatusCode}: {problem}");
         }
 
         return (await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken))!;
     }
 
+    /// <summary>
+    /// How long a 429 asks to wait. API.md promises <c>Retry-After</c> in whole seconds (at least 1) and problem details
+    /// with <c>code: rate_limited</c>; a 429 without them breaks the contract and counts as a refusal, not a limit.
+    /// </summary>
+    static async Task<TimeSpan> RetryAfterAsync(HttpResponseMessage response, HttpMethod method, string path, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        string? code = null;
+        try
+        {
+            using var problem = JsonDocument.Parse(text);
+            code = problem.RootElement.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            // Not JSON: reported below as a 429 that is not problem details.
+        }
+
+        if (response.Headers.RetryAfter?.Delta is not { } delta || delta < TimeSpan.FromSeconds(1) || code != "rate_limited")
+        {
+            throw new RefusedException(429, $"{method} {path} answered 429 without Retry-After in whole seconds or code rate_limited " +
+                                            $"(Retry-After: {response.Headers.RetryAfter?.ToString() ?? "none"}): {text}");
+        }
+
+        return delta;
+    }
+
     sealed record Registered(string ApiKey);
+}
+
+/// <summary>An answer other than a 2xx (or a proper 429, when 429s are retried): the request was refused.</summary>
+public sealed class RefusedException(int status, string message) : HttpRequestException(message, null, (HttpStatusCode)status)
+{
+    public int Status => status;
 }
 
 /// <summary>The part of a run view (<c>GET /runs/{id}</c>) the bench reads.</summary>
@@ -118,6 +202,8 @@ public sealed record TaskDto(
     /// <summary>Started: what a human's answer should lead to for a task that waited for it.</summary>
     public bool HasStarted => State is "running" or "waiting_human" or "completed";
 }
+
+public sealed record TaskList(string RunId, List<TaskDto> Tasks);
 
 public sealed record RunList(List<RunSummaryDto> Runs, int Total);
 

@@ -14,6 +14,10 @@ public static class ProcStats
 
     public static double MemoryGiB() => (StatusKiB("/proc/meminfo", "MemTotal") ?? 0) / 1024.0 / 1024.0;
 
+    /// <summary>The one-minute load average (/proc/loadavg): runnable processes, this bench's and any other's.</summary>
+    public static double LoadAverage() =>
+        double.TryParse(ReadLines("/proc/loadavg").FirstOrDefault()?.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load) ? load : double.NaN;
+
     /// <summary>Peak resident set size of a process (VmHWM), in MiB.</summary>
     public static double PeakRssMiB(int pid) => (StatusKiB($"/proc/{pid}/status", "VmHWM") ?? double.NaN) / 1024.0;
 

@@ -48,6 +48,14 @@ public static class BenchProgram
             }
 
             Console.Error.WriteLine($"bench: finished in {results.Duration.TotalSeconds:0} s");
+            if (results.Load is { Clean: false } load)
+            {
+                // The figures are printed (and written) so the failure can be read; the exit code makes test.sh and CI see it.
+                Console.Error.WriteLine($"bench: THE LOAD FAILED: {load.ErrorCount} errors other than 429, {load.Lost.Count} runs lost, " +
+                                        $"{load.Unknown} unknown runs, {load.AnomalyCount} anomalies (each must be 0)");
+                return 1;
+            }
+
             return 0;
         }
         catch (Exception e) when (stop.IsCancellationRequested)

@@ -116,6 +116,11 @@ public static class Report
         }
 
         AppendPublished(md, r);
+        if (r.Load is { } load)
+        {
+            AppendLoad(md, load, options);
+        }
+
         return md.ToString().TrimEnd() + Environment.NewLine;
     }
 
@@ -143,6 +148,60 @@ public static class Report
         {
             md.AppendLine("- " + line);
         }
+    }
+
+    static void AppendLoad(StringBuilder md, LoadResult l, BenchOptions options)
+    {
+        var all = l.Overall;
+        md.AppendLine().AppendLine($"### Load: {l.Clients:N0} clients over {Plural(l.Accounts, "account")} for {Seconds(l.Window)}").AppendLine();
+        md.AppendLine($"On a fresh host, {Plural(l.Clients, "client")} over {Plural(l.Accounts, "account")} ({l.ClientsPerAccount} per API key), all at once, " +
+                      $"each in a loop: start a run of \"{options.HumanGoal}\" with `ask_me_about` (its human task T1 waits before any agent " +
+                      $"starts), read it every {l.PollInterval.TotalMilliseconds:0} ms until it waits, read its tasks, answer T1, read it until " +
+                      "it completes, list the account's 10 newest runs, start the next. When the window ends each client finishes the run " +
+                      $"in hand (the drain), then every account's listing is checked against the runs started. Simulated model at " +
+                      $"{l.ModelLatencyMs} ms. Host limits: {Limits(l.Limits)}. A 429 is waited out as its `Retry-After` asks and the same " +
+                      "request sent again; latencies are those of single requests, never of those waits.").AppendLine();
+        if (!l.Clean)
+        {
+            md.AppendLine($"**The load failed: {l.ErrorCount:N0} errors other than 429, {l.Lost.Count:N0} runs lost, {l.Unknown:N0} unknown runs, " +
+                          $"{l.AnomalyCount:N0} anomalies; each must be 0.** First seen: " +
+                          string.Join("; ", l.Errors.Concat(l.Anomalies).Concat(l.Lost.Select(id => "lost " + id)).Take(5).Select(e => $"`{e}`")) + ".").AppendLine();
+        }
+
+        var perSecond = l.AnsweredInWindow / l.Window.TotalSeconds;
+        md.AppendLine($"- **requests**: {all.Requests:N0} in all, {l.AnsweredInWindow:N0} of them answered in the window ({perSecond:N0}/s); " +
+                      $"{all.Served:N0} served (2xx), {all.Limited:N0} × 429" +
+                      (all.Limited == 0 ? " (the host limited nothing: it has no limiter, or the load stayed under its limits)" : $" ({Ms(all.LimitedLatency)})") +
+                      $"; **errors other than 429: {l.ErrorCount:N0}** (must be 0: any other status, a timeout or a connection error)");
+        md.AppendLine($"- **runs**: {l.RunsStarted:N0} started, {l.RunsCompleted:N0} completed ({l.RunsCompletedInWindow:N0} of them within the window; " +
+                      $"{l.RunsCompleted / (l.Window + l.Drain).TotalMinutes:N0}/min over window and drain), **{l.Lost.Count:N0} lost** (must be 0: " +
+                      $"started, not completed after the drain{(l.Lost.Count > 0 ? $"; {l.LostMoving:N0} of them updated by the host in the last {LoadResult.MovingWithin.TotalSeconds:0} s, slow rather than stuck" : "")}); drain {Seconds(l.Drain)}. Every client keeps one run in flight, so a run takes " +
+                      $"as long as the engine needs for {l.Clients:N0} at once (Little's law: in flight ÷ completion rate)");
+        md.AppendLine($"- **latency of served requests**, all routes: {Ms(all.Latency)} (p50 / p99)");
+        md.AppendLine($"- **a run as its client saw it** (p50 / p99): `POST /runs` answered → read as `waiting_human` {Ms(l.ToWaiting)}; " +
+                      $"answer accepted → read as `completed` {Ms(l.ToCompleted)} (reads every {l.PollInterval.TotalMilliseconds:0} ms, 429 waits included)");
+        md.AppendLine($"- **host log**: {l.HostWarnings:N0} {(l.HostWarnings == 1 ? "entry" : "entries")} at Warning or above, {l.HostErrors:N0} of them errors");
+        md.AppendLine($"- **host**: CPU over the window and drain ({l.Cpu.WallSeconds:0} s): {l.Cpu.Describe("host", "Azurite", "bench")}; busiest second: " +
+                      $"host {100 * l.Peaks.Of("host"):0}%, Azurite {100 * l.Peaks.Of("Azurite"):0}% of one core; host RSS {l.HostStartRssMiB:N0} MiB " +
+                      $"at start, peak {l.HostPeakRssMiB:N0} MiB; one-minute load average of the machine {l.LoadAverage.Start:0.#} " +
+                      $"before the load and {l.LoadAverage.End:0.#} after (the bench's own processes count in it; well above that, other work shared the cores)");
+        md.AppendLine();
+        md.AppendLine("| route | requests | 2xx | 429 | other 4xx | 5xx | no answer | 2xx latency (p50 / p99) |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var route in l.Routes.Append(all))
+        {
+            var name = route == all ? "**all**" : $"`{route.Route}`";
+            md.AppendLine($"| {name} | {route.Requests:N0} | {route.Served:N0} | {route.Limited:N0} | {route.Refused4xx:N0} | {route.Refused5xx:N0} | " +
+                          $"{route.NoAnswer:N0} | {(route.Served == 0 ? "—" : Ms(route.Latency))} |");
+        }
+    }
+
+    static string Limits(IReadOnlyDictionary<string, string> limits)
+    {
+        string Of(string name) => limits.TryGetValue("Orchflow__RateLimit__" + name, out var v) ? v : "default";
+        var defaults = Of("PerMinute") == "300" && Of("Burst") == "60" ? " (API.md's defaults)" : "";
+        return $"{Of("PerMinute")} requests a minute per API key in bursts of up to {Of("Burst")}{defaults}, " +
+               $"{Of("RegisterPerMinute")} registrations a minute per address (raised: every account registers from the bench's address)";
     }
 
     /// <summary>What the figures say, in sentences built from them.</summary>

@@ -24,6 +24,8 @@ public sealed class BenchResults
     public ResumeResult? Resume { get; set; }
 
     public PerInstanceResult? PerInstance { get; set; }
+
+    public LoadResult? Load { get; set; }
 }
 
 /// <param name="Goal">The goal sent to Orchflow.</param>
@@ -79,3 +81,86 @@ public sealed record ResumeResult(int Runs, TimeSpan Idle, TimeSpan Gap, Sample 
 
 /// <summary>The backend alone, one orchestration instance at a time, as Durable Functions states its own figures.</summary>
 public sealed record PerInstanceResult(int Count, double SequentialActivitiesPerSecond, double FanOutActivitiesPerSecond, double EventsPerSecond);
+
+/// <summary>
+/// The load phase: clients spread over accounts, each looping start a run → poll until it waits on its human → read its
+/// tasks → answer → poll until completed → list the account's runs, for a while; then the runs in hand are finished.
+/// </summary>
+/// <param name="Limits">The host's rate-limit settings during the load.</param>
+/// <param name="Routes">Every request of the phase (registration, load, drain, audit) by route.</param>
+/// <param name="Overall">The same requests, all routes together.</param>
+/// <param name="AnsweredInWindow">Requests answered (any status) while clients still started runs.</param>
+/// <param name="Drain">From the end of the window until every client had finished the run in hand.</param>
+/// <param name="Lost">Runs started (202) and not completed once drained, by the account's own listing, with their status.</param>
+/// <param name="LostMoving">Lost runs the host had updated in the last seconds before the audit: slow, not stuck.</param>
+/// <param name="Unknown">Runs the accounts list that no client saw started.</param>
+/// <param name="ToWaiting">A client's wait from the 202 of <c>POST /runs</c> to the first read showing the run waiting on its human.</param>
+/// <param name="ToCompleted">A client's wait from the answer's 200 to the first read showing the run completed.</param>
+/// <param name="Errors">The first few errors (any answer but a 2xx or a proper 429, a timeout, a connection error), as the client saw them.</param>
+/// <param name="Anomalies">Things a client saw that a run should not do: fail, finish before its human answered, still be unfinished when the drain ends.</param>
+/// <param name="HostWarnings">Entries the host logged at Warning or above meanwhile (it logs nothing below), errors included.</param>
+/// <param name="HostErrors">Entries the host logged at Error or Critical.</param>
+/// <param name="LoadAverage">The machine's one-minute load average before and after: other work on the machine shows here.</param>
+public sealed record LoadResult(
+    int Accounts,
+    int ClientsPerAccount,
+    TimeSpan Window,
+    TimeSpan PollInterval,
+    int ModelLatencyMs,
+    IReadOnlyDictionary<string, string> Limits,
+    IReadOnlyList<RouteFigures> Routes,
+    RouteFigures Overall,
+    int AnsweredInWindow,
+    TimeSpan Drain,
+    int RunsStarted,
+    int RunsCompleted,
+    int RunsCompletedInWindow,
+    IReadOnlyList<string> Lost,
+    int LostMoving,
+    int Unknown,
+    Sample ToWaiting,
+    Sample ToCompleted,
+    IReadOnlyList<string> Errors,
+    int AnomalyCount,
+    IReadOnlyList<string> Anomalies,
+    CpuUse Cpu,
+    CpuPeaks Peaks,
+    double HostStartRssMiB,
+    double HostPeakRssMiB,
+    (double Start, double End) LoadAverage,
+    int HostWarnings,
+    int HostErrors)
+{
+    /// <summary>A lost run the host updated this recently before the audit was still moving when the drain ended.</summary>
+    public static readonly TimeSpan MovingWithin = TimeSpan.FromSeconds(15);
+
+    public int Clients => Accounts * ClientsPerAccount;
+
+    public int ErrorCount => Overall.Errors;
+
+    /// <summary>What the phase must show: no error other than a 429, no run lost, nothing odd.</summary>
+    public bool Clean => ErrorCount == 0 && Lost.Count == 0 && Unknown == 0 && AnomalyCount == 0;
+}
+
+/// <summary>One route's requests by what became of them, and the latency of those served (2xx).</summary>
+public sealed record RouteFigures(string Route, int Served, int Limited, int Refused4xx, int Refused5xx, int NoAnswer, Sample Latency, Sample LimitedLatency)
+{
+    public int Requests => Served + Limited + Refused4xx + Refused5xx + NoAnswer;
+
+    /// <summary>Everything but a 2xx and a proper 429.</summary>
+    public int Errors => Refused4xx + Refused5xx + NoAnswer;
+
+    public static IReadOnlyList<RouteFigures> ByRoute(IEnumerable<Exchange> exchanges) =>
+        exchanges.GroupBy(e => e.Route).Select(g => Of(g.Key, g.ToList())).OrderByDescending(r => r.Requests).ToList();
+
+    public static RouteFigures Of(string route, IReadOnlyList<Exchange> exchanges)
+    {
+        Sample latency = new(), limited = new();
+        latency.AddRange(exchanges.Where(e => e.Outcome == Outcome.Served).Select(e => e.Latency.TotalMilliseconds));
+        limited.AddRange(exchanges.Where(e => e.Outcome == Outcome.Limited).Select(e => e.Latency.TotalMilliseconds));
+        int Count(Func<Exchange, bool> which) => exchanges.Count(which);
+        return new RouteFigures(route, latency.Count, limited.Count,
+            Count(e => e.Outcome == Outcome.Refused && e.Status < 500), Count(e => e.Outcome == Outcome.Refused && e.Status >= 500),
+            Count(e => e.Outcome == Outcome.NoAnswer), latency, limited);
+    }
+}
