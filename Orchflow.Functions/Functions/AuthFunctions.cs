@@ -13,7 +13,7 @@ using Orchflow.Functions.Http;
 namespace Orchflow.Functions.Functions;
 
 /// <summary>Registration: creates an account and hands out its API key, once.</summary>
-public sealed class AuthFunctions(IAccountStore accounts, ApiKeys keys, IOptions<AccountOptions> options, TimeProvider clock, ILogger<AuthFunctions> log)
+public sealed class AuthFunctions(IAccountStore accounts, IRunStore runs, ApiKeys keys, IOptions<AccountOptions> options, TimeProvider clock, ILogger<AuthFunctions> log)
 {
     [Function(nameof(Register))]
     [PublicRoute(LimitPerClientAddress = true)]
@@ -47,6 +47,7 @@ public sealed class AuthFunctions(IAccountStore accounts, ApiKeys keys, IOptions
             return Problems.Conflict("An account with this email is already registered.");
         }
 
+        await runs.StartCountingAsync(account.AccountId, cancellationToken);
         log.LogInformation("Account {AccountId} registered", account.AccountId);
         return ApiResult.Created(
             new RegisteredView(account.AccountId, account.Name, account.Email, key, account.TrialRunsRemaining, account.CreatedAt),

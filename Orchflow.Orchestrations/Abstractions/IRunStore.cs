@@ -13,7 +13,10 @@ public interface IRunStore
     /// <summary>The run with its tasks and their outputs, or null when the account has no such run.</summary>
     Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken);
 
-    /// <summary>The account's runs, newest first, without their tasks.</summary>
+    /// <summary>Starts a new account's run count at zero, so listing it never has to count its runs.</summary>
+    Task StartCountingAsync(string accountId, CancellationToken cancellationToken);
+
+    /// <summary>The account's runs, newest first, without their tasks; the total from the account's count.</summary>
     Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken);
 
     Task<TaskRecord?> GetTaskAsync(string runId, string taskId, CancellationToken cancellationToken);

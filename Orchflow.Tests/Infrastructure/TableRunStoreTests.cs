@@ -379,6 +379,61 @@ public sealed class TableRunStoreTests
         });
     }
 
+    [Test]
+    public async Task ListAsync_ConcurrentStarts_AreEachCountedOnce()
+    {
+        var account = NewAccountId();
+        await store.StartCountingAsync(account, CancellationToken.None);
+
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(i => store.CreateAsync(NewRun(account, DateTimeOffset.UtcNow.AddSeconds(-i)), CancellationToken.None)));
+
+        Assert.That((await store.ListAsync(account, 1, 0, CancellationToken.None)).Total, Is.EqualTo(12));
+    }
+
+    [Test]
+    public async Task ListAsync_AccountWithoutItsCountRow_IsCountedOnceAndThenByTheRow()
+    {
+        var account = NewAccountId();
+        for (var i = 0; i < 4; i++)
+        {
+            await store.CreateAsync(NewRun(account, DateTimeOffset.UtcNow.AddSeconds(-i)), CancellationToken.None);
+        }
+
+        // As an account listed before runs were counted.
+        await tables.Runs.DeleteEntityAsync(account, "~count");
+        var first = await store.ListAsync(account, 2, 0, CancellationToken.None);
+        await store.CreateAsync(NewRun(account, DateTimeOffset.UtcNow), CancellationToken.None);
+        var second = await store.ListAsync(account, 10, 3, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Total, Is.EqualTo(4));
+            Assert.That(first.Runs, Has.Count.EqualTo(2));
+            Assert.That(second.Total, Is.EqualTo(5));
+            Assert.That(second.Runs, Has.Count.EqualTo(2), "offset 3 of 5");
+        });
+    }
+
+    [Test]
+    public async Task GetAsync_RunChangedByAnotherInstanceAfterItWasRead_ReadsTheChange()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        var elsewhere = new TableRunStore(tables, TimeProvider.System, []);
+        var before = (await store.GetAsync(account, runId, CancellationToken.None))!;
+
+        await elsewhere.ApplyAsync(new RunTransition(account, runId, RunStatus.Running, [new TaskTransition("T2", TaskState.Running)]), CancellationToken.None);
+        var after = (await store.GetAsync(account, runId, CancellationToken.None))!;
+        var again = (await store.GetAsync(account, runId, CancellationToken.None))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(before.Tasks[1].State, Is.EqualTo(TaskState.Pending));
+            Assert.That(after.Tasks[1].State, Is.EqualTo(TaskState.Running), "a copy read before the change is not served");
+            Assert.That(after.Version, Is.GreaterThan(before.Version));
+            Assert.That(again, Is.SameAs(after), "an unchanged run is served from the copy");
+        });
+    }
+
     /// <summary>A run taken through planning as the engine does it; then, unless told otherwise, running.</summary>
     async Task<(string AccountId, string RunId)> CreatePlannedRunAsync(int taskCount = 4, bool start = true)
     {

@@ -12,9 +12,13 @@ namespace Orchflow.Infrastructure.Storage;
 /// tasks, long texts and event log, written only through <see cref="RunPartition"/>, one batch per change; reading a
 /// run is one range query of it. A row per run under its account (PK account, RK run id) serves listings.
 /// </summary>
-public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers) : IRunStore
+public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers) : IRunStore, IDisposable
 {
+    /// <summary>The row beside an account's runs that counts them, so a listing's total is one point read. It sorts after every run id.</summary>
+    const string CountKey = "~count";
+
     readonly RunPartition partition = new(tables, clock, observers);
+    readonly RunReadCache cache = new();
 
     /// <summary>
     /// A definition as its text reads: the default encoder writes every non-ASCII character as a six-character escape,
@@ -50,13 +54,38 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
         };
         TextChunks.SetProperty(listed, "Definition", definition);
         await tables.Runs.AddEntityAsync(listed, cancellationToken);
+        await CountNewRunAsync(run.AccountId, cancellationToken);
     }
 
     public async Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
+        if (cache.Get(runId) is { } cached)
+        {
+            // A copy read before: still the run if the run's version has not moved since.
+            var status = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, RunRows.Status, select: ["AccountId", "Version"],
+                cancellationToken: cancellationToken);
+            if (status.HasValue && status.Value is { } row && row.GetInt64("Version") == cached.Version)
+            {
+                return row.GetString("AccountId") == accountId ? cached : null;
+            }
+        }
 
-        // One range: the head (owner and definition), status, tasks, outputs and notes; the event log sorts after it.
+        var run = await ReadAsync(accountId, runId, cancellationToken);
+        if (run is { Version: > 0 })
+        {
+            cache.Set(run);
+        }
+
+        return run;
+    }
+
+    /// <summary>
+    /// The run read whole, by one range of its partition: the head (owner and definition), status, tasks, outputs
+    /// and notes; the event log sorts after it.
+    /// </summary>
+    async Task<RunRecord?> ReadAsync(string accountId, string runId, CancellationToken cancellationToken)
+    {
         var rows = new List<TableEntity>();
         await foreach (var e in tables.RunTasks.QueryAsync<TableEntity>(
                            TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey lt {RunRows.EndOfRun}"),
@@ -125,35 +154,127 @@ public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEn
         return run with { Tasks = tasks, FinalOutput = final is null ? null : ReadText(final, texts), Events = notes };
     }
 
+    public void Dispose() => cache.Dispose();
+
     public async Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-
-        // Table Storage has no offset: read the keys alone to count and to find the page's bounds, then read
-        // the page itself with one range query. Run ids sort newest first, so key order is listing order.
-        var keys = new List<string>();
-        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(
-                           e => e.PartitionKey == accountId, select: ["RowKey"], cancellationToken: cancellationToken))
+        var total = await CountAsync(accountId, cancellationToken);
+        if (offset >= total)
         {
-            keys.Add(e.RowKey);
+            return new RunPage([], total);
         }
 
-        if (offset >= keys.Count)
-        {
-            return new RunPage([], keys.Count);
-        }
-
-        var first = keys[offset];
-        var last = keys[Math.Min(keys.Count, offset + limit) - 1];
+        // Run ids sort newest first, so key order is listing order. Table Storage has no offset: the runs skipped are
+        // read as keys alone, and the page itself is one range from the key after them. Offset 0 reads the page only.
+        var after = offset == 0 ? null : await KeyAtAsync(accountId, offset, cancellationToken);
+        var filter = after is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey gt {after} and RowKey lt {CountKey}");
         var runs = new List<RunRecord>();
-        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(
-                           e => e.PartitionKey == accountId && e.RowKey.CompareTo(first) >= 0 && e.RowKey.CompareTo(last) <= 0,
-                           cancellationToken: cancellationToken))
+        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(filter, maxPerPage: limit, cancellationToken: cancellationToken))
         {
             runs.Add(ToRun(e));
+            if (runs.Count == limit)
+            {
+                break;
+            }
         }
 
-        return new RunPage(runs.OrderBy(r => r.RunId, StringComparer.Ordinal).Take(limit).ToList(), keys.Count);
+        return new RunPage(runs, total);
+    }
+
+    /// <summary>The key of the <paramref name="offset"/>th run (1-based), reading keys alone: what an offset costs.</summary>
+    async Task<string?> KeyAtAsync(string accountId, int offset, CancellationToken cancellationToken)
+    {
+        var seen = 0;
+        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(
+                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}"),
+                           maxPerPage: Math.Min(1000, offset), select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            if (++seen == offset)
+            {
+                return e.RowKey;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>How many runs the account has, from its count row; an account listed before it had one is counted once.</summary>
+    async Task<int> CountAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, CountKey, cancellationToken: cancellationToken);
+        if (row.HasValue && row.Value is { } counted)
+        {
+            return counted.GetInt32("Count") ?? 0;
+        }
+
+        var count = await CountKeysAsync(accountId, cancellationToken);
+        if (count == 0)
+        {
+            // Nothing to remember: an account without runs gets its count row with its first run.
+            return 0;
+        }
+
+        try
+        {
+            await tables.Runs.AddEntityAsync(new TableEntity(accountId, CountKey) { ["Count"] = count }, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            // A run's start counted the account at the same moment; its count stands.
+        }
+
+        return count;
+    }
+
+    async Task<int> CountKeysAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        await foreach (var _ in tables.Runs.QueryAsync<TableEntity>(
+                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}"),
+                           maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    public async Task StartCountingAsync(string accountId, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        await tables.Runs.UpsertEntityAsync(new TableEntity(accountId, CountKey) { ["Count"] = 0 }, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>
+    /// Counts a new run on its account's count row, by ETag, so concurrent starts each count once. An account that has
+    /// no count row yet (one registered before runs were counted) is counted by its first listing instead.
+    /// </summary>
+    async Task CountNewRunAsync(string accountId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 32; attempt++)
+        {
+            var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, CountKey, cancellationToken: cancellationToken);
+            if (!row.HasValue || row.Value is not { } counted)
+            {
+                return;
+            }
+
+            counted["Count"] = (counted.GetInt32("Count") ?? 0) + 1;
+            try
+            {
+                await tables.Runs.UpdateEntityAsync(counted, counted.ETag, TableUpdateMode.Replace, cancellationToken);
+                return;
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                await Task.Delay(Random.Shared.Next(1, 10) * (attempt + 1), cancellationToken);
+            }
+        }
+
+        throw new InvalidOperationException($"The run count of {accountId} kept changing.");
     }
 
     public async Task<TaskRecord?> GetTaskAsync(string runId, string taskId, CancellationToken cancellationToken)
