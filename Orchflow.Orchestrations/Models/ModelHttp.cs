@@ -51,5 +51,5 @@ public sealed class ModelHttp : IDisposable
     }
 }
 
-/// <summary>A registered provider's endpoint resolved to an address this deployment does not call.</summary>
+/// <summary>An endpoint a user registered (a provider, a webhook) resolved to an address this deployment does not call.</summary>
 public sealed class BlockedEndpointException(string message) : Exception(message);

@@ -26,6 +26,8 @@ public sealed class OrchflowTables
         Providers = service.GetTableClient(o.TablePrefix + "Providers");
         Secrets = service.GetTableClient(o.TablePrefix + "Secrets");
         RateLimits = service.GetTableClient(o.TablePrefix + "RateLimits");
+        Webhooks = service.GetTableClient(o.TablePrefix + "Webhooks");
+        WebhookDeliveries = service.GetTableClient(o.TablePrefix + "WebhookDeliveries");
     }
 
     /// <summary>Runs by account: PK account id, RK run id (run ids sort newest first).</summary>
@@ -46,6 +48,12 @@ public sealed class OrchflowTables
     /// <summary>Shared token buckets of the API's rate limits: PK the bucket, one row each.</summary>
     public TableClient RateLimits { get; }
 
+    /// <summary>Webhooks by account: PK account id, RK webhook id.</summary>
+    public TableClient Webhooks { get; }
+
+    /// <summary>Webhook deliveries by webhook: PK webhook id, RK newest event first, then the delivery id.</summary>
+    public TableClient WebhookDeliveries { get; }
+
     /// <summary>Creates the tables once per process; a failed attempt (storage not up yet) is tried again next time.</summary>
     public Task EnsureCreatedAsync()
     {
@@ -60,7 +68,7 @@ public sealed class OrchflowTables
 
     async Task CreateAllAsync()
     {
-        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits })
+        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Webhooks, WebhookDeliveries })
         {
             await table.CreateIfNotExistsAsync();
         }

@@ -12,9 +12,10 @@ namespace Orchflow.Infrastructure.Storage;
 /// tasks, long texts and event log, written only through <see cref="RunPartition"/>, one batch per change; reading a
 /// run is one range query of it. A row per run under its account (PK account, RK run id) serves listings.
 /// </summary>
-public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers) : IRunStore
+public sealed class TableRunStore(
+    OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox = null) : IRunStore
 {
-    readonly RunPartition partition = new(tables, clock, observers);
+    readonly RunPartition partition = new(tables, clock, observers, outbox);
 
     /// <summary>
     /// A definition as its text reads: the default encoder writes every non-ASCII character as a six-character escape,
