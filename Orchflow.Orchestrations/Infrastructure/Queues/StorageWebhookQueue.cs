@@ -34,10 +34,18 @@ public sealed class StorageWebhookQueue : IWebhookQueue
     public async Task<QueuedMessage> SendAsync(string text, TimeSpan delay, CancellationToken cancellationToken)
     {
         await EnsureCreatedAsync();
-        var receipt = await queue.SendMessageAsync(text, delay, timeToLive: null, cancellationToken);
-        if (delay <= TimeSpan.Zero)
+
+        // The service counts hidden time in whole seconds and would cut 0.9 s to none: round up instead.
+        var hidden = TimeSpan.FromSeconds(Math.Ceiling(Math.Max(0, delay.TotalSeconds)));
+        var receipt = await queue.SendMessageAsync(text, hidden, timeToLive: null, cancellationToken);
+        if (hidden == TimeSpan.Zero)
         {
             Wake();
+        }
+        else
+        {
+            // This process's worker looks again when the message shows, rather than at its next idle poll.
+            _ = Task.Delay(hidden + TimeSpan.FromMilliseconds(20), CancellationToken.None).ContinueWith(_ => Wake(), TaskScheduler.Default);
         }
 
         return new QueuedMessage(receipt.Value.MessageId, receipt.Value.PopReceipt);
