@@ -39,11 +39,15 @@ public static class PrivateAddresses
     /// Whether the URL names a local or private target as written (localhost, or an address literal): what can be
     /// refused before anything is stored. A name that resolves inward is refused when a call connects.
     /// </summary>
-    public static bool IsLiteralPrivate(Uri uri) =>
-        uri.IsLoopback ||
-        uri.IdnHost.Equals("localhost", StringComparison.OrdinalIgnoreCase) ||
-        uri.IdnHost.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) ||
-        (IPAddress.TryParse(uri.IdnHost, out var address) && IsPrivate(address));
+    public static bool IsLiteralPrivate(Uri uri)
+    {
+        // "localhost." is localhost too: a trailing dot only says the name is fully qualified.
+        var host = uri.IdnHost.TrimEnd('.');
+        return uri.IsLoopback ||
+               host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ||
+               host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) ||
+               (IPAddress.TryParse(host, out var address) && IsPrivate(address));
+    }
 
     /// <summary>
     /// A <see cref="SocketsHttpHandler.ConnectCallback"/> that resolves the host and connects only to its public
