@@ -13,7 +13,7 @@ public interface IRunLogOutbox
     /// <summary>Before the batch is submitted; null when nobody outside this process wants these events.</summary>
     Task<RunLogNotice?> PrepareAsync(string accountId, string runId, IReadOnlyList<RunLogEntry> entries, CancellationToken cancellationToken);
 
-    /// <summary>The batch landed: the notice shows now.</summary>
+    /// <summary>The batch landed: the notice shows now (it may finish in the background: it shows later at worst).</summary>
     Task ConfirmAsync(RunLogNotice notice, CancellationToken cancellationToken);
 
     /// <summary>The batch failed (another writer went first): the notice can go.</summary>

@@ -75,9 +75,9 @@ public sealed class WebhookDispatcher(
         foreach (var entry in logged.Where(e => webhook.Events.Contains(e.Type) && e.CreatedAt >= webhook.CreatedAt))
         {
             var now = clock.GetUtcNow();
+            var id = Ids.DeliveryId(webhook.WebhookId, runId, entry.Sequence);
             var delivery = await store.AddDeliveryAsync(new DeliveryRecord(
-                webhook.WebhookId, Ids.NewestFirst(entry.CreatedAt) + Ids.DeliveryId(webhook.WebhookId, runId, entry.Sequence),
-                Ids.DeliveryId(webhook.WebhookId, runId, entry.Sequence), entry.Type, runId, entry.Sequence, entry.CreatedAt,
+                webhook.WebhookId, Ids.NewestFirst(entry.CreatedAt) + id, id, entry.Type, runId, entry.Sequence, entry.CreatedAt,
                 Attempts: 0, DeliveryStatus.Pending, null, null, now, now), cancellationToken);
             if (delivery.Status != DeliveryStatus.Pending || delivery.Attempts > 0)
             {

@@ -44,27 +44,43 @@ public sealed class WebhookOutbox(WebhookDirectory directory, IWebhookQueue queu
         }
     }
 
-    public async Task ConfirmAsync(RunLogNotice notice, CancellationToken cancellationToken)
+    /// <summary>
+    /// Shows the notice without holding up the writer: the commit has landed, so should this process die before the
+    /// notice shows, it still shows after its delay.
+    /// </summary>
+    public Task ConfirmAsync(RunLogNotice notice, CancellationToken cancellationToken)
+    {
+        _ = ShowAsync(notice);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Deletes the notice in the background; one left behind finds nothing, or what the winning writer logged.</summary>
+    public Task AbandonAsync(RunLogNotice notice, CancellationToken cancellationToken)
+    {
+        _ = DeleteAsync(notice);
+        return Task.CompletedTask;
+    }
+
+    async Task ShowAsync(RunLogNotice notice)
     {
         try
         {
-            await queue.ShowNowAsync(new QueuedMessage(notice.MessageId, notice.Receipt), cancellationToken);
+            await queue.ShowNowAsync(new QueuedMessage(notice.MessageId, notice.Receipt), CancellationToken.None);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
             log.LogWarning(e, "Webhook dispatch {MessageId} could not be shown at once; it shows after {Delay}", notice.MessageId, hidden);
         }
     }
 
-    public async Task AbandonAsync(RunLogNotice notice, CancellationToken cancellationToken)
+    async Task DeleteAsync(RunLogNotice notice)
     {
         try
         {
-            await queue.DeleteAsync(new QueuedMessage(notice.MessageId, notice.Receipt), cancellationToken);
+            await queue.DeleteAsync(new QueuedMessage(notice.MessageId, notice.Receipt), CancellationToken.None);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
-            // Harmless: when it shows, it finds its events were never logged, or were logged by the writer that won.
             log.LogDebug(e, "Webhook dispatch {MessageId} of an abandoned commit was left to expire", notice.MessageId);
         }
     }
