@@ -19,6 +19,7 @@ builder.Services.AddOrchflowApi(builder.Configuration, builder.Environment.IsDev
 builder.Services.AddOptions<DurableBackendOptions>().Bind(builder.Configuration.GetSection(DurableBackendOptions.Section));
 builder.Services.AddSingleton<DurableBackend>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<DurableBackend>());
+builder.Services.AddHostedService<WebhookQueuePoller>();
 builder.Services.AddDurableTaskWorker(worker =>
 {
     worker.UseGrpc(DurableBackend.SidecarAddress);

@@ -8,6 +8,7 @@ using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Models;
 using Orchflow.Planning;
+using Orchflow.Webhooks;
 
 namespace Orchflow;
 
@@ -50,6 +51,7 @@ public static class OrchflowServices
         services.AddSingleton<ModelCallPolicy>();
         services.AddSingleton<IRunModelFactory, RunModelFactory>();
         services.AddSingleton<Planner>();
+        services.AddWebhooks(configuration, isDevelopment);
 
         services.AddTransient<PlanRunActivity>();
         services.AddTransient<ExecuteAgentTaskActivity>();

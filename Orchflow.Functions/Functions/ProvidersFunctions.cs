@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -9,6 +8,7 @@ using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
 using Orchflow.Functions.Http.Idempotency;
+using Orchflow.Infrastructure.Network;
 using Orchflow.Models;
 
 namespace Orchflow.Functions.Functions;
@@ -111,7 +111,7 @@ public sealed class ProvidersFunctions(
         }
 
         if (models.Value.AllowPrivateEndpoints != true &&
-            (uri.IsLoopback || (IPAddress.TryParse(uri.IdnHost, out var address) && ModelHttp.IsPrivate(address))))
+            PrivateAddresses.IsLiteralPrivate(uri))
         {
             return $"'endpoint' points at a private or local address ({uri.Host}), which this deployment does not call; use a public endpoint.";
         }

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 
 namespace Orchflow.Domain;
 
-/// <summary>Creates the public identifiers of runs, accounts and providers.</summary>
+/// <summary>Creates the public identifiers of runs, accounts, providers, webhooks and their deliveries.</summary>
 public static class Ids
 {
     const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lower case
@@ -14,13 +14,27 @@ public static class Ids
     /// </summary>
     public static string NewRunId(DateTimeOffset now)
     {
-        var remaining = (ulong)(End - now).Ticks / TimeSpan.TicksPerMillisecond;
-        return "run_" + Encode(remaining, 10) + Random(10);
+        return "run_" + NewestFirst(now) + Random(10);
     }
 
     public static string NewAccountId() => "acc_" + Random(20);
 
     public static string NewProviderId() => "prv_" + Random(16);
+
+    public static string NewWebhookId() => "whk_" + Random(20);
+
+    /// <summary>
+    /// The id of one event's delivery to one webhook: a hash of the three, so that handling the same event twice
+    /// (a message seen again after a crash) finds the delivery already made instead of making another.
+    /// </summary>
+    public static string DeliveryId(string webhookId, string runId, long sequence)
+    {
+        var hash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{webhookId}\n{runId}\n{sequence}"));
+        return "dlv_" + Encode(BitConverter.ToUInt64(hash, 0), 13) + Encode(BitConverter.ToUInt64(hash, 8), 13);
+    }
+
+    /// <summary>A key prefix that sorts later times first: the milliseconds left until 2200, as run ids begin.</summary>
+    public static string NewestFirst(DateTimeOffset at) => Encode((ulong)(End - at).Ticks / TimeSpan.TicksPerMillisecond, 10);
 
     public static bool LooksLike(string prefix, string? id) =>
         id is { Length: > 4 and <= 64 } && id.StartsWith(prefix + "_", StringComparison.Ordinal) &&

@@ -43,6 +43,9 @@ public static class EventTypes
     ];
 }
 
+/// <summary>Where a run stood just after one of its events: its status and what it waits on.</summary>
+public sealed record RunStanding(RunStatus Status, IReadOnlyList<string> WaitingOn);
+
 /// <summary>What a run looks like to its log: its status, its tasks' states, and whether its plan awaits review.</summary>
 public sealed record RunSnapshot(RunStatus Status, IReadOnlyList<TaskRecord> Tasks, string? Error = null, bool AwaitingPlanReview = false);
 
@@ -103,6 +106,57 @@ public static class RunLog
         RunStatus.Cancelled => new(EventTypes.RunCancelled, null, []),
         _ => throw new ArgumentOutOfRangeException(nameof(run), run.Status, "Unknown run status."),
     };
+
+    /// <summary>
+    /// Replays a run's log from its first event up to <paramref name="sequence"/>: the status and the waiting tasks
+    /// (as <c>GET /runs/{id}</c> would have shown them then), for a notification sent later about that event.
+    /// </summary>
+    public static RunStanding StandingAt(IEnumerable<RunLogEntry> log, long sequence)
+    {
+        var status = RunStatus.Queued;
+        var waiting = new SortedSet<string>(TaskIds.Order);
+        var planWaits = false;
+        foreach (var entry in log.Where(e => e.Sequence <= sequence).OrderBy(e => e.Sequence))
+        {
+            planWaits = entry.Type switch
+            {
+                EventTypes.PlanWaitingReview => true,
+                EventTypes.PlanReviewed or EventTypes.RunCompleted or EventTypes.RunFailed or EventTypes.RunCancelled => false,
+                _ => planWaits,
+            };
+            if (entry.Type == EventTypes.RunRetried)
+            {
+                // A retry takes every unfinished task back to pending: none of them waits any more.
+                waiting.Clear();
+            }
+
+            status = entry.Type switch
+            {
+                EventTypes.RunQueued => RunStatus.Queued,
+                EventTypes.RunPlanning => RunStatus.Planning,
+                EventTypes.RunRunning => RunStatus.Running,
+                EventTypes.RunWaitingHuman => RunStatus.WaitingHuman,
+                EventTypes.RunCompleted => RunStatus.Completed,
+                EventTypes.RunFailed => RunStatus.Failed,
+                EventTypes.RunCancelled => RunStatus.Cancelled,
+                _ => status,
+            };
+            if (entry.TaskId is { } taskId)
+            {
+                // Every other task event moves the task out of waiting_human, or was logged while it was not there.
+                if (entry.Type == EventTypes.TaskWaitingHuman)
+                {
+                    waiting.Add(taskId);
+                }
+                else
+                {
+                    waiting.Remove(taskId);
+                }
+            }
+        }
+
+        return new RunStanding(status, (planWaits ? [PlanWaitingKey] : Enumerable.Empty<string>()).Concat(waiting).ToList());
+    }
 
     public static NewLogEntry Planned(int taskCount, string plannedBy) =>
         new(EventTypes.RunPlanned, null, new JsonObject { ["task_count"] = taskCount, ["planned_by"] = plannedBy });

@@ -31,7 +31,15 @@ public sealed class FunctionsMetadataTests
         ["ListAgentTemplates"] = ("api/v1/agents/templates", "GET"),
         ["Health"] = ("api/v1/health", "GET"),
         ["GetOpenApi"] = ("api/v1/openapi.json", "GET"),
+        ["CreateWebhook"] = ("api/v1/webhooks", "POST"),
+        ["ListWebhooks"] = ("api/v1/webhooks", "GET"),
+        ["DeleteWebhook"] = ("api/v1/webhooks/{webhookId}", "DELETE"),
+        ["RotateWebhookSecret"] = ("api/v1/webhooks/{webhookId}/rotate-secret", "POST"),
+        ["ListWebhookDeliveries"] = ("api/v1/webhooks/{webhookId}/deliveries", "GET"),
     };
+
+    /// <summary>The webhook queue's trigger: the Functions app's worker for dispatches and delivery attempts.</summary>
+    const string WebhookQueueTrigger = "HandleWebhookMessage";
 
     /// <summary>The catch-all answering 404 and 405 for what no other function serves.</summary>
     const string Fallback = "Unmatched";
@@ -53,7 +61,7 @@ public sealed class FunctionsMetadataTests
     [Test]
     public void Metadata_ListsExactlyTheExpectedFunctions()
     {
-        var expected = ExpectedHttp.Keys.Concat(Activities).Append("RunOrchestrator").Append(Fallback);
+        var expected = ExpectedHttp.Keys.Concat(Activities).Append("RunOrchestrator").Append(Fallback).Append(WebhookQueueTrigger);
 
         Assert.That(functions.Select(f => Name(f!)), Is.EquivalentTo(expected));
     }
@@ -103,6 +111,21 @@ public sealed class FunctionsMetadataTests
 
             var triggered = functions.Where(f => Bindings(f!).Any(b => Type(b) is "orchestrationTrigger" or "activityTrigger")).Select(f => Name(f!));
             Assert.That(triggered, Is.EquivalentTo(Activities.Append("RunOrchestrator")), "no other function is a durable trigger");
+        });
+    }
+
+    [Test]
+    public void Metadata_WebhookQueueTrigger_ReadsTheConfiguredQueueWithTheHostsStorageConnection()
+    {
+        var trigger = Bindings(Function(WebhookQueueTrigger)).Single();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Type(trigger), Is.EqualTo("queueTrigger"));
+            // The same setting the app's own queue client reads, so both name one queue.
+            Assert.That(trigger["queueName"]?.GetValue<string>(), Is.EqualTo("%Orchflow:Webhooks:Queue%"));
+            Assert.That(trigger["connection"]?.GetValue<string>(), Is.EqualTo("AzureWebJobsStorage"));
+            Assert.That(functions.Count(f => Bindings(f!).Any(b => Type(b) == "queueTrigger")), Is.EqualTo(1), "no other function is queue-triggered");
         });
     }
 

@@ -11,6 +11,7 @@ using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Models;
 using Orchflow.Tests.Support;
+using Orchflow.Webhooks;
 
 namespace Orchflow.Tests.Infra;
 
@@ -38,6 +39,8 @@ public sealed partial class InfraTemplateTests
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
         Key(StorageOptions.Section, nameof(StorageOptions.TableServiceUri)),
         Key(StorageOptions.Section, nameof(StorageOptions.TablePrefix)),
+        Key(StorageOptions.Section, nameof(StorageOptions.QueueServiceUri)),
+        Key(WebhookOptions.Section, nameof(WebhookOptions.Queue)),
         Key(SecretsOptions.Section, nameof(SecretsOptions.VaultUri)),
         Key(SecurityOptions.Section, nameof(SecurityOptions.ApiKeyPepper)),
         Key(ManagedModelOptions.Section, nameof(ManagedModelOptions.Provider)),

@@ -395,7 +395,7 @@ public sealed class ChatRunModelTests
     [TestCase("8.8.8.8", false)]
     [TestCase("2606:4700::1111", false)]
     public void IsPrivate_Address_IsClassified(string address, bool isPrivate) =>
-        Assert.That(ModelHttp.IsPrivate(System.Net.IPAddress.Parse(address)), Is.EqualTo(isPrivate));
+        Assert.That(Orchflow.Infrastructure.Network.PrivateAddresses.IsPrivate(System.Net.IPAddress.Parse(address)), Is.EqualTo(isPrivate));
 
     [Test]
     public void Target_ToString_NeverShowsTheKey()

@@ -25,6 +25,9 @@ public sealed class OrchflowHost : IAsyncDisposable
 
     public string TaskHub => environment["Orchflow__Durable__TaskHub"];
 
+    /// <summary>The storage queue this host's webhook deliveries travel on.</summary>
+    public string WebhookQueue => environment["Orchflow__Webhooks__Queue"];
+
     /// <summary>All the host printed, across restarts.</summary>
     public string Output => previousOutput + (process?.Output ?? "");
 
@@ -38,6 +41,7 @@ public sealed class OrchflowHost : IAsyncDisposable
             ["Orchflow__Storage__ConnectionString"] = connectionString,
             ["Orchflow__Storage__TablePrefix"] = "t" + id,
             ["Orchflow__Durable__TaskHub"] = "hub" + id,
+            ["Orchflow__Webhooks__Queue"] = "hooks-" + id,
             ["Orchflow__Durable__MaxQueuePollingIntervalMs"] = "100",
             ["Orchflow__Simulated__LatencyMs"] = "0",
             ["DOTNET_ENVIRONMENT"] = "Development",

@@ -110,6 +110,10 @@ var appSettings = {
   AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName
   Orchflow__Storage__TableServiceUri: storage.properties.primaryEndpoints.table
   Orchflow__Storage__TablePrefix: tablePrefix
+  // Webhook deliveries travel on this queue: the app sends with the identity, the queue trigger reads it through
+  // AzureWebJobsStorage; both name it by this setting.
+  Orchflow__Storage__QueueServiceUri: storage.properties.primaryEndpoints.queue
+  Orchflow__Webhooks__Queue: 'orchflow-webhooks'
   Orchflow__Secrets__VaultUri: vault.properties.vaultUri
   // Key Vault references without a version follow the newest version of the secret.
   Orchflow__Security__ApiKeyPepper: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${secretNames.apiKeyPepper})'

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
-using Orchflow.Models;
+using Orchflow.Infrastructure.Network;
 
 namespace Orchflow.Functions.Http.RateLimiting;
 
@@ -80,7 +80,7 @@ public sealed class ApiRateLimits : IAsyncDisposable
             var entries = string.Join(',', http.Request.Headers[header].ToArray()).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             foreach (var entry in entries.Reverse())
             {
-                if (ParseAddress(entry) is { } address && !ModelHttp.IsPrivate(address))
+                if (ParseAddress(entry) is { } address && !PrivateAddresses.IsPrivate(address))
                 {
                     return Normalize(address);
                 }

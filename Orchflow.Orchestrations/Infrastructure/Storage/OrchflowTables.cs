@@ -27,6 +27,8 @@ public sealed class OrchflowTables
         Secrets = service.GetTableClient(o.TablePrefix + "Secrets");
         RateLimits = service.GetTableClient(o.TablePrefix + "RateLimits");
         Idempotency = service.GetTableClient(o.TablePrefix + "Idempotency");
+        Webhooks = service.GetTableClient(o.TablePrefix + "Webhooks");
+        WebhookDeliveries = service.GetTableClient(o.TablePrefix + "WebhookDeliveries");
     }
 
     /// <summary>Runs by account: PK account id, RK run id (run ids sort newest first).</summary>
@@ -50,6 +52,12 @@ public sealed class OrchflowTables
     /// <summary>Idempotency keys and the answers they replay: PK the account, RK a hash of the key.</summary>
     public TableClient Idempotency { get; }
 
+    /// <summary>Webhooks by account: PK account id, RK webhook id.</summary>
+    public TableClient Webhooks { get; }
+
+    /// <summary>Webhook deliveries by webhook: PK webhook id, RK newest event first, then the delivery id.</summary>
+    public TableClient WebhookDeliveries { get; }
+
     /// <summary>Creates the tables once per process; a failed attempt (storage not up yet) is tried again next time.</summary>
     public Task EnsureCreatedAsync()
     {
@@ -64,7 +72,7 @@ public sealed class OrchflowTables
 
     async Task CreateAllAsync()
     {
-        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency })
+        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency, Webhooks, WebhookDeliveries })
         {
             await table.CreateIfNotExistsAsync();
         }

@@ -98,9 +98,10 @@ sealed class PartitionChange
 /// The one way a run's partition is written. Each change is read, decided and committed in one batch with the status
 /// row (guarded by its ETag, its version and event sequence moved on) and the events announcing the change, so a reader
 /// never sees a state without its event or an event without its state, and events are numbered without gaps. A
-/// concurrent writer makes the batch fail as a whole; the change is then read and decided again.
+/// concurrent writer makes the batch fail as a whole; the change is then read and decided again. An outbox, when
+/// there is one, is told of the events before the batch is submitted and after it landed (webhooks).
 /// </summary>
-sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers)
+sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox)
 {
     const int MaxAttempts = 16;
 
@@ -127,15 +128,26 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
 
             var now = clock.GetUtcNow();
             var (actions, entries, status) = Plan(state, change, now);
+            var notice = await PrepareAsync(state.AccountId!, runId, entries, cancellationToken);
             try
             {
                 await tables.RunTasks.SubmitTransactionAsync(actions, cancellationToken);
             }
             catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
             {
+                if (notice is not null)
+                {
+                    await outbox!.AbandonAsync(notice, cancellationToken);
+                }
+
                 // Another writer moved the run on since it was read: read it again and decide again.
                 await Task.Delay(Random.Shared.Next(1, 6) * (attempt + 1), cancellationToken);
                 continue;
+            }
+
+            if (notice is not null)
+            {
+                await outbox!.ConfirmAsync(notice, cancellationToken);
             }
 
             if (change.Status is not null || change.Usage is not null || change.Error is not null || change.PlannedBy is not null || change.ClearError)
@@ -155,14 +167,23 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     {
         var status = StatusEntity(run.RunId, run.AccountId, run.Status, TokenUsage.Zero, null, null, version: 1, sequence: 1, run.CreatedAt);
         var queued = new RunLogEntry(1, EventTypes.RunQueued, run.CreatedAt, null, []);
+        var notice = await PrepareAsync(run.AccountId, run.RunId, [queued], cancellationToken);
         await tables.RunTasks.SubmitTransactionAsync(
         [
             new TableTransactionAction(TableTransactionActionType.Add, head),
             new TableTransactionAction(TableTransactionActionType.Add, status),
             new TableTransactionAction(TableTransactionActionType.Add, Entry(run.RunId, queued)),
         ], cancellationToken);
+        if (notice is not null)
+        {
+            await outbox!.ConfirmAsync(notice, cancellationToken);
+        }
+
         Tell(run.AccountId, run.RunId, [queued]);
     }
+
+    Task<RunLogNotice?> PrepareAsync(string accountId, string runId, IReadOnlyList<RunLogEntry> entries, CancellationToken cancellationToken) =>
+        outbox is null || entries.Count == 0 ? Task.FromResult<RunLogNotice?>(null) : outbox.PrepareAsync(accountId, runId, entries, cancellationToken);
 
     void Tell(string accountId, string runId, IReadOnlyList<RunLogEntry> entries)
     {

@@ -11,6 +11,9 @@ public sealed class StorageOptions
     /// <summary>The table endpoint, reached with the app's managed identity, when no connection string is set.</summary>
     public string? TableServiceUri { get; set; }
 
+    /// <summary>The queue endpoint (webhook deliveries), reached with the app's managed identity, when no connection string is set.</summary>
+    public string? QueueServiceUri { get; set; }
+
     /// <summary>Prefix of every table name, so several deployments or test runs can share one account.</summary>
     public string TablePrefix { get; set; } = "orchflow";
 }

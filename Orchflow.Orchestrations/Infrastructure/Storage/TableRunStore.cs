@@ -12,12 +12,13 @@ namespace Orchflow.Infrastructure.Storage;
 /// tasks, long texts and event log, written only through <see cref="RunPartition"/>, one batch per change; reading a
 /// run is one range query of it. A row per run under its account (PK account, RK run id) serves listings.
 /// </summary>
-public sealed class TableRunStore(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers) : IRunStore, IDisposable
+public sealed class TableRunStore(
+    OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox = null) : IRunStore, IDisposable
 {
     /// <summary>The row beside an account's runs that counts them, so a listing's total is one point read. It sorts after every run id.</summary>
     const string CountKey = "~count";
 
-    readonly RunPartition partition = new(tables, clock, observers);
+    readonly RunPartition partition = new(tables, clock, observers, outbox);
     readonly RunReadCache cache = new();
 
     /// <summary>

@@ -9,10 +9,12 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Tests.Integration.Api;
 
 /// <summary>
-/// Provider keys go to the secret store and to the provider's auth header, and nowhere else. A host logging at Debug
-/// runs a whole run on a provider with a recognisable key, a run whose provider echoes the key back in its errors,
-/// and a trial run on the managed model; then every HTTP response, every line the host wrote, every row of the
-/// projection and of the durable backend's tables, every blob and every queued message is searched for either key.
+/// Provider keys go to the secret store and to the provider's auth header, and nowhere else; a webhook's signing
+/// secrets go to the secret store and into the one response that shows each (registration, rotation), and reach the
+/// receiver only as signatures. A host logging at Debug runs a whole run on a provider with a recognisable key, a
+/// run whose provider echoes the key back in its errors, and a trial run on the managed model, with a rotated webhook
+/// getting every event; then every HTTP response, every line the host wrote, every row of the projection and of the
+/// durable backend's tables, every blob, every queued message and every request the receiver got is searched.
 /// </summary>
 [TestFixture]
 public sealed class KeyLeakageTests : HostedTests
@@ -21,8 +23,13 @@ public sealed class KeyLeakageTests : HostedTests
     static readonly string ManagedKey = "managed-leak-" + Guid.NewGuid().ToString("N") + "-canary";
 
     FakeChatServer server = null!;
+    WebhookReceiver receiver = null!;
 
-    protected override async Task BeforeHostStartsAsync() => server = await FakeChatServer.StartAsync();
+    protected override async Task BeforeHostStartsAsync()
+    {
+        server = await FakeChatServer.StartAsync();
+        receiver = await WebhookReceiver.StartAsync();
+    }
 
     protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
     {
@@ -36,12 +43,22 @@ public sealed class KeyLeakageTests : HostedTests
     };
 
     [OneTimeTearDown]
-    public async Task StopServerAsync() => await server.DisposeAsync();
+    public async Task StopServerAsync()
+    {
+        await server.DisposeAsync();
+        await receiver.DisposeAsync();
+    }
 
     [Test]
     public async Task WholeRuns_KeysAppearInNoResponseLogLineProjectionRowHistoryBlobOrQueue()
     {
         using var client = await RegisterAsync();
+        var registered = await client.SendAsync(HttpMethod.Post, "webhooks", new { url = receiver.Url("/leak"), events = Orchflow.Domain.EventTypes.All });
+        var firstSecret = ApiAssert.Json(registered, HttpStatusCode.Created).Str("secret");
+        var rotation = await client.SendAsync(HttpMethod.Post, $"webhooks/{registered.Json!.Str("webhook_id")}/rotate-secret");
+        var secondSecret = ApiAssert.Json(rotation, HttpStatusCode.OK).Str("secret");
+        // The secrets as the store holds them, and their key bytes in base64, however a leak might spell them.
+        string[] secrets = [firstSecret, secondSecret, firstSecret["whsec_".Length..], secondSecret["whsec_".Length..]];
         var created = await client.SendAsync(HttpMethod.Post, "providers", new
         {
             provider = "openai_compatible", api_key = ProviderKey, label = "Canary", model = "canary-model",
@@ -80,6 +97,9 @@ public sealed class KeyLeakageTests : HostedTests
 
         await client.SendAsync(HttpMethod.Get, "runs");
         await client.SendAsync(HttpMethod.Get, "providers");
+        await client.SendAsync(HttpMethod.Get, "webhooks");
+        var deliveries = await WaitForDeliveriesToSettleAsync();
+        await client.SendAsync(HttpMethod.Get, $"webhooks/{registered.Json!.Str("webhook_id")}/deliveries?limit=100");
 
         var places = new List<(string Where, string Text)>();
         places.AddRange(client.Received.Select(r => ("HTTP response", r.Text)));
@@ -87,20 +107,45 @@ public sealed class KeyLeakageTests : HostedTests
         places.AddRange(await ReadTablesAsync());
         places.AddRange(await ReadBlobsAsync());
         places.AddRange(await ReadQueuesAsync());
+        places.AddRange(deliveries.Select(d => ("webhook request", string.Join("\n", d.Headers.Select(h => $"{h.Key}: {h.Value}")) + "\n" + d.Body)));
 
         var leaks = places
             .Where(p => p.Text.Contains(ProviderKey, StringComparison.Ordinal) || p.Text.Contains(ManagedKey, StringComparison.Ordinal))
             .Select(p => p.Where)
             .ToList();
+        // Each secret is shown once, by the response that made it; anywhere else is a leak.
+        var secretLeaks = places
+            .Where(p => !ReferenceEquals(p.Text, registered.Text) && !ReferenceEquals(p.Text, rotation.Text))
+            .Where(p => secrets.Any(secret => p.Text.Contains(secret, StringComparison.Ordinal)))
+            .Select(p => p.Where)
+            .ToList();
         Assert.Multiple(() =>
         {
             Assert.That(leaks, Is.Empty, "a key was found in: " + string.Join(", ", leaks.Distinct()));
+            Assert.That(secretLeaks, Is.Empty, "a webhook secret was found in: " + string.Join(", ", secretLeaks.Distinct()));
+            Assert.That(rotation.Text, Does.Not.Contain(firstSecret), "the rotation shows the new secret only");
+            Assert.That(deliveries.Count, Is.GreaterThan(10), "the scan read the webhook requests");
+            Assert.That(places.Any(p => p.Where.Contains("Webhooks", StringComparison.Ordinal)), Is.True, "the scan read the webhook rows");
             Assert.That(places.Count(p => p.Where.StartsWith("table", StringComparison.Ordinal)), Is.GreaterThan(20), "the scan read the stored rows");
             Assert.That(places.Any(p => p.Where.Contains("History", StringComparison.Ordinal)), Is.True, "the scan read the orchestration history");
             Assert.That(Host.Output, Does.Contain(providerId), "the scan read the host's logs");
             Assert.That(refusedRun.Str("error"), Does.Contain("may not use model canary-model").And.Contain("[key]"));
             Assert.That(server.Requests.Select(r => r.Header("Authorization")), Is.All.AnyOf("Bearer " + ProviderKey, "Bearer " + ManagedKey));
         });
+    }
+
+    /// <summary>The receiver's requests, once no more have come for a while: every event of every run delivered.</summary>
+    async Task<IReadOnlyList<ReceivedWebhook>> WaitForDeliveriesToSettleAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var seen = -1;
+        while (receiver.All.Count != seen && DateTime.UtcNow < deadline)
+        {
+            seen = receiver.All.Count;
+            await Task.Delay(1000);
+        }
+
+        return receiver.All;
     }
 
     /// <summary>Every row of this host's projection tables and of its task hub's tables, one place per row.</summary>
@@ -153,10 +198,13 @@ public sealed class KeyLeakageTests : HostedTests
     {
         var service = new QueueServiceClient(TestEnvironment.Azurite.ConnectionString);
         var messages = new List<(string, string)>();
-        await foreach (var queue in service.GetQueuesAsync(prefix: Host.TaskHub.ToLowerInvariant()))
+        foreach (var prefix in new[] { Host.TaskHub.ToLowerInvariant(), Host.WebhookQueue })
         {
-            var peeked = await service.GetQueueClient(queue.Name).PeekMessagesAsync(maxMessages: 32);
-            messages.AddRange(peeked.Value.Select(m => ($"queue {queue.Name}", m.Body.ToString())));
+            await foreach (var queue in service.GetQueuesAsync(prefix: prefix))
+            {
+                var peeked = await service.GetQueueClient(queue.Name).PeekMessagesAsync(maxMessages: 32);
+                messages.AddRange(peeked.Value.Select(m => ($"queue {queue.Name}", m.Body.ToString())));
+            }
         }
 
         return messages;

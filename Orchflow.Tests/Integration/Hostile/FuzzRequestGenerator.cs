@@ -199,7 +199,8 @@ public sealed class FuzzRequestGenerator
         var route = routes[i % routes.Count];
         var valid = route.PathWith(OwnIds(route, route.Methods[0], targets.A));
         var segments = valid.Split('/');
-        var literal = Enumerable.Range(3, segments.Length - 3).Where(s => !targets.A.RunIds.Contains(segments[s]) && segments[s] != targets.A.ProviderId && segments[s] != targets.A.WaitingTaskId).ToList();
+        var literal = Enumerable.Range(3, segments.Length - 3).Where(s => !targets.A.RunIds.Contains(segments[s]) && segments[s] != targets.A.ProviderId &&
+                                                                        segments[s] != targets.A.WebhookId && segments[s] != targets.A.WaitingTaskId).ToList();
         string path;
         var mayRefuse = false;
         switch (random.Next(6))
@@ -601,12 +602,14 @@ public sealed class FuzzRequestGenerator
         {
             "runId" => Pick(other.WaitingRunId, other.CompletedRunId, other.CancelledRunId),
             "providerId" => other.ProviderId,
+            "webhookId" => other.WebhookId,
             _ => null,
         };
         var wellFormedUnknown = parameter switch
         {
             "runId" => "run_" + RandomId(20),
             "providerId" => "prv_" + RandomId(16),
+            "webhookId" => "whk_" + RandomId(20),
             "taskId" => Pick("T0", "T99", "T" + random.Next(2, 40), "T1000000"),
             _ => "x_" + RandomId(10),
         };
@@ -614,6 +617,7 @@ public sealed class FuzzRequestGenerator
         {
             "runId" => owner.ProviderId,
             "providerId" => owner.WaitingRunId,
+            "webhookId" => owner.ProviderId,
             "taskId" => Pick("t1", "T01", "T1%20", "T1%2F", "~status", "~run", "~final", "%7Estatus", "T1~0000", "%20T1"),
             _ => owner.AccountId,
         };
@@ -879,6 +883,23 @@ public sealed class FuzzRequestGenerator
                 }
 
                 return verdict;
+            case "api/v1/webhooks":
+                if (random.Next(2) == 0)
+                {
+                    var url = Pick("ftp://hooks.example.com/x", "https://user:pw@hooks.example.com/x", "/relative/hook", "hooks.example.com/x",
+                        "javascript:alert(1)", "http://hooks.example.com/x", "file:///etc/passwd", "https://");
+                    body["url"] = url;
+                    return $"'url' is '{url}'";
+                }
+
+                var (which, events) = Pick(
+                    ("an unknown event type", new JsonArray("run.exploded")),
+                    ("an event type twice", new JsonArray("run.completed", "run.completed")),
+                    ("no event type", new JsonArray()),
+                    ("an event type in upper case", new JsonArray("RUN.COMPLETED")),
+                    ("an event type with a wildcard", new JsonArray("run.*")));
+                body["events"] = events;
+                return "'events' has " + which;
             default:
                 return null;
         }

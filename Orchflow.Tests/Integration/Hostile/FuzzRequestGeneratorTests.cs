@@ -17,7 +17,8 @@ public sealed class FuzzRequestGeneratorTests
         $"run_{tag}000000000000000001", "T1", ["T2", "T3"],
         $"run_{tag}000000000000000002", ["T1", "T2"],
         $"run_{tag}000000000000000003", ["T1", "T2", "T3"],
-        $"prv_{tag}00000000000001");
+        $"prv_{tag}00000000000001",
+        $"whk_{tag}0000000000000000001");
 
     static readonly IReadOnlyList<FuzzRequest> Campaign = new FuzzRequestGenerator(7, Targets).Generate(FuzzRequestGenerator.DefaultCount);
 
@@ -182,7 +183,7 @@ public sealed class FuzzRequestGeneratorTests
     {
         CatalogRoute[] added =
         [
-            new("api/v1/webhooks/{webhookId}/rotate-secret", ["POST"], ["webhookId"], []),
+            new("api/v1/teams/{teamId}/invitations", ["POST"], ["teamId"], []),
             new("api/v1/auth/login", ["POST"], [], ["POST"]),
         ];
 

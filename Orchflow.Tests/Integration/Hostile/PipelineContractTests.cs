@@ -151,7 +151,7 @@ public sealed class PipelineContractTests : HostedTests
         using var client = await RegisterAsync();
         var (runId, _) = await RunScenarios.StartWaitingRunAsync(client);
         using var http = new RawHttpClient(Host.BaseAddress);
-        var self = new AccountIds("acc_self", client.ApiKey!, "self@example.com", runId, "T1", [], runId, [], runId, [], "prv_self");
+        var self = new AccountIds("acc_self", client.ApiKey!, "self@example.com", runId, "T1", [], runId, [], runId, [], "prv_self", "whk_self");
         var failures = new List<string>();
         foreach (var shape in RouteShapes.All.Where(s => s.ReadsBody))
         {
@@ -182,7 +182,7 @@ public sealed class PipelineContractTests : HostedTests
         using var client = await RegisterAsync();
         var (runId, _) = await RunScenarios.StartWaitingRunAsync(client);
         using var http = new RawHttpClient(Host.BaseAddress);
-        var self = new AccountIds("acc_self", client.ApiKey!, "self@example.com", runId, "T1", [], runId, [], runId, [], "prv_self");
+        var self = new AccountIds("acc_self", client.ApiKey!, "self@example.com", runId, "T1", [], runId, [], runId, [], "prv_self", "whk_self");
         var failures = new List<string>();
         var sent = 0;
         foreach (var shape in RouteShapes.All.Where(s => s.ReadsBody))

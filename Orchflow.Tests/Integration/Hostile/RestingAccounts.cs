@@ -27,7 +27,8 @@ static class RestingAccounts
 
     /// <summary>
     /// A fresh account with a run waiting on a human (no timeout, so it waits for ever), a completed run, a cancelled
-    /// run and a provider; it has used three of its trial runs.
+    /// run, a provider and a webhook (registered after the runs settled, to a loopback port nothing listens on, so no
+    /// delivery is made and none would leave the machine); it has used three of its trial runs.
     /// </summary>
     public static async Task<AccountIds> SeedAsync(Uri baseAddress)
     {
@@ -45,13 +46,15 @@ static class RestingAccounts
             {
                 provider = "openai", api_key = "sk-resting-" + Guid.NewGuid().ToString("N"), label = "Resting", model = "gpt-4o-mini",
             }), HttpStatusCode.Created).Str("provider_id");
+            var webhook = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, "webhooks", new { url = "http://127.0.0.1:9/resting" }),
+                HttpStatusCode.Created).Str("webhook_id");
 
             return new AccountIds(
                 accountId, client.ApiKey!, email,
                 waitingId, "T1", Tasks(waiting).Where(t => t != "T1").ToList(),
                 completedId, Tasks(completed),
                 cancelledId, Tasks(cancelled),
-                provider);
+                provider, webhook);
         }
     }
 

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Orchflow.Functions.Functions;
+using Orchflow.Domain;
 using Orchflow.Functions.Http;
+using Orchflow.Webhooks;
 
 namespace Orchflow.Tests.Integration.Hostile;
 
@@ -72,12 +74,13 @@ public sealed record AccountIds(
     IReadOnlyList<string> CompletedRunTasks,
     string CancelledRunId,
     IReadOnlyList<string> CancelledRunTasks,
-    string ProviderId)
+    string ProviderId,
+    string WebhookId)
 {
     public IReadOnlyList<string> RunIds => [WaitingRunId, CompletedRunId, CancelledRunId];
 
     /// <summary>Every id and secret of this account that a response to another account must never show.</summary>
-    public IReadOnlyList<string> Identifying => [AccountId, ApiKey, Email, WaitingRunId, CompletedRunId, CancelledRunId, ProviderId];
+    public IReadOnlyList<string> Identifying => [AccountId, ApiKey, Email, WaitingRunId, CompletedRunId, CancelledRunId, ProviderId, WebhookId];
 
     public IReadOnlyList<string> TasksOf(string runId) =>
         runId == WaitingRunId ? [WaitingTaskId, .. OtherWaitingRunTasks]
@@ -91,7 +94,7 @@ public sealed record AccountIds(
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, string>> Fill(CatalogRoute route)
     {
-        var unknown = route.Parameters.Where(p => p is not ("runId" or "taskId" or "providerId")).ToList();
+        var unknown = route.Parameters.Where(p => p is not ("runId" or "taskId" or "providerId" or "webhookId")).ToList();
         if (unknown.Count > 0)
         {
             throw new UnknownRouteParameterException(route, unknown);
@@ -111,6 +114,11 @@ public sealed record AccountIds(
         if (route.Parameters.Contains("providerId"))
         {
             fills = fills.Select(f => new Dictionary<string, string>(f) { ["providerId"] = ProviderId });
+        }
+
+        if (route.Parameters.Contains("webhookId"))
+        {
+            fills = fills.Select(f => new Dictionary<string, string>(f) { ["webhookId"] = WebhookId });
         }
 
         return fills.ToList();
@@ -214,6 +222,25 @@ public static class RouteShapes
 
         new("DELETE", "api/v1/providers/{providerId}", [], [], null, NoConflict),
 
+        new("POST", "api/v1/webhooks",
+            [
+                new("url", FieldKind.Text, Required: true, MaxLength: WebhookTargets.MaxUrlLength),
+                new("events", FieldKind.TextList, MaxItems: EventTypes.All.Count, ItemMaxLength: 64),
+                new("description", FieldKind.Text, MaxLength: RunWebhooksFunctions.MaxDescriptionLength),
+            ],
+            [],
+            WebhookBody,
+            NoConflict),
+
+        new("GET", "api/v1/webhooks", [], [], null, NoConflict),
+
+        new("DELETE", "api/v1/webhooks/{webhookId}", [], [], null, NoConflict),
+
+        // Reads no body: the new secret is made by the server.
+        new("POST", "api/v1/webhooks/{webhookId}/rotate-secret", [], [], null, NoConflict),
+
+        new("GET", "api/v1/webhooks/{webhookId}/deliveries", [], [new("limit", 1, RunWebhooksFunctions.MaxDeliveries)], null, NoConflict),
+
         new("GET", "api/v1/agents/templates", [], [], null, NoConflict),
         new("GET", "api/v1/health", [], [], null, NoConflict),
         new("GET", "api/v1/openapi.json", [], [], null, NoConflict),
@@ -264,6 +291,22 @@ public static class RouteShapes
         1 => new JsonObject { ["provider"] = "openai_compatible", ["api_key"] = "ollama", ["model"] = "llama3.1:8b", ["endpoint"] = "https://llm.example.com/v1" },
         _ => new JsonObject { ["provider"] = "azure_openai", ["api_key"] = "az-" + c.Random.Next(), ["model"] = "gpt-4o", ["endpoint"] = "https://fuzz.openai.azure.com/" },
     };
+
+    static JsonObject WebhookBody(ShapeContext c)
+    {
+        var body = new JsonObject { ["url"] = "https://hooks.example.com/orchflow/" + c.Random.Next() };
+        if (c.Random.Next(2) == 0)
+        {
+            body["events"] = new JsonArray(Pick(c.Random, "run.waiting_human", "task.waiting_human"), "run.completed");
+        }
+
+        if (c.Random.Next(3) == 0)
+        {
+            body["description"] = Pick(c.Random, "Backend notifications", "Ünïcödé hook ✓");
+        }
+
+        return body;
+    }
 
     static string Pick(Random random, params string[] choices) => choices[random.Next(choices.Length)];
 }

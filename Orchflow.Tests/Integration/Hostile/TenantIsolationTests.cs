@@ -82,7 +82,7 @@ public sealed class TenantIsolationTests : HostedTests
             {
                 failures.Add($"B's {probe} → {response.Status} {response.Text}");
             }
-            else if (a.Identifying.Where(id => id != probe.Ids.GetValueOrDefault("runId") && id != probe.Ids.GetValueOrDefault("providerId"))
+            else if (a.Identifying.Where(id => !probe.Ids.Values.Contains(id))
                      .FirstOrDefault(id => response.Text.Contains(id, StringComparison.Ordinal)) is { } shown)
             {
                 failures.Add($"B's {probe} → 404 that shows A's '{shown}': {response.Text}");
@@ -121,15 +121,15 @@ public sealed class TenantIsolationTests : HostedTests
     [Test]
     public void Plan_RouteWithAParameterNoOneTaught_FailsNamingTheRouteAndWhatToDo()
     {
-        var a = new AccountIds("acc_a", "orch_a", "a@example.com", "run_a1", "T1", ["T2"], "run_a2", ["T1"], "run_a3", ["T1"], "prv_a");
-        var added = new CatalogRoute("api/v1/webhooks/{webhookId}", ["DELETE"], ["webhookId"], []);
+        var a = new AccountIds("acc_a", "orch_a", "a@example.com", "run_a1", "T1", ["T2"], "run_a2", ["T1"], "run_a3", ["T1"], "prv_a", "whk_a");
+        var added = new CatalogRoute("api/v1/teams/{teamId}", ["DELETE"], ["teamId"], []);
         var withoutShape = new CatalogRoute("api/v1/runs/{runId}/rewind", ["POST"], ["runId"], []);
 
         var (probes, unfillable) = Plan([.. CatalogRoute.All, added, withoutShape], a);
 
         Assert.Multiple(() =>
         {
-            Assert.That(unfillable, Has.Some.Contains("api/v1/webhooks/{webhookId}").And.Contains("{webhookId}").And.Contains("AccountIds.Fill"));
+            Assert.That(unfillable, Has.Some.Contains("api/v1/teams/{teamId}").And.Contains("{teamId}").And.Contains("AccountIds.Fill"));
             Assert.That(unfillable, Has.Some.Contains("POST api/v1/runs/{runId}/rewind").And.Contains("RouteShapes"));
             Assert.That(unfillable, Has.Count.EqualTo(2));
             Assert.That(probes.Select(p => p.Route.Template), Does.Contain("api/v1/runs/{runId}/tasks/{taskId}/complete"));

@@ -1,0 +1,88 @@
+namespace Orchflow.Webhooks;
+
+/// <summary>How webhooks are delivered (section <c>Orchflow:Webhooks</c>).</summary>
+public sealed class WebhookOptions
+{
+    public const string Section = "Orchflow:Webhooks";
+
+    /// <summary>The storage queue deliveries travel on; the Functions queue trigger names the same setting.</summary>
+    public string Queue { get; set; } = "orchflow-webhooks";
+
+    /// <summary>Requests one delivery makes at most, the first included, before it is failed.</summary>
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>The wait before the first retry; each later wait is <see cref="RetryBackoffFactor"/> times longer, with jitter.</summary>
+    public int FirstRetryDelayMs { get; set; } = 5_000;
+
+    public double RetryBackoffFactor { get; set; } = 4;
+
+    /// <summary>The longest wait between attempts, a receiver's <c>Retry-After</c> included.</summary>
+    public int MaxRetryDelaySeconds { get; set; } = 3_600;
+
+    /// <summary>How long one attempt may take, connecting included, before it counts as failed.</summary>
+    public int TimeoutSeconds { get; set; } = 15;
+
+    /// <summary>Webhooks one account may register.</summary>
+    public int MaxPerAccount { get; set; } = 10;
+
+    /// <summary>How long a rotated-out secret keeps signing beside the new one.</summary>
+    public int SecretOverlapHours { get; set; } = 24;
+
+    /// <summary>
+    /// How long the notice of a commit's events stays hidden unless the commit confirms it: after a crash between the
+    /// two, its events are delivered this much later instead of never.
+    /// </summary>
+    public int OutboxDelaySeconds { get; set; } = 30;
+
+    /// <summary>How long an account's webhooks are kept in memory by the writers of run events.</summary>
+    public int CacheSeconds { get; set; } = 5;
+
+    /// <summary>The standalone host's longest idle wait between looks at the queue (a message this process sends wakes it at once).</summary>
+    public int MaxPollIntervalMs { get; set; } = 1_000;
+
+    /// <summary>
+    /// Whether webhook URLs may point at loopback, private or link-local addresses, and http at loopback. Defaults to
+    /// true in development only, so a receiver on the developer's machine works and a deployment's network is safe.
+    /// </summary>
+    public bool? AllowPrivateTargets { get; set; }
+
+    public TimeSpan FirstRetryDelay => TimeSpan.FromMilliseconds(FirstRetryDelayMs);
+
+    public TimeSpan MaxRetryDelay => TimeSpan.FromSeconds(MaxRetryDelaySeconds);
+
+    public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
+
+    /// <summary>
+    /// The wait after failed attempt number <paramref name="attempt"/> (1 for the first): exponential, jittered by
+    /// ±25 % so that receivers coming back from an outage are not hit by every retry at once, and at least as long as
+    /// the receiver asked with <c>Retry-After</c>, up to <see cref="MaxRetryDelay"/>.
+    /// </summary>
+    public TimeSpan RetryDelay(int attempt, TimeSpan? retryAfter, double random)
+    {
+        var backoff = FirstRetryDelayMs * Math.Pow(RetryBackoffFactor, attempt - 1) * (0.75 + 0.5 * random);
+        var wanted = Math.Max(backoff, retryAfter?.TotalMilliseconds ?? 0);
+        return TimeSpan.FromMilliseconds(Math.Min(wanted, MaxRetryDelaySeconds * 1000.0));
+    }
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Queue) || Queue.Length is < 3 or > 63 || !Queue.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            throw new InvalidOperationException($"{Section}:Queue must be a storage queue name: 3 to 63 lower-case letters, digits and dashes, not '{Queue}'.");
+        }
+
+        if (MaxAttempts < 1 || FirstRetryDelayMs < 0 || RetryBackoffFactor < 1 || MaxRetryDelaySeconds < 0 || TimeoutSeconds < 1 ||
+            MaxPerAccount < 1 || SecretOverlapHours < 0 || OutboxDelaySeconds < 1 || CacheSeconds < 0 || MaxPollIntervalMs < 10)
+        {
+            throw new InvalidOperationException(
+                $"{Section}: MaxAttempts, TimeoutSeconds, MaxPerAccount, OutboxDelaySeconds and RetryBackoffFactor must be at least 1, " +
+                "MaxPollIntervalMs at least 10, and the other delays at least 0.");
+        }
+
+        // A storage queue hides a message for at most seven days.
+        if (MaxRetryDelaySeconds > 7 * 24 * 3600)
+        {
+            throw new InvalidOperationException($"{Section}:MaxRetryDelaySeconds must be at most 604800 (seven days).");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Security.Cryptography;
+using Orchflow.Tests.Integration.Api;
+using Orchflow.Tests.Support;
+
+namespace Orchflow.Tests.Integration.Webhooks;
+
+/// <summary>
+/// A host running as a deployment does (outside Development, with its own secrets): webhook URLs that name a
+/// loopback, private, link-local or CGNAT address are refused at registration, and a host name that resolves to one
+/// is refused when a delivery connects, so a webhook cannot be turned on the deployment's own network.
+/// </summary>
+[TestFixture]
+public sealed class WebhookTargetPolicyTests : HostedTests
+{
+    WebhookReceiver receiver = null!;
+
+    protected override async Task BeforeHostStartsAsync() => receiver = await WebhookReceiver.StartAsync();
+
+    protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
+    {
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["Orchflow__Security__ApiKeyPepper"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        ["Orchflow__Security__SecretsKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        ["Orchflow__Webhooks__FirstRetryDelayMs"] = "1000",
+        ["Orchflow__Webhooks__MaxAttempts"] = "2",
+    };
+
+    [OneTimeTearDown]
+    public async Task StopReceiverAsync() => await receiver.DisposeAsync();
+
+    [TestCase("https://127.0.0.1/hook")]
+    [TestCase("https://127.8.9.10:8443/hook")]
+    [TestCase("https://localhost/hook")]
+    [TestCase("https://localhost./hook")]
+    [TestCase("https://api.localhost/hook")]
+    [TestCase("https://[::1]/hook")]
+    [TestCase("https://[::ffff:10.0.0.1]/hook")]
+    [TestCase("https://10.0.0.5/hook")]
+    [TestCase("https://172.16.0.1/hook")]
+    [TestCase("https://192.168.1.20:8080/hook")]
+    [TestCase("https://169.254.169.254/metadata")]
+    [TestCase("https://100.64.0.1/hook")]
+    [TestCase("https://[fd00::1]/hook")]
+    [TestCase("https://[fe80::1]/hook")]
+    [TestCase("https://0.0.0.0/hook")]
+    public async Task CreateWebhook_PrivateOrLocalAddress_Returns422NamingUrl(string url)
+    {
+        using var client = await RegisterAsync();
+
+        var response = await client.SendAsync(HttpMethod.Post, "webhooks", new { url });
+
+        Assert.That(ApiAssert.Invalid(response, "url"), Does.Contain("private or local address"));
+        var list = ApiAssert.Json(await client.SendAsync(HttpMethod.Get, "webhooks"), HttpStatusCode.OK);
+        Assert.That(list["webhooks"]!.AsArray(), Is.Empty, "nothing was stored");
+    }
+
+    [Test]
+    public async Task CreateWebhook_HttpToLoopbackOutsideDevelopment_Returns422()
+    {
+        using var client = await RegisterAsync();
+
+        var response = await client.SendAsync(HttpMethod.Post, "webhooks", new { url = receiver.Url("/dev") });
+
+        Assert.That(ApiAssert.Invalid(response, "url"), Does.Contain("https"));
+    }
+
+    [Test]
+    public async Task CreateWebhook_PublicHttpsUrl_Returns201()
+    {
+        using var client = await RegisterAsync();
+
+        var response = await client.SendAsync(HttpMethod.Post, "webhooks", new { url = "https://hooks.example.com/orchflow" });
+
+        ApiAssert.Json(response, HttpStatusCode.Created);
+    }
+
+    /// <summary>
+    /// A name from this machine's hosts file passes registration (it is no address) but resolves to loopback: the
+    /// delivery is refused when it connects, and the receiver listening there never hears from it.
+    /// </summary>
+    [Test]
+    public async Task Delivery_ToANameThatResolvesToLoopback_IsRefusedAtConnectAndRecordedAsFailed()
+    {
+        var name = await LoopbackOnlyNameAsync();
+        Assume.That(name, Is.Not.Null, "no name in /etc/hosts resolves to loopback only (one that does keeps even a failed guard on this machine)");
+        using var client = await RegisterAsync();
+        var port = new Uri(receiver.Url("/")).Port;
+        var created = await client.SendAsync(HttpMethod.Post, "webhooks", new { url = $"https://{name}:{port}/inward", events = new[] { "run.queued" } });
+        var webhookId = ApiAssert.Json(created, HttpStatusCode.Created).Str("webhook_id");
+
+        await client.StartRunAsync(new { task = RunScenarios.Goal });
+        var delivery = await WaitForFailedAsync(client, webhookId);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(delivery.Str("last_error"), Does.Contain("private or local address"));
+            Assert.That(delivery["last_status_code"], Is.Null);
+            Assert.That(delivery["attempts"]!.GetValue<int>(), Is.EqualTo(2));
+            Assert.That(receiver.At("/inward"), Is.Empty, "no request reached the address the name resolves to");
+            Assert.That(Host.Output, Does.Not.Contain("/inward"), "the URL, which may hold a token, is not logged");
+        });
+    }
+
+    /// <summary>A host name other than localhost that resolves to loopback addresses and nothing else, if there is one.</summary>
+    static async Task<string?> LoopbackOnlyNameAsync()
+    {
+        var names = File.Exists("/etc/hosts")
+            ? File.ReadAllLines("/etc/hosts")
+                .Select(l => l.Split('#')[0].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+                .Where(f => f.Length > 1 && IPAddress.TryParse(f[0], out var a) && IPAddress.IsLoopback(a))
+                .SelectMany(f => f.Skip(1))
+                .Where(n => !n.Contains("localhost", StringComparison.OrdinalIgnoreCase) && !n.Equals(Dns.GetHostName(), StringComparison.OrdinalIgnoreCase))
+                .Distinct()
+            : [];
+        foreach (var name in names)
+        {
+            var addresses = await Dns.GetHostAddressesAsync(name);
+            if (addresses.Length > 0 && addresses.All(IPAddress.IsLoopback))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    static async Task<System.Text.Json.Nodes.JsonNode> WaitForFailedAsync(OrchflowClient client, string webhookId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var deliveries = ApiAssert.Json(await client.SendAsync(HttpMethod.Get, $"webhooks/{webhookId}/deliveries"), HttpStatusCode.OK)["deliveries"]!.AsArray();
+            if (deliveries.Count > 0 && deliveries[0]!.Str("status") == "failed")
+            {
+                return deliveries[0]!;
+            }
+
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the delivery did not fail in time: " + deliveries.ToJsonString());
+            await Task.Delay(200);
+        }
+    }
+}
