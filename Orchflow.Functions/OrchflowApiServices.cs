@@ -32,6 +32,14 @@ public static class OrchflowApiServices
             .ValidateOnStart();
         services.AddSingleton<RunEventHub>();
         services.AddSingleton<IRunLogObserver>(sp => sp.GetRequiredService<RunEventHub>());
+        services.AddOptions<BrowserClientOptions>()
+            .Bind(configuration.GetSection(BrowserClientOptions.Section))
+            .Validate(o =>
+            {
+                o.Validate();
+                return true;
+            })
+            .ValidateOnStart();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
         return services;
