@@ -75,7 +75,7 @@ export function keyView({ main, go }, { refused, next }) {
       }
     },
   }, h("h2", {}, "New to Orchflow? Register"),
-  h("fieldset", {}, h("legend", { class: "visually-hidden" }, "Your account"), name.element, email.element,
+  h("fieldset", { class: "plain" }, h("legend", { class: "visually-hidden" }, "Your account"), name.element, email.element,
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Register"))),
   registerStatus, registered);
 

@@ -253,7 +253,8 @@ function inline(text, parent, depth) {
       continue;
     }
     if (c === "[" && depth < MAX_DEPTH) {
-      const link = /^\[([^\]\n]{0,400})\]\(\s*<?([^\s<>()]{0,2000})>?(?:\s+"[^"]{0,200}")?\s*\)/.exec(text.slice(i, i + 2700));
+      // The target may hold one level of balanced parentheses, as in https://en.wikipedia.org/wiki/Graph_(abstract_data_type).
+      const link = /^\[([^\]\n]{0,400})\]\(\s*<?((?:[^\s<>()]|\([^\s<>()]{0,200}\)){0,2000})>?(?:\s+"[^"]{0,200}")?\s*\)/.exec(text.slice(i, i + 2700));
       if (link) {
         flush();
         const href = safeHref(link[2]);
