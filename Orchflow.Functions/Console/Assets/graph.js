@@ -212,6 +212,12 @@ export class TaskGraph {
   }
 
   draw(tasks, stateOf) {
+    if (tasks.length === 0) {
+      this.container.replaceChildren();
+      this.nodes = new Map();
+      this.svg = null;
+      return;
+    }
     const { nodes, width, height } = layout(tasks);
     this.tasks = new Map(tasks.map((t) => [t.task_id, t]));
     this.nodes = new Map();

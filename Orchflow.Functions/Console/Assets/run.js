@@ -90,6 +90,7 @@ export function runView({ main, announce }, runId) {
   const runError = h("p", { class: "run-error", hidden: true });
   const needs = h("section", { class: "needs card", "aria-labelledby": "needs-heading", hidden: true });
   const graphBox = h("div", { class: "graph-scroll", tabindex: -1 });
+  const graphWaiting = h("p", { class: "hint", hidden: true });
   const taskList = h("ol", { class: "task-list", "aria-label": "Tasks" });
   const finalBody = h("div", { class: "markdown" });
   const finalSection = h("section", { class: "final card", "aria-labelledby": "final-heading", hidden: true },
@@ -108,6 +109,7 @@ export function runView({ main, announce }, runId) {
     h("section", { class: "graph card", "aria-labelledby": "graph-heading" },
       h("h2", { id: "graph-heading" }, "Task graph"),
       legend(),
+      graphWaiting,
       graphBox,
       h("details", { class: "task-list-box" }, h("summary", {}, "Tasks as a list"), taskList)),
     finalSection,
@@ -470,9 +472,13 @@ export function runView({ main, announce }, runId) {
   }
 
   function renderGraph() {
-    if (run) {
-      graph.render(tasks(), stateOf, selected);
+    if (!run) {
+      return;
     }
+    const planned = tasks();
+    graphWaiting.hidden = planned.length > 0;
+    graphWaiting.textContent = TERMINAL.has(status()) ? "The run ended before it had a plan." : "Planning: the task graph appears here when the plan is ready.";
+    graph.render(planned, stateOf, selected);
   }
 
   function renderTaskList() {

@@ -10,6 +10,7 @@ namespace Orchflow.Tests.Integration.Console;
 /// from the other console tests: they pass once the server serves those two routes.
 /// </summary>
 [TestFixture]
+[Category("PlanReviewAndRetry")]
 public sealed class ConsolePlanReviewAndRetryTests : ConsoleTests
 {
     [Test]
