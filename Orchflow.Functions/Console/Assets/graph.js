@@ -5,10 +5,18 @@
 import { byTaskId, s } from "./dom.js";
 
 const NODE_W = 176;
-const NODE_H = 82;
 const GAP_X = 40;
 const GAP_Y = 16;
 const PAD = 10;
+const LINE = 16;
+/** Lines a task name may take; a longer name is cut (the task's detail shows it whole). */
+const MAX_LINES = 4;
+
+/** A node's height for names of `lines` lines: the id line, the name, the state line. */
+const nodeHeight = (lines) => 48 + lines * LINE;
+
+/** Where a node's text starts: further in on a hexagon, whose sides slant in. */
+const inset = (task) => (task.kind === "human" ? 20 : 13);
 
 /** A graph may shrink to this share of its size to fit the window; wider ones scroll in their own box. */
 const MIN_SCALE = 0.7;
@@ -47,7 +55,7 @@ export function depths(tasks) {
 }
 
 /** Positions of the nodes: columns by depth, each column ordered by where its dependencies sit, centred. */
-export function layout(tasks) {
+export function layout(tasks, nodeH = nodeHeight(2)) {
   const depth = depths(tasks);
   const columns = [];
   for (const task of [...tasks].sort((a, b) => byTaskId(a.task_id, b.task_id))) {
@@ -69,29 +77,29 @@ export function layout(tasks) {
   const tallest = Math.max(1, ...columns.map((c) => c?.length ?? 0));
   const nodes = new Map();
   columns.forEach((column, d) => {
-    const offset = ((tallest - column.length) * (NODE_H + GAP_Y)) / 2;
+    const offset = ((tallest - column.length) * (nodeH + GAP_Y)) / 2;
     column.forEach((t, r) => nodes.set(t.task_id, {
       x: PAD + d * (NODE_W + GAP_X),
-      y: PAD + offset + r * (NODE_H + GAP_Y),
+      y: PAD + offset + r * (nodeH + GAP_Y),
       depth: d,
     }));
   });
   return {
     nodes,
     width: PAD * 2 + Math.max(1, columns.length) * NODE_W + Math.max(0, columns.length - 1) * GAP_X,
-    height: PAD * 2 + tallest * NODE_H + (tallest - 1) * GAP_Y,
+    height: PAD * 2 + tallest * nodeH + (tallest - 1) * GAP_Y,
   };
 }
 
-function shape(task, x, y) {
+function shape(task, x, y, height) {
   if (task.kind === "human") {
     const c = 16;
     return s("path", {
       class: "shape",
-      d: `M${x + c},${y} H${x + NODE_W - c} L${x + NODE_W},${y + NODE_H / 2} L${x + NODE_W - c},${y + NODE_H} H${x + c} L${x},${y + NODE_H / 2} Z`,
+      d: `M${x + c},${y} H${x + NODE_W - c} L${x + NODE_W},${y + height / 2} L${x + NODE_W - c},${y + height} H${x + c} L${x},${y + height / 2} Z`,
     });
   }
-  return s("rect", { class: "shape", x, y, width: NODE_W, height: NODE_H, rx: 10 });
+  return s("rect", { class: "shape", x, y, width: NODE_W, height, rx: 10 });
 }
 
 /** A 16×16 icon for a state, drawn so it reads without colour. */
@@ -123,70 +131,47 @@ function icon(state) {
   return g;
 }
 
-function label(task, state) {
-  const who = task.kind === "human" ? "human task" : `${task.agent ?? "agent"} task`;
-  return `${task.task_id}: ${task.name}. ${who}, ${STATE_WORDS[state] ?? state}.`;
-}
-
-/** The longest start of `words` that fits `width` in `text` (already in the document, so it can be measured). */
-function longestFit(text, words, width, ellipsis) {
-  let low = 1;
-  let high = words.length;
-  const measure = (n) => {
-    text.textContent = words.slice(0, n).join(" ") + (ellipsis && n < words.length ? "…" : "");
-    return text.getComputedTextLength();
+/** The words of a name, broken into lines of at most `width` as `probe` (an SVG text in the document) measures them. */
+function lines(probe, name, width) {
+  const fits = (text) => {
+    probe.textContent = text;
+    return probe.getComputedTextLength() <= width;
   };
-  if (measure(1) > width) {
-    return 0;
-  }
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (measure(mid) <= width) {
-      low = mid;
-    } else {
-      high = mid - 1;
+  const result = [];
+  let line = "";
+  for (const word of name.split(/\s+/).filter(Boolean)) {
+    const longer = line ? `${line} ${word}` : word;
+    if (fits(longer)) {
+      line = longer;
+      continue;
+    }
+    if (line) {
+      result.push(line);
+    }
+    line = word;
+    // A word wider than the node is cut where it must be.
+    while (!fits(line) && line.length > 1) {
+      let cut = line.length - 1;
+      while (cut > 1 && !fits(line.slice(0, cut))) {
+        cut -= 1;
+      }
+      result.push(line.slice(0, cut));
+      line = line.slice(cut);
     }
   }
-  return low;
-}
-
-/** Cuts a long word to fit, with an ellipsis. */
-function cut(text, word, width) {
-  let low = 0;
-  let high = word.length;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    text.textContent = word.slice(0, mid) + "…";
-    if (text.getComputedTextLength() <= width) {
-      low = mid;
-    } else {
-      high = mid - 1;
+  if (line) {
+    result.push(line);
+  }
+  if (result.length > MAX_LINES) {
+    const kept = result.slice(0, MAX_LINES);
+    let last = kept[MAX_LINES - 1];
+    while (last.length > 1 && !fits(last + "…")) {
+      last = last.slice(0, -1).trimEnd();
     }
+    kept[MAX_LINES - 1] = last + "…";
+    return kept;
   }
-  text.textContent = word.slice(0, low) + "…";
-}
-
-/** Sets a task name on up to two lines of `width`, the second cut with an ellipsis when the name is longer. */
-function wrap(text, name, width) {
-  const [first, second] = [...text.querySelectorAll("tspan")];
-  const words = name.split(/\s+/).filter(Boolean);
-  const n = longestFit(first, words, width, false);
-  if (n === 0) {
-    cut(first, words[0] ?? "", width);
-    second.textContent = "";
-    return;
-  }
-  first.textContent = words.slice(0, n).join(" ");
-  const rest = words.slice(n);
-  second.textContent = "";
-  if (rest.length > 0) {
-    const m = longestFit(second, rest, width, true);
-    if (m === 0) {
-      cut(second, rest.join(" "), width);
-    } else {
-      second.textContent = rest.slice(0, m).join(" ") + (m < rest.length ? "…" : "");
-    }
-  }
+  return result.length ? result : [""];
 }
 
 /**
@@ -218,7 +203,15 @@ export class TaskGraph {
       this.svg = null;
       return;
     }
-    const { nodes, width, height } = layout(tasks);
+    // Names are measured first, in the node's own font: every node gets the height of the longest name.
+    const probeText = s("text", { class: "node-name" });
+    const probe = s("svg", { class: "dag", width: 0, height: 0, "aria-hidden": "true" }, probeText);
+    this.container.append(probe);
+    const nameLines = new Map(tasks.map((t) => [t.task_id, lines(probeText, t.name, NODE_W - 2 * inset(t))]));
+    probe.remove();
+    const nodeH = nodeHeight(Math.max(...[...nameLines.values()].map((l) => l.length)));
+
+    const { nodes, width, height } = layout(tasks, nodeH);
     this.tasks = new Map(tasks.map((t) => [t.task_id, t]));
     this.nodes = new Map();
     const svg = s("svg", {
@@ -241,9 +234,9 @@ export class TaskGraph {
           continue;
         }
         const x1 = from.x + NODE_W;
-        const y1 = from.y + NODE_H / 2;
+        const y1 = from.y + nodeH / 2;
         const x2 = to.x - 2;
-        const y2 = to.y + NODE_H / 2;
+        const y2 = to.y + nodeH / 2;
         const bend = Math.max(24, (x2 - x1) / 2);
         edges.append(s("path", {
           class: "edge", "data-from": dep, "data-to": task.task_id, "marker-end": "url(#dag-arrow)",
@@ -256,14 +249,20 @@ export class TaskGraph {
     for (const task of ordered) {
       const { x, y } = nodes.get(task.task_id);
       const state = stateOf(task.task_id);
-      const stateText = s("text", { class: "node-state", x: x + 34, y: y + 72 }, STATE_WORDS[state] ?? state);
+      const bottom = y + nodeH;
+      const left = x + inset(task);
+      const ids = ["id", "name", "state"].map((part) => `node-${task.task_id}-${part}`);
+      const stateText = s("text", { class: "node-state", id: ids[2], x: left + 21, y: bottom - 11 }, STATE_WORDS[state] ?? state);
       const iconGroup = icon(state);
-      iconGroup.setAttribute("transform", `translate(${x + 13} ${y + 60})`);
-      const name = s("text", { class: "node-name" },
-        s("tspan", { x: x + 13, y: y + 35 }), s("tspan", { x: x + 13, y: y + 51 }));
+      iconGroup.setAttribute("transform", `translate(${left} ${bottom - 24})`);
+      const name = s("text", { class: "node-name", id: ids[1] },
+        // The spaces between the lines keep the words apart when the name is read as one text.
+        nameLines.get(task.task_id).flatMap((line, i) => [i > 0 ? " " : null, s("tspan", { x: left, y: y + 35 + i * LINE }, line)]));
+      // The node is named by what it shows (id and who does it, the name, the state in words), so a person who
+      // says what they see, or hears it read, names the same thing. No <title>: its text would be a second name.
       const node = s("g", {
         class: "node", tabindex: 0, role: "button", "data-task-id": task.task_id, "data-state": state, "data-kind": task.kind,
-        "aria-label": label(task, state),
+        "aria-labelledby": ids.join(" "),
         onclick: () => this.onSelect(task.task_id),
         onkeydown: (event) => {
           if (event.key === "Enter" || event.key === " ") {
@@ -272,23 +271,18 @@ export class TaskGraph {
           }
         },
       },
-      s("title", {}, `${task.task_id} · ${task.name}`),
-      s("rect", { class: "focus-ring", x: x - 4, y: y - 4, width: NODE_W + 8, height: NODE_H + 8, rx: 13 }),
-      shape(task, x, y),
-      s("text", { class: "node-id", x: x + 13, y: y + 17 }, `${task.task_id} · ${task.kind === "human" ? "you" : task.agent ?? "agent"}`),
-      name,
-      iconGroup,
-      stateText);
+      s("rect", { class: "focus-ring", x: x - 4, y: y - 4, width: NODE_W + 8, height: nodeH + 8, rx: 13 }),
+      shape(task, x, y, nodeH),
+      s("text", { class: "node-id", id: ids[0], x: left, y: y + 17 }, `${task.task_id} · ${task.kind === "human" ? "you" : task.agent ?? "agent"}`),
+      // Spaces between the texts, as between the lines: read as one, the node's words stay apart.
+      " ", name, " ", iconGroup, stateText);
       group.append(node);
-      this.nodes.set(task.task_id, { node, stateText, iconGroup, name, x, y });
+      this.nodes.set(task.task_id, { node, stateText, iconGroup });
     }
     svg.append(defs, edges, group);
     this.container.replaceChildren(svg);
     this.svg = svg;
     this.size = { width, height };
-    for (const [id, { name }] of this.nodes) {
-      wrap(name, this.tasks.get(id).name, NODE_W - 24);
-    }
     this.fitWidth();
     this.resizing ??= new ResizeObserver(() => this.fitWidth());
     this.resizing.observe(this.container);
@@ -315,7 +309,6 @@ export class TaskGraph {
         continue;
       }
       parts.node.setAttribute("data-state", state);
-      parts.node.setAttribute("aria-label", label(this.tasks.get(id), state));
       parts.stateText.textContent = STATE_WORDS[state] ?? state;
       const replacement = icon(state);
       replacement.setAttribute("transform", parts.iconGroup.getAttribute("transform"));

@@ -68,7 +68,8 @@ function blocks(lines, parent, depth) {
       if (match[2]) {
         element.setAttribute("data-language", match[2]);
       }
-      parent.append(h("pre", {}, element));
+      // Focusable, so a keyboard can scroll a wide block.
+      parent.append(h("pre", { tabindex: 0 }, element));
     } else if (line.length < 2000 && (match = HEADING.exec(line))) {
       flush();
       // Output headings sit under the page's own: "#" becomes h3, and so on down to h6.
@@ -206,7 +207,7 @@ function table(lines, start, parent, depth) {
     i += 1;
   }
   // Wide tables scroll inside their own box, never the page.
-  parent.append(h("div", { class: "table-scroll" }, h("table", {}, h("thead", {}, row(head, "th")), body)));
+  parent.append(h("div", { class: "table-scroll", tabindex: 0 }, h("table", {}, h("thead", {}, row(head, "th")), body)));
   return i;
 }
 

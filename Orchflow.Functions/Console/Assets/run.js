@@ -533,7 +533,8 @@ export function runView({ main, announce }, runId) {
       task.error ? h("p", { class: "run-error" }, `Error: ${task.error}`) : null,
       task.output ? [
         h("h3", {}, state === "waiting_human" && task.kind !== "human" ? "Draft" : task.kind === "human" ? "Your answer" : "Output"),
-        h("div", { class: "markdown output" }, renderMarkdown(task.output)),
+        // A long output scrolls in its box, which takes the focus so a keyboard can scroll it.
+        h("div", { class: "markdown output", tabindex: 0, role: "region", "aria-label": `Output of ${task.task_id}` }, renderMarkdown(task.output)),
       ] : null,
       state === "waiting_human" && !TERMINAL.has(status()) ? (task.kind === "human" ? answerForm(task) : reviewForms(task)) : null]);
   }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Orchflow.Tests.Integration.Api;
 using Orchflow.Tests.Support;
@@ -57,6 +58,7 @@ public sealed class ConsoleBrowserTests : ConsoleTests
 
         await page.SetViewportSizeAsync(390, 844);
         await AssertNoSidewaysScrollAsync(page, "completed run, phone");
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await tab.ScreenshotAsync("youtube-completed-phone-top", fullPage: false);
         await tab.ScreenshotAsync("youtube-completed-phone");
         AssertNoPageProblems(tab);
@@ -483,12 +485,13 @@ public sealed class ConsoleBrowserTests : ConsoleTests
             }
         }
 
-        var names = await page.Locator("svg.dag [data-task-id]").EvaluateAllAsync<string[]>("nodes => nodes.map(n => n.getAttribute('aria-label'))");
-        Assert.Multiple(() =>
+        Assert.That(reached, Is.EquivalentTo(Tasks(run).Select(t => t.Str("task_id"))), "every node is reached with Tab and opened with Enter");
+        foreach (var task in Tasks(run))
         {
-            Assert.That(reached, Is.EquivalentTo(Tasks(run).Select(t => t.Str("task_id"))), "every node is reached with Tab and opened with Enter");
-            Assert.That(names, Has.All.Contain("completed"), "each node's name says its state in words");
-        });
+            // Named by what it shows: its id, who does it, its name and its state in words.
+            await Expect(Node(page, task.Str("task_id"))).ToHaveAccessibleNameAsync(
+                $"{task.Str("task_id")} · {task["agent"]?.GetValue<string>() ?? "you"} {task.Str("name")} completed");
+        }
 
         // Running nodes move, unless the person asked for less motion.
         const string probe = @"() => {
@@ -510,6 +513,55 @@ public sealed class ConsoleBrowserTests : ConsoleTests
         await page.EmulateMediaAsync(new() { ReducedMotion = ReducedMotion.Reduce });
         Assert.That(await page.EvaluateAsync<string>(probe), Is.EqualTo("none"), "prefers-reduced-motion stops the animation");
         AssertNoPageProblems(tab);
+    }
+
+    [Test]
+    public async Task Accessibility_EveryView_AtDesktopAndPhoneWidth_HasNoAxeViolation()
+    {
+        using var client = await RegisterAsync();
+        var (waitingId, _) = await RunScenarios.StartWaitingRunAsync(client);
+        var completedId = await RunScenarios.StartCompletedRunAsync(client);
+        var findings = new List<string>();
+
+        await using (var tab = await Browser.OpenAsync())
+        {
+            await tab.Page.GotoAsync(ConsoleUrl);
+            await Expect(tab.Page.GetByLabel("API key", new() { Exact = true })).ToBeVisibleAsync();
+            findings.AddRange(await AxeAsync(tab.Page, "connect"));
+        }
+
+        foreach (var (width, height) in new[] { (1280, 800), (390, 844) })
+        {
+            await using var tab = await OpenConnectedAsync(client.ApiKey!, width, height);
+            var page = tab.Page;
+            await Expect(page.Locator(".run-list > li")).ToHaveCountAsync(2);
+            findings.AddRange(await AxeAsync(page, $"runs at {width}"));
+
+            await page.GotoAsync($"{ConsoleUrl}#/new");
+            await Expect(page.GetByLabel("research", new() { Exact = true })).ToBeVisibleAsync();
+            findings.AddRange(await AxeAsync(page, $"new run at {width}"));
+
+            await page.GotoAsync($"{ConsoleUrl}#/runs/{waitingId}");
+            await Expect(page.GetByLabel("Answer", new() { Exact = true })).ToBeVisibleAsync();
+            findings.AddRange(await AxeAsync(page, $"a waiting run at {width}"));
+
+            await page.GotoAsync($"{ConsoleUrl}#/runs/{completedId}");
+            await ExpectRunStatusAsync(page, "completed");
+            await Node(page, "T1").ClickAsync();
+            await Expect(page.Locator(".detail .output")).ToBeVisibleAsync();
+            findings.AddRange(await AxeAsync(page, $"a completed run at {width}"));
+            AssertNoPageProblems(tab);
+        }
+
+        Assert.That(findings, Is.Empty, "axe-core found accessibility problems");
+    }
+
+    /// <summary>axe-core's violations on the page as it is, one line each: the rule, its impact and where.</summary>
+    static async Task<IEnumerable<string>> AxeAsync(IPage page, string view)
+    {
+        var result = await page.RunAxe();
+        return result.Violations.Select(v =>
+            $"{view}: {v.Id} ({v.Impact}) {v.Help} at {string.Join("; ", v.Nodes.Take(3).Select(n => n.Target.ToString()))}");
     }
 
     [Test]
