@@ -3,7 +3,7 @@
 // state once and in order; the run itself is read again after events for what they do not carry (outputs, prompts,
 // usage, timing), with its ETag so an unchanged run costs a 304.
 
-import { ApiError, del, get, post, runPath } from "./api.js";
+import { ApiError, call, del, get, newIdempotencyKey, post, runPath } from "./api.js";
 import { append, byTaskId, clear, clockTime, duration, field, h, showFieldErrors, timeAgo } from "./dom.js";
 import { STATE_WORDS, TaskGraph } from "./graph.js";
 import { renderMarkdown } from "./markdown.js";
@@ -360,7 +360,8 @@ export function runView({ main, announce }, runId) {
           event.currentTarget.disabled = true;
           message.textContent = "Retrying…";
           try {
-            await post(runPath(runId, "/retry"), {}, { signal });
+            // The retry has no body to send: the run's own definition is what runs again.
+            await call("POST", runPath(runId, "/retry"), { signal, idempotencyKey: newIdempotencyKey() });
             message.textContent = "";
             follow();
             scheduleRefetch();
