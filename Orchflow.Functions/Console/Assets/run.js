@@ -357,7 +357,9 @@ export function runView({ main, announce }, runId) {
     } else if (current === "failed" || current === "cancelled") {
       actions.append(h("button", {
         type: "button", onclick: async (event) => {
-          event.currentTarget.disabled = true;
+          // Kept: an event's currentTarget is gone once the handler awaits.
+          const button = event.currentTarget;
+          button.disabled = true;
           message.textContent = "Retrying…";
           try {
             // The retry has no body to send: the run's own definition is what runs again.
@@ -366,7 +368,7 @@ export function runView({ main, announce }, runId) {
             follow();
             scheduleRefetch();
           } catch (error) {
-            event.currentTarget.disabled = false;
+            button.disabled = false;
             message.textContent = `Not retried: ${error.message}`;
           }
         },

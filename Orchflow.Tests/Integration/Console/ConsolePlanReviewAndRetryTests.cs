@@ -71,7 +71,9 @@ public sealed class ConsolePlanReviewAndRetryTests : ConsoleTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Retry run", Exact = true }).ClickAsync();
 
         // The human task waits again; completed research keeps its output.
-        await Expect(NodeIn(page, "T1", "waiting_human")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        var refused = page.Locator(".run-actions .form-status", new() { HasText = "Not retried" });
+        await Expect(NodeIn(page, "T1", "waiting_human").Or(refused)).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        Assert.That(await refused.CountAsync(), Is.Zero, $"the page says: {(await refused.CountAsync() > 0 ? await refused.TextContentAsync() : "")}");
         await Expect(page.Locator(".timeline [data-type=\"run.retried\"]")).ToHaveCountAsync(1);
         await page.GetByLabel("Answer", new() { Exact = true }).FillAsync("Company: a workflow API for AI apps. Voice: direct.");
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit answer", Exact = true }).ClickAsync();
