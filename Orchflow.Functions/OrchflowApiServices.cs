@@ -34,6 +34,14 @@ public static class OrchflowApiServices
         services.AddSingleton<RunEventHub>();
         services.AddSingleton<IRunLogObserver>(sp => sp.GetRequiredService<RunEventHub>());
         services.AddSingleton<IdempotencyKeys>();
+        services.AddOptions<BrowserClientOptions>()
+            .Bind(configuration.GetSection(BrowserClientOptions.Section))
+            .Validate(o =>
+            {
+                o.Validate();
+                return true;
+            })
+            .ValidateOnStart();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
         return services;

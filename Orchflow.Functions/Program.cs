@@ -6,6 +6,7 @@ using Orchflow.Functions.Http;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<BrowserClientsMiddleware>();
 builder.UseMiddleware<ApiMiddleware>();
 builder.Services.AddOrchflowApi(builder.Configuration, builder.Environment.IsDevelopment());
 builder.Build().Run();

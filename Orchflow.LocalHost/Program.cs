@@ -2,6 +2,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker;
 using Orchflow.Activities;
 using Orchflow.Functions;
+using Orchflow.Functions.Http;
 using Orchflow.LocalHost;
 using Orchflow.Orchestrators;
 
@@ -38,7 +39,23 @@ builder.Services.AddDurableTaskClient(client =>
     client.RegisterDirectly();
 });
 
+// Cross-origin pages listed in Orchflow:Cors:AllowedOrigins: ASP.NET Core's CORS answers their preflights and adds
+// the headers. Any other origin is served as if CORS were off (no CORS headers; OPTIONS is a 405 like any
+// unserved method), which is also what an empty list means.
+var browsers = builder.Configuration.GetSection(BrowserClientOptions.Section).Get<BrowserClientOptions>() ?? new BrowserClientOptions();
+builder.Services.AddCors(cors => cors.AddPolicy(BrowserClients.Policy, policy => policy
+    .WithOrigins([.. browsers.AllowedOrigins])
+    .WithHeaders(BrowserClients.AllowedHeaders)
+    .WithMethods(BrowserClients.Methods)
+    .WithExposedHeaders(BrowserClients.ExposedHeaders)
+    .SetPreflightMaxAge(BrowserClients.PreflightMaxAge)));
+
 var app = builder.Build();
+if (browsers.AllowedOrigins.Count > 0)
+{
+    app.UseWhen(http => browsers.Allows(http.Request.Headers.Origin), branch => branch.UseCors(BrowserClients.Policy));
+}
+
 app.MapOrchflowFunctions();
 app.Run();
 

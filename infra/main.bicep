@@ -85,6 +85,9 @@ param managedModelName string = ''
 @description('Endpoint of the managed model, for azure_openai and openai_compatible.')
 param managedModelEndpoint string = ''
 
+@description('Origins of web pages on other sites that may call the API from the browser, comma-separated (https://app.example.com,https://admin.example.com); empty for none. The console at /console is same-origin and needs none.')
+param corsAllowedOrigins string = ''
+
 // The task hub of host.json; the scheduler's hub and the app setting use the same name.
 var taskHubName = 'orchflow'
 var useScheduler = durableBackend == 'DurableTaskScheduler'
@@ -184,6 +187,7 @@ module functionApp 'modules/function-app.bicep' = {
     managedModelProvider: managedModelProvider
     managedModelName: managedModelName
     managedModelEndpoint: managedModelEndpoint
+    corsAllowedOrigins: empty(corsAllowedOrigins) ? [] : map(split(corsAllowedOrigins, ','), origin => trim(origin))
   }
 }
 

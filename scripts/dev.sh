@@ -109,6 +109,7 @@ done
 unlock_data_dir
 
 echo "Orchflow is running at http://127.0.0.1:$PORT/api/v1  (Ctrl-C to stop)"
+echo "The console is at http://127.0.0.1:$PORT/console"
 
 # Stay in the foreground until the host exits; a signal interrupts the wait
 # and runs the traps above.

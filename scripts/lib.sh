@@ -34,6 +34,33 @@ ensure_azurite() {
     touch "$ORCHFLOW_AZURITE_STAMP"
 }
 
+# ensure_chromium: the console's browser tests drive Debian's chromium through
+# Playwright's driver, which never downloads a browser of its own. Installs the
+# package with apt-get where it is missing (CI runs as root on Debian); warns
+# loudly where it cannot, and those tests then fail saying why.
+ensure_chromium() {
+    local browser=${ORCHFLOW_CHROMIUM:-/usr/bin/chromium} sudo=()
+    [[ -x $browser ]] && return 0
+    [[ -z ${ORCHFLOW_CHROMIUM:-} ]] || die "ORCHFLOW_CHROMIUM is '$browser', which is not an executable"
+    if ((EUID != 0)); then
+        if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            log "WARNING: chromium is not installed and this user cannot install it; the console's browser tests will fail. Run: sudo apt-get install chromium fonts-liberation"
+            return 0
+        fi
+    fi
+    if ! command -v apt-get >/dev/null; then
+        log "WARNING: chromium is not installed and apt-get is missing; the console's browser tests will fail. Install Chromium and set ORCHFLOW_CHROMIUM to it."
+        return 0
+    fi
+    log "Installing chromium for the console's browser tests (apt-get)"
+    "${sudo[@]}" apt-get update -qq >/dev/null || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null \
+        || die "apt-get could not install chromium"
+    [[ -x $browser ]] || die "apt-get installed chromium but $browser is missing"
+}
+
 # port_in_use PORT: true if something accepts TCP connections on 127.0.0.1:PORT.
 port_in_use() {
     # Runs in a child bash so the probe fd never leaks into the caller;

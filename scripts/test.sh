@@ -5,6 +5,8 @@
 #
 # Azurite is only installed here, not started: the test suite's NUnit setup
 # fixture starts and stops its own instance from tools/node_modules/.bin/azurite.
+# Debian's chromium is installed where it is missing, for the console's browser
+# tests (screenshots land in TestResults/console).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +17,7 @@ start=$SECONDS
 export ORCHFLOW_REPO_ROOT=$PWD
 
 ensure_azurite
+ensure_chromium
 
 # The Azure templates: compiled and linted, failing on any error or warning.
 scripts/bicep.sh

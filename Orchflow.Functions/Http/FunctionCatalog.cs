@@ -13,6 +13,9 @@ public sealed record HttpFunction(
 {
     /// <summary>The catch-all that answers what no other function serves.</summary>
     public bool IsFallback => Route.Contains("{*", StringComparison.Ordinal);
+
+    /// <summary>Whether the route is one of the API's (under <see cref="FunctionCatalog.ApiBase"/>), not the console's.</summary>
+    public bool IsApi => Route.StartsWith(FunctionCatalog.ApiBase[1..] + "/", StringComparison.Ordinal);
 }
 
 /// <summary>

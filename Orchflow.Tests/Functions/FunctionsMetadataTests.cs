@@ -12,7 +12,7 @@ namespace Orchflow.Tests.Functions;
 [TestFixture]
 public sealed class FunctionsMetadataTests
 {
-    /// <summary>Every HTTP function of API.md: name → (route, method).</summary>
+    /// <summary>Every HTTP function of API.md, the console's two included: name → (route, method).</summary>
     static readonly Dictionary<string, (string Route, string Method)> ExpectedHttp = new()
     {
         ["Register"] = ("api/v1/auth/register", "POST"),
@@ -36,6 +36,8 @@ public sealed class FunctionsMetadataTests
         ["DeleteWebhook"] = ("api/v1/webhooks/{webhookId}", "DELETE"),
         ["RotateWebhookSecret"] = ("api/v1/webhooks/{webhookId}/rotate-secret", "POST"),
         ["ListWebhookDeliveries"] = ("api/v1/webhooks/{webhookId}/deliveries", "GET"),
+        ["ConsoleIndex"] = ("console", "GET"),
+        ["ConsoleAsset"] = ("console/assets/{version}/{file}", "GET"),
     };
 
     /// <summary>The webhook queue's trigger: the Functions app's worker for dispatches and delivery attempts.</summary>
@@ -174,11 +176,11 @@ public sealed class FunctionsMetadataTests
     }
 
     [Test]
-    public void Catalog_PublicRoutes_AreExactlyRegisterTemplatesAndHealth()
+    public void Catalog_PublicRoutes_AreExactlyRegisterTemplatesHealthAndTheConsole()
     {
         var publicRoutes = FunctionCatalog.Http.Where(f => f.IsPublic).Select(f => f.Name);
 
-        Assert.That(publicRoutes, Is.EquivalentTo(new[] { "Register", "ListAgentTemplates", "Health", "GetOpenApi", Fallback }));
+        Assert.That(publicRoutes, Is.EquivalentTo(new[] { "Register", "ListAgentTemplates", "Health", "GetOpenApi", "ConsoleIndex", "ConsoleAsset", Fallback }));
     }
 
     [Test]
@@ -209,7 +211,9 @@ public sealed class FunctionsMetadataTests
         {
             Assert.That(prefix, Is.Empty, "every route starts with the API base itself, so /console can be served too");
             Assert.That(FunctionCatalog.Http.Where(f => !f.Route.StartsWith("api/v1/", StringComparison.Ordinal) && !f.IsFallback).Select(f => f.Route),
-                Is.Empty, "every API route starts at the API base");
+                Is.EquivalentTo(new[] { "console", "console/assets/{version}/{file}" }), "every route but the console's starts at the API base");
+            Assert.That(FunctionCatalog.Http.Where(f => f.IsApi).Select(f => f.Name), Is.EquivalentTo(ExpectedHttp.Keys.Where(k => !k.StartsWith("Console", StringComparison.Ordinal))),
+                "IsApi tells the API's routes from the console's");
             Assert.That(host["version"]?.GetValue<string>(), Is.EqualTo("2.0"));
         });
     }

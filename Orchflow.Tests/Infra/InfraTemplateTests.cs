@@ -252,6 +252,27 @@ public sealed partial class InfraTemplateTests
     }
 
     [Test]
+    public void FunctionAppCors_AllowsTheOriginsOfOneParameter_AndTellsTheAppTheSameList()
+    {
+        var site = Resources(functionApp).Single(r => (string?)r["type"] == "Microsoft.Web/sites");
+        var cors = site["properties"]!["siteConfig"]!["cors"]!;
+        var module = Resources(main).Single(r => (string?)r["name"] == "functionApp");
+        var config = Resources(functionApp).Single(r => (string?)r["type"] == "Microsoft.Web/sites/config" && ((string?)r["name"])!.Contains("appsettings"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)main["parameters"]!["corsAllowedOrigins"]!["defaultValue"], Is.Empty, "no other origin by default");
+            Assert.That(module["properties"]!["parameters"]!["corsAllowedOrigins"]!.GetValue<string>(),
+                Does.Contain("split(parameters('corsAllowedOrigins'), ',')"), "one comma-separated azd setting");
+            Assert.That((string?)cors["allowedOrigins"], Is.EqualTo("[parameters('corsAllowedOrigins')]"), "the platform allows the listed origins");
+            Assert.That(cors["supportCredentials"]!.GetValue<bool>(), Is.False, "the key is a header, not a cookie");
+            Assert.That((string?)functionApp["variables"]!["corsSettings"], Does.Contain("Orchflow__Cors__AllowedOrigins__").And.Contain("parameters('corsAllowedOrigins')"),
+                "the app knows the same origins, to expose the headers clients read");
+            Assert.That(config["properties"]!.GetValue<string>(), Does.Contain("variables('corsSettings')"));
+        });
+    }
+
+    [Test]
     public void ManagedModelProvider_AllowsTheProviderKindsOrNoneForTheSimulatedModel()
     {
         var allowed = main["parameters"]!["managedModelProvider"]!["allowedValues"]!.AsArray().Select(v => v!.GetValue<string>());

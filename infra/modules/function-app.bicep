@@ -62,6 +62,9 @@ param managedModelName string
 @description('Endpoint of the managed model (azure_openai, openai_compatible).')
 param managedModelEndpoint string
 
+@description('Origins of web pages on other sites that may call the API from the browser; empty for none.')
+param corsAllowedOrigins array = []
+
 import { secretNames } from 'secret-names.bicep'
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
@@ -126,6 +129,10 @@ var appSettings = {
   Orchflow__RateLimit__ClientAddressHeader: 'X-Forwarded-For'
 }
 
+// The platform's CORS (siteConfig.cors below) answers preflights and allows these origins; the app reads the same
+// list to expose the headers browser clients read, which the platform has no setting for.
+var corsSettings = toObject(range(0, length(corsAllowedOrigins)), i => 'Orchflow__Cors__AllowedOrigins__${i}', i => corsAllowedOrigins[i])
+
 // The Azure Storage backend is host.json's choice; only its partition count is a deployment parameter.
 var azureStorageBackendSettings = {
   AzureFunctionsJobHost__extensions__durableTask__storageProvider__partitionCount: string(partitionCount)
@@ -170,6 +177,11 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
     keyVaultReferenceIdentity: identity.id
     siteConfig: {
       minTlsVersion: '1.2'
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+        // The API key is a header the page's script sends, never a cookie.
+        supportCredentials: false
+      }
     }
     functionAppConfig: {
       deployment: {
@@ -196,7 +208,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
 
   resource settings 'config' = {
     name: 'appsettings'
-    properties: union(appSettings, useScheduler ? schedulerBackendSettings : azureStorageBackendSettings)
+    properties: union(appSettings, useScheduler ? schedulerBackendSettings : azureStorageBackendSettings, corsSettings)
   }
 
   // Deployments authenticate with Microsoft Entra ID; publishing user names and passwords are off.

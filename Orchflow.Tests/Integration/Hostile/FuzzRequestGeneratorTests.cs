@@ -68,7 +68,7 @@ public sealed class FuzzRequestGeneratorTests
     {
         Assert.Multiple(() =>
         {
-            foreach (var function in FunctionCatalog.Http.Where(f => !f.IsFallback))
+            foreach (var function in FunctionCatalog.Http.Where(f => f.IsApi && !f.IsFallback))
             {
                 foreach (var method in function.Methods)
                 {

@@ -13,9 +13,12 @@ namespace Orchflow.Tests.Integration.Hostile;
 /// </summary>
 public sealed partial record CatalogRoute(string Template, IReadOnlyList<string> Methods, IReadOnlyList<string> Parameters, IReadOnlyList<string> PublicMethods)
 {
-    /// <summary>Every route a function serves; the catch-all is not one (the paths no route has are fuzzed on their own).</summary>
+    /// <summary>
+    /// Every API route a function serves; the catch-all is not one (the paths no route has are fuzzed on their own), nor
+    /// are the console's static files, which take no key, no body and no id (ConsoleServingTests covers them).
+    /// </summary>
     public static readonly IReadOnlyList<CatalogRoute> All = FunctionCatalog.Http
-        .Where(f => !f.IsFallback)
+        .Where(f => f.IsApi && !f.IsFallback)
         .GroupBy(f => f.Route, StringComparer.OrdinalIgnoreCase)
         .Select(g => new CatalogRoute(
             g.Key,
