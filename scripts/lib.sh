@@ -7,6 +7,7 @@
 # All paths are relative to the repository root; callers cd there first.
 
 ORCHFLOW_AZURITE_BIN="tools/node_modules/.bin/azurite"
+ORCHFLOW_REDOCLY_BIN="tools/node_modules/.bin/redocly"
 # Written after a successful `npm ci`. npm extracts package files with their
 # tarball mtimes (1985) and the .bin entries are symlinks to them, so comparing
 # the azurite binary itself against package-lock.json would always say "stale"
@@ -20,17 +21,19 @@ ORCHFLOW_DEVSTORE_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# ensure_azurite: install the pinned Azurite from tools/package-lock.json when
-# it is missing or the lock file changed since the last install.
+# ensure_azurite: install the tools pinned in tools/package-lock.json (Azurite,
+# and Redocly CLI for the OpenAPI lint) when one is missing or the lock file
+# changed since the last install.
 ensure_azurite() {
-    if [[ -x $ORCHFLOW_AZURITE_BIN && -f $ORCHFLOW_AZURITE_STAMP \
+    if [[ -x $ORCHFLOW_AZURITE_BIN && -x $ORCHFLOW_REDOCLY_BIN && -f $ORCHFLOW_AZURITE_STAMP \
           && ! $ORCHFLOW_AZURITE_STAMP -ot tools/package-lock.json ]]; then
         return 0
     fi
     command -v npm >/dev/null || die "npm not found; install Node.js 20"
-    log "Installing Azurite (npm ci in tools/)"
+    log "Installing Azurite and Redocly CLI (npm ci in tools/)"
     npm ci --no-audit --no-fund --loglevel=error --prefix tools >/dev/null
     [[ -x $ORCHFLOW_AZURITE_BIN ]] || die "npm ci finished but $ORCHFLOW_AZURITE_BIN is missing"
+    [[ -x $ORCHFLOW_REDOCLY_BIN ]] || die "npm ci finished but $ORCHFLOW_REDOCLY_BIN is missing"
     touch "$ORCHFLOW_AZURITE_STAMP"
 }
 
@@ -59,6 +62,23 @@ ensure_chromium() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null \
         || die "apt-get could not install chromium"
     [[ -x $browser ]] || die "apt-get installed chromium but $browser is missing"
+}
+
+# lint_openapi: lint the OpenAPI document the API serves
+# (Orchflow.Functions/OpenApi/openapi.json) with Redocly's recommended rules.
+# redocly.yaml raises every warning to an error, so any finding fails; the
+# accepted ones are listed in .redocly.lint-ignore.yaml. Offline: telemetry and
+# update notices are off, so nothing is sent anywhere.
+lint_openapi() {
+    local started=${EPOCHREALTIME/[.,]/} output status=0
+    log "Linting the OpenAPI document (Redocly CLI, recommended rules, any finding fails)"
+    output=$(REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_NOTIFICATIONS=true NO_COLOR=1 \
+        "$ORCHFLOW_REDOCLY_BIN" lint --config redocly.yaml 2>&1) || status=$?
+    if (( status != 0 )); then
+        printf '%s\n' "$output" >&2
+        die "the OpenAPI document does not pass the lint (redocly exit code $status)"
+    fi
+    log "OpenAPI document linted clean in $(( (${EPOCHREALTIME/[.,]/} - started) / 1000 )) ms"
 }
 
 # port_in_use PORT: true if something accepts TCP connections on 127.0.0.1:PORT.

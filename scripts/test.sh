@@ -3,8 +3,9 @@
 #
 #   scripts/test.sh [extra dotnet test args, e.g. --filter Category=Api]
 #
-# Azurite is only installed here, not started: the test suite's NUnit setup
-# fixture starts and stops its own instance from tools/node_modules/.bin/azurite.
+# Azurite, Redocly CLI and the Standard Webhooks verifier are installed here (npm
+# ci in tools/); Azurite is not started: the test suite's NUnit setup fixture
+# starts and stops its own instance from tools/node_modules/.bin/azurite.
 # Debian's chromium is installed where it is missing, for the console's browser
 # tests (screenshots land in TestResults/console).
 set -euo pipefail
@@ -21,6 +22,9 @@ ensure_chromium
 
 # The Azure templates: compiled and linted, failing on any error or warning.
 scripts/bicep.sh
+
+# The OpenAPI document: linted, failing on any finding (tests check it against real responses).
+lint_openapi
 
 # Warnings are errors (Directory.Build.props), so a passing build is warning-free.
 log "Building Orchflow.Functions.sln (Release)"

@@ -166,29 +166,6 @@ public sealed class AccountsApiTests : HostedTests
         Assert.That(ApiAssert.Json(response, HttpStatusCode.OK).Str("status"), Is.EqualTo("ok"));
     }
 
-    [Test]
-    public async Task OpenApi_WithoutApiKey_DescribesEveryRouteTheHostServes()
-    {
-        var response = await Anonymous.SendAsync(HttpMethod.Get, "openapi.json");
-
-        var document = ApiAssert.Json(response, HttpStatusCode.OK);
-        Assert.That(document.Str("openapi"), Does.StartWith("3.1"));
-        var paths = document["paths"]!.AsObject();
-        Assert.Multiple(() =>
-        {
-            // The console's page and assets are not part of the API, so the API's description leaves them out.
-            foreach (var function in Orchflow.Functions.Http.FunctionCatalog.Http.Where(f => f.IsApi && !f.IsFallback))
-            {
-                var path = "/" + function.Route["api/v1/".Length..];
-                Assert.That(paths.ContainsKey(path), Is.True, $"{path} is not documented");
-                foreach (var method in function.Methods)
-                {
-                    Assert.That(paths[path]?[method.ToLowerInvariant()], Is.Not.Null, $"{method} {path} is not documented");
-                }
-            }
-        });
-    }
-
     [TestCase("GET", "no-such-route")]
     [TestCase("POST", "runs/run_0000000000000000000a/pause")]
     [TestCase("GET", "accounts/me")]
