@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Orchflow.Functions.Health;
 using Orchflow.Functions.Http;
 using Orchflow.Abstractions;
 using Orchflow.Functions.Http.RateLimiting;
@@ -34,6 +35,7 @@ public static class OrchflowApiServices
         services.AddSingleton<IRunLogObserver>(sp => sp.GetRequiredService<RunEventHub>());
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
+        services.AddSingleton<HealthProbe>();
         return services;
     }
 }
