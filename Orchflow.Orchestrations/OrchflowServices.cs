@@ -8,6 +8,7 @@ using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Models;
 using Orchflow.Planning;
+using Orchflow.Telemetry;
 
 namespace Orchflow;
 
@@ -37,6 +38,7 @@ public static class OrchflowServices
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OrchflowTables>();
+        services.AddSingleton<IRunLogObserver, RunMetrics>();
         services.AddSingleton<IRunStore, TableRunStore>();
         services.AddSingleton<IRunEventStore, TableRunEventStore>();
         services.AddSingleton<IAccountStore, TableAccountStore>();

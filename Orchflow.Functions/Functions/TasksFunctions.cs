@@ -8,6 +8,7 @@ using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
 using Orchflow.Orchestrators;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Functions.Functions;
 
@@ -79,6 +80,7 @@ public sealed class TasksFunctions(IRunStore runs, TimeProvider clock, ILogger<T
             throw;
         }
 
+        OrchflowTelemetry.HumanAnswered(task, reply.Decision == HumanDecision.Accepted, now);
         log.LogInformation("Run {RunId} task {TaskId} answered ({Decision})", runId, taskId, reply.Decision);
         return ApiResult.Ok(TaskView.Of(updated));
     }

@@ -5,6 +5,7 @@ using Orchflow.Agents;
 using Orchflow.Domain;
 using Orchflow.Orchestrators;
 using Orchflow.Planning;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Activities;
 
@@ -14,6 +15,7 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
 {
     public override async Task<PlanOutline?> RunAsync(TaskActivityContext context, RunRef input)
     {
+        using var telemetry = OrchflowTelemetry.InRun(input.RunId);
         var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
         if (run.Status.IsTerminal())

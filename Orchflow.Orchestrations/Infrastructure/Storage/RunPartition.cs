@@ -92,7 +92,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     static readonly string[] StateColumns =
     [
         "RowKey", "AccountId", "Status", "Error", "InputTokens", "OutputTokens", "PlannedBy", "Version", "Sequence",
-        "Name", "Description", "Kind", "Agent", "State", "DependsOn", "Prompt", "StartedAt", "CompletedAt", "ReviewRound", "Feedback",
+        "Name", "Description", "Kind", "Agent", "State", "DependsOn", "Prompt", "StartedAt", "CompletedAt", "WaitingSince", "ReviewRound", "Feedback",
     ];
 
     public async Task<T> CommitAsync<T>(
