@@ -62,7 +62,8 @@ public sealed class HealthProbe(OrchflowTables tables, TimeProvider clock, ILogg
             currentUntil = clock.GetUtcNow() + (report.Healthy ? KeepHealthy : KeepUnhealthy);
             if (report != last)
             {
-                log.LogWarning("Health: storage {Storage}, durable backend {DurableBackend}",
+                // Logged when it changes, not on every check: an outage is one warning, its end one line.
+                log.Log(report.Healthy ? LogLevel.Information : LogLevel.Warning, "Health: storage {Storage}, durable backend {DurableBackend}",
                     report.StorageReachable ? "reachable" : "unreachable", report.DurableBackendReachable ? "reachable" : "unreachable");
             }
 
