@@ -163,7 +163,7 @@ public sealed class OrchflowTelemetryTests
         using var telemetry = new InMemoryTelemetry();
         var started = new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
         var runId = Ids.NewRunId(started);
-        var metrics = new RunMetrics();
+        var metrics = new RunMetrics(NullLogger<RunMetrics>.Instance);
 
         metrics.Logged("acc_x", runId, [new RunLogEntry(1, EventTypes.RunQueued, started, null, [])]);
         metrics.Logged("acc_x", runId,
