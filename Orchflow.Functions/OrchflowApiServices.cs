@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Orchflow.Functions.Health;
 using Orchflow.Functions.Http;
 using Orchflow.Abstractions;
 using Orchflow.Functions.Http.Idempotency;
@@ -44,6 +45,7 @@ public static class OrchflowApiServices
             .ValidateOnStart();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
+        services.AddSingleton<HealthProbe>();
         return services;
     }
 }

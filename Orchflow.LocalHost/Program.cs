@@ -17,6 +17,7 @@ builder.Configuration
     .AddCommandLine(args);
 
 builder.Services.AddOrchflowApi(builder.Configuration, builder.Environment.IsDevelopment());
+builder.Services.AddOrchflowOtlp(builder.Configuration);
 builder.Services.AddOptions<DurableBackendOptions>().Bind(builder.Configuration.GetSection(DurableBackendOptions.Section));
 builder.Services.AddSingleton<DurableBackend>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<DurableBackend>());

@@ -9,6 +9,7 @@ using Orchflow.Infrastructure.Storage;
 using Orchflow.Models;
 using Orchflow.Planning;
 using Orchflow.Webhooks;
+using Orchflow.Telemetry;
 
 namespace Orchflow;
 
@@ -38,6 +39,7 @@ public static class OrchflowServices
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OrchflowTables>();
+        services.AddSingleton<IRunLogObserver, RunMetrics>();
         services.AddSingleton<IRunStore, TableRunStore>();
         services.AddSingleton<IRunEventStore, TableRunEventStore>();
         services.AddSingleton<IAccountStore, TableAccountStore>();

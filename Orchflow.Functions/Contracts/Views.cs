@@ -97,7 +97,11 @@ public sealed record AgentTemplateView(string Name, string Description, string S
 
 public sealed record AgentTemplateListView(IReadOnlyList<AgentTemplateView> Agents);
 
-public sealed record HealthView(string Status, string Version);
+/// <summary>GET /health when healthy: the version, and each part checked (<c>storage</c>, <c>durable_backend</c>) with "ok".</summary>
+public sealed record HealthView(string Status, string Version, IReadOnlyDictionary<string, string> Checks);
+
+/// <summary>GET /health's 503: problem details naming, in <c>checks</c>, the part that is "unreachable".</summary>
+public sealed record UnavailableProblem(string Type, string Title, int Status, string Detail, string Code, IReadOnlyDictionary<string, string> Checks);
 
 public sealed record RunLogEntryView(long Sequence, string Type, DateTimeOffset CreatedAt, string? TaskId, System.Text.Json.Nodes.JsonObject Data)
 {

@@ -9,6 +9,7 @@ using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
 using Orchflow.Functions.Http.Idempotency;
 using Orchflow.Orchestrators;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Functions.Functions;
 
@@ -82,6 +83,7 @@ public sealed class TasksFunctions(IRunStore runs, TimeProvider clock, ILogger<T
             throw;
         }
 
+        OrchflowTelemetry.HumanAnswered(task, reply.Decision == HumanDecision.Accepted, now);
         log.LogInformation("Run {RunId} task {TaskId} answered ({Decision})", runId, taskId, reply.Decision);
         return ApiResult.Ok(TaskView.Of(updated));
     }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Functions.Streaming;
 
@@ -33,6 +34,7 @@ public sealed class RunEventStream(RunEventHub hub, string runId, long after, Ti
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         using var subscription = hub.Subscribe(runId, after);
+        using var open = OrchflowTelemetry.StreamOpened();
         await response.Body.FlushAsync(http.RequestAborted);
         await SseFormatter.WriteAsync(ItemsAsync(subscription, response.Body, http.RequestAborted), response.Body, Write, http.RequestAborted);
     }

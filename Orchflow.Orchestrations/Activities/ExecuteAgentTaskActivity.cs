@@ -5,6 +5,7 @@ using Orchflow.Abstractions;
 using Orchflow.Agents;
 using Orchflow.Domain;
 using Orchflow.Orchestrators;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Activities;
 
@@ -23,6 +24,7 @@ public sealed class ExecuteAgentTaskActivity(
 {
     public override async Task<AgentTaskResult> RunAsync(TaskActivityContext context, AgentTaskInput input)
     {
+        using var telemetry = OrchflowTelemetry.InRun(input.RunId, input.TaskId);
         var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
         var task = run.Tasks.SingleOrDefault(t => t.TaskId == input.TaskId)
@@ -54,6 +56,7 @@ public sealed class ExecuteAgentTaskActivity(
             State = input.AwaitApproval ? TaskState.WaitingHuman : TaskState.Completed,
             Usage = task.Usage + reply.Usage,
             CompletedAt = input.AwaitApproval ? null : clock.GetUtcNow(),
+            WaitingSince = input.AwaitApproval ? clock.GetUtcNow() : task.WaitingSince,
         };
         if (!await runs.TryReplaceTaskAsync(input.RunId, done, CancellationToken.None))
         {

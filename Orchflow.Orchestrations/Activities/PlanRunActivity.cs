@@ -5,6 +5,7 @@ using Orchflow.Agents;
 using Orchflow.Domain;
 using Orchflow.Orchestrators;
 using Orchflow.Planning;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Activities;
 
@@ -20,6 +21,7 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
 
     public override async Task<PlanOutline?> RunAsync(TaskActivityContext context, PlanInput input)
     {
+        using var telemetry = OrchflowTelemetry.InRun(input.RunId);
         var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
         if (run.Status.IsTerminal() || run.Attempt != input.Attempt)

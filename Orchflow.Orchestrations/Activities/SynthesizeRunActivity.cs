@@ -2,6 +2,7 @@ using Microsoft.DurableTask;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Orchestrators;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Activities;
 
@@ -10,6 +11,7 @@ public sealed class SynthesizeRunActivity(IRunStore runs, IRunModelFactory model
 {
     public override async Task<bool> RunAsync(TaskActivityContext context, SynthesisInput input)
     {
+        using var telemetry = OrchflowTelemetry.InRun(input.RunId);
         var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
         if (run.Status.IsTerminal() || run.Attempt != input.Attempt)

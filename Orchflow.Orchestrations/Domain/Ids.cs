@@ -17,6 +17,23 @@ public static class Ids
         return "run_" + NewestFirst(now) + Random(10);
     }
 
+    /// <summary>When a run id was made (to the millisecond), read back from its first characters; null for a malformed id.</summary>
+    public static DateTimeOffset? RunCreatedAt(string runId)
+    {
+        if (!LooksLike("run", runId) || runId.Length < 14)
+        {
+            return null;
+        }
+
+        ulong remaining = 0;
+        foreach (var c in runId.AsSpan(4, 10))
+        {
+            remaining = (remaining << 5) | (uint)Alphabet.IndexOf(c);
+        }
+
+        return End - TimeSpan.FromMilliseconds(remaining);
+    }
+
     public static string NewAccountId() => "acc_" + Random(20);
 
     public static string NewProviderId() => "prv_" + Random(16);

@@ -64,6 +64,9 @@ public sealed record TaskRecord
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>When the task last started waiting on a human (its question asked, or its draft up for review).</summary>
+    public DateTimeOffset? WaitingSince { get; init; }
+
     /// <summary>How many times a human sent this task's draft back; names the event its next review waits on.</summary>
     public int ReviewRound { get; init; }
 

@@ -6,6 +6,7 @@ using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Planning;
 using Orchflow.Prompts;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Models;
 
@@ -54,39 +55,53 @@ public sealed class ChatRunModel(IChatClient chat, ModelTarget target, ModelCall
         var messages = PromptBuilder.Plan(request);
         if (!ProviderKinds.SupportsJsonSchema(target.Kind))
         {
-            return await CompleteAsync(messages, null, cancellationToken);
+            return await CompleteAsync(ModelCall.Operations.Plan, messages, null, cancellationToken);
         }
 
         try
         {
-            return await CompleteAsync(messages, new ChatOptions { ResponseFormat = PlanFormat }, cancellationToken);
+            return await CompleteAsync(ModelCall.Operations.Plan, messages, new ChatOptions { ResponseFormat = PlanFormat }, cancellationToken);
         }
         catch (ModelProviderException e) when (e.Status is 400 or 422)
         {
             // Some compatible servers refuse structured output; the prompt asks for the same JSON on its own.
-            return await CompleteAsync(messages, null, cancellationToken);
+            return await CompleteAsync(ModelCall.Operations.Plan, messages, null, cancellationToken);
         }
     }
 
     public Task<ModelReply<string>> RunTaskAsync(AgentTaskRequest request, CancellationToken cancellationToken) =>
-        CompleteAsync(PromptBuilder.Task(request), null, cancellationToken);
+        CompleteAsync(ModelCall.Operations.Task, PromptBuilder.Task(request), null, cancellationToken);
 
     public Task<ModelReply<string>> SynthesizeAsync(SynthesisRequest request, CancellationToken cancellationToken) =>
-        CompleteAsync(PromptBuilder.Synthesis(request), null, cancellationToken);
+        CompleteAsync(ModelCall.Operations.Synthesis, PromptBuilder.Synthesis(request), null, cancellationToken);
 
-    async Task<ModelReply<string>> CompleteAsync(IReadOnlyList<PromptMessage> prompt, ChatOptions? options, CancellationToken cancellationToken)
+    async Task<ModelReply<string>> CompleteAsync(
+        string operation, IReadOnlyList<PromptMessage> prompt, ChatOptions? options, CancellationToken cancellationToken)
     {
+        using var call = ModelCall.Start(target.Kind, target.Model, operation);
         var messages = prompt.Select(m => new ChatMessage(Role(m.Role), m.Content)).ToList();
-        var response = await policy.RunAsync(target, ct => chat.GetResponseAsync(messages, options, ct), cancellationToken);
+        ChatResponse response;
+        try
+        {
+            response = await policy.RunAsync(target, ct => chat.GetResponseAsync(messages, options, ct), cancellationToken);
+        }
+        catch (ModelProviderException e)
+        {
+            call.Failed(e.Cause, e.Status);
+            throw;
+        }
+
         var text = response.Text;
         if (string.IsNullOrWhiteSpace(text))
         {
+            call.Failed(FailureCauses.EmptyAnswer, null);
             throw new ModelProviderException(
                 $"The {target.Kind} provider answered with no text (finish reason: {response.FinishReason?.Value ?? "none"}). " +
-                "Check that the model writes chat completions, and its output token limit.");
+                "Check that the model writes chat completions, and its output token limit.", cause: FailureCauses.EmptyAnswer);
         }
 
         var usage = new TokenUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
+        call.Succeeded(usage.InputTokens, usage.OutputTokens);
         return new ModelReply<string>(text, usage);
     }
 

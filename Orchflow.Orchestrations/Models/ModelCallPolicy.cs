@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Models;
 
@@ -28,11 +29,13 @@ public sealed class ModelCallPolicy(IOptions<ModelOptions> options, TimeProvider
             {
                 try
                 {
-                    return await call(linked.Token);
+                    var result = await call(linked.Token);
+                    ModelCall.Attempted(attempt);
+                    return result;
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    failure = Failure.Transient($"did not answer within {settings.RequestTimeoutSeconds} s");
+                    failure = Failure.Transient($"did not answer within {settings.RequestTimeoutSeconds} s", FailureCauses.Timeout);
                 }
                 catch (ClientResultException e)
                 {
@@ -45,20 +48,24 @@ public sealed class ModelCallPolicy(IOptions<ModelOptions> options, TimeProvider
                 catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or KeyNotFoundException or ArgumentException)
                 {
                     // The client could not read what came back: not an answer in the chat-completions protocol.
-                    failure = Failure.Permanent(Malformed(target, e.GetType().Name));
+                    failure = Failure.Permanent(Malformed(target, e.GetType().Name), FailureCauses.Malformed);
                 }
             }
 
             if (!failure.IsTransient)
             {
-                throw new ModelProviderException(failure.Message, failure.Status);
+                ModelCall.Attempted(attempt);
+                throw new ModelProviderException(failure.Message, failure.Status, failure.Cause);
             }
 
             var delay = failure.RetryAfter ?? Backoff(settings, attempt);
             if (attempt >= settings.MaxAttempts || delay > settings.MaxRetryDelay)
             {
-                throw new ModelProviderException(GaveUp(target, failure, attempt, delay, settings), failure.Status);
+                ModelCall.Attempted(attempt);
+                throw new ModelProviderException(GaveUp(target, failure, attempt, delay, settings), failure.Status, failure.Cause);
             }
+
+            ModelCall.Retrying(attempt, failure.Cause, delay);
 
             log.LogWarning(
                 "Model call to {Target} {Failure} (attempt {Attempt} of {MaxAttempts}); retrying in {DelayMs} ms",
@@ -82,22 +89,24 @@ public sealed class ModelCallPolicy(IOptions<ModelOptions> options, TimeProvider
         return status switch
         {
             // No answer at all: the client wraps the connection's own failure.
-            0 => e.InnerException is HttpRequestException connection ? Unreached(target, connection) : Failure.Transient("could not be reached"),
+            0 => e.InnerException is HttpRequestException connection
+                ? Unreached(target, connection)
+                : Failure.Transient("could not be reached", FailureCauses.Unreachable),
             401 or 403 => Failure.Permanent(
                 $"The provider rejected the key (HTTP {status} from {target.Kind}). Register the provider again with a valid key " +
-                "that may use this model, then start a new run.", status),
-            408 => Failure.Transient("timed out (HTTP 408)", status),
-            429 => Failure.Transient("is rate limited (HTTP 429)", status, RetryAfter(response)),
-            >= 500 => Failure.Transient($"failed (HTTP {status})", status, RetryAfter(response)),
+                "that may use this model, then start a new run.", FailureCauses.Auth, status),
+            408 => Failure.Transient("timed out (HTTP 408)", FailureCauses.Timeout, status),
+            429 => Failure.Transient("is rate limited (HTTP 429)", FailureCauses.RateLimited, status, RetryAfter(response)),
+            >= 500 => Failure.Transient($"failed (HTTP {status})", FailureCauses.ServerError, status, RetryAfter(response)),
             404 => Failure.Permanent(
                 $"The provider answered HTTP 404 for model '{target.Model}' at {target.Endpoint.GetLeftPart(UriPartial.Path)}: " +
                 (ProviderKinds.NeedsEndpoint(target.Kind)
                     ? "check the endpoint (OpenAI-compatible servers usually end in /v1) and the model or deployment name."
                     : "check the model name.") +
-                Quote(target, response), status),
+                Quote(target, response), FailureCauses.NotFound, status),
             _ => Failure.Permanent(
                 $"The provider refused the request (HTTP {status}){Quote(target, response)} Check the model name and that it supports chat completions.",
-                status),
+                FailureCauses.Refused, status),
         };
     }
 
@@ -105,11 +114,11 @@ public sealed class ModelCallPolicy(IOptions<ModelOptions> options, TimeProvider
     {
         if (e.InnerException is BlockedEndpointException blocked)
         {
-            return Failure.Permanent(blocked.Message);
+            return Failure.Permanent(blocked.Message, FailureCauses.BlockedEndpoint);
         }
 
         var reason = e.InnerException is SocketException socket ? socket.SocketErrorCode.ToString() : e.HttpRequestError.ToString();
-        return Failure.Transient($"could not be reached ({reason}) at {target.Endpoint.GetLeftPart(UriPartial.Authority)}");
+        return Failure.Transient($"could not be reached ({reason}) at {target.Endpoint.GetLeftPart(UriPartial.Authority)}", FailureCauses.Unreachable);
     }
 
     static string Malformed(ModelTarget target, string detail) =>
@@ -208,10 +217,12 @@ public sealed class ModelCallPolicy(IOptions<ModelOptions> options, TimeProvider
         }
     }
 
-    readonly record struct Failure(bool IsTransient, string Message, int? Status, TimeSpan? RetryAfter)
+    /// <summary>A failed attempt: whether a retry may fix it, what to tell the user, and its cause in one word for telemetry.</summary>
+    readonly record struct Failure(bool IsTransient, string Message, string Cause, int? Status, TimeSpan? RetryAfter)
     {
-        public static Failure Transient(string message, int? status = null, TimeSpan? retryAfter = null) => new(true, message, status, retryAfter);
+        public static Failure Transient(string message, string cause, int? status = null, TimeSpan? retryAfter = null) =>
+            new(true, message, cause, status, retryAfter);
 
-        public static Failure Permanent(string message, int? status = null) => new(false, message, status, null);
+        public static Failure Permanent(string message, string cause, int? status = null) => new(false, message, cause, status, null);
     }
 }

@@ -1,3 +1,5 @@
+using Orchflow.Telemetry;
+
 namespace Orchflow.Models;
 
 /// <summary>
@@ -8,12 +10,16 @@ namespace Orchflow.Models;
 /// </summary>
 public sealed class ModelProviderException : Exception
 {
-    public ModelProviderException(string message, int? status = null)
+    public ModelProviderException(string message, int? status = null, string cause = FailureCauses.Other)
         : base(message)
     {
         Status = status;
+        Cause = cause;
     }
 
     /// <summary>The provider's HTTP status, when it answered.</summary>
     public int? Status { get; }
+
+    /// <summary>What went wrong in one word of <see cref="FailureCauses"/>, for telemetry: never the provider's own text.</summary>
+    public string Cause { get; }
 }

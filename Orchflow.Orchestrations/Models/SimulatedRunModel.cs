@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Planning;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Models;
 
@@ -25,17 +26,34 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
 
     public string Name => "simulated";
 
-    public async Task<ModelReply<string>> PlanAsync(PlanningRequest request, CancellationToken cancellationToken)
+    public Task<ModelReply<string>> PlanAsync(PlanningRequest request, CancellationToken cancellationToken) =>
+        SimulateAsync(ModelCall.Operations.Plan, () => Plan(request), cancellationToken);
+
+    public Task<ModelReply<string>> RunTaskAsync(AgentTaskRequest request, CancellationToken cancellationToken) =>
+        SimulateAsync(ModelCall.Operations.Task, () => RunTask(request), cancellationToken);
+
+    public Task<ModelReply<string>> SynthesizeAsync(SynthesisRequest request, CancellationToken cancellationToken) =>
+        SimulateAsync(ModelCall.Operations.Synthesis, () => Synthesize(request), cancellationToken);
+
+    /// <summary>One simulated call: the configured latency, then the text, timed and counted like a provider's call.</summary>
+    async Task<ModelReply<string>> SimulateAsync(string operation, Func<ModelReply<string>> write, CancellationToken cancellationToken)
     {
+        using var call = ModelCall.Start(Name, Name, operation);
         await DelayAsync(cancellationToken);
+        var reply = write();
+        call.Succeeded(reply.Usage.InputTokens, reply.Usage.OutputTokens);
+        return reply;
+    }
+
+    static ModelReply<string> Plan(PlanningRequest request)
+    {
         // Sent back with feedback: the feedback becomes one more step of the goal, so the new plan visibly takes it in.
         var plan = PlanJson.Serialize(DeterministicPlanner.Plan(DeterministicPlanner.WithFeedback(request.Definition, request.Review?.Feedback), request.Agents));
         return new ModelReply<string>(plan, Usage(request.Definition.Goal, plan));
     }
 
-    public async Task<ModelReply<string>> RunTaskAsync(AgentTaskRequest request, CancellationToken cancellationToken)
+    ModelReply<string> RunTask(AgentTaskRequest request)
     {
-        await DelayAsync(cancellationToken);
         var text = new StringBuilder();
         text.AppendLine($"## {request.Task.Name}").AppendLine();
         text.AppendLine($"_{Notice}_").AppendLine();
@@ -189,9 +207,8 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
         return filler < 0 ? output : output[..filler].TrimEnd();
     }
 
-    public async Task<ModelReply<string>> SynthesizeAsync(SynthesisRequest request, CancellationToken cancellationToken)
+    ModelReply<string> Synthesize(SynthesisRequest request)
     {
-        await DelayAsync(cancellationToken);
         var text = new StringBuilder();
         text.AppendLine($"# {request.Goal.Trim()}").AppendLine();
         text.AppendLine($"_{Notice}_").AppendLine();

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
+using Orchflow.Telemetry;
+using static Orchflow.Telemetry.OrchflowTelemetry;
 
 namespace Orchflow.Planning;
 
@@ -20,26 +22,30 @@ public sealed class Planner(TimeProvider clock, ILogger<Planner> log)
     public async Task<PlanResult> PlanAsync(
         IRunModel model, RunDefinition definition, IReadOnlyList<AgentSpec> agents, CancellationToken cancellationToken, PlanFeedback? review = null)
     {
+        using var span = StartSpan("orchflow.plan");
         var usage = TokenUsage.Zero;
         var events = new List<RunEvent>();
         var request = new PlanningRequest(definition, agents, Review: review);
         for (var attempt = 1; attempt <= 2; attempt++)
         {
+            // The second attempt is the repair: its model call and validation are the repair span's children.
+            using var repair = attempt == 2 ? StartSpan("orchflow.plan.repair") : null;
             var reply = await model.PlanAsync(request, cancellationToken);
             usage += reply.Usage;
-            var (tasks, errors) = PlanJson.Parse(reply.Value);
-            if (tasks is not null)
-            {
-                errors = PlanValidator.Validate(tasks, definition, agents);
-            }
-
+            var (tasks, errors) = Validate(reply.Value, definition, agents, attempt);
             if (errors.Count == 0)
             {
                 var plannedBy = attempt == 1 ? model.Name : $"{model.Name} (repaired)";
-                return new PlanResult(HumanGates.Apply(new RunPlan(tasks!, plannedBy), definition.HumanGates), usage, events);
+                repair?.SetStatus(System.Diagnostics.ActivityStatusCode.Ok);
+                return Planned(span, attempt == 1 ? "model" : "repaired",
+                    new PlanResult(HumanGates.Apply(new RunPlan(tasks!, plannedBy), definition.HumanGates), usage, events));
             }
 
-            log.LogWarning("Plan attempt {Attempt} by {Model} was invalid: {Errors}", attempt, model.Name, string.Join(" ", errors));
+            repair?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "invalid");
+
+            // The problems quote the model's answer and the run's topics, which are the user's text: they go to the run's
+            // events, which only its owner reads, and the log counts them.
+            log.LogWarning("Plan attempt {Attempt} by {Model} was invalid: {ErrorCount} problems", attempt, model.Name, errors.Count);
             events.Add(new RunEvent($"plan-{attempt}", clock.GetUtcNow(), attempt == 1 ? RunEventKinds.PlanRepair : RunEventKinds.PlanFallback,
                 (attempt == 1
                     ? "The model's plan was invalid; it was asked once to repair it. "
@@ -48,8 +54,36 @@ public sealed class Planner(TimeProvider clock, ILogger<Planner> log)
             request = request with { Repair = new PlanRepair(Truncate(reply.Value), errors) };
         }
 
-        var fallback = DeterministicPlanner.Plan(DeterministicPlanner.WithFeedback(definition, review?.Feedback), agents);
-        return new PlanResult(HumanGates.Apply(fallback with { PlannedBy = $"{DeterministicPlanner.Name} (fallback)" }, definition.HumanGates), usage, events);
+        using (StartSpan("orchflow.plan.fallback"))
+        {
+            var fallback = DeterministicPlanner.Plan(DeterministicPlanner.WithFeedback(definition, review?.Feedback), agents);
+            return Planned(span, "fallback",
+                new PlanResult(HumanGates.Apply(fallback with { PlannedBy = $"{DeterministicPlanner.Name} (fallback)" }, definition.HumanGates), usage, events));
+        }
+    }
+
+    /// <summary>Parses and validates one answer, in a span that tells whether it was valid and how many problems it had, not which.</summary>
+    static (IReadOnlyList<PlannedTask>? Tasks, IReadOnlyList<string> Errors) Validate(
+        string answer, RunDefinition definition, IReadOnlyList<AgentSpec> agents, int attempt)
+    {
+        using var span = StartSpan("orchflow.plan.validate");
+        var (tasks, errors) = PlanJson.Parse(answer);
+        if (tasks is not null)
+        {
+            errors = PlanValidator.Validate(tasks, definition, agents);
+        }
+
+        span?.SetTag(Tags.PlanAttempt, attempt);
+        span?.SetTag(Tags.PlanValid, errors.Count == 0);
+        span?.SetTag(Tags.PlanErrorCount, errors.Count);
+        return (tasks, errors);
+    }
+
+    static PlanResult Planned(System.Diagnostics.Activity? span, string outcome, PlanResult result)
+    {
+        span?.SetTag(Tags.PlanOutcome, outcome);
+        span?.SetTag(Tags.PlanTaskCount, result.Plan.Tasks.Count);
+        return result;
     }
 
     /// <summary>Shortens an echoed answer without splitting a surrogate pair, which providers reject as invalid text.</summary>

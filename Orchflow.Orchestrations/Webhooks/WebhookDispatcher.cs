@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Webhooks;
 
@@ -138,7 +139,20 @@ public sealed class WebhookDispatcher(
             return false;
         }
 
-        var result = await sender.SendAsync(webhook.Url, delivery.DeliveryId, body, signing, cancellationToken);
+        AttemptResult result;
+        using (var telemetry = OrchflowTelemetry.StartWebhookDelivery(delivery.RunId, webhook.WebhookId, delivery.EventType, attempt))
+        {
+            result = await sender.SendAsync(webhook.Url, delivery.DeliveryId, body, signing, cancellationToken);
+            if (result.Outcome == AttemptOutcome.Delivered)
+            {
+                telemetry.Delivered(result.StatusCode ?? 200);
+            }
+            else
+            {
+                telemetry.Failed(result.StatusCode is null ? WebhookDelivery.Outcomes.Unreachable : WebhookDelivery.Outcomes.Rejected, result.StatusCode);
+            }
+        }
+
         var now = clock.GetUtcNow();
         switch (result.Outcome)
         {

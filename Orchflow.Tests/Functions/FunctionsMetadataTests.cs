@@ -46,7 +46,8 @@ public sealed class FunctionsMetadataTests
     /// <summary>The catch-all answering 404 and 405 for what no other function serves.</summary>
     const string Fallback = "Unmatched";
 
-    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask", "ReviewPlan", "RetryRun"];
+    /// <summary>Those that start or signal runs, and health, which looks an instance up to know the durable backend answers.</summary>
+    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask", "ReviewPlan", "RetryRun", "Health"];
 
     static readonly string[] Activities = ["PlanRunActivity", "ExecuteAgentTaskActivity", "SynthesizeRunActivity", "ProjectRunActivity"];
 
@@ -91,7 +92,7 @@ public sealed class FunctionsMetadataTests
     }
 
     [Test]
-    public void Metadata_DurableClientBinding_IsOnExactlyTheFunctionsThatStartOrSignalRuns()
+    public void Metadata_DurableClientBinding_IsOnExactlyTheFunctionsThatStartOrSignalRunsAndHealth()
     {
         var withClient = functions
             .Where(f => Bindings(f!).Any(b => Type(b) == "durableClient"))

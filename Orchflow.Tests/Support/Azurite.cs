@@ -5,13 +5,14 @@ public sealed class Azurite : IAsyncDisposable
 {
     const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    readonly ChildProcess process;
     readonly string dataDirectory;
+    readonly int[] ports;
+    ChildProcess? process;
 
-    Azurite(ChildProcess process, string dataDirectory, int blob, int queue, int table)
+    Azurite(string dataDirectory, int blob, int queue, int table)
     {
-        this.process = process;
         this.dataDirectory = dataDirectory;
+        ports = [blob, queue, table];
         ConnectionString =
             "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + AccountKey + ";" +
             $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;" +
@@ -32,21 +33,10 @@ public sealed class Azurite : IAsyncDisposable
         }
 
         var data = Directory.CreateTempSubdirectory("orchflow-azurite-").FullName;
-        int blob = Ports.FreeLoopbackPort(), queue = Ports.FreeLoopbackPort(), table = Ports.FreeLoopbackPort();
-        var process = ChildProcess.Start(RepoPaths.Azurite,
-        [
-            "--location", data, "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
-            "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(),
-            "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(),
-            "--tableHost", "127.0.0.1", "--tablePort", table.ToString(),
-        ]);
-        var azurite = new Azurite(process, data, blob, queue, table);
+        var azurite = new Azurite(data, Ports.FreeLoopbackPort(), Ports.FreeLoopbackPort(), Ports.FreeLoopbackPort());
         try
         {
-            foreach (var port in new[] { blob, queue, table })
-            {
-                await Ports.WaitUntilOpenAsync(port, TimeSpan.FromSeconds(30));
-            }
+            await azurite.LaunchAsync();
         }
         catch
         {
@@ -57,10 +47,38 @@ public sealed class Azurite : IAsyncDisposable
         return azurite;
     }
 
+    /// <summary>Stops Azurite as an outage would, keeping its data and ports for <see cref="StartAgainAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (process is not null)
+        {
+            await process.StopAsync(TimeSpan.FromSeconds(5));
+            process.Dispose();
+            process = null;
+        }
+    }
+
+    /// <summary>Starts Azurite again on the same ports and data, after <see cref="StopAsync"/>.</summary>
+    public Task StartAgainAsync() => process is null ? LaunchAsync() : Task.CompletedTask;
+
+    async Task LaunchAsync()
+    {
+        process = ChildProcess.Start(RepoPaths.Azurite,
+        [
+            "--location", dataDirectory, "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
+            "--blobHost", "127.0.0.1", "--blobPort", ports[0].ToString(),
+            "--queueHost", "127.0.0.1", "--queuePort", ports[1].ToString(),
+            "--tableHost", "127.0.0.1", "--tablePort", ports[2].ToString(),
+        ]);
+        foreach (var port in ports)
+        {
+            await Ports.WaitUntilOpenAsync(port, TimeSpan.FromSeconds(30));
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await process.StopAsync(TimeSpan.FromSeconds(5));
-        process.Dispose();
+        await StopAsync();
         try
         {
             Directory.Delete(dataDirectory, recursive: true);

@@ -191,7 +191,7 @@ public sealed class FakeChatServer : IAsyncDisposable
         await response.Body.WriteAsync(bytes, context.RequestAborted);
     }
 
-    sealed class NoSignalLifetime : IHostLifetime
+    internal sealed class NoSignalLifetime : IHostLifetime
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

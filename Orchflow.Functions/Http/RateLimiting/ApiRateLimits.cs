@@ -6,6 +6,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Infrastructure.Network;
+using Orchflow.Models;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Functions.Http.RateLimiting;
 
@@ -65,6 +67,7 @@ public sealed class ApiRateLimits : IAsyncDisposable
 
         var retryAfter = WholeSeconds(lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.Zero, atLeast: 1);
         headers["Retry-After"] = retryAfter.ToString(CultureInfo.InvariantCulture);
+        OrchflowTelemetry.RateLimited(bucket.Policy.Name);
         return Problems.RateLimited(bucket.Policy, retryAfter, headers);
     }
 

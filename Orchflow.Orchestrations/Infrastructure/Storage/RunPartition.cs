@@ -110,7 +110,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     [
         "RowKey", "AccountId", "Status", "Error", "InputTokens", "OutputTokens", "PlannedBy", "Version", "Sequence",
         "AwaitingPlanReview", "PlanRound", "PlannedRound", "PlanApproved", "Attempt",
-        "Name", "Description", "Kind", "Agent", "State", "DependsOn", "Prompt", "StartedAt", "CompletedAt", "ReviewRound", "Feedback",
+        "Name", "Description", "Kind", "Agent", "State", "DependsOn", "Prompt", "StartedAt", "CompletedAt", "WaitingSince", "ReviewRound", "Feedback",
     ];
 
     public async Task<T> CommitAsync<T>(

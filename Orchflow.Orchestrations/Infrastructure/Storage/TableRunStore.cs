@@ -584,6 +584,7 @@ public sealed class TableRunStore(
         State = state,
         StartedAt = state is TaskState.Running or TaskState.WaitingHuman ? now : task.StartedAt,
         CompletedAt = state.IsTerminal() ? now : task.CompletedAt,
+        WaitingSince = state == TaskState.WaitingHuman ? now : task.WaitingSince,
         Error = error ?? task.Error,
     };
 

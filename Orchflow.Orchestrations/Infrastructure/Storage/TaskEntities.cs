@@ -24,6 +24,7 @@ static class TaskEntities
             ["OutputTokens"] = task.Usage.OutputTokens,
             ["StartedAt"] = task.StartedAt,
             ["CompletedAt"] = task.CompletedAt,
+            ["WaitingSince"] = task.WaitingSince,
             ["ReviewRound"] = task.ReviewRound,
             ["Feedback"] = task.Feedback,
         };
@@ -41,6 +42,7 @@ static class TaskEntities
         ["State"] = task.State.ToWire(),
         ["StartedAt"] = task.StartedAt,
         ["CompletedAt"] = task.CompletedAt,
+        ["WaitingSince"] = task.WaitingSince,
         ["Error"] = task.Error,
     };
 
@@ -59,6 +61,7 @@ static class TaskEntities
         Usage = new TokenUsage(e.GetInt64("InputTokens") ?? 0, e.GetInt64("OutputTokens") ?? 0),
         StartedAt = e.GetDateTimeOffset("StartedAt"),
         CompletedAt = e.GetDateTimeOffset("CompletedAt"),
+        WaitingSince = e.GetDateTimeOffset("WaitingSince"),
         ReviewRound = e.GetInt32("ReviewRound") ?? 0,
         Feedback = e.GetString("Feedback"),
         ETag = e.ETag.ToString(),
