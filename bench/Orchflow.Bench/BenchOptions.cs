@@ -15,9 +15,9 @@ public sealed record BenchOptions
           --markdown FILE    rewrite the generated section of FILE (default: BENCHMARKS.md of the repository, for a full
                              run with neither --only nor --set)
           --no-markdown      print the table only
-          --idle SECONDS     how long the hub idles before the first answer (default 60)
+          --idle SECONDS     how long the hub idles before the first answer (default 40)
           --resume-runs N    answers to time (default 20)
-          --slow-runs N      runs at the slow model latency, each engine (default 10)
+          --slow-runs N      runs at the slow model latency, each engine (default 6)
           --load-accounts N  accounts (API keys) of the load phase (default 40)
           --load-clients N   clients per account (default 5)
           --load-seconds N   how long the load's clients start runs, before the drain (default 60)
@@ -53,7 +53,7 @@ public sealed record BenchOptions
 
     public int SlowModelLatencyMs { get; init; } = 1000;
 
-    public int SlowModelRuns { get; init; } = 10;
+    public int SlowModelRuns { get; init; } = 6;
 
     public int ReadPollers { get; init; } = 50;
 
@@ -67,12 +67,15 @@ public sealed record BenchOptions
 
     public int WaitingRuns { get; init; } = 1000;
 
-    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(40);
 
     public int ResumeRuns { get; init; } = 20;
 
-    /// <summary>Between two answers: long enough for the backend's queue polling to back off to its slowest again.</summary>
-    public TimeSpan ResumeGap { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// Between two answers: long enough for the backend's queue polling to back off to its slowest again (four times the
+    /// standalone host's slowest interval, 500 ms).
+    /// </summary>
+    public TimeSpan ResumeGap { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Activities (or events) in each per-instance backend figure.</summary>
     public int PerInstanceCount { get; init; } = 100;
@@ -101,7 +104,7 @@ public sealed record BenchOptions
     public int ListOffset { get; init; } = 9_000;
 
     /// <summary>Timed reads of each list figure, taken in turn (one of each per round).</summary>
-    public int ListSamples { get; init; } = 20;
+    public int ListSamples { get; init; } = 10;
 
     /// <summary>Clients watching one run's live stream in the sse phase.</summary>
     public int SseSubscribers { get; init; } = 200;
@@ -124,7 +127,7 @@ public sealed record BenchOptions
     /// <summary>Between two reads of one key: 4 a second, under the default 300 a minute (5 a second), so nothing is refused.</summary>
     public TimeSpan LimitPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
-    public TimeSpan LimitDuration { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan LimitDuration { get; init; } = TimeSpan.FromSeconds(10);
 
     public bool Runs(string phase) => Only.Contains(phase);
 

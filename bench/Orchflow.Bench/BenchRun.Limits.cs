@@ -34,14 +34,19 @@ public sealed partial class BenchRun
             PrepareLimitsAsync("limits never reached", high, HighLimits.Concat(options.HostSettings).GroupBy(s => s.Key)
                 .ToDictionary(g => g.Key, g => g.Last().Value), cancellationToken));
 
-        var warm = TimeSpan.FromSeconds(options.Smoke ? 0.5 : 2);
-        var from = Stopwatch.GetTimestamp() + (long)(warm.TotalSeconds * Stopwatch.Frequency);
-        var to = from + (long)(options.LimitDuration.TotalSeconds * Stopwatch.Frequency);
-        var polling = sides.Select(s => s.PollAsync(options.LimitPollInterval, from, to, cancellationToken)).ToArray();
+        // The window runs from just after the first look at the bucket rows to just before the second, so the reads, the
+        // claims and the access log are all counted over the same span; the clients poll on through both looks.
+        var warm = TimeSpan.FromSeconds(options.Smoke ? 0.5 : 3);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var polling = sides.Select(s => s.PollAsync(options.LimitPollInterval, stop.Token)).ToArray();
         await Task.Delay(warm, cancellationToken);
         var claimsBefore = await Task.WhenAll(sides.Select(s => s.ClaimsAsync(cancellationToken)));
-        await Task.WhenAll(polling);
+        var from = Stopwatch.GetTimestamp();
+        await Task.Delay(options.LimitDuration, cancellationToken);
+        var to = Stopwatch.GetTimestamp();
         var claimsAfter = await Task.WhenAll(sides.Select(s => s.ClaimsAsync(cancellationToken)));
+        await stop.CancelAsync();
+        await Task.WhenAll(polling);
 
         var figures = sides.Select((s, i) => s.Figures(claimsAfter[i] - claimsBefore[i], from, to)).ToArray();
         foreach (var side in sides)
@@ -100,52 +105,49 @@ public sealed partial class BenchRun
         string label, OrchflowApi api, IReadOnlyList<(string Key, string RunId)> clients, TableClient buckets,
         IReadOnlyDictionary<string, string> limits, MeteredAzurite storage, MeteredAzurite.Meter bucketMeter, MeteredAzurite.Meter tableMeter) : IDisposable
     {
-        readonly Sample latency = new();
-        int requests;
-        int refused;
+        readonly List<(long Started, double Ms, int Status)> reads = [];
 
         /// <summary>
-        /// Each client reads its run on a fixed schedule (late reads are not made up twice), from a random moment in the
-        /// first interval, until <paramref name="to"/>; reads started from <paramref name="from"/> on are timed.
+        /// Each client reads its run on a fixed schedule (a late read is not made up for), from a random moment in the
+        /// first interval, until stopped; every read is kept with the moment it was sent.
         /// </summary>
-        public Task PollAsync(TimeSpan interval, long from, long to, CancellationToken cancellationToken) =>
+        public Task PollAsync(TimeSpan interval, CancellationToken stop) =>
             Task.WhenAll(clients.Select((client, i) => Task.Run(async () =>
             {
                 var random = new Random(i);
-                var next = Stopwatch.GetTimestamp() + (long)(random.NextDouble() * interval.TotalSeconds * Stopwatch.Frequency);
                 var step = (long)(interval.TotalSeconds * Stopwatch.Frequency);
-                while (next < to)
+                var next = Stopwatch.GetTimestamp() + (long)(random.NextDouble() * step);
+                try
                 {
-                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
-                    if (wait > TimeSpan.Zero)
+                    while (true)
                     {
-                        await Task.Delay(wait, cancellationToken);
-                    }
-
-                    var started = Stopwatch.GetTimestamp();
-                    var status = await api.GetRunStatusCodeAsync(client.Key, client.RunId, cancellationToken);
-                    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    if (status is not (200 or 429))
-                    {
-                        throw new InvalidOperationException($"GET /runs/{client.RunId} answered {status} in the limits phase.");
-                    }
-
-                    if (started >= from)
-                    {
-                        Interlocked.Increment(ref requests);
-                        if (status == 429)
+                        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
+                        if (wait > TimeSpan.Zero)
                         {
-                            Interlocked.Increment(ref refused);
+                            await Task.Delay(wait, stop);
                         }
-                        else
-                        {
-                            latency.Add(elapsed);
-                        }
-                    }
 
-                    next = Math.Max(next + step, Stopwatch.GetTimestamp());
+                        var started = Stopwatch.GetTimestamp();
+                        var status = await api.GetRunStatusCodeAsync(client.Key, client.RunId, stop);
+                        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                        if (status is not (200 or 429))
+                        {
+                            throw new InvalidOperationException($"GET /runs/{client.RunId} answered {status} in the limits phase.");
+                        }
+
+                        lock (reads)
+                        {
+                            reads.Add((started, elapsed, status));
+                        }
+
+                        next = Math.Max(next + step, Stopwatch.GetTimestamp());
+                    }
                 }
-            }, cancellationToken)));
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    // The phase is over.
+                }
+            }, CancellationToken.None)));
 
         /// <summary>Claims served so far by the buckets of the API keys (not the registration's per-address bucket).</summary>
         public async Task<long> ClaimsAsync(CancellationToken cancellationToken)
@@ -162,8 +164,20 @@ public sealed partial class BenchRun
             return claims;
         }
 
-        public LimitsHost Figures(long claims, long from, long to) =>
-            new(label, limits, latency, requests, refused, claims, bucketMeter.Between(from, to), tableMeter.Between(from, to));
+        /// <summary>The reads sent from <paramref name="from"/> to <paramref name="to"/>, and what storage saw meanwhile.</summary>
+        public LimitsHost Figures(long claims, long from, long to)
+        {
+            List<(long Started, double Ms, int Status)> window;
+            lock (reads)
+            {
+                window = reads.Where(r => r.Started >= from && r.Started <= to).ToList();
+            }
+
+            var latency = new Sample();
+            latency.AddRange(window.Where(r => r.Status == 200).Select(r => r.Ms));
+            return new LimitsHost(label, limits, latency, window.Count, window.Count(r => r.Status == 429), claims,
+                bucketMeter.Between(from, to), tableMeter.Between(from, to));
+        }
 
         public void Dispose()
         {
