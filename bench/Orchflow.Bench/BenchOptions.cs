@@ -7,23 +7,25 @@ public sealed record BenchOptions
         usage: Orchflow.Bench [--smoke] [--only PHASES] [--set KEY=VALUE]... [--markdown FILE | --no-markdown]
 
           --smoke            tiny counts: checks that every phase still works, in seconds; writes nothing
-          --only PHASES      comma-separated subset of: overhead, reads, throughput, memory, resume, latency, backend, load
+          --only PHASES      comma-separated subset of: overhead, reads, conditional, throughput, memory, resume, latency,
+                             backend, load, list, sse, limits
           --set KEY=VALUE    an extra setting (environment variable) for every host, e.g.
                              Orchflow__Durable__MaxQueuePollingIntervalMs=100; Orchflow__Durable__* ones apply to the
                              bare engine too
           --markdown FILE    rewrite the generated section of FILE (default: BENCHMARKS.md of the repository, for a full
                              run with neither --only nor --set)
           --no-markdown      print the table only
-          --idle SECONDS     how long the hub idles before the first answer (default 60)
+          --idle SECONDS     how long the hub idles before the first answer (default 40)
           --resume-runs N    answers to time (default 20)
-          --slow-runs N      runs at the slow model latency, each engine (default 10)
+          --slow-runs N      runs at the slow model latency, each engine (default 6)
           --load-accounts N  accounts (API keys) of the load phase (default 40)
           --load-clients N   clients per account (default 5)
           --load-seconds N   how long the load's clients start runs, before the drain (default 60)
           --load-poll-ms N   between two reads of a run by a load client (default 250)
         """;
 
-    public static readonly string[] Phases = ["overhead", "reads", "throughput", "memory", "resume", "latency", "backend", "load"];
+    public static readonly string[] Phases =
+        ["overhead", "reads", "conditional", "throughput", "memory", "resume", "latency", "backend", "load", "list", "sse", "limits"];
 
     public bool Smoke { get; init; }
 
@@ -35,6 +37,9 @@ public sealed record BenchOptions
 
     /// <summary>Where the generated section goes; null to print only.</summary>
     public string? MarkdownFile { get; init; }
+
+    /// <summary>Where the headline figures go as JSON (bench/results.json, for a full run only); null to write none.</summary>
+    public string? ResultsFile { get; init; }
 
     /// <summary>Orchflow's plan for this goal (deterministic planner) has six agent tasks: three research branches in parallel, then three steps in turn.</summary>
     public string Goal { get; init; } = "Research 3 competitors, compare their pricing, then write a launch plan and summarise it.";
@@ -48,7 +53,7 @@ public sealed record BenchOptions
 
     public int SlowModelLatencyMs { get; init; } = 1000;
 
-    public int SlowModelRuns { get; init; } = 10;
+    public int SlowModelRuns { get; init; } = 6;
 
     public int ReadPollers { get; init; } = 50;
 
@@ -62,12 +67,15 @@ public sealed record BenchOptions
 
     public int WaitingRuns { get; init; } = 1000;
 
-    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(40);
 
     public int ResumeRuns { get; init; } = 20;
 
-    /// <summary>Between two answers: long enough for the backend's queue polling to back off to its slowest again.</summary>
-    public TimeSpan ResumeGap { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// Between two answers: long enough for the backend's queue polling to back off to its slowest again (four times the
+    /// standalone host's slowest interval, 500 ms).
+    /// </summary>
+    public TimeSpan ResumeGap { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Activities (or events) in each per-instance backend figure.</summary>
     public int PerInstanceCount { get; init; } = 100;
@@ -85,6 +93,41 @@ public sealed record BenchOptions
     /// of one key ask for about four times the default per-key limit (300 a minute).
     /// </summary>
     public TimeSpan LoadPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Runs the list phase's small account holds.</summary>
+    public int ListSmallRuns { get; init; } = 10;
+
+    /// <summary>Runs the list phase's large account holds, seeded through the run store.</summary>
+    public int ListLargeRuns { get; init; } = 10_000;
+
+    /// <summary>The deep page of the large account: <c>offset</c> of the third list figure.</summary>
+    public int ListOffset { get; init; } = 9_000;
+
+    /// <summary>Timed reads of each list figure, taken in turn (one of each per round).</summary>
+    public int ListSamples { get; init; } = 10;
+
+    /// <summary>Clients watching one run's live stream in the sse phase.</summary>
+    public int SseSubscribers { get; init; } = 200;
+
+    /// <summary>Human tasks of the sse phase's run, each followed by an agent task: about six events per pair.</summary>
+    public int SseHumanSteps { get; init; } = 5;
+
+    /// <summary>The simulated model of the sse phase: each agent task takes this long, so its events come apart.</summary>
+    public int SseModelLatencyMs { get; init; } = 200;
+
+    /// <summary>From every subscriber having the run waiting on its human to the bench answering.</summary>
+    public TimeSpan SseGap { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>How long every subscriber watches before the first answer, nothing changing: the stream's idle reads.</summary>
+    public TimeSpan SseIdle { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>API keys of each limits host, each polling one run of its own.</summary>
+    public int LimitKeys { get; init; } = 40;
+
+    /// <summary>Between two reads of one key: 4 a second, under the default 300 a minute (5 a second), so nothing is refused.</summary>
+    public TimeSpan LimitPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    public TimeSpan LimitDuration { get; init; } = TimeSpan.FromSeconds(10);
 
     public bool Runs(string phase) => Only.Contains(phase);
 
@@ -161,6 +204,17 @@ public sealed record BenchOptions
                 LoadAccounts = 2,
                 LoadClientsPerAccount = 2,
                 LoadWindow = TimeSpan.FromSeconds(2),
+                ListSmallRuns = 3,
+                ListLargeRuns = 30,
+                ListOffset = 20,
+                ListSamples = 2,
+                SseSubscribers = 3,
+                SseHumanSteps = 1,
+                SseModelLatencyMs = 50,
+                SseGap = TimeSpan.FromMilliseconds(50),
+                SseIdle = TimeSpan.FromMilliseconds(500),
+                LimitKeys = 2,
+                LimitDuration = TimeSpan.FromSeconds(1),
             };
         }
 
@@ -174,7 +228,13 @@ public sealed record BenchOptions
             LoadWindow = counts.TryGetValue("--load-seconds", out var window) ? TimeSpan.FromSeconds(window) : options.LoadWindow,
             LoadPollInterval = counts.TryGetValue("--load-poll-ms", out var poll) ? TimeSpan.FromMilliseconds(poll) : options.LoadPollInterval,
         };
-        var writes = !smoke && !noMarkdown && (markdown is not null || (!options.Partial && settings.Count == 0 && counts.Count == 0));
-        return options with { MarkdownFile = writes ? markdown ?? Path.Combine(Orchflow.Tests.Support.RepoPaths.Root, "BENCHMARKS.md") : null };
+        var full = !smoke && !options.Partial && settings.Count == 0 && counts.Count == 0;
+        var writes = !smoke && !noMarkdown && (markdown is not null || full);
+        return options with
+        {
+            MarkdownFile = writes ? markdown ?? Path.Combine(Orchflow.Tests.Support.RepoPaths.Root, "BENCHMARKS.md") : null,
+            // The figures issue 15 tracks, from one full run as committed with BENCHMARKS.md; never from a part of one.
+            ResultsFile = full && !noMarkdown && markdown is null ? Path.Combine(Orchflow.Tests.Support.RepoPaths.Root, "bench", "results.json") : null,
+        };
     }
 }

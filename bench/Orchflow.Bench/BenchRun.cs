@@ -15,8 +15,10 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
 
     readonly BenchResults results = new() { StartedAt = DateTimeOffset.UtcNow };
     Azurite? azurite;
+    MeteredAzurite? metered;
     DurableStack? bare;
-    HostProcess? runningHost;
+    /// <summary>Hosts running now (two at once in the limits phase), killed at once should the bench die.</summary>
+    readonly List<HostProcess> runningHosts = [];
 
     string ConnectionString => azurite!.ConnectionString;
 
@@ -25,7 +27,8 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
     public async Task<BenchResults> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        Say("starting Azurite");
+        var loadAverage = ProcStats.LoadAverage();
+        Say($"starting Azurite (one-minute load average of the machine: {loadAverage:0.0})");
         azurite = await Azurite.StartAsync();
         try
         {
@@ -35,7 +38,7 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                     DurableSettings.For(options.HostSettings), runWorker: true, cancellationToken);
             }
 
-            if (new[] { "overhead", "reads", "throughput" }.Any(options.Runs))
+            if (new[] { "overhead", "reads", "conditional", "throughput" }.Any(options.Runs))
             {
                 await WithHostAsync(0, FastModelPhasesAsync, cancellationToken);
             }
@@ -58,6 +61,17 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
             {
                 await WithHostAsync(LoadModelLatencyMs, LoadAsync, cancellationToken, LoadSettings);
             }
+
+            // Last on this Azurite: the 10,000 runs it seeds make Azurite's tables larger for whatever would follow.
+            if (options.Runs("list"))
+            {
+                await WithHostAsync(0, ListPhaseAsync, cancellationToken);
+            }
+
+            if (options.Runs("sse") || options.Runs("limits"))
+            {
+                await MeteredPhasesAsync(cancellationToken);
+            }
         }
         finally
         {
@@ -71,16 +85,55 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
         }
 
         results.Duration = clock.Elapsed;
+        results.LoadAverage = (loadAverage, ProcStats.LoadAverage());
         return results;
     }
 
+    /// <summary>
+    /// The phases that count what the host asks of storage, on an Azurite of their own whose access log is read (the
+    /// main one stays silent): the live streams, and the rate limiter beside no limiting.
+    /// </summary>
+    async Task MeteredPhasesAsync(CancellationToken cancellationToken)
+    {
+        Say("starting a second Azurite, its access log read by the bench");
+        metered = await MeteredAzurite.StartAsync();
+        try
+        {
+            var storage = metered;
+            if (options.Runs("sse"))
+            {
+                await WithHostAsync(options.SseModelLatencyMs, (host, api, token) => SsePhaseAsync(host, api, storage, token), cancellationToken,
+                    connectionString: storage.ConnectionString);
+            }
+
+            if (options.Runs("limits"))
+            {
+                await WithHostAsync(0, (high, _, token) =>
+                        WithHostAsync(0, (limited, _, inner) => LimitsPhaseAsync(high, limited, inner), token, LoadSettings, storage.ConnectionString),
+                    cancellationToken, connectionString: storage.ConnectionString);
+            }
+        }
+        finally
+        {
+            Say("stopping the second Azurite");
+            await metered.DisposeAsync();
+            metered = null;
+        }
+    }
+
     /// <param name="settings">The host's settings, if not the bench's own (<see cref="BenchOptions.HostSettings"/>).</param>
+    /// <param name="connectionString">The host's storage, if not the main Azurite.</param>
     async Task WithHostAsync(
         int modelLatencyMs, Func<HostProcess, OrchflowApi, CancellationToken, Task> phases, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? settings = null)
+        IReadOnlyDictionary<string, string>? settings = null, string? connectionString = null)
     {
         Say($"starting the standalone host (simulated model at {modelLatencyMs} ms)");
-        var started = runningHost = await HostProcess.StartAsync(ConnectionString, modelLatencyMs, settings ?? options.HostSettings, cancellationToken);
+        var started = await HostProcess.StartAsync(connectionString ?? ConnectionString, modelLatencyMs, settings ?? options.HostSettings, cancellationToken);
+        lock (runningHosts)
+        {
+            runningHosts.Add(started);
+        }
+
         try
         {
             await phases(started, OrchflowApi.For(started.Api), cancellationToken);
@@ -93,7 +146,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
         finally
         {
             Say("stopping the standalone host");
-            runningHost = null;
+            lock (runningHosts)
+            {
+                runningHosts.Remove(started);
+            }
+
             await started.DisposeAsync();
         }
     }
@@ -114,6 +171,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
         if (options.Runs("reads"))
         {
             results.Reads = await ReadsAsync(host, api, key, completed, cancellationToken);
+        }
+
+        if (options.Runs("conditional"))
+        {
+            results.Conditional = await ConditionalAsync(api, key, completed, cancellationToken);
         }
 
         if (options.Runs("throughput"))
@@ -235,7 +297,15 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
     /// <summary>Stops the child processes at once, for a bench process that is about to die of an unhandled exception.</summary>
     public void StopNow()
     {
-        runningHost?.Kill();
+        lock (runningHosts)
+        {
+            foreach (var host in runningHosts)
+            {
+                host.Kill();
+            }
+        }
+
+        metered?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
         azurite?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
     }
 

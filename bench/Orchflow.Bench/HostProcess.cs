@@ -10,16 +10,24 @@ public sealed class HostProcess : IAsyncDisposable
 {
     readonly ChildProcess process;
 
-    HostProcess(ChildProcess process, int port, string taskHub)
+    HostProcess(ChildProcess process, int port, string taskHub, string tablePrefix, string connectionString)
     {
         this.process = process;
         TaskHub = taskHub;
+        TablePrefix = tablePrefix;
+        ConnectionString = connectionString;
         Api = new Uri($"http://127.0.0.1:{port}/api/v1/");
     }
 
     public Uri Api { get; }
 
     public string TaskHub { get; }
+
+    /// <summary>The prefix of the host's own tables (<c>&lt;prefix&gt;Runs</c>, <c>&lt;prefix&gt;RateLimits</c>, …).</summary>
+    public string TablePrefix { get; }
+
+    /// <summary>The storage the host runs on.</summary>
+    public string ConnectionString { get; }
 
     public int Pid => process.Id;
 
@@ -62,7 +70,7 @@ public sealed class HostProcess : IAsyncDisposable
         var port = Ports.FreeLoopbackPort();
         var directory = Path.GetDirectoryName(dll)!;
         var process = ChildProcess.Start("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}", "--contentRoot", directory], environment, directory);
-        var host = new HostProcess(process, port, environment["Orchflow__Durable__TaskHub"]);
+        var host = new HostProcess(process, port, environment["Orchflow__Durable__TaskHub"], environment["Orchflow__Storage__TablePrefix"], connectionString);
         try
         {
             await host.WaitUntilHealthyAsync(cancellationToken);

@@ -14,7 +14,7 @@ public sealed class OrchflowApi(HttpClient http, ApiTraffic? traffic = null)
 {
     public const string Header = "X-API-Key";
 
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static OrchflowApi For(Uri api, ApiTraffic? traffic = null) =>
         new(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
@@ -24,11 +24,67 @@ public sealed class OrchflowApi(HttpClient http, ApiTraffic? traffic = null)
         }, traffic);
 
     /// <summary>Registers a fresh account and returns its API key.</summary>
-    public async Task<string> RegisterAsync(CancellationToken cancellationToken)
+    public async Task<string> RegisterAsync(CancellationToken cancellationToken) => (await RegisterAccountAsync(cancellationToken)).ApiKey;
+
+    /// <summary>Registers a fresh account: its API key, and its id for what the bench writes into its tables directly.</summary>
+    public Task<Registered> RegisterAccountAsync(CancellationToken cancellationToken)
     {
         var body = new { name = "bench", email = $"{Guid.NewGuid():N}@example.com" };
-        var registered = await SendAsync<Registered>(HttpMethod.Post, "auth/register", "POST /auth/register", null, body, cancellationToken);
-        return registered.ApiKey;
+        return SendAsync<Registered>(HttpMethod.Post, "auth/register", "POST /auth/register", null, body, cancellationToken);
+    }
+
+    /// <summary>Starts a run of a plan the client wrote (API.md "Plans given"): no planning call.</summary>
+    public Task<RunDto> StartPlannedRunAsync(string key, string goal, IReadOnlyList<object> tasks, CancellationToken cancellationToken) =>
+        SendAsync<RunDto>(HttpMethod.Post, "runs", "POST /runs", key, new { task = goal, plan = new { tasks } }, cancellationToken);
+
+    /// <summary>The run's current ETag, from a full read.</summary>
+    public async Task<string> GetRunTagAsync(string key, string runId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"runs/{runId}");
+        request.Headers.Add(Header, key);
+        using var response = await http.SendAsync(request, cancellationToken);
+        _ = await ReadAsync<RunDto>(response, HttpMethod.Get, request.RequestUri!.ToString(), cancellationToken);
+        return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException($"GET runs/{runId} sent no ETag.");
+    }
+
+    /// <summary>A conditional read with the run's current tag: anything but a 304 with no body throws.</summary>
+    public async Task<bool> GetRunUnchangedAsync(string key, string runId, string tag, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"runs/{runId}");
+        request.Headers.Add(Header, key);
+        request.Headers.TryAddWithoutValidation("If-None-Match", tag);
+        using var response = await http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        return response.StatusCode == HttpStatusCode.NotModified && body.Length == 0
+            ? true
+            : throw new InvalidOperationException($"GET runs/{runId} with If-None-Match {tag} answered {(int)response.StatusCode} with {body.Length} bytes, not a bare 304.");
+    }
+
+    /// <summary>A full read whose body is read and not parsed: its status, so a caller can count what was refused.</summary>
+    public async Task<int> GetRunStatusCodeAsync(string key, string runId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"runs/{runId}");
+        request.Headers.Add(Header, key);
+        using var response = await http.SendAsync(request, cancellationToken);
+        _ = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        return (int)response.StatusCode;
+    }
+
+    /// <summary>Opens the run's live event stream (API.md "Live: Server-Sent Events"); the caller reads and disposes it.</summary>
+    public async Task<HttpResponseMessage> OpenEventStreamAsync(string key, string runId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"runs/{runId}/events");
+        request.Headers.Add(Header, key);
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode || response.Content.Headers.ContentType?.MediaType != "text/event-stream")
+        {
+            var status = (int)response.StatusCode;
+            response.Dispose();
+            throw new RefusedException(status, $"GET runs/{runId}/events as a stream answered {status}.");
+        }
+
+        return response;
     }
 
     public Task<RunDto> StartRunAsync(string key, string goal, IReadOnlyList<string>? askMeAbout, CancellationToken cancellationToken) =>
@@ -166,7 +222,7 @@ public sealed class OrchflowApi(HttpClient http, ApiTraffic? traffic = null)
         return delta;
     }
 
-    sealed record Registered(string ApiKey);
+    public sealed record Registered(string ApiKey, string AccountId);
 }
 
 /// <summary>An answer other than a 2xx (or a proper 429, when 429s are retried): the request was refused.</summary>

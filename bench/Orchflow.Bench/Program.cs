@@ -47,6 +47,12 @@ public static class BenchProgram
                 Console.Error.WriteLine($"bench: wrote the generated section of {file}");
             }
 
+            if (options.ResultsFile is { } json)
+            {
+                ResultsJson.Write(json, results);
+                Console.Error.WriteLine($"bench: wrote {json}");
+            }
+
             Console.Error.WriteLine($"bench: finished in {results.Duration.TotalSeconds:0} s");
             if (results.Load is { Clean: false } load)
             {

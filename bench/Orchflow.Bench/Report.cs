@@ -7,7 +7,7 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Bench;
 
 /// <summary>The bench's figures as Markdown: printed, and written between the markers of BENCHMARKS.md.</summary>
-public static class Report
+public static partial class Report
 {
     public const string Begin = "<!-- bench:begin -->";
     public const string End = "<!-- bench:end -->";
@@ -24,8 +24,10 @@ public static class Report
                       "comments and keeps the rest of the file. Medians and 99th percentiles (nearest rank: with fewer than 100 " +
                       "values, the largest).").AppendLine();
         md.AppendLine($"- **command**: `{command}`, {r.Duration.TotalMinutes:0.0} minutes in all (build excluded)");
-        md.AppendLine($"- **machine**: {Environment.ProcessorCount} cores, {ProcStats.MemoryGiB():0.0} GiB RAM, {ProcStats.CpuModel()}; " +
-                      $"{RuntimeInformation.OSDescription}; .NET {Environment.Version}; Azurite {AzuriteVersion()} (npm, loopback)");
+        md.AppendLine($"- **machine**: {Machine()}");
+        md.AppendLine($"- **machine load**: one-minute load average {r.LoadAverage.Start.ToString("0.0", Invariant)} when the bench started and " +
+                      $"{r.LoadAverage.End.ToString("0.0", Invariant)} when it ended (the bench's own processes count in it; well above 2, other " +
+                      "work shared the two cores)");
         md.AppendLine($"- **date**: {r.StartedAt:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine($"- **host**: `Orchflow.LocalHost` Release on the Azure Storage backend (Azurite), logging at Warning; {Settings(options)}");
         if (r.Plan is { } plan)
@@ -36,6 +38,7 @@ public static class Report
                           (plan.BareActivities > 0 ? $", bare {plan.BareActivities} (empty, one per model call)" : ""));
         }
 
+        AppendTargets(md, r);
         md.AppendLine();
         md.AppendLine("| figure | Orchflow | bare Durable Task | Orchflow ÷ bare | sample |");
         md.AppendLine("|---|---|---|---|---|");
@@ -116,6 +119,7 @@ public static class Report
         }
 
         AppendPublished(md, r);
+        AppendPush(md, r);
         if (r.Load is { } load)
         {
             AppendLoad(md, load, options);
@@ -277,6 +281,11 @@ public static class Report
     static string Rate(double? perSecond) => perSecond is double v ? $"{v.ToString("N0", Invariant)}/s" : "—";
 
     static string Seconds(TimeSpan t) => $"{t.TotalSeconds.ToString(t.TotalSeconds < 10 ? "0.#" : "0", Invariant)} s";
+
+    /// <summary>The machine as the report and results.json name it.</summary>
+    public static string Machine() =>
+        $"{Environment.ProcessorCount} cores, {ProcStats.MemoryGiB():0.0} GiB RAM, {ProcStats.CpuModel()}; " +
+        $"{RuntimeInformation.OSDescription}; .NET {Environment.Version}; Azurite {AzuriteVersion()} (npm, loopback)";
 
     static string AzuriteVersion()
     {

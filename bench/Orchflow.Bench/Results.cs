@@ -26,6 +26,17 @@ public sealed class BenchResults
     public PerInstanceResult? PerInstance { get; set; }
 
     public LoadResult? Load { get; set; }
+
+    public ConditionalResult? Conditional { get; set; }
+
+    public ListResult? List { get; set; }
+
+    public SseResult? Sse { get; set; }
+
+    public LimitsResult? Limits { get; set; }
+
+    /// <summary>The machine's one-minute load average when the bench started and when it ended: other work shows here.</summary>
+    public (double Start, double End) LoadAverage { get; set; }
 }
 
 /// <param name="Goal">The goal sent to Orchflow.</param>
@@ -164,3 +175,41 @@ public sealed record RouteFigures(string Route, int Served, int Limited, int Ref
             Count(e => e.Outcome == Outcome.NoAnswer), latency, limited);
     }
 }
+
+/// <summary>Pollers reading completed runs with <c>If-None-Match</c> and their current tag, beside full reads of the same runs.</summary>
+/// <param name="FullFromReads">The full reads are the reads phase's, made just before on the same host and runs.</param>
+public sealed record ConditionalResult(
+    int Pollers, TimeSpan Duration, int Runs, Sample NotModified, double NotModifiedPerSecond, Sample Full, double FullPerSecond, bool FullFromReads);
+
+/// <summary><c>GET /runs?limit=…</c> for a small account and a large one, both seeded through the run store.</summary>
+/// <param name="SmallEmpty">The small account's page before the large one was seeded: Azurite's table still small.</param>
+public sealed record ListResult(
+    int SmallRuns, int LargeRuns, int Limit, int Offset, int Samples, TimeSpan Seeding,
+    Sample SmallEmpty, Sample Small, Sample Large, Sample LargeOffset);
+
+/// <summary>Subscribers of one run's live stream while it is driven through its states.</summary>
+/// <param name="Events">Events announced after every subscriber had caught up: the state changes timed.</param>
+/// <param name="Latency">Each event's <c>created_at</c> (host clock) → its arrival at each client (same machine's clock).</param>
+/// <param name="LogReadsPerSecond">Range reads of the run's event log in Azurite's access log, per second, while the run changed.</param>
+/// <param name="IdleLogReadsPerSecond">The same while every subscriber watched and nothing changed.</param>
+public sealed record SseRunResult(
+    int Subscribers, TimeSpan Connect, int Events, TimeSpan Active, Sample Latency, int LogReads, double LogReadsPerSecond,
+    TimeSpan Idle, double IdleLogReadsPerSecond, int StatusReads);
+
+public sealed record SseResult(int ModelLatencyMs, TimeSpan Gap, int HumanSteps, SseRunResult Many, SseRunResult One);
+
+/// <summary>One host of the limits phase: its reads, and what its rate limiter asked of storage meanwhile.</summary>
+/// <param name="Claims">Claims the host's buckets served in the window (the rows' <c>Claims</c>): each is one read and one write.</param>
+/// <param name="BucketRequests">Requests to the host's RateLimits table in the window, in Azurite's access log: empty-bucket reads too.</param>
+/// <param name="TableRequests">Every request to the host's own tables in the window, in the access log.</param>
+public sealed record LimitsHost(string Label, IReadOnlyDictionary<string, string> Limits, Sample Latency, int Requests, int Refused, long Claims, int BucketRequests, int TableRequests)
+{
+    public double ClaimOperationsPerRequest => Requests == 0 ? double.NaN : 2.0 * Claims / Requests;
+
+    public double BucketRequestsPerRequest => Requests == 0 ? double.NaN : (double)BucketRequests / Requests;
+
+    public double TableRequestsPerRequest => Requests == 0 ? double.NaN : (double)TableRequests / Requests;
+}
+
+/// <param name="Keys">API keys per host, each polling its own run.</param>
+public sealed record LimitsResult(int Keys, TimeSpan Interval, TimeSpan Duration, LimitsHost Default, LimitsHost High);
