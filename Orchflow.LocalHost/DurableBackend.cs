@@ -61,6 +61,8 @@ public sealed class DurableBackend : IHostedService, IAsyncDisposable
             UseTablePartitionManagement = true,
             LeaseInterval = TimeSpan.FromSeconds(options.LeaseIntervalSeconds),
             LeaseAcquireInterval = TimeSpan.FromSeconds(options.LeaseAcquireIntervalSeconds),
+            MaxConcurrentTaskActivityWorkItems = options.MaxConcurrentActivities,
+            MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
             LoggerFactory = loggerFactory,
         });
         await Service.CreateIfNotExistsAsync();

@@ -43,8 +43,23 @@ public sealed class DurableBackendOptions
     /// </summary>
     public int LeaseAcquireIntervalSeconds { get; set; } = 2;
 
+    /// <summary>
+    /// Activities (agent tasks, plans, syntheses, projection writes) this host runs at once. The backend's default is
+    /// ten per core; the sidecar's dispatcher, once that many run, looks for the next only every 500 ms, so a host whose
+    /// activities mostly wait on a model should admit many more.
+    /// </summary>
+    public int MaxConcurrentActivities { get; set; } = 100;
+
+    /// <summary>Orchestration turns this host runs at once; as for activities, a full dispatcher looks again every 500 ms.</summary>
+    public int MaxConcurrentOrchestrations { get; set; } = 100;
+
     public void Validate()
     {
+        if (MaxConcurrentActivities < 1 || MaxConcurrentOrchestrations < 1)
+        {
+            throw new InvalidOperationException($"{Section}: MaxConcurrentActivities and MaxConcurrentOrchestrations must be at least 1.");
+        }
+
         if (WorkItemVisibilityTimeoutSeconds < 1 || LeaseAcquireIntervalSeconds < 1 || LeaseIntervalSeconds < 2 * LeaseAcquireIntervalSeconds)
         {
             throw new InvalidOperationException(

@@ -14,12 +14,14 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Bench;
 
 /// <summary>The backend settings the standalone host exposes (<c>Orchflow:Durable</c>), mirrored for the bare engine.</summary>
-public sealed record DurableSettings(int PartitionCount, int MaxQueuePollingIntervalMs)
+public sealed record DurableSettings(int PartitionCount, int MaxQueuePollingIntervalMs, int MaxConcurrentActivities, int MaxConcurrentOrchestrations)
 {
     /// <summary>The standalone host's defaults, overridden by any <c>Orchflow__Durable__…</c> setting the host is given.</summary>
     public static DurableSettings For(IReadOnlyDictionary<string, string> hostSettings) => new(
         int.Parse(hostSettings.GetValueOrDefault("Orchflow__Durable__PartitionCount", "4")),
-        int.Parse(hostSettings.GetValueOrDefault("Orchflow__Durable__MaxQueuePollingIntervalMs", "500")));
+        int.Parse(hostSettings.GetValueOrDefault("Orchflow__Durable__MaxQueuePollingIntervalMs", "500")),
+        int.Parse(hostSettings.GetValueOrDefault("Orchflow__Durable__MaxConcurrentActivities", "100")),
+        int.Parse(hostSettings.GetValueOrDefault("Orchflow__Durable__MaxConcurrentOrchestrations", "100")));
 }
 
 /// <summary>
@@ -55,6 +57,8 @@ public sealed class DurableStack : IAsyncDisposable
             MaxQueuePollingInterval = TimeSpan.FromMilliseconds(settings.MaxQueuePollingIntervalMs),
             WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(60),
             ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(60),
+            MaxConcurrentTaskActivityWorkItems = settings.MaxConcurrentActivities,
+            MaxConcurrentTaskOrchestrationWorkItems = settings.MaxConcurrentOrchestrations,
         });
         await service.CreateIfNotExistsAsync();
 

@@ -267,7 +267,7 @@ public static partial class Report
 
     static string Settings(BenchOptions options) =>
         options.HostSettings.Count == 0
-            ? "standalone host defaults (`MaxQueuePollingIntervalMs` 500, `PartitionCount` 4, `MaxParallelTasks` 8)"
+            ? "standalone host defaults (`MaxQueuePollingIntervalMs` 500, `PartitionCount` 4, `MaxConcurrentActivities` and `MaxConcurrentOrchestrations` 100, `MaxParallelTasks` 8; the bare engine is given the same durable settings)"
             : "settings " + string.Join(", ", options.HostSettings.Select(s => $"`{s.Key}={s.Value}`")) + ", the rest at the host's defaults";
 
     static string Plural(int count, string noun) => $"{count:N0} {noun}{(count == 1 ? "" : "s")}";

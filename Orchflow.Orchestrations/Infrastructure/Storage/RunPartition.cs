@@ -150,7 +150,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
                 await outbox!.ConfirmAsync(notice, cancellationToken);
             }
 
-            if (change.Status is not null || change.Usage is not null || change.Error is not null || change.PlannedBy is not null || change.ClearError)
+            if (ListingChanged(state, status))
             {
                 await SyncRunRowAsync(state.AccountId!, runId, status, now, cancellationToken);
             }
@@ -307,6 +307,17 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
 
         return (actions, entries, status);
     }
+
+    /// <summary>
+    /// Whether the change moved what a listing shows of the run (its status, tokens, error, planner), which most task
+    /// changes and many transitions do not: only then is the listing row brought up to date.
+    /// </summary>
+    static bool ListingChanged(PartitionState before, TableEntity status) =>
+        status.GetString("Status") != before.Status.ToWire() ||
+        status.GetInt64("InputTokens") != before.Usage.InputTokens ||
+        status.GetInt64("OutputTokens") != before.Usage.OutputTokens ||
+        status.GetString("Error") != before.Error ||
+        status.GetString("PlannedBy") != before.PlannedBy;
 
     /// <summary>
     /// Brings the run's row in the listing table up to the partition, unless a later write already did: the version

@@ -15,8 +15,17 @@ namespace Orchflow.Infrastructure.Storage;
 public sealed class TableRunStore(
     OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox = null) : IRunStore, IDisposable
 {
-    /// <summary>The row beside an account's runs that counts them, so a listing's total is one point read. It sorts after every run id.</summary>
+    /// <summary>
+    /// The rows beside an account's runs that count them, so a listing's total is one short range read. They sort after
+    /// every run id: <c>~count</c>, written when the account is registered (or first listed), holds what was counted
+    /// then, and each start adds one to a shard <c>~count~00</c>…<c>~count~15</c> picked at random, so concurrent
+    /// starts on one account seldom race for the same row.
+    /// </summary>
     const string CountKey = "~count";
+
+    const string CountShardPrefix = "~count~";
+    const string EndOfCount = "~count~~";
+    const int CountShards = 16;
 
     readonly RunPartition partition = new(tables, clock, observers, outbox);
     readonly RunReadCache cache = new();
@@ -202,13 +211,22 @@ public sealed class TableRunStore(
         return null;
     }
 
-    /// <summary>How many runs the account has, from its count row; an account listed before it had one is counted once.</summary>
+    /// <summary>How many runs the account has, from its count rows; an account listed before it had them is counted once.</summary>
     async Task<int> CountAsync(string accountId, CancellationToken cancellationToken)
     {
-        var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, CountKey, cancellationToken: cancellationToken);
-        if (row.HasValue && row.Value is { } counted)
+        var counted = false;
+        var total = 0;
+        await foreach (var row in tables.Runs.QueryAsync<TableEntity>(
+                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey ge {CountKey} and RowKey lt {EndOfCount}"),
+                           select: ["RowKey", "Count"], cancellationToken: cancellationToken))
         {
-            return counted.GetInt32("Count") ?? 0;
+            counted |= row.RowKey == CountKey;
+            total += row.GetInt32("Count") ?? 0;
+        }
+
+        if (counted)
+        {
+            return total;
         }
 
         var count = await CountKeysAsync(accountId, cancellationToken);
@@ -250,28 +268,36 @@ public sealed class TableRunStore(
     }
 
     /// <summary>
-    /// Counts a new run on its account's count row, by ETag, so concurrent starts each count once. An account that has
-    /// no count row yet (one registered before runs were counted) is counted by its first listing instead.
+    /// Counts a new run on one of its account's count shards, by ETag, so concurrent starts each count once; a start that
+    /// loses a race tries another shard. An account that has no count row yet (one registered before runs were counted)
+    /// is counted by its first listing instead.
     /// </summary>
     async Task CountNewRunAsync(string accountId, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 32; attempt++)
         {
-            var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, CountKey, cancellationToken: cancellationToken);
-            if (!row.HasValue || row.Value is not { } counted)
-            {
-                return;
-            }
-
-            counted["Count"] = (counted.GetInt32("Count") ?? 0) + 1;
+            var shard = $"{CountShardPrefix}{Random.Shared.Next(CountShards):D2}";
+            var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, shard, select: ["Count"], cancellationToken: cancellationToken);
             try
             {
-                await tables.Runs.UpdateEntityAsync(counted, counted.ETag, TableUpdateMode.Replace, cancellationToken);
+                if (row.HasValue && row.Value is { } counted)
+                {
+                    await tables.Runs.UpdateEntityAsync(new TableEntity(accountId, shard) { ["Count"] = (counted.GetInt32("Count") ?? 0) + 1 },
+                        counted.ETag, TableUpdateMode.Replace, cancellationToken);
+                    return;
+                }
+
+                if (!(await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, CountKey, select: ["RowKey"], cancellationToken: cancellationToken)).HasValue)
+                {
+                    return;
+                }
+
+                await tables.Runs.AddEntityAsync(new TableEntity(accountId, shard) { ["Count"] = 1 }, cancellationToken);
                 return;
             }
-            catch (RequestFailedException e) when (e.Status == 412)
+            catch (RequestFailedException e) when (e.Status is 409 or 412)
             {
-                await Task.Delay(Random.Shared.Next(1, 10) * (attempt + 1), cancellationToken);
+                // Another start counted on this shard first: another shard, most likely one nobody is writing.
             }
         }
 
