@@ -18,7 +18,10 @@ public static class OrchflowServices
 {
     public static IServiceCollection AddOrchflow(this IServiceCollection services, IConfiguration configuration, bool isDevelopment)
     {
-        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section));
+        services.AddOptions<StorageOptions>()
+            .Bind(configuration.GetSection(StorageOptions.Section))
+            .Validate(o => o.ReadFreshnessMs is >= 0 and <= 10_000, $"{StorageOptions.Section}:ReadFreshnessMs must be from 0 to 10000.")
+            .ValidateOnStart();
         services.AddOptions<SecurityOptions>()
             .Bind(configuration.GetSection(SecurityOptions.Section))
             .PostConfigure(o => o.AllowDevelopmentKeys |= isDevelopment)
@@ -39,6 +42,7 @@ public static class OrchflowServices
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OrchflowTables>();
+        services.AddSingleton<RunMarks>();
         services.AddSingleton<IRunLogObserver, RunMetrics>();
         services.AddSingleton<IRunStore, TableRunStore>();
         services.AddSingleton<IRunEventStore, TableRunEventStore>();

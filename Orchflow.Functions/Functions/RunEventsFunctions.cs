@@ -61,6 +61,13 @@ public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, I
                 : new RunEventStream(hub, runId, after, TimeSpan.FromSeconds(streams.Value.HeartbeatSeconds));
         }
 
+        // A poller that has the latest page is answered by the run's mark alone, without reading the log.
+        if (req.Headers.IfNoneMatch.Count > 0 && await events.RecentMarkAsync(caller.AccountId, runId, cancellationToken) is { } known
+            && ConditionalReads.Matches(req, ConditionalReads.EventsTag(known.Sequence)))
+        {
+            return ConditionalReads.NotModified(ConditionalReads.EventsTag(known.Sequence));
+        }
+
         var page = await events.ListAsync(caller.AccountId, runId, after, limit, cancellationToken);
         if (page is null)
         {

@@ -153,8 +153,8 @@ public sealed partial class RunsFunctions(
     }
 
     /// <summary>
-    /// The 304 (or 404) for a poller that sent If-None-Match, decided by one point read of the run's status; null when
-    /// the body must be read and sent.
+    /// The 304 (or 404) for a poller that sent If-None-Match, decided by the run's status as this process knows it
+    /// (<see cref="IRunEventStore.RecentMarkAsync"/>) or by one point read of it; null when the body must be read and sent.
     /// </summary>
     async Task<ApiResult?> UnchangedAsync(HttpRequest req, string runId, CancellationToken cancellationToken)
     {
@@ -163,7 +163,7 @@ public sealed partial class RunsFunctions(
             return null;
         }
 
-        var mark = await events.MarkAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, cancellationToken);
+        var mark = await events.RecentMarkAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, cancellationToken);
         if (mark is null)
         {
             return RunNotFound(runId);
@@ -208,7 +208,7 @@ public sealed partial class RunsFunctions(
 
     Task<RunRecord?> FindAsync(HttpRequest req, string runId, CancellationToken cancellationToken) =>
         Ids.LooksLike("run", runId)
-            ? runs.GetAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, cancellationToken)
+            ? runs.GetRecentAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, cancellationToken)
             : Task.FromResult<RunRecord?>(null);
 
     internal static (RunDefinition? Definition, Validation Validation) Validate(StartRunRequest body)

@@ -13,6 +13,12 @@ public interface IRunEventStore
 
     /// <summary>Where the account's run stands, by one point read: what a conditional read compares; null when it has no such run.</summary>
     Task<RunMark?> MarkAsync(string accountId, string runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="MarkAsync"/>, from memory when this process wrote or read the run within
+    /// <c>Orchflow:Storage:ReadFreshnessMs</c>: what a poller's conditional read compares.
+    /// </summary>
+    Task<RunMark?> RecentMarkAsync(string accountId, string runId, CancellationToken cancellationToken);
 }
 
 /// <summary>A page of a run's log, and the run's last sequence when it was read.</summary>

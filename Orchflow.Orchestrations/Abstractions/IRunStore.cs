@@ -13,6 +13,13 @@ public interface IRunStore
     /// <summary>The run with its tasks and their outputs, or null when the account has no such run.</summary>
     Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The run for a client's read: as <see cref="GetAsync"/>, but a run this process wrote or read within
+    /// <c>Orchflow:Storage:ReadFreshnessMs</c> is served without asking storage again, so it can be that far behind a
+    /// write made by another instance. Never for deciding a change: those read storage.
+    /// </summary>
+    Task<RunRecord?> GetRecentAsync(string accountId, string runId, CancellationToken cancellationToken);
+
     /// <summary>Starts a new account's run count at zero, so listing it never has to count its runs.</summary>
     Task StartCountingAsync(string accountId, CancellationToken cancellationToken);
 

@@ -8,7 +8,7 @@ public sealed record BenchOptions
 
           --smoke            tiny counts: checks that every phase still works, in seconds; writes nothing
           --only PHASES      comma-separated subset of: overhead, reads, conditional, throughput, memory, resume, latency,
-                             backend, load, list, sse, limits
+                             backend, load, list, sse, limits, storage
           --set KEY=VALUE    an extra setting (environment variable) for every host, e.g.
                              Orchflow__Durable__MaxQueuePollingIntervalMs=100; Orchflow__Durable__* ones apply to the
                              bare engine too
@@ -25,7 +25,7 @@ public sealed record BenchOptions
         """;
 
     public static readonly string[] Phases =
-        ["overhead", "reads", "conditional", "throughput", "memory", "resume", "latency", "backend", "load", "list", "sse", "limits"];
+        ["overhead", "reads", "conditional", "throughput", "memory", "resume", "latency", "backend", "load", "list", "sse", "limits", "storage"];
 
     public bool Smoke { get; init; }
 
@@ -129,6 +129,9 @@ public sealed record BenchOptions
 
     public TimeSpan LimitDuration { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Runs of the storage phase, on each side, started at once: what a run asks of storage is their mean.</summary>
+    public int StorageRuns { get; init; } = 20;
+
     public bool Runs(string phase) => Only.Contains(phase);
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -215,6 +218,7 @@ public sealed record BenchOptions
                 SseIdle = TimeSpan.FromMilliseconds(500),
                 LimitKeys = 2,
                 LimitDuration = TimeSpan.FromSeconds(1),
+                StorageRuns = 2,
             };
         }
 

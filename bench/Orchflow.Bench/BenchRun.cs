@@ -72,6 +72,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
             {
                 await MeteredPhasesAsync(cancellationToken);
             }
+
+            if (options.Runs("storage"))
+            {
+                await StoragePhaseAsync(cancellationToken);
+            }
         }
         finally
         {

@@ -120,6 +120,11 @@ public static partial class Report
 
         AppendPublished(md, r);
         AppendPush(md, r);
+        if (r.Storage is { } storage)
+        {
+            AppendStorage(md, storage);
+        }
+
         if (r.Load is { } load)
         {
             AppendLoad(md, load, options);

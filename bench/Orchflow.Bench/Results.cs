@@ -35,6 +35,8 @@ public sealed class BenchResults
 
     public LimitsResult? Limits { get; set; }
 
+    public StorageResult? Storage { get; set; }
+
     /// <summary>The machine's one-minute load average when the bench started and when it ended: other work shows here.</summary>
     public (double Start, double End) LoadAverage { get; set; }
 }
@@ -213,3 +215,30 @@ public sealed record LimitsHost(string Label, IReadOnlyDictionary<string, string
 
 /// <param name="Keys">API keys per host, each polling its own run.</param>
 public sealed record LimitsResult(int Keys, TimeSpan Interval, TimeSpan Duration, LimitsHost Default, LimitsHost High);
+
+/// <summary>Requests to one Azurite by kind, over a window, less the idle rate (so not whole numbers).</summary>
+public sealed record StorageRequests(IReadOnlyDictionary<string, double> ByKind)
+{
+    public const string TableReads = "table reads";
+    public const string Batches = "batches";
+    public const string TableWrites = "other table writes";
+    public const string Queues = "queue requests";
+    public const string Blobs = "blob requests";
+
+    public static readonly string[] Kinds = [TableReads, Batches, TableWrites, Queues, Blobs];
+
+    public static StorageRequests None { get; } = new(new Dictionary<string, double>());
+
+    public double Of(string kind) => ByKind.GetValueOrDefault(kind);
+
+    public double Total => ByKind.Values.Sum();
+}
+
+/// <summary>What a number of runs asked of the projection's Azurite and the task hub's, and the CPU it took.</summary>
+public sealed record StorageCount(int Runs, TimeSpan Elapsed, StorageRequests Projection, StorageRequests Engine, CpuUse Cpu)
+{
+    public double PerRun(double value) => value / Runs;
+}
+
+/// <param name="AgentTasks">Agent tasks of each run.</param>
+public sealed record StorageResult(int Runs, int AgentTasks, StorageCount Orchflow, StorageCount Bare);

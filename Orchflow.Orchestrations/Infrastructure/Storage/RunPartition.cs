@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Caching.Memory;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 
@@ -99,11 +100,19 @@ sealed class PartitionChange
 /// row (guarded by its ETag, its version and event sequence moved on) and the events announcing the change, so a reader
 /// never sees a state without its event or an event without its state, and events are numbered without gaps. A
 /// concurrent writer makes the batch fail as a whole; the change is then read and decided again. An outbox, when
-/// there is one, is told of the events before the batch is submitted and after it landed (webhooks).
+/// there is one, is told of the events before the batch is submitted and after it landed (webhooks). Every landed
+/// write tells <see cref="RunMarks"/> where the run now stands.
 /// </summary>
-sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox)
+sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox, RunMarks marks)
+    : IDisposable
 {
     const int MaxAttempts = 16;
+
+    /// <summary>
+    /// Each listing row's ETag and version as this process last wrote them: the next sync writes over the row without
+    /// reading it first. Another writer in between makes that write fail (412), and the row is read and compared.
+    /// </summary>
+    readonly MemoryCache listed = new(new MemoryCacheOptions { SizeLimit = 100_000 });
 
     /// <summary>Task row columns a change reads: everything but the output, which changes never need.</summary>
     static readonly string[] StateColumns =
@@ -145,6 +154,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
                 continue;
             }
 
+            marks.Saw(state.AccountId!, runId, MarkOf(status), RunMarks.Now());
             if (notice is not null)
             {
                 await outbox!.ConfirmAsync(notice, cancellationToken);
@@ -174,6 +184,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
             new TableTransactionAction(TableTransactionActionType.Add, status),
             new TableTransactionAction(TableTransactionActionType.Add, Entry(run.RunId, queued)),
         ], cancellationToken);
+        marks.Saw(run.AccountId, run.RunId, MarkOf(status), RunMarks.Now());
         if (notice is not null)
         {
             await outbox!.ConfirmAsync(notice, cancellationToken);
@@ -181,6 +192,10 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
 
         Tell(run.AccountId, run.RunId, [queued]);
     }
+
+    /// <summary>Where a status row says its run stands.</summary>
+    public static RunMark MarkOf(TableEntity status) =>
+        new(status.GetInt64("Version") ?? 0, status.GetInt64("Sequence") ?? 0, WireNames.Parse<RunStatus>(status.GetString("Status")));
 
     Task<RunLogNotice?> PrepareAsync(string accountId, string runId, IReadOnlyList<RunLogEntry> entries, CancellationToken cancellationToken) =>
         outbox is null || entries.Count == 0 ? Task.FromResult<RunLogNotice?>(null) : outbox.PrepareAsync(accountId, runId, entries, cancellationToken);
@@ -326,6 +341,29 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     async Task SyncRunRowAsync(string accountId, string runId, TableEntity status, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var version = status.GetInt64("Version") ?? 0;
+        var update = new TableEntity(accountId, runId)
+        {
+            ["Status"] = status["Status"],
+            ["InputTokens"] = status["InputTokens"],
+            ["OutputTokens"] = status["OutputTokens"],
+            ["Error"] = status.GetString("Error"),
+            ["PlannedBy"] = status.GetString("PlannedBy"),
+            ["Version"] = version,
+            ["UpdatedAt"] = now,
+        };
+        if (listed.TryGetValue(runId, out Listing? last) && last is not null)
+        {
+            if (last.Version >= version)
+            {
+                return;
+            }
+
+            if (await TryUpdateAsync(last.ETag))
+            {
+                return;
+            }
+        }
+
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, runId, select: ["Version"], cancellationToken: cancellationToken);
@@ -334,27 +372,45 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
                 return;
             }
 
-            var update = new TableEntity(accountId, runId)
+            if (await TryUpdateAsync(row.Value.ETag))
             {
-                ["Status"] = status["Status"],
-                ["InputTokens"] = status["InputTokens"],
-                ["OutputTokens"] = status["OutputTokens"],
-                ["Error"] = status.GetString("Error"),
-                ["PlannedBy"] = status.GetString("PlannedBy"),
-                ["Version"] = version,
-                ["UpdatedAt"] = now,
-            };
-            try
-            {
-                await tables.Runs.UpdateEntityAsync(update, row.Value.ETag, TableUpdateMode.Merge, cancellationToken);
                 return;
             }
-            catch (RequestFailedException e) when (e.Status == 412)
+        }
+
+        async Task<bool> TryUpdateAsync(ETag etag)
+        {
+            try
             {
-                // Another write of this run updated the row in between: compare versions again.
+                var response = await tables.Runs.UpdateEntityAsync(update, etag, TableUpdateMode.Merge, cancellationToken);
+                Listed(runId, version, response.Headers.ETag ?? default, WireNames.Parse<RunStatus>(status.GetString("Status")));
+                return true;
+            }
+            catch (RequestFailedException e) when (e.Status is 412 or 404)
+            {
+                // Another write of this run updated the row in between (or it is gone): compare versions again.
+                listed.Remove(runId);
+                return false;
             }
         }
     }
+
+    /// <summary>The listing row of the run now holds <paramref name="version"/> under <paramref name="etag"/>.</summary>
+    public void Listed(string runId, long version, ETag etag, RunStatus status)
+    {
+        if (status.IsTerminal() || etag == default)
+        {
+            // An ended run's row seldom changes again (a retry reads it first).
+            listed.Remove(runId);
+            return;
+        }
+
+        listed.Set(runId, new Listing(version, etag), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(10) });
+    }
+
+    public void Dispose() => listed.Dispose();
+
+    sealed record Listing(long Version, ETag ETag);
 
     static TableEntity StatusEntity(
         string runId, string accountId, RunStatus status, TokenUsage usage, string? error, string? plannedBy, long version, long sequence,

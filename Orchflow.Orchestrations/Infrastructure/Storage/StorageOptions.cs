@@ -16,4 +16,11 @@ public sealed class StorageOptions
 
     /// <summary>Prefix of every table name, so several deployments or test runs can share one account.</summary>
     public string TablePrefix { get; set; } = "orchflow";
+
+    /// <summary>
+    /// How long a run's status, as this process last wrote or read it, answers a client's read of the run (a poll, a
+    /// conditional read) without reading storage again: how far behind a write made by another instance such a read
+    /// can be. Writes made here are seen at once. 0: every read asks storage.
+    /// </summary>
+    public int ReadFreshnessMs { get; set; } = 250;
 }

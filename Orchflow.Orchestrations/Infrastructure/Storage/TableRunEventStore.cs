@@ -8,8 +8,10 @@ namespace Orchflow.Infrastructure.Storage;
 /// The event logs on Table Storage: rows of each run's own partition, after every other row (<see cref="RunRows"/>),
 /// keyed by sequence, so the events after a sequence are one range query.
 /// </summary>
-public sealed class TableRunEventStore(OrchflowTables tables) : IRunEventStore
+public sealed class TableRunEventStore(OrchflowTables tables, RunMarks? marks = null) : IRunEventStore
 {
+    readonly RunMarks marks = marks ?? RunMarks.WithoutWindow();
+
     public async Task<RunEventPage?> ListAsync(string accountId, string runId, long after, int limit, CancellationToken cancellationToken)
     {
         // The owner check and the page at once: the page is dropped unread when the run is not the caller's.
@@ -34,16 +36,26 @@ public sealed class TableRunEventStore(OrchflowTables tables) : IRunEventStore
         return entries;
     }
 
+    public Task<RunMark?> RecentMarkAsync(string accountId, string runId, CancellationToken cancellationToken) =>
+        marks.Recent(runId) is { } recent
+            ? Task.FromResult(recent.AccountId == accountId ? recent.Mark : null)
+            : MarkAsync(accountId, runId, cancellationToken);
+
     public async Task<RunMark?> MarkAsync(string accountId, string runId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
+        var stamp = RunMarks.Now();
         var status = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, RunRows.Status,
             select: ["AccountId", "Status", "Version", "Sequence"], cancellationToken: cancellationToken);
         if (status.HasValue && status.Value is { } row)
         {
-            return row.GetString("AccountId") == accountId
-                ? new RunMark(row.GetInt64("Version") ?? 0, row.GetInt64("Sequence") ?? 0, WireNames.Parse<RunStatus>(row.GetString("Status")))
-                : null;
+            var mark = RunPartition.MarkOf(row);
+            if (row.GetString("AccountId") is { } owner)
+            {
+                marks.Saw(owner, runId, mark, stamp);
+            }
+
+            return row.GetString("AccountId") == accountId ? mark : null;
         }
 
         // A run written before status rows had owners: its head says whose it is.

@@ -13,7 +13,8 @@ namespace Orchflow.Infrastructure.Storage;
 /// run is one range query of it. A row per run under its account (PK account, RK run id) serves listings.
 /// </summary>
 public sealed class TableRunStore(
-    OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox = null) : IRunStore, IDisposable
+    OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox = null, RunMarks? marks = null)
+    : IRunStore, IDisposable
 {
     /// <summary>
     /// The rows beside an account's runs that count them, so a listing's total is one short range read. They sort after
@@ -27,7 +28,9 @@ public sealed class TableRunStore(
     const string EndOfCount = "~count~~";
     const int CountShards = 16;
 
-    readonly RunPartition partition = new(tables, clock, observers, outbox);
+    // Without the host's marks, a store of its own: it never shares what it knows with another store.
+    readonly RunPartition partition = new(tables, clock, observers, outbox, marks ??= RunMarks.WithoutWindow());
+    readonly RunMarks marks = marks;
     readonly RunReadCache cache = new();
 
     /// <summary>
@@ -63,21 +66,30 @@ public sealed class TableRunStore(
             ["UpdatedAt"] = run.UpdatedAt,
         };
         TextChunks.SetProperty(listed, "Definition", definition);
-        await tables.Runs.AddEntityAsync(listed, cancellationToken);
+        var added = await tables.Runs.AddEntityAsync(listed, cancellationToken);
+        partition.Listed(run.RunId, 1, added.Headers.ETag ?? default, run.Status);
         await CountNewRunAsync(run.AccountId, cancellationToken);
     }
 
     public async Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        if (cache.Get(runId) is { } cached)
+        var stamp = RunMarks.Now();
+
+        // A copy older than a version seen here needs no point read to be found out of date.
+        if (cache.Get(runId) is { } cached && marks.Latest(runId) <= cached.Version)
         {
             // A copy read before: still the run if the run's version has not moved since.
-            var status = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, RunRows.Status, select: ["AccountId", "Version"],
-                cancellationToken: cancellationToken);
-            if (status.HasValue && status.Value is { } row && row.GetInt64("Version") == cached.Version)
+            var status = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, RunRows.Status,
+                select: ["AccountId", "Status", "Version", "Sequence"], cancellationToken: cancellationToken);
+            if (status.HasValue && status.Value is { } row && row.GetString("AccountId") is { } owner)
             {
-                return row.GetString("AccountId") == accountId ? cached : null;
+                var mark = RunPartition.MarkOf(row);
+                marks.Saw(owner, runId, mark, stamp);
+                if (mark.Version == cached.Version)
+                {
+                    return owner == accountId ? cached : null;
+                }
             }
         }
 
@@ -85,9 +97,20 @@ public sealed class TableRunStore(
         if (run is { Version: > 0 })
         {
             cache.Set(run);
+            marks.Saw(run, stamp);
         }
 
         return run;
+    }
+
+    public async Task<RunRecord?> GetRecentAsync(string accountId, string runId, CancellationToken cancellationToken)
+    {
+        if (marks.Recent(runId) is { } recent && cache.Get(runId) is { } cached && cached.Version == recent.Mark.Version)
+        {
+            return recent.AccountId == accountId ? cached : null;
+        }
+
+        return await GetAsync(accountId, runId, cancellationToken);
     }
 
     /// <summary>
@@ -164,7 +187,11 @@ public sealed class TableRunStore(
         return run with { Tasks = tasks, FinalOutput = final is null ? null : ReadText(final, texts), Events = notes };
     }
 
-    public void Dispose() => cache.Dispose();
+    public void Dispose()
+    {
+        cache.Dispose();
+        partition.Dispose();
+    }
 
     public async Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken)
     {
