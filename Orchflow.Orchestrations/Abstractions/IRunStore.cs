@@ -48,6 +48,13 @@ public interface IRunStore
     Task<bool> ApplyAsync(RunTransition transition, CancellationToken cancellationToken);
 
     /// <summary>
+    /// An agent task's own start: the task, if still pending, and the run become running, with the run's usage so far.
+    /// A task already under way or past it is left as it is (the activity delivered again). False when the run has
+    /// ended or another attempt runs it.
+    /// </summary>
+    Task<bool> StartTaskAsync(string accountId, string runId, int attempt, string taskId, TokenUsage usage, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Replaces a task as read earlier (its ETag); false when the task changed in between, so exactly one writer wins.
     /// </summary>
     Task<bool> TryReplaceTaskAsync(string runId, TaskRecord task, CancellationToken cancellationToken);

@@ -10,9 +10,10 @@ using Orchflow.Telemetry;
 namespace Orchflow.Activities;
 
 /// <summary>
-/// Runs one agent task: gathers its context from the projection (goal, human answers, dependencies' outputs, fitted to
-/// the engine's context budget by <see cref="AgentContext"/>), asks the model, and stores the output there. Only the
-/// usage travels back through orchestration history.
+/// Runs one agent task: records its start when the orchestrator left that to it, gathers its context from the
+/// projection (goal, human answers, dependencies' outputs, fitted to the engine's context budget by
+/// <see cref="AgentContext"/>), asks the model, and stores the output there. Only the usage travels back through
+/// orchestration history.
 /// </summary>
 public sealed class ExecuteAgentTaskActivity(
     IRunStore runs,
@@ -25,6 +26,13 @@ public sealed class ExecuteAgentTaskActivity(
     public override async Task<AgentTaskResult> RunAsync(TaskActivityContext context, AgentTaskInput input)
     {
         using var telemetry = OrchflowTelemetry.InRun(input.RunId, input.TaskId);
+        if (input.RecordStart is { } usage &&
+            !await runs.StartTaskAsync(input.AccountId, input.RunId, input.Attempt, input.TaskId, usage, CancellationToken.None))
+        {
+            // The run ended (cancelled) or a retry replaced this attempt before the task could start.
+            return new AgentTaskResult(TokenUsage.Zero, 0);
+        }
+
         var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
         var task = run.Tasks.SingleOrDefault(t => t.TaskId == input.TaskId)

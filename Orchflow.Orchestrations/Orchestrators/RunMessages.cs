@@ -20,15 +20,23 @@ public sealed record RunInput(string AccountId, string RunId, EngineSettings Eng
     public static Task ScheduleAsync(DurableTaskClient durable, RunRecord run, int attempt, EngineOptions engine)
     {
         var d = run.Definition;
-        var settings = new EngineSettings(engine.MaxParallelTasks, engine.MaxReviewRounds, d.RequireApproval, d.HumanTimeoutSeconds, d.RequirePlanApproval);
+        var settings = new EngineSettings(engine.MaxParallelTasks, engine.MaxReviewRounds, d.RequireApproval, d.HumanTimeoutSeconds, d.RequirePlanApproval,
+            AgentsRecordTheirStart: true);
         var input = new RunInput(run.AccountId, run.RunId, settings, attempt);
         return durable.ScheduleNewOrchestrationInstanceAsync(nameof(RunOrchestrator), input, new StartOrchestrationOptions(input.InstanceId),
             CancellationToken.None);
     }
 }
 
-/// <summary>Engine limits fixed for a run when it starts, so a replay never sees them change.</summary>
-public sealed record EngineSettings(int MaxParallelTasks, int MaxReviewRounds, bool RequireApproval, int? HumanTimeoutSeconds, bool RequirePlanApproval = false);
+/// <summary>
+/// Engine limits fixed for a run when it starts, so a replay never sees them change.
+/// <paramref name="AgentsRecordTheirStart"/>: a batch of agent tasks alone is recorded running by each task's own
+/// activity, not by a transition activity scheduled before them. Orchestrations started before there was this choice
+/// have it off, so their replays schedule what their histories hold.
+/// </summary>
+public sealed record EngineSettings(
+    int MaxParallelTasks, int MaxReviewRounds, bool RequireApproval, int? HumanTimeoutSeconds, bool RequirePlanApproval = false,
+    bool AgentsRecordTheirStart = false);
 
 public sealed record RunOutcome(RunStatus Status, string? Error = null);
 
@@ -44,7 +52,11 @@ public sealed record PlanOutline(IReadOnlyList<TaskNode> Tasks, TokenUsage Usage
 /// <summary>One task as the orchestrator schedules it; <paramref name="Round"/> names the event its next human answer comes on.</summary>
 public sealed record TaskNode(string TaskId, TaskKind Kind, IReadOnlyList<string> DependsOn, TaskState State = TaskState.Pending, int Round = 0);
 
-public sealed record AgentTaskInput(string AccountId, string RunId, string TaskId, bool AwaitApproval, int Attempt = 0);
+/// <summary>
+/// One agent task to run. <paramref name="RecordStart"/>, when set, is the run's usage so far: no transition has
+/// recorded this task's start, so the activity first records the task and the run running, with that usage.
+/// </summary>
+public sealed record AgentTaskInput(string AccountId, string RunId, string TaskId, bool AwaitApproval, int Attempt = 0, TokenUsage? RecordStart = null);
 
 public sealed record AgentTaskResult(TokenUsage Usage, int OutputLength);
 

@@ -435,6 +435,108 @@ public sealed class TableRunStoreTests
         });
     }
 
+    [Test]
+    public async Task ApplyAsync_RunChangedByAnotherInstanceSinceThisOneReadIt_DecidesOnTheRunAsItIsNow()
+    {
+        // This store remembers the run as it read it; the other instance's write makes the remembered copy stale.
+        var (account, runId) = await CreatePlannedRunAsync();
+        var elsewhere = new TableRunStore(tables, TimeProvider.System, []);
+        var before = (await store.GetAsync(account, runId, CancellationToken.None))!;
+
+        await elsewhere.ApplyAsync(new RunTransition(account, runId, RunStatus.Running, [new TaskTransition("T2", TaskState.Running)]), CancellationToken.None);
+        var applied = await store.ApplyAsync(new RunTransition(account, runId, RunStatus.Running, [new TaskTransition("T1", TaskState.WaitingHuman)]),
+            CancellationToken.None);
+        var after = (await elsewhere.GetAsync(account, runId, CancellationToken.None))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(applied, Is.True);
+            Assert.That(after.Tasks.Select(t => t.State).Take(2), Is.EqualTo(new[] { TaskState.WaitingHuman, TaskState.Running }), "both writes stand");
+            Assert.That(after.Version, Is.EqualTo(before.Version + 2));
+        });
+    }
+
+    [Test]
+    public async Task TryReplaceTaskAsync_RunCancelledByAnotherInstanceWhileTheTaskRan_DropsTheOutput()
+    {
+        var (account, runId) = await CreatePlannedRunAsync();
+        await store.ApplyAsync(new RunTransition(account, runId, RunStatus.Running, [new TaskTransition("T2", TaskState.Running)]), CancellationToken.None);
+        var running = (await store.GetAsync(account, runId, CancellationToken.None))!.Tasks[1];
+        var elsewhere = new TableRunStore(tables, TimeProvider.System, []);
+
+        await elsewhere.CancelAsync(account, runId, CancellationToken.None);
+        var written = await store.TryReplaceTaskAsync(runId, running with { State = TaskState.Completed, Output = "late" }, CancellationToken.None);
+        var after = (await elsewhere.GetAsync(account, runId, CancellationToken.None))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(written, Is.False);
+            Assert.That(after.Status, Is.EqualTo(RunStatus.Cancelled));
+            Assert.That(after.Tasks[1].State, Is.EqualTo(TaskState.Cancelled));
+            Assert.That(after.Tasks[1].Output, Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task StartTaskAsync_PendingTask_RunsItAndTheRunWithTheUsageSoFar()
+    {
+        var (account, runId) = await CreatePlannedRunAsync(start: false);
+
+        var started = await store.StartTaskAsync(account, runId, 0, "T2", new TokenUsage(7, 8), CancellationToken.None);
+        var run = (await store.GetAsync(account, runId, CancellationToken.None))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(started, Is.True);
+            Assert.That(run.Status, Is.EqualTo(RunStatus.Running));
+            Assert.That(run.Usage, Is.EqualTo(new TokenUsage(7, 8)));
+            Assert.That(run.Tasks.Select(t => (t.TaskId, t.State)), Is.EqualTo(new[]
+            {
+                ("T1", TaskState.Pending), ("T2", TaskState.Running), ("T3", TaskState.Pending), ("T4", TaskState.Pending),
+            }));
+            Assert.That(run.Tasks[1].StartedAt, Is.Not.Null);
+        });
+    }
+
+    [Test]
+    public async Task StartTaskAsync_TaskAlreadyPastPending_ChangesNothing()
+    {
+        // An activity delivered again after its draft went to review: the draft stays where it is, and so does the run.
+        var (account, runId) = await CreatePlannedRunAsync(start: false);
+        await store.ApplyAsync(new RunTransition(account, runId, RunStatus.WaitingHuman, [new TaskTransition("T2", TaskState.WaitingHuman)]), CancellationToken.None);
+        var before = (await store.GetAsync(account, runId, CancellationToken.None))!;
+
+        var started = await store.StartTaskAsync(account, runId, 0, "T2", new TokenUsage(7, 8), CancellationToken.None);
+        var after = (await store.GetAsync(account, runId, CancellationToken.None))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(started, Is.True, "not ended: the activity goes on and finds its task not running");
+            Assert.That(after.Version, Is.EqualTo(before.Version));
+            Assert.That(after.Status, Is.EqualTo(RunStatus.WaitingHuman));
+            Assert.That(after.Tasks[1].State, Is.EqualTo(TaskState.WaitingHuman));
+        });
+    }
+
+    [Test]
+    public async Task StartTaskAsync_RunCancelledOrRunByAnotherAttempt_ReturnsFalseAndChangesNothing()
+    {
+        var (account, cancelled) = await CreatePlannedRunAsync(start: false);
+        await store.CancelAsync(account, cancelled, CancellationToken.None);
+        var (owner, other) = await CreatePlannedRunAsync(start: false);
+        var before = (await store.GetAsync(owner, other, CancellationToken.None))!;
+
+        await Assert.MultipleAsync(async () =>
+        {
+            Assert.That(await store.StartTaskAsync(account, cancelled, 0, "T2", TokenUsage.Zero, CancellationToken.None), Is.False);
+            Assert.That((await store.GetAsync(account, cancelled, CancellationToken.None))!.Tasks[1].State, Is.EqualTo(TaskState.Cancelled));
+            Assert.That(await store.StartTaskAsync(owner, other, 1, "T2", TokenUsage.Zero, CancellationToken.None), Is.False);
+            Assert.That((await store.GetAsync(owner, other, CancellationToken.None))!.Version, Is.EqualTo(before.Version));
+            Assert.That(await store.StartTaskAsync(NewAccountId(), other, 0, "T2", TokenUsage.Zero, CancellationToken.None), Is.False,
+                "another account's run");
+        });
+    }
+
     /// <summary>A run taken through planning as the engine does it; then, unless told otherwise, running.</summary>
     async Task<(string AccountId, string RunId)> CreatePlannedRunAsync(int taskCount = 4, bool start = true)
     {

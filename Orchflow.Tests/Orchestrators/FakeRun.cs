@@ -138,8 +138,9 @@ sealed class FakeRun
     public static TaskNode Human(string taskId, params string[] dependsOn) => new(taskId, TaskKind.Human, dependsOn);
 
     public static EngineSettings Engine(
-        int maxParallel = 4, int maxReviewRounds = 2, bool requireApproval = false, int? humanTimeoutSeconds = null, bool requirePlanApproval = false) =>
-        new(maxParallel, maxReviewRounds, requireApproval, humanTimeoutSeconds, requirePlanApproval);
+        int maxParallel = 4, int maxReviewRounds = 2, bool requireApproval = false, int? humanTimeoutSeconds = null, bool requirePlanApproval = false,
+        bool agentsRecordTheirStart = false) =>
+        new(maxParallel, maxReviewRounds, requireApproval, humanTimeoutSeconds, requirePlanApproval, agentsRecordTheirStart);
 
     public void Start(EngineSettings? engine = null, int attempt = 0)
     {
@@ -257,6 +258,12 @@ sealed class FakeRun
     {
         Journal.Add($"agent {input.TaskId}");
         AgentStarts.Add(input);
+        if (input.RecordStart is not null)
+        {
+            // The activity records its own start as it begins, here at once.
+            Project(RunStatus.Running);
+        }
+
         var source = new TaskCompletionSource<AgentTaskResult>();
         if (!agentCalls.TryGetValue(input.TaskId, out var calls))
         {

@@ -28,15 +28,19 @@ public sealed class RunInvariantTests
 
     static IEnumerable<string> PlanNames => Plans.Keys;
 
-    /// <summary>Each engine as a fresh run, as a run whose plan is reviewed first, and as a retried run.</summary>
+    /// <summary>
+    /// Each engine as a fresh run, as a run whose plan is reviewed first, and as a retried run; with agents that record
+    /// their own start (every run started now) and with transitions before every batch (runs started before that).
+    /// </summary>
     static IEnumerable<(EngineSettings Engine, bool Resumed, int Seeds)> Engines() =>
         from approval in new[] { false, true }
         from timeout in new int?[] { null, 60 }
         from parallel in new[] { 1, 2, 8 }
         from variant in new[] { "fresh", "plan review", "resumed" }
+        from recordStart in new[] { true, false }
         select (Engine(maxParallel: parallel, maxReviewRounds: 2, requireApproval: approval, humanTimeoutSeconds: timeout,
-                requirePlanApproval: variant == "plan review"),
-            variant == "resumed", variant == "fresh" ? SeedsPerEngine : SeedsPerEngine / 2);
+                requirePlanApproval: variant == "plan review", agentsRecordTheirStart: recordStart),
+            variant == "resumed", (variant == "fresh" ? SeedsPerEngine : SeedsPerEngine / 2) / (recordStart ? 1 : 2));
 
     /// <summary>Every scenario played once, shared by the tests below: plan name → (engine and seed, violation or null, ending).</summary>
     /// <summary>Every scenario played once, shared by the tests below: plan name → (engine and seed, violation or null, ending).</summary>

@@ -4,8 +4,8 @@ namespace Orchflow.Bench;
 
 /// <summary>A plan's graph to run on the bare engine, each model call standing for <paramref name="LatencyMs"/> of waiting.</summary>
 /// <param name="WriteTransitions">
-/// Call one more empty activity before starting each batch of tasks, where Orchflow records the batch's transitions in
-/// its projection: the same turns and activity count as Orchflow, with none of its storage work.
+/// Call one more empty activity before starting each batch of tasks, where Orchflow recorded the batch's transitions in
+/// its projection before its agents recorded their own start: those turns, with none of the storage work.
 /// </param>
 public sealed record DagInput(IReadOnlyList<PlanNode> Nodes, int LatencyMs, int MaxParallel, bool WriteTransitions = false);
 

@@ -114,6 +114,13 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     /// </summary>
     readonly MemoryCache listed = new(new MemoryCacheOptions { SizeLimit = 100_000 });
 
+    /// <summary>
+    /// Each partition's state (status and task rows, without texts) as this process last read or wrote it, with the
+    /// rows' ETags: the next change is decided on it without reading first, and the batch, guarded by those ETags,
+    /// fails if anything changed since; the partition is read then and the change decided again.
+    /// </summary>
+    readonly MemoryCache known = new(new MemoryCacheOptions { SizeLimit = 10_000 });
+
     /// <summary>Task row columns a change reads: everything but the output, which changes never need.</summary>
     static readonly string[] StateColumns =
     [
@@ -128,19 +135,27 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var state = await ReadAsync(runId, scope, taskId, cancellationToken);
+            var remembered = attempt == 0 ? Known(runId, scope, taskId) : null;
+            var state = remembered?.State ?? await ReadAsync(runId, scope, taskId, cancellationToken);
             var (change, result) = decide(state);
             if (change is null)
             {
+                if (remembered is not null)
+                {
+                    // Nothing to write, or a conflict, seen in a remembered copy: the partition itself has the last word.
+                    continue;
+                }
+
                 return result;
             }
 
             var now = clock.GetUtcNow();
-            var (actions, entries, status) = Plan(state, change, now);
+            var (actions, entries, status, after) = Plan(state, change, now);
             var notice = await PrepareAsync(state.AccountId!, runId, entries, cancellationToken);
+            Response<IReadOnlyList<Response>> written;
             try
             {
-                await tables.RunTasks.SubmitTransactionAsync(actions, cancellationToken);
+                written = await tables.RunTasks.SubmitTransactionAsync(actions, cancellationToken);
             }
             catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
             {
@@ -149,10 +164,17 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
                     await outbox!.AbandonAsync(notice, cancellationToken);
                 }
 
-                // Another writer moved the run on since it was read: read it again and decide again.
-                await Task.Delay(Random.Shared.Next(1, 6) * (attempt + 1), cancellationToken);
+                // Another writer moved the run on since it was read (or remembered): read it again and decide again.
+                known.Remove(runId);
+                if (remembered is null)
+                {
+                    await Task.Delay(Random.Shared.Next(1, 6) * (attempt + 1), cancellationToken);
+                }
+
                 continue;
             }
+
+            RememberWritten(state, remembered?.AllTasks ?? scope == TaskScope.All, actions, written.Value, status, after);
 
             marks.Saw(state.AccountId!, runId, MarkOf(status), RunMarks.Now());
             if (notice is not null)
@@ -223,9 +245,23 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
                 $"PartitionKey eq {runId} and (RowKey eq {RunRows.Status} or RowKey eq {RunRows.Head} or RowKey eq {taskId})"),
             _ => TableClient.CreateQueryFilter($"PartitionKey eq {runId} and (RowKey eq {RunRows.Status} or RowKey eq {RunRows.Head})"),
         };
+        var rows = new List<TableEntity>();
+        await foreach (var row in tables.RunTasks.QueryAsync<TableEntity>(filter, select: StateColumns, cancellationToken: cancellationToken))
+        {
+            rows.Add(row);
+        }
+
+        var state = StateOf(runId, rows);
+        Remember(state, allTasks: scope == TaskScope.All);
+        return state;
+    }
+
+    /// <summary>A partition's state from its rows as read: the status, the head and the task rows (texts are not kept).</summary>
+    public static PartitionState StateOf(string runId, IEnumerable<TableEntity> rows)
+    {
         TableEntity? head = null, status = null;
         var tasks = new List<TaskRecord>();
-        await foreach (var row in tables.RunTasks.QueryAsync<TableEntity>(filter, select: StateColumns, cancellationToken: cancellationToken))
+        foreach (var row in rows)
         {
             switch (row.RowKey)
             {
@@ -265,7 +301,77 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
             status?.GetInt32("Attempt") ?? 0);
     }
 
-    (List<TableTransactionAction> Actions, List<RunLogEntry> Entries, TableEntity Status) Plan(
+    /// <summary>The partition as read whole by a reader of the run: remembered for the next change.</summary>
+    public void Read(string runId, IEnumerable<TableEntity> rows) => Remember(StateOf(runId, rows), allTasks: true);
+
+    /// <summary>The remembered state if it can stand for a read of <paramref name="scope"/>; null when the partition must be read.</summary>
+    Remembered? Known(string runId, TaskScope scope, string? taskId)
+    {
+        if (!known.TryGetValue(runId, out Remembered? remembered) || remembered is null)
+        {
+            return null;
+        }
+
+        return scope switch
+        {
+            TaskScope.All when !remembered.AllTasks => null,
+            TaskScope.One when !remembered.AllTasks && remembered.State.Task(taskId!) is null => null,
+            _ => remembered,
+        };
+    }
+
+    void Remember(PartitionState state, bool allTasks)
+    {
+        if (!state.Exists || state.StatusETag is null || state.Status.IsTerminal())
+        {
+            known.Remove(state.RunId);
+            return;
+        }
+
+        // A slower reader's older copy never replaces a newer one; a copy of the same version may know more tasks.
+        if (known.TryGetValue(state.RunId, out Remembered? current) && current is not null &&
+            (current.State.Version > state.Version || (current.State.Version == state.Version && current.AllTasks && !allTasks)))
+        {
+            return;
+        }
+
+        known.Set(state.RunId, new Remembered(state, allTasks), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(5) });
+    }
+
+    /// <summary>
+    /// The partition after a batch landed: the rows it wrote, under the ETags the batch answered. It holds every task
+    /// only if the state the change was decided on did (<paramref name="allTasks"/>).
+    /// </summary>
+    void RememberWritten(
+        PartitionState before, bool allTasks, List<TableTransactionAction> actions, IReadOnlyList<Response> responses, TableEntity status,
+        IReadOnlyList<TaskRecord> after)
+    {
+        var etags = new Dictionary<string, ETag>(StringComparer.Ordinal);
+        for (var i = 0; i < actions.Count && i < responses.Count; i++)
+        {
+            if (responses[i].Headers.ETag is { } etag)
+            {
+                etags[actions[i].Entity.RowKey] = etag;
+            }
+        }
+
+        if (!etags.TryGetValue(RunRows.Status, out var statusETag) ||
+            after.Any(t => !etags.ContainsKey(t.TaskId) && before.Task(t.TaskId) is null))
+        {
+            known.Remove(before.RunId);
+            return;
+        }
+
+        var tasks = after
+            .Select(t => t with { Output = null, ETag = etags.TryGetValue(t.TaskId, out var e) ? e.ToString() : t.ETag })
+            .ToList();
+        var written = StateOf(before.RunId, [status]) with { StatusETag = statusETag, Tasks = tasks };
+        Remember(written, allTasks);
+    }
+
+    sealed record Remembered(PartitionState State, bool AllTasks);
+
+    (List<TableTransactionAction> Actions, List<RunLogEntry> Entries, TableEntity Status, IReadOnlyList<TaskRecord> After) Plan(
         PartitionState state, PartitionChange change, DateTimeOffset now)
     {
         var actions = new List<TableTransactionAction>();
@@ -320,7 +426,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
             throw new InvalidOperationException($"A change of run {state.RunId} needs {actions.Count} writes; one batch holds 100.");
         }
 
-        return (actions, entries, status);
+        return (actions, entries, status, afterTasks);
     }
 
     /// <summary>
@@ -408,7 +514,11 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
         listed.Set(runId, new Listing(version, etag), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(10) });
     }
 
-    public void Dispose() => listed.Dispose();
+    public void Dispose()
+    {
+        listed.Dispose();
+        known.Dispose();
+    }
 
     sealed record Listing(long Version, ETag ETag);
 

@@ -127,6 +127,8 @@ public sealed class TableRunStore(
             rows.Add(e);
         }
 
+        // What the next change of the run starts from, whoever reads it.
+        partition.Read(runId, rows);
         RunRecord run;
         if (rows.FirstOrDefault(r => r.RowKey == RunRows.Head) is { } head)
         {
@@ -546,6 +548,27 @@ public sealed class TableRunStore(
             var unchanged = change.States.Count == 0 && status == state.Status &&
                             (transition.Usage is null || transition.Usage == state.Usage) && transition.Error is null;
             return (unchanged ? null : change, true);
+        }, cancellationToken);
+    }
+
+    public async Task<bool> StartTaskAsync(string accountId, string runId, int attempt, string taskId, TokenUsage usage, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        return await partition.CommitAsync(runId, TaskScope.One, taskId, state =>
+        {
+            if (state.AccountId != accountId || state.Attempt != attempt || state.Status.IsTerminal())
+            {
+                return (null, false);
+            }
+
+            if (state.Task(taskId) is not { State: TaskState.Pending } task)
+            {
+                return (null, true);
+            }
+
+            var change = new PartitionChange { Status = RunStatus.Running, Usage = usage };
+            change.States.Add(Moved(task, TaskState.Running, null, clock.GetUtcNow()));
+            return (change, true);
         }, cancellationToken);
     }
 
