@@ -63,9 +63,9 @@ public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, I
 
         // A poller that has the latest page is answered by the run's mark alone, without reading the log.
         if (req.Headers.IfNoneMatch.Count > 0 && await events.RecentMarkAsync(caller.AccountId, runId, cancellationToken) is { } known
-            && ConditionalReads.Matches(req, ConditionalReads.EventsTag(known.Sequence)))
+            && ConditionalReads.EventsTag(known.Sequence) is var latest && ConditionalReads.Matches(req, latest))
         {
-            return ConditionalReads.NotModified(ConditionalReads.EventsTag(known.Sequence));
+            return ConditionalReads.NotModified(latest);
         }
 
         var page = await events.ListAsync(caller.AccountId, runId, after, limit, cancellationToken);

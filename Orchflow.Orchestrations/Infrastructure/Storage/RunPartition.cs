@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
-using Microsoft.Extensions.Caching.Memory;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 
@@ -106,20 +105,13 @@ sealed class PartitionChange
 sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox, RunMarks marks)
     : IDisposable
 {
-    const int MaxAttempts = 16;
+    public const int MaxAttempts = 16;
 
-    /// <summary>
-    /// Each listing row's ETag and version as this process last wrote them: the next sync writes over the row without
-    /// reading it first. Another writer in between makes that write fail (412), and the row is read and compared.
-    /// </summary>
-    readonly MemoryCache listed = new(new MemoryCacheOptions { SizeLimit = 100_000 });
+    readonly RememberedPartitions remembered = new();
 
-    /// <summary>
-    /// Each partition's state (status and task rows, without texts) as this process last read or wrote it, with the
-    /// rows' ETags: the next change is decided on it without reading first, and the batch, guarded by those ETags,
-    /// fails if anything changed since; the partition is read then and the change decided again.
-    /// </summary>
-    readonly MemoryCache known = new(new MemoryCacheOptions { SizeLimit = 10_000 });
+    /// <summary>The account listing's copy of each run, brought up to the partition when a change moves what it shows.</summary>
+    public ListingRows Listing { get; } = new(tables);
+
 
     /// <summary>Task row columns a change reads: everything but the output, which changes never need.</summary>
     static readonly string[] StateColumns =
@@ -135,12 +127,12 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var remembered = attempt == 0 ? Known(runId, scope, taskId) : null;
-            var state = remembered?.State ?? await ReadAsync(runId, scope, taskId, cancellationToken);
+            var known = attempt == 0 ? remembered.For(runId, scope, taskId) : null;
+            var state = known?.State ?? await ReadAsync(runId, scope, taskId, cancellationToken);
             var (change, result) = decide(state);
             if (change is null)
             {
-                if (remembered is not null)
+                if (known is not null)
                 {
                     // Nothing to write, or a conflict, seen in a remembered copy: the partition itself has the last word.
                     continue;
@@ -165,8 +157,8 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
                 }
 
                 // Another writer moved the run on since it was read (or remembered): read it again and decide again.
-                known.Remove(runId);
-                if (remembered is null)
+                remembered.Forget(runId);
+                if (known is null)
                 {
                     await Task.Delay(Random.Shared.Next(1, 6) * (attempt + 1), cancellationToken);
                 }
@@ -174,7 +166,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
                 continue;
             }
 
-            RememberWritten(state, remembered?.AllTasks ?? scope == TaskScope.All, actions, written.Value, status, after);
+            remembered.Wrote(state, known?.AllTasks ?? scope == TaskScope.All, actions, written.Value, status, after);
 
             marks.Saw(state.AccountId!, runId, MarkOf(status), RunMarks.Now());
             if (notice is not null)
@@ -182,9 +174,9 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
                 await outbox!.ConfirmAsync(notice, cancellationToken);
             }
 
-            if (ListingChanged(state, status))
+            if (ListingRows.Changed(state, status))
             {
-                await SyncRunRowAsync(state.AccountId!, runId, status, now, cancellationToken);
+                await Listing.SyncAsync(state.AccountId!, runId, status, now, cancellationToken);
             }
 
             Tell(state.AccountId!, runId, entries);
@@ -252,7 +244,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
         }
 
         var state = StateOf(runId, rows);
-        Remember(state, allTasks: scope == TaskScope.All);
+        remembered.Remember(state, allTasks: scope == TaskScope.All);
         return state;
     }
 
@@ -302,74 +294,14 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     }
 
     /// <summary>The partition as read whole by a reader of the run: remembered for the next change.</summary>
-    public void Read(string runId, IEnumerable<TableEntity> rows) => Remember(StateOf(runId, rows), allTasks: true);
+    public void Read(string runId, IEnumerable<TableEntity> rows) => remembered.Remember(StateOf(runId, rows), allTasks: true);
 
-    /// <summary>The remembered state if it can stand for a read of <paramref name="scope"/>; null when the partition must be read.</summary>
-    Remembered? Known(string runId, TaskScope scope, string? taskId)
+    public void Dispose()
     {
-        if (!known.TryGetValue(runId, out Remembered? remembered) || remembered is null)
-        {
-            return null;
-        }
-
-        return scope switch
-        {
-            TaskScope.All when !remembered.AllTasks => null,
-            TaskScope.One when !remembered.AllTasks && remembered.State.Task(taskId!) is null => null,
-            _ => remembered,
-        };
+        remembered.Dispose();
+        Listing.Dispose();
     }
 
-    void Remember(PartitionState state, bool allTasks)
-    {
-        if (!state.Exists || state.StatusETag is null || state.Status.IsTerminal())
-        {
-            known.Remove(state.RunId);
-            return;
-        }
-
-        // A slower reader's older copy never replaces a newer one; a copy of the same version may know more tasks.
-        if (known.TryGetValue(state.RunId, out Remembered? current) && current is not null &&
-            (current.State.Version > state.Version || (current.State.Version == state.Version && current.AllTasks && !allTasks)))
-        {
-            return;
-        }
-
-        known.Set(state.RunId, new Remembered(state, allTasks), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(5) });
-    }
-
-    /// <summary>
-    /// The partition after a batch landed: the rows it wrote, under the ETags the batch answered. It holds every task
-    /// only if the state the change was decided on did (<paramref name="allTasks"/>).
-    /// </summary>
-    void RememberWritten(
-        PartitionState before, bool allTasks, List<TableTransactionAction> actions, IReadOnlyList<Response> responses, TableEntity status,
-        IReadOnlyList<TaskRecord> after)
-    {
-        var etags = new Dictionary<string, ETag>(StringComparer.Ordinal);
-        for (var i = 0; i < actions.Count && i < responses.Count; i++)
-        {
-            if (responses[i].Headers.ETag is { } etag)
-            {
-                etags[actions[i].Entity.RowKey] = etag;
-            }
-        }
-
-        if (!etags.TryGetValue(RunRows.Status, out var statusETag) ||
-            after.Any(t => !etags.ContainsKey(t.TaskId) && before.Task(t.TaskId) is null))
-        {
-            known.Remove(before.RunId);
-            return;
-        }
-
-        var tasks = after
-            .Select(t => t with { Output = null, ETag = etags.TryGetValue(t.TaskId, out var e) ? e.ToString() : t.ETag })
-            .ToList();
-        var written = StateOf(before.RunId, [status]) with { StatusETag = statusETag, Tasks = tasks };
-        Remember(written, allTasks);
-    }
-
-    sealed record Remembered(PartitionState State, bool AllTasks);
 
     (List<TableTransactionAction> Actions, List<RunLogEntry> Entries, TableEntity Status, IReadOnlyList<TaskRecord> After) Plan(
         PartitionState state, PartitionChange change, DateTimeOffset now)
@@ -429,98 +361,6 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
         return (actions, entries, status, afterTasks);
     }
 
-    /// <summary>
-    /// Whether the change moved what a listing shows of the run (its status, tokens, error, planner), which most task
-    /// changes and many transitions do not: only then is the listing row brought up to date.
-    /// </summary>
-    static bool ListingChanged(PartitionState before, TableEntity status) =>
-        status.GetString("Status") != before.Status.ToWire() ||
-        status.GetInt64("InputTokens") != before.Usage.InputTokens ||
-        status.GetInt64("OutputTokens") != before.Usage.OutputTokens ||
-        status.GetString("Error") != before.Error ||
-        status.GetString("PlannedBy") != before.PlannedBy;
-
-    /// <summary>
-    /// Brings the run's row in the listing table up to the partition, unless a later write already did: the version
-    /// orders writes that land out of order. The partition is the truth; this row is its copy for listings.
-    /// </summary>
-    async Task SyncRunRowAsync(string accountId, string runId, TableEntity status, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var version = status.GetInt64("Version") ?? 0;
-        var update = new TableEntity(accountId, runId)
-        {
-            ["Status"] = status["Status"],
-            ["InputTokens"] = status["InputTokens"],
-            ["OutputTokens"] = status["OutputTokens"],
-            ["Error"] = status.GetString("Error"),
-            ["PlannedBy"] = status.GetString("PlannedBy"),
-            ["Version"] = version,
-            ["UpdatedAt"] = now,
-        };
-        if (listed.TryGetValue(runId, out Listing? last) && last is not null)
-        {
-            if (last.Version >= version)
-            {
-                return;
-            }
-
-            if (await TryUpdateAsync(last.ETag))
-            {
-                return;
-            }
-        }
-
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
-        {
-            var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, runId, select: ["Version"], cancellationToken: cancellationToken);
-            if (!row.HasValue || row.Value is null || (row.Value.GetInt64("Version") ?? 0) >= version)
-            {
-                return;
-            }
-
-            if (await TryUpdateAsync(row.Value.ETag))
-            {
-                return;
-            }
-        }
-
-        async Task<bool> TryUpdateAsync(ETag etag)
-        {
-            try
-            {
-                var response = await tables.Runs.UpdateEntityAsync(update, etag, TableUpdateMode.Merge, cancellationToken);
-                Listed(runId, version, response.Headers.ETag ?? default, WireNames.Parse<RunStatus>(status.GetString("Status")));
-                return true;
-            }
-            catch (RequestFailedException e) when (e.Status is 412 or 404)
-            {
-                // Another write of this run updated the row in between (or it is gone): compare versions again.
-                listed.Remove(runId);
-                return false;
-            }
-        }
-    }
-
-    /// <summary>The listing row of the run now holds <paramref name="version"/> under <paramref name="etag"/>.</summary>
-    public void Listed(string runId, long version, ETag etag, RunStatus status)
-    {
-        if (status.IsTerminal() || etag == default)
-        {
-            // An ended run's row seldom changes again (a retry reads it first).
-            listed.Remove(runId);
-            return;
-        }
-
-        listed.Set(runId, new Listing(version, etag), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(10) });
-    }
-
-    public void Dispose()
-    {
-        listed.Dispose();
-        known.Dispose();
-    }
-
-    sealed record Listing(long Version, ETag ETag);
 
     static TableEntity StatusEntity(
         string runId, string accountId, RunStatus status, TokenUsage usage, string? error, string? plannedBy, long version, long sequence,

@@ -50,12 +50,13 @@ public sealed class TableRunEventStore(OrchflowTables tables, RunMarks? marks = 
         if (status.HasValue && status.Value is { } row)
         {
             var mark = RunPartition.MarkOf(row);
-            if (row.GetString("AccountId") is { } owner)
+            var owner = row.GetString("AccountId");
+            if (owner is not null)
             {
                 marks.Saw(owner, runId, mark, stamp);
             }
 
-            return row.GetString("AccountId") == accountId ? mark : null;
+            return owner == accountId ? mark : null;
         }
 
         // A run written before status rows had owners: its head says whose it is.

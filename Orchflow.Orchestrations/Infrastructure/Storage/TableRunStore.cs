@@ -10,24 +10,13 @@ namespace Orchflow.Infrastructure.Storage;
 /// <summary>
 /// The run projection on Table Storage. Each run has a partition of its own (PK the run id) holding its head, status,
 /// tasks, long texts and event log, written only through <see cref="RunPartition"/>, one batch per change; reading a
-/// run is one range query of it. A row per run under its account (PK account, RK run id) serves listings.
+/// run is one range query of it. A row per run under its account (PK account, RK run id) serves listings, with the
+/// account's run count beside them (TableRunStore.Listing.cs).
 /// </summary>
-public sealed class TableRunStore(
+public sealed partial class TableRunStore(
     OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox = null, RunMarks? marks = null)
     : IRunStore, IDisposable
 {
-    /// <summary>
-    /// The rows beside an account's runs that count them, so a listing's total is one short range read. They sort after
-    /// every run id: <c>~count</c>, written when the account is registered (or first listed), holds what was counted
-    /// then, and each start adds one to a shard <c>~count~00</c>…<c>~count~15</c> picked at random, so concurrent
-    /// starts on one account seldom race for the same row.
-    /// </summary>
-    const string CountKey = "~count";
-
-    const string CountShardPrefix = "~count~";
-    const string EndOfCount = "~count~~";
-    const int CountShards = 16;
-
     // Without the host's marks, a store of its own: it never shares what it knows with another store.
     readonly RunPartition partition = new(tables, clock, observers, outbox, marks ??= RunMarks.WithoutWindow());
     readonly RunMarks marks = marks;
@@ -67,7 +56,7 @@ public sealed class TableRunStore(
         };
         TextChunks.SetProperty(listed, "Definition", definition);
         var added = await tables.Runs.AddEntityAsync(listed, cancellationToken);
-        partition.Listed(run.RunId, 1, added.Headers.ETag ?? default, run.Status);
+        partition.Listing.Listed(run.RunId, 1, added.Headers.ETag ?? default, run.Status);
         await CountNewRunAsync(run.AccountId, cancellationToken);
     }
 
@@ -193,144 +182,6 @@ public sealed class TableRunStore(
     {
         cache.Dispose();
         partition.Dispose();
-    }
-
-    public async Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken)
-    {
-        await tables.EnsureCreatedAsync();
-        var total = await CountAsync(accountId, cancellationToken);
-        if (offset >= total)
-        {
-            return new RunPage([], total);
-        }
-
-        // Run ids sort newest first, so key order is listing order. Table Storage has no offset: the runs skipped are
-        // read as keys alone, and the page itself is one range from the key after them. Offset 0 reads the page only.
-        var after = offset == 0 ? null : await KeyAtAsync(accountId, offset, cancellationToken);
-        var filter = after is null
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey gt {after} and RowKey lt {CountKey}");
-        var runs = new List<RunRecord>();
-        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(filter, maxPerPage: limit, cancellationToken: cancellationToken))
-        {
-            runs.Add(ToRun(e));
-            if (runs.Count == limit)
-            {
-                break;
-            }
-        }
-
-        return new RunPage(runs, total);
-    }
-
-    /// <summary>The key of the <paramref name="offset"/>th run (1-based), reading keys alone: what an offset costs.</summary>
-    async Task<string?> KeyAtAsync(string accountId, int offset, CancellationToken cancellationToken)
-    {
-        var seen = 0;
-        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(
-                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}"),
-                           maxPerPage: Math.Min(1000, offset), select: ["RowKey"], cancellationToken: cancellationToken))
-        {
-            if (++seen == offset)
-            {
-                return e.RowKey;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>How many runs the account has, from its count rows; an account listed before it had them is counted once.</summary>
-    async Task<int> CountAsync(string accountId, CancellationToken cancellationToken)
-    {
-        var counted = false;
-        var total = 0;
-        await foreach (var row in tables.Runs.QueryAsync<TableEntity>(
-                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey ge {CountKey} and RowKey lt {EndOfCount}"),
-                           select: ["RowKey", "Count"], cancellationToken: cancellationToken))
-        {
-            counted |= row.RowKey == CountKey;
-            total += row.GetInt32("Count") ?? 0;
-        }
-
-        if (counted)
-        {
-            return total;
-        }
-
-        var count = await CountKeysAsync(accountId, cancellationToken);
-        if (count == 0)
-        {
-            // Nothing to remember: an account without runs gets its count row with its first run.
-            return 0;
-        }
-
-        try
-        {
-            await tables.Runs.AddEntityAsync(new TableEntity(accountId, CountKey) { ["Count"] = count }, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-            // A run's start counted the account at the same moment; its count stands.
-        }
-
-        return count;
-    }
-
-    async Task<int> CountKeysAsync(string accountId, CancellationToken cancellationToken)
-    {
-        var count = 0;
-        await foreach (var _ in tables.Runs.QueryAsync<TableEntity>(
-                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}"),
-                           maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
-        {
-            count++;
-        }
-
-        return count;
-    }
-
-    public async Task StartCountingAsync(string accountId, CancellationToken cancellationToken)
-    {
-        await tables.EnsureCreatedAsync();
-        await tables.Runs.UpsertEntityAsync(new TableEntity(accountId, CountKey) { ["Count"] = 0 }, TableUpdateMode.Replace, cancellationToken);
-    }
-
-    /// <summary>
-    /// Counts a new run on one of its account's count shards, by ETag, so concurrent starts each count once; a start that
-    /// loses a race tries another shard. An account that has no count row yet (one registered before runs were counted)
-    /// is counted by its first listing instead.
-    /// </summary>
-    async Task CountNewRunAsync(string accountId, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < 32; attempt++)
-        {
-            var shard = $"{CountShardPrefix}{Random.Shared.Next(CountShards):D2}";
-            var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, shard, select: ["Count"], cancellationToken: cancellationToken);
-            try
-            {
-                if (row.HasValue && row.Value is { } counted)
-                {
-                    await tables.Runs.UpdateEntityAsync(new TableEntity(accountId, shard) { ["Count"] = (counted.GetInt32("Count") ?? 0) + 1 },
-                        counted.ETag, TableUpdateMode.Replace, cancellationToken);
-                    return;
-                }
-
-                if (!(await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, CountKey, select: ["RowKey"], cancellationToken: cancellationToken)).HasValue)
-                {
-                    return;
-                }
-
-                await tables.Runs.AddEntityAsync(new TableEntity(accountId, shard) { ["Count"] = 1 }, cancellationToken);
-                return;
-            }
-            catch (RequestFailedException e) when (e.Status is 409 or 412)
-            {
-                // Another start counted on this shard first: another shard, most likely one nobody is writing.
-            }
-        }
-
-        throw new InvalidOperationException($"The run count of {accountId} kept changing.");
     }
 
     public async Task<TaskRecord?> GetTaskAsync(string runId, string taskId, CancellationToken cancellationToken)
