@@ -14,6 +14,27 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
+# report_failures TRX: each failed test's name and the first lines of its message.
+report_failures() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 - "$1" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for result in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if result.get("outcome") != "Failed":
+        continue
+    message = result.findtext("t:Output/t:ErrorInfo/t:Message", "", ns).strip().splitlines()
+    print(f"test.sh: FAILED {result.get('testName')}")
+    for line in message[:12]:
+        print(f"    {line}")
+PY
+    else
+        grep -o '<UnitTestResult [^>]*outcome="Failed"' "$1" | sed 's/.*testName="\([^"]*\)".*/test.sh: FAILED \1/'
+    fi
+}
+
 start=$SECONDS
 export ORCHFLOW_REPO_ROOT=$PWD
 
@@ -50,6 +71,10 @@ if [[ -f $results/orchflow.trx ]]; then
     counters=$(grep -o '<Counters [^>]*>' "$results/orchflow.trx" | head -n 1)
     count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
     echo "test.sh: $(count passed) passed, $(count failed) failed, $(( $(count total) - $(count executed) )) skipped"
+    # The failures again, named, last: a long log is often read from its end.
+    if [[ $(count failed) != 0 ]]; then
+        report_failures "$results/orchflow.trx"
+    fi
 fi
 if (( bench != 0 )); then
     echo "test.sh: the bench smoke run failed (exit code $bench)"

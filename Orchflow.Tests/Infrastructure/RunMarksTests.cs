@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Infrastructure.Storage;
+using Orchflow.Tests.Models;
 
 namespace Orchflow.Tests.Infrastructure;
 
@@ -13,12 +14,18 @@ namespace Orchflow.Tests.Infrastructure;
 [TestFixture]
 public sealed class RunMarksTests
 {
-    static readonly TimeSpan Window = TimeSpan.FromMilliseconds(400);
+    static readonly TimeSpan Window = TimeSpan.FromMilliseconds(250);
 
     OrchflowTables tables = null!;
 
+    /// <summary>The marks' clock: the window passes only when a test advances it, however slow storage is.</summary>
+    ManualTimeProvider clock = null!;
+
     [OneTimeSetUp]
     public void CreateTables() => tables = StorageFixture.NewTables();
+
+    [SetUp]
+    public void NewClock() => clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
 
     [Test]
     public async Task GetRecentAsync_RunChangedByAnotherInstance_ServedAsLastReadWithinTheWindowAndChangedAfterIt()
@@ -41,7 +48,10 @@ public sealed class RunMarksTests
         // The strong read above learned the new version; a third instance's change is what the next window shows.
         await elsewhere.ApplyAsync(new RunTransition(account, runId, RunStatus.Running, []), CancellationToken.None);
         Assert.That((await here.GetRecentAsync(account, runId, CancellationToken.None))!.Status, Is.EqualTo(RunStatus.Planning));
-        await Task.Delay(Window + TimeSpan.FromMilliseconds(100));
+        clock.Advance(Window - TimeSpan.FromMilliseconds(1));
+        Assert.That((await here.GetRecentAsync(account, runId, CancellationToken.None))!.Status, Is.EqualTo(RunStatus.Planning),
+            "still within the window");
+        clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.That((await here.GetRecentAsync(account, runId, CancellationToken.None))!.Status, Is.EqualTo(RunStatus.Running),
             "once the window has passed the change is read");
     }
@@ -103,12 +113,13 @@ public sealed class RunMarksTests
     public void Saw_OlderVersionAfterANewerOne_KeepsTheNewer()
     {
         var marks = Marks(TimeSpan.FromMinutes(1));
-        var readStarted = RunMarks.Now();
-        marks.Saw("acct", "run", new RunMark(5, 9, RunStatus.Running), RunMarks.Now());
+        var readStarted = marks.Now();
+        clock.Advance(TimeSpan.FromMilliseconds(5));
+        marks.Saw("acct", "run", new RunMark(5, 9, RunStatus.Running), marks.Now());
 
         // A read that began before the write landed answers after it, with the version before the write.
         marks.Saw("acct", "run", new RunMark(4, 7, RunStatus.Running), readStarted);
-        marks.Saw("acct", "run", new RunMark(4, 7, RunStatus.Running), RunMarks.Now());
+        marks.Saw("acct", "run", new RunMark(4, 7, RunStatus.Running), marks.Now());
 
         Assert.That(marks.Recent("run")?.Mark, Is.EqualTo(new RunMark(5, 9, RunStatus.Running)));
     }
@@ -117,7 +128,7 @@ public sealed class RunMarksTests
     public void Recent_WindowOfZeroOrUnknownRun_AsksStorage()
     {
         var none = Marks(TimeSpan.Zero);
-        none.Saw("acct", "run", new RunMark(1, 1, RunStatus.Queued), RunMarks.Now());
+        none.Saw("acct", "run", new RunMark(1, 1, RunStatus.Queued), none.Now());
 
         Assert.Multiple(() =>
         {
@@ -132,8 +143,8 @@ public sealed class RunMarksTests
         return (new TableRunStore(tables, TimeProvider.System, [], marks: marks), new TableRunEventStore(tables, marks));
     }
 
-    static RunMarks Marks(TimeSpan window) =>
-        new(Options.Create(new StorageOptions { ReadFreshnessMs = (int)window.TotalMilliseconds }));
+    RunMarks Marks(TimeSpan window) =>
+        new(Options.Create(new StorageOptions { ReadFreshnessMs = (int)window.TotalMilliseconds }), clock);
 
     static async Task<(string AccountId, string RunId)> CreateRunAsync(TableRunStore store)
     {

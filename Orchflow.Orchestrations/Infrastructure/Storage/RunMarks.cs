@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
@@ -14,28 +13,28 @@ namespace Orchflow.Infrastructure.Storage;
 /// passed. Writers and the engine's own activities never use it to skip a read; they use the newest version known
 /// here to skip a read that could only say the copy in memory is out of date (<see cref="Latest"/>).
 /// </summary>
-public sealed class RunMarks(IOptions<StorageOptions> options)
+public sealed class RunMarks(IOptions<StorageOptions> options, TimeProvider clock)
 {
     /// <summary>How many times marks are learned between sweeps of those too old to matter.</summary>
     const int SweepEvery = 50_000;
 
     readonly ConcurrentDictionary<string, Known> marks = new(StringComparer.Ordinal);
-    readonly long window = Stopwatch.Frequency * options.Value.ReadFreshnessMs / 1000;
+    readonly long window = clock.TimestampFrequency * options.Value.ReadFreshnessMs / 1000;
 
     /// <summary>How long a mark is kept: the window, and at least a minute, as the newest version known it still serves.</summary>
-    readonly long keep = Stopwatch.Frequency * Math.Max(options.Value.ReadFreshnessMs / 1000, 60);
+    readonly long keep = clock.TimestampFrequency * Math.Max(options.Value.ReadFreshnessMs / 1000, 60);
     long learned;
 
     /// <summary>Marks with no window: every client read asks storage (what a store built without the host's settings uses).</summary>
-    public static RunMarks WithoutWindow() => new(Options.Create(new StorageOptions { ReadFreshnessMs = 0 }));
+    public static RunMarks WithoutWindow() => new(Options.Create(new StorageOptions { ReadFreshnessMs = 0 }), TimeProvider.System);
 
     /// <summary>A timestamp to pass to <see cref="Saw"/>: take it before the read whose result it stamps.</summary>
-    public static long Now() => Stopwatch.GetTimestamp();
+    public long Now() => clock.GetTimestamp();
 
     /// <summary>The run's owner and mark, when this process learned them within the window; null when it must ask storage.</summary>
     public (string AccountId, RunMark Mark)? Recent(string runId)
     {
-        if (window > 0 && marks.TryGetValue(runId, out var known) && Stopwatch.GetTimestamp() - known.Stamp < window)
+        if (window > 0 && marks.TryGetValue(runId, out var known) && clock.GetTimestamp() - known.Stamp < window)
         {
             return (known.AccountId, known.Mark);
         }
@@ -65,7 +64,7 @@ public sealed class RunMarks(IOptions<StorageOptions> options)
 
     void Sweep()
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = clock.GetTimestamp();
         foreach (var (runId, known) in marks)
         {
             if (now - known.Stamp >= keep)

@@ -168,7 +168,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
 
             remembered.Wrote(state, known?.AllTasks ?? scope == TaskScope.All, actions, written.Value, status, after);
 
-            marks.Saw(state.AccountId!, runId, MarkOf(status), RunMarks.Now());
+            marks.Saw(state.AccountId!, runId, MarkOf(status), marks.Now());
             if (notice is not null)
             {
                 await outbox!.ConfirmAsync(notice, cancellationToken);
@@ -198,7 +198,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
             new TableTransactionAction(TableTransactionActionType.Add, status),
             new TableTransactionAction(TableTransactionActionType.Add, Entry(run.RunId, queued)),
         ], cancellationToken);
-        marks.Saw(run.AccountId, run.RunId, MarkOf(status), RunMarks.Now());
+        marks.Saw(run.AccountId, run.RunId, MarkOf(status), marks.Now());
         if (notice is not null)
         {
             await outbox!.ConfirmAsync(notice, cancellationToken);

@@ -44,7 +44,7 @@ public sealed class TableRunEventStore(OrchflowTables tables, RunMarks? marks = 
     public async Task<RunMark?> MarkAsync(string accountId, string runId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        var stamp = RunMarks.Now();
+        var stamp = marks.Now();
         var status = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, RunRows.Status,
             select: ["AccountId", "Status", "Version", "Sequence"], cancellationToken: cancellationToken);
         if (status.HasValue && status.Value is { } row)

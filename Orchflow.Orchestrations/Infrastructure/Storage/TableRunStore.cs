@@ -63,7 +63,7 @@ public sealed partial class TableRunStore(
     public async Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        var stamp = RunMarks.Now();
+        var stamp = marks.Now();
 
         // A copy older than a version seen here needs no point read to be found out of date.
         if (cache.Get(runId) is { } cached && marks.Latest(runId) <= cached.Version)

@@ -91,8 +91,12 @@ public sealed partial class ScaleOutTests
     [Test]
     public async Task KillOneOfTwoHosts_RunsInFlightOnBoth_SurvivorCompletesEveryRunRecordingEachTaskOnce()
     {
-        var a = await StartHostAsync("a");
-        var b = await StartHostAsync(Survivor, joining: a);
+        // Each worker takes a few activities at once, fewer than the runs' agent tasks (twelve), so both hold some when
+        // the kill lands. With a hundred each, whichever worker's poll of the shared work-item queue comes first drains
+        // the whole burst while the other sleeps out its polling interval. The survivor takes enough to redo the killed
+        // worker's share and run every writer in one go.
+        var a = await StartHostAsync("a", settings: AtOnce(3));
+        var b = await StartHostAsync(Survivor, joining: a, settings: AtOnce(9));
         var partitions = await WaitForPartitionsSharedAsync(a.TaskHub);
         using var viaA = await OrchflowClient.RegisterAsync(a.BaseAddress);
         using var viaB = new OrchflowClient(b.BaseAddress, viaA.ApiKey);
@@ -217,6 +221,9 @@ public sealed partial class ScaleOutTests
             Assert.That(RunGraph.OfKind(done, "agent").Select(Usage), Is.All.EqualTo(OneCall));
         });
     }
+
+    static Dictionary<string, string> AtOnce(int activities) =>
+        new() { ["Orchflow__Durable__MaxConcurrentActivities"] = activities.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
     async Task<OrchflowHost> StartHostAsync(string name, OrchflowHost? joining = null, IReadOnlyDictionary<string, string>? settings = null)
     {
