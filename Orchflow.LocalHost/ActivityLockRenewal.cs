@@ -8,11 +8,14 @@ namespace Orchflow.LocalHost;
 /// kept invisible for as long as the activity runs. The sidecar's dispatcher never renews an activity's lock
 /// (DurableTask.Core's dispatcher, which the Functions host uses, does), so without this an activity that outlasts the
 /// visibility timeout, such as a slow model call, would be delivered again and run a second time next to the first.
+/// It also stops the backend for the host (<see cref="StopAsync(bool)"/>), handing back what the stopped worker held.
 /// </summary>
 sealed class ActivityLockRenewal(IOrchestrationService inner, TimeSpan visibilityTimeout, ILogger<ActivityLockRenewal> log)
     : IOrchestrationService, IAsyncDisposable
 {
     readonly ConcurrentDictionary<string, Renewal> renewals = new();
+    readonly Lock stopping = new();
+    Task? stopped;
 
     /// <summary>Three renewals per visibility timeout, so two can fail before the message shows again.</summary>
     TimeSpan Period => TimeSpan.FromMilliseconds(Math.Max(250, visibilityTimeout.TotalMilliseconds / 3));
@@ -24,7 +27,7 @@ sealed class ActivityLockRenewal(IOrchestrationService inner, TimeSpan visibilit
         if (workItem is not null)
         {
             var stop = new CancellationTokenSource();
-            renewals[workItem.Id] = new Renewal(RenewUntilStoppedAsync(workItem, stop.Token), stop);
+            renewals[workItem.Id] = new Renewal(workItem, RenewUntilStoppedAsync(workItem, stop.Token), stop);
         }
 
         return workItem;
@@ -73,14 +76,58 @@ sealed class ActivityLockRenewal(IOrchestrationService inner, TimeSpan visibilit
         }
     }
 
-    async Task StopRenewingAsync(string workItemId)
+    /// <summary>Stops renewing the work item's lock; false when it was not being renewed (it completed, or was handed back).</summary>
+    async Task<bool> StopRenewingAsync(string workItemId)
     {
-        if (renewals.TryRemove(workItemId, out var renewal))
+        if (!renewals.TryRemove(workItemId, out var renewal))
         {
-            await renewal.Stop.CancelAsync();
-            await renewal.Loop;
-            renewal.Stop.Dispose();
+            return false;
         }
+
+        await renewal.Stop.CancelAsync();
+        await renewal.Loop;
+        renewal.Stop.Dispose();
+        return true;
+    }
+
+    /// <summary>
+    /// Stops the backend once, however many ask (the sidecar on its way down, and the host after it). Activities still
+    /// held (the worker that ran them has stopped) are handed back first, so the next worker takes them at once instead
+    /// of after their visibility timeout; then the backend releases its partition leases, so the next worker need not
+    /// wait for them to expire either. (Messages the backend fetched ahead for its partitions still wait out theirs.)
+    /// </summary>
+    public Task StopAsync(bool isForced)
+    {
+        lock (stopping)
+        {
+            return stopped ??= StopOnceAsync(isForced);
+        }
+    }
+
+    public Task StopAsync() => StopAsync(isForced: false);
+
+    async Task StopOnceAsync(bool isForced)
+    {
+        foreach (var (workItemId, renewal) in renewals)
+        {
+            if (!await StopRenewingAsync(workItemId))
+            {
+                continue;
+            }
+
+            try
+            {
+                await inner.AbandonTaskActivityWorkItemAsync(renewal.WorkItem);
+            }
+            catch (Exception e)
+            {
+                // Not handed back, it shows again once its visibility timeout has passed, as after a crash.
+                log.LogWarning(e, "Could not hand back activity work item {WorkItemId} of {InstanceId}",
+                    workItemId, renewal.WorkItem.TaskMessage.OrchestrationInstance.InstanceId);
+            }
+        }
+
+        await inner.StopAsync(isForced);
     }
 
     public async ValueTask DisposeAsync()
@@ -91,7 +138,7 @@ sealed class ActivityLockRenewal(IOrchestrationService inner, TimeSpan visibilit
         }
     }
 
-    sealed record Renewal(Task Loop, CancellationTokenSource Stop);
+    sealed record Renewal(TaskActivityWorkItem WorkItem, Task Loop, CancellationTokenSource Stop);
 
     // Everything else is the backend's own.
     public int TaskOrchestrationDispatcherCount => inner.TaskOrchestrationDispatcherCount;
@@ -105,10 +152,6 @@ sealed class ActivityLockRenewal(IOrchestrationService inner, TimeSpan visibilit
     public int MaxConcurrentTaskActivityWorkItems => inner.MaxConcurrentTaskActivityWorkItems;
 
     public Task StartAsync() => inner.StartAsync();
-
-    public Task StopAsync() => inner.StopAsync();
-
-    public Task StopAsync(bool isForced) => inner.StopAsync(isForced);
 
     public Task CreateAsync() => inner.CreateAsync();
 

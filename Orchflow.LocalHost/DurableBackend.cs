@@ -92,6 +92,23 @@ public sealed class DurableBackend : IHostedService, IAsyncDisposable
         {
             await sidecar.StopAsync(cancellationToken);
         }
+
+        // The sidecar stops the backend on its way down but does not wait for it; waited for here, the partition leases
+        // are released before the process ends, and a worker started next takes over at once.
+        if (renewal is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await renewal.StopAsync().WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            loggerFactory.CreateLogger<DurableBackend>().LogWarning(
+                "The host's shutdown timeout passed before the backend released its partition leases; the next worker waits for them to expire");
+        }
     }
 
     public async ValueTask DisposeAsync()

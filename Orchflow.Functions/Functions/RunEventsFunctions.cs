@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Orchflow.Abstractions;
@@ -12,7 +13,7 @@ using Orchflow.Functions.Streaming;
 namespace Orchflow.Functions.Functions;
 
 /// <summary>A run's event log: a page of it as JSON, or the live stream with <c>Accept: text/event-stream</c>.</summary>
-public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, IOptions<StreamOptions> streams)
+public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, IOptions<StreamOptions> streams, IHostApplicationLifetime lifetime)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
@@ -58,7 +59,7 @@ public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, I
             // An ended run with nothing after what the client has: 204 tells an EventSource to stop reconnecting.
             return mark.Status.IsTerminal() && mark.Sequence <= after
                 ? new ApiResult(StatusCodes.Status204NoContent, null)
-                : new RunEventStream(hub, runId, after, TimeSpan.FromSeconds(streams.Value.HeartbeatSeconds));
+                : new RunEventStream(hub, runId, after, TimeSpan.FromSeconds(streams.Value.HeartbeatSeconds), lifetime.ApplicationStopping);
         }
 
         // A poller that has the latest page is answered by the run's mark alone, without reading the log.

@@ -15,9 +15,10 @@ namespace Orchflow.Functions.Streaming;
 /// <summary>
 /// A run's log as Server-Sent Events: each event with its sequence as id and its type as event name, formatted by
 /// <see cref="SseFormatter"/> and flushed at once; a <c>: ping</c> comment after each silent heartbeat interval (the
-/// one line the formatter has no item for); closed after the run's terminal event.
+/// one line the formatter has no item for); closed after the run's terminal event, and when the host stops, so a
+/// graceful stop is not held up by clients watching runs (they reconnect with <c>Last-Event-ID</c> to the next instance).
 /// </summary>
-public sealed class RunEventStream(RunEventHub hub, string runId, long after, TimeSpan heartbeat) : IActionResult
+public sealed class RunEventStream(RunEventHub hub, string runId, long after, TimeSpan heartbeat, CancellationToken stopping) : IActionResult
 {
     static readonly byte[] Ping = ": ping\n\n"u8.ToArray();
 
@@ -35,8 +36,16 @@ public sealed class RunEventStream(RunEventHub hub, string runId, long after, Ti
 
         using var subscription = hub.Subscribe(runId, after);
         using var open = OrchflowTelemetry.StreamOpened();
-        await response.Body.FlushAsync(http.RequestAborted);
-        await SseFormatter.WriteAsync(ItemsAsync(subscription, response.Body, http.RequestAborted), response.Body, Write, http.RequestAborted);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
+        try
+        {
+            await response.Body.FlushAsync(ended.Token);
+            await SseFormatter.WriteAsync(ItemsAsync(subscription, response.Body, ended.Token), response.Body, Write, ended.Token);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        {
+            // The host is stopping: the response ends here, every event sent so far whole.
+        }
     }
 
     async IAsyncEnumerable<SseItem<RunLogEntry>> ItemsAsync(RunSubscription subscription, Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)

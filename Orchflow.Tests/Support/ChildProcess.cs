@@ -96,12 +96,15 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>Asks the process to stop (SIGTERM), then kills it if it has not stopped within the grace period.</summary>
-    public async Task StopAsync(TimeSpan grace)
+    /// <summary>
+    /// Asks the process to stop (SIGTERM), then kills it if it has not stopped within the grace period; true when it
+    /// ended by itself with exit code 0.
+    /// </summary>
+    public async Task<bool> StopAsync(TimeSpan grace)
     {
         if (process.HasExited)
         {
-            return;
+            return process.ExitCode == 0;
         }
 
         Signal("TERM");
@@ -109,10 +112,12 @@ public sealed class ChildProcess : IDisposable
         try
         {
             await process.WaitForExitAsync(timeout.Token);
+            return process.ExitCode == 0;
         }
         catch (OperationCanceledException)
         {
             Kill();
+            return false;
         }
     }
 

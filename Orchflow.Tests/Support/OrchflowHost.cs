@@ -72,6 +72,12 @@ public sealed class OrchflowHost : IAsyncDisposable
     /// <summary>Kills the host process (SIGKILL), as a crash would, and starts none in its place.</summary>
     public Task KillAsync() => StopProcessAsync(kill: true);
 
+    /// <summary>Stops the host process (SIGTERM) and starts none in its place; true when it ended by itself, cleanly, within the grace period.</summary>
+    public Task<bool> StopAsync() => StopProcessAsync(kill: false);
+
+    /// <summary>Starts the host again after <see cref="StopAsync"/> or <see cref="KillAsync"/>, on the same port, tables and hub.</summary>
+    public Task StartAgainAsync() => LaunchAsync();
+
     async Task LaunchAsync()
     {
         if (!File.Exists(RepoPaths.LocalHostDll))
@@ -94,25 +100,27 @@ public sealed class OrchflowHost : IAsyncDisposable
         }
     }
 
-    async Task StopProcessAsync(bool kill)
+    async Task<bool> StopProcessAsync(bool kill)
     {
         if (process is null)
         {
-            return;
+            return true;
         }
 
+        var byItself = false;
         if (kill)
         {
             process.Kill();
         }
         else
         {
-            await process.StopAsync(TimeSpan.FromSeconds(15));
+            byItself = await process.StopAsync(TimeSpan.FromSeconds(15));
         }
 
         previousOutput += process.Output + "\n";
         process.Dispose();
         process = null;
+        return byItself;
     }
 
     public async ValueTask DisposeAsync() => await StopProcessAsync(kill: false);

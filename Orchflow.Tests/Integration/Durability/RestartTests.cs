@@ -1,6 +1,9 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using NUnit.Framework.Interfaces;
+using Orchflow.Tests.Integration.Api;
 using Orchflow.Tests.Support;
 
 namespace Orchflow.Tests.Integration.Durability;
@@ -106,6 +109,80 @@ public sealed class RestartTests
         foreach (var runId in started)
         {
             await client.WaitForStatusAsync(runId, "waiting_human", RecoveryTimeout);
+        }
+    }
+
+    [Test]
+    public async Task GracefulStop_WhileAClientWatchesTheRun_EndsTheStreamReleasesTheLeasesAndTheStreamResumesOnTheNextProcess()
+    {
+        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString);
+        using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
+        using var watcher = new EventStreamClient(host.BaseAddress, client.ApiKey!);
+        var runId = await StartAsync(client, new { task = Goal, ask_me_about = new[] { "company details" } });
+        await client.WaitForStatusAsync(runId, "waiting_human");
+
+        var before = new List<long>();
+        await using (var stream = await watcher.OpenAsync(runId))
+        {
+            var reading = ReadAllAsync(stream, before);
+            await WaitUntilAsync(() => Count(before) > 0, "the stream's first events");
+
+            // The stream is open and quiet (the run waits on its human) when the host is asked to stop.
+            Assert.That(await host.StopAsync(), Is.True, "the host ended by itself, cleanly, although a client was watching a run");
+            Assert.That(async () => await reading.WaitAsync(TimeSpan.FromSeconds(10)), Throws.Nothing, "the stream ended at the stop, its events whole");
+        }
+
+        await foreach (var lease in new TableClient(TestEnvironment.Azurite.ConnectionString, host.TaskHub + "Partitions").QueryAsync<TableEntity>())
+        {
+            Assert.That(lease.GetString("CurrentOwner"), Is.Null.Or.Empty, $"partition {lease.RowKey} released at the stop");
+        }
+
+        await host.StartAgainAsync();
+        Assert.That((await client.CompleteAsync(runId, "T1", new { output = "Company: Orchflow." })).Status, Is.EqualTo(HttpStatusCode.OK));
+        var after = new List<long>();
+        await using (var resumed = await watcher.OpenAsync(runId, lastEventId: before[^1].ToString(CultureInfo.InvariantCulture)))
+        {
+            await ReadAllAsync(resumed, after).WaitAsync(RecoveryTimeout);
+        }
+
+        // The resumed stream ends after the run's terminal event, which by then is the run's state.
+        var done = await client.GetRunAsync(runId);
+        Assert.Multiple(() =>
+        {
+            Assert.That(done.Str("status"), Is.EqualTo("completed"), done["error"]?.ToJsonString());
+            Assert.That(after, Is.Not.Empty, "the resumed stream went on to the run's end");
+            Assert.That(before.Concat(after), Is.EqualTo(Enumerable.Range(1, before.Count + after.Count).Select(i => (long)i)),
+                "every event once, in order, across the stop");
+        });
+    }
+
+    /// <summary>Reads the stream to its end, adding each event's id as it arrives.</summary>
+    static async Task ReadAllAsync(EventStream stream, List<long> ids)
+    {
+        await foreach (var item in stream.Events())
+        {
+            lock (ids)
+            {
+                ids.Add(long.Parse(item.EventId!, CultureInfo.InvariantCulture));
+            }
+        }
+    }
+
+    static int Count(List<long> ids)
+    {
+        lock (ids)
+        {
+            return ids.Count;
+        }
+    }
+
+    static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"not reached within 30 s: {what}");
+            await Task.Delay(50);
         }
     }
 
