@@ -1,10 +1,9 @@
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker;
-using Orchflow.Activities;
+using Orchflow;
 using Orchflow.Functions;
 using Orchflow.Functions.Http;
 using Orchflow.LocalHost;
-using Orchflow.Orchestrators;
 
 // The standalone host: the Functions app's HTTP functions, orchestrator and activities on Kestrel, with the
 // Durable Task worker and client on an in-process sidecar over Azure Storage (Azurite locally).
@@ -25,14 +24,7 @@ builder.Services.AddHostedService<WebhookQueuePoller>();
 builder.Services.AddDurableTaskWorker(worker =>
 {
     worker.UseGrpc(DurableBackend.SidecarAddress);
-    worker.AddTasks(tasks =>
-    {
-        tasks.AddOrchestrator<RunOrchestrator>();
-        tasks.AddActivity<PlanRunActivity>();
-        tasks.AddActivity<ExecuteAgentTaskActivity>();
-        tasks.AddActivity<SynthesizeRunActivity>();
-        tasks.AddActivity<ProjectRunActivity>();
-    });
+    worker.AddTasks(tasks => tasks.AddEngineTasks());
 });
 builder.Services.AddDurableTaskClient(client =>
 {

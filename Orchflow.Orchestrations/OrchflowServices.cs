@@ -2,11 +2,11 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orchflow.Abstractions;
 using Orchflow.Accounts;
-using Orchflow.Activities;
 using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Models;
+using Orchflow.Orchestrators;
 using Orchflow.Planning;
 using Orchflow.Webhooks;
 using Orchflow.Telemetry;
@@ -42,7 +42,7 @@ public static class OrchflowServices
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OrchflowTables>();
-        services.AddSingleton<RunMarks>();
+        services.AddSingleton<KnownRuns>();
         services.AddSingleton<IRunLogObserver, RunMetrics>();
         services.AddSingleton<IRunStore, TableRunStore>();
         services.AddSingleton<IRunEventStore, TableRunEventStore>();
@@ -59,10 +59,8 @@ public static class OrchflowServices
         services.AddSingleton<Planner>();
         services.AddWebhooks(configuration, isDevelopment);
 
-        services.AddTransient<PlanRunActivity>();
-        services.AddTransient<ExecuteAgentTaskActivity>();
-        services.AddTransient<SynthesizeRunActivity>();
-        services.AddTransient<ProjectRunActivity>();
+        services.AddSingleton<RunScheduler>();
+        services.AddEngineActivities();
         return services;
     }
 

@@ -13,6 +13,6 @@ public sealed class AgentsFunctions
     [Function(nameof(ListAgentTemplates))]
     [PublicRoute]
     public IActionResult ListAgentTemplates(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/agents/templates")] HttpRequest req) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/agents/templates")] HttpRequest req) =>
         ApiResult.Ok(new AgentTemplateListView(AgentCatalog.BuiltIn.Select(t => new AgentTemplateView(t.Name, t.Description, t.SystemPrompt)).ToList()));
 }

@@ -18,7 +18,7 @@ public sealed class AuthFunctions(IAccountStore accounts, IRunStore runs, ApiKey
     [Function(nameof(Register))]
     [PublicRoute(LimitPerClientAddress = true)]
     public async Task<IActionResult> Register(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/register")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = FunctionCatalog.Api + "/auth/register")] HttpRequest req,
         CancellationToken cancellationToken)
     {
         var (body, problem) = await RequestBody.ReadAsync<RegisterRequest>(req, cancellationToken);

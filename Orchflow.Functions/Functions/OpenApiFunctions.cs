@@ -20,6 +20,6 @@ public sealed class OpenApiFunctions
     [Function(nameof(GetOpenApi))]
     [PublicRoute]
     public IActionResult GetOpenApi(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/openapi.json")] HttpRequest req) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/openapi.json")] HttpRequest req) =>
         ApiResult.Ok(Document.Value);
 }

@@ -1,6 +1,5 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
-using Orchflow.Abstractions;
 using Orchflow.Activities;
 using Orchflow.Orchestrators;
 
@@ -8,13 +7,14 @@ namespace Orchflow.Functions.Functions;
 
 /// <summary>
 /// Trigger wrappers that hand the Functions host's orchestration and activity invocations to the engine's classes.
-/// The names are the classes' names, which is also how the standalone host registers them.
+/// The Functions SDK needs each written out; a test holds them to <see cref="EngineTasks"/>, the list the standalone
+/// host registers, under the same names (the classes' names).
 /// </summary>
 public sealed class OrchestrationFunctions(
     PlanRunActivity plan,
     ExecuteAgentTaskActivity execute,
     SynthesizeRunActivity synthesize,
-    ProjectRunActivity project)
+    RecordRunChangeActivity record)
 {
     [Function(nameof(RunOrchestrator))]
     public static Task<RunOutcome> RunOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -32,9 +32,9 @@ public sealed class OrchestrationFunctions(
     public Task<bool> SynthesizeRunActivity([ActivityTrigger] SynthesisInput input, FunctionContext context) =>
         synthesize.RunAsync(new FunctionActivityContext(nameof(SynthesizeRunActivity), context), input);
 
-    [Function(nameof(ProjectRunActivity))]
-    public Task<bool> ProjectRunActivity([ActivityTrigger] RunTransition input, FunctionContext context) =>
-        project.RunAsync(new FunctionActivityContext(nameof(ProjectRunActivity), context), input);
+    [Function(nameof(RecordRunChangeActivity))]
+    public Task<bool> RecordRunChangeActivity([ActivityTrigger] RunChangeRequest input, FunctionContext context) =>
+        record.RunAsync(new FunctionActivityContext(nameof(RecordRunChangeActivity), context), input);
 
     /// <summary>The activity context the engine's activities expect, built from the Functions invocation.</summary>
     sealed class FunctionActivityContext(string name, FunctionContext context) : TaskActivityContext

@@ -20,7 +20,7 @@ public sealed class PlanReviewFunctions(IRunStore runs, ILogger<PlanReviewFuncti
     [Function(nameof(ReviewPlan))]
     [Idempotent]
     public async Task<IActionResult> ReviewPlan(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/runs/{runId}/plan/review")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = FunctionCatalog.Api + "/runs/{runId}/plan/review")] HttpRequest req,
         string runId,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
@@ -32,14 +32,39 @@ public sealed class PlanReviewFunctions(IRunStore runs, ILogger<PlanReviewFuncti
             return problem;
         }
 
-        var run = Ids.LooksLike("run", runId) ? await runs.GetAsync(caller.AccountId, runId, cancellationToken) : null;
+        // The definition the edited plan is checked against never changes: a recent copy of the run serves.
+        var run = Ids.LooksLike("run", runId) ? await runs.GetRecentAsync(caller.AccountId, runId, cancellationToken) : null;
         if (run is null)
         {
             return RunsFunctions.RunNotFound(runId);
         }
 
+        var (verdict, validation) = Verdict(body!, run.Definition);
+        if (verdict is null)
+        {
+            return validation.Problem();
+        }
+
+        var change = await runs.ChangeAsync(caller.AccountId, runId, (state, _) => RunTransitions.ReviewPlan(state, verdict), cancellationToken);
+        if (change is null || change.Refusal is not null)
+        {
+            return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Refusal!);
+        }
+
+        // The round reviewed names the event the run waits on; the edited plan's shape is what it runs.
+        var round = change.Before.PlanRound;
+        var shape = verdict.Plan is not { } edited ? null : new PlanOutline(edited.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)).ToList(), change.Run.Usage);
+        await durable.RaiseEventAsync(RunInput.InstanceOf(runId, change.Before.Attempt), RunEvents.PlanReview(round),
+            new PlanReviewReply(verdict.Approved, shape, verdict.Feedback), CancellationToken.None);
+        log.LogInformation("Run {RunId}: plan round {Round} reviewed (approved {Approved}, edited {Edited})", runId, round, verdict.Approved, shape is not null);
+        return ApiResult.Ok(RunView.Of(change.Run));
+    }
+
+    /// <summary>The verdict as sent: approve (an edited plan checked like a given one), or send back with feedback.</summary>
+    static (PlanVerdict? Verdict, Validation Validation) Verdict(ReviewPlanRequest body, RunDefinition definition)
+    {
         var v = new Validation();
-        var feedback = v.Text("feedback", body!.Feedback, MaxFeedbackLength, required: false);
+        var feedback = v.Text("feedback", body.Feedback, MaxFeedbackLength, required: false);
         switch (body.Approved)
         {
             case null:
@@ -56,37 +81,7 @@ public sealed class PlanReviewFunctions(IRunStore runs, ILogger<PlanReviewFuncti
                 break;
         }
 
-        var edited = v.IsValid && body.Plan is { } plan ? GivenPlans.Read(plan, v, run.Definition) : null;
-        if (!v.IsValid)
-        {
-            return v.Problem();
-        }
-
-        if (!run.AwaitingPlanReview)
-        {
-            return NotWaiting(run);
-        }
-
-        var outcome = await runs.ReviewPlanAsync(caller.AccountId, runId, new PlanVerdict(run.PlanRound, body.Approved!.Value, edited, feedback),
-            cancellationToken);
-        switch (outcome.Result)
-        {
-            case PlanReviewResult.NotFound:
-                return RunsFunctions.RunNotFound(runId);
-            case PlanReviewResult.NotWaiting:
-                return NotWaiting(outcome.Run!);
-        }
-
-        var shape = edited is null
-            ? null
-            : new PlanOutline(edited.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)).ToList(), outcome.Run!.Usage);
-        await durable.RaiseEventAsync(RunInput.InstanceOf(runId, run.Attempt), RunEvents.PlanReview(run.PlanRound),
-            new PlanReviewReply(body.Approved.Value, shape, feedback), CancellationToken.None);
-        log.LogInformation("Run {RunId}: plan round {Round} reviewed (approved {Approved}, edited {Edited})",
-            runId, run.PlanRound, body.Approved.Value, edited is not null);
-        return ApiResult.Ok(RunView.Of(outcome.Run!));
+        var edited = v.IsValid && body.Plan is { } plan ? GivenPlans.Read(plan, v, definition) : null;
+        return (v.IsValid ? new PlanVerdict(body.Approved!.Value, edited, feedback) : null, v);
     }
-
-    static ApiResult NotWaiting(RunRecord run) =>
-        Problems.Conflict($"Run {run.RunId} is {run.Status.ToWire()} and not waiting on its plan; a plan can be reviewed only while the run waits on it.");
 }

@@ -25,7 +25,7 @@ public sealed class ProvidersFunctions(
     [Function(nameof(CreateProvider))]
     [Idempotent]
     public async Task<IActionResult> CreateProvider(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/providers")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = FunctionCatalog.Api + "/providers")] HttpRequest req,
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
@@ -71,7 +71,7 @@ public sealed class ProvidersFunctions(
 
     [Function(nameof(ListProviders))]
     public async Task<IActionResult> ListProviders(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/providers")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/providers")] HttpRequest req,
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
@@ -81,7 +81,7 @@ public sealed class ProvidersFunctions(
 
     [Function(nameof(DeleteProvider))]
     public async Task<IActionResult> DeleteProvider(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/providers/{providerId}")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = FunctionCatalog.Api + "/providers/{providerId}")] HttpRequest req,
         string providerId,
         CancellationToken cancellationToken)
     {

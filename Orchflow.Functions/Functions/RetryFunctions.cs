@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
@@ -17,47 +16,29 @@ namespace Orchflow.Functions.Functions;
 /// Takes a failed or cancelled run up again from where it stopped: what completed stays, with its outputs and answers,
 /// and the rest runs. Not a new run: no trial run is taken.
 /// </summary>
-public sealed class RetryFunctions(IRunStore runs, IOptions<EngineOptions> engine, ILogger<RetryFunctions> log)
+public sealed class RetryFunctions(IRunStore runs, RunScheduler scheduler, ILogger<RetryFunctions> log)
 {
     [Function(nameof(RetryRun))]
     [Idempotent]
     public async Task<IActionResult> RetryRun(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/runs/{runId}/retry")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = FunctionCatalog.Api + "/runs/{runId}/retry")] HttpRequest req,
         string runId,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
-        if (!Ids.LooksLike("run", runId))
-        {
-            return RunsFunctions.RunNotFound(runId);
-        }
 
         // Of two retries at once, one moves the run on; the other finds it no longer failed and is refused.
-        var outcome = await runs.RetryAsync(caller.AccountId, runId, cancellationToken);
-        switch (outcome.Result)
+        var change = Ids.LooksLike("run", runId)
+            ? await runs.ChangeAsync(caller.AccountId, runId, (run, _) => RunTransitions.Retry(run), cancellationToken)
+            : null;
+        if (change is null || change.Refusal is not null)
         {
-            case RetryResult.NotFound:
-                return RunsFunctions.RunNotFound(runId);
-            case RetryResult.NotRetryable:
-                return Problems.Conflict($"Run {runId} is {outcome.Run!.Status.ToWire()}; only a failed or cancelled run can be retried.");
+            return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Refusal!);
         }
 
-        var run = outcome.Run!;
-        try
-        {
-            await RunInput.ScheduleAsync(durable, run, run.Attempt, engine.Value);
-        }
-        catch (Exception e)
-        {
-            // The retry never started: the run must not sit queued for ever.
-            log.LogError(e, "Run {RunId}: attempt {Attempt} could not be started", runId, run.Attempt);
-            await runs.ApplyAsync(new RunTransition(caller.AccountId, runId, RunStatus.Failed, [],
-                Error: "Orchflow could not start the retry; retry again.", Attempt: run.Attempt), CancellationToken.None);
-            throw;
-        }
-
-        log.LogInformation("Run {RunId} retried (attempt {Attempt})", runId, run.Attempt);
-        return ApiResult.Accepted(RunView.Of(run), RunsFunctions.RunLocation(runId));
+        await scheduler.StartAsync(durable, change.Run, "Orchflow could not start the retry; retry again.");
+        log.LogInformation("Run {RunId} retried (attempt {Attempt})", runId, change.Run.Attempt);
+        return ApiResult.Accepted(RunView.Of(change.Run), RunsFunctions.RunLocation(runId));
     }
 }

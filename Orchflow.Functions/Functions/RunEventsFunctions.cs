@@ -20,7 +20,7 @@ public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, I
 
     [Function(nameof(GetRunEvents))]
     public async Task<IActionResult> GetRunEvents(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/runs/{runId}/events")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/runs/{runId}/events")] HttpRequest req,
         string runId,
         CancellationToken cancellationToken)
     {

@@ -39,7 +39,7 @@ public sealed class RunWebhooksFunctions(
     [Function(nameof(CreateWebhook))]
     [Idempotent]
     public async Task<IActionResult> CreateWebhook(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = FunctionCatalog.Api + "/webhooks")] HttpRequest req,
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
@@ -88,7 +88,7 @@ public sealed class RunWebhooksFunctions(
 
     [Function(nameof(ListWebhooks))]
     public async Task<IActionResult> ListWebhooks(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/webhooks")] HttpRequest req,
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
@@ -98,7 +98,7 @@ public sealed class RunWebhooksFunctions(
 
     [Function(nameof(DeleteWebhook))]
     public async Task<IActionResult> DeleteWebhook(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/webhooks/{webhookId}")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = FunctionCatalog.Api + "/webhooks/{webhookId}")] HttpRequest req,
         string webhookId,
         CancellationToken cancellationToken)
     {
@@ -123,7 +123,7 @@ public sealed class RunWebhooksFunctions(
 
     [Function(nameof(RotateWebhookSecret))]
     public async Task<IActionResult> RotateWebhookSecret(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{webhookId}/rotate-secret")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = FunctionCatalog.Api + "/webhooks/{webhookId}/rotate-secret")] HttpRequest req,
         string webhookId,
         CancellationToken cancellationToken)
     {
@@ -170,7 +170,7 @@ public sealed class RunWebhooksFunctions(
 
     [Function(nameof(ListWebhookDeliveries))]
     public async Task<IActionResult> ListWebhookDeliveries(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks/{webhookId}/deliveries")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/webhooks/{webhookId}/deliveries")] HttpRequest req,
         string webhookId,
         CancellationToken cancellationToken)
     {

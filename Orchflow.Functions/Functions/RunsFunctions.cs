@@ -1,13 +1,9 @@
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
-using Orchflow.Agents;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
@@ -17,12 +13,12 @@ using Orchflow.Orchestrators;
 namespace Orchflow.Functions.Functions;
 
 /// <summary>Start, list, read and cancel runs.</summary>
-public sealed partial class RunsFunctions(
+public sealed class RunsFunctions(
     IRunStore runs,
     IRunEventStore events,
     IAccountStore accounts,
     IProviderStore providers,
-    IOptions<EngineOptions> engine,
+    RunScheduler scheduler,
     TimeProvider clock,
     ILogger<RunsFunctions> log)
 {
@@ -34,77 +30,60 @@ public sealed partial class RunsFunctions(
     [Function(nameof(StartRun))]
     [Idempotent]
     public async Task<IActionResult> StartRun(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/runs")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = FunctionCatalog.Api + "/runs")] HttpRequest req,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
         var (body, problem) = await RequestBody.ReadAsync<StartRunRequest>(req, cancellationToken);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        var (definition, validation) = Validate(body!);
+        var (definition, validation) = problem is null ? RunDefinitions.Read(body!) : (null, new Validation());
         if (definition is null)
         {
-            return validation.Problem();
+            return problem ?? validation.Problem();
         }
 
-        var usesTrial = definition.ProviderId is null;
-        if (!usesTrial && (!Ids.LooksLike("prv", definition.ProviderId) ||
-                           await providers.GetAsync(caller.AccountId, definition.ProviderId!, cancellationToken) is null))
+        if (await ChargeAsync(caller.AccountId, definition, cancellationToken) is { } refused)
         {
-            return Problems.NotFound($"Provider '{definition.ProviderId}' was not found.");
-        }
-
-        if (usesTrial && !await accounts.TryConsumeTrialRunAsync(caller.AccountId, cancellationToken))
-        {
-            return Problems.TrialExhausted();
+            return refused;
         }
 
         var now = clock.GetUtcNow();
-        var run = new RunRecord
-        {
-            RunId = Ids.NewRunId(now),
-            AccountId = caller.AccountId,
-            Status = RunStatus.Queued,
-            Definition = definition,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        var created = false;
+        var run = RunRecord.Queued(Ids.NewRunId(now), caller.AccountId, definition, now);
         try
         {
             await runs.CreateAsync(run, CancellationToken.None);
-            created = true;
-            await RunInput.ScheduleAsync(durable, run, attempt: 0, engine.Value);
         }
-        catch (Exception e)
+        catch
         {
-            // The run never started: it must not sit in queued forever, and the trial run it took goes back.
-            log.LogError(e, "Run {RunId} could not be started", run.RunId);
-            if (created)
-            {
-                await runs.ApplyAsync(new RunTransition(caller.AccountId, run.RunId, RunStatus.Failed, [],
-                    Error: "Orchflow could not start this run; start it again."), CancellationToken.None);
-            }
-
-            if (usesTrial)
-            {
-                await accounts.RefundTrialRunAsync(caller.AccountId, CancellationToken.None);
-            }
-
+            await RefundAsync(caller.AccountId, definition);
             throw;
         }
 
+        await scheduler.StartAsync(durable, run, "Orchflow could not start this run; start it again.", onFailure: () => RefundAsync(caller.AccountId, definition));
         log.LogInformation("Run {RunId} queued for account {AccountId}", run.RunId, caller.AccountId);
         return ApiResult.Accepted(RunView.Of(run), RunLocation(run.RunId));
     }
 
+    /// <summary>What starting the run costs: one managed trial run, or nothing on a provider of the caller's own. A refusal when it cannot be paid.</summary>
+    async Task<ApiResult?> ChargeAsync(string accountId, RunDefinition definition, CancellationToken cancellationToken)
+    {
+        if (definition.ProviderId is not { } providerId)
+        {
+            return await accounts.TryConsumeTrialRunAsync(accountId, cancellationToken) ? null : Problems.TrialExhausted();
+        }
+
+        return Ids.LooksLike("prv", providerId) && await providers.GetAsync(accountId, providerId, cancellationToken) is not null
+            ? null
+            : Problems.NotFound($"Provider '{providerId}' was not found.");
+    }
+
+    /// <summary>A run that never started gives its trial run back.</summary>
+    Task RefundAsync(string accountId, RunDefinition definition) =>
+        definition.ProviderId is null ? accounts.RefundTrialRunAsync(accountId, CancellationToken.None) : Task.CompletedTask;
+
     [Function(nameof(ListRuns))]
     public async Task<IActionResult> ListRuns(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/runs")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/runs")] HttpRequest req,
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
@@ -122,7 +101,7 @@ public sealed partial class RunsFunctions(
 
     [Function(nameof(GetRun))]
     public async Task<IActionResult> GetRun(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/runs/{runId}")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/runs/{runId}")] HttpRequest req,
         string runId,
         CancellationToken cancellationToken)
     {
@@ -137,7 +116,7 @@ public sealed partial class RunsFunctions(
 
     [Function(nameof(GetRunTasks))]
     public async Task<IActionResult> GetRunTasks(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/runs/{runId}/tasks")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/runs/{runId}/tasks")] HttpRequest req,
         string runId,
         CancellationToken cancellationToken)
     {
@@ -175,7 +154,7 @@ public sealed partial class RunsFunctions(
 
     [Function(nameof(CancelRun))]
     public async Task<IActionResult> CancelRun(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/runs/{runId}")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = FunctionCatalog.Api + "/runs/{runId}")] HttpRequest req,
         string runId,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
@@ -186,20 +165,17 @@ public sealed partial class RunsFunctions(
             return RunNotFound(runId);
         }
 
-        var outcome = await runs.CancelAsync(caller.AccountId, runId, cancellationToken);
-        switch (outcome.Result)
+        var change = await runs.ChangeAsync(caller.AccountId, runId, (run, now) => RunTransitions.Cancel(run, now), cancellationToken);
+        if (change is null || change.Refusal is not null)
         {
-            case CancelResult.NotFound:
-                return RunNotFound(runId);
-            case CancelResult.AlreadyFinished:
-                return Problems.Conflict($"Run {runId} is already {outcome.Run!.Status.ToWire()}; only an unfinished run can be cancelled.");
+            return change is null ? RunNotFound(runId) : Problems.Refused(change.Refusal!);
         }
 
-        // The projection already says cancelled; the event stops the orchestration from starting anything else.
-        await durable.RaiseEventAsync(RunInput.InstanceOf(runId, outcome.Run!.Attempt), RunEvents.Cancel, new CancelRequest("cancelled by the client"),
+        // The run is recorded cancelled; the event stops its orchestration from starting anything else.
+        await durable.RaiseEventAsync(RunInput.InstanceOf(runId, change.Run.Attempt), RunEvents.Cancel, new CancelRequest("cancelled by the client"),
             CancellationToken.None);
         log.LogInformation("Run {RunId} cancelled", runId);
-        return ApiResult.Ok(RunView.Of(outcome.Run!));
+        return ApiResult.Ok(RunView.Of(change.Run));
     }
 
     internal static string RunLocation(string runId) => $"{FunctionCatalog.ApiBase}/runs/{runId}";
@@ -210,112 +186,4 @@ public sealed partial class RunsFunctions(
         Ids.LooksLike("run", runId)
             ? runs.GetRecentAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, cancellationToken)
             : Task.FromResult<RunRecord?>(null);
-
-    internal static (RunDefinition? Definition, Validation Validation) Validate(StartRunRequest body)
-    {
-        var v = new Validation();
-        var goal = v.Text("task", body.Task, MaxTaskLength, required: true);
-
-        var agents = new List<AgentSpec>();
-        if (body.Agents is { Count: > MaxAgents })
-        {
-            v.Add("agents", $"At most {MaxAgents} agents may be given.");
-        }
-
-        foreach (var (agent, i) in (body.Agents ?? []).Select((a, i) => (a, i)))
-        {
-            var field = $"agents[{i}]";
-            if (agent is null)
-            {
-                v.Add(field, $"'{field}' must be an object with a name.");
-                continue;
-            }
-
-            var name = v.Text(field + ".name", agent.Name, 64, required: true);
-            var instructions = v.Text(field + ".instructions", agent.Instructions, 4000, required: false);
-            if (name is null || name.Length == 0)
-            {
-                continue;
-            }
-
-            if (!AgentName().IsMatch(name))
-            {
-                v.Add(field + ".name", "An agent name is lower-case letters, digits, '-' or '_', starting with a letter.");
-            }
-            else if (AgentCatalog.Find(name) is null && string.IsNullOrEmpty(instructions))
-            {
-                v.Add(field + ".name", $"'{name}' is not a built-in agent ({string.Join(", ", AgentCatalog.BuiltIn.Select(t => t.Name))}); give it instructions to define it.");
-            }
-            else if (agents.Any(a => a.Name == name))
-            {
-                v.Add(field + ".name", $"Agent '{name}' is listed twice.");
-            }
-            else
-            {
-                agents.Add(new AgentSpec(name, string.IsNullOrEmpty(instructions) ? null : instructions));
-            }
-        }
-
-        var topics = Texts(v, "ask_me_about", body.AskMeAbout, 200);
-        var gates = Texts(v, "human_gates", body.HumanGates, 100);
-
-        string? providerId = null;
-        if (body.ProviderId is not null)
-        {
-            providerId = body.ProviderId.Trim();
-            if (providerId.Length == 0)
-            {
-                v.Add("provider_id", "'provider_id' must not be empty; leave it out to use the managed trial.");
-            }
-            else
-            {
-                v.Text("provider_id", body.ProviderId, 64, required: true);
-            }
-        }
-
-        if (body.HumanTimeoutSeconds is < 1 or > MaxTimeoutSeconds)
-        {
-            v.Add("human_timeout_seconds", $"'human_timeout_seconds' must be from 1 to {MaxTimeoutSeconds} (30 days).");
-        }
-
-        if (!v.IsValid)
-        {
-            return (null, v);
-        }
-
-        var definition = new RunDefinition(goal!, AgentCatalog.Resolve(agents), topics, gates, body.RequireApproval ?? false, providerId,
-            body.HumanTimeoutSeconds, RequirePlanApproval: body.RequirePlanApproval ?? false);
-        if (body.Plan is { } given)
-        {
-            // Checked against the run as asked for: its agents, and the ask_me_about topics the plan must ask.
-            var tasks = GivenPlans.Read(given, v, definition);
-            return tasks is null ? (null, v) : (definition with { Plan = tasks }, v);
-        }
-
-        return (definition, v);
-    }
-
-    static List<string> Texts(Validation v, string field, IReadOnlyList<string?>? items, int maxLength)
-    {
-        var texts = new List<string>();
-        if (items is { Count: > MaxTopics })
-        {
-            v.Add(field, $"At most {MaxTopics} items may be given in '{field}'.");
-            return texts;
-        }
-
-        foreach (var (item, i) in (items ?? []).Select((x, i) => (x, i)))
-        {
-            var text = v.Text($"{field}[{i}]", item, maxLength, required: true);
-            if (text is { Length: > 0 } && !texts.Contains(text, StringComparer.OrdinalIgnoreCase))
-            {
-                texts.Add(text);
-            }
-        }
-
-        return texts;
-    }
-
-    [GeneratedRegex("^[a-z][a-z0-9_-]*$")]
-    private static partial Regex AgentName();
 }

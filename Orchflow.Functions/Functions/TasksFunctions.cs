@@ -14,14 +14,14 @@ using Orchflow.Telemetry;
 namespace Orchflow.Functions.Functions;
 
 /// <summary>A human answers a task the run is waiting on: context, or a verdict on a draft.</summary>
-public sealed class TasksFunctions(IRunStore runs, TimeProvider clock, ILogger<TasksFunctions> log)
+public sealed class TasksFunctions(IRunStore runs, ILogger<TasksFunctions> log)
 {
     public const int MaxOutputLength = 32_000;
 
     [Function(nameof(CompleteTask))]
     [Idempotent]
     public async Task<IActionResult> CompleteTask(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/runs/{runId}/tasks/{taskId}/complete")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = FunctionCatalog.Api + "/runs/{runId}/tasks/{taskId}/complete")] HttpRequest req,
         string runId,
         string taskId,
         [DurableClient] DurableTaskClient durable,
@@ -29,113 +29,58 @@ public sealed class TasksFunctions(IRunStore runs, TimeProvider clock, ILogger<T
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
         var (body, problem) = await RequestBody.ReadAsync<CompleteTaskRequest>(req, cancellationToken);
-        if (problem is not null)
+        var (answer, validation) = problem is null ? Answer(body!) : (null, new Validation());
+        if (answer is null)
         {
-            return problem;
+            return problem ?? validation.Problem();
         }
 
-        var run = Ids.LooksLike("run", runId) ? await runs.GetAsync(caller.AccountId, runId, cancellationToken) : null;
-        if (run is null)
+        // Exactly one of two concurrent answers lands: the second is decided on the task as the first left it.
+        var change = Ids.LooksLike("run", runId)
+            ? await runs.ChangeAsync(caller.AccountId, runId, (run, now) => RunTransitions.Answer(run, taskId, answer, now), cancellationToken)
+            : null;
+        if (change is null || change.Refusal is not null)
         {
-            return RunsFunctions.RunNotFound(runId);
+            return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Refusal!);
         }
 
-        var task = run.Tasks.FirstOrDefault(t => t.TaskId == taskId);
-        if (task is null)
-        {
-            return Problems.NotFound($"Run {runId} has no task '{taskId}'.");
-        }
+        var waited = change.Before.Task(taskId)!;
+        var answered = change.Task(taskId)!;
+        await DeliverAsync(durable, change, waited, caller.AccountId);
+        OrchflowTelemetry.HumanAnswered(waited, accepted: answered.State == TaskState.Completed, change.Run.UpdatedAt);
+        log.LogInformation("Run {RunId} task {TaskId} answered ({State})", runId, taskId, answered.State.ToWire());
+        return ApiResult.Ok(TaskView.Of(answered));
+    }
 
-        var (reply, validation) = Decide(body!, task);
-        if (reply is null)
-        {
-            return validation.Problem();
-        }
-
-        if (run.Status.IsTerminal() || task.State != TaskState.WaitingHuman)
-        {
-            return NotWaiting(run, task);
-        }
-
-        var now = clock.GetUtcNow();
-        var updated = reply.Decision == HumanDecision.Accepted
-            ? task with { State = TaskState.Completed, Output = reply.Output ?? task.Output, CompletedAt = now, Feedback = null }
-            : task with { State = TaskState.Running, Feedback = reply.Feedback, ReviewRound = task.ReviewRound + 1, CompletedAt = null };
-
-        // The ETag read with the run makes this a compare-and-swap: of two concurrent answers exactly one lands.
-        if (!await runs.TryReplaceTaskAsync(runId, updated, cancellationToken))
-        {
-            var now2 = await runs.GetAsync(caller.AccountId, runId, cancellationToken);
-            return NotWaiting(now2 ?? run, now2?.Tasks.FirstOrDefault(t => t.TaskId == taskId) ?? task);
-        }
-
+    /// <summary>
+    /// Raises the answer's event to the attempt running the run. Should that fail, the run never heard the answer: the
+    /// task waits again so the person can send it again, rather than show answered while the run waits for ever.
+    /// </summary>
+    async Task DeliverAsync(DurableTaskClient durable, RunChange change, TaskRecord waited, string accountId)
+    {
+        var accepted = change.Task(waited.TaskId)!.State == TaskState.Completed;
         try
         {
-            await durable.RaiseEventAsync(RunInput.InstanceOf(runId, run.Attempt), RunEvents.Human(taskId, task.ReviewRound), new HumanReply(reply.Decision),
-                CancellationToken.None);
+            await durable.RaiseEventAsync(RunInput.InstanceOf(change.Run.RunId, change.Before.Attempt), RunEvents.Human(waited.TaskId, waited.ReviewRound),
+                new HumanReply(accepted ? HumanDecision.Accepted : HumanDecision.Rejected), CancellationToken.None);
         }
         catch (Exception e)
         {
-            // The run never heard the answer: put the task back to waiting so the human can send it again,
-            // rather than leave it completed in the projection while the run waits for ever.
-            log.LogError(e, "Run {RunId} task {TaskId}: the answer could not be delivered", runId, taskId);
-            await runs.TryReplaceTaskAsync(runId, task with { ETag = null }, CancellationToken.None);
+            log.LogError(e, "Run {RunId} task {TaskId}: the answer could not be delivered", change.Run.RunId, waited.TaskId);
+            var answered = change.Task(waited.TaskId)!;
+            await runs.ChangeAsync(accountId, change.Run.RunId, (run, _) => RunTransitions.Reopen(run, waited.TaskId, waited.ReviewRound, answered),
+                CancellationToken.None);
             throw;
         }
-
-        OrchflowTelemetry.HumanAnswered(task, reply.Decision == HumanDecision.Accepted, now);
-        log.LogInformation("Run {RunId} task {TaskId} answered ({Decision})", runId, taskId, reply.Decision);
-        return ApiResult.Ok(TaskView.Of(updated));
     }
 
-    static ApiResult NotWaiting(RunRecord run, TaskRecord task) =>
-        Problems.Conflict(run.Status.IsTerminal()
-            ? $"Run {run.RunId} is {run.Status.ToWire()}; its tasks can no longer be completed."
-            : $"Task {task.TaskId} is {task.State.ToWire()}, not waiting_human; only a task the run is waiting on can be completed.");
-
-    sealed record Reply(HumanDecision Decision, string? Output, string? Feedback);
-
-    /// <summary>What the body means for this task: an answer, an approval (maybe edited), or a rejection.</summary>
-    static (Reply? Reply, Validation Validation) Decide(CompleteTaskRequest body, TaskRecord task)
+    /// <summary>The answer as sent, its texts within bounds; what it means for the task is the run's rules' to decide.</summary>
+    static (HumanAnswer? Answer, Validation Validation) Answer(CompleteTaskRequest body)
     {
         var v = new Validation();
-        // Checked on its trimmed length, stored as sent: a human's edit is kept exactly.
+        // Checked on its trimmed length, kept as sent: a human's edit is stored exactly.
         var output = v.Text("output", body.Output, MaxOutputLength, required: false) is null ? null : body.Output;
         var feedback = v.Text("feedback", body.Feedback, MaxOutputLength, required: false);
-        if (!v.IsValid)
-        {
-            return (null, v);
-        }
-
-        if (task.Kind == TaskKind.Human)
-        {
-            if (output is null)
-            {
-                v.Add("output", "'output' is required: the answer the run is waiting for.");
-                return (null, v);
-            }
-
-            return (new Reply(HumanDecision.Accepted, output, null), v);
-        }
-
-        // An agent task waits on a human only for approval of its draft.
-        switch (body.Approved, output, feedback)
-        {
-            case (false, _, null):
-                v.Add("feedback", "Rejecting a draft needs 'feedback': what the agent should change.");
-                return (null, v);
-            case (false, not null, _):
-                v.Add("output", "Send either an edited 'output' (approve with an edit) or 'approved': false with 'feedback', not both.");
-                return (null, v);
-            case (false, null, _):
-                return (new Reply(HumanDecision.Rejected, null, feedback), v);
-            case (_, not null, _):
-                return (new Reply(HumanDecision.Accepted, output, null), v);
-            case (true, null, _):
-                return (new Reply(HumanDecision.Accepted, null, null), v);
-            default:
-                v.Add("approved", "Send {\"approved\": true}, an edited {\"output\": \"…\"}, or {\"approved\": false, \"feedback\": \"…\"}.");
-                return (null, v);
-        }
+        return (v.IsValid ? new HumanAnswer(body.Approved, output, feedback) : null, v);
     }
 }

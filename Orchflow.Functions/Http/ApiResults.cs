@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Orchflow.Domain;
 
 namespace Orchflow.Functions.Http;
 
@@ -103,6 +104,14 @@ public static class Problems
             headers: headers);
 
     public static ApiResult Unavailable(string detail) => Make(503, "Service unavailable", "unavailable", detail);
+
+    /// <summary>The answer to a change the run's rules refused: its task not found, the request unfit for it, or its state in the way.</summary>
+    public static ApiResult Refused(Refusal refusal) => refusal.Kind switch
+    {
+        RefusalKind.NotFound => NotFound(refusal.Detail),
+        RefusalKind.Invalid => Validation(refusal.Field ?? "body", refusal.Detail),
+        _ => Conflict(refusal.Detail),
+    };
 
     static ApiResult Make(
         int status, string title, string code, string detail, IReadOnlyDictionary<string, string[]>? errors = null,

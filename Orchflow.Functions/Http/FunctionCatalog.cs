@@ -15,7 +15,7 @@ public sealed record HttpFunction(
     public bool IsFallback => Route.Contains("{*", StringComparison.Ordinal);
 
     /// <summary>Whether the route is one of the API's (under <see cref="FunctionCatalog.ApiBase"/>), not the console's.</summary>
-    public bool IsApi => Route.StartsWith(FunctionCatalog.ApiBase[1..] + "/", StringComparison.Ordinal);
+    public bool IsApi => Route.StartsWith(FunctionCatalog.Api + "/", StringComparison.Ordinal);
 }
 
 /// <summary>
@@ -28,7 +28,10 @@ public static class FunctionCatalog
     /// Where the API's routes start. host.json's route prefix is empty and each route names this base itself, so the
     /// app can also serve paths outside it (the console at /console).
     /// </summary>
-    public const string ApiBase = "/api/v1";
+    public const string ApiBase = "/" + Api;
+
+    /// <summary>The API's route prefix as the functions' trigger attributes write it (relative, no leading slash).</summary>
+    public const string Api = "api/v1";
 
     static readonly Lazy<IReadOnlyList<HttpFunction>> All = new(() => Scan(typeof(FunctionCatalog).Assembly));
 

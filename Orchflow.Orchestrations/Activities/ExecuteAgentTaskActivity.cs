@@ -12,35 +12,49 @@ namespace Orchflow.Activities;
 /// <summary>
 /// Runs one agent task: records its start when the orchestrator left that to it, gathers its context from the
 /// projection (goal, human answers, dependencies' outputs, fitted to the engine's context budget by
-/// <see cref="AgentContext"/>), asks the model, and stores the output there. Only the usage travels back through
-/// orchestration history.
+/// <see cref="AgentContext"/>), asks the model, and records the result there (the output and its cost, the task done
+/// or its draft waiting for approval). Nothing but whether it was recorded travels back through orchestration history.
 /// </summary>
 public sealed class ExecuteAgentTaskActivity(
     IRunStore runs,
     IRunModelFactory models,
     IOptions<EngineOptions> engine,
-    TimeProvider clock,
     ILogger<ExecuteAgentTaskActivity> log)
     : TaskActivity<AgentTaskInput, AgentTaskResult>
 {
     public override async Task<AgentTaskResult> RunAsync(TaskActivityContext context, AgentTaskInput input)
     {
         using var telemetry = OrchflowTelemetry.InRun(input.RunId, input.TaskId);
-        if (input.RecordStart is { } usage &&
-            !await runs.StartTaskAsync(input.AccountId, input.RunId, input.Attempt, input.TaskId, usage, CancellationToken.None))
+        RunRecord? run;
+        if (input.RecordStart)
         {
-            // The run ended (cancelled) or a retry replaced this attempt before the task could start.
-            return new AgentTaskResult(TokenUsage.Zero, 0);
+            var start = await runs.ChangeAsync(input.AccountId, input.RunId,
+                (state, now) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, now), CancellationToken.None);
+            if (start is not { Refusal: null })
+            {
+                // The run ended (cancelled) or a retry replaced this attempt before the task could start.
+                return new AgentTaskResult(Recorded: false);
+            }
+
+            // The run as the start left it in storage: its inputs need no second read.
+            run = start.Run;
+        }
+        else
+        {
+            run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None);
         }
 
-        var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
-                  ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
+        if (run is null)
+        {
+            throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
+        }
+
         var task = run.Tasks.SingleOrDefault(t => t.TaskId == input.TaskId)
                    ?? throw new InvalidOperationException($"Run {input.RunId} has no task {input.TaskId}.");
-        if (task.State != TaskState.Running || run.Attempt != input.Attempt)
+        if (task.State != TaskState.Running || run.Attempt != input.Attempt || run.Status.IsTerminal())
         {
-            // Cancelled (or already done by an earlier attempt of this activity): nothing to do.
-            return new AgentTaskResult(TokenUsage.Zero, task.Output?.Length ?? 0);
+            // Done by an earlier execution of this activity, or cancelled: nothing to do either way.
+            return new AgentTaskResult(Stands(run, task, input.Attempt));
         }
 
         var agent = run.Definition.Agents.FirstOrDefault(a => a.Name.Equals(task.Agent, StringComparison.OrdinalIgnoreCase))
@@ -56,24 +70,22 @@ public sealed class ExecuteAgentTaskActivity(
         var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
         var reply = await model.RunTaskAsync(request, CancellationToken.None);
 
-        // Written over the row as it was read, guarded by its ETag: if the task was cancelled or failed while the model
-        // worked, the write loses and the output is dropped, with no second read to find that out.
-        var done = task with
-        {
-            Output = reply.Value,
-            State = input.AwaitApproval ? TaskState.WaitingHuman : TaskState.Completed,
-            Usage = task.Usage + reply.Usage,
-            CompletedAt = input.AwaitApproval ? null : clock.GetUtcNow(),
-            WaitingSince = input.AwaitApproval ? clock.GetUtcNow() : task.WaitingSince,
-        };
-        if (!await runs.TryReplaceTaskAsync(input.RunId, done, CancellationToken.None))
+        // Decided on the run as it is now: if the task was cancelled or failed while the model worked, the output is dropped.
+        var result = new AgentResult(reply.Value, reply.Usage, input.AwaitApproval);
+        var finished = await runs.ChangeAsync(input.AccountId, input.RunId,
+            (state, now) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now), CancellationToken.None);
+        if (finished is not { Refusal: null })
         {
             log.LogInformation("Run {RunId} task {TaskId} changed while it ran; its output is dropped", input.RunId, input.TaskId);
-            return new AgentTaskResult(reply.Usage, 0);
+            return new AgentTaskResult(finished is not null && Stands(finished.Run, finished.Task(input.TaskId)!, input.Attempt));
         }
 
-        return new AgentTaskResult(reply.Usage, reply.Value.Length);
+        return new AgentTaskResult(Recorded: true, reply.Value.Length);
     }
+
+    /// <summary>Whether the task's result stands in this attempt of a live run: done, or its draft waiting for approval.</summary>
+    static bool Stands(RunRecord run, TaskRecord task, int attempt) =>
+        run.Attempt == attempt && !run.Status.IsTerminal() && task.State is TaskState.Completed or TaskState.WaitingHuman;
 
     void LogTrimming(AgentTaskInput input, AgentContext seen)
     {

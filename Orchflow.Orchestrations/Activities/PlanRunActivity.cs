@@ -17,8 +17,6 @@ namespace Orchflow.Activities;
 public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Planner planner, ILogger<PlanRunActivity> log)
     : TaskActivity<PlanInput, PlanOutline?>
 {
-    public const string ByUser = "user";
-
     public override async Task<PlanOutline?> RunAsync(TaskActivityContext context, PlanInput input)
     {
         using var telemetry = OrchflowTelemetry.InRun(input.RunId);
@@ -35,7 +33,8 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         }
 
         if (run.Status != RunStatus.Planning &&
-            !await runs.ApplyAsync(new RunTransition(input.AccountId, input.RunId, RunStatus.Planning, [], Attempt: input.Attempt), CancellationToken.None))
+            await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.BeginPlanning(state, input.Attempt), CancellationToken.None)
+                is not { Refusal: null })
         {
             return null;
         }
@@ -46,7 +45,7 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         if (definition.Plan is { } given && input.Feedback is null)
         {
             // The client's own plan, validated when the run was started: no model is asked.
-            planned = new PlanResult(HumanGates.Apply(new RunPlan(given, ByUser), definition.HumanGates), TokenUsage.Zero, []);
+            planned = new PlanResult(HumanGates.Apply(new RunPlan(given, RunPlan.ByUser), definition.HumanGates), TokenUsage.Zero, []);
         }
         else
         {
@@ -59,14 +58,9 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
             input.RunId, planned.Plan.PlannedBy, planned.Plan.Tasks.Count, input.Round);
         // Notes are keyed within the run: a later review round's notes sit beside the first round's instead of replacing them.
         var notes = input.Round == 0 ? planned.Events : planned.Events.Select(e => e with { Key = $"round{input.Round}-{e.Key}" }).ToList();
-        var save = new PlanSave(input.Attempt, input.Round, planned.Plan, run.Usage + planned.Usage, notes,
-            AwaitReview: definition.RequirePlanApproval);
-        if (!await runs.SavePlanAsync(input.AccountId, input.RunId, save, CancellationToken.None))
-        {
-            return null;
-        }
-
-        return Outline((await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None))!);
+        var save = new PlanSave(input.Attempt, input.Round, planned.Plan, planned.Usage, notes, AwaitReview: definition.RequirePlanApproval);
+        var saved = await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.SavePlan(state, save), CancellationToken.None);
+        return saved is { Refusal: null } ? Outline(saved.Run) : null;
     }
 
     /// <summary>The plan as the projection holds it: where each task stands, and whether a person must review it first.</summary>

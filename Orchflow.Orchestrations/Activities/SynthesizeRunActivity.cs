@@ -19,12 +19,22 @@ public sealed class SynthesizeRunActivity(IRunStore runs, IRunModelFactory model
             return run.Status == RunStatus.Completed && run.Attempt == input.Attempt;
         }
 
+        // A retried run whose tasks had all completed goes from planning to its synthesis.
+        if (run.Status != RunStatus.Running &&
+            await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.BeginSynthesis(state, input.Attempt), CancellationToken.None)
+                is not { Refusal: null })
+        {
+            return false;
+        }
+
         var results = run.Tasks
             .Where(t => t.State == TaskState.Completed && t.Output is not null)
             .Select(t => new TaskInput(t.TaskId, t.Name, t.Kind, t.Output!))
             .ToList();
         var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
         var reply = await model.SynthesizeAsync(new SynthesisRequest(run.Definition.Goal, results), CancellationToken.None);
-        return await runs.CompleteAsync(input.AccountId, input.RunId, input.Attempt, reply.Value, input.UsageSoFar + reply.Usage, CancellationToken.None);
+        var completed = await runs.ChangeAsync(input.AccountId, input.RunId,
+            (state, _) => RunTransitions.Complete(state, input.Attempt, reply.Value, reply.Usage), CancellationToken.None);
+        return completed is { Refusal: null };
     }
 }

@@ -46,16 +46,13 @@ public static class EventTypes
 /// <summary>Where a run stood just after one of its events: its status and what it waits on.</summary>
 public sealed record RunStanding(RunStatus Status, IReadOnlyList<string> WaitingOn);
 
-/// <summary>What a run looks like to its log: its status, its tasks' states, and whether its plan awaits review.</summary>
-public sealed record RunSnapshot(RunStatus Status, IReadOnlyList<TaskRecord> Tasks, string? Error = null, bool AwaitingPlanReview = false);
-
 /// <summary>Derives the events that announce a change: one per task whose state changed, then one if the run's status did.</summary>
 public static class RunLog
 {
     /// <summary>What <c>waiting_on</c> names while a run's plan awaits review.</summary>
     public const string PlanWaitingKey = "plan";
 
-    public static List<NewLogEntry> Between(RunSnapshot before, RunSnapshot after)
+    public static List<NewLogEntry> Between(RunState before, RunState after)
     {
         var entries = new List<NewLogEntry>();
         var previous = before.Tasks.ToDictionary(t => t.TaskId, t => t.State);
@@ -91,15 +88,14 @@ public static class RunLog
         _ => null,
     };
 
-    static NewLogEntry ForRun(RunSnapshot run) => run.Status switch
+    static NewLogEntry ForRun(RunState run) => run.Status switch
     {
         RunStatus.Queued => new(EventTypes.RunQueued, null, []),
         RunStatus.Planning => new(EventTypes.RunPlanning, null, []),
         RunStatus.Running => new(EventTypes.RunRunning, null, []),
         RunStatus.WaitingHuman => new(EventTypes.RunWaitingHuman, null, new JsonObject
         {
-            ["waiting_on"] = new JsonArray((run.AwaitingPlanReview ? [PlanWaitingKey] : Array.Empty<string>())
-                .Concat(run.Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId)).Select(id => (JsonNode)id).ToArray()),
+            ["waiting_on"] = new JsonArray(run.WaitingOn.Select(id => (JsonNode)id).ToArray()),
         }),
         RunStatus.Completed => new(EventTypes.RunCompleted, null, []),
         RunStatus.Failed => new(EventTypes.RunFailed, null, new JsonObject { ["error"] = run.Error }),

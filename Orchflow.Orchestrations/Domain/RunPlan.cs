@@ -11,4 +11,8 @@ public sealed record PlannedTask(
     string? Prompt = null);
 
 /// <summary>A run's task graph, and which planner produced it.</summary>
-public sealed record RunPlan(IReadOnlyList<PlannedTask> Tasks, string PlannedBy);
+public sealed record RunPlan(IReadOnlyList<PlannedTask> Tasks, string PlannedBy)
+{
+    /// <summary>Who planned a plan the client gave or a reviewer edited.</summary>
+    public const string ByUser = "user";
+}

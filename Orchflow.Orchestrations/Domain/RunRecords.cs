@@ -41,6 +41,17 @@ public sealed record RunRecord
     /// <summary>How many times the run was retried; names the orchestration that runs it now.</summary>
     public int Attempt { get; init; }
 
+    /// <summary>A run just asked for: queued, nothing planned yet.</summary>
+    public static RunRecord Queued(string runId, string accountId, RunDefinition definition, DateTimeOffset now) => new()
+    {
+        RunId = runId,
+        AccountId = accountId,
+        Status = RunStatus.Queued,
+        Definition = definition,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+
     /// <summary>What the run waits on: "plan" while its plan is reviewed, and the tasks waiting for a person.</summary>
     public IReadOnlyList<string> WaitingOn =>
         (AwaitingPlanReview ? [RunLog.PlanWaitingKey] : Enumerable.Empty<string>())
@@ -72,9 +83,6 @@ public sealed record TaskRecord
 
     /// <summary>What the human asked to change when they last sent the draft back.</summary>
     public string? Feedback { get; init; }
-
-    /// <summary>The store's concurrency token for this row; null for a record not read from the store.</summary>
-    public string? ETag { get; init; }
 
     public static TaskRecord FromPlan(PlannedTask task) => new()
     {

@@ -20,23 +20,15 @@ public sealed record RunInput(string AccountId, string RunId, EngineSettings Eng
     public static Task ScheduleAsync(DurableTaskClient durable, RunRecord run, int attempt, EngineOptions engine)
     {
         var d = run.Definition;
-        var settings = new EngineSettings(engine.MaxParallelTasks, engine.MaxReviewRounds, d.RequireApproval, d.HumanTimeoutSeconds, d.RequirePlanApproval,
-            AgentsRecordTheirStart: true);
+        var settings = new EngineSettings(engine.MaxParallelTasks, engine.MaxReviewRounds, d.RequireApproval, d.HumanTimeoutSeconds, d.RequirePlanApproval);
         var input = new RunInput(run.AccountId, run.RunId, settings, attempt);
         return durable.ScheduleNewOrchestrationInstanceAsync(nameof(RunOrchestrator), input, new StartOrchestrationOptions(input.InstanceId),
             CancellationToken.None);
     }
 }
 
-/// <summary>
-/// Engine limits fixed for a run when it starts, so a replay never sees them change.
-/// <paramref name="AgentsRecordTheirStart"/>: a batch of agent tasks alone is recorded running by each task's own
-/// activity, not by a transition activity scheduled before them. Orchestrations started before there was this choice
-/// have it off, so their replays schedule what their histories hold.
-/// </summary>
-public sealed record EngineSettings(
-    int MaxParallelTasks, int MaxReviewRounds, bool RequireApproval, int? HumanTimeoutSeconds, bool RequirePlanApproval = false,
-    bool AgentsRecordTheirStart = false);
+/// <summary>Engine limits fixed for a run when it starts, so a replay never sees them change.</summary>
+public sealed record EngineSettings(int MaxParallelTasks, int MaxReviewRounds, bool RequireApproval, int? HumanTimeoutSeconds, bool RequirePlanApproval = false);
 
 public sealed record RunOutcome(RunStatus Status, string? Error = null);
 
@@ -53,14 +45,45 @@ public sealed record PlanOutline(IReadOnlyList<TaskNode> Tasks, TokenUsage Usage
 public sealed record TaskNode(string TaskId, TaskKind Kind, IReadOnlyList<string> DependsOn, TaskState State = TaskState.Pending, int Round = 0);
 
 /// <summary>
-/// One agent task to run. <paramref name="RecordStart"/>, when set, is the run's usage so far: no transition has
-/// recorded this task's start, so the activity first records the task and the run running, with that usage.
+/// One agent task to run. <paramref name="RecordStart"/>: no batch recorded this task's start (it starts with other
+/// agents alone), so the activity records it first.
 /// </summary>
-public sealed record AgentTaskInput(string AccountId, string RunId, string TaskId, bool AwaitApproval, int Attempt = 0, TokenUsage? RecordStart = null);
+public sealed record AgentTaskInput(string AccountId, string RunId, string TaskId, bool AwaitApproval, int Attempt = 0, bool RecordStart = true);
 
-public sealed record AgentTaskResult(TokenUsage Usage, int OutputLength);
+/// <summary>
+/// What an agent task's activity did: <paramref name="Recorded"/> when the task's result stands in the run (done, or its
+/// draft waiting), whichever execution of the activity wrote it; false when the run ended or moved to another attempt.
+/// <paramref name="OutputLength"/>: how long an output this execution wrote (0 when it wrote none), so a history shows it.
+/// </summary>
+public sealed record AgentTaskResult(bool Recorded, int OutputLength = 0);
 
-public sealed record SynthesisInput(string AccountId, string RunId, TokenUsage UsageSoFar, int Attempt = 0);
+public sealed record SynthesisInput(string AccountId, string RunId, int Attempt = 0);
+
+/// <summary>
+/// A change the orchestrator has recorded: a batch of tasks started, or the run's end. It names the change;
+/// <see cref="RunTransitions"/> decides what it does to the run as stored (<see cref="Decide"/>).
+/// </summary>
+public sealed record RunChangeRequest(
+    string AccountId, string RunId, int Attempt, RunChangeKind Kind,
+    IReadOnlyList<string>? Humans = null, IReadOnlyList<string>? Agents = null, string? Error = null, string? TaskId = null, int Seconds = 0)
+{
+    public Decision Decide(RunState run, DateTimeOffset now) => Kind switch
+    {
+        RunChangeKind.StartTasks => RunTransitions.StartTasks(run, Attempt, Humans ?? [], Agents ?? [], now),
+        RunChangeKind.Fail => RunTransitions.Fail(run, Attempt, Error!, TaskId, now),
+        RunChangeKind.TimeOut => RunTransitions.TimeOut(run, Attempt, TaskId!, Seconds, now),
+        RunChangeKind.Cancel => RunTransitions.Cancel(run, now, Attempt),
+        _ => throw new ArgumentOutOfRangeException(nameof(run), Kind, "Unknown change."),
+    };
+}
+
+public enum RunChangeKind
+{
+    StartTasks,
+    Fail,
+    TimeOut,
+    Cancel,
+}
 
 /// <summary>A person's verdict on the plan, raised once it is recorded: the edited plan's shape, or the feedback to plan again with.</summary>
 public sealed record PlanReviewReply(bool Approved, PlanOutline? Edited = null, string? Feedback = null);
@@ -87,28 +110,4 @@ public static class RunEvents
     public static string Human(string taskId, int round) => $"human:{taskId}:{round}";
 
     public static string PlanReview(int round) => $"plan:{round}";
-}
-
-/// <summary>Errors a run reports; stated once so the orchestrator and tests agree on them.</summary>
-public static class RunErrors
-{
-    public static string TaskFailed(string taskId, string cause) => $"Task {taskId} failed: {cause}";
-
-    public static string HumanTimedOut(string taskId, int seconds) =>
-        $"Task {taskId} was not answered within {seconds} seconds (human_timeout_seconds); the run stopped.";
-
-    public static string TooManyReviews(string taskId, int maxRounds) =>
-        $"Task {taskId} was sent back more than {maxRounds} times (Orchflow:Engine:MaxReviewRounds); the run stopped.";
-
-    public static string PlanNotReviewed(int seconds) =>
-        $"The plan was not reviewed within {seconds} seconds (human_timeout_seconds); the run stopped.";
-
-    public static string TooManyPlanReviews(int maxRounds) =>
-        $"The plan was sent back more than {maxRounds} times (Orchflow:Engine:MaxReviewRounds); the run stopped.";
-
-    public static string ProjectionFailed(string cause) =>
-        $"The run's progress could not be recorded ({cause}); the run stopped.";
-
-    public static string Stuck(IEnumerable<string> taskIds) =>
-        $"Tasks {string.Join(", ", taskIds)} can never start: the plan has unmet dependencies.";
 }

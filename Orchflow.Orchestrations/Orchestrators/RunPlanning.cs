@@ -1,6 +1,4 @@
 using Microsoft.DurableTask;
-using Orchflow.Abstractions;
-using Orchflow.Activities;
 using Orchflow.Domain;
 
 namespace Orchflow.Orchestrators;
@@ -14,13 +12,11 @@ static class RunPlanning
 {
     /// <summary>The plan to run, or how the run ended on the way (cancelled, failed, out of review rounds or time).</summary>
     public static async Task<(PlanOutline? Plan, RunOutcome? Ended)> PlanAsync(
-        TaskOrchestrationContext context, RunInput input, RunProjection run, Task<CancelRequest> cancel, TaskOptions retry)
+        TaskOrchestrationContext context, RunInput input, RunRecorder run, Task<CancelRequest> cancel)
     {
-        var (outline, ended) = await PlanRoundAsync(context, input, run, cancel, retry, 0, null);
+        var (outline, ended) = await PlanRoundAsync(context, input, run, cancel, 0, null);
         for (var round = outline?.ReviewRound ?? 0; outline is { NeedsReview: true }; )
         {
-            // The plan is shown while it is reviewed: should the run end here, its tasks end with it.
-            run.Progress = new RunProgress(outline);
             using var timerCancel = new CancellationTokenSource();
             var reply = context.WaitForExternalEvent<PlanReviewReply>(RunEvents.PlanReview(round));
             var timeout = HumanWaits.Timer(context, input.Engine.HumanTimeoutSeconds, timerCancel.Token);
@@ -48,17 +44,16 @@ static class RunPlanning
                 return (null, await run.FailAsync(RunErrors.TooManyPlanReviews(input.Engine.MaxReviewRounds)));
             }
 
-            (outline, ended) = await PlanRoundAsync(context, input, run, cancel, retry, round, verdict.Feedback);
+            (outline, ended) = await PlanRoundAsync(context, input, run, cancel, round, verdict.Feedback);
         }
 
         return (outline, ended);
     }
 
     static async Task<(PlanOutline? Plan, RunOutcome? Ended)> PlanRoundAsync(
-        TaskOrchestrationContext context, RunInput input, RunProjection run, Task<CancelRequest> cancel, TaskOptions retry, int round, string? feedback)
+        TaskOrchestrationContext context, RunInput input, RunRecorder run, Task<CancelRequest> cancel, int round, string? feedback)
     {
-        var planning = context.CallActivityAsync<PlanOutline?>(
-            nameof(PlanRunActivity), new PlanInput(input.AccountId, input.RunId, input.Attempt, round, feedback), retry);
+        var planning = context.PlanAsync(new PlanInput(input.AccountId, input.RunId, input.Attempt, round, feedback));
         if (await Task.WhenAny(planning, cancel) == cancel)
         {
             return (null, await run.CancelAsync());

@@ -1,4 +1,3 @@
-using Orchflow.Abstractions;
 using Orchflow.Domain;
 
 namespace Orchflow.Orchestrators;
@@ -33,30 +32,23 @@ public sealed class RunProgress(PlanOutline outline)
     {
         var humans = new List<string>();
         var agents = new List<string>();
-        var transitions = new List<TaskTransition>();
         foreach (var task in Ready().ToList())
         {
             if (task.Kind == TaskKind.Human)
             {
                 humans.Add(task.TaskId);
-                transitions.Add(new TaskTransition(task.TaskId, TaskState.WaitingHuman));
+                Set(task.TaskId, TaskState.WaitingHuman);
             }
             else if (agentsRunning + agents.Count < maxParallel)
             {
                 agents.Add(task.TaskId);
-                transitions.Add(new TaskTransition(task.TaskId, TaskState.Running));
+                Set(task.TaskId, TaskState.Running);
             }
-            else
-            {
-                continue;
-            }
-
-            Set(task.TaskId, transitions[^1].State);
         }
 
-        return new StartBatch(humans, agents, transitions);
+        return new StartBatch(humans, agents);
     }
 }
 
-/// <summary>What one scheduling turn starts: human waits, agent activities, and the task transitions to project first.</summary>
-public sealed record StartBatch(IReadOnlyList<string> Humans, IReadOnlyList<string> Agents, IReadOnlyList<TaskTransition> Transitions);
+/// <summary>What one scheduling turn starts: human waits and agent activities.</summary>
+public sealed record StartBatch(IReadOnlyList<string> Humans, IReadOnlyList<string> Agents);

@@ -49,7 +49,10 @@ public sealed class FunctionsMetadataTests
     /// <summary>Those that start or signal runs, and health, which looks an instance up to know the durable backend answers.</summary>
     static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask", "ReviewPlan", "RetryRun", "Health"];
 
-    static readonly string[] Activities = ["PlanRunActivity", "ExecuteAgentTaskActivity", "SynthesizeRunActivity", "ProjectRunActivity"];
+    /// <summary>The engine's activities as the standalone host registers them: the Functions app's wrappers must be exactly these.</summary>
+    static readonly string[] Activities = [.. EngineTasks.Activities.Select(a => a.Name)];
+
+    static readonly string Orchestrator = EngineTasks.Orchestrator.Name;
 
     JsonArray functions = null!;
 
@@ -64,7 +67,7 @@ public sealed class FunctionsMetadataTests
     [Test]
     public void Metadata_ListsExactlyTheExpectedFunctions()
     {
-        var expected = ExpectedHttp.Keys.Concat(Activities).Append("RunOrchestrator").Append(Fallback).Append(WebhookQueueTrigger);
+        var expected = ExpectedHttp.Keys.Concat(Activities).Append(Orchestrator).Append(Fallback).Append(WebhookQueueTrigger);
 
         Assert.That(functions.Select(f => Name(f!)), Is.EquivalentTo(expected));
     }
@@ -106,14 +109,14 @@ public sealed class FunctionsMetadataTests
     {
         Assert.Multiple(() =>
         {
-            Assert.That(Bindings(Function("RunOrchestrator")).Select(Type), Is.EqualTo(new[] { "orchestrationTrigger" }), "RunOrchestrator");
+            Assert.That(Bindings(Function(Orchestrator)).Select(Type), Is.EqualTo(new[] { "orchestrationTrigger" }), Orchestrator);
             foreach (var activity in Activities)
             {
                 Assert.That(Bindings(Function(activity)).Select(Type), Is.EqualTo(new[] { "activityTrigger" }), activity);
             }
 
             var triggered = functions.Where(f => Bindings(f!).Any(b => Type(b) is "orchestrationTrigger" or "activityTrigger")).Select(f => Name(f!));
-            Assert.That(triggered, Is.EquivalentTo(Activities.Append("RunOrchestrator")), "no other function is a durable trigger");
+            Assert.That(triggered, Is.EquivalentTo(Activities.Append(Orchestrator)), "no other function is a durable trigger");
         });
     }
 

@@ -36,16 +36,16 @@ public sealed class RunLogOutboxTests
             RunId = runId, AccountId = account, Status = RunStatus.Queued, CreatedAt = now, UpdatedAt = now,
             Definition = new RunDefinition("Research pricing.", [new AgentSpec("research")], [], [], false, null, null),
         }, CancellationToken.None);
-        await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Planning, []), CancellationToken.None);
-        await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Planning, []), CancellationToken.None);
-        await runs.CancelAsync(account, runId, CancellationToken.None);
+        await runs.BeginPlanningAsync(account, runId);
+        await runs.BeginPlanningAsync(account, runId);
+        await runs.CancelAsync(account, runId);
 
         Assert.That(outbox.Steps, Is.EqualTo(new[]
         {
             $"prepare {account} {runId} 1-1 (readable: 0)", "confirm 1-1 (readable: 1)",
             $"prepare {account} {runId} 2-2 (readable: 1)", "confirm 2-2 (readable: 2)",
             $"prepare {account} {runId} 3-3 (readable: 2)", "confirm 3-3 (readable: 3)",
-        }), "the repeated transition logs nothing and tells nobody");
+        }), "the repeated change logs nothing and tells nobody");
     }
 
     /// <summary>Notes each call and how much of the log could be read at that moment.</summary>

@@ -44,18 +44,13 @@ public sealed class TableRunEventStoreTests
     public async Task Lifecycle_EveryChange_LogsOneEventInOrder()
     {
         var (account, runId) = await CreateAsync();
-        await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Planning, []), CancellationToken.None);
-        await runs.SavePlanAsync(account, runId, new PlanSave(0, 0, Plan(), TokenUsage.Zero, [], false), CancellationToken.None);
-        await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Running,
-            [new TaskTransition("T1", TaskState.WaitingHuman), new TaskTransition("T2", TaskState.Running)]), CancellationToken.None);
-        var t2 = (await runs.GetAsync(account, runId, CancellationToken.None))!.Tasks[1];
-        await runs.TryReplaceTaskAsync(runId, t2 with { State = TaskState.Completed, Output = "Research output." }, CancellationToken.None);
-        await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.WaitingHuman, []), CancellationToken.None);
-        var t1 = (await runs.GetAsync(account, runId, CancellationToken.None))!.Tasks[0];
-        await runs.TryReplaceTaskAsync(runId, t1 with { State = TaskState.Completed, Output = "The human's answer." }, CancellationToken.None);
-        await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Running, [new TaskTransition("T3", TaskState.Running)]), CancellationToken.None);
-        await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Failed, [new TaskTransition("T3", TaskState.Failed, "Task T3 failed: boom")],
-            Error: "Task T3 failed: boom"), CancellationToken.None);
+        await runs.BeginPlanningAsync(account, runId);
+        await runs.SavePlanAsync(account, runId, Plan());
+        await runs.StartAsync(account, runId, ["T1"], ["T2"]);
+        await runs.FinishAsync(account, runId, "T2", "Research output.");
+        await runs.AnswerAsync(account, runId, "T1", new HumanAnswer(null, "The human's answer.", null));
+        await runs.StartAsync(account, runId, [], ["T3"]);
+        await runs.FailAsync(account, runId, "Task T3 failed: boom", "T3");
 
         var log = (await events.ListAsync(account, runId, 0, 100, CancellationToken.None))!.Events;
 
@@ -64,10 +59,9 @@ public sealed class TableRunEventStoreTests
         {
             "run.queued", "run.planning", "run.planned",
             "task.waiting_human T1", "task.started T2", "run.running",
-            "task.completed T2",
-            "run.waiting_human",
-            "task.completed T1",
-            "task.started T3", "run.running",
+            "task.completed T2", "run.waiting_human",
+            "task.completed T1", "run.running",
+            "task.started T3",
             "task.failed T3", "run.failed",
         }));
         Assert.Multiple(() =>
@@ -84,21 +78,21 @@ public sealed class TableRunEventStoreTests
     }
 
     [Test]
-    public async Task ApplyAsync_SameTransitionTwice_LogsItOnce()
+    public async Task ChangeAsync_SameStartTwice_LogsItOnce()
     {
         var (account, runId) = await CreatePlannedAsync();
-        var transition = new RunTransition(account, runId, RunStatus.Running, [new TaskTransition("T2", TaskState.Running)]);
 
-        await runs.ApplyAsync(transition, CancellationToken.None);
+        await runs.StartAsync(account, runId, [], ["T2"]);
         var version = (await events.MarkAsync(account, runId, CancellationToken.None))!.Version;
-        await runs.ApplyAsync(transition, CancellationToken.None);
+        var again = await runs.StartAsync(account, runId, [], ["T2"]);
 
         var page = (await events.ListAsync(account, runId, 0, 100, CancellationToken.None))!;
         Assert.Multiple(() =>
         {
+            Assert.That(again!.Decision, Is.SameAs(Decision.Unchanged));
             Assert.That(page.Events.Count(e => e.Type == EventTypes.TaskStarted), Is.EqualTo(1));
             Assert.That(page.Events.Count(e => e.Type == EventTypes.RunRunning), Is.EqualTo(1));
-            Assert.That(page.Mark.Version, Is.EqualTo(version), "a repeated transition writes nothing");
+            Assert.That(page.Mark.Version, Is.EqualTo(version), "a repeated start writes nothing");
         });
     }
 
@@ -110,10 +104,9 @@ public sealed class TableRunEventStoreTests
             var (account, runId) = await CreatePlannedAsync();
 
             await Task.WhenAll(
-                runs.CancelAsync(account, runId, CancellationToken.None),
-                runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Running,
-                    [new TaskTransition("T1", TaskState.WaitingHuman), new TaskTransition("T2", TaskState.Running)]), CancellationToken.None),
-                runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Running, [new TaskTransition("T2", TaskState.Running)]), CancellationToken.None));
+                runs.CancelAsync(account, runId),
+                runs.StartAsync(account, runId, ["T1"], ["T2"]),
+                runs.StartAsync(account, runId, [], ["T2"]));
 
             var run = (await runs.GetAsync(account, runId, CancellationToken.None))!;
             var log = (await events.ListAsync(account, runId, 0, 1000, CancellationToken.None))!.Events;
@@ -201,8 +194,8 @@ public sealed class TableRunEventStoreTests
     async Task<(string AccountId, string RunId)> CreatePlannedAsync()
     {
         var (account, runId) = await CreateAsync();
-        await runs.ApplyAsync(new RunTransition(account, runId, RunStatus.Planning, []), CancellationToken.None);
-        await runs.SavePlanAsync(account, runId, new PlanSave(0, 0, Plan(), TokenUsage.Zero, [], false), CancellationToken.None);
+        await runs.BeginPlanningAsync(account, runId);
+        await runs.SavePlanAsync(account, runId, Plan());
         return (account, runId);
     }
 

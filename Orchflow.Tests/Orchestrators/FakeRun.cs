@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using Moq.Protected;
-using Orchflow.Abstractions;
 using Orchflow.Activities;
 using Orchflow.Domain;
 using Orchflow.Orchestrators;
@@ -12,25 +11,33 @@ namespace Orchflow.Tests.Orchestrators;
 
 /// <summary>
 /// Runs <see cref="RunOrchestrator"/> against a strict <see cref="TaskOrchestrationContext"/> mock whose activities,
-/// events and timers are task completion sources the test completes by hand, in any order.
+/// events and timers are task completion sources the test completes by hand, in any order. Beside it the fake keeps
+/// the run as the store would (<see cref="State"/>): every write an activity or an HTTP handler makes is decided by
+/// <see cref="RunTransitions"/>, as the real ones do, and the contract's status rule is checked after each
+/// (<see cref="Violations"/>), both ways.
 /// </summary>
 /// <remarks>
 /// The sources run their continuations inline and the tests have no synchronization context, so each completion
 /// drives the orchestrator until it is blocked again before the completing call returns: no waiting, no sleeping.
 /// </remarks>
-sealed class FakeRun
+public sealed class FakeRun
 {
     public const string AccountId = "acc_test";
     public const string RunId = "run_test";
     public static readonly DateTime Now = new(2030, 1, 2, 3, 4, 5, DateTimeKind.Utc);
     public static readonly TokenUsage PlanUsage = new(10, 20);
+    public static readonly TokenUsage AgentUsage = new(1, 2);
 
     readonly Mock<TaskOrchestrationContext> context = new(MockBehavior.Strict);
     readonly Dictionary<string, object> events = [];
     readonly HashSet<string> raised = [];
-    readonly Dictionary<string, List<TaskCompletionSource<AgentTaskResult>>> agentCalls = [];
+    readonly Dictionary<string, List<(AgentTaskInput Input, TaskCompletionSource<AgentTaskResult> Done)>> agentCalls = [];
+
+    /// <summary>Agent results written and not yet reported back: whether each was recorded.</summary>
+    readonly Dictionary<string, bool> recorded = [];
     readonly List<TaskCompletionSource<PlanOutline?>> plans = [];
     readonly TaskCompletionSource<bool> synthesis = new();
+    RunInput? input;
     Task<RunOutcome>? outcome;
 
     public FakeRun()
@@ -46,35 +53,22 @@ sealed class FakeRun
             .Returns((DateTime fireAt, CancellationToken token) => AddTimer(fireAt, token));
 
         context.Setup(c => c.CallActivityAsync<PlanOutline?>(Named(nameof(PlanRunActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-            .Returns((TaskName _, object? input, TaskOptions? _) =>
+            .Returns((TaskName _, object? given, TaskOptions? _) =>
             {
                 Journal.Add("plan");
-                PlanInputs.Add((PlanInput)input!);
+                PlanInputs.Add((PlanInput)given!);
                 plans.Add(new TaskCompletionSource<PlanOutline?>());
                 return plans[^1].Task;
             });
         context.Setup(c => c.CallActivityAsync<AgentTaskResult>(Named(nameof(ExecuteAgentTaskActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-            .Returns((TaskName _, object? input, TaskOptions? _) => StartAgent((AgentTaskInput)input!));
-        context.Setup(c => c.CallActivityAsync<bool>(Named(nameof(ProjectRunActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-            .Returns((TaskName _, object? input, TaskOptions? _) =>
-            {
-                var transition = (RunTransition)input!;
-                Journal.Add($"project {transition.Status}");
-                Transitions.Add(transition);
-                if (ProjectionFailure(transition) is { } cause)
-                {
-                    return Task.FromException<bool>(Failure(nameof(ProjectRunActivity), cause));
-                }
-
-                var accepted = ProjectionAccepts(transition);
-                Project(accepted ? transition.Status : RunStatus.Cancelled);
-                return Task.FromResult(accepted);
-            });
+            .Returns((TaskName _, object? given, TaskOptions? _) => StartAgent((AgentTaskInput)given!));
+        context.Setup(c => c.CallActivityAsync<bool>(Named(nameof(RecordRunChangeActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? given, TaskOptions? _) => Record((RunChangeRequest)given!));
         context.Setup(c => c.CallActivityAsync<bool>(Named(nameof(SynthesizeRunActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-            .Returns((TaskName _, object? input, TaskOptions? _) =>
+            .Returns((TaskName _, object? given, TaskOptions? _) =>
             {
                 Journal.Add("synthesize");
-                SynthesisInputs.Add((SynthesisInput)input!);
+                SynthesisInputs.Add((SynthesisInput)given!);
                 return synthesis.Task;
             });
         context.Setup(c => c.WaitForExternalEvent<HumanReply>(It.IsAny<string>(), It.IsAny<CancellationToken>()))
@@ -85,7 +79,7 @@ sealed class FakeRun
             .Returns((string name, CancellationToken _) => Wait<PlanReviewReply>(name));
     }
 
-    /// <summary>Every call the orchestrator made, in order: "plan", "agent T2", "project Running", "wait human:T1:0", "timer", "synthesize".</summary>
+    /// <summary>Every call the orchestrator made, in order: "plan", "agent T2", "record StartTasks", "wait human:T1:0", "timer", "synthesize".</summary>
     public List<string> Journal { get; } = [];
 
     public List<PlanInput> PlanInputs { get; } = [];
@@ -93,7 +87,8 @@ sealed class FakeRun
     /// <summary>Every ExecuteAgentTaskActivity input, in the order they were scheduled.</summary>
     public List<AgentTaskInput> AgentStarts { get; } = [];
 
-    public List<RunTransition> Transitions { get; } = [];
+    /// <summary>Every change the orchestrator asked RecordRunChangeActivity to record, in order.</summary>
+    public List<RunChangeRequest> Records { get; } = [];
 
     public List<SynthesisInput> SynthesisInputs { get; } = [];
 
@@ -102,18 +97,18 @@ sealed class FakeRun
 
     public List<FakeTimer> Timers { get; } = [];
 
-    /// <summary>What ProjectRunActivity answers; false means the run had already ended (cancelled) in the projection.</summary>
-    public Func<RunTransition, bool> ProjectionAccepts { get; set; } = _ => true;
+    /// <summary>The run as the store holds it, every write decided by <see cref="RunTransitions"/>.</summary>
+    public RunState State { get; private set; } = new() { RunId = RunId, AccountId = AccountId, Status = RunStatus.Queued };
 
-    /// <summary>A cause makes ProjectRunActivity fail for that transition, as it does once its retries are spent; null lets it run.</summary>
-    public Func<RunTransition, string?> ProjectionFailure { get; set; } = _ => null;
+    /// <summary>Every break of the status rule seen after a write, with the journal at that moment.</summary>
+    public List<string> Violations { get; } = [];
 
-    /// <summary>The run status the projection shows, as the writes so far left it (a terminal status sticks, as in the store).</summary>
-    public RunStatus? ProjectedStatus { get; private set; }
+    /// <summary>A cause makes RecordRunChangeActivity fail for that change, as it does once its retries are spent; null lets it run.</summary>
+    public Func<RunChangeRequest, string?> RecordFailure { get; set; } = _ => null;
 
     /// <summary>Tasks with an agent activity scheduled and not yet completed.</summary>
     public IEnumerable<string> AgentsInFlight =>
-        agentCalls.Where(c => c.Value.Any(s => !s.Task.IsCompleted)).Select(c => c.Key);
+        agentCalls.Where(c => c.Value.Any(s => !s.Done.Task.IsCompleted)).Select(c => c.Key);
 
     /// <summary>Human events the orchestrator waits on that have not been raised.</summary>
     public IEnumerable<string> PendingHumanWaits =>
@@ -133,20 +128,47 @@ sealed class FakeRun
 
     public IEnumerable<string> StartedTasks => AgentStarts.Select(a => a.TaskId);
 
+    public TaskState? StateOf(string taskId) => State.Task(taskId)?.State;
+
     public static TaskNode Agent(string taskId, params string[] dependsOn) => new(taskId, TaskKind.Agent, dependsOn);
 
     public static TaskNode Human(string taskId, params string[] dependsOn) => new(taskId, TaskKind.Human, dependsOn);
 
     public static EngineSettings Engine(
-        int maxParallel = 4, int maxReviewRounds = 2, bool requireApproval = false, int? humanTimeoutSeconds = null, bool requirePlanApproval = false,
-        bool agentsRecordTheirStart = false) =>
-        new(maxParallel, maxReviewRounds, requireApproval, humanTimeoutSeconds, requirePlanApproval, agentsRecordTheirStart);
+        int maxParallel = 4, int maxReviewRounds = 2, bool requireApproval = false, int? humanTimeoutSeconds = null, bool requirePlanApproval = false) =>
+        new(maxParallel, maxReviewRounds, requireApproval, humanTimeoutSeconds, requirePlanApproval);
 
-    public void Start(EngineSettings? engine = null, int attempt = 0)
+    /// <summary>
+    /// Starts the orchestration of the run's first attempt, or of a retry of it: <paramref name="retried"/> is the plan
+    /// of a run that failed with the tasks marked completed done and the rest not, taken up again by
+    /// <see cref="RunTransitions.Retry"/> (<paramref name="planApproved"/>: its plan had been approved before it failed).
+    /// </summary>
+    public void Start(EngineSettings? engine = null, IReadOnlyList<TaskNode>? retried = null, bool planApproved = true)
     {
         // An inherited synchronization context would queue the orchestrator's continuations instead of running them inline.
         Assert.That(SynchronizationContext.Current, Is.Null, "the fake relies on inline continuations");
-        outcome = new RunOrchestrator().RunAsync(context.Object, new RunInput(AccountId, RunId, engine ?? Engine(), attempt));
+        var settings = engine ?? Engine();
+        State = State with { RequirePlanApproval = settings.RequirePlanApproval };
+        if (retried is not null)
+        {
+            var failed = State with
+            {
+                Status = RunStatus.Failed,
+                Error = "An earlier attempt failed.",
+                Tasks = retried.Select(t => TaskRecord.FromPlan(Planned(t)) with
+                {
+                    State = t.State == TaskState.Completed ? TaskState.Completed : TaskState.Cancelled,
+                    ReviewRound = t.Round,
+                }).ToList(),
+                PlannedRound = 0,
+                PlanApproved = planApproved,
+            };
+            State = RunTransitions.Retry(failed).After!;
+        }
+
+        input = new RunInput(AccountId, RunId, settings, State.Attempt);
+
+        outcome = new RunOrchestrator().RunAsync(context.Object, input);
         AssertBlocked();
     }
 
@@ -159,16 +181,48 @@ sealed class FakeRun
 
     public void CompletePlan(params TaskNode[] tasks) => CompletePlan(new PlanOutline(tasks, PlanUsage));
 
-    /// <summary>PlanRunActivity's answer as given: a plan awaiting review, or a retried run's plan with its tasks' states.</summary>
-    public void CompletePlan(PlanOutline outline) => PendingPlan().SetResult(outline);
+    /// <summary>
+    /// PlanRunActivity's work as the real one does it: planning begins and the plan is saved (waiting for review when it
+    /// says so), unless the run ended first (then it answers null), and a plan already saved is kept.
+    /// </summary>
+    public void CompletePlan(PlanOutline outline)
+    {
+        var round = PlanInputs[^1].Round;
+        var pending = PendingPlan();
+        if (State.Status.IsTerminal() || State.Attempt != input!.Attempt)
+        {
+            pending.SetResult(null);
+            return;
+        }
+
+        var saved = State.Tasks.Count > 0 && State.PlannedRound >= round;
+        if (!saved && State.Status != RunStatus.Planning)
+        {
+            Write(RunTransitions.BeginPlanning(State, input.Attempt));
+        }
+
+        var plan = new RunPlan(outline.Tasks.Select(Planned).ToList(), "test");
+        var decision = saved ? Decision.Unchanged : Write(RunTransitions.SavePlan(State, new PlanSave(input.Attempt, round, plan, outline.Usage, [], outline.NeedsReview)));
+        pending.SetResult(decision.IsRefused ? null : outline);
+    }
 
     /// <summary>PlanRunActivity's answer when the run had already ended before it could be planned.</summary>
     public void CompletePlanAsEnded() => PendingPlan().SetResult(null);
 
     public void FailPlan(string cause) => PendingPlan().SetException(Failure(nameof(PlanRunActivity), cause));
 
-    /// <summary>A person's verdict on the plan of review round <paramref name="round"/>.</summary>
-    public void ReviewPlan(int round, PlanReviewReply reply) => Raise(RunEvents.PlanReview(round), reply);
+    /// <summary>A person's verdict on the plan, as the HTTP handler takes it: decided on the run, then raised on review round <paramref name="round"/>.</summary>
+    public bool ReviewPlan(int round, PlanReviewReply reply)
+    {
+        var edited = reply.Edited?.Tasks.Select(Planned).ToList();
+        if (Write(RunTransitions.ReviewPlan(State, new PlanVerdict(reply.Approved, edited, reply.Feedback))).IsRefused)
+        {
+            return false;
+        }
+
+        Raise(RunEvents.PlanReview(round), reply);
+        return true;
+    }
 
     TaskCompletionSource<PlanOutline?> PendingPlan()
     {
@@ -177,26 +231,87 @@ sealed class FakeRun
         return pending!;
     }
 
+    /// <summary>The agent activity records its result and reports back: both halves of <see cref="RecordAgentResult"/> and <see cref="DeliverAgentResult"/>.</summary>
     public void CompleteAgent(string taskId, TokenUsage? usage = null)
     {
-        Journal.Add($"done {taskId}");
-        PendingAgent(taskId).SetResult(new AgentTaskResult(usage ?? new TokenUsage(1, 2), 42));
+        RecordAgentResult(taskId, usage);
+        DeliverAgentResult(taskId);
     }
 
-    public void FailAgent(string taskId, string cause) => PendingAgent(taskId).SetException(Failure(nameof(ExecuteAgentTaskActivity), cause));
+    /// <summary>The agent activity writes its output (done, or a draft waiting for approval), not yet reported back to the orchestrator.</summary>
+    public void RecordAgentResult(string taskId, TokenUsage? usage = null)
+    {
+        var call = PendingAgent(taskId);
+        var result = new AgentResult($"Output of {taskId}.", usage ?? AgentUsage, call.Input.AwaitApproval);
+        recorded[taskId] = !Write(RunTransitions.FinishAgent(State, call.Input.Attempt, taskId, result, WriteTime)).IsRefused;
+    }
 
+    /// <summary>The agent activity's completion reaches the orchestrator (after <see cref="RecordAgentResult"/>).</summary>
+    public void DeliverAgentResult(string taskId)
+    {
+        Journal.Add($"done {taskId}");
+        var call = PendingAgent(taskId);
+        call.Done.SetResult(new AgentTaskResult(recorded.Remove(taskId, out var wrote) && wrote));
+    }
+
+    /// <summary>The agent's output is written but not yet reported back to the orchestrator.</summary>
+    public bool IsRecordedNotDelivered(string taskId) => recorded.ContainsKey(taskId);
+
+    public void FailAgent(string taskId, string cause) => PendingAgent(taskId).Done.SetException(Failure(nameof(ExecuteAgentTaskActivity), cause));
+
+    /// <summary>SynthesizeRunActivity's work as the real one does it; <paramref name="completed"/> false: the run was cancelled by a client first.</summary>
     public void CompleteSynthesis(bool completed = true)
     {
-        // The activity itself completes the run in the projection, or finds it ended (cancelled).
-        Project(completed ? RunStatus.Completed : RunStatus.Cancelled);
-        synthesis.SetResult(completed);
+        if (!completed)
+        {
+            EndInTheProjection();
+        }
+
+        var attempt = input!.Attempt;
+        if (State.Status.IsTerminal() || State.Attempt != attempt)
+        {
+            synthesis.SetResult(State.Status == RunStatus.Completed && State.Attempt == attempt);
+            return;
+        }
+
+        if (State.Status != RunStatus.Running && Write(RunTransitions.BeginSynthesis(State, attempt)).IsRefused)
+        {
+            synthesis.SetResult(false);
+            return;
+        }
+
+        synthesis.SetResult(!Write(RunTransitions.Complete(State, attempt, "Final output.", new TokenUsage(5, 6))).IsRefused);
     }
 
-    /// <summary>The run ends outside the orchestration (a DELETE wrote "cancelled"): later projection writes are refused.</summary>
-    public void EndInTheProjection()
+    /// <summary>A client cancels the run (DELETE): recorded cancelled, then the cancel event. A finished run refuses, and nothing is raised.</summary>
+    public void Cancel()
     {
-        Project(RunStatus.Cancelled);
-        ProjectionAccepts = _ => false;
+        if (!Write(RunTransitions.Cancel(State, WriteTime)).IsRefused && !IsRaised(RunEvents.Cancel))
+        {
+            Raise(RunEvents.Cancel, new CancelRequest("cancelled by the test"));
+        }
+    }
+
+    /// <summary>A client's cancel is recorded, and its event not raised yet: the orchestration's next record is refused.</summary>
+    public void EndInTheProjection() => Write(RunTransitions.Cancel(State, WriteTime));
+
+    /// <summary>
+    /// A person answers a task as the HTTP handler takes it: decided on the run, and the event raised only if the answer
+    /// landed (a task not waiting answers 409). Returns whether it landed.
+    /// </summary>
+    public bool Answer(string taskId, int round, HumanDecision decision)
+    {
+        var task = State.Task(taskId);
+        var answer = task?.Kind == TaskKind.Human ? new HumanAnswer(null, "An answer.", null)
+            : decision == HumanDecision.Accepted ? new HumanAnswer(true, null, null)
+            : new HumanAnswer(false, null, "Make it shorter.");
+        if (Write(RunTransitions.Answer(State, taskId, answer, WriteTime)).IsRefused)
+        {
+            return false;
+        }
+
+        Raise(RunEvents.Human(taskId, round), new HumanReply(decision));
+        return true;
     }
 
     /// <summary>Raises an event; one raised before the orchestrator waits is kept until it does, as the engine does.</summary>
@@ -207,10 +322,6 @@ sealed class FakeRun
     }
 
     public bool IsRaised(string name) => raised.Contains(name);
-
-    public void Answer(string taskId, int round, HumanDecision decision) => Raise(RunEvents.Human(taskId, round), new HumanReply(decision));
-
-    public void Cancel() => Raise(RunEvents.Cancel, new CancelRequest("cancelled by the test"));
 
     /// <summary>Asserts the orchestrator is waiting on something (and did not fail, e.g. on an unexpected call).</summary>
     public void AssertBlocked()
@@ -236,49 +347,72 @@ sealed class FakeRun
         return outcome.GetAwaiter().GetResult();
     }
 
-    public RunTransition LastTransition => Transitions[^1];
+    public RunChangeRequest LastRecord => Records[^1];
 
-    public static TaskState? StateIn(RunTransition transition, string taskId) =>
-        transition.Tasks.SingleOrDefault(t => t.TaskId == taskId)?.State;
+    /// <summary>The time writes are stamped with: the orchestration's clock, as a store's would read about then.</summary>
+    DateTimeOffset WriteTime => new(Clock, TimeSpan.Zero);
 
-    void Project(RunStatus status)
+    /// <summary>Applies a decision as the store would persist it, and checks the status rule on the run it leaves.</summary>
+    Decision Write(Decision decision)
     {
-        if (ProjectedStatus?.IsTerminal() != true)
+        if (decision.After is { } after)
         {
-            ProjectedStatus = status;
+            State = after;
+            if (after.StatusRuleViolation() is { } violation)
+            {
+                Violations.Add($"{violation}; journal: {string.Join(" | ", Journal)}");
+            }
         }
+
+        return decision;
     }
+
+    Task<bool> Record(RunChangeRequest request)
+    {
+        Journal.Add($"record {request.Kind}");
+        Records.Add(request);
+        if (RecordFailure(request) is { } cause)
+        {
+            return Task.FromException<bool>(Failure(nameof(RecordRunChangeActivity), cause));
+        }
+
+        return Task.FromResult(!Write(request.Decide(State, WriteTime)).IsRefused);
+    }
+
+    static PlannedTask Planned(TaskNode t) => new(t.TaskId, $"Task {t.TaskId}", "", t.Kind, t.Kind == TaskKind.Agent ? "writer" : null, t.DependsOn);
 
     static TaskName Named(string name) => It.Is<TaskName>(n => n.Name == name);
 
     static TaskFailedException Failure(string activity, string cause) =>
         new(activity, 1, new TaskFailureDetails(typeof(InvalidOperationException).FullName!, cause, null, null, null));
 
-    Task<AgentTaskResult> StartAgent(AgentTaskInput input)
+    /// <summary>The agent activity as the real one starts: it records its own start when asked to, and stops at once when the run moved on.</summary>
+    Task<AgentTaskResult> StartAgent(AgentTaskInput started)
     {
-        Journal.Add($"agent {input.TaskId}");
-        AgentStarts.Add(input);
-        if (input.RecordStart is not null)
-        {
-            // The activity records its own start as it begins, here at once.
-            Project(RunStatus.Running);
-        }
-
+        Journal.Add($"agent {started.TaskId}");
+        AgentStarts.Add(started);
+        var stale = (started.RecordStart && Write(RunTransitions.StartAgent(State, started.Attempt, started.TaskId, WriteTime)).IsRefused) ||
+                    StateOf(started.TaskId) != TaskState.Running || State.Attempt != started.Attempt || State.Status.IsTerminal();
         var source = new TaskCompletionSource<AgentTaskResult>();
-        if (!agentCalls.TryGetValue(input.TaskId, out var calls))
+        if (!agentCalls.TryGetValue(started.TaskId, out var calls))
         {
-            agentCalls[input.TaskId] = calls = [];
+            agentCalls[started.TaskId] = calls = [];
         }
 
-        calls.Add(source);
+        calls.Add((started, source));
+        if (stale)
+        {
+            source.SetResult(new AgentTaskResult(Recorded: false));
+        }
+
         return source.Task;
     }
 
-    TaskCompletionSource<AgentTaskResult> PendingAgent(string taskId)
+    (AgentTaskInput Input, TaskCompletionSource<AgentTaskResult> Done) PendingAgent(string taskId)
     {
-        var pending = agentCalls.GetValueOrDefault(taskId)?.LastOrDefault(s => !s.Task.IsCompleted);
-        Assert.That(pending, Is.Not.Null, $"{taskId} has no running agent activity");
-        return pending!;
+        var pending = agentCalls.GetValueOrDefault(taskId)?.LastOrDefault(s => !s.Done.Task.IsCompleted);
+        Assert.That(pending?.Done, Is.Not.Null, $"{taskId} has no running agent activity");
+        return pending!.Value;
     }
 
     Task<T> Wait<T>(string name)
@@ -311,7 +445,7 @@ sealed class FakeRun
 }
 
 /// <summary>A durable timer the test fires; cancelled, like the engine's, when its token is.</summary>
-sealed class FakeTimer
+public sealed class FakeTimer
 {
     readonly TaskCompletionSource source = new();
 

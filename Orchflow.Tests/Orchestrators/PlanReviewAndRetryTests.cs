@@ -1,4 +1,3 @@
-using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Orchestrators;
 using static Orchflow.Tests.Orchestrators.FakeRun;
@@ -11,14 +10,14 @@ namespace Orchflow.Tests.Orchestrators;
 /// orchestration context.
 /// </summary>
 [TestFixture]
-public sealed class PlanReviewAndRetryTests
+public sealed class PlanReviewAndRetryTests : FakeRunTests
 {
     static PlanOutline ForReview(int round = 0, params TaskNode[] tasks) => new(tasks, PlanUsage, NeedsReview: true, ReviewRound: round);
 
     [Test]
     public void PlanReview_PlanAwaitingReview_StartsNothingUntilApproved()
     {
-        var run = new FakeRun();
+        var run = NewRun();
         run.Start(Engine(requirePlanApproval: true));
 
         run.CompletePlan(ForReview(0, Agent("T1"), Agent("T2", "T1")));
@@ -27,7 +26,9 @@ public sealed class PlanReviewAndRetryTests
         {
             Assert.That(run.Waits, Does.Contain(RunEvents.PlanReview(0)));
             Assert.That(run.StartedTasks, Is.Empty, "no agent spends a token before the plan is approved");
-            Assert.That(run.Transitions, Is.Empty, "the plan's save already shows the run waiting on it");
+            Assert.That(run.Records, Is.Empty, "the plan's save already shows the run waiting on it");
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.WaitingHuman));
+            Assert.That(run.State.WaitingOn, Is.EqualTo(new[] { "plan" }));
         });
         run.AssertBlocked();
 
@@ -36,14 +37,14 @@ public sealed class PlanReviewAndRetryTests
         Assert.Multiple(() =>
         {
             Assert.That(run.StartedTasks, Is.EqualTo(new[] { "T1" }));
-            Assert.That(run.LastTransition.Status, Is.EqualTo(RunStatus.Running));
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.Running));
         });
     }
 
     [Test]
     public void PlanReview_ApprovedWithAnEdit_RunsTheEditedPlan()
     {
-        var run = new FakeRun();
+        var run = NewRun();
         run.Start(Engine(requirePlanApproval: true));
         run.CompletePlan(ForReview(0, Agent("T1"), Agent("T2", "T1")));
 
@@ -59,7 +60,7 @@ public sealed class PlanReviewAndRetryTests
     [Test]
     public void PlanReview_SentBack_PlansAgainWithTheFeedbackThenWaitsOnTheNextRound()
     {
-        var run = new FakeRun();
+        var run = NewRun();
         run.Start(Engine(requirePlanApproval: true));
         run.CompletePlan(ForReview(0, Agent("T1")));
 
@@ -81,7 +82,7 @@ public sealed class PlanReviewAndRetryTests
     [Test]
     public void PlanReview_SentBackMoreThanMaxReviewRounds_FailsTheRunSayingSo()
     {
-        var run = new FakeRun();
+        var run = NewRun();
         run.Start(Engine(requirePlanApproval: true, maxReviewRounds: 1));
         run.CompletePlan(ForReview(0, Agent("T1")));
         run.ReviewPlan(0, new PlanReviewReply(false, Feedback: "Shorter."));
@@ -93,7 +94,8 @@ public sealed class PlanReviewAndRetryTests
         {
             Assert.That(run.Outcome(), Is.EqualTo(new RunOutcome(RunStatus.Failed, RunErrors.TooManyPlanReviews(1))));
             Assert.That(run.PlanInputs, Has.Count.EqualTo(2), "no third plan");
-            Assert.That(run.LastTransition.Tasks, Is.EqualTo(new[] { new TaskTransition("T1", TaskState.Cancelled) }));
+            Assert.That(run.State.Tasks.Select(t => t.State), Is.EqualTo(new[] { TaskState.Cancelled }));
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.Failed));
             Assert.That(run.StartedTasks, Is.Empty);
         });
     }
@@ -101,7 +103,7 @@ public sealed class PlanReviewAndRetryTests
     [Test]
     public void PlanReview_NotReviewedInTime_FailsTheRunAndCancelsTheTimerOnReview()
     {
-        var run = new FakeRun();
+        var run = NewRun();
         run.Start(Engine(requirePlanApproval: true, humanTimeoutSeconds: 60));
         run.CompletePlan(ForReview(0, Agent("T1")));
         Assert.That(run.PendingTimers.Count(), Is.EqualTo(1), "the plan's wait is bounded by the run's human timeout");
@@ -118,7 +120,7 @@ public sealed class PlanReviewAndRetryTests
     [Test]
     public void PlanReview_ApprovedInTime_CancelsTheTimer()
     {
-        var run = new FakeRun();
+        var run = NewRun();
         run.Start(Engine(requirePlanApproval: true, humanTimeoutSeconds: 60));
         run.CompletePlan(ForReview(0, Agent("T1")));
 
@@ -134,7 +136,7 @@ public sealed class PlanReviewAndRetryTests
     [Test]
     public void PlanReview_CancelledWhileWaitingOnThePlan_CancelsTheRunAndItsTasks()
     {
-        var run = new FakeRun();
+        var run = NewRun();
         run.Start(Engine(requirePlanApproval: true));
         run.CompletePlan(ForReview(0, Agent("T1"), Human("T2")));
 
@@ -143,8 +145,9 @@ public sealed class PlanReviewAndRetryTests
         Assert.Multiple(() =>
         {
             Assert.That(run.Outcome().Status, Is.EqualTo(RunStatus.Cancelled));
-            Assert.That(run.LastTransition.Status, Is.EqualTo(RunStatus.Cancelled));
-            Assert.That(run.LastTransition.Tasks.Select(t => t.State), Is.All.EqualTo(TaskState.Cancelled));
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.Cancelled));
+            Assert.That(run.State.Tasks.Select(t => t.State), Is.All.EqualTo(TaskState.Cancelled));
+            Assert.That(run.State.WaitingOn, Is.Empty);
             Assert.That(run.StartedTasks, Is.Empty);
         });
     }
@@ -152,39 +155,35 @@ public sealed class PlanReviewAndRetryTests
     [Test]
     public void Retry_CompletedTasks_AreNotRunAgainAndTheRestAre()
     {
-        var run = new FakeRun();
-        run.Start(Engine(), attempt: 1);
+        var run = NewRun();
 
-        run.CompletePlan(new PlanOutline(
-            [Agent("T1") with { State = TaskState.Completed }, Agent("T2") with { State = TaskState.Completed }, Agent("T3", "T1", "T2"), Agent("T4", "T3")],
-            new TokenUsage(100, 200)));
+        StartRetried(run, Engine(), Agent("T1") with { State = TaskState.Completed }, Agent("T2") with { State = TaskState.Completed },
+            Agent("T3", "T1", "T2"), Agent("T4", "T3"));
 
         Assert.Multiple(() =>
         {
             Assert.That(run.PlanInputs.Single().Attempt, Is.EqualTo(1));
             Assert.That(run.StartedTasks, Is.EqualTo(new[] { "T3" }), "T1 and T2 completed in the first attempt");
-            Assert.That(run.AgentStarts.Single().Attempt, Is.EqualTo(1));
-            Assert.That(run.LastTransition.Attempt, Is.EqualTo(1), "every write says which attempt it is from");
-            Assert.That(run.LastTransition.Usage, Is.EqualTo(new TokenUsage(100, 200)), "usage adds up from the first attempt");
+            Assert.That(run.AgentStarts.Single().Attempt, Is.EqualTo(1), "every write says which attempt it is from");
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.Running));
         });
 
-        run.CompleteAgent("T3", new TokenUsage(1, 1));
-        run.CompleteAgent("T4", new TokenUsage(1, 1));
+        run.CompleteAgent("T3");
+        run.CompleteAgent("T4");
 
         Assert.Multiple(() =>
         {
-            Assert.That(run.SynthesisInputs.Single().Attempt, Is.EqualTo(1));
-            Assert.That(run.SynthesisInputs.Single().UsageSoFar, Is.EqualTo(new TokenUsage(102, 202)));
+            Assert.That(run.SynthesisInputs.Single(), Is.EqualTo(new SynthesisInput(AccountId, RunId, Attempt: 1)));
+            Assert.That(run.State.Usage, Is.EqualTo(AgentUsage + AgentUsage), "the retry's own costs add to what the run had");
         });
     }
 
     [Test]
     public void Retry_HumanTaskNeverAnswered_WaitsAgainOnItsRound()
     {
-        var run = new FakeRun();
-        run.Start(Engine(requireApproval: true), attempt: 1);
+        var run = NewRun();
 
-        run.CompletePlan(new PlanOutline([Human("T1") with { Round = 0 }, Agent("T2") with { Round = 2 }], PlanUsage));
+        StartRetried(run, Engine(requireApproval: true), Human("T1") with { Round = 0 }, Agent("T2") with { Round = 2 });
 
         Assert.That(run.Waits, Does.Contain(RunEvents.Human("T1", 0)));
         run.CompleteAgent("T2");
@@ -192,66 +191,77 @@ public sealed class PlanReviewAndRetryTests
     }
 
     [Test]
-    public void Retry_EveryTaskCompletedBefore_SynthesizesAnew()
+    public void Retry_EveryTaskCompletedBefore_RunsAndSynthesizesAnew()
     {
-        var run = new FakeRun();
-        run.Start(Engine(), attempt: 2);
+        var run = NewRun();
 
-        run.CompletePlan(new PlanOutline([Agent("T1") with { State = TaskState.Completed }], PlanUsage));
+        StartRetried(run, Engine(), Agent("T1") with { State = TaskState.Completed });
+        run.CompleteSynthesis();
 
         Assert.Multiple(() =>
         {
             Assert.That(run.StartedTasks, Is.Empty);
             Assert.That(run.SynthesisInputs, Has.Count.EqualTo(1));
-            Assert.That(run.LastTransition.Status, Is.EqualTo(RunStatus.Running));
+            Assert.That(run.Outcome(), Is.EqualTo(new RunOutcome(RunStatus.Completed)));
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.Completed));
         });
     }
 
     [Test]
     public void Retry_FailsAgain_FailsTheRunNamingTheTask()
     {
-        var run = new FakeRun();
-        run.Start(Engine(), attempt: 1);
-        run.CompletePlan(new PlanOutline([Agent("T1") with { State = TaskState.Completed }, Agent("T2", "T1")], PlanUsage));
+        var run = NewRun();
+        StartRetried(run, Engine(), Agent("T1") with { State = TaskState.Completed }, Agent("T2", "T1"));
 
         run.FailAgent("T2", "HTTP 503 from the provider");
 
         Assert.Multiple(() =>
         {
             Assert.That(run.Outcome().Status, Is.EqualTo(RunStatus.Failed));
-            Assert.That(run.LastTransition.Tasks, Is.EqualTo(new[] { new TaskTransition("T2", TaskState.Failed, RunErrors.TaskFailed("T2", "HTTP 503 from the provider")) }),
-                "T1 stays completed");
+            Assert.That(run.State.Tasks.Select(t => (t.State, t.Error)), Is.EqualTo(new[]
+            {
+                (TaskState.Completed, (string?)null), (TaskState.Failed, RunErrors.TaskFailed("T2", "HTTP 503 from the provider")),
+            }), "T1 stays completed");
         });
     }
 
     [Test]
     public void Retry_CancelledDuringTheRetry_CancelsWhatIsOpen()
     {
-        var run = new FakeRun();
-        run.Start(Engine(), attempt: 1);
-        run.CompletePlan(new PlanOutline([Agent("T1") with { State = TaskState.Completed }, Agent("T2", "T1"), Agent("T3", "T2")], PlanUsage));
+        var run = NewRun();
+        StartRetried(run, Engine(), Agent("T1") with { State = TaskState.Completed }, Agent("T2", "T1"), Agent("T3", "T2"));
 
         run.Cancel();
 
         Assert.Multiple(() =>
         {
             Assert.That(run.Outcome().Status, Is.EqualTo(RunStatus.Cancelled));
-            Assert.That(run.LastTransition.Tasks.Select(t => t.TaskId), Is.EquivalentTo(new[] { "T2", "T3" }), "T1 completed and stays so");
+            Assert.That(run.State.Tasks.Select(t => t.State), Is.EqualTo(new[] { TaskState.Completed, TaskState.Cancelled, TaskState.Cancelled }),
+                "T1 completed and stays so");
         });
     }
 
     [Test]
     public void Retry_PlanStillAwaitingItsReview_WaitsOnTheReviewAgain()
     {
-        var run = new FakeRun();
-        run.Start(Engine(requirePlanApproval: true), attempt: 1);
+        var run = NewRun();
+        run.Start(Engine(requirePlanApproval: true), retried: [Agent("T1")], planApproved: false);
+        Assert.That(run.State.WaitingOn, Is.EqualTo(new[] { "plan" }));
 
-        run.CompletePlan(ForReview(1, Agent("T1")));
+        run.CompletePlan(ForReview(0, Agent("T1")));
 
         Assert.Multiple(() =>
         {
-            Assert.That(run.Waits, Does.Contain(RunEvents.PlanReview(1)));
+            Assert.That(run.Waits, Does.Contain(RunEvents.PlanReview(0)));
             Assert.That(run.StartedTasks, Is.Empty);
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.WaitingHuman));
         });
+    }
+
+    /// <summary>A run that failed with these tasks (those marked completed done), retried: its orchestration started and given its plan.</summary>
+    static void StartRetried(FakeRun run, EngineSettings engine, params TaskNode[] tasks)
+    {
+        run.Start(engine, retried: tasks);
+        run.CompletePlan(new PlanOutline(tasks, PlanUsage));
     }
 }

@@ -5,15 +5,18 @@ using static Orchflow.Tests.Orchestrators.FakeRun;
 namespace Orchflow.Tests.Orchestrators;
 
 /// <summary>
-/// The run status invariant, checked after every step of many scripted runs: a run shown <c>running</c> has an agent
-/// activity (or the synthesis) in flight; a run shown <c>waiting_human</c> has none, and a human wait pending.
-/// An ended run shows a terminal status and leaves no timer pending. The runs include plans reviewed before they
-/// start (approved, sent back and planned again, timed out) and retried runs that go on from tasks already completed.
+/// The contract's status rule, checked after every write of many scripted runs, both ways: a live run is
+/// <c>waiting_human</c> exactly when its plan waits for review, or no agent task runs and a task waits. The store and
+/// the orchestrator agree on who waits: a task the store shows waiting has a human wait pending (or its draft is
+/// written and not yet reported), and every human wait pending is for a task the store shows waiting. An ended run
+/// shows a terminal status and leaves no timer pending. The runs include plans reviewed before they start (approved,
+/// sent back and planned again, timed out), retried runs that go on from tasks already completed, and answers that
+/// land before the orchestrator has heard of the draft they answer.
 /// </summary>
 [TestFixture]
 public sealed class RunInvariantTests
 {
-    const int SeedsPerEngine = 4;
+    const int SeedsPerEngine = 6;
     const int MaxSteps = 400;
 
     static readonly Dictionary<string, TaskNode[]> Plans = new()
@@ -28,21 +31,16 @@ public sealed class RunInvariantTests
 
     static IEnumerable<string> PlanNames => Plans.Keys;
 
-    /// <summary>
-    /// Each engine as a fresh run, as a run whose plan is reviewed first, and as a retried run; with agents that record
-    /// their own start (every run started now) and with transitions before every batch (runs started before that).
-    /// </summary>
+    /// <summary>Each engine as a fresh run, as a run whose plan is reviewed first, and as a retried run.</summary>
     static IEnumerable<(EngineSettings Engine, bool Resumed, int Seeds)> Engines() =>
         from approval in new[] { false, true }
         from timeout in new int?[] { null, 60 }
         from parallel in new[] { 1, 2, 8 }
         from variant in new[] { "fresh", "plan review", "resumed" }
-        from recordStart in new[] { true, false }
         select (Engine(maxParallel: parallel, maxReviewRounds: 2, requireApproval: approval, humanTimeoutSeconds: timeout,
-                requirePlanApproval: variant == "plan review", agentsRecordTheirStart: recordStart),
-            variant == "resumed", (variant == "fresh" ? SeedsPerEngine : SeedsPerEngine / 2) / (recordStart ? 1 : 2));
+                requirePlanApproval: variant == "plan review"),
+            variant == "resumed", variant == "fresh" ? SeedsPerEngine : SeedsPerEngine / 2);
 
-    /// <summary>Every scenario played once, shared by the tests below: plan name → (engine and seed, violation or null, ending).</summary>
     /// <summary>Every scenario played once, shared by the tests below: plan name → (engine and seed, violation or null, ending).</summary>
     static readonly Lazy<ILookup<string, (string Scenario, string? Violation, string Ending)>> Played = new(() => (
         from plan in Plans.Select((p, i) => (p.Key, p.Value, Index: i))
@@ -54,7 +52,7 @@ public sealed class RunInvariantTests
         .ToLookup(r => r.Plan, r => r.Result));
 
     [TestCaseSource(nameof(PlanNames))]
-    public void RunAsync_ScriptedScenarios_NeverRunningWithoutAnAgentNorWaitingWithoutAHuman(string plan)
+    public void RunAsync_ScriptedScenarios_KeepTheStatusRuleAfterEveryWrite(string plan)
     {
         var violations = Played.Value[plan].Where(r => r.Violation is not null).Select(r => $"{r.Scenario}: {r.Violation}");
 
@@ -80,8 +78,9 @@ public sealed class RunInvariantTests
         var random = new Random(seed);
         var run = new FakeRun();
         var moves = new List<string>();
-        run.Start(engine, attempt: resumed ? 1 : 0);
-        run.CompletePlan(new PlanOutline(resumed ? Resumed(plan, random) : plan, PlanUsage, NeedsReview: engine.RequirePlanApproval));
+        var tasks = resumed ? Resumed(plan, random) : plan;
+        run.Start(engine, retried: resumed ? tasks : null);
+        run.CompletePlan(new PlanOutline(tasks, PlanUsage, NeedsReview: engine.RequirePlanApproval));
         for (var step = 0; step < MaxSteps && !run.IsEnded; step++)
         {
             var options = Moves(run, plan, engine).ToList();
@@ -122,21 +121,30 @@ public sealed class RunInvariantTests
             return $"the orchestrator threw {fault.GetType().Name}: {fault.Message}";
         }
 
-        var agents = run.AgentsInFlight.ToList();
+        if (run.Violations.FirstOrDefault() is { } broken)
+        {
+            return broken;
+        }
+
         if (run.IsEnded)
         {
-            return run.ProjectedStatus?.IsTerminal() != true ? $"ended while the projection shows {run.ProjectedStatus}"
+            return !run.State.Status.IsTerminal() ? $"ended while the store shows {run.State.Status}"
                 : run.PendingTimers.Any() ? "ended with a timer pending"
                 : null;
         }
 
-        return run.ProjectedStatus switch
+        if (run.State.Status.IsTerminal())
         {
-            RunStatus.Running when agents.Count == 0 && !run.SynthesisInFlight => "running without an activity in flight",
-            RunStatus.WaitingHuman when agents.Count > 0 => $"waiting_human while {string.Join(", ", agents)} run",
-            RunStatus.WaitingHuman when !run.PendingHumanWaits.Any() => "waiting_human without a pending human wait",
-            _ => null,
-        };
+            return null;
+        }
+
+        var waits = run.PendingHumanWaits.Select(w => w.Split(':')[1]).ToHashSet();
+        var waiting = run.State.Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId).ToList();
+        return waiting.FirstOrDefault(t => !waits.Contains(t) && !run.IsRecordedNotDelivered(t)) is { } unheard
+                ? $"the store shows {unheard} waiting, and the orchestrator waits on no answer for it"
+            : waits.FirstOrDefault(t => !waiting.Contains(t)) is { } stray
+                ? $"the orchestrator waits on an answer for {stray}, which the store shows {run.StateOf(stray)}"
+            : null;
     }
 
     /// <summary>A retried run's plan: some tasks completed in its first attempt, each only after what it depends on.</summary>
@@ -179,14 +187,23 @@ public sealed class RunInvariantTests
 
         foreach (var taskId in run.AgentsInFlight.ToList())
         {
-            yield return ($"complete {taskId}", 30, () => run.CompleteAgent(taskId));
-            yield return ($"fail {taskId}", 1, () => run.FailAgent(taskId, "model quota exceeded"));
-            var round = run.Waits.Count(w => w.StartsWith($"human:{taskId}:", StringComparison.Ordinal));
-            if (engine.RequireApproval && !run.IsRaised(RunEvents.Human(taskId, round)))
+            if (run.IsRecordedNotDelivered(taskId))
             {
-                // An approval that overtakes the activity's own completion.
-                yield return ($"approve {taskId} early", 2, () => run.Answer(taskId, round, HumanDecision.Accepted));
+                yield return ($"report {taskId} done", 30, () => run.DeliverAgentResult(taskId));
+                var round = run.State.Task(taskId)!.ReviewRound;
+                if (run.StateOf(taskId) == TaskState.WaitingHuman)
+                {
+                    // An answer that lands before the orchestrator has heard of the draft it answers.
+                    yield return ($"approve {taskId} early", 3, () => run.Answer(taskId, round, HumanDecision.Accepted));
+                    yield return ($"reject {taskId} early", 2, () => run.Answer(taskId, round, HumanDecision.Rejected));
+                }
+
+                continue;
             }
+
+            yield return ($"complete {taskId}", 20, () => run.CompleteAgent(taskId));
+            yield return ($"write {taskId}'s result", 15, () => run.RecordAgentResult(taskId));
+            yield return ($"fail {taskId}", 1, () => run.FailAgent(taskId, "model quota exceeded"));
         }
 
         foreach (var wait in run.PendingHumanWaits.ToList())
@@ -216,10 +233,10 @@ public sealed class RunInvariantTests
             yield return ("cancel", 1, run.Cancel);
         }
 
-        if (run.ProjectedStatus?.IsTerminal() != true)
+        if (!run.State.Status.IsTerminal())
         {
             yield return ("end in the projection", 1, run.EndInTheProjection);
-            yield return ("break the projection", 1, () => run.ProjectionFailure = t => t.Status == RunStatus.Failed ? null : "table unavailable");
+            yield return ("break the projection", 1, () => run.RecordFailure = r => r.Kind == RunChangeKind.Fail ? null : "table unavailable");
         }
     }
 }

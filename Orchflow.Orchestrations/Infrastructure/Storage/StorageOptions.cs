@@ -23,4 +23,10 @@ public sealed class StorageOptions
     /// can be. Writes made here are seen at once. 0: every read asks storage.
     /// </summary>
     public int ReadFreshnessMs { get; set; } = 250;
+
+    /// <summary>
+    /// How much this process keeps of the runs it knows (<see cref="KnownRuns"/>), in characters of their texts (each run
+    /// counts a few hundred besides): past it, the runs used longest ago are forgotten.
+    /// </summary>
+    public long KnownRunsCapacity { get; set; } = 64_000_000;
 }

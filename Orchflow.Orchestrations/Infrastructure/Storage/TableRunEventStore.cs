@@ -8,9 +8,9 @@ namespace Orchflow.Infrastructure.Storage;
 /// The event logs on Table Storage: rows of each run's own partition, after every other row (<see cref="RunRows"/>),
 /// keyed by sequence, so the events after a sequence are one range query.
 /// </summary>
-public sealed class TableRunEventStore(OrchflowTables tables, RunMarks? marks = null) : IRunEventStore
+public sealed class TableRunEventStore(OrchflowTables tables, KnownRuns? known = null) : IRunEventStore
 {
-    readonly RunMarks marks = marks ?? RunMarks.WithoutWindow();
+    readonly KnownRuns known = known ?? KnownRuns.WithoutWindow();
 
     public async Task<RunEventPage?> ListAsync(string accountId, string runId, long after, int limit, CancellationToken cancellationToken)
     {
@@ -30,30 +30,30 @@ public sealed class TableRunEventStore(OrchflowTables tables, RunMarks? marks = 
             $"PartitionKey eq {runId} and RowKey gt {RunRows.Log(after)} and RowKey le {RunRows.Log(after + limit)}");
         await foreach (var row in tables.RunTasks.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            entries.Add(RunPartition.ToEntry(row));
+            entries.Add(RunRows.ToEntry(row));
         }
 
         return entries;
     }
 
     public Task<RunMark?> RecentMarkAsync(string accountId, string runId, CancellationToken cancellationToken) =>
-        marks.Recent(runId) is { } recent
+        known.Recent(runId) is { } recent
             ? Task.FromResult(recent.AccountId == accountId ? recent.Mark : null)
             : MarkAsync(accountId, runId, cancellationToken);
 
     public async Task<RunMark?> MarkAsync(string accountId, string runId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        var stamp = marks.Now();
+        var stamp = known.Now();
         var status = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, RunRows.Status,
-            select: ["AccountId", "Status", "Version", "Sequence"], cancellationToken: cancellationToken);
+            select: RunRows.MarkColumns, cancellationToken: cancellationToken);
         if (status.HasValue && status.Value is { } row)
         {
-            var mark = RunPartition.MarkOf(row);
+            var mark = RunRows.MarkOf(row);
             var owner = row.GetString("AccountId");
             if (owner is not null)
             {
-                marks.Saw(owner, runId, mark, stamp);
+                known.Saw(owner, runId, mark, stamp);
             }
 
             return owner == accountId ? mark : null;

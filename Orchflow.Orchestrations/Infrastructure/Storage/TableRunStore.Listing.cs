@@ -38,7 +38,7 @@ public sealed partial class TableRunStore
         var runs = new List<RunRecord>();
         await foreach (var e in tables.Runs.QueryAsync<TableEntity>(filter, maxPerPage: limit, cancellationToken: cancellationToken))
         {
-            runs.Add(ToRun(e));
+            runs.Add(RunImage.Listed(e));
             if (runs.Count == limit)
             {
                 break;

@@ -4,46 +4,27 @@ using Orchflow.Domain;
 
 namespace Orchflow.Infrastructure.Storage;
 
-/// <summary>A task's row in its run's partition, to and from <see cref="TaskRecord"/>.</summary>
+/// <summary>A task's row in its run's partition, to and from <see cref="TaskRecord"/>; its output is kept by <see cref="StoredTexts"/>.</summary>
 static class TaskEntities
 {
-    /// <summary>The whole row; an output too long for one property goes to chunk rows written beside it.</summary>
-    public static TableEntity ToEntity(string runId, TaskRecord task)
+    /// <summary>The task's fields as its row holds them, without the output.</summary>
+    public static TableEntity ToEntity(string runId, TaskRecord task) => new(runId, task.TaskId)
     {
-        var entity = new TableEntity(runId, task.TaskId)
-        {
-            ["Name"] = task.Name,
-            ["Description"] = task.Description,
-            ["Kind"] = task.Kind.ToWire(),
-            ["Agent"] = task.Agent,
-            ["State"] = task.State.ToWire(),
-            ["DependsOn"] = JsonSerializer.Serialize(task.DependsOn),
-            ["Prompt"] = task.Prompt,
-            ["Error"] = task.Error,
-            ["InputTokens"] = task.Usage.InputTokens,
-            ["OutputTokens"] = task.Usage.OutputTokens,
-            ["StartedAt"] = task.StartedAt,
-            ["CompletedAt"] = task.CompletedAt,
-            ["WaitingSince"] = task.WaitingSince,
-            ["ReviewRound"] = task.ReviewRound,
-            ["Feedback"] = task.Feedback,
-        };
-        if (task.Output is { Length: <= TextChunks.MaxChunkLength })
-        {
-            entity["Output"] = task.Output;
-        }
-
-        return entity;
-    }
-
-    /// <summary>The state fields alone, merged onto the row: what a transition changes.</summary>
-    public static TableEntity StateEntity(string runId, TaskRecord task) => new(runId, task.TaskId)
-    {
+        ["Name"] = task.Name,
+        ["Description"] = task.Description,
+        ["Kind"] = task.Kind.ToWire(),
+        ["Agent"] = task.Agent,
         ["State"] = task.State.ToWire(),
+        ["DependsOn"] = JsonSerializer.Serialize(task.DependsOn),
+        ["Prompt"] = task.Prompt,
+        ["Error"] = task.Error,
+        ["InputTokens"] = task.Usage.InputTokens,
+        ["OutputTokens"] = task.Usage.OutputTokens,
         ["StartedAt"] = task.StartedAt,
         ["CompletedAt"] = task.CompletedAt,
         ["WaitingSince"] = task.WaitingSince,
-        ["Error"] = task.Error,
+        ["ReviewRound"] = task.ReviewRound,
+        ["Feedback"] = task.Feedback,
     };
 
     public static TaskRecord ToTask(TableEntity e, string? output) => new()
@@ -64,6 +45,5 @@ static class TaskEntities
         WaitingSince = e.GetDateTimeOffset("WaitingSince"),
         ReviewRound = e.GetInt32("ReviewRound") ?? 0,
         Feedback = e.GetString("Feedback"),
-        ETag = e.ETag.ToString(),
     };
 }

@@ -7,7 +7,7 @@ using Orchflow.Activities;
 using Orchflow.Domain;
 using Orchflow.Orchestrators;
 
-namespace Orchflow.Tests.Agents;
+namespace Orchflow.Tests.Activities;
 
 /// <summary>The agent activity hands the model the context <c>AgentContext</c> chose and says when it trimmed, without the text.</summary>
 [TestFixture]
@@ -80,10 +80,8 @@ public sealed class ExecuteAgentTaskActivityContextTests
             ],
         };
 
-        var runs = new Mock<IRunStore>(MockBehavior.Strict);
-        runs.Setup(r => r.GetAsync(AccountId, RunId, It.IsAny<CancellationToken>())).ReturnsAsync(run);
-        runs.Setup(r => r.GetTaskAsync(RunId, "T3", It.IsAny<CancellationToken>())).ReturnsAsync(current);
-        runs.Setup(r => r.TryReplaceTaskAsync(RunId, It.IsAny<TaskRecord>(), It.IsAny<CancellationToken>())).ReturnsAsync(true);
+        var runs = new InMemoryRunStore();
+        runs.Put(run);
 
         var requests = new List<AgentTaskRequest>();
         var model = new Mock<IRunModel>(MockBehavior.Strict);
@@ -95,7 +93,7 @@ public sealed class ExecuteAgentTaskActivityContextTests
 
         var log = new CapturingLogger();
         var activity = new ExecuteAgentTaskActivity(
-            runs.Object, models.Object, Options.Create(new EngineOptions { ContextBudgetChars = budget }), TimeProvider.System, log);
+            runs, models.Object, Options.Create(new EngineOptions { ContextBudgetChars = budget }), log);
         return (activity, requests, log);
     }
 

@@ -1,0 +1,54 @@
+namespace Orchflow.Domain;
+
+/// <summary>
+/// What <see cref="RunTransitions"/> decided about one requested change of a run: the state it leaves the run in and
+/// the events that announce it, with the texts it writes; or nothing to do; or why the change is refused. The store
+/// persists it as it is (guarded by the rows it was decided on, the events in the same batch) and decides nothing.
+/// </summary>
+public sealed record Decision
+{
+    /// <summary>The change asks for nothing the run does not already have: nothing is written, and the caller goes on.</summary>
+    public static readonly Decision Unchanged = new();
+
+    /// <summary>The run after the change; null when nothing is written.</summary>
+    public RunState? After { get; init; }
+
+    /// <summary>The events that announce the change, in the order they are logged.</summary>
+    public IReadOnlyList<NewLogEntry> Events { get; init; } = [];
+
+    /// <summary>Task outputs the change writes: a task id to its new output, or to null where the output goes.</summary>
+    public IReadOnlyDictionary<string, string?> Outputs { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>The final output the change writes (the run completed).</summary>
+    public string? FinalOutput { get; init; }
+
+    /// <summary>Planning notes the change adds (a plan repaired or replaced).</summary>
+    public IReadOnlyList<RunEvent> Notes { get; init; } = [];
+
+    /// <summary>Why the change was refused; null when it was not.</summary>
+    public Refusal? Refusal { get; init; }
+
+    public bool IsRefused => Refusal is not null;
+
+    public bool Writes => After is not null;
+
+    public static Decision Refused(RefusalKind kind, string detail, string? field = null) => new() { Refusal = new Refusal(kind, detail, field) };
+}
+
+/// <summary>Why a change of a run was refused, in terms a client or the engine acts on.</summary>
+public sealed record Refusal(RefusalKind Kind, string Detail, string? Field = null);
+
+public enum RefusalKind
+{
+    /// <summary>The run has no such task (the run itself is found or not by the store, which checks the owner).</summary>
+    NotFound,
+
+    /// <summary>The request does not fit the task it is for (an answer of the wrong shape): a 422 naming <see cref="Refusal.Field"/>.</summary>
+    Invalid,
+
+    /// <summary>The run or task is not in a state that allows the change (a task not waiting, a finished run): a 409.</summary>
+    Conflict,
+
+    /// <summary>The run ended, or a retry replaced the attempt that asked: the engine's request is dropped, and it stops.</summary>
+    Superseded,
+}

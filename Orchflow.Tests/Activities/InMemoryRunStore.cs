@@ -1,0 +1,93 @@
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+
+namespace Orchflow.Tests.Activities;
+
+/// <summary>
+/// A run store in memory for the activities' unit tests: every change decided by <see cref="RunTransitions"/> and
+/// applied as the table store persists it (outputs and the final output written, usage and states as decided).
+/// </summary>
+sealed class InMemoryRunStore : IRunStore
+{
+    readonly Dictionary<string, RunRecord> runs = [];
+
+    /// <summary>What each caller asked, in order: "read", "change", and whether the change landed.</summary>
+    public List<string> Calls { get; } = [];
+
+    public void Put(RunRecord run) => runs[run.RunId] = run;
+
+    public RunRecord Run(string runId) => runs[runId];
+
+    public Task CreateAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        Put(run);
+        return Task.CompletedTask;
+    }
+
+    public Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
+    {
+        Calls.Add("read");
+        return Task.FromResult(runs.TryGetValue(runId, out var run) && run.AccountId == accountId ? run : null);
+    }
+
+    public Task<RunRecord?> GetRecentAsync(string accountId, string runId, CancellationToken cancellationToken) => GetAsync(accountId, runId, cancellationToken);
+
+    public Task StartCountingAsync(string accountId, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken) =>
+        Task.FromResult(new RunPage(runs.Values.Where(r => r.AccountId == accountId).Skip(offset).Take(limit).ToList(), runs.Count));
+
+    public Task<RunChange?> ChangeAsync(string accountId, string runId, RunDecider decide, CancellationToken cancellationToken)
+    {
+        if (!runs.TryGetValue(runId, out var run) || run.AccountId != accountId)
+        {
+            return Task.FromResult<RunChange?>(null);
+        }
+
+        var before = StateOf(run);
+        var decision = decide(before, DateTimeOffset.UtcNow);
+        Calls.Add(decision.IsRefused ? $"change refused: {decision.Refusal!.Detail}" : decision.Writes ? "change" : "change (nothing to write)");
+        if (decision.After is { } after)
+        {
+            runs[runId] = run = Applied(run, after, decision);
+        }
+
+        return Task.FromResult<RunChange?>(new RunChange(before, decision, run));
+    }
+
+    static RunState StateOf(RunRecord run) => new()
+    {
+        RunId = run.RunId,
+        AccountId = run.AccountId,
+        Status = run.Status,
+        Tasks = run.Tasks.Select(t => t with { Output = null }).ToList(),
+        Usage = run.Usage,
+        Error = run.Error,
+        PlannedBy = run.PlannedBy,
+        Attempt = run.Attempt,
+        RequirePlanApproval = run.Definition.RequirePlanApproval,
+        AwaitingPlanReview = run.AwaitingPlanReview,
+        PlanRound = run.PlanRound,
+        PlannedRound = run.PlannedRound,
+        PlanApproved = run.PlanApproved,
+    };
+
+    static RunRecord Applied(RunRecord run, RunState after, Decision decision) => run with
+    {
+        Status = after.Status,
+        Usage = after.Usage,
+        Error = after.Error,
+        PlannedBy = after.PlannedBy,
+        Attempt = after.Attempt,
+        AwaitingPlanReview = after.AwaitingPlanReview,
+        PlanRound = after.PlanRound,
+        PlannedRound = after.PlannedRound,
+        PlanApproved = after.PlanApproved,
+        Version = run.Version + 1,
+        Tasks = after.Tasks.Select(t => t with
+        {
+            Output = decision.Outputs.TryGetValue(t.TaskId, out var output) ? output : run.Tasks.FirstOrDefault(r => r.TaskId == t.TaskId)?.Output,
+        }).ToList(),
+        FinalOutput = decision.FinalOutput ?? run.FinalOutput,
+    };
+}
