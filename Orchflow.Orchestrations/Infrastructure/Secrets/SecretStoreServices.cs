@@ -15,18 +15,7 @@ public static class SecretStoreServices
         var section = configuration.GetSection(SecretsOptions.Section);
         var usesKeyVault = (section.Get<SecretsOptions>() ?? new SecretsOptions()).UsesKeyVault;
 
-        services.AddOptions<SecretsOptions>()
-            .Bind(section)
-            .Validate(o =>
-            {
-                if (o.UsesKeyVault)
-                {
-                    o.VaultEndpoint();
-                }
-
-                return true;
-            })
-            .ValidateOnStart();
+        services.AddValidatedOptions<SecretsOptions, SecretsOptionsValidation>(section);
         // The local store's key is required only when that store is the one in use.
         services.PostConfigure<SecurityOptions>(o => o.UsesLocalSecretStore = !usesKeyVault);
 
