@@ -22,7 +22,7 @@ public sealed class SecretStoreSelectionTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<KeyVaultSecretStore>());
+            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<CachedSecretStore>().With.Property(nameof(CachedSecretStore.Inner)).InstanceOf<KeyVaultSecretStore>());
             Assert.That(services.GetRequiredService<SecretClient>().VaultUri, Is.EqualTo(new Uri(VaultUri)));
             Assert.That(services.GetRequiredService<ISecretStore>(), Is.SameAs(services.GetRequiredService<ISecretStore>()), "one store per process");
         });
@@ -41,7 +41,7 @@ public sealed class SecretStoreSelectionTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<LocalSecretStore>());
+            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<CachedSecretStore>().With.Property(nameof(CachedSecretStore.Inner)).InstanceOf<LocalSecretStore>());
             Assert.That(services.GetService<SecretClient>(), Is.Null, "no Key Vault client without a vault");
             Assert.That(services.GetRequiredService<IOptions<SecurityOptions>>().Value.UsesLocalSecretStore, Is.True);
             Assert.DoesNotThrow(services.GetRequiredService<IStartupValidator>().Validate);
@@ -55,7 +55,7 @@ public sealed class SecretStoreSelectionTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<LocalSecretStore>());
+            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<CachedSecretStore>().With.Property(nameof(CachedSecretStore.Inner)).InstanceOf<LocalSecretStore>());
             Assert.DoesNotThrow(services.GetRequiredService<IStartupValidator>().Validate);
         });
     }
