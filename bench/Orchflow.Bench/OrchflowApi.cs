@@ -196,7 +196,7 @@ public sealed class OrchflowApi(HttpClient http, ApiTraffic? traffic = null)
     }
 
     /// <summary>
-    /// How long a 429 asks to wait. docs/api.md promises <c>Retry-After</c> in whole seconds (at least 1) and problem details
+    /// How long a 429 asks to wait. docs/api.md "Rate limits" promises <c>Retry-After</c> in whole seconds (at least 1) and problem details
     /// with <c>code: rate_limited</c>; a 429 without them breaks the contract and counts as a refusal, not a limit.
     /// </summary>
     static async Task<TimeSpan> RetryAfterAsync(HttpResponseMessage response, HttpMethod method, string path, CancellationToken cancellationToken)

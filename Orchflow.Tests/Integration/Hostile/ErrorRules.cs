@@ -57,7 +57,7 @@ public static partial class ErrorRules
 
         if (response.Code is { } code && !Codes.Contains(code))
         {
-            violations.Add($"code '{code}' is not one of docs/api.md's codes");
+            violations.Add($"code '{code}' is not one of the codes of docs/api.md \"Errors\"");
         }
 
         if (response.Status == 422)
