@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 
 namespace Orchflow;
@@ -20,7 +21,7 @@ public sealed class SettingErrors(string section)
     {
         if (value < min || value > max)
         {
-            Add(setting, $"must be from {min} to {max}, not {value}.");
+            Add(setting, string.Create(CultureInfo.InvariantCulture, $"must be from {min} to {max}, not {value}."));
         }
     }
 
@@ -28,7 +29,7 @@ public sealed class SettingErrors(string section)
     {
         if (!(value >= min && value <= max))
         {
-            Add(setting, $"must be from {min} to {max}, not {value}.");
+            Add(setting, string.Create(CultureInfo.InvariantCulture, $"must be from {min} to {max}, not {value}."));
         }
     }
 
@@ -36,7 +37,7 @@ public sealed class SettingErrors(string section)
     {
         if (value < min)
         {
-            Add(setting, $"must be at least {min}, not {value}.");
+            Add(setting, string.Create(CultureInfo.InvariantCulture, $"must be at least {min}, not {value}."));
         }
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orchflow.Infrastructure.Secrets;
 
 namespace Orchflow.Infrastructure;
 
@@ -28,7 +29,7 @@ public sealed class SecurityOptionsValidation : IValidateOptions<SecurityOptions
             }
             else if (!options.AllowDevelopmentKeys)
             {
-                errors.Add(nameof(options.SecretsKey), "is required outside Development when Orchflow:Secrets:VaultUri is not set: base64 of 32 random bytes.");
+                errors.Add(nameof(options.SecretsKey), $"is required outside Development when {SecretsOptions.Section}:VaultUri is not set: base64 of 32 random bytes.");
             }
         }
 
