@@ -15,34 +15,13 @@ public static class OrchflowApiServices
     public static IServiceCollection AddOrchflowApi(this IServiceCollection services, IConfiguration configuration, bool isDevelopment)
     {
         services.AddOrchflow(configuration, isDevelopment);
-        services.AddOptions<RateLimitOptions>()
-            .Bind(configuration.GetSection(RateLimitOptions.Section))
-            .Validate(o =>
-            {
-                o.Validate();
-                return true;
-            })
-            .ValidateOnStart();
+        services.AddValidatedOptions<RateLimitOptions, RateLimitOptionsValidation>(configuration.GetSection(RateLimitOptions.Section));
         services.AddSingleton<ApiRateLimits>();
-        services.AddOptions<StreamOptions>()
-            .Bind(configuration.GetSection(StreamOptions.Section))
-            .Validate(o =>
-            {
-                o.Validate();
-                return true;
-            })
-            .ValidateOnStart();
+        services.AddValidatedOptions<StreamOptions, StreamOptionsValidation>(configuration.GetSection(StreamOptions.Section));
         services.AddSingleton<RunEventHub>();
         services.AddSingleton<IRunLogObserver>(sp => sp.GetRequiredService<RunEventHub>());
         services.AddSingleton<IdempotencyKeys>();
-        services.AddOptions<BrowserClientOptions>()
-            .Bind(configuration.GetSection(BrowserClientOptions.Section))
-            .Validate(o =>
-            {
-                o.Validate();
-                return true;
-            })
-            .ValidateOnStart();
+        services.AddValidatedOptions<BrowserClientOptions, BrowserClientOptionsValidation>(configuration.GetSection(BrowserClientOptions.Section));
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
         services.AddSingleton<HealthProbe>();

@@ -11,4 +11,4 @@ builder.UseMiddleware<BrowserClientsMiddleware>();
 builder.UseMiddleware<ApiMiddleware>();
 builder.Services.AddOrchflowApi(builder.Configuration, builder.Environment.IsDevelopment());
 builder.Services.AddOrchflowAzureMonitor(builder.Configuration);
-builder.Build().Run();
+builder.Build().ValidateSettings().Run();

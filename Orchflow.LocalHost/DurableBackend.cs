@@ -24,7 +24,6 @@ public sealed class DurableBackend : IHostedService, IAsyncDisposable
     public DurableBackend(IOptions<DurableBackendOptions> options, IConfiguration configuration, ILoggerFactory loggerFactory)
     {
         this.options = options.Value;
-        this.options.Validate();
         this.loggerFactory = loggerFactory;
         connectionString = this.options.ConnectionString
                            ?? configuration["Orchflow:Storage:ConnectionString"]

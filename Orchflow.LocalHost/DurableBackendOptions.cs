@@ -52,19 +52,4 @@ public sealed class DurableBackendOptions
 
     /// <summary>Orchestration turns this host runs at once; as for activities, a full dispatcher looks again every 500 ms.</summary>
     public int MaxConcurrentOrchestrations { get; set; } = 100;
-
-    public void Validate()
-    {
-        if (MaxConcurrentActivities < 1 || MaxConcurrentOrchestrations < 1)
-        {
-            throw new InvalidOperationException($"{Section}: MaxConcurrentActivities and MaxConcurrentOrchestrations must be at least 1.");
-        }
-
-        if (WorkItemVisibilityTimeoutSeconds < 1 || LeaseAcquireIntervalSeconds < 1 || LeaseIntervalSeconds < 2 * LeaseAcquireIntervalSeconds)
-        {
-            throw new InvalidOperationException(
-                $"{Section}: WorkItemVisibilityTimeoutSeconds and LeaseAcquireIntervalSeconds must be at least 1, and " +
-                "LeaseIntervalSeconds at least twice LeaseAcquireIntervalSeconds, or a live worker's leases expire between renewals.");
-        }
-    }
 }

@@ -17,7 +17,7 @@ builder.Configuration
 
 builder.Services.AddOrchflowApi(builder.Configuration, builder.Environment.IsDevelopment());
 builder.Services.AddOrchflowOtlp(builder.Configuration);
-builder.Services.AddOptions<DurableBackendOptions>().Bind(builder.Configuration.GetSection(DurableBackendOptions.Section));
+builder.Services.AddValidatedOptions<DurableBackendOptions, DurableBackendOptionsValidation>(builder.Configuration.GetSection(DurableBackendOptions.Section));
 builder.Services.AddSingleton<DurableBackend>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<DurableBackend>());
 builder.Services.AddHostedService<WebhookQueuePoller>();
@@ -43,7 +43,7 @@ builder.Services.AddCors(cors => cors.AddPolicy(BrowserClients.Policy, policy =>
     .WithExposedHeaders(BrowserClients.ExposedHeaders)
     .SetPreflightMaxAge(BrowserClients.PreflightMaxAge)));
 
-var app = builder.Build();
+var app = builder.Build().ValidateSettings();
 if (browsers.AllowedOrigins.Count > 0)
 {
     app.UseWhen(http => browsers.Allows(http.Request.Headers.Origin), branch => branch.UseCors(BrowserClients.Policy));

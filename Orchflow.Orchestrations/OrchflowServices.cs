@@ -18,27 +18,15 @@ public static class OrchflowServices
 {
     public static IServiceCollection AddOrchflow(this IServiceCollection services, IConfiguration configuration, bool isDevelopment)
     {
-        services.AddOptions<StorageOptions>()
-            .Bind(configuration.GetSection(StorageOptions.Section))
-            .Validate(o => o.ReadFreshnessMs is >= 0 and <= 10_000, $"{StorageOptions.Section}:ReadFreshnessMs must be from 0 to 10000.")
-            .ValidateOnStart();
-        services.AddOptions<SecurityOptions>()
-            .Bind(configuration.GetSection(SecurityOptions.Section))
-            .PostConfigure(o => o.AllowDevelopmentKeys |= isDevelopment)
-            .Validate(Valid<SecurityOptions>(o => o.Validate()))
-            .ValidateOnStart();
-        services.AddOptions<SimulatedModelOptions>().Bind(configuration.GetSection(SimulatedModelOptions.Section));
-        services.AddOptions<EngineOptions>().Bind(configuration.GetSection(EngineOptions.Section));
-        services.AddOptions<AccountOptions>().Bind(configuration.GetSection(AccountOptions.Section));
-        services.AddOptions<ModelOptions>()
-            .Bind(configuration.GetSection(ModelOptions.Section))
-            .PostConfigure(o => o.AllowPrivateEndpoints ??= isDevelopment)
-            .Validate(Valid<ModelOptions>(o => o.Validate()))
-            .ValidateOnStart();
-        services.AddOptions<ManagedModelOptions>()
-            .Bind(configuration.GetSection(ManagedModelOptions.Section))
-            .Validate(Valid<ManagedModelOptions>(o => o.Validate()))
-            .ValidateOnStart();
+        services.AddValidatedOptions<StorageOptions, StorageOptionsValidation>(configuration.GetSection(StorageOptions.Section));
+        services.AddValidatedOptions<SecurityOptions, SecurityOptionsValidation>(configuration.GetSection(SecurityOptions.Section))
+            .PostConfigure(o => o.AllowDevelopmentKeys |= isDevelopment);
+        services.AddValidatedOptions<SimulatedModelOptions, SimulatedModelOptionsValidation>(configuration.GetSection(SimulatedModelOptions.Section));
+        services.AddValidatedOptions<EngineOptions, EngineOptionsValidation>(configuration.GetSection(EngineOptions.Section));
+        services.AddValidatedOptions<AccountOptions, AccountOptionsValidation>(configuration.GetSection(AccountOptions.Section));
+        services.AddValidatedOptions<ModelOptions, ModelOptionsValidation>(configuration.GetSection(ModelOptions.Section))
+            .PostConfigure(o => o.AllowPrivateEndpoints ??= isDevelopment);
+        services.AddValidatedOptions<ManagedModelOptions, ManagedModelOptionsValidation>(configuration.GetSection(ManagedModelOptions.Section));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OrchflowTables>();
@@ -63,11 +51,4 @@ public static class OrchflowServices
         services.AddEngineActivities();
         return services;
     }
-
-    /// <summary>Options validation that fails with the options' own message, which names the setting to fix.</summary>
-    static Func<T, bool> Valid<T>(Action<T> validate) => o =>
-    {
-        validate(o);
-        return true;
-    };
 }

@@ -3,7 +3,7 @@ using Orchflow.Domain;
 
 namespace Orchflow.Functions.Contracts;
 
-// Response bodies. Names follow API.md; the serializer turns them into snake_case.
+// Response bodies, as the OpenAPI document (OpenApi/openapi.json) names them; the serializer turns them into snake_case.
 
 public sealed record UsageView(long InputTokens, long OutputTokens)
 {

@@ -5,35 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Orchflow.Functions.Http;
 
-/// <summary>
-/// Web pages on other origins that may call the API from the browser (section <c>Orchflow:Cors</c>). Empty, the
-/// default: no CORS headers at all, so only same-origin pages (the console) and servers call the API.
-/// </summary>
-public sealed class BrowserClientOptions
-{
-    public const string Section = "Orchflow:Cors";
-
-    /// <summary>Origins as browsers send them: scheme, host and port only, such as <c>https://app.example.com</c>.</summary>
-    public List<string> AllowedOrigins { get; set; } = [];
-
-    public bool Allows(string? origin) =>
-        !string.IsNullOrEmpty(origin) && AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase);
-
-    public void Validate()
-    {
-        foreach (var origin in AllowedOrigins)
-        {
-            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") ||
-                !string.Equals(uri.GetLeftPart(UriPartial.Authority), origin, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new InvalidOperationException(
-                    $"{Section}:AllowedOrigins holds '{origin}', which is not an origin: give scheme, host and optional port, like https://app.example.com, with no path or '*'.");
-            }
-        }
-    }
-}
-
-/// <summary>What a cross-origin page may send and read, as API.md's "Browser clients" states it; both hosts use these.</summary>
+/// <summary>What a cross-origin page may send and read, as docs/api.md's "Browser clients" states it; both hosts use these.</summary>
 public static class BrowserClients
 {
     public const string Policy = "browser-clients";

@@ -13,13 +13,4 @@ public sealed class StreamOptions
 
     /// <summary>The longest a stream stays silent: a comment is sent after this long without an event, so proxies keep it open.</summary>
     public int HeartbeatSeconds { get; set; } = 15;
-
-    public void Validate()
-    {
-        if (PollMs is < 10 or > 60_000 || HeartbeatSeconds is < 1 or > 200)
-        {
-            throw new InvalidOperationException(
-                $"{Section}:PollMs must be from 10 to 60000 and :HeartbeatSeconds from 1 to 200 (got {PollMs}, {HeartbeatSeconds}).");
-        }
-    }
 }

@@ -37,15 +37,4 @@ public sealed class SecurityOptions
             ? SHA256.HashData("orchflow-development-secrets-key"u8)
             : throw new InvalidOperationException($"Set {Section}:SecretsKey (base64 of 32 random bytes).");
     }
-
-    /// <summary>Fails at start-up, not at the first request, when a required key is missing or malformed.</summary>
-    public void Validate()
-    {
-        KeyVaultReferences.EnsureResolved($"{Section}:ApiKeyPepper", ApiKeyPepper);
-        PepperBytes();
-        if (UsesLocalSecretStore)
-        {
-            SecretsKeyBytes();
-        }
-    }
 }

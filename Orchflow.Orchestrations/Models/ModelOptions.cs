@@ -1,5 +1,3 @@
-using Orchflow.Infrastructure;
-
 namespace Orchflow.Models;
 
 /// <summary>How Orchflow calls model providers (section <c>Orchflow:Models</c>).</summary>
@@ -28,69 +26,4 @@ public sealed class ModelOptions
     public TimeSpan RequestTimeout => TimeSpan.FromSeconds(RequestTimeoutSeconds);
 
     public TimeSpan MaxRetryDelay => TimeSpan.FromSeconds(MaxRetryDelaySeconds);
-
-    public void Validate()
-    {
-        if (RequestTimeoutSeconds < 1 || MaxAttempts < 1 || RetryBaseDelayMs < 0 || MaxRetryDelaySeconds < 0)
-        {
-            throw new InvalidOperationException(
-                $"{Section}: RequestTimeoutSeconds and MaxAttempts must be at least 1, RetryBaseDelayMs and MaxRetryDelaySeconds at least 0.");
-        }
-    }
-}
-
-/// <summary>
-/// The model behind the managed trial runs (section <c>Orchflow:ManagedModel</c>). With no provider set, trial runs
-/// use the built-in simulated model, as local development does.
-/// </summary>
-public sealed class ManagedModelOptions
-{
-    public const string Section = "Orchflow:ManagedModel";
-
-    /// <summary>One of <see cref="ProviderKinds.All"/>, or empty for the simulated model.</summary>
-    public string? Provider { get; set; }
-
-    public string? Model { get; set; }
-
-    public string? Endpoint { get; set; }
-
-    /// <summary>In Azure, a Key Vault reference in the app settings, resolved by the platform.</summary>
-    public string? ApiKey { get; set; }
-
-    public bool IsConfigured => !string.IsNullOrWhiteSpace(Provider);
-
-    public void Validate()
-    {
-        if (!IsConfigured)
-        {
-            return;
-        }
-
-        KeyVaultReferences.EnsureResolved($"{Section}:ApiKey", ApiKey);
-        var problems = new List<string>();
-        if (!ProviderKinds.IsKnown(Provider!))
-        {
-            problems.Add($"Provider must be one of: {string.Join(", ", ProviderKinds.All)}");
-        }
-
-        if (string.IsNullOrWhiteSpace(Model))
-        {
-            problems.Add("Model is required");
-        }
-
-        if (string.IsNullOrWhiteSpace(ApiKey))
-        {
-            problems.Add("ApiKey is required");
-        }
-
-        if (string.IsNullOrWhiteSpace(Endpoint) ? ProviderKinds.NeedsEndpoint(Provider!) : !Uri.TryCreate(Endpoint, UriKind.Absolute, out _))
-        {
-            problems.Add($"Endpoint must be an absolute URL{(ProviderKinds.NeedsEndpoint(Provider!) ? $" for {Provider}" : "")}");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException($"{Section}: {string.Join("; ", problems)}.");
-        }
-    }
 }

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 
@@ -10,9 +9,8 @@ namespace Orchflow.Models;
 /// configured). Keys never leave this process: not into orchestration inputs, history or the projection.
 /// </summary>
 /// <remarks>
-/// A provider's secret never changes (registering a key again makes a new provider with a new secret), so keys are
-/// kept in memory for a while rather than read from Key Vault for every model call. The provider itself is looked up
-/// every time, so a deleted provider stops being used at once.
+/// The provider itself is looked up every time, so a deleted provider stops being used at once; its key comes through
+/// the secret store's cache, so model calls do not ask Key Vault each time.
 /// </remarks>
 public sealed class RunModelFactory(
     IProviderStore providers,
@@ -21,11 +19,8 @@ public sealed class RunModelFactory(
     ModelHttp http,
     ModelCallPolicy policy,
     IOptions<ModelOptions> options,
-    IOptions<ManagedModelOptions> managed) : IRunModelFactory, IDisposable
+    IOptions<ManagedModelOptions> managed) : IRunModelFactory
 {
-    static readonly TimeSpan KeepKeysFor = TimeSpan.FromMinutes(10);
-
-    readonly MemoryCache keys = new(new MemoryCacheOptions { SizeLimit = 10_000 });
     public async Task<IRunModel> ForRunAsync(string accountId, string? providerId, CancellationToken cancellationToken)
     {
         if (providerId is null)
@@ -42,21 +37,9 @@ public sealed class RunModelFactory(
         return Create(ModelTarget.Create(provider.Provider, provider.Model, provider.Endpoint, key, providerId), http.UserProviders);
     }
 
-    public void Dispose() => keys.Dispose();
-
-    async Task<string> KeyAsync(ProviderRecord provider, CancellationToken cancellationToken)
-    {
-        if (keys.TryGetValue(provider.SecretName, out string? key) && key is not null)
-        {
-            return key;
-        }
-
-        key = await secrets.GetAsync(provider.SecretName, cancellationToken)
-              ?? throw new ModelProviderException(
-                  $"The key of provider {provider.ProviderId} is missing; register the provider again and start a new run.");
-        keys.Set(provider.SecretName, key, new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = KeepKeysFor });
-        return key;
-    }
+    async Task<string> KeyAsync(ProviderRecord provider, CancellationToken cancellationToken) =>
+        await secrets.GetAsync(provider.SecretName, cancellationToken)
+        ?? throw new ModelProviderException($"The key of provider {provider.ProviderId} is missing; register the provider again and start a new run.");
 
     ChatRunModel Create(ModelTarget target, HttpClient client) =>
         new(ChatRunModel.CreateChatClient(target, client, options.Value.RequestTimeout), target, policy);

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
@@ -23,12 +22,8 @@ public sealed class WebhookDispatcher(
     WebhookDirectory directory,
     IOptions<WebhookOptions> options,
     TimeProvider clock,
-    ILogger<WebhookDispatcher> log) : IDisposable
+    ILogger<WebhookDispatcher> log)
 {
-    /// <summary>A secret's value never changes (a rotation makes a new one under a new name), so it can be kept a while.</summary>
-    static readonly TimeSpan KeepSecretsFor = TimeSpan.FromMinutes(10);
-
-    readonly MemoryCache keys = new(new MemoryCacheOptions { SizeLimit = 10_000 });
     readonly WebhookOptions settings = options.Value;
 
     /// <summary>Handles one message; throws only when it should be handled again later (storage failed meanwhile).</summary>
@@ -127,7 +122,7 @@ public sealed class WebhookDispatcher(
         var signing = new List<string>();
         foreach (var name in webhook.SigningSecrets(clock.GetUtcNow()))
         {
-            if (await SecretAsync(name, cancellationToken) is { } secret)
+            if (await secrets.GetAsync(name, cancellationToken) is { } secret)
             {
                 signing.Add(secret);
             }
@@ -224,22 +219,4 @@ public sealed class WebhookDispatcher(
 
         directory.Forget(webhook.AccountId);
     }
-
-    async Task<string?> SecretAsync(string name, CancellationToken cancellationToken)
-    {
-        if (keys.TryGetValue(name, out string? secret) && secret is not null)
-        {
-            return secret;
-        }
-
-        secret = await secrets.GetAsync(name, cancellationToken);
-        if (secret is not null)
-        {
-            keys.Set(name, secret, new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = KeepSecretsFor });
-        }
-
-        return secret;
-    }
-
-    public void Dispose() => keys.Dispose();
 }

@@ -63,26 +63,4 @@ public sealed class WebhookOptions
         var wanted = Math.Max(backoff, retryAfter?.TotalMilliseconds ?? 0);
         return TimeSpan.FromMilliseconds(Math.Min(wanted, MaxRetryDelaySeconds * 1000.0));
     }
-
-    public void Validate()
-    {
-        if (string.IsNullOrWhiteSpace(Queue) || Queue.Length is < 3 or > 63 || !Queue.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
-        {
-            throw new InvalidOperationException($"{Section}:Queue must be a storage queue name: 3 to 63 lower-case letters, digits and dashes, not '{Queue}'.");
-        }
-
-        if (MaxAttempts < 1 || FirstRetryDelayMs < 0 || RetryBackoffFactor < 1 || MaxRetryDelaySeconds < 0 || TimeoutSeconds < 1 ||
-            MaxPerAccount < 1 || SecretOverlapHours < 0 || OutboxDelaySeconds < 1 || CacheSeconds < 0 || MaxPollIntervalMs < 10)
-        {
-            throw new InvalidOperationException(
-                $"{Section}: MaxAttempts, TimeoutSeconds, MaxPerAccount, OutboxDelaySeconds and RetryBackoffFactor must be at least 1, " +
-                "MaxPollIntervalMs at least 10, and the other delays at least 0.");
-        }
-
-        // A storage queue hides a message for at most seven days.
-        if (MaxRetryDelaySeconds > 7 * 24 * 3600)
-        {
-            throw new InvalidOperationException($"{Section}:MaxRetryDelaySeconds must be at most 604800 (seven days).");
-        }
-    }
 }

@@ -11,15 +11,8 @@ public static class WebhookServices
 {
     public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration, bool isDevelopment)
     {
-        services.AddOptions<WebhookOptions>()
-            .Bind(configuration.GetSection(WebhookOptions.Section))
-            .PostConfigure(o => o.AllowPrivateTargets ??= isDevelopment)
-            .Validate(o =>
-            {
-                o.Validate();
-                return true;
-            })
-            .ValidateOnStart();
+        services.AddValidatedOptions<WebhookOptions, WebhookOptionsValidation>(configuration.GetSection(WebhookOptions.Section))
+            .PostConfigure(o => o.AllowPrivateTargets ??= isDevelopment);
         services.AddSingleton<IWebhookStore, TableWebhookStore>();
         services.AddSingleton<IWebhookQueue, StorageWebhookQueue>();
         services.AddSingleton<WebhookDirectory>();

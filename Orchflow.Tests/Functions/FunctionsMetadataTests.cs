@@ -12,7 +12,7 @@ namespace Orchflow.Tests.Functions;
 [TestFixture]
 public sealed class FunctionsMetadataTests
 {
-    /// <summary>Every HTTP function of API.md, the console's two included: name → (route, method).</summary>
+    /// <summary>Every HTTP function docs/api.md describes, the console's two included: name → (route, method).</summary>
     static readonly Dictionary<string, (string Route, string Method)> ExpectedHttp = new()
     {
         ["Register"] = ("api/v1/auth/register", "POST"),

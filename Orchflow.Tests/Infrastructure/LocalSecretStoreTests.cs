@@ -131,30 +131,6 @@ public sealed class LocalSecretStoreTests
     }
 
     [Test]
-    public void Validate_NoKeysAndNoDevelopmentKeys_Throws()
-    {
-        var options = new SecurityOptions { AllowDevelopmentKeys = false };
-
-        Assert.Throws<InvalidOperationException>(options.Validate);
-    }
-
-    [Test]
-    public void Validate_SecretsKeyOfWrongLength_Throws()
-    {
-        var options = new SecurityOptions { ApiKeyPepper = "pepper", SecretsKey = Convert.ToBase64String(new byte[16]) };
-
-        Assert.Throws<InvalidOperationException>(options.Validate);
-    }
-
-    [Test]
-    public void Validate_BothKeysConfigured_Passes()
-    {
-        var options = new SecurityOptions { ApiKeyPepper = "pepper", SecretsKey = NewKey() };
-
-        Assert.DoesNotThrow(options.Validate);
-    }
-
-    [Test]
     public async Task GetAsync_StoreWithAnotherKey_CannotReadTheSecret()
     {
         var name = NewName();

@@ -22,7 +22,7 @@ public sealed class SecretStoreSelectionTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<KeyVaultSecretStore>());
+            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<CachedSecretStore>().With.Property(nameof(CachedSecretStore.Inner)).InstanceOf<KeyVaultSecretStore>());
             Assert.That(services.GetRequiredService<SecretClient>().VaultUri, Is.EqualTo(new Uri(VaultUri)));
             Assert.That(services.GetRequiredService<ISecretStore>(), Is.SameAs(services.GetRequiredService<ISecretStore>()), "one store per process");
         });
@@ -41,7 +41,7 @@ public sealed class SecretStoreSelectionTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<LocalSecretStore>());
+            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<CachedSecretStore>().With.Property(nameof(CachedSecretStore.Inner)).InstanceOf<LocalSecretStore>());
             Assert.That(services.GetService<SecretClient>(), Is.Null, "no Key Vault client without a vault");
             Assert.That(services.GetRequiredService<IOptions<SecurityOptions>>().Value.UsesLocalSecretStore, Is.True);
             Assert.DoesNotThrow(services.GetRequiredService<IStartupValidator>().Validate);
@@ -55,7 +55,7 @@ public sealed class SecretStoreSelectionTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<LocalSecretStore>());
+            Assert.That(services.GetRequiredService<ISecretStore>(), Is.InstanceOf<CachedSecretStore>().With.Property(nameof(CachedSecretStore.Inner)).InstanceOf<LocalSecretStore>());
             Assert.DoesNotThrow(services.GetRequiredService<IStartupValidator>().Validate);
         });
     }
@@ -65,8 +65,8 @@ public sealed class SecretStoreSelectionTests
     {
         using var services = Build(isDevelopment: false, ("Orchflow:Security:ApiKeyPepper", "pepper"));
 
-        var atStart = Assert.Throws<InvalidOperationException>(services.GetRequiredService<IStartupValidator>().Validate);
-        var onRead = Assert.Throws<InvalidOperationException>(() => _ = services.GetRequiredService<IOptions<SecurityOptions>>().Value);
+        var atStart = Assert.Throws<OptionsValidationException>(services.GetRequiredService<IStartupValidator>().Validate);
+        var onRead = Assert.Throws<OptionsValidationException>(() => _ = services.GetRequiredService<IOptions<SecurityOptions>>().Value);
 
         Assert.Multiple(() =>
         {
@@ -94,7 +94,7 @@ public sealed class SecretStoreSelectionTests
     {
         using var services = Build(isDevelopment: false, ("Orchflow:Secrets:VaultUri", VaultUri));
 
-        var e = Assert.Throws<InvalidOperationException>(services.GetRequiredService<IStartupValidator>().Validate);
+        var e = Assert.Throws<OptionsValidationException>(services.GetRequiredService<IStartupValidator>().Validate);
 
         Assert.That(e!.Message, Does.Contain("ApiKeyPepper"));
     }
@@ -107,8 +107,8 @@ public sealed class SecretStoreSelectionTests
     {
         using var services = Build(isDevelopment: true, ("Orchflow:Secrets:VaultUri", vaultUri));
 
-        var atStart = Assert.Throws<InvalidOperationException>(services.GetRequiredService<IStartupValidator>().Validate);
-        var onResolve = Assert.Throws<InvalidOperationException>(() => services.GetRequiredService<ISecretStore>());
+        var atStart = Assert.Throws<OptionsValidationException>(services.GetRequiredService<IStartupValidator>().Validate);
+        var onResolve = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<ISecretStore>());
 
         Assert.Multiple(() =>
         {

@@ -17,7 +17,7 @@ public sealed class StartupSettingsTests
         using var services = SecretStoreSelectionTests.Build(isDevelopment: false,
             ("Orchflow:Secrets:VaultUri", "https://orchflow-kv.vault.azure.net/"), ("Orchflow:Security:ApiKeyPepper", Unresolved));
 
-        var e = Assert.Throws<InvalidOperationException>(services.GetRequiredService<IStartupValidator>().Validate);
+        var e = Assert.Throws<OptionsValidationException>(services.GetRequiredService<IStartupValidator>().Validate);
 
         Assert.That(e!.Message, Does.Contain("Orchflow:Security:ApiKeyPepper").And.Contain("unresolved Key Vault reference"));
     }
@@ -29,7 +29,7 @@ public sealed class StartupSettingsTests
             ("Orchflow:ManagedModel:Provider", "openai"), ("Orchflow:ManagedModel:Model", "gpt-4o-mini"),
             ("Orchflow:ManagedModel:ApiKey", Unresolved.Replace("api-key-pepper", "managed-model-api-key")));
 
-        var e = Assert.Throws<InvalidOperationException>(services.GetRequiredService<IStartupValidator>().Validate);
+        var e = Assert.Throws<OptionsValidationException>(services.GetRequiredService<IStartupValidator>().Validate);
 
         Assert.That(e!.Message, Does.Contain("Orchflow:ManagedModel:ApiKey").And.Contain("unresolved Key Vault reference"));
     }
@@ -54,7 +54,7 @@ public sealed class StartupSettingsTests
             ("Orchflow:ManagedModel:Provider", provider), ("Orchflow:ManagedModel:Model", model),
             ("Orchflow:ManagedModel:ApiKey", key), ("Orchflow:ManagedModel:Endpoint", endpoint));
 
-        var e = Assert.Throws<InvalidOperationException>(services.GetRequiredService<IStartupValidator>().Validate);
+        var e = Assert.Throws<OptionsValidationException>(services.GetRequiredService<IStartupValidator>().Validate);
 
         Assert.That(e!.Message, Does.Contain("Orchflow:ManagedModel").And.Contain(expected));
     }
@@ -93,7 +93,7 @@ public sealed class StartupSettingsTests
         using var services = SecretStoreSelectionTests.Build(isDevelopment: true,
             ("Orchflow:Models:RequestTimeoutSeconds", timeoutSeconds.ToString()), ("Orchflow:Models:MaxAttempts", maxAttempts.ToString()));
 
-        var e = Assert.Throws<InvalidOperationException>(services.GetRequiredService<IStartupValidator>().Validate);
+        var e = Assert.Throws<OptionsValidationException>(services.GetRequiredService<IStartupValidator>().Validate);
 
         Assert.That(e!.Message, Does.Contain("Orchflow:Models"));
     }

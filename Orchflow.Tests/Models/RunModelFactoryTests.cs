@@ -33,7 +33,7 @@ public sealed class RunModelFactoryTests
     public async Task ForRunAsync_SameProviderTwice_ReadsItsKeyOnceAndNamesTheModel()
     {
         var provider = await RegisterAsync();
-        using var factory = Factory();
+        var factory = Factory();
 
         var first = await factory.ForRunAsync(provider.AccountId, provider.ProviderId, CancellationToken.None);
         var second = await factory.ForRunAsync(provider.AccountId, provider.ProviderId, CancellationToken.None);
@@ -42,7 +42,7 @@ public sealed class RunModelFactoryTests
         {
             Assert.That(first.Name, Is.EqualTo("openai_compatible:llama3.1:8b"));
             Assert.That(second.Name, Is.EqualTo(first.Name));
-            Assert.That(secrets.Reads, Is.EqualTo(1), "a provider's secret never changes, so it is read once");
+            Assert.That(secrets.Reads, Is.EqualTo(1), "the secret store's cache answers the second time");
         });
     }
 
@@ -50,7 +50,7 @@ public sealed class RunModelFactoryTests
     public async Task ForRunAsync_ProviderDeletedAfterItsKeyWasRead_FailsAtOnceTellingToRegisterAgain()
     {
         var provider = await RegisterAsync();
-        using var factory = Factory();
+        var factory = Factory();
         await factory.ForRunAsync(provider.AccountId, provider.ProviderId, CancellationToken.None);
 
         await providers.DeleteAsync(provider.AccountId, provider.ProviderId, CancellationToken.None);
@@ -64,7 +64,7 @@ public sealed class RunModelFactoryTests
     {
         var provider = await RegisterAsync();
         await secrets.DeleteAsync(provider.SecretName, CancellationToken.None);
-        using var factory = Factory();
+        var factory = Factory();
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => factory.ForRunAsync(provider.AccountId, provider.ProviderId, CancellationToken.None));
 
@@ -75,7 +75,7 @@ public sealed class RunModelFactoryTests
     public async Task ForRunAsync_AnotherAccountsProvider_IsNotFound()
     {
         var provider = await RegisterAsync();
-        using var factory = Factory();
+        var factory = Factory();
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => factory.ForRunAsync("acc_someoneelse", provider.ProviderId, CancellationToken.None));
 
@@ -101,7 +101,7 @@ public sealed class RunModelFactoryTests
     {
         var options = Options.Create(new ModelOptions());
         return new RunModelFactory(
-            providers, secrets, new SimulatedRunModel(Options.Create(new SimulatedModelOptions()), TimeProvider.System), http,
+            providers, new CachedSecretStore(secrets, TimeProvider.System), new SimulatedRunModel(Options.Create(new SimulatedModelOptions()), TimeProvider.System), http,
             new ModelCallPolicy(options, TimeProvider.System, NullLogger<ModelCallPolicy>.Instance), options,
             Options.Create(new ManagedModelOptions()));
     }

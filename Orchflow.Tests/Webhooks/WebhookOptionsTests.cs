@@ -2,7 +2,7 @@ using Orchflow.Webhooks;
 
 namespace Orchflow.Tests.Webhooks;
 
-/// <summary>The retry schedule: what API.md promises by default, jitter at both ends, Retry-After, and the cap.</summary>
+/// <summary>The retry schedule: what docs/api.md promises by default, jitter at both ends, Retry-After, and the cap.</summary>
 [TestFixture]
 public sealed class WebhookOptionsTests
 {
@@ -52,15 +52,4 @@ public sealed class WebhookOptionsTests
             Assert.That(options.RetryDelay(30, null, 1.0), Is.EqualTo(TimeSpan.FromSeconds(60)), "capped");
         });
     }
-
-    [TestCase("")]
-    [TestCase("Orchflow-Webhooks")]
-    [TestCase("ab")]
-    [TestCase("hooks_1")]
-    public void Validate_QueueThatIsNoStorageQueueName_FailsNamingTheSetting(string queue) =>
-        Assert.That(() => new WebhookOptions { Queue = queue }.Validate(),
-            Throws.InvalidOperationException.With.Message.Contains("Orchflow:Webhooks:Queue"));
-
-    [Test]
-    public void Validate_Defaults_Pass() => Assert.That(() => Defaults.Validate(), Throws.Nothing);
 }

@@ -4,7 +4,7 @@ public sealed partial class BenchRun
 {
     /// <summary>
     /// The reads phase's pollers, runs and duration again, each read sent with <c>If-None-Match</c> and the run's current
-    /// tag, so every answer is a 304 with no body (API.md "Conditional reads": decided by one point read of the run's
+    /// tag, so every answer is a 304 with no body (docs/api.md "Conditional reads": decided by one point read of the run's
     /// status). The full reads it is set beside are the reads phase's, made just before on the same host and runs;
     /// without that phase they are measured here.
     /// </summary>

@@ -20,7 +20,7 @@ public sealed partial class BenchRun
     static readonly string[] OrchflowTableNames = ["Runs", "RunTasks", "Accounts", "Providers", "Secrets", "RateLimits", "Idempotency"];
 
     /// <summary>
-    /// What rate limiting adds to a request: two hosts at once on the metered Azurite, one at API.md's default limits and
+    /// What rate limiting adds to a request: two hosts at once on the metered Azurite, one at the default limits of docs/api.md "Rate limits" and
     /// one with limits so high that each key claims from its shared bucket once, the same clients on each — many keys,
     /// each reading its own run at a steady rate under the default limit, so nothing is refused and the limiter only
     /// counts. Side by side, so whatever else the machine does weighs on both alike.

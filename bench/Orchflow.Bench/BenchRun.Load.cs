@@ -6,7 +6,7 @@ namespace Orchflow.Bench;
 public sealed partial class BenchRun
 {
     /// <summary>
-    /// The load runs at the per-key defaults of API.md (300 a minute, bursts of 60), which its clients exceed on purpose;
+    /// The load runs at the per-key defaults of docs/api.md "Rate limits" (300 a minute, bursts of 60), which its clients exceed on purpose;
     /// registration is raised because the bench registers every account from one address.
     /// </summary>
     static readonly IReadOnlyDictionary<string, string> LoadLimits = new Dictionary<string, string>

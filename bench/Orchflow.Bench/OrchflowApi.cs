@@ -33,7 +33,7 @@ public sealed class OrchflowApi(HttpClient http, ApiTraffic? traffic = null)
         return SendAsync<Registered>(HttpMethod.Post, "auth/register", "POST /auth/register", null, body, cancellationToken);
     }
 
-    /// <summary>Starts a run of a plan the client wrote (API.md "Plans given"): no planning call.</summary>
+    /// <summary>Starts a run of a plan the client wrote (docs/api.md "Plans given, plans reviewed"): no planning call.</summary>
     public Task<RunDto> StartPlannedRunAsync(string key, string goal, IReadOnlyList<object> tasks, CancellationToken cancellationToken) =>
         SendAsync<RunDto>(HttpMethod.Post, "runs", "POST /runs", key, new { task = goal, plan = new { tasks } }, cancellationToken);
 
@@ -70,7 +70,7 @@ public sealed class OrchflowApi(HttpClient http, ApiTraffic? traffic = null)
         return (int)response.StatusCode;
     }
 
-    /// <summary>Opens the run's live event stream (API.md "Live: Server-Sent Events"); the caller reads and disposes it.</summary>
+    /// <summary>Opens the run's live event stream (docs/api.md "Live: Server-Sent Events"); the caller reads and disposes it.</summary>
     public async Task<HttpResponseMessage> OpenEventStreamAsync(string key, string runId, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"runs/{runId}/events");
@@ -196,7 +196,7 @@ public sealed class OrchflowApi(HttpClient http, ApiTraffic? traffic = null)
     }
 
     /// <summary>
-    /// How long a 429 asks to wait. API.md promises <c>Retry-After</c> in whole seconds (at least 1) and problem details
+    /// How long a 429 asks to wait. docs/api.md "Rate limits" promises <c>Retry-After</c> in whole seconds (at least 1) and problem details
     /// with <c>code: rate_limited</c>; a 429 without them breaks the contract and counts as a refusal, not a limit.
     /// </summary>
     static async Task<TimeSpan> RetryAfterAsync(HttpResponseMessage response, HttpMethod method, string path, CancellationToken cancellationToken)

@@ -206,7 +206,7 @@ public static partial class Report
     static string Limits(IReadOnlyDictionary<string, string> limits)
     {
         string Of(string name) => limits.TryGetValue("Orchflow__RateLimit__" + name, out var v) ? v : "default";
-        var defaults = Of("PerMinute") == "300" && Of("Burst") == "60" ? " (API.md's defaults)" : "";
+        var defaults = Of("PerMinute") == "300" && Of("Burst") == "60" ? " (the defaults of docs/api.md \"Rate limits\")" : "";
         return $"{Of("PerMinute")} requests a minute per API key in bursts of up to {Of("Burst")}{defaults}, " +
                $"{Of("RegisterPerMinute")} registrations a minute per address (raised: every account registers from the bench's address)";
     }

@@ -135,6 +135,14 @@ export function duration(ms) {
   return minutes < 60 ? `${minutes} min ${seconds} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+/** Tokens a task or a run used, in words. */
+export function usage(u) {
+  if (!u) {
+    return "—";
+  }
+  return `${u.input_tokens.toLocaleString()} tokens in, ${u.output_tokens.toLocaleString()} out`;
+}
+
 export function clockTime(iso) {
   return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }

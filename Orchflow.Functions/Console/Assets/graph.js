@@ -2,7 +2,7 @@
 // is a focusable SVG group carrying data-task-id and data-state (the API's words); its state shows as colour, an
 // icon and a word, so colour is never the only cue. Human tasks are hexagons, agent tasks rounded rectangles.
 
-import { byTaskId, s } from "./dom.js";
+import { byTaskId, h, s } from "./dom.js";
 
 const NODE_W = 176;
 const GAP_X = 40;
@@ -29,6 +29,15 @@ export const STATE_WORDS = {
   failed: "failed",
   cancelled: "cancelled",
 };
+
+/** What the graph's colours, icons and shapes mean, as a list beside it. */
+export function legend() {
+  const entries = ["pending", "running", "waiting_human", "completed", "failed", "cancelled"];
+  return h("ul", { class: "legend", "aria-label": "What the colours and icons mean" },
+    entries.map((state) => h("li", { "data-state": state }, h("span", { class: "swatch", "aria-hidden": "true" }), STATE_WORDS[state])),
+    h("li", { class: "legend-shape" }, h("span", { class: "swatch hex", "aria-hidden": "true" }), "task for you"),
+    h("li", { class: "legend-shape" }, h("span", { class: "swatch box", "aria-hidden": "true" }), "agent task"));
+}
 
 /** Depth of every task: 0 without dependencies, else one more than its deepest dependency. */
 export function depths(tasks) {

@@ -1,61 +1,17 @@
 // One run: its status, what it waits on, the task graph, the chosen task's details and forms, the final output and
-// the event timeline. States come from the run's event log (replayed, then live over SSE), which announces every
-// state once and in order; the run itself is read again after events for what they do not carry (outputs, prompts,
-// usage, timing), with its ETag so an unchanged run costs a 304.
+// the event timeline. States come from the run's event log (replayed, then live over SSE; run-log.js); the run itself
+// is read again after events for what they do not carry (outputs, prompts, usage, timing), with its ETag so an
+// unchanged run costs a 304.
 
-import { ApiError, call, del, get, newIdempotencyKey, post, runPath } from "./api.js";
-import { append, byTaskId, clear, clockTime, duration, field, h, showFieldErrors, timeAgo } from "./dom.js";
-import { STATE_WORDS, TaskGraph } from "./graph.js";
+import { ApiError, call, del, get, newIdempotencyKey, runPath } from "./api.js";
+import { append, byTaskId, clear, clockTime, h, timeAgo, usage } from "./dom.js";
+import { STATE_WORDS, TaskGraph, legend } from "./graph.js";
 import { renderMarkdown } from "./markdown.js";
+import { planReview } from "./plan-review.js";
+import { RunLog, TERMINAL, describe } from "./run-log.js";
 import { STATUS_WORDS, needsYouBadge, statusBadge } from "./runs.js";
 import { followRun } from "./stream.js";
-
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
-
-const TASK_EVENT_STATES = {
-  "task.started": "running",
-  "task.revision_requested": "running",
-  "task.waiting_human": "waiting_human",
-  "task.completed": "completed",
-  "task.failed": "failed",
-  "task.cancelled": "cancelled",
-};
-
-const RUN_EVENT_STATUS = {
-  "run.queued": "queued",
-  "run.planning": "planning",
-  "run.running": "running",
-  "run.waiting_human": "waiting_human",
-  "run.completed": "completed",
-  "run.failed": "failed",
-  "run.cancelled": "cancelled",
-};
-
-/** An event of the log in words, for the timeline. */
-export function describe(event) {
-  const t = event.task_id;
-  const d = event.data ?? {};
-  switch (event.type) {
-    case "run.queued": return "Run queued";
-    case "run.planning": return "Planning";
-    case "run.planned": return `Planned ${d.task_count ?? "the"} tasks${d.planned_by ? ` (by ${d.planned_by})` : ""}`;
-    case "run.running": return "Running";
-    case "run.waiting_human": return `Waiting for you: ${(d.waiting_on ?? []).join(", ")}`;
-    case "run.completed": return "Run completed";
-    case "run.failed": return `Run failed${d.error ? `: ${d.error}` : ""}`;
-    case "run.cancelled": return "Run cancelled";
-    case "run.retried": return "Run retried";
-    case "plan.waiting_review": return "The plan waits for your review";
-    case "plan.reviewed": return d.approved === false ? "Plan sent back for a new one" : "Plan approved";
-    case "task.started": return `${t} started${d.agent ? ` (${d.agent})` : ""}`;
-    case "task.waiting_human": return d.draft_available ? `${t}: draft waits for your review` : `${t} asks you${d.prompt ? `: ${d.prompt}` : ""}`;
-    case "task.completed": return `${t} completed`;
-    case "task.failed": return `${t} failed${d.error ? `: ${d.error}` : ""}`;
-    case "task.cancelled": return `${t} cancelled`;
-    case "task.revision_requested": return `${t} sent back${d.feedback ? `: “${d.feedback}”` : ""}`;
-    default: return t ? `${t}: ${event.type}` : event.type;
-  }
-}
+import { showTask } from "./task-detail.js";
 
 const LIVE_WORDS = {
   connecting: "Connecting to the live event stream…",
@@ -68,9 +24,7 @@ export function runView({ main, announce }, runId) {
   const signal = controller.signal;
   let run = null;
   let etag = null;
-  let lastSequence = 0;
-  let eventStatus = null;
-  const eventStates = new Map();
+  const log = new RunLog();
   let selected = null;
   // "user": chosen by a click, kept. "auto" or "answered": may move on to the next task that waits for you.
   let selectedBy = "auto";
@@ -119,8 +73,8 @@ export function runView({ main, announce }, runId) {
         h("h2", { id: "events-heading" }, "Events"), timelineBox)));
 
   const tasks = () => Object.values(run?.subtasks ?? {}).sort((a, b) => byTaskId(a.task_id, b.task_id));
-  const stateOf = (taskId) => eventStates.get(taskId) ?? run?.subtasks?.[taskId]?.state ?? "pending";
-  const status = () => eventStatus ?? run?.status ?? "queued";
+  const stateOf = (taskId) => log.states.get(taskId) ?? run?.subtasks?.[taskId]?.state ?? "pending";
+  const status = () => log.status ?? run?.status ?? "queued";
   const waitingTasks = () => tasks().filter((t) => stateOf(t.task_id) === "waiting_human");
   const planWaiting = () => status() === "waiting_human" && (run?.waiting_on ?? []).includes("plan");
 
@@ -152,35 +106,15 @@ export function runView({ main, announce }, runId) {
   }
 
   function apply(event, replaying) {
-    if (event.sequence <= lastSequence) {
+    const changed = log.apply(event);
+    if (!changed) {
       return false;
     }
-    lastSequence = event.sequence;
-    const taskState = TASK_EVENT_STATES[event.type];
-    if (taskState && event.task_id) {
-      eventStates.set(event.task_id, taskState);
-      if (!replaying && taskState === "waiting_human") {
-        announce(`${event.task_id} waits for you.`);
-      }
+    if (!replaying && changed.taskState === "waiting_human") {
+      announce(`${event.task_id} waits for you.`);
     }
-    const runStatus = RUN_EVENT_STATUS[event.type];
-    if (runStatus) {
-      eventStatus = runStatus;
-      if (!replaying) {
-        announce(`The run is ${STATUS_WORDS[runStatus] ?? runStatus}.`);
-      }
-    }
-    if (event.type === "run.planned") {
-      // A new plan (after a review sent it back) has new tasks: none of them has an event yet.
-      eventStates.clear();
-    }
-    if (event.type === "run.retried") {
-      // Failed and cancelled tasks run again; until their next event, the run says what they are.
-      for (const [id, state] of eventStates) {
-        if (state === "failed" || state === "cancelled") {
-          eventStates.delete(id);
-        }
-      }
+    if (!replaying && changed.runStatus) {
+      announce(`The run is ${STATUS_WORDS[changed.runStatus] ?? changed.runStatus}.`);
     }
     timeline.append(h("li", { "data-sequence": event.sequence, "data-type": event.type },
       h("time", { datetime: event.created_at, class: "mono" }, clockTime(event.created_at)), " ", describe(event)));
@@ -247,7 +181,7 @@ export function runView({ main, announce }, runId) {
 
   async function loadEvents() {
     for (;;) {
-      const { body } = await get(runPath(runId, `/events?after=${lastSequence}&limit=1000`), { signal });
+      const { body } = await get(runPath(runId, `/events?after=${log.lastSequence}&limit=1000`), { signal });
       body.events.forEach((event) => apply(event, true));
       if (body.events.length < 1000) {
         return;
@@ -261,7 +195,7 @@ export function runView({ main, announce }, runId) {
     }
     following = true;
     followRun(runId, {
-      after: lastSequence,
+      after: log.lastSequence,
       signal,
       onEvent: onLiveEvent,
       onStatus: (state, value) => {
@@ -395,7 +329,7 @@ export function runView({ main, announce }, runId) {
     }
     needs.append(h("h2", { id: "needs-heading" }, "Needs you"));
     if (plan) {
-      needs.append(planReview());
+      needs.append(planReview(tasks(), { runId, signal, refetch: scheduleRefetch }));
     }
     if (waiting.length > 0) {
       needs.append(h("ul", { class: "waiting-list" }, waiting.map((t) => h("li", {},
@@ -404,74 +338,6 @@ export function runView({ main, announce }, runId) {
           onclick: () => select(t.task_id, "user", true),
         }, `${t.kind === "human" ? "Answer" : "Review the draft of"} ${t.task_id}: ${t.name}`)))));
     }
-  }
-
-  function planReview() {
-    const box = h("div", { class: "plan-review" });
-    const message = h("p", { class: "form-status", role: "status" });
-    const errors = h("ul", { class: "field-errors", hidden: true });
-    const planned = tasks();
-    const send = async (body, button) => {
-      button.disabled = true;
-      message.textContent = "Sending…";
-      errors.hidden = true;
-      errors.replaceChildren();
-      try {
-        await post(runPath(runId, "/plan/review"), body, { signal });
-        message.textContent = "Sent. The run goes on.";
-        scheduleRefetch();
-      } catch (error) {
-        button.disabled = false;
-        message.textContent = `Not sent: ${error.message}`;
-        if (error instanceof ApiError) {
-          for (const list of Object.values(error.errors)) {
-            list.forEach((m) => errors.append(h("li", {}, m)));
-          }
-          errors.hidden = errors.childElementCount === 0;
-        }
-      }
-    };
-    const planText = field("Plan (JSON)", h("textarea", { rows: 12, class: "mono", spellcheck: "false" }),
-      "The planned tasks as POST /runs takes them; change names, prompts, agents or dependencies.");
-    planText.control.value = JSON.stringify({
-      tasks: planned.map((t) => ({
-        task_id: t.task_id, name: t.name, description: t.description, kind: t.kind,
-        ...(t.agent ? { agent: t.agent } : {}), depends_on: t.depends_on, ...(t.prompt ? { prompt: t.prompt } : {}),
-      })),
-    }, null, 2);
-    const feedback = field("Feedback on the plan", h("textarea", { rows: 3, maxlength: 32000 }),
-      "What the planner should change; it plans again with this.");
-    box.append(
-      h("h3", {}, "The plan waits for your review"),
-      h("p", {}, `Orchflow planned ${planned.length} tasks, shown in the graph as pending. Nothing starts until you approve.`),
-      h("div", { class: "actions" }, h("button", { type: "button", class: "primary", onclick: (e) => send({ approved: true }, e.currentTarget) }, "Approve plan")),
-      h("details", {}, h("summary", {}, "Edit the plan"), planText.element,
-        h("div", { class: "actions" }, h("button", {
-          type: "button", onclick: (e) => {
-            let plan;
-            try {
-              plan = JSON.parse(planText.control.value);
-            } catch (error) {
-              showFieldErrors(planText, [`That is not JSON: ${error.message}`]);
-              return;
-            }
-            showFieldErrors(planText, []);
-            send({ approved: true, plan }, e.currentTarget);
-          },
-        }, "Approve edited plan"))),
-      h("form", {
-        novalidate: true, onsubmit: (e) => {
-          e.preventDefault();
-          if (!feedback.control.value.trim()) {
-            showFieldErrors(feedback, ["Say what should change."]);
-            return;
-          }
-          showFieldErrors(feedback, []);
-          send({ approved: false, feedback: feedback.control.value }, e.submitter);
-        },
-      }, feedback.element, h("div", { class: "actions" }, h("button", { type: "submit" }, "Ask for a new plan"))),
-      errors, message);
-    return box;
   }
 
   function renderGraph() {
@@ -512,137 +378,12 @@ export function runView({ main, announce }, runId) {
       return;
     }
     detailKey = key;
-    detail.replaceChildren();
-    if (!task) {
-      detail.append(h("h2", { id: "detail-heading", tabindex: -1 }, "Task"),
-        h("p", { class: "hint" }, "Choose a task in the graph to see its prompt, agent, output, usage and timing."));
-      return;
-    }
-    const took = task.started_at && task.completed_at ? Date.parse(task.completed_at) - Date.parse(task.started_at) : null;
-    const item = (term, ...value) => [h("dt", {}, term), h("dd", {}, ...value)];
-    append(detail, [
-      h("h2", { id: "detail-heading", tabindex: -1 }, `${task.task_id} · ${task.name}`),
-      h("p", { class: "detail-badges" },
-        h("span", { class: `badge kind-${task.kind}` }, task.kind === "human" ? "Human task" : `Agent: ${task.agent ?? "—"}`), " ",
-        h("span", { class: `badge state-${state}`, "data-state": state }, STATE_WORDS[state] ?? state)),
-      task.description ? h("p", { class: "description" }, task.description) : null,
-      h("dl", { class: "meta" },
-        ...item("Depends on", task.depends_on?.length ? task.depends_on.join(", ") : "nothing"),
-        ...item("Started", task.started_at ? timeAgo(task.started_at) : "not yet"),
-        ...item("Completed", task.completed_at ? timeAgo(task.completed_at) : "not yet"),
-        ...item("Took", took === null ? "—" : duration(took)),
-        ...item("Usage", usage(task.usage))),
-      task.prompt ? [h("h3", {}, task.kind === "human" ? "Question" : "Prompt"), h("p", { class: "prompt" }, task.prompt)] : null,
-      task.error ? h("p", { class: "run-error" }, `Error: ${task.error}`) : null,
-      task.output ? [
-        h("h3", {}, state === "waiting_human" && task.kind !== "human" ? "Draft" : task.kind === "human" ? "Your answer" : "Output"),
-        // A long output scrolls in its box, which takes the focus so a keyboard can scroll it.
-        h("div", { class: "markdown output", tabindex: 0, role: "region", "aria-label": `Output of ${task.task_id}` }, renderMarkdown(task.output)),
-      ] : null,
-      state === "waiting_human" && !TERMINAL.has(status()) ? (task.kind === "human" ? answerForm(task) : reviewForms(task)) : null]);
-  }
-
-  function sent(form, message) {
-    for (const control of form.querySelectorAll("button, textarea, input")) {
-      control.disabled = true;
-    }
-    message.textContent = "Sent. The run goes on.";
-    selectedBy = "answered";
-  }
-
-  async function complete(task, body, form, message, onFieldErrors) {
-    message.textContent = "Sending…";
-    try {
-      await post(runPath(runId, `/tasks/${encodeURIComponent(task.task_id)}/complete`), body, { signal });
-      sent(form, message);
-      scheduleRefetch();
-    } catch (error) {
-      if (error.name === "AbortError") {
-        return;
-      }
-      if (error instanceof ApiError && error.status === 422) {
-        onFieldErrors(error.errors);
-        message.textContent = "Not sent: see the message above.";
-      } else if (error instanceof ApiError && error.status === 409) {
-        message.textContent = `Not sent: ${error.message}`;
-        scheduleRefetch();
-      } else {
-        message.textContent = `Not sent: ${error.message}`;
-      }
-      for (const control of form.querySelectorAll("button, textarea, input")) {
-        control.disabled = false;
-      }
-    }
-  }
-
-  function answerForm(task) {
-    const answer = field("Answer", h("textarea", { name: "output", rows: 5, maxlength: 32000, required: true }),
-      "Every agent task that needs it gets your answer whole.");
-    const message = h("p", { class: "form-status", role: "status" });
-    const form = h("form", {
-      class: "task-form", novalidate: true,
-      onsubmit: (event) => {
-        event.preventDefault();
-        if (!answer.control.value.trim()) {
-          showFieldErrors(answer, ["Write the answer the run waits for."]);
-          answer.control.focus();
-          return;
-        }
-        showFieldErrors(answer, []);
-        for (const control of form.querySelectorAll("button, textarea")) {
-          control.disabled = true;
-        }
-        complete(task, { output: answer.control.value }, form, message, (errors) => showFieldErrors(answer, errors.output ?? Object.values(errors).flat()));
+    showTask(detail, task, state, {
+      open: !TERMINAL.has(status()), runId, signal, refetch: scheduleRefetch,
+      onSent: () => {
+        selectedBy = "answered";
       },
-    }, h("h3", {}, "Your answer"), answer.element, h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Submit answer")), message);
-    return form;
-  }
-
-  function reviewForms(task) {
-    const message = h("p", { class: "form-status", role: "status" });
-    const edited = field("Edited draft", h("textarea", { name: "output", rows: 8, maxlength: 32000 }),
-      "Approves the draft as you edit it.");
-    edited.control.value = task.output ?? "";
-    const feedback = field("Feedback", h("textarea", { name: "feedback", rows: 3, maxlength: 32000 }),
-      "What the agent should change; it redoes the task with this.");
-    const box = h("div", { class: "task-form" });
-    const disable = () => box.querySelectorAll("button, textarea").forEach((c) => { c.disabled = true; });
-    box.append(
-      h("h3", {}, "Your review"),
-      h("p", {}, "Approve the draft, approve it with your edit, or send it back with feedback."),
-      h("div", { class: "actions" }, h("button", {
-        type: "button", class: "primary", onclick: () => {
-          disable();
-          complete(task, { approved: true }, box, message, () => {});
-        },
-      }, "Approve")),
-      h("details", {}, h("summary", {}, "Edit the draft"), edited.element,
-        h("div", { class: "actions" }, h("button", {
-          type: "button", onclick: () => {
-            if (!edited.control.value.trim()) {
-              showFieldErrors(edited, ["An edited draft cannot be empty."]);
-              return;
-            }
-            showFieldErrors(edited, []);
-            disable();
-            complete(task, { output: edited.control.value }, box, message, (errors) => showFieldErrors(edited, errors.output ?? Object.values(errors).flat()));
-          },
-        }, "Approve edited draft"))),
-      h("form", {
-        novalidate: true, onsubmit: (event) => {
-          event.preventDefault();
-          if (!feedback.control.value.trim()) {
-            showFieldErrors(feedback, ["Say what the agent should change."]);
-            feedback.control.focus();
-            return;
-          }
-          showFieldErrors(feedback, []);
-          disable();
-          complete(task, { approved: false, feedback: feedback.control.value }, box, message, (errors) => showFieldErrors(feedback, errors.feedback ?? Object.values(errors).flat()));
-        },
-      }, feedback.element, h("div", { class: "actions" }, h("button", { type: "submit", class: "danger-outline" }, "Reject"))),
-      message);
-    return box;
+    });
   }
 
   (async () => {
@@ -677,19 +418,4 @@ function keepingFocus(container, rebuild) {
   if (focused) {
     container.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus();
   }
-}
-
-function usage(u) {
-  if (!u) {
-    return "—";
-  }
-  return `${u.input_tokens.toLocaleString()} tokens in, ${u.output_tokens.toLocaleString()} out`;
-}
-
-function legend() {
-  const entries = ["pending", "running", "waiting_human", "completed", "failed", "cancelled"];
-  return h("ul", { class: "legend", "aria-label": "What the colours and icons mean" },
-    entries.map((state) => h("li", { "data-state": state }, h("span", { class: "swatch", "aria-hidden": "true" }), STATE_WORDS[state])),
-    h("li", { class: "legend-shape" }, h("span", { class: "swatch hex", "aria-hidden": "true" }), "task for you"),
-    h("li", { class: "legend-shape" }, h("span", { class: "swatch box", "aria-hidden": "true" }), "agent task"));
 }

@@ -19,13 +19,4 @@ public sealed class RateLimitOptions
     /// Unset: the address of the connection itself, right for the standalone host serving clients directly.
     /// </summary>
     public string? ClientAddressHeader { get; set; }
-
-    public void Validate()
-    {
-        if (PerMinute < 1 || Burst < 1 || RegisterPerMinute < 1)
-        {
-            throw new InvalidOperationException(
-                $"{Section}:PerMinute, :Burst and :RegisterPerMinute must each be at least 1 (got {PerMinute}, {Burst}, {RegisterPerMinute}).");
-        }
-    }
 }

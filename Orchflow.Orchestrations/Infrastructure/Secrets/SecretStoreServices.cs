@@ -7,7 +7,10 @@ using Orchflow.Abstractions;
 
 namespace Orchflow.Infrastructure.Secrets;
 
-/// <summary>Chooses the provider-key store from configuration: Key Vault when a vault is named, else the local store.</summary>
+/// <summary>
+/// Chooses the secret store from configuration (Key Vault when a vault is named, else the local store) and puts the
+/// one <see cref="CachedSecretStore"/> in front of it, so no caller keeps secrets of its own.
+/// </summary>
 public static class SecretStoreServices
 {
     public static IServiceCollection AddSecretStore(this IServiceCollection services, IConfiguration configuration)
@@ -15,18 +18,7 @@ public static class SecretStoreServices
         var section = configuration.GetSection(SecretsOptions.Section);
         var usesKeyVault = (section.Get<SecretsOptions>() ?? new SecretsOptions()).UsesKeyVault;
 
-        services.AddOptions<SecretsOptions>()
-            .Bind(section)
-            .Validate(o =>
-            {
-                if (o.UsesKeyVault)
-                {
-                    o.VaultEndpoint();
-                }
-
-                return true;
-            })
-            .ValidateOnStart();
+        services.AddValidatedOptions<SecretsOptions, SecretsOptionsValidation>(section);
         // The local store's key is required only when that store is the one in use.
         services.PostConfigure<SecurityOptions>(o => o.UsesLocalSecretStore = !usesKeyVault);
 
@@ -34,13 +26,16 @@ public static class SecretStoreServices
         {
             services.AddSingleton(sp => new SecretClient(
                 sp.GetRequiredService<IOptions<SecretsOptions>>().Value.VaultEndpoint(), new DefaultAzureCredential()));
-            services.AddSingleton<ISecretStore, KeyVaultSecretStore>();
+            services.AddSingleton<KeyVaultSecretStore>();
         }
         else
         {
-            services.AddSingleton<ISecretStore, LocalSecretStore>();
+            services.AddSingleton<LocalSecretStore>();
         }
 
+        services.AddSingleton<ISecretStore>(sp => new CachedSecretStore(
+            usesKeyVault ? sp.GetRequiredService<KeyVaultSecretStore>() : sp.GetRequiredService<LocalSecretStore>(),
+            sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

@@ -10,12 +10,12 @@ public sealed class SecretsOptions
 
     public bool UsesKeyVault => !string.IsNullOrWhiteSpace(VaultUri);
 
-    /// <summary>The vault address, or a start-up failure that says what is wrong with the configured value.</summary>
+    /// <summary>The vault address; <see cref="SecretsOptionsValidation"/> has refused a malformed one at start-up.</summary>
     public Uri VaultEndpoint() =>
-        !UsesKeyVault
-            ? throw new InvalidOperationException($"{Section}:VaultUri is not set.")
-            : Uri.TryCreate(VaultUri!.Trim(), UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps
-                ? uri
-                : throw new InvalidOperationException(
-                    $"{Section}:VaultUri must be an absolute https URL such as https://my-vault.vault.azure.net/, not '{VaultUri}'.");
+        TryVaultEndpoint(VaultUri, out var uri)
+            ? uri
+            : throw new InvalidOperationException($"{Section}:VaultUri must be an absolute https URL, not '{VaultUri}'.");
+
+    internal static bool TryVaultEndpoint(string? value, out Uri uri) =>
+        Uri.TryCreate(value?.Trim(), UriKind.Absolute, out uri!) && uri.Scheme == Uri.UriSchemeHttps;
 }

@@ -433,7 +433,7 @@ public sealed class OpenApiContractTests : HostedTests
         Assert.That(JsonNode.DeepEquals(served.Json, JsonNode.Parse(OpenApiContract.EmbeddedText())), Is.True, "the host serves the document in the repository");
     }
 
-    // Webhooks: as API.md describes them. These run once FunctionCatalog.Http has the routes.
+    // Webhooks: as docs/api.md "Webhooks" describes them. These run once FunctionCatalog.Http has the routes.
 
     async Task CreateWebhookScenario()
     {

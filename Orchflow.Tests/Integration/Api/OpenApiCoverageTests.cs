@@ -16,7 +16,7 @@ namespace Orchflow.Tests.Integration.Api;
 public sealed class OpenApiCoverageTests
 {
     /// <summary>
-    /// Operations the document describes from API.md before their functions exist. Each is allowed to be missing from
+    /// Operations the document describes before their functions exist. Each is allowed to be missing from
     /// the route table only while it is missing: once a webhook function lands, its route is held to the document like
     /// any other.
     /// </summary>
@@ -59,7 +59,7 @@ public sealed class OpenApiCoverageTests
         Assert.That(unserved, Is.SubsetOf(DescribedBeforeServed), "the document describes routes no function serves");
         if (unserved.Count > 0)
         {
-            TestContext.Out.WriteLine($"Described from API.md, not served by this build yet: {string.Join(", ", unserved)}");
+            TestContext.Out.WriteLine($"Described in the OpenAPI document, not served by this build yet: {string.Join(", ", unserved)}");
         }
     }
 

@@ -5,7 +5,7 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Tests.Integration.Console;
 
 /// <summary>
-/// Reviewing a plan and retrying a run from the console, built to API.md's contract for
+/// Reviewing a plan and retrying a run from the console, built to docs/api.md's contract ("Plans given, plans reviewed", "Recovery") for
 /// <c>POST /runs/{id}/plan/review</c> (<c>require_plan_approval</c>) and <c>POST /runs/{id}/retry</c>. Kept apart
 /// from the other console tests: they pass once the server serves those two routes.
 /// </summary>

@@ -4,7 +4,7 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Tests.Integration.Console;
 
 /// <summary>
-/// Browser clients on another origin (API.md, "Browser clients"): a listed origin's preflight is allowed with the
+/// Browser clients on another origin (docs/api.md, "Browser clients"): a listed origin's preflight is allowed with the
 /// API's request headers, its responses expose the headers a client reads; any other origin gets no CORS headers.
 /// </summary>
 [TestFixture]

@@ -5,15 +5,15 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Tests.Integration.Hostile;
 
 /// <summary>
-/// What every error response must be (API.md, Errors): RFC 9457 problem details with a stable code, and nothing of
+/// What every error response must be (docs/api.md, "Errors"): RFC 9457 problem details with a stable code, and nothing of
 /// the server's insides — no stack trace, no .NET type name, no storage detail. Returns what is wrong, so a
 /// campaign can collect findings over thousands of requests instead of stopping at the first.
 /// </summary>
 public static partial class ErrorRules
 {
     /// <summary>
-    /// The codes API.md lists, those its second part adds for idempotency, and the 405's code the request pipeline
-    /// answers a method a path does not serve with.
+    /// The codes docs/api.md's "Errors" lists, the idempotency ones and the 405's (a method a path does not serve) among
+    /// them.
     /// </summary>
     public static readonly IReadOnlySet<string> Codes = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -57,7 +57,7 @@ public static partial class ErrorRules
 
         if (response.Code is { } code && !Codes.Contains(code))
         {
-            violations.Add($"code '{code}' is not one of API.md's codes");
+            violations.Add($"code '{code}' is not one of the codes of docs/api.md \"Errors\"");
         }
 
         if (response.Status == 422)

@@ -128,7 +128,7 @@ public sealed class FuzzTests : HostedTests
             verdicts.Add(request.Mutating ? "a mutating request with a defect succeeded" : "a read with a defect succeeded");
         }
 
-        // API.md's problem details are the API's: a path outside /api (a favicon, the console's files) may answer otherwise.
+        // docs/api.md's problem details ("Errors") are the API's: a path outside /api (a favicon, the console's files) may answer otherwise.
         var underApi = request.Raw.PathAndQuery.StartsWith("/api/", StringComparison.Ordinal) || request.Raw.PathAndQuery.Split('?')[0] == "/api";
         if (response.Status >= 400 && underApi && ErrorRules.ProblemViolations(response, headRequest: request.Raw.Method == "HEAD") is { Count: > 0 } problems)
         {

@@ -7,7 +7,7 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Tests.Integration.Hostile;
 
 /// <summary>
-/// What the shared request pipeline promises for every route at once (issue 10, API.md's second part): 405 with
+/// What the shared request pipeline promises for every route at once (issue 10; docs/api.md, "Errors" and "Browser clients"): 405 with
 /// <c>Allow</c> for a method a path does not serve, problem details for any unknown path under <c>/api</c>,
 /// <c>Cache-Control: no-store</c> on answers that carry a secret, and 422 naming the field for text the API cannot
 /// store faithfully (NUL, lone surrogates), a key given twice, a body that is not sent as JSON, or a query number

@@ -9,7 +9,7 @@ namespace Orchflow.Tests.Integration.Hostile;
 /// <summary>
 /// Requests that race for one thing: fifty answers to one waiting task, a cancel against an answer, a crowd of
 /// starts against the last trial run. Exactly one may win each race, the store must keep the winner's word, and a
-/// run must end in a state API.md's States section allows.
+/// run must end in a state docs/api.md's "States" allows.
 /// </summary>
 [TestFixture]
 public sealed class RaceTests : HostedTests

@@ -51,7 +51,7 @@ public enum FieldKind
     AgentList,
 }
 
-/// <summary>A field of a request body and its bounds, as API.md and the validators state them.</summary>
+/// <summary>A field of a request body and its bounds, as the OpenAPI document and the validators state them.</summary>
 public sealed record BodyField(
     string Name,
     FieldKind Kind,

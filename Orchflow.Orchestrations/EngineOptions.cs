@@ -14,12 +14,3 @@ public sealed class EngineOptions
     /// <summary>Characters of inputs (human answers, dependencies' outputs) one agent task is given; goal and instructions are not counted.</summary>
     public int ContextBudgetChars { get; set; } = 24_000;
 }
-
-/// <summary>Account defaults (section <c>Orchflow</c>).</summary>
-public sealed class AccountOptions
-{
-    public const string Section = "Orchflow";
-
-    /// <summary>Managed trial runs each new account gets.</summary>
-    public int TrialRuns { get; set; } = 5;
-}

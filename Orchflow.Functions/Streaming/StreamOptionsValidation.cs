@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Options;
+
+namespace Orchflow.Functions.Streaming;
+
+/// <summary>Checks <see cref="StreamOptions"/> at start-up.</summary>
+public sealed class StreamOptionsValidation : IValidateOptions<StreamOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StreamOptions options)
+    {
+        var errors = new SettingErrors(StreamOptions.Section);
+        errors.Range(nameof(options.PollMs), options.PollMs, 10, 60_000);
+        // Azure's front end closes a response after about 230 s without traffic.
+        errors.Range(nameof(options.HeartbeatSeconds), options.HeartbeatSeconds, 1, 200);
+        return errors.Result();
+    }
+}
