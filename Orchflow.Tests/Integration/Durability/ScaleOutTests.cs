@@ -82,7 +82,7 @@ public sealed partial class ScaleOutTests
                 await TestContext.Out.WriteLineAsync($"Output of the host on port {host.Port}:\n{host.Output}");
             }
 
-            await host.DisposeAsync();
+            await TestHosts.EndAsync(host);
         }
 
         hosts.Clear();
@@ -246,7 +246,7 @@ public sealed partial class ScaleOutTests
             environment[key] = value;
         }
 
-        var host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, environment);
+        var host = await TestHosts.StartAsync(environment);
         hosts.Add(host);
         return host;
     }

@@ -26,7 +26,7 @@ public sealed class WebhookRestartTests
                 await TestContext.Out.WriteLineAsync("Host output:\n" + host.Output);
             }
 
-            await host.DisposeAsync();
+            await TestHosts.EndAsync(host);
             host = null;
         }
 
@@ -42,7 +42,7 @@ public sealed class WebhookRestartTests
     public async Task RestartBetweenAttempts_RetryDelivered(bool kill)
     {
         receiver = await WebhookReceiver.StartAsync();
-        host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, new Dictionary<string, string>
+        host = await TestHosts.StartAsync(new Dictionary<string, string>
         {
             // Long enough for the host to be gone before the retry shows.
             ["Orchflow__Webhooks__FirstRetryDelayMs"] = "4000",

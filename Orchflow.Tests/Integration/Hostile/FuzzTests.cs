@@ -23,8 +23,6 @@ public sealed class FuzzTests : HostedTests
     const int Senders = 6;
     const int ExamplesPerFinding = 3;
 
-    protected override IReadOnlyDictionary<string, string> HostSettings => RestingAccounts.UnlimitedRates;
-
     [Test]
     public async Task Campaign_HostileRequestsOnEveryRoute_NoServerErrorNoAcceptedDefectNoStoredChange()
     {

@@ -19,7 +19,7 @@ public sealed class PipelineContractTests : HostedTests
     static readonly string[] StandardMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
     protected override IReadOnlyDictionary<string, string> HostSettings =>
-        new Dictionary<string, string>(RestingAccounts.UnlimitedRates) { ["Orchflow__TrialRuns"] = "100" };
+        new Dictionary<string, string> { ["Orchflow__TrialRuns"] = "100" };
 
     [Test]
     public async Task EveryKnownPath_MethodItDoesNotServe_Returns405ProblemWithAllowListingItsMethods()

@@ -19,7 +19,7 @@ public sealed class RaceTests : HostedTests
     static readonly string[] Ended = ["completed", "failed", "cancelled"];
 
     protected override IReadOnlyDictionary<string, string> HostSettings =>
-        new Dictionary<string, string>(RestingAccounts.UnlimitedRates) { ["Orchflow__TrialRuns"] = TrialRuns.ToString() };
+        new Dictionary<string, string> { ["Orchflow__TrialRuns"] = TrialRuns.ToString() };
 
     [Test]
     public async Task CompleteTask_FiftyConcurrentAnswers_ExactlyOne200And49ConflictsAndTheWinnersOutputIsStored()

@@ -15,8 +15,6 @@ namespace Orchflow.Tests.Integration.Hostile;
 [TestFixture]
 public sealed class TenantIsolationTests : HostedTests
 {
-    protected override IReadOnlyDictionary<string, string> HostSettings => RestingAccounts.UnlimitedRates;
-
     /// <summary>One request of the walk: B's key, A's ids in the path, the body A would send.</summary>
     public sealed record Probe(string Method, CatalogRoute Route, IReadOnlyDictionary<string, string> Ids, JsonObject? Body)
     {
