@@ -19,7 +19,6 @@ namespace Orchflow.Tests.Integration.Api;
 [TestFixture]
 public sealed class KeyLeakageTests : HostedTests
 {
-    static readonly string ProviderKey = "sk-leak-" + Guid.NewGuid().ToString("N") + "-canary";
     static readonly string ManagedKey = "managed-leak-" + Guid.NewGuid().ToString("N") + "-canary";
 
     FakeChatServer server = null!;
@@ -59,34 +58,25 @@ public sealed class KeyLeakageTests : HostedTests
         var secondSecret = ApiAssert.Json(rotation, HttpStatusCode.OK).Str("secret");
         // The secrets as the store holds them, and their key bytes in base64, however a leak might spell them.
         string[] secrets = [firstSecret, secondSecret, firstSecret["whsec_".Length..], secondSecret["whsec_".Length..]];
-        var created = await client.SendAsync(HttpMethod.Post, "providers", new
-        {
-            provider = "openai_compatible", api_key = ProviderKey, label = "Canary", model = "canary-model",
-            endpoint = new Uri(server.BaseUri, "v1").ToString(),
-        });
-        var providerId = ApiAssert.Json(created, HttpStatusCode.Created).Str("provider_id");
+        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(server.BaseUri, "v1"), model: "canary-model", label: "Canary");
 
         // A run that completes, through a human answer, on the provider.
-        server.Responder = r => r.System?.StartsWith("You are the planner", StringComparison.Ordinal) == true
-            ? FakeReply.Chat("""{"tasks": [{"task_id": "T1", "name": "Provide company details", "description": "Details.", "kind": "human", "agent": "", "depends_on": [], "prompt": "Your company details?"}, {"task_id": "T2", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": ["T1"], "prompt": ""}]}""")
-            : FakeReply.Chat("Provider output.");
+        server.Responder = new CooperativeModel("""{"tasks": [{"task_id": "T1", "name": "Provide company details", "description": "Details.", "kind": "human", "agent": "", "depends_on": [], "prompt": "Your company details?"}, {"task_id": "T2", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": ["T1"], "prompt": ""}]}""").Answer;
         var completed = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId, ask_me_about = new[] { "company details" } })).Str("run_id");
         await client.WaitForStatusAsync(completed, "waiting_human");
         ApiAssert.Json(await client.CompleteAsync(completed, "T1", new { output = "We build workflow APIs." }), HttpStatusCode.OK);
         await client.WaitForStatusAsync(completed, "completed");
 
         // Runs whose provider quotes the key back: refused outright, then as a bad request.
-        server.Responder = _ => new FakeReply(401, $$$"""{"error": {"message": "Incorrect API key provided: {{{ProviderKey}}}", "code": "invalid_api_key"}}""");
+        server.Responder = _ => new FakeReply(401, $$$"""{"error": {"message": "Incorrect API key provided: {{{providerKey}}}", "code": "invalid_api_key"}}""");
         var rejected = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId })).Str("run_id");
         await client.WaitForStatusAsync(rejected, "failed");
-        server.Responder = _ => FakeReply.BadRequest($"Key {ProviderKey} may not use model canary-model.");
+        server.Responder = _ => FakeReply.BadRequest($"Key {providerKey} may not use model canary-model.");
         var refused = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId })).Str("run_id");
         var refusedRun = await client.WaitForStatusAsync(refused, "failed");
 
         // A trial run on the managed model.
-        server.Responder = r => r.System?.StartsWith("You are the planner", StringComparison.Ordinal) == true
-            ? FakeReply.Chat("""{"tasks": [{"task_id": "T1", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": [], "prompt": ""}]}""")
-            : FakeReply.Chat("Managed output.");
+        server.Responder = new CooperativeModel("""{"tasks": [{"task_id": "T1", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": [], "prompt": ""}]}""").Answer;
         var trial = (await client.StartRunAsync(new { task = "Draft a launch note." })).Str("run_id");
         await client.WaitForStatusAsync(trial, "completed");
 
@@ -110,7 +100,7 @@ public sealed class KeyLeakageTests : HostedTests
         places.AddRange(deliveries.Select(d => ("webhook request", string.Join("\n", d.Headers.Select(h => $"{h.Key}: {h.Value}")) + "\n" + d.Body)));
 
         var leaks = places
-            .Where(p => p.Text.Contains(ProviderKey, StringComparison.Ordinal) || p.Text.Contains(ManagedKey, StringComparison.Ordinal))
+            .Where(p => p.Text.Contains(providerKey, StringComparison.Ordinal) || p.Text.Contains(ManagedKey, StringComparison.Ordinal))
             .Select(p => p.Where)
             .ToList();
         // Each secret is shown once, by the response that made it; anywhere else is a leak.
@@ -130,7 +120,7 @@ public sealed class KeyLeakageTests : HostedTests
             Assert.That(places.Any(p => p.Where.Contains("History", StringComparison.Ordinal)), Is.True, "the scan read the orchestration history");
             Assert.That(Host.Output, Does.Contain(providerId), "the scan read the host's logs");
             Assert.That(refusedRun.Str("error"), Does.Contain("may not use model canary-model").And.Contain("[key]"));
-            Assert.That(server.Requests.Select(r => r.Header("Authorization")), Is.All.AnyOf("Bearer " + ProviderKey, "Bearer " + ManagedKey));
+            Assert.That(server.Requests.Select(r => r.Header("Authorization")), Is.All.AnyOf("Bearer " + providerKey, "Bearer " + ManagedKey));
         });
     }
 

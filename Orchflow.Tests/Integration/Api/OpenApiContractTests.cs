@@ -617,32 +617,12 @@ public sealed class OpenApiContractTests : HostedTests
     }
 
     /// <summary>Answers an approval run's drafts until it completes: the first sent back, the next approved with an edit, the rest kept.</summary>
-    async Task DriveApprovalsAsync(OrchflowClient client, string runId)
-    {
-        var verdicts = new Queue<object>([new { approved = false, feedback = "Name the sources." }, new { output = "An edited draft." }]);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (DateTime.UtcNow < deadline)
+    Task DriveApprovalsAsync(OrchflowClient client, string runId) =>
+        new ApprovalDriver(client, runId, new { approved = false, feedback = "Name the sources." }, new { output = "An edited draft." })
         {
-            var run = await WaitAsync(client, runId, r => r.Str("status") is "waiting_human" or "completed" or "failed" or "cancelled");
-            if (run.Str("status") != "waiting_human")
-            {
-                Assert.That(run.Str("status"), Is.EqualTo("completed"), RunGraph.Describe(run));
-                return;
-            }
-
-            // An answered task shows its new state at once, so the next look sees only tasks still to answer.
-            foreach (var task in RunGraph.Tasks(run).Where(t => RunGraph.State(t) == "waiting_human"))
-            {
-                object verdict = task.Str("kind") == "human" ? new { output = "We build workflow APIs." }
-                    : verdicts.Count > 0 ? verdicts.Dequeue() : new { approved = true };
-                await Expect(HttpStatusCode.OK, Call("completeTask", client, $"runs/{runId}/tasks/{RunGraph.Id(task)}/complete", verdict));
-            }
-
-            await Task.Delay(50);
-        }
-
-        Assert.Fail($"Run {runId} did not complete in time.");
-    }
+            Answer = (taskId, verdict) => Call("completeTask", client, $"runs/{runId}/tasks/{taskId}/complete", verdict),
+            Wait = condition => WaitAsync(client, runId, condition),
+        }.DriveToCompletionAsync();
 
     static string NewEmail() => $"{Guid.NewGuid():N}@example.com";
 

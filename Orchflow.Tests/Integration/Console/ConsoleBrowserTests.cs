@@ -119,7 +119,7 @@ public sealed class ConsoleBrowserTests : ConsoleTests
 
         await ExpectRunStatusAsync(page, "completed");
         await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Final output" })).Not.ToBeEmptyAsync();
-        var events = await AllEventsAsync(client, runId);
+        var events = await client.EventsAsync(runId);
         Assert.Multiple(() =>
         {
             Assert.That(events.Where(e => e.Str("type") == "task.revision_requested").Select(e => (e.Str("task_id"), e["data"]!.Str("feedback"))),
@@ -180,10 +180,7 @@ public sealed class ConsoleBrowserTests : ConsoleTests
     public async Task NewRunForm_EveryField_ReachesTheApiAndItsErrorsShowUnderTheirFields()
     {
         using var client = await RegisterAsync();
-        var provider = (await client.SendAsync(HttpMethod.Post, "providers", new
-        {
-            provider = "openai_compatible", api_key = "local", label = "Local model", model = "llama3.1:8b", endpoint = "http://127.0.0.1:9/v1",
-        })).Json!.Str("provider_id");
+        var (provider, _) = await client.CreateProviderAsync(new Uri("http://127.0.0.1:9/v1"), label: "Local model");
         await using var tab = await OpenConnectedAsync(client.ApiKey!);
         var page = tab.Page;
         await page.GetByRole(AriaRole.Link, new() { Name = "New run", Exact = true }).First.ClickAsync();
@@ -363,7 +360,7 @@ public sealed class ConsoleBrowserTests : ConsoleTests
             Is.EqualTo(System.Net.HttpStatusCode.OK));
 
         await ExpectRunStatusAsync(page, "completed");
-        var events = await AllEventsAsync(client, runId);
+        var events = await client.EventsAsync(runId);
         await Expect(page.Locator(".timeline > li")).ToHaveCountAsync(events.Count);
         var shown = await page.Locator(".timeline > li").EvaluateAllAsync<long[]>("items => items.map(i => Number(i.dataset.sequence))");
         Assert.That(shown, Is.EqualTo(events.Select(e => e["sequence"]!.GetValue<long>())), "every event once, in order, across the cut");
@@ -422,7 +419,7 @@ public sealed class ConsoleBrowserTests : ConsoleTests
             .Select(c => (Task: c.GetProperty("task").GetString()!, State: c.GetProperty("state").GetString()!, At: c.GetProperty("at").GetInt64(),
                 Animation: c.GetProperty("animation").GetString()!))
             .ToList();
-        var events = (await AllEventsAsync(client, runId))
+        var events = (await client.EventsAsync(runId))
             .Where(e => e["task_id"] is not null && StateOf(e.Str("type")) is not null && DateTimeOffset.Parse(e.Str("created_at"), CultureInfo.InvariantCulture) > watchedFrom)
             .ToList();
 
@@ -768,11 +765,5 @@ public sealed class ConsoleBrowserTests : ConsoleTests
             r.GetProperty("text").GetString()!,
             r.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!).ToList(),
             r.GetProperty("attributes").EnumerateArray().Select(a => a.GetString()!).ToList())).ToList();
-    }
-
-    internal static async Task<List<JsonNode>> AllEventsAsync(OrchflowClient client, string runId)
-    {
-        var response = await client.SendAsync(HttpMethod.Get, $"runs/{runId}/events?limit=1000");
-        return response.Json!["events"]!.AsArray().Select(e => e!).ToList();
     }
 }

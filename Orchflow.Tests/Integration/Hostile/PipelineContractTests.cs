@@ -14,6 +14,8 @@ namespace Orchflow.Tests.Integration.Hostile;
 /// with a NUL after it.
 /// </summary>
 [TestFixture]
+// Ahead of the fixtures on the default host, so that they run one after another (PublicDocsFlowTests next) and share it.
+[Order(1)]
 public sealed class PipelineContractTests : HostedTests
 {
     static readonly string[] StandardMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"];

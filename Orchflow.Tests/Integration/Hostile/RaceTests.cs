@@ -12,6 +12,8 @@ namespace Orchflow.Tests.Integration.Hostile;
 /// run must end in a state API.md's States section allows.
 /// </summary>
 [TestFixture]
+// Ahead of the fixtures on the default host, so that they run one after another (PublicDocsFlowTests next) and share it.
+[Order(1)]
 public sealed class RaceTests : HostedTests
 {
     const int TrialRuns = 3;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.RegularExpressions;
 using Orchflow.Tests.Integration.Api;
 using Orchflow.Tests.Support;
 
@@ -16,18 +15,12 @@ namespace Orchflow.Tests.Integration.Telemetry;
 /// the test covers the wiring too, not only the instruments; the collector decodes OTLP's protobuf by field number.
 /// </remarks>
 [TestFixture]
-public sealed partial class TelemetryExportTests : HostedTests
+public sealed class TelemetryExportTests : HostedTests
 {
-    const string Plan = """
-        {"tasks": [
-          {"task_id": "T1", "name": "Provide company details", "description": "The company details the strategy needs.", "kind": "human", "agent": "", "depends_on": [], "prompt": "Tell us your company details."},
-          {"task_id": "T2", "name": "Research competitors", "description": "Pricing of the main competitors.", "kind": "agent", "agent": "research", "depends_on": [], "prompt": ""},
-          {"task_id": "T3", "name": "Draft the launch strategy", "description": "A one-page launch strategy.", "kind": "agent", "agent": "writer", "depends_on": ["T1", "T2"], "prompt": ""}
-        ]}
-        """;
-
     /// <summary>Kinds of span in OTLP: 2 server, 3 client.</summary>
     const int Server = 2, Client = 3;
+
+    static readonly CooperativeModel Cooperative = new(CooperativeModel.HumanResearchWriterPlan);
 
     FakeChatServer model = null!;
     OtlpReceiver collector = null!;
@@ -56,14 +49,14 @@ public sealed partial class TelemetryExportTests : HostedTests
     public void AnswerLikeAModel()
     {
         model.Reset();
-        model.Responder = Answer;
+        model.Responder = Cooperative.Answer;
     }
 
     [Test]
     public async Task Run_OnProviderWithHumanTask_ExportsItsSpansAndMetricsWithoutAnyKeyPromptOrAnswer()
     {
         using var client = await RegisterAsync();
-        var (providerId, providerKey) = await CreateProviderAsync(client);
+        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(model.BaseUri, "v1"));
         var goal = $"Research competitors and draft a launch strategy for product {Guid.NewGuid():N}.";
         var answer = $"We build workflow APIs; voice {Guid.NewGuid():N}.";
 
@@ -133,7 +126,7 @@ public sealed partial class TelemetryExportTests : HostedTests
         });
 
         await Task.Delay(1500); // one more export of logs and spans, after the run's last writes
-        AssertNothingExported(runId, [providerKey, client.ApiKey!, goal, answer, "Output of T2 from the provider.", "Final answer from the provider.",
+        AssertNothingExported(runId, [providerKey, client.ApiKey!, goal, answer, CooperativeModel.OutputOf("T2"), CooperativeModel.FinalAnswer,
             "You are the planner of Orchflow", "company details"]);
     }
 
@@ -142,7 +135,7 @@ public sealed partial class TelemetryExportTests : HostedTests
     {
         model.Responder = _ => FakeReply.Unauthorized();
         using var client = await RegisterAsync();
-        var (providerId, providerKey) = await CreateProviderAsync(client);
+        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(model.BaseUri, "v1"));
 
         var runId = (await client.StartRunAsync(new { task = "Research competitors.", provider_id = providerId })).Str("run_id");
         await client.WaitForStatusAsync(runId, "failed");
@@ -263,26 +256,4 @@ public sealed partial class TelemetryExportTests : HostedTests
     static string? Str(ReceivedSpan span, string name) => span[name]?.ToString();
 
     static string? RunOf(ReceivedSpan span) => Str(span, "orchflow.run_id");
-
-    async Task<(string ProviderId, string Key)> CreateProviderAsync(OrchflowClient client)
-    {
-        var key = "sk-telemetry-" + Guid.NewGuid().ToString("N");
-        var response = await client.SendAsync(HttpMethod.Post, "providers", new
-        {
-            provider = "openai_compatible",
-            api_key = key,
-            label = "Local server",
-            model = "llama3.1:8b",
-            endpoint = new Uri(model.BaseUri, "v1").ToString(),
-        });
-        return (ApiAssert.Json(response, HttpStatusCode.Created).Str("provider_id"), key);
-    }
-
-    static FakeReply Answer(ChatRequestRecord request) =>
-        request.System?.StartsWith("You are the planner of Orchflow", StringComparison.Ordinal) == true ? FakeReply.Chat(Plan)
-        : request.System?.StartsWith("You are the editor", StringComparison.Ordinal) == true ? FakeReply.Chat("Final answer from the provider.")
-        : FakeReply.Chat($"Output of {TaskHeading().Match(request.LastUser ?? "").Groups[1].Value} from the provider.");
-
-    [GeneratedRegex(@"## Your task: (T\d+)")]
-    private static partial Regex TaskHeading();
 }
