@@ -25,6 +25,7 @@ public sealed class FakeChatServer : IAsyncDisposable
     readonly object gate = new();
     readonly Queue<FakeReply> queue = new();
     readonly List<ChatRequestRecord> requests = [];
+    readonly List<string> dropped = [];
     readonly CancellationTokenSource stopping = new();
     Func<ChatRequestRecord, FakeReply> responder = DefaultResponder;
     WebApplication? app;
@@ -45,6 +46,21 @@ public sealed class FakeChatServer : IAsyncDisposable
             lock (gate)
             {
                 return requests.ToArray();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Why each delayed reply was never sent, in order: "client" when the client went away first, "stopping" when the
+    /// server was stopped first and cut the delay short.
+    /// </summary>
+    public IReadOnlyList<string> DroppedReplies
+    {
+        get
+        {
+            lock (gate)
+            {
+                return dropped.ToArray();
             }
         }
     }
@@ -175,6 +191,11 @@ public sealed class FakeChatServer : IAsyncDisposable
             catch (OperationCanceledException) when (waiting.IsCancellationRequested)
             {
                 // The client gave up or the server is stopping: drop the connection instead of answering.
+                lock (gate)
+                {
+                    dropped.Add(context.RequestAborted.IsCancellationRequested ? "client" : "stopping");
+                }
+
                 context.Abort();
                 return;
             }

@@ -1,3 +1,6 @@
+using Azure;
+using Azure.Storage.Queues;
+
 namespace Orchflow.Tests.Support;
 
 /// <summary>
@@ -41,6 +44,55 @@ public static class TestHosts
         environment.TryAdd(OrchflowHost.TaskHubSetting, "hub" + id);
         environment.TryAdd(OrchflowHost.WebhookQueueSetting, "hooks-" + id);
         return OrchflowHost.StartAsync(environment);
+    }
+
+    /// <summary>
+    /// Waits until the host has nothing left to do: its task hub's queues and its webhook queue hold no message, visible
+    /// or not, so no orchestration turn, activity, durable timer, webhook dispatch or retry is pending or under way. What
+    /// a test reads after that stays as read. A run with a human timeout keeps a timer queued until it fires: a host
+    /// with one is not at rest before then.
+    /// </summary>
+    public static async Task WaitUntilAtRestAsync(OrchflowHost host, TimeSpan? timeout = null)
+    {
+        var service = new QueueServiceClient(host.ConnectionString);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var pending = new List<string>();
+            var queues = new List<string> { host.WebhookQueue };
+            await foreach (var queue in service.GetQueuesAsync(prefix: host.TaskHub.ToLowerInvariant() + "-"))
+            {
+                queues.Add(queue.Name);
+            }
+
+            foreach (var name in queues)
+            {
+                try
+                {
+                    var count = (await service.GetQueueClient(name).GetPropertiesAsync()).Value.ApproximateMessagesCount;
+                    if (count > 0)
+                    {
+                        pending.Add($"{name}: {count}");
+                    }
+                }
+                catch (RequestFailedException e) when (e.Status == 404)
+                {
+                    // A host that never had a webhook to deliver has no webhook queue yet.
+                }
+            }
+
+            if (pending.Count == 0)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"The host on port {host.Port} did not come to rest: messages still queued in {string.Join(", ", pending)}.");
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>

@@ -88,8 +88,7 @@ public sealed class KeyLeakageTests : HostedTests
         await client.SendAsync(HttpMethod.Get, "runs");
         await client.SendAsync(HttpMethod.Get, "providers");
         await client.SendAsync(HttpMethod.Get, "webhooks");
-        var deliveries = await WaitForDeliveriesToSettleAsync();
-        await client.SendAsync(HttpMethod.Get, $"webhooks/{registered.Json!.Str("webhook_id")}/deliveries?limit=100");
+        var deliveries = await EveryEventDeliveredAsync(client, registered.Json!.Str("webhook_id"), [completed, rejected, refused, trial]);
 
         var places = new List<(string Where, string Text)>();
         places.AddRange(client.Received.Select(r => ("HTTP response", r.Text)));
@@ -124,17 +123,21 @@ public sealed class KeyLeakageTests : HostedTests
         });
     }
 
-    /// <summary>The receiver's requests, once no more have come for a while: every event of every run delivered.</summary>
-    async Task<IReadOnlyList<ReceivedWebhook>> WaitForDeliveriesToSettleAsync()
+    /// <summary>
+    /// The receiver's requests once every event of the ended runs has its delivery recorded as succeeded: then none is
+    /// left to make, no retry and no late event, and the scan sees all the receiver will ever get.
+    /// </summary>
+    async Task<IReadOnlyList<ReceivedWebhook>> EveryEventDeliveredAsync(OrchflowClient client, string webhookId, string[] runIds)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        var seen = -1;
-        while (receiver.All.Count != seen && DateTime.UtcNow < deadline)
+        var events = 0;
+        foreach (var runId in runIds)
         {
-            seen = receiver.All.Count;
-            await Task.Delay(1000);
+            events += (await client.EventsAsync(runId)).Count;
         }
 
+        await client.WaitForDeliveriesAsync(webhookId, d => d.Count == events && d.All(x => x!.Str("status") == "succeeded"),
+            $"{events} deliveries, every one succeeded");
+        Assert.That(receiver.All, Has.Count.EqualTo(events), "one request per event");
         return receiver.All;
     }
 

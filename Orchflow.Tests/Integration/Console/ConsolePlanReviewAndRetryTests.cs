@@ -1,6 +1,5 @@
 using Microsoft.Playwright;
 using Orchflow.Tests.Integration.Api;
-using Orchflow.Tests.Support;
 
 namespace Orchflow.Tests.Integration.Console;
 

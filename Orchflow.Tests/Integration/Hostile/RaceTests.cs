@@ -93,7 +93,8 @@ public sealed class RaceTests : HostedTests
 
             var ended = await client.WaitForRunAsync(runId, r => Ended.Contains(r.Str("status")) &&
                 ApiAssert.TaskStates(r).All(t => !RunScenarios.Unfinished.Contains(t.State)), TimeSpan.FromSeconds(60));
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            // Nothing more can change once the host has nothing left to do: no turn, activity or delivery pending.
+            await TestHosts.WaitUntilAtRestAsync(Host);
             var settled = await client.GetRunAsync(runId);
             outcomes.Add($"attempt {attempt}: cancel {(int)cancelled}, complete {(int)completed} → {settled.Str("status")}, T1 {ApiAssert.TaskState(settled, "T1")}");
             failures.AddRange(Inconsistencies(attempt, cancelled, completed, answer, ended, settled));

@@ -125,7 +125,7 @@ public sealed class TelemetryExportTests : HostedTests
             Assert.That(Latest(metrics, "orchflow.model.call.duration").Where(p => Attr(p, "orchflow.model.outcome") == "ok").Sum(p => p.Count), Is.GreaterThanOrEqualTo(4));
         });
 
-        await Task.Delay(1500); // one more export of logs and spans, after the run's last writes
+        await RunEndExportedAsync(runId);
         AssertNothingExported(runId, [providerKey, client.ApiKey!, goal, answer, CooperativeModel.OutputOf("T2"), CooperativeModel.FinalAnswer,
             "You are the planner of Orchflow", "company details"]);
     }
@@ -157,7 +157,7 @@ public sealed class TelemetryExportTests : HostedTests
             Assert.That(failures.Attributes["orchflow.provider.kind"], Is.EqualTo("openai_compatible"));
             Assert.That(failures.Value, Is.GreaterThanOrEqualTo(1));
         });
-        await Task.Delay(1500);
+        await RunEndExportedAsync(runId);
         AssertNothingExported(runId, [providerKey, client.ApiKey!]);
     }
 
@@ -191,7 +191,9 @@ public sealed class TelemetryExportTests : HostedTests
             Assert.That(Latest(collector, "orchflow.webhook.delivery.duration").Where(p => Attr(p, "orchflow.webhook.outcome") == "delivered").Sum(p => p.Count),
                 Is.GreaterThanOrEqualTo(1));
         });
-        await Task.Delay(1500);
+        // The delivery comes after the run's end, and its own log line after the delivery.
+        await collector.WaitForAsync(c => c.Logs.Any(l => l.Attributes.Values.Any(v => v?.ToString() == created.Str("webhook_id"))),
+            "the delivery's log line");
         AssertNothingExported(runId, [created.Str("secret"), client.ApiKey!]);
     }
 
@@ -210,6 +212,14 @@ public sealed class TelemetryExportTests : HostedTests
         await collector.WaitForAsync(c => Latest(c, "orchflow.http.rate_limited").Any(p => Attr(p, "orchflow.rate_limit.policy") == "per-address" && p.Value >= 1),
             "the refused registration counted");
     }
+
+    /// <summary>
+    /// Waits until the log line of the run's end has been exported: it is written after the run's last model call and
+    /// state change, so what the search below reads holds all the run made the host export.
+    /// </summary>
+    Task RunEndExportedAsync(string runId) =>
+        collector.WaitForAsync(c => c.Logs.Any(l => (l.Body ?? "").Contains("ended", StringComparison.Ordinal) && l.Attributes.Values.Any(v => v?.ToString() == runId)),
+            $"the log line of run {runId}'s end");
 
     /// <summary>
     /// Fails naming the signal and the first place a secret was found in the bytes the host exported. The run id, which
