@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Orchflow.Tests.Support;
 
 namespace Orchflow.Tests.Deployment;
 

@@ -10,7 +10,6 @@ using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Models;
-using Orchflow.Tests.Support;
 using Orchflow.Webhooks;
 
 namespace Orchflow.Tests.Deployment;
