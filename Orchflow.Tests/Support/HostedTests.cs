@@ -27,6 +27,12 @@ public abstract class HostedTests
     /// </summary>
     protected virtual Task BeforeHostStartsAsync() => Task.CompletedTask;
 
+    /// <summary>
+    /// Whether each test waits, when it ends, until the host is at rest: for fixtures whose tests change how their model
+    /// server answers, so that a run one test left going (a test that failed half-way) never meets the next test's model.
+    /// </summary>
+    protected virtual bool EachTestEndsAtRest => false;
+
     bool StartsOwnServers =>
         GetType().GetMethod(nameof(BeforeHostStartsAsync), BindingFlags.Instance | BindingFlags.NonPublic)!.DeclaringType != typeof(HostedTests);
 
@@ -37,6 +43,15 @@ public abstract class HostedTests
         lease = await HostPool.TakeAsync(HostSettings);
         outputBefore = Host.Output.Length;
         Anonymous = new OrchflowClient(Host.BaseAddress);
+    }
+
+    [TearDown]
+    public async Task LetTheHostComeToRestAsync()
+    {
+        if (EachTestEndsAtRest && lease is not null)
+        {
+            await TestHosts.WaitUntilAtRestAsync(Host);
+        }
     }
 
     [OneTimeTearDown]

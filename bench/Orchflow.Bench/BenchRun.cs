@@ -155,6 +155,9 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                 runningHosts.Remove(started);
             }
 
+            // Killed: its tables and hub are never used again and its figures are taken, so a graceful stop (leases handed
+            // on, seconds) would only lengthen the bench.
+            await started.KillAsync();
             await started.DisposeAsync();
         }
     }

@@ -42,6 +42,8 @@ public sealed class PlansAndRecoveryTests : HostedTests
     [OneTimeTearDown]
     public async Task StopServerAsync() => await server.DisposeAsync();
 
+    protected override bool EachTestEndsAtRest => true;
+
     [SetUp]
     public void AnswerLikeAModel()
     {

@@ -37,6 +37,8 @@ public sealed class ProviderRunsTests : HostedTests
     [OneTimeTearDown]
     public async Task StopServerAsync() => await server.DisposeAsync();
 
+    protected override bool EachTestEndsAtRest => true;
+
     [SetUp]
     public void AnswerLikeAModel()
     {

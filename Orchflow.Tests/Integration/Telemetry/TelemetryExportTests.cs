@@ -45,6 +45,8 @@ public sealed class TelemetryExportTests : HostedTests
         await collector.DisposeAsync();
     }
 
+    protected override bool EachTestEndsAtRest => true;
+
     [SetUp]
     public void AnswerLikeAModel()
     {
