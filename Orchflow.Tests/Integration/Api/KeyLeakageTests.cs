@@ -17,16 +17,18 @@ namespace Orchflow.Tests.Integration.Api;
 /// durable backend's tables, every blob, every queued message and every request the receiver got is searched.
 /// </summary>
 [TestFixture]
-public sealed class KeyLeakageTests : HostedTests
+public sealed class KeyLeakageTests : HostedModelTests
 {
     static readonly string ManagedKey = "managed-leak-" + Guid.NewGuid().ToString("N") + "-canary";
 
-    FakeChatServer server = null!;
+    /// <summary>A run through a human answer: the person's details first, then the note.</summary>
+    protected override CooperativeModel Cooperative { get; } = new("""{"tasks": [{"task_id": "T1", "name": "Provide company details", "description": "Details.", "kind": "human", "agent": "", "depends_on": [], "prompt": "Your company details?"}, {"task_id": "T2", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": ["T1"], "prompt": ""}]}""");
+
     WebhookReceiver receiver = null!;
 
     protected override async Task BeforeHostStartsAsync()
     {
-        server = await FakeChatServer.StartAsync();
+        await base.BeforeHostStartsAsync();
         receiver = await WebhookReceiver.StartAsync();
     }
 
@@ -37,16 +39,12 @@ public sealed class KeyLeakageTests : HostedTests
         ["Orchflow__Models__MaxAttempts"] = "2",
         ["Orchflow__ManagedModel__Provider"] = "openai",
         ["Orchflow__ManagedModel__Model"] = "managed-model",
-        ["Orchflow__ManagedModel__Endpoint"] = new Uri(server.BaseUri, "v1").ToString(),
+        ["Orchflow__ManagedModel__Endpoint"] = new Uri(ModelServer.BaseUri, "v1").ToString(),
         ["Orchflow__ManagedModel__ApiKey"] = ManagedKey,
     };
 
     [OneTimeTearDown]
-    public async Task StopServerAsync()
-    {
-        await server.DisposeAsync();
-        await receiver.DisposeAsync();
-    }
+    public async Task StopReceiverAsync() => await receiver.DisposeAsync();
 
     [Test]
     public async Task WholeRuns_KeysAppearInNoResponseLogLineProjectionRowHistoryBlobOrQueue()
@@ -58,25 +56,24 @@ public sealed class KeyLeakageTests : HostedTests
         var secondSecret = ApiAssert.Json(rotation, HttpStatusCode.OK).Str("secret");
         // The secrets as the store holds them, and their key bytes in base64, however a leak might spell them.
         string[] secrets = [firstSecret, secondSecret, firstSecret["whsec_".Length..], secondSecret["whsec_".Length..]];
-        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(server.BaseUri, "v1"), model: "canary-model", label: "Canary");
+        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"), model: "canary-model", label: "Canary");
 
-        // A run that completes, through a human answer, on the provider.
-        server.Responder = new CooperativeModel("""{"tasks": [{"task_id": "T1", "name": "Provide company details", "description": "Details.", "kind": "human", "agent": "", "depends_on": [], "prompt": "Your company details?"}, {"task_id": "T2", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": ["T1"], "prompt": ""}]}""").Answer;
+        // A run that completes, through a human answer, on the provider (the cooperative model's plan).
         var completed = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId, ask_me_about = new[] { "company details" } })).Str("run_id");
         await client.WaitForStatusAsync(completed, "waiting_human");
         ApiAssert.Json(await client.CompleteAsync(completed, "T1", new { output = "We build workflow APIs." }), HttpStatusCode.OK);
         await client.WaitForStatusAsync(completed, "completed");
 
         // Runs whose provider quotes the key back: refused outright, then as a bad request.
-        server.Responder = _ => new FakeReply(401, $$$"""{"error": {"message": "Incorrect API key provided: {{{providerKey}}}", "code": "invalid_api_key"}}""");
+        ModelServer.Responder = _ => new FakeReply(401, $$$"""{"error": {"message": "Incorrect API key provided: {{{providerKey}}}", "code": "invalid_api_key"}}""");
         var rejected = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId })).Str("run_id");
         await client.WaitForStatusAsync(rejected, "failed");
-        server.Responder = _ => FakeReply.BadRequest($"Key {providerKey} may not use model canary-model.");
+        ModelServer.Responder = _ => FakeReply.BadRequest($"Key {providerKey} may not use model canary-model.");
         var refused = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId })).Str("run_id");
         var refusedRun = await client.WaitForStatusAsync(refused, "failed");
 
         // A trial run on the managed model.
-        server.Responder = new CooperativeModel("""{"tasks": [{"task_id": "T1", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": [], "prompt": ""}]}""").Answer;
+        ModelServer.Responder = new CooperativeModel("""{"tasks": [{"task_id": "T1", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": [], "prompt": ""}]}""").Answer;
         var trial = (await client.StartRunAsync(new { task = "Draft a launch note." })).Str("run_id");
         await client.WaitForStatusAsync(trial, "completed");
 
@@ -119,7 +116,7 @@ public sealed class KeyLeakageTests : HostedTests
             Assert.That(places.Any(p => p.Where.Contains("History", StringComparison.Ordinal)), Is.True, "the scan read the orchestration history");
             Assert.That(Host.Output, Does.Contain(providerId), "the scan read the host's logs");
             Assert.That(refusedRun.Str("error"), Does.Contain("may not use model canary-model").And.Contain("[key]"));
-            Assert.That(server.Requests.Select(r => r.Header("Authorization")), Is.All.AnyOf("Bearer " + providerKey, "Bearer " + ManagedKey));
+            Assert.That(ModelServer.Requests.Select(r => r.Header("Authorization")), Is.All.AnyOf("Bearer " + providerKey, "Bearer " + ManagedKey));
         });
     }
 

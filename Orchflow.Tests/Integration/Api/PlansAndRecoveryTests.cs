@@ -10,7 +10,7 @@ namespace Orchflow.Tests.Integration.Api;
 /// stopped — over real HTTP on the standalone host, on a loopback model server where the model's calls matter.
 /// </summary>
 [TestFixture]
-public sealed class PlansAndRecoveryTests : HostedTests
+public sealed class PlansAndRecoveryTests : HostedModelTests
 {
     const string Goal = "Research competitor pricing. Draft a launch plan for our product.";
 
@@ -26,11 +26,7 @@ public sealed class PlansAndRecoveryTests : HostedTests
     };
 
     /// <summary>A model that refuses to plan (a 500 each time) and answers every other call.</summary>
-    static readonly CooperativeModel Model = new(plan: null);
-
-    FakeChatServer server = null!;
-
-    protected override async Task BeforeHostStartsAsync() => server = await FakeChatServer.StartAsync();
+    protected override CooperativeModel Cooperative { get; } = new(plan: null);
 
     protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
     {
@@ -39,23 +35,11 @@ public sealed class PlansAndRecoveryTests : HostedTests
         ["Orchflow__Engine__MaxReviewRounds"] = "2",
     };
 
-    [OneTimeTearDown]
-    public async Task StopServerAsync() => await server.DisposeAsync();
-
-    protected override bool EachTestEndsAtRest => true;
-
-    [SetUp]
-    public void AnswerLikeAModel()
-    {
-        server.Reset();
-        server.Responder = Model.Answer;
-    }
-
     [Test]
     public async Task GivenPlan_RunsExactlyAsGivenWithoutAPlanningCall_AndPausesWhereItSays()
     {
         using var client = await RegisterAsync();
-        var providerId = (await client.CreateProviderAsync(new Uri(server.BaseUri, "v1"))).ProviderId;
+        var providerId = (await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"))).ProviderId;
 
         var runId = (await client.StartRunAsync(new { task = Goal, provider_id = providerId, ask_me_about = new[] { "company details" }, plan = GivenPlan })).Str("run_id");
         var waiting = await client.WaitForStatusAsync(runId, "waiting_human");
@@ -74,8 +58,8 @@ public sealed class PlansAndRecoveryTests : HostedTests
                 }));
             Assert.That(RunGraph.Task(waiting, "T1").Str("prompt"), Is.EqualTo("Tell us your company details."));
             Assert.That(RunGraph.WaitingOn(waiting), Is.EqualTo(new[] { "T1" }));
-            Assert.That(server.Requests.Count(r => r.IsPlanner), Is.Zero, "no model plans a given plan");
-            Assert.That(server.Requests.Select(r => r.TaskId).OfType<string>(), Is.EquivalentTo(new[] { "T2", "T3" }));
+            Assert.That(ModelServer.Requests.Count(r => r.IsPlanner), Is.Zero, "no model plans a given plan");
+            Assert.That(ModelServer.Requests.Select(r => r.TaskId).OfType<string>(), Is.EquivalentTo(new[] { "T2", "T3" }));
         });
     }
 
@@ -209,19 +193,19 @@ public sealed class PlansAndRecoveryTests : HostedTests
     public async Task Retry_RunThatFailedAtItsLastTask_CompletesWithoutCallingTheModelAgainForWhatCompleted()
     {
         using var client = await RegisterAsync();
-        var providerId = (await client.CreateProviderAsync(new Uri(server.BaseUri, "v1"))).ProviderId;
-        server.Responder = r => r.TaskId == "T3" ? FakeReply.ServerError(503) : Model.Answer(r);
+        var providerId = (await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"))).ProviderId;
+        ModelServer.Responder = r => r.TaskId == "T3" ? FakeReply.ServerError(503) : Cooperative.Answer(r);
         var runId = (await client.StartRunAsync(new { task = Goal, provider_id = providerId, ask_me_about = new[] { "company details" }, plan = GivenPlan })).Str("run_id");
         await client.WaitForStatusAsync(runId, "waiting_human");
         ApiAssert.Json(await client.CompleteAsync(runId, "T1", new { output = "We build workflow APIs." }), HttpStatusCode.OK);
         var failed = await client.WaitForStatusAsync(runId, "failed");
-        var callsBefore = server.Requests.Count;
+        var callsBefore = ModelServer.Requests.Count;
 
-        server.Responder = Model.Answer;
+        ModelServer.Responder = Cooperative.Answer;
         var retried = await client.SendAsync(HttpMethod.Post, $"runs/{runId}/retry");
         var done = await client.WaitForStatusAsync(runId, "completed");
 
-        var afterRetry = server.Requests.Skip(callsBefore).ToList();
+        var afterRetry = ModelServer.Requests.Skip(callsBefore).ToList();
         Assert.Multiple(() =>
         {
             Assert.That(failed.Str("error"), Does.Contain("Task T3 failed"));

@@ -11,17 +11,13 @@ namespace Orchflow.Tests.Integration.Api;
 /// runs on the host's configured managed model, which is the same server under another key.
 /// </summary>
 [TestFixture]
-public sealed class ProviderRunsTests : HostedTests
+public sealed class ProviderRunsTests : HostedModelTests
 {
     const string ManagedKey = "managed-key-5c1b7e0d9a";
     const string Goal = "Research competitors and draft a launch strategy.";
 
     /// <summary>The person's context first, research alongside it, writing last.</summary>
-    static readonly CooperativeModel Model = new(CooperativeModel.HumanResearchWriterPlan);
-
-    FakeChatServer server = null!;
-
-    protected override async Task BeforeHostStartsAsync() => server = await FakeChatServer.StartAsync();
+    protected override CooperativeModel Cooperative { get; } = new(CooperativeModel.HumanResearchWriterPlan);
 
     protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
     {
@@ -30,27 +26,15 @@ public sealed class ProviderRunsTests : HostedTests
         ["Orchflow__Models__MaxAttempts"] = "3",
         ["Orchflow__ManagedModel__Provider"] = "openai",
         ["Orchflow__ManagedModel__Model"] = "managed-model",
-        ["Orchflow__ManagedModel__Endpoint"] = new Uri(server.BaseUri, "managed/v1").ToString(),
+        ["Orchflow__ManagedModel__Endpoint"] = new Uri(ModelServer.BaseUri, "managed/v1").ToString(),
         ["Orchflow__ManagedModel__ApiKey"] = ManagedKey,
     };
-
-    [OneTimeTearDown]
-    public async Task StopServerAsync() => await server.DisposeAsync();
-
-    protected override bool EachTestEndsAtRest => true;
-
-    [SetUp]
-    public void AnswerLikeAModel()
-    {
-        server.Reset();
-        server.Responder = Model.Answer;
-    }
 
     [Test]
     public async Task Run_OnOpenAICompatibleProvider_PlanOutputsUsageAndFinalOutputComeFromTheProvider()
     {
         using var client = await RegisterAsync();
-        var (providerId, key) = await client.CreateProviderAsync(new Uri(server.BaseUri, "v1"));
+        var (providerId, key) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
 
         var runId = (await client.StartRunAsync(new
         {
@@ -63,7 +47,7 @@ public sealed class ProviderRunsTests : HostedTests
         ApiAssert.Json(await client.CompleteAsync(runId, "T1", new { output = "We build workflow APIs. Voice: direct." }), HttpStatusCode.OK);
         var done = await client.WaitForStatusAsync(runId, "completed");
 
-        var requests = server.Requests.Where(r => r.Path == "/v1/chat/completions").ToList();
+        var requests = ModelServer.Requests.Where(r => r.Path == "/v1/chat/completions").ToList();
         var writer = requests.Single(r => r.TaskId == "T3");
         Assert.Multiple(() =>
         {
@@ -89,9 +73,9 @@ public sealed class ProviderRunsTests : HostedTests
     [Test]
     public async Task Run_ProviderRejectsTheKey_FailsAfterOneRequestTellingToRegisterTheKeyAgain()
     {
-        server.Responder = _ => FakeReply.Unauthorized();
+        ModelServer.Responder = _ => FakeReply.Unauthorized();
         using var client = await RegisterAsync();
-        var (providerId, _) = await client.CreateProviderAsync(new Uri(server.BaseUri, "v1"));
+        var (providerId, _) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
 
         var runId = (await client.StartRunAsync(new { task = Goal, provider_id = providerId })).Str("run_id");
         var failed = await client.WaitForStatusAsync(runId, "failed");
@@ -99,16 +83,16 @@ public sealed class ProviderRunsTests : HostedTests
         Assert.Multiple(() =>
         {
             Assert.That(failed.Str("error"), Does.Contain("rejected the key").And.Contain("Register the provider again"));
-            Assert.That(server.Requests, Has.Count.EqualTo(1), "a rejected key is tried once, not by every retry layer");
+            Assert.That(ModelServer.Requests, Has.Count.EqualTo(1), "a rejected key is tried once, not by every retry layer");
         });
     }
 
     [Test]
     public async Task Run_ProviderFailsATaskOnEveryAttempt_FailsNamingTheTaskAndStatusAfterThreeRequests()
     {
-        server.Responder = r => r.TaskId == "T2" ? FakeReply.ServerError(503) : Model.Answer(r);
+        ModelServer.Responder = r => r.TaskId == "T2" ? FakeReply.ServerError(503) : Cooperative.Answer(r);
         using var client = await RegisterAsync();
-        var (providerId, _) = await client.CreateProviderAsync(new Uri(server.BaseUri, "v1"));
+        var (providerId, _) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
 
         var runId = (await client.StartRunAsync(new { task = Goal, provider_id = providerId, ask_me_about = new[] { "company details" } })).Str("run_id");
         var failed = await client.WaitForStatusAsync(runId, "failed");
@@ -117,7 +101,7 @@ public sealed class ProviderRunsTests : HostedTests
         {
             Assert.That(failed.Str("error"), Does.StartWith("Task T2 failed:").And.Contain("HTTP 503").And.Contain("all 3 attempts"));
             Assert.That(RunGraph.Task(failed, "T2").Str("state"), Is.EqualTo("failed"));
-            Assert.That(server.Requests.Count(r => r.TaskId == "T2"), Is.EqualTo(3), "Orchflow:Models:MaxAttempts, not multiplied by activity retries");
+            Assert.That(ModelServer.Requests.Count(r => r.TaskId == "T2"), Is.EqualTo(3), "Orchflow:Models:MaxAttempts, not multiplied by activity retries");
         });
     }
 
@@ -125,9 +109,9 @@ public sealed class ProviderRunsTests : HostedTests
     public async Task Run_ProviderRateLimitsATaskOnce_WaitsForRetryAfterAndCompletes()
     {
         var limited = 0;
-        server.Responder = r => r.TaskId == "T2" && Interlocked.Increment(ref limited) == 1 ? FakeReply.RateLimited(1) : Model.Answer(r);
+        ModelServer.Responder = r => r.TaskId == "T2" && Interlocked.Increment(ref limited) == 1 ? FakeReply.RateLimited(1) : Cooperative.Answer(r);
         using var client = await RegisterAsync();
-        var (providerId, _) = await client.CreateProviderAsync(new Uri(server.BaseUri, "v1"));
+        var (providerId, _) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
 
         var runId = (await client.StartRunAsync(new { task = Goal, provider_id = providerId })).Str("run_id");
         await client.WaitForStatusAsync(runId, "waiting_human");
@@ -137,16 +121,16 @@ public sealed class ProviderRunsTests : HostedTests
         Assert.Multiple(() =>
         {
             Assert.That(RunGraph.Task(done, "T2").Str("output"), Is.EqualTo(CooperativeModel.OutputOf("T2")));
-            Assert.That(server.Requests.Count(r => r.TaskId == "T2"), Is.EqualTo(2));
+            Assert.That(ModelServer.Requests.Count(r => r.TaskId == "T2"), Is.EqualTo(2));
         });
     }
 
     [Test]
     public async Task Run_ProviderAnswersTheSynthesisWithGarbage_FailsSayingTheAnswerCouldNotBeRead()
     {
-        server.Responder = r => r.IsSynthesis ? FakeReply.Malformed() : Model.Answer(r);
+        ModelServer.Responder = r => r.IsSynthesis ? FakeReply.Malformed() : Cooperative.Answer(r);
         using var client = await RegisterAsync();
-        var (providerId, _) = await client.CreateProviderAsync(new Uri(server.BaseUri, "v1"));
+        var (providerId, _) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
 
         var runId = (await client.StartRunAsync(new { task = Goal, provider_id = providerId })).Str("run_id");
         await client.WaitForStatusAsync(runId, "waiting_human");
@@ -156,7 +140,7 @@ public sealed class ProviderRunsTests : HostedTests
         Assert.Multiple(() =>
         {
             Assert.That(failed.Str("error"), Does.StartWith("Synthesis failed:").And.Contain("could not be read as a chat completion"));
-            Assert.That(server.Requests.Count(r => r.IsSynthesis), Is.EqualTo(1));
+            Assert.That(ModelServer.Requests.Count(r => r.IsSynthesis), Is.EqualTo(1));
         });
     }
 
@@ -164,12 +148,12 @@ public sealed class ProviderRunsTests : HostedTests
     public async Task Run_ProviderDeletedBeforeItsRunPlans_FailsTellingToRegisterItAgain()
     {
         using var client = await RegisterAsync();
-        var (providerId, _) = await client.CreateProviderAsync(new Uri(server.BaseUri, "v1"));
+        var (providerId, _) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
         var gate = new TaskCompletionSource();
-        server.Responder = r =>
+        ModelServer.Responder = r =>
         {
             gate.Task.Wait(TimeSpan.FromSeconds(20));
-            return Model.Answer(r);
+            return Cooperative.Answer(r);
         };
 
         // The plan request is held until the provider is gone, so the first task finds it deleted.
@@ -197,8 +181,8 @@ public sealed class ProviderRunsTests : HostedTests
         {
             Assert.That(done.Str("planned_by"), Is.EqualTo("openai:managed-model"));
             Assert.That(done.Str("final_output"), Is.EqualTo(CooperativeModel.FinalAnswer));
-            Assert.That(server.Requests.Select(r => r.Path), Is.All.EqualTo("/managed/v1/chat/completions"));
-            Assert.That(server.Requests.Select(r => r.Header("Authorization")), Is.All.EqualTo("Bearer " + ManagedKey));
+            Assert.That(ModelServer.Requests.Select(r => r.Path), Is.All.EqualTo("/managed/v1/chat/completions"));
+            Assert.That(ModelServer.Requests.Select(r => r.Header("Authorization")), Is.All.EqualTo("Bearer " + ManagedKey));
         });
         var problem = ApiAssert.Problem(trialUsedUp, HttpStatusCode.PaymentRequired, "trial_exhausted");
         Assert.That(problem.Str("detail"), Does.Contain("provider_id"));

@@ -15,19 +15,18 @@ namespace Orchflow.Tests.Integration.Telemetry;
 /// the test covers the wiring too, not only the instruments; the collector decodes OTLP's protobuf by field number.
 /// </remarks>
 [TestFixture]
-public sealed class TelemetryExportTests : HostedTests
+public sealed class TelemetryExportTests : HostedModelTests
 {
     /// <summary>Kinds of span in OTLP: 2 server, 3 client.</summary>
     const int Server = 2, Client = 3;
 
-    static readonly CooperativeModel Cooperative = new(CooperativeModel.HumanResearchWriterPlan);
+    protected override CooperativeModel Cooperative { get; } = new(CooperativeModel.HumanResearchWriterPlan);
 
-    FakeChatServer model = null!;
     OtlpReceiver collector = null!;
 
     protected override async Task BeforeHostStartsAsync()
     {
-        model = await FakeChatServer.StartAsync();
+        await base.BeforeHostStartsAsync();
         collector = await OtlpReceiver.StartAsync();
     }
 
@@ -39,26 +38,13 @@ public sealed class TelemetryExportTests : HostedTests
     };
 
     [OneTimeTearDown]
-    public async Task StopServersAsync()
-    {
-        await model.DisposeAsync();
-        await collector.DisposeAsync();
-    }
-
-    protected override bool EachTestEndsAtRest => true;
-
-    [SetUp]
-    public void AnswerLikeAModel()
-    {
-        model.Reset();
-        model.Responder = Cooperative.Answer;
-    }
+    public async Task StopCollectorAsync() => await collector.DisposeAsync();
 
     [Test]
     public async Task Run_OnProviderWithHumanTask_ExportsItsSpansAndMetricsWithoutAnyKeyPromptOrAnswer()
     {
         using var client = await RegisterAsync();
-        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(model.BaseUri, "v1"));
+        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
         var goal = $"Research competitors and draft a launch strategy for product {Guid.NewGuid():N}.";
         var answer = $"We build workflow APIs; voice {Guid.NewGuid():N}.";
 
@@ -135,9 +121,9 @@ public sealed class TelemetryExportTests : HostedTests
     [Test]
     public async Task Run_ProviderRejectsTheKey_RecordsAuthAsTheFailureCause()
     {
-        model.Responder = _ => FakeReply.Unauthorized();
+        ModelServer.Responder = _ => FakeReply.Unauthorized();
         using var client = await RegisterAsync();
-        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(model.BaseUri, "v1"));
+        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
 
         var runId = (await client.StartRunAsync(new { task = "Research competitors.", provider_id = providerId })).Str("run_id");
         await client.WaitForStatusAsync(runId, "failed");
