@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using Orchflow.Functions.Http;
-using Orchflow.Tests.Support;
 
 namespace Orchflow.Tests.Functions;
 

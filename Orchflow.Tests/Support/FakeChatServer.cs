@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -24,6 +25,7 @@ public sealed class FakeChatServer : IAsyncDisposable
     readonly object gate = new();
     readonly Queue<FakeReply> queue = new();
     readonly List<ChatRequestRecord> requests = [];
+    readonly List<string> dropped = [];
     readonly CancellationTokenSource stopping = new();
     Func<ChatRequestRecord, FakeReply> responder = DefaultResponder;
     WebApplication? app;
@@ -44,6 +46,21 @@ public sealed class FakeChatServer : IAsyncDisposable
             lock (gate)
             {
                 return requests.ToArray();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Why each delayed reply was never sent, in order: "client" when the client went away first, "stopping" when the
+    /// server was stopped first and cut the delay short.
+    /// </summary>
+    public IReadOnlyList<string> DroppedReplies
+    {
+        get
+        {
+            lock (gate)
+            {
+                return dropped.ToArray();
             }
         }
     }
@@ -174,6 +191,11 @@ public sealed class FakeChatServer : IAsyncDisposable
             catch (OperationCanceledException) when (waiting.IsCancellationRequested)
             {
                 // The client gave up or the server is stopping: drop the connection instead of answering.
+                lock (gate)
+                {
+                    dropped.Add(context.RequestAborted.IsCancellationRequested ? "client" : "stopping");
+                }
+
                 context.Abort();
                 return;
             }
@@ -200,10 +222,10 @@ public sealed class FakeChatServer : IAsyncDisposable
 }
 
 /// <summary>
-/// One request as <see cref="FakeChatServer"/> received it, with helpers that read the chat-completions body.
-/// <paramref name="Query"/> is the raw query string with its leading '?', or empty.
+/// One request as <see cref="FakeChatServer"/> received it, with helpers that read the chat-completions body and tell
+/// which of Orchflow's prompts it carries. <paramref name="Query"/> is the raw query string with its leading '?', or empty.
 /// </summary>
-public sealed record ChatRequestRecord(
+public sealed partial record ChatRequestRecord(
     string Method,
     string Path,
     string Query,
@@ -245,6 +267,15 @@ public sealed record ChatRequestRecord(
 
     public JsonNode? ResponseFormat => Json?["response_format"];
 
+    /// <summary>Orchflow's planner asking for a plan (or for its repair or review).</summary>
+    public bool IsPlanner => System?.StartsWith("You are the planner of Orchflow", StringComparison.Ordinal) == true;
+
+    /// <summary>Orchflow's synthesis asking for the run's final answer.</summary>
+    public bool IsSynthesis => System?.StartsWith("You are the editor", StringComparison.Ordinal) == true;
+
+    /// <summary>The task an agent call is for (T1, T2, …), from its prompt's heading; null for any other call.</summary>
+    public string? TaskId => TaskHeading().Match(LastUser ?? "") is { Success: true } m ? m.Groups[1].Value : null;
+
     /// <summary>A header's value (several values are joined with ", "), or null; the name is case-insensitive.</summary>
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 
@@ -258,6 +289,9 @@ public sealed record ChatRequestRecord(
             .Select(p => Text(p["text"]))),
         _ => Text(content) ?? "",
     };
+
+    [GeneratedRegex(@"## Your task: (T\d+)")]
+    private static partial Regex TaskHeading();
 }
 
 /// <summary>

@@ -8,14 +8,6 @@ namespace Orchflow.Tests.Integration.Hostile;
 /// <summary>Accounts brought, through the public API, into states that stay put, so that any later change is someone's doing.</summary>
 static class RestingAccounts
 {
-    /// <summary>Host settings for hostile tests: limits so high that the handlers, not the rate limiter, answer.</summary>
-    public static readonly IReadOnlyDictionary<string, string> UnlimitedRates = new Dictionary<string, string>
-    {
-        ["Orchflow__RateLimit__PerMinute"] = "1000000",
-        ["Orchflow__RateLimit__Burst"] = "1000000",
-        ["Orchflow__RateLimit__RegisterPerMinute"] = "1000000",
-    };
-
     /// <summary>Registers an account; returns a client with its key, and its id and email as registration returned them.</summary>
     public static async Task<(OrchflowClient Client, string AccountId, string Email)> RegisterAsync(Uri baseAddress)
     {

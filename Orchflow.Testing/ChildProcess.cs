@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace Orchflow.Tests.Support;
+namespace Orchflow.Testing;
 
 /// <summary>A process the tests start, whose output is kept for diagnostics and which is always killed on dispose.</summary>
 public sealed class ChildProcess : IDisposable
