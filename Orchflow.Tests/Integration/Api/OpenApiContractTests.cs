@@ -19,7 +19,7 @@ namespace Orchflow.Tests.Integration.Api;
 /// this build does not serve yet (the webhook routes) is skipped until it does.
 /// </summary>
 [TestFixture]
-public sealed class OpenApiContractTests : HostedTests
+public sealed partial class OpenApiContractTests : HostedTests
 {
     const string Goal = RunScenarios.Goal;
 
@@ -94,6 +94,11 @@ public sealed class OpenApiContractTests : HostedTests
         ["deleteWebhook"] = DeleteWebhookScenario,
         ["rotateWebhookSecret"] = RotateWebhookSecretScenario,
         ["listWebhookDeliveries"] = ListWebhookDeliveriesScenario,
+        ["createToolServer"] = CreateToolServerScenario,
+        ["listToolServers"] = ListToolServersScenario,
+        ["getToolServer"] = GetToolServerScenario,
+        ["refreshToolServer"] = RefreshToolServerScenario,
+        ["deleteToolServer"] = DeleteToolServerScenario,
     };
 
     // Scenarios, one per operation. Every call goes through Call, which checks the answer against the document.

@@ -200,7 +200,8 @@ public sealed class FuzzRequestGenerator
         var valid = route.PathWith(OwnIds(route, route.Methods[0], targets.A));
         var segments = valid.Split('/');
         var literal = Enumerable.Range(3, segments.Length - 3).Where(s => !targets.A.RunIds.Contains(segments[s]) && segments[s] != targets.A.ProviderId &&
-                                                                        segments[s] != targets.A.WebhookId && segments[s] != targets.A.WaitingTaskId).ToList();
+                                                                        segments[s] != targets.A.WebhookId && segments[s] != targets.A.WaitingTaskId &&
+                                                                        segments[s] != targets.A.ToolServerId).ToList();
         string path;
         var mayRefuse = false;
         switch (random.Next(6))
@@ -452,7 +453,8 @@ public sealed class FuzzRequestGenerator
         draft.Key = owner == targets.A ? KeyKind.CallerA : KeyKind.CallerB;
         var body = shape.ValidBody!(Context(owner));
         string label;
-        if (i % 3 != 2 && OverBound(field) is { } over)
+        // The kind of defect turns with each round over the fields, so every field gets both whatever their number.
+        if (i / BodyFields().Count % 3 != 2 && OverBound(field) is { } over)
         {
             body[field.Name] = over.Node;
             label = $"'{field.Name}' {over.Label}";
@@ -603,6 +605,7 @@ public sealed class FuzzRequestGenerator
             "runId" => Pick(other.WaitingRunId, other.CompletedRunId, other.CancelledRunId),
             "providerId" => other.ProviderId,
             "webhookId" => other.WebhookId,
+            "serverId" => other.ToolServerId,
             _ => null,
         };
         var wellFormedUnknown = parameter switch
@@ -610,6 +613,7 @@ public sealed class FuzzRequestGenerator
             "runId" => "run_" + RandomId(20),
             "providerId" => "prv_" + RandomId(16),
             "webhookId" => "whk_" + RandomId(20),
+            "serverId" => "mcs_" + RandomId(20),
             "taskId" => Pick("T0", "T99", "T" + random.Next(2, 40), "T1000000"),
             _ => "x_" + RandomId(10),
         };
@@ -618,6 +622,7 @@ public sealed class FuzzRequestGenerator
             "runId" => owner.ProviderId,
             "providerId" => owner.WaitingRunId,
             "webhookId" => owner.ProviderId,
+            "serverId" => owner.WebhookId,
             "taskId" => Pick("t1", "T01", "T1%20", "T1%2F", "~status", "~run", "~final", "%7Estatus", "T1~0000", "%20T1"),
             _ => owner.AccountId,
         };
@@ -681,13 +686,16 @@ public sealed class FuzzRequestGenerator
 
     (CatalogRoute Route, string Method, RouteShape Shape, BodyField Field) BodyField(int i)
     {
-        var fields = RouteMethods(includePublic: true)
+        var fields = BodyFields();
+        return fields[i % fields.Count];
+    }
+
+    List<(CatalogRoute Route, string Method, RouteShape Shape, BodyField Field)> BodyFields() =>
+        RouteMethods(includePublic: true)
             .Select(p => (p.Route, p.Method, Shape: RouteShapes.Find(p.Method, p.Route.Template)))
             .Where(p => p.Shape?.ReadsBody == true)
             .SelectMany(p => p.Shape!.Fields.Select(f => (p.Route, p.Method, p.Shape!, f)))
             .ToList();
-        return fields[i % fields.Count];
-    }
 
     IEnumerable<(CatalogRoute Route, string Method)> RouteMethods(bool includePublic = false) =>
         routes.SelectMany(r => r.Methods.Select(m => (Route: r, Method: m))).Where(p => includePublic || !p.Route.IsPublic(p.Method));
@@ -900,6 +908,25 @@ public sealed class FuzzRequestGenerator
                     ("an event type with a wildcard", new JsonArray("run.*")));
                 body["events"] = events;
                 return "'events' has " + which;
+            case "api/v1/tool-servers":
+                if (random.Next(2) == 0)
+                {
+                    var url = Pick("ftp://tools.example.com/mcp", "https://user:pw@tools.example.com/mcp", "/mcp", "tools.example.com/mcp",
+                        "javascript:alert(1)", "http://tools.example.com/mcp", "file:///etc/passwd", "https://");
+                    body["url"] = url;
+                    return $"'url' is '{url}'";
+                }
+
+                var (flaw, headers) = Pick(
+                    ("a header name with a space", new JsonObject { ["Bad Name"] = "x" }),
+                    ("a header the transport sets", new JsonObject { ["Mcp-Session-Id"] = "forged" }),
+                    ("a header value with a line break", new JsonObject { ["Authorization"] = "Bearer a\r\nX-Injected: 1" }),
+                    ("an empty header value", new JsonObject { ["Authorization"] = "" }),
+                    ("a header value that is a number", new JsonObject { ["X-Org"] = 42 }),
+                    ("a header named twice in two cases", new JsonObject { ["Authorization"] = "a", ["authorization"] = "b" }),
+                    ("headers that are an array", (JsonNode)new JsonArray("Authorization: x")));
+                body["headers"] = headers;
+                return "'headers' has " + flaw;
             default:
                 return null;
         }
