@@ -1,5 +1,6 @@
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
+using Orchflow.Abstractions;
 
 namespace Orchflow.Tools;
 
@@ -74,7 +75,7 @@ public sealed class McpSessions(McpConnector connector, TimeProvider clock) : IA
         {
             if (sessions.Remove(serverId, out var session))
             {
-                _ = CloseAsync(session);
+                _ = CloseAsync(session, ToolLimits.CallTimeout);
             }
         }
     }
@@ -95,11 +96,12 @@ public sealed class McpSessions(McpConnector connector, TimeProvider clock) : IA
             if (open is not null)
             {
                 sessions.Remove(serverId);
-                _ = CloseAsync(open);
+                _ = CloseAsync(open, ToolLimits.CallTimeout);
             }
 
-            // Opened apart from any one caller's token: callers that share it each wait for it within their own.
-            var session = new Session(url.AbsoluteUri, ConnectAsync(url, headers, timeout)) { LastUsed = now };
+            // Opened apart from any one caller's token (callers that share it each wait for it within their own), and
+            // off this lock: the connection is made after it is released.
+            var session = new Session(url.AbsoluteUri, Task.Run(() => ConnectAsync(url, headers, timeout))) { LastUsed = now };
             sessions[serverId] = session;
             return (session, false);
         }
@@ -121,7 +123,7 @@ public sealed class McpSessions(McpConnector connector, TimeProvider clock) : IA
         foreach (var (serverId, session) in idle)
         {
             sessions.Remove(serverId);
-            _ = CloseAsync(session);
+            _ = CloseAsync(session, ToolLimits.CallTimeout);
         }
     }
 
@@ -135,15 +137,18 @@ public sealed class McpSessions(McpConnector connector, TimeProvider clock) : IA
             }
         }
 
-        _ = CloseAsync(session);
+        _ = CloseAsync(session, ToolLimits.CallTimeout);
     }
 
-    /// <summary>Ends a session (the SDK tells the server with a DELETE); a server that is gone or slow is not waited for long.</summary>
-    static async Task CloseAsync(Session session)
+    /// <summary>
+    /// Ends a session (the SDK tells the server with a DELETE) once it is open; a server that is gone or slow is not
+    /// waited for long, and one still connecting after <paramref name="connecting"/> is left to its own timeout.
+    /// </summary>
+    static async Task CloseAsync(Session session, TimeSpan connecting)
     {
         try
         {
-            var client = await session.Client.WaitAsync(TimeSpan.FromSeconds(30));
+            var client = await session.Client.WaitAsync(connecting);
             await client.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         }
         catch (Exception)
@@ -170,6 +175,7 @@ public sealed class McpSessions(McpConnector connector, TimeProvider clock) : IA
             sessions.Clear();
         }
 
-        await Task.WhenAll(open.Select(CloseAsync));
+        // A process stopping does not wait for connections still being made.
+        await Task.WhenAll(open.Select(s => CloseAsync(s, TimeSpan.Zero)));
     }
 }

@@ -12,31 +12,35 @@ public sealed class McpEverything : IAsyncDisposable
     {
         this.process = process;
         Url = $"http://127.0.0.1:{port}/mcp";
+        Port = port;
     }
+
+    public int Port { get; }
 
     public string Url { get; }
 
     public static string Script => Path.Combine(RepoPaths.NodeModules, "@modelcontextprotocol", "server-everything", "dist", "index.js");
 
-    public static async Task<McpEverything> StartAsync()
+    /// <summary>Starts the server on <paramref name="port"/>, or on a free port.</summary>
+    public static async Task<McpEverything> StartAsync(int? port = null)
     {
         if (!File.Exists(Script))
         {
             throw new InvalidOperationException($"server-everything is not installed at {Script}; run scripts/test.sh (it installs it with npm).");
         }
 
-        var port = Ports.FreeLoopbackPort();
-        var process = ChildProcess.Start("node", [Script, "streamableHttp"], new Dictionary<string, string> { ["PORT"] = port.ToString() });
-        var server = new McpEverything(process, port);
+        var listen = port ?? Ports.FreeLoopbackPort();
+        var process = ChildProcess.Start("node", [Script, "streamableHttp"], new Dictionary<string, string> { ["PORT"] = listen.ToString() });
+        var server = new McpEverything(process, listen);
         try
         {
-            await Ports.WaitUntilOpenAsync(port, TimeSpan.FromSeconds(30));
+            await Ports.WaitUntilOpenAsync(listen, TimeSpan.FromSeconds(30));
         }
         catch
         {
             var output = process.Output;
             await server.DisposeAsync();
-            throw new InvalidOperationException($"server-everything did not listen on {port}:\n{output}");
+            throw new InvalidOperationException($"server-everything did not listen on {listen}:\n{output}");
         }
 
         return server;
