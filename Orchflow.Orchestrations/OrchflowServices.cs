@@ -8,6 +8,7 @@ using Orchflow.Infrastructure.Storage;
 using Orchflow.Models;
 using Orchflow.Orchestrators;
 using Orchflow.Planning;
+using Orchflow.Tools;
 using Orchflow.Webhooks;
 using Orchflow.Telemetry;
 
@@ -46,6 +47,7 @@ public static class OrchflowServices
         services.AddSingleton<IRunModelFactory, RunModelFactory>();
         services.AddSingleton<Planner>();
         services.AddWebhooks(configuration, isDevelopment);
+        services.AddTools(configuration, isDevelopment);
 
         services.AddSingleton<RunScheduler>();
         services.AddEngineActivities();

@@ -121,6 +121,22 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Waits for the process to end by itself and returns its exit code; past <paramref name="timeout"/> it is killed and this throws.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            throw new TimeoutException($"{process.StartInfo.FileName} did not end within {timeout.TotalSeconds:0} s:\n{Output}");
+        }
+    }
+
     public void Kill()
     {
         if (!process.HasExited)

@@ -19,6 +19,9 @@ public static class RepoPaths
 
     public static string Azurite => Path.Combine(Root, "tools", "node_modules", ".bin", "azurite");
 
+    /// <summary>The npm packages the scripts install for the tests (tools/package.json).</summary>
+    public static string NodeModules => Path.Combine(Root, "tools", "node_modules");
+
     static string FindRoot()
     {
         if (Environment.GetEnvironmentVariable("ORCHFLOW_REPO_ROOT") is { Length: > 0 } fromEnv)

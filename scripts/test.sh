@@ -3,9 +3,10 @@
 #
 #   scripts/test.sh [extra dotnet test args, e.g. --filter Category=Api]
 #
-# Azurite, Redocly CLI and the Standard Webhooks verifier are installed here (npm
-# ci in tools/); Azurite is not started: the test suite's NUnit setup fixture
-# starts and stops its own instance from tools/node_modules/.bin/azurite.
+# Azurite, Redocly CLI, the Standard Webhooks verifier, the MCP reference server
+# and the MCP conformance suite (with the Node 22 it needs) are installed here
+# (npm ci in tools/); none is started here: the tests start and stop their own
+# Azurite and MCP servers from tools/node_modules.
 # Debian's chromium is installed where it is missing, for the console's browser
 # tests (screenshots land in TestResults/console).
 set -euo pipefail

@@ -35,6 +35,11 @@ public sealed class FunctionsMetadataTests
         ["DeleteWebhook"] = ("api/v1/webhooks/{webhookId}", "DELETE"),
         ["RotateWebhookSecret"] = ("api/v1/webhooks/{webhookId}/rotate-secret", "POST"),
         ["ListWebhookDeliveries"] = ("api/v1/webhooks/{webhookId}/deliveries", "GET"),
+        ["CreateToolServer"] = ("api/v1/tool-servers", "POST"),
+        ["ListToolServers"] = ("api/v1/tool-servers", "GET"),
+        ["GetToolServer"] = ("api/v1/tool-servers/{serverId}", "GET"),
+        ["DeleteToolServer"] = ("api/v1/tool-servers/{serverId}", "DELETE"),
+        ["RefreshToolServer"] = ("api/v1/tool-servers/{serverId}/refresh", "POST"),
         ["ConsoleIndex"] = ("console", "GET"),
         ["ConsoleAsset"] = ("console/assets/{version}/{file}", "GET"),
     };

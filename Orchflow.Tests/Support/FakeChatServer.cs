@@ -1,15 +1,9 @@
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Orchflow.Tests.Support;
 
@@ -88,31 +82,8 @@ public sealed class FakeChatServer : IAsyncDisposable
     public static async Task<FakeChatServer> StartAsync()
     {
         var server = new FakeChatServer();
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.None);
-        // The console lifetime would trap SIGINT/SIGTERM for the whole test process while the server runs.
-        builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
-        // A backstop for handlers that do not end on their own (a blocking responder): connections are aborted after it.
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1.5));
-        builder.WebHost.UseKestrelCore();
-        // Port 0 lets the OS pick the port at bind time, so no other process can take it between choosing and binding.
-        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
-        var app = builder.Build();
-        app.Run(server.HandleAsync);
-        server.app = app;
-        try
-        {
-            await app.StartAsync();
-            // After start, Urls holds the address Kestrel actually bound, with the port the OS chose.
-            server.BaseUri = new Uri($"http://127.0.0.1:{new Uri(app.Urls.Single()).Port}/");
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-
+        // The shutdown backstop is for handlers that do not end on their own (a blocking responder).
+        (server.app, server.BaseUri) = await LoopbackApp.StartAsync(server.HandleAsync, TimeSpan.FromSeconds(1.5));
         return server;
     }
 
@@ -211,13 +182,6 @@ public sealed class FakeChatServer : IAsyncDisposable
         var bytes = Encoding.UTF8.GetBytes(reply.Body);
         response.ContentLength = bytes.Length;
         await response.Body.WriteAsync(bytes, context.RequestAborted);
-    }
-
-    internal sealed class NoSignalLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
 

@@ -9,9 +9,10 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Tests.Integration.Api;
 
 /// <summary>
-/// Provider keys go to the secret store and to the provider's auth header, and nowhere else; a webhook's signing
-/// secrets go to the secret store and into the one response that shows each (registration, rotation), and reach the
-/// receiver only as signatures. A host logging at Debug runs a whole run on a provider with a recognisable key, a
+/// Provider keys and tool servers' header values go to the secret store and to the provider's or the server's
+/// requests, and nowhere else; a webhook's signing secrets go to the secret store and into the one response that
+/// shows each (registration, rotation), and reach the receiver only as signatures. A host logging at Debug registers
+/// and refreshes a tool server with a recognisable token, runs a whole run on a provider with a recognisable key, a
 /// run whose provider echoes the key back in its errors, and a trial run on the managed model, with a rotated webhook
 /// getting every event; then every HTTP response, every line the host wrote, every row of the projection and of the
 /// durable backend's tables, every blob, every queued message and every request the receiver got is searched.
@@ -20,6 +21,7 @@ namespace Orchflow.Tests.Integration.Api;
 public sealed class KeyLeakageTests : HostedModelTests
 {
     static readonly string ManagedKey = "managed-leak-" + Guid.NewGuid().ToString("N") + "-canary";
+    static readonly string ToolServerToken = "tool-leak-" + Guid.NewGuid().ToString("N") + "-canary";
 
     /// <summary>A run through a human answer: the person's details first, then the note.</summary>
     protected override CooperativeModel Cooperative { get; } = new("""{"tasks": [{"task_id": "T1", "name": "Provide company details", "description": "Details.", "kind": "human", "agent": "", "depends_on": [], "prompt": "Your company details?"}, {"task_id": "T2", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": ["T1"], "prompt": ""}]}""");
@@ -57,6 +59,16 @@ public sealed class KeyLeakageTests : HostedModelTests
         // The secrets as the store holds them, and their key bytes in base64, however a leak might spell them.
         string[] secrets = [firstSecret, secondSecret, firstSecret["whsec_".Length..], secondSecret["whsec_".Length..]];
         var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"), model: "canary-model", label: "Canary");
+
+        // A tool server's header value: sent to the server, shown and kept nowhere else.
+        await using var tools = await LoopbackMcpServer.StartAsync();
+        var toolServer = await client.SendAsync(HttpMethod.Post, "tool-servers", new
+        {
+            url = tools.Url, headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + ToolServerToken },
+        });
+        var serverId = ApiAssert.Json(toolServer, HttpStatusCode.Created).Str("server_id");
+        ApiAssert.Json(await client.SendAsync(HttpMethod.Post, $"tool-servers/{serverId}/refresh"), HttpStatusCode.OK);
+        await client.SendAsync(HttpMethod.Get, "tool-servers");
 
         // A run that completes, through a human answer, on the provider (the cooperative model's plan).
         var completed = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId, ask_me_about = new[] { "company details" } })).Str("run_id");
@@ -96,7 +108,7 @@ public sealed class KeyLeakageTests : HostedModelTests
         places.AddRange(deliveries.Select(d => ("webhook request", string.Join("\n", d.Headers.Select(h => $"{h.Key}: {h.Value}")) + "\n" + d.Body)));
 
         var leaks = places
-            .Where(p => p.Text.Contains(providerKey, StringComparison.Ordinal) || p.Text.Contains(ManagedKey, StringComparison.Ordinal))
+            .Where(p => new[] { providerKey, ManagedKey, ToolServerToken }.Any(key => p.Text.Contains(key, StringComparison.Ordinal)))
             .Select(p => p.Where)
             .ToList();
         // Each secret is shown once, by the response that made it; anywhere else is a leak.
@@ -117,6 +129,8 @@ public sealed class KeyLeakageTests : HostedModelTests
             Assert.That(Host.Output, Does.Contain(providerId), "the scan read the host's logs");
             Assert.That(refusedRun.Str("error"), Does.Contain("may not use model canary-model").And.Contain("[key]"));
             Assert.That(ModelServer.Requests.Select(r => r.Header("Authorization")), Is.All.AnyOf("Bearer " + providerKey, "Bearer " + ManagedKey));
+            Assert.That(tools.Requests.Where(r => r.Method == "POST").Select(r => r.Header("Authorization")).ToList(), Has.Count.GreaterThan(2).And.All.EqualTo("Bearer " + ToolServerToken));
+            Assert.That(places.Any(p => p.Where.Contains("ToolServers", StringComparison.Ordinal)), Is.True, "the scan read the tool server rows");
         });
     }
 

@@ -92,6 +92,11 @@ public sealed partial class OpenApiContractTests : HostedTests
         ["deleteWebhook"] = DeleteWebhookScenario,
         ["rotateWebhookSecret"] = RotateWebhookSecretScenario,
         ["listWebhookDeliveries"] = ListWebhookDeliveriesScenario,
+        ["createToolServer"] = CreateToolServerScenario,
+        ["listToolServers"] = ListToolServersScenario,
+        ["getToolServer"] = GetToolServerScenario,
+        ["refreshToolServer"] = RefreshToolServerScenario,
+        ["deleteToolServer"] = DeleteToolServerScenario,
     };
 
     // Helpers.

@@ -50,7 +50,8 @@ public sealed partial class FuzzRequestGenerator
         var valid = route.PathWith(OwnIds(route, route.Methods[0], targets.A));
         var segments = valid.Split('/');
         var literal = Enumerable.Range(3, segments.Length - 3).Where(s => !targets.A.RunIds.Contains(segments[s]) && segments[s] != targets.A.ProviderId &&
-                                                                        segments[s] != targets.A.WebhookId && segments[s] != targets.A.WaitingTaskId).ToList();
+                                                                        segments[s] != targets.A.WebhookId && segments[s] != targets.A.WaitingTaskId &&
+                                                                        segments[s] != targets.A.ToolServerId).ToList();
         string path;
         var mayRefuse = false;
         switch (random.Next(6))
@@ -302,7 +303,8 @@ public sealed partial class FuzzRequestGenerator
         draft.Key = owner == targets.A ? KeyKind.CallerA : KeyKind.CallerB;
         var body = shape.ValidBody!(Context(owner));
         string label;
-        if (i % 3 != 2 && OverBound(field) is { } over)
+        // The kind of defect turns with each round over the fields, so every field gets both whatever their number.
+        if (i / BodyFields().Count % 3 != 2 && OverBound(field) is { } over)
         {
             body[field.Name] = over.Node;
             label = $"'{field.Name}' {over.Label}";

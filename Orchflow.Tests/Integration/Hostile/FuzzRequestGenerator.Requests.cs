@@ -62,6 +62,7 @@ public sealed partial class FuzzRequestGenerator
             "runId" => Pick(other.WaitingRunId, other.CompletedRunId, other.CancelledRunId),
             "providerId" => other.ProviderId,
             "webhookId" => other.WebhookId,
+            "serverId" => other.ToolServerId,
             _ => null,
         };
         var wellFormedUnknown = parameter switch
@@ -69,6 +70,7 @@ public sealed partial class FuzzRequestGenerator
             "runId" => "run_" + RandomId(20),
             "providerId" => "prv_" + RandomId(16),
             "webhookId" => "whk_" + RandomId(20),
+            "serverId" => "mcs_" + RandomId(20),
             "taskId" => Pick("T0", "T99", "T" + random.Next(2, 40), "T1000000"),
             _ => "x_" + RandomId(10),
         };
@@ -77,6 +79,7 @@ public sealed partial class FuzzRequestGenerator
             "runId" => owner.ProviderId,
             "providerId" => owner.WaitingRunId,
             "webhookId" => owner.ProviderId,
+            "serverId" => owner.WebhookId,
             "taskId" => Pick("t1", "T01", "T1%20", "T1%2F", "~status", "~run", "~final", "%7Estatus", "T1~0000", "%20T1"),
             _ => owner.AccountId,
         };
@@ -140,13 +143,16 @@ public sealed partial class FuzzRequestGenerator
 
     (CatalogRoute Route, string Method, RouteShape Shape, BodyField Field) BodyField(int i)
     {
-        var fields = RouteMethods(includePublic: true)
+        var fields = BodyFields();
+        return fields[i % fields.Count];
+    }
+
+    List<(CatalogRoute Route, string Method, RouteShape Shape, BodyField Field)> BodyFields() =>
+        RouteMethods(includePublic: true)
             .Select(p => (p.Route, p.Method, Shape: RouteShapes.Find(p.Method, p.Route.Template)))
             .Where(p => p.Shape?.ReadsBody == true)
             .SelectMany(p => p.Shape!.Fields.Select(f => (p.Route, p.Method, p.Shape!, f)))
             .ToList();
-        return fields[i % fields.Count];
-    }
 
     IEnumerable<(CatalogRoute Route, string Method)> RouteMethods(bool includePublic = false) =>
         routes.SelectMany(r => r.Methods.Select(m => (Route: r, Method: m))).Where(p => includePublic || !p.Route.IsPublic(p.Method));

@@ -209,6 +209,25 @@ public sealed partial class FuzzRequestGenerator
                     ("an event type with a wildcard", new JsonArray("run.*")));
                 body["events"] = events;
                 return "'events' has " + which;
+            case "api/v1/tool-servers":
+                if (random.Next(2) == 0)
+                {
+                    var url = Pick("ftp://tools.example.com/mcp", "https://user:pw@tools.example.com/mcp", "/mcp", "tools.example.com/mcp",
+                        "javascript:alert(1)", "http://tools.example.com/mcp", "file:///etc/passwd", "https://");
+                    body["url"] = url;
+                    return $"'url' is '{url}'";
+                }
+
+                var (flaw, headers) = Pick(
+                    ("a header name with a space", new JsonObject { ["Bad Name"] = "x" }),
+                    ("a header the transport sets", new JsonObject { ["Mcp-Session-Id"] = "forged" }),
+                    ("a header value with a line break", new JsonObject { ["Authorization"] = "Bearer a\r\nX-Injected: 1" }),
+                    ("an empty header value", new JsonObject { ["Authorization"] = "" }),
+                    ("a header value that is a number", new JsonObject { ["X-Org"] = 42 }),
+                    ("a header named twice in two cases", new JsonObject { ["Authorization"] = "a", ["authorization"] = "b" }),
+                    ("headers that are an array", (JsonNode)new JsonArray("Authorization: x")));
+                body["headers"] = headers;
+                return "'headers' has " + flaw;
             default:
                 return null;
         }
