@@ -74,6 +74,7 @@ public sealed class OpenApiContractTests : HostedTests
     IReadOnlyDictionary<string, Func<Task>> Scenarios => new Dictionary<string, Func<Task>>
     {
         ["register"] = RegisterScenario,
+        ["getAccount"] = GetAccountScenario,
         ["startRun"] = StartRunScenario,
         ["listRuns"] = ListRunsScenario,
         ["getRun"] = GetRunScenario,
@@ -106,6 +107,13 @@ public sealed class OpenApiContractTests : HostedTests
         await Expect(HttpStatusCode.UnprocessableEntity, Call("register", Anonymous, "auth/register", new { name = "No email" }));
         await Expect(HttpStatusCode.UnprocessableEntity, Call("register", Anonymous, "auth/register", raw: "not json"));
         await Expect(HttpStatusCode.RequestEntityTooLarge, Call("register", Anonymous, "auth/register", raw: Oversized));
+    }
+
+    async Task GetAccountScenario()
+    {
+        using var client = await NewAccountAsync();
+        await Expect(HttpStatusCode.OK, Call("getAccount", client, "account"));
+        await Expect(HttpStatusCode.Unauthorized, Call("getAccount", Anonymous, "account"));
     }
 
     async Task StartRunScenario()
