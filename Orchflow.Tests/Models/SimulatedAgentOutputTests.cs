@@ -49,6 +49,26 @@ public sealed class SimulatedAgentOutputTests
     }
 
     [Test]
+    public async Task RunTaskAsync_AnswerInSentencesAsTheDocsGiveIt_QuotesTheAudienceAsTheAudienceAndTheVoiceAsTheVoice()
+    {
+        var docsAnswer = Human with
+        {
+            Name = "Provide brand voice, target audience and content constraints",
+            Output = "Brand voice should be practical and founder-friendly. Target audience is solo freelancers and small agencies.",
+        };
+
+        var reply = await Run("analyst", "Define our positioning", docsAnswer);
+
+        var niche = reply.Split('\n').Single(l => l.StartsWith("| 1. ", StringComparison.Ordinal));
+        var header = reply.Split('\n').SkipWhile(l => l != "### Comparison").Skip(1).First();
+        Assert.Multiple(() =>
+        {
+            Assert.That(niche, Does.Contain("\"solo freelancers and small agencies\"").And.Not.Contain("founder-friendly"), reply);
+            Assert.That(header, Does.Contain("Target audience \"solo freelancers and small agencies\"").And.Contain("Brand voice \"practical and founder-friendly\""));
+        });
+    }
+
+    [Test]
     public async Task RunTaskAsync_WriterForDifferentDeliverables_WritesDifferentDrafts()
     {
         var plan = Draft(await Run("writer", "Design a 30-day content plan", Human));

@@ -65,9 +65,31 @@ internal static partial class SimulatedText
                 .Where(s => s.Length > 0)
                 .Select(s => Labelled().Match(s) is { Success: true } m
                     ? new HumanFact(m.Groups["label"].Value.Trim(), m.Groups["value"].Value.Trim())
-                    : new HumanFact(h.Name, s)))
+                    : Unlabelled(s, Topics(h.Name), h.Name)))
             .Where(f => f.Value.Length > 0)
             .ToList();
+
+    /// <summary>
+    /// A sentence without "Label:", labelled by the topic it names: "Target audience is solo freelancers" is the
+    /// target audience, "solo freelancers"; else by the task that asked.
+    /// </summary>
+    static HumanFact Unlabelled(string sentence, IReadOnlyList<string> topics, string asked)
+    {
+        var topic = topics.FirstOrDefault(t => sentence.StartsWith(t, StringComparison.OrdinalIgnoreCase));
+        if (topic is null)
+        {
+            return new HumanFact(asked, sentence);
+        }
+
+        var value = Linking().Replace(sentence[topic.Length..], "").Trim();
+        return new HumanFact(Capitalise(topic), value.Length > 0 ? value : sentence);
+    }
+
+    /// <summary>The topics a context task asks for: "Provide brand voice, target audience and content constraints".</summary>
+    static IReadOnlyList<string> Topics(string taskName) =>
+        taskName.StartsWith("Provide ", StringComparison.Ordinal)
+            ? TopicBreak().Split(taskName["Provide ".Length..]).Select(t => t.Trim()).Where(t => t.Length > 0).ToList()
+            : [];
 
     /// <summary>What the goal is about: its "about …" phrase, else the product the person described, else its first clause.</summary>
     public static string Topic(string goal, IReadOnlyList<HumanFact> facts)
@@ -135,6 +157,12 @@ internal static partial class SimulatedText
 
     [GeneratedRegex(@"^(?<label>[A-Za-z][\w /-]{0,40}):\s*(?<value>.+)$")]
     private static partial Regex Labelled();
+
+    [GeneratedRegex(@"^\s*(?:is|are|should be|will be|must be|=|-|—)\s+", RegexOptions.IgnoreCase)]
+    private static partial Regex Linking();
+
+    [GeneratedRegex(@",\s*|\s+and\s+")]
+    private static partial Regex TopicBreak();
 
     [GeneratedRegex(@"\babout\s+(?<topic>[^.;,]+)", RegexOptions.IgnoreCase)]
     private static partial Regex About();
