@@ -49,7 +49,7 @@ public sealed class TasksFunctions(IRunStore runs, ILogger<TasksFunctions> log)
         await DeliverAsync(durable, change, waited, caller.AccountId);
         OrchflowTelemetry.HumanAnswered(waited, accepted: answered.State == TaskState.Completed, change.Run.UpdatedAt);
         log.LogInformation("Run {RunId} task {TaskId} answered ({State})", runId, taskId, answered.State.ToWire());
-        return ApiResult.Ok(TaskView.Of(answered));
+        return ApiResult.Ok(TaskView.Of(answered, change.Run.Tasks));
     }
 
     /// <summary>

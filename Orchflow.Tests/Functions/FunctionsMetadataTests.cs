@@ -15,6 +15,7 @@ public sealed class FunctionsMetadataTests
     static readonly Dictionary<string, (string Route, string Method)> ExpectedHttp = new()
     {
         ["Register"] = ("api/v1/auth/register", "POST"),
+        ["GetAccount"] = ("api/v1/account", "GET"),
         ["StartRun"] = ("api/v1/runs", "POST"),
         ["ListRuns"] = ("api/v1/runs", "GET"),
         ["GetRun"] = ("api/v1/runs/{runId}", "GET"),

@@ -168,6 +168,7 @@ public sealed class ChatRunModelTests : ChatServerFixture
             Assert.That(Server.Requests, Has.Count.EqualTo(3));
             Assert.That(e!.Status, Is.EqualTo(502));
             Assert.That(e.Message, Does.Contain("HTTP 502").And.Contain("all 3 attempts"));
+            Assert.That(e.Message, Does.Contain("POST /api/v1/runs/{run_id}/retry").And.Not.Contain("new run"), "a retry goes on where the run stopped");
         });
     }
 
@@ -181,7 +182,7 @@ public sealed class ChatRunModelTests : ChatServerFixture
         Assert.Multiple(() =>
         {
             Assert.That(Server.Requests, Has.Count.EqualTo(3));
-            Assert.That(e!.Message, Does.Contain("429").And.Contain("quota"));
+            Assert.That(e!.Message, Does.Contain("429").And.Contain("quota").And.Contain("/retry"));
         });
     }
 
@@ -211,7 +212,7 @@ public sealed class ChatRunModelTests : ChatServerFixture
         {
             Assert.That(Server.Requests, Has.Count.EqualTo(1), "a rejected key is never retried");
             Assert.That(e!.Message, Does.Contain("the provider rejected the key").IgnoreCase);
-            Assert.That(e.Message, Does.Contain("Register the provider again"));
+            Assert.That(e.Message, Does.Contain("Register the provider again").And.Contain("a retry of this run would send the same key"));
             Assert.That(e.Message, Does.Not.Contain(Key));
         });
     }

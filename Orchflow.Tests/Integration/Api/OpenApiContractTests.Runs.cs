@@ -24,6 +24,13 @@ public sealed partial class OpenApiContractTests
         await Expect(HttpStatusCode.RequestEntityTooLarge, Call("register", Anonymous, "auth/register", raw: Oversized));
     }
 
+    async Task GetAccountScenario()
+    {
+        using var client = await NewAccountAsync();
+        await Expect(HttpStatusCode.OK, Call("getAccount", client, "account"));
+        await Expect(HttpStatusCode.Unauthorized, Call("getAccount", Anonymous, "account"));
+    }
+
     async Task StartRunScenario()
     {
         using var client = await NewAccountAsync();

@@ -72,6 +72,7 @@ public sealed partial class OpenApiContractTests : HostedTests
     IReadOnlyDictionary<string, Func<Task>> Scenarios => new Dictionary<string, Func<Task>>
     {
         ["register"] = RegisterScenario,
+        ["getAccount"] = GetAccountScenario,
         ["startRun"] = StartRunScenario,
         ["listRuns"] = ListRunsScenario,
         ["getRun"] = GetRunScenario,
