@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 
@@ -23,11 +24,52 @@ public sealed record TaskView(
     string? Error,
     UsageView Usage,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? CompletedAt)
+    DateTimeOffset? CompletedAt,
+    IReadOnlyList<ToolCallView> ToolCalls,
+    PendingToolCallView? PendingToolCall)
 {
     public static TaskView Of(TaskRecord t) => new(
         t.TaskId, t.Name, t.Description, t.Kind.ToWire(), t.Agent, t.State.ToWire(), t.DependsOn, t.Prompt, t.Output, t.Error,
-        UsageView.Of(t.Usage), t.StartedAt, t.CompletedAt);
+        UsageView.Of(t.Usage), t.StartedAt, t.CompletedAt, t.ToolCalls.Select(ToolCallView.Of).ToList(),
+        t.PendingToolCall is { } pending ? PendingToolCallView.Of(pending) : null);
+}
+
+/// <summary>One tool call of a task, as recorded: what was asked, where it stands, and what came of it.</summary>
+public sealed record ToolCallView(
+    string CallId,
+    string Tool,
+    JsonObject Arguments,
+    string State,
+    string? Result,
+    string? Error,
+    string? Feedback,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? CompletedAt)
+{
+    public static ToolCallView Of(ToolCall c) =>
+        new(c.CallId, c.Tool, JsonObjects.Parse(c.Arguments), c.State.ToWire(), c.Result, c.Error, c.Feedback, c.StartedAt, c.CompletedAt);
+}
+
+/// <summary>The call a task waits on a person for: what would be made, and the schema an edit of its arguments must keep.</summary>
+public sealed record PendingToolCallView(string CallId, string Tool, JsonObject Arguments, JsonObject InputSchema)
+{
+    public static PendingToolCallView Of(ToolCall c) => new(c.CallId, c.Tool, JsonObjects.Parse(c.Arguments), JsonObjects.Parse(c.InputSchema));
+}
+
+/// <summary>Recorded JSON objects as a response carries them; text that is not an object (it cannot be recorded as one) reads as empty.</summary>
+static class JsonObjects
+{
+    public static JsonObject Parse(string? json)
+    {
+        try
+        {
+            return json is not null && JsonNode.Parse(json) is JsonObject value ? value : [];
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return [];
+        }
+    }
 }
 
 public sealed record AgentView(string Name, string? Instructions);

@@ -13,6 +13,14 @@ public interface IRunModel
 
     Task<ModelReply<string>> RunTaskAsync(AgentTaskRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// One turn of an agent task's tool loop: given the tools it is offered and the calls made so far with their
+    /// outcomes, the model's next words: calls to make, or the task's output. Offered no tools (its calls spent), it is
+    /// asked for the output.
+    /// </summary>
+    Task<ModelReply<AgentTurn>> TurnAsync(AgentTaskRequest request, IReadOnlyList<ToolDefinition> tools, IReadOnlyList<ToolCall> calls,
+        CancellationToken cancellationToken);
+
     Task<ModelReply<string>> SynthesizeAsync(SynthesisRequest request, CancellationToken cancellationToken);
 }
 
@@ -23,6 +31,15 @@ public interface IRunModelFactory
 }
 
 public sealed record ModelReply<T>(T Value, TokenUsage Usage);
+
+/// <summary>What a model said in one turn of a tool loop: the calls it asks for, or, with none, the task's output.</summary>
+public sealed record AgentTurn(string? Output, IReadOnlyList<ModelToolCall> Calls)
+{
+    public static AgentTurn Finished(string output) => new(output, []);
+}
+
+/// <summary>A call a model asked for: its own id for it, the tool as Orchflow names it, and the arguments as it wrote them.</summary>
+public sealed record ModelToolCall(string ModelCallId, string Tool, string Arguments);
 
 /// <summary>What the planner asks for; on a second attempt, with the first answer and what was wrong with it.</summary>
 public sealed record PlanningRequest(RunDefinition Definition, IReadOnlyList<AgentSpec> Agents, PlanRepair? Repair = null, PlanFeedback? Review = null);

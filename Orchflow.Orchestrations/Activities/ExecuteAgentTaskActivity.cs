@@ -18,6 +18,7 @@ namespace Orchflow.Activities;
 public sealed class ExecuteAgentTaskActivity(
     IRunStore runs,
     IRunModelFactory models,
+    IToolbox toolbox,
     IOptions<EngineOptions> engine,
     ILogger<ExecuteAgentTaskActivity> log)
     : TaskActivity<AgentTaskInput, AgentTaskResult>
@@ -54,7 +55,7 @@ public sealed class ExecuteAgentTaskActivity(
         if (task.State != TaskState.Running || run.Attempt != input.Attempt || run.Status.IsTerminal())
         {
             // Done by an earlier execution of this activity, or cancelled: nothing to do either way.
-            return new AgentTaskResult(Stands(run, task, input.Attempt));
+            return new AgentTaskResult(Stands(run, task, input.Attempt), WaitingCall: task.PendingToolCall?.CallId);
         }
 
         var agent = run.Definition.Agents.FirstOrDefault(a => a.Name.Equals(task.Agent, StringComparison.OrdinalIgnoreCase))
@@ -68,6 +69,14 @@ public sealed class ExecuteAgentTaskActivity(
         var request = new AgentTaskRequest(run.Definition.Goal, planned, agent, AgentCatalog.SystemPromptFor(agent), seen.Inputs, revision);
 
         var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
+        var offered = run.Definition.ToolsFor(task.Agent);
+        if (offered.Count > 0 || task.ToolCalls.Count > 0)
+        {
+            // Tools an account removed since the run started are no longer offered; a call the model still asks for fails, told why.
+            var tools = offered.Count == 0 ? [] : (await toolbox.FindAsync(input.AccountId, offered, CancellationToken.None)).Found;
+            return await new AgentToolLoop(runs, toolbox, log).RunAsync(input, run, request, model, tools);
+        }
+
         var reply = await model.RunTaskAsync(request, CancellationToken.None);
 
         // Decided on the run as it is now: if the task was cancelled or failed while the model worked, the output is dropped.
@@ -83,7 +92,7 @@ public sealed class ExecuteAgentTaskActivity(
         return new AgentTaskResult(Recorded: true, reply.Value.Length);
     }
 
-    /// <summary>Whether the task's result stands in this attempt of a live run: done, or its draft waiting for approval.</summary>
+    /// <summary>Whether the task's result stands in this attempt of a live run: done, or its draft or a tool call waiting for a person.</summary>
     static bool Stands(RunRecord run, TaskRecord task, int attempt) =>
         run.Attempt == attempt && !run.Status.IsTerminal() && task.State is TaskState.Completed or TaskState.WaitingHuman;
 

@@ -15,7 +15,7 @@ namespace Orchflow.Models;
 /// through <see cref="IChatClient"/>, with the token usage the provider reports. Plans are asked for in the plan's
 /// JSON schema where the provider supports response formats, and by the prompt alone where it does not.
 /// </summary>
-public sealed class ChatRunModel(IChatClient chat, ModelTarget target, ModelCallPolicy policy) : IRunModel
+public sealed partial class ChatRunModel(IChatClient chat, ModelTarget target, ModelCallPolicy policy) : IRunModel
 {
     static readonly ChatResponseFormat PlanFormat = ChatResponseFormat.ForJsonSchema(PlanSchema.Schema, PlanSchema.Name, "An Orchflow task graph.");
 
