@@ -72,7 +72,7 @@ static class JsonObjects
     }
 }
 
-public sealed record AgentView(string Name, string? Instructions);
+public sealed record AgentView(string Name, string? Instructions, IReadOnlyList<string> Tools);
 
 public sealed record RunView(
     string RunId,
@@ -85,6 +85,9 @@ public sealed record RunView(
     bool RequirePlanApproval,
     string? ProviderId,
     int? HumanTimeoutSeconds,
+    IReadOnlyList<string> Tools,
+    IReadOnlyList<string> ApproveTools,
+    int MaxToolCalls,
     IReadOnlyDictionary<string, TaskView> Subtasks,
     IReadOnlyList<string> WaitingOn,
     string? FinalOutput,
@@ -98,9 +101,9 @@ public sealed record RunView(
 {
     public static RunView Of(RunRecord r) => new(
         r.RunId, r.Status.ToWire(), r.Definition.Goal,
-        r.Definition.Agents.Select(a => new AgentView(a.Name, a.Instructions)).ToList(),
+        r.Definition.Agents.Select(a => new AgentView(a.Name, a.Instructions, a.Tools ?? [])).ToList(),
         r.Definition.AskMeAbout, r.Definition.HumanGates, r.Definition.RequireApproval, r.Definition.RequirePlanApproval, r.Definition.ProviderId,
-        r.Definition.HumanTimeoutSeconds,
+        r.Definition.HumanTimeoutSeconds, r.Definition.Tools ?? [], r.Definition.ApproveTools ?? [], r.Definition.MaxToolCalls,
         // Insertion order is T1, T2, …: the serializer keeps it.
         r.Tasks.ToDictionary(t => t.TaskId, TaskView.Of),
         r.WaitingOn, r.FinalOutput, UsageView.Of(r.Usage), r.Error, r.PlannedBy,
