@@ -5,6 +5,7 @@ using Orchflow.Accounts;
 using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
+using Orchflow.Live;
 using Orchflow.Models;
 using Orchflow.Orchestrators;
 using Orchflow.Planning;
@@ -47,6 +48,9 @@ public static class OrchflowServices
         services.AddSingleton<Planner>();
         services.AddWebhooks(configuration, isDevelopment);
 
+        services.AddValidatedOptions<LiveOutputOptions, LiveOutputOptionsValidation>(configuration.GetSection(LiveOutputOptions.Section));
+        services.AddSingleton<ILiveOutputStore, TableLiveOutputStore>();
+        services.AddSingleton<LiveOutputs>();
         services.AddSingleton<RunScheduler>();
         services.AddEngineActivities();
         return services;

@@ -49,14 +49,20 @@ public sealed record PlanFeedback(string PreviousPlan, string Feedback);
 
 public sealed record PlanRepair(string PreviousAnswer, IReadOnlyList<string> Errors);
 
-/// <summary>Everything one agent task sees: the goal, its own instructions and the outputs it builds on.</summary>
+/// <summary>
+/// Everything one agent task sees: the goal, its own instructions and the outputs it builds on; and where its text goes
+/// as it is written (<see cref="Output"/>), for clients watching the run live.
+/// </summary>
 public sealed record AgentTaskRequest(
     string Goal,
     PlannedTask Task,
     AgentSpec Agent,
     string SystemPrompt,
     IReadOnlyList<TaskInput> Inputs,
-    Revision? Revision = null);
+    Revision? Revision = null)
+{
+    public ITextSink? Output { get; init; }
+}
 
 /// <summary>A human sent a draft back: the draft and what to change.</summary>
 public sealed record Revision(string PreviousDraft, string Feedback, int Round);
@@ -64,4 +70,8 @@ public sealed record Revision(string PreviousDraft, string Feedback, int Round);
 /// <summary>An output a task builds on: a dependency's result or a human's answer.</summary>
 public sealed record TaskInput(string TaskId, string Name, TaskKind Kind, string Output);
 
-public sealed record SynthesisRequest(string Goal, IReadOnlyList<TaskInput> Results);
+public sealed record SynthesisRequest(string Goal, IReadOnlyList<TaskInput> Results)
+{
+    /// <summary>Where the final output goes as it is written, for clients watching the run live.</summary>
+    public ITextSink? Output { get; init; }
+}

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Agents;
 using Orchflow.Domain;
+using Orchflow.Live;
 using Orchflow.Orchestrators;
 using Orchflow.Telemetry;
 
@@ -19,6 +20,7 @@ public sealed class ExecuteAgentTaskActivity(
     IRunStore runs,
     IRunModelFactory models,
     IToolbox toolbox,
+    LiveOutputs live,
     IOptions<EngineOptions> engine,
     ILogger<ExecuteAgentTaskActivity> log)
     : TaskActivity<AgentTaskInput, AgentTaskResult>
@@ -66,7 +68,12 @@ public sealed class ExecuteAgentTaskActivity(
             : null;
         var seen = AgentContext.Gather(run.Tasks, task, engine.Value.ContextBudgetChars);
         LogTrimming(input, seen);
-        var request = new AgentTaskRequest(run.Definition.Goal, planned, agent, AgentCatalog.SystemPromptFor(agent), seen.Inputs, revision);
+        // Watchers see the text as the model writes it; written again (a redo, a retry), it starts again from offset 0.
+        await using var writing = live.Open(input.RunId, input.TaskId);
+        var request = new AgentTaskRequest(run.Definition.Goal, planned, agent, AgentCatalog.SystemPromptFor(agent), seen.Inputs, revision)
+        {
+            Output = writing,
+        };
 
         var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
         var offered = run.Definition.ToolsFor(task.Agent);

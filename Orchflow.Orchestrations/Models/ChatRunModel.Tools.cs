@@ -31,7 +31,7 @@ public sealed partial class ChatRunModel
         ChatResponse response;
         try
         {
-            response = await policy.RunAsync(target, ct => chat.GetResponseAsync(messages, options, ct), cancellationToken);
+            response = await RespondAsync(messages, options, request.Output, cancellationToken);
         }
         catch (ModelProviderException e)
         {

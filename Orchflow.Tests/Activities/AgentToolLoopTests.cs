@@ -189,7 +189,8 @@ public sealed class AgentToolLoopTests
     {
         var models = new Mock<IRunModelFactory>();
         models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model);
-        var activity = new ExecuteAgentTaskActivity(runs, models.Object, toolbox, Options.Create(new EngineOptions()), NullLogger<ExecuteAgentTaskActivity>.Instance);
+        var activity = new ExecuteAgentTaskActivity(runs, models.Object, toolbox, new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions()),
+            NullLogger<ExecuteAgentTaskActivity>.Instance);
         return activity.RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T1", AwaitApproval: false, RecordStart: false));
     }
 
