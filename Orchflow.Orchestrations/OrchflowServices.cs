@@ -5,6 +5,7 @@ using Orchflow.Accounts;
 using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
+using Orchflow.Live;
 using Orchflow.Models;
 using Orchflow.Orchestrators;
 using Orchflow.Planning;
@@ -49,6 +50,9 @@ public static class OrchflowServices
         services.AddWebhooks(configuration, isDevelopment);
         services.AddTools(configuration, isDevelopment);
 
+        services.AddValidatedOptions<LiveOutputOptions, LiveOutputOptionsValidation>(configuration.GetSection(LiveOutputOptions.Section));
+        services.AddSingleton<ILiveOutputStore, TableLiveOutputStore>();
+        services.AddSingleton<LiveOutputs>();
         services.AddSingleton<RunScheduler>();
         services.AddEngineActivities();
         return services;

@@ -5,7 +5,7 @@ namespace Orchflow.Functions.Contracts;
 
 public sealed record RegisterRequest(string? Name, string? Email);
 
-public sealed record AgentRequest(string? Name, string? Instructions);
+public sealed record AgentRequest(string? Name, string? Instructions, IReadOnlyList<string?>? Tools = null);
 
 public sealed record StartRunRequest(
     string? Task,
@@ -16,7 +16,10 @@ public sealed record StartRunRequest(
     string? ProviderId,
     int? HumanTimeoutSeconds,
     PlanRequest? Plan = null,
-    bool? RequirePlanApproval = null);
+    bool? RequirePlanApproval = null,
+    IReadOnlyList<string?>? Tools = null,
+    IReadOnlyList<string?>? ApproveTools = null,
+    int? MaxToolCalls = null);
 
 /// <summary>A task graph a client writes: the same shape the planner produces.</summary>
 public sealed record PlanRequest(IReadOnlyList<PlanTaskRequest?>? Tasks);
@@ -27,6 +30,7 @@ public sealed record PlanTaskRequest(
 /// <summary>A verdict on the plan a run waits on: approve (as planned or edited) or send back with feedback.</summary>
 public sealed record ReviewPlanRequest(bool? Approved, PlanRequest? Plan, string? Feedback);
 
-public sealed record CompleteTaskRequest(string? Output, bool? Approved, string? Feedback);
+/// <summary>An answer to a task; for a tool call it waits on, <c>arguments</c> edits the call before it is made.</summary>
+public sealed record CompleteTaskRequest(string? Output, bool? Approved, string? Feedback, System.Text.Json.Nodes.JsonObject? Arguments = null);
 
 public sealed record CreateProviderRequest(string? Provider, string? ApiKey, string? Label, string? Model, string? Endpoint);

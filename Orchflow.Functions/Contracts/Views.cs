@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 
@@ -24,12 +25,15 @@ public sealed record TaskView(
     UsageView Usage,
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt,
-    IReadOnlyList<TaskInputView> Inputs)
+    IReadOnlyList<TaskInputView> Inputs,
+    IReadOnlyList<ToolCallView> ToolCalls,
+    PendingToolCallView? PendingToolCall)
 {
     /// <summary>A task as its run stands: a human task carries the outputs it depends on, so a person sees what they answer or approve.</summary>
     public static TaskView Of(TaskRecord t, IReadOnlyList<TaskRecord> tasks) => new(
         t.TaskId, t.Name, t.Description, t.Kind.ToWire(), t.Agent, t.State.ToWire(), t.DependsOn, t.Prompt, t.Output, t.Error,
-        UsageView.Of(t.Usage), t.StartedAt, t.CompletedAt, TaskInputView.Of(t, tasks));
+        UsageView.Of(t.Usage), t.StartedAt, t.CompletedAt, TaskInputView.Of(t, tasks), t.ToolCalls.Select(ToolCallView.Of).ToList(),
+        t.PendingToolCall is { } pending ? PendingToolCallView.Of(pending) : null);
 }
 
 /// <summary>An output a human task depends on, read from its run: completed dependencies only, in depends_on order.</summary>
@@ -45,7 +49,45 @@ public sealed record TaskInputView(string TaskId, string Name, string Output)
                 .ToList();
 }
 
-public sealed record AgentView(string Name, string? Instructions);
+/// <summary>One tool call of a task, as recorded: what was asked, where it stands, and what came of it.</summary>
+public sealed record ToolCallView(
+    string CallId,
+    string Tool,
+    JsonObject Arguments,
+    string State,
+    string? Result,
+    string? Error,
+    string? Feedback,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? CompletedAt)
+{
+    public static ToolCallView Of(ToolCall c) =>
+        new(c.CallId, c.Tool, JsonObjects.Parse(c.Arguments), c.State.ToWire(), c.Result, c.Error, c.Feedback, c.StartedAt, c.CompletedAt);
+}
+
+/// <summary>The call a task waits on a person for: what would be made, and the schema an edit of its arguments must keep.</summary>
+public sealed record PendingToolCallView(string CallId, string Tool, JsonObject Arguments, JsonObject InputSchema)
+{
+    public static PendingToolCallView Of(ToolCall c) => new(c.CallId, c.Tool, JsonObjects.Parse(c.Arguments), JsonObjects.Parse(c.InputSchema));
+}
+
+/// <summary>Recorded JSON objects as a response carries them; text that is not an object (it cannot be recorded as one) reads as empty.</summary>
+static class JsonObjects
+{
+    public static JsonObject Parse(string? json)
+    {
+        try
+        {
+            return json is not null && JsonNode.Parse(json) is JsonObject value ? value : [];
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return [];
+        }
+    }
+}
+
+public sealed record AgentView(string Name, string? Instructions, IReadOnlyList<string> Tools);
 
 public sealed record RunView(
     string RunId,
@@ -58,6 +100,9 @@ public sealed record RunView(
     bool RequirePlanApproval,
     string? ProviderId,
     int? HumanTimeoutSeconds,
+    IReadOnlyList<string> Tools,
+    IReadOnlyList<string> ApproveTools,
+    int MaxToolCalls,
     IReadOnlyDictionary<string, TaskView> Subtasks,
     IReadOnlyList<string> WaitingOn,
     string? FinalOutput,
@@ -71,9 +116,9 @@ public sealed record RunView(
 {
     public static RunView Of(RunRecord r) => new(
         r.RunId, r.Status.ToWire(), r.Definition.Goal,
-        r.Definition.Agents.Select(a => new AgentView(a.Name, a.Instructions)).ToList(),
+        r.Definition.Agents.Select(a => new AgentView(a.Name, a.Instructions, a.Tools ?? [])).ToList(),
         r.Definition.AskMeAbout, r.Definition.HumanGates, r.Definition.RequireApproval, r.Definition.RequirePlanApproval, r.Definition.ProviderId,
-        r.Definition.HumanTimeoutSeconds,
+        r.Definition.HumanTimeoutSeconds, r.Definition.Tools ?? [], r.Definition.ApproveTools ?? [], r.Definition.MaxToolCalls,
         // Insertion order is T1, T2, …: the serializer keeps it.
         r.Tasks.ToDictionary(t => t.TaskId, t => TaskView.Of(t, r.Tasks)),
         r.WaitingOn, r.FinalOutput, UsageView.Of(r.Usage), r.Error, r.PlannedBy,

@@ -48,7 +48,7 @@ public sealed class PlanReviewFunctions(IRunStore runs, ILogger<PlanReviewFuncti
         var change = await runs.ChangeAsync(caller.AccountId, runId, (state, _) => RunTransitions.ReviewPlan(state, verdict), cancellationToken);
         if (change is null || change.Refusal is not null)
         {
-            return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Refusal!);
+            return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Decision);
         }
 
         // The round reviewed names the event the run waits on; the edited plan's shape is what it runs.

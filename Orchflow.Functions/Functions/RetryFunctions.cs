@@ -34,7 +34,7 @@ public sealed class RetryFunctions(IRunStore runs, RunScheduler scheduler, ILogg
             : null;
         if (change is null || change.Refusal is not null)
         {
-            return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Refusal!);
+            return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Decision);
         }
 
         await scheduler.StartAsync(durable, change.Run, "Orchflow could not start the retry; retry again.");

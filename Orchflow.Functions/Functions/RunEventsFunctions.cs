@@ -29,6 +29,7 @@ public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, I
         var after = Query.Long(req, "after", 0, 0, int.MaxValue, validation);
         var limit = (int)Query.Long(req, "limit", DefaultLimit, 1, MaxLimit, validation);
         var stream = WantsStream(req);
+        var output = Query.Flag(req, "output", true, validation);
         if (stream && req.Headers["Last-Event-ID"] is { Count: > 0 } lastId)
         {
             // A reconnecting client says where it was; that wins over the query it first connected with.
@@ -59,7 +60,7 @@ public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, I
             // An ended run with nothing after what the client has: 204 tells an EventSource to stop reconnecting.
             return mark.Status.IsTerminal() && mark.Sequence <= after
                 ? new ApiResult(StatusCodes.Status204NoContent, null)
-                : new RunEventStream(hub, runId, after, TimeSpan.FromSeconds(streams.Value.HeartbeatSeconds), lifetime.ApplicationStopping);
+                : new RunEventStream(hub, runId, after, output, TimeSpan.FromSeconds(streams.Value.HeartbeatSeconds), lifetime.ApplicationStopping);
         }
 
         // A poller that has the latest page is answered by the run's mark alone, without reading the log.

@@ -18,6 +18,7 @@ public sealed class RunsFunctions(
     IRunEventStore events,
     IAccountStore accounts,
     IProviderStore providers,
+    IToolbox toolbox,
     RunScheduler scheduler,
     TimeProvider clock,
     ILogger<RunsFunctions> log)
@@ -36,7 +37,9 @@ public sealed class RunsFunctions(
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
         var (body, problem) = await RequestBody.ReadAsync<StartRunRequest>(req, cancellationToken);
-        var (definition, validation) = problem is null ? RunDefinitions.Read(body!) : (null, new Validation());
+        var (definition, validation) = problem is null
+            ? await RunDefinitions.ReadAsync(body!, toolbox, caller.AccountId, cancellationToken)
+            : (null, new Validation());
         if (definition is null)
         {
             return problem ?? validation.Problem();
@@ -168,7 +171,7 @@ public sealed class RunsFunctions(
         var change = await runs.ChangeAsync(caller.AccountId, runId, (run, now) => RunTransitions.Cancel(run, now), cancellationToken);
         if (change is null || change.Refusal is not null)
         {
-            return change is null ? RunNotFound(runId) : Problems.Refused(change.Refusal!);
+            return change is null ? RunNotFound(runId) : Problems.Refused(change.Decision);
         }
 
         // The run is recorded cancelled; the event stops its orchestration from starting anything else.

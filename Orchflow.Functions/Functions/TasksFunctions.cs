@@ -18,6 +18,9 @@ public sealed class TasksFunctions(IRunStore runs, ILogger<TasksFunctions> log)
 {
     public const int MaxOutputLength = 32_000;
 
+    /// <summary>The most JSON a person's edit of a tool call's arguments may hold.</summary>
+    public const int MaxArgumentsLength = 32_000;
+
     [Function(nameof(CompleteTask))]
     [Idempotent]
     public async Task<IActionResult> CompleteTask(
@@ -41,35 +44,43 @@ public sealed class TasksFunctions(IRunStore runs, ILogger<TasksFunctions> log)
             : null;
         if (change is null || change.Refusal is not null)
         {
-            return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Refusal!);
+            return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Decision);
         }
 
         var waited = change.Before.Task(taskId)!;
         var answered = change.Task(taskId)!;
-        await DeliverAsync(durable, change, waited, caller.AccountId);
-        OrchflowTelemetry.HumanAnswered(waited, accepted: answered.State == TaskState.Completed, change.Run.UpdatedAt);
+        var accepted = waited.PendingToolCall is { } call
+            ? answered.ToolCalls.Single(c => c.CallId == call.CallId).State != ToolCallState.Rejected
+            : answered.State == TaskState.Completed;
+        await DeliverAsync(durable, change, waited, accepted, caller.AccountId);
+        OrchflowTelemetry.HumanAnswered(waited, accepted, change.Run.UpdatedAt);
         log.LogInformation("Run {RunId} task {TaskId} answered ({State})", runId, taskId, answered.State.ToWire());
         return ApiResult.Ok(TaskView.Of(answered, change.Run.Tasks));
     }
 
     /// <summary>
-    /// Raises the answer's event to the attempt running the run. Should that fail, the run never heard the answer: the
-    /// task waits again so the person can send it again, rather than show answered while the run waits for ever.
+    /// Raises the answer's event to the attempt running the run: the answer to the task, or the verdict on its tool call.
+    /// Should that fail, the run never heard it: the task waits again so the person can send it again, rather than show
+    /// answered while the run waits for ever.
     /// </summary>
-    async Task DeliverAsync(DurableTaskClient durable, RunChange change, TaskRecord waited, string accountId)
+    async Task DeliverAsync(DurableTaskClient durable, RunChange change, TaskRecord waited, bool accepted, string accountId)
     {
-        var accepted = change.Task(waited.TaskId)!.State == TaskState.Completed;
+        var runId = change.Run.RunId;
+        var call = waited.PendingToolCall;
         try
         {
-            await durable.RaiseEventAsync(RunInput.InstanceOf(change.Run.RunId, change.Before.Attempt), RunEvents.Human(waited.TaskId, waited.ReviewRound),
+            await durable.RaiseEventAsync(RunInput.InstanceOf(runId, change.Before.Attempt),
+                call is null ? RunEvents.Human(waited.TaskId, waited.ReviewRound) : RunEvents.ToolApproval(waited.TaskId, call.CallId),
                 new HumanReply(accepted ? HumanDecision.Accepted : HumanDecision.Rejected), CancellationToken.None);
         }
         catch (Exception e)
         {
-            log.LogError(e, "Run {RunId} task {TaskId}: the answer could not be delivered", change.Run.RunId, waited.TaskId);
+            log.LogError(e, "Run {RunId} task {TaskId}: the answer could not be delivered", runId, waited.TaskId);
             var answered = change.Task(waited.TaskId)!;
-            await runs.ChangeAsync(accountId, change.Run.RunId, (run, _) => RunTransitions.Reopen(run, waited.TaskId, waited.ReviewRound, answered),
-                CancellationToken.None);
+            RunDecider reopen = call is null
+                ? (run, _) => RunTransitions.Reopen(run, waited.TaskId, waited.ReviewRound, answered)
+                : (run, _) => RunTransitions.ReopenToolCall(run, waited.TaskId, answered.ToolCalls.Single(c => c.CallId == call.CallId));
+            await runs.ChangeAsync(accountId, runId, reopen, CancellationToken.None);
             throw;
         }
     }
@@ -81,6 +92,12 @@ public sealed class TasksFunctions(IRunStore runs, ILogger<TasksFunctions> log)
         // Checked on its trimmed length, kept as sent: a human's edit is stored exactly.
         var output = v.Text("output", body.Output, MaxOutputLength, required: false) is null ? null : body.Output;
         var feedback = v.Text("feedback", body.Feedback, MaxOutputLength, required: false);
-        return (v.IsValid ? new HumanAnswer(body.Approved, output, feedback) : null, v);
+        var arguments = body.Arguments?.ToJsonString();
+        if (arguments is { Length: > MaxArgumentsLength })
+        {
+            v.Add("arguments", $"'arguments' may be at most {MaxArgumentsLength} characters of JSON.");
+        }
+
+        return (v.IsValid ? new HumanAnswer(body.Approved, output, feedback, arguments) : null, v);
     }
 }

@@ -106,12 +106,17 @@ public static class Problems
 
     public static ApiResult Unavailable(string detail) => Make(503, "Service unavailable", "unavailable", detail);
 
-    /// <summary>The answer to a change the run's rules refused: its task not found, the request unfit for it, or its state in the way.</summary>
-    public static ApiResult Refused(Refusal refusal) => refusal.Kind switch
+    /// <summary>
+    /// The answer to a change the run's rules refused: its task not found, the request unfit for it (every problem by
+    /// field), or its state in the way.
+    /// </summary>
+    public static ApiResult Refused(Decision decision) => decision.Refusal! switch
     {
-        RefusalKind.NotFound => NotFound(refusal.Detail),
-        RefusalKind.Invalid => Validation(refusal.Field ?? "body", refusal.Detail),
-        _ => Conflict(refusal.Detail),
+        { Kind: RefusalKind.NotFound } refusal => NotFound(refusal.Detail),
+        { Kind: RefusalKind.Invalid } when decision.Problems.Count > 0 =>
+            Validation(decision.Problems.GroupBy(p => p.Field).ToDictionary(g => g.Key, g => g.Select(p => p.Message).ToArray())),
+        { Kind: RefusalKind.Invalid } refusal => Validation(refusal.Field ?? "body", refusal.Detail),
+        var refusal => Conflict(refusal.Detail),
     };
 
     static ApiResult Make(

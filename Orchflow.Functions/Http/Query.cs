@@ -24,4 +24,25 @@ public static class Query
 
         return value;
     }
+
+    /// <summary>A true/false parameter, spelt <c>true</c> or <c>false</c>.</summary>
+    public static bool Flag(HttpRequest req, string name, bool fallback, Validation validation)
+    {
+        var raw = req.Query[name];
+        if (raw.Count == 0 || string.IsNullOrEmpty(raw[0]))
+        {
+            return fallback;
+        }
+
+        switch (raw.Count == 1 ? raw[0] : null)
+        {
+            case "true":
+                return true;
+            case "false":
+                return false;
+            default:
+                validation.Add(name, $"'{name}' must be true or false.");
+                return fallback;
+        }
+    }
 }

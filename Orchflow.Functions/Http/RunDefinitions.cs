@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Orchflow.Abstractions;
 using Orchflow.Agents;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
@@ -9,6 +10,39 @@ namespace Orchflow.Functions.Http;
 /// <summary>A run as a client asks for it in <c>POST /runs</c>, read into its definition with every problem named at once.</summary>
 public static partial class RunDefinitions
 {
+    /// <summary>Tool names one list of a run may hold.</summary>
+    public const int MaxToolNames = 20;
+
+    /// <summary>The run as asked for, its tools checked against those the account has.</summary>
+    public static async Task<(RunDefinition? Definition, Validation Validation)> ReadAsync(
+        StartRunRequest body, IToolbox toolbox, string accountId, CancellationToken cancellationToken)
+    {
+        var (definition, v) = Read(body);
+        var named = ToolNames(body).ToList();
+        if (named.Count > 0)
+        {
+            var unknown = (await toolbox.FindAsync(accountId, named.Select(n => n.Name).Where(n => n != RunDefinition.AllTools).Distinct().ToList(),
+                cancellationToken)).Unknown.ToHashSet(StringComparer.Ordinal);
+            foreach (var (field, name) in named.Where(n => unknown.Contains(n.Name)))
+            {
+                v.Add(field, $"'{name}' is not a tool this account has: name {BuiltInTools.FetchUrl}, or a registered tool server's tool as <server_id>/<tool>.");
+            }
+        }
+
+        return (v.IsValid ? definition : null, v);
+    }
+
+    /// <summary>Every well-formed tool name the body gives, with the field it is given in.</summary>
+    static IEnumerable<(string Field, string Name)> ToolNames(StartRunRequest body) =>
+        Named("tools", body.Tools)
+            .Concat((body.Agents ?? []).SelectMany((a, i) => Named($"agents[{i}].tools", a?.Tools)))
+            .Concat(Named("approve_tools", body.ApproveTools));
+
+    static IEnumerable<(string Field, string Name)> Named(string field, IReadOnlyList<string?>? names) =>
+        (names ?? []).Select((n, i) => (Field: $"{field}[{i}]", Name: n?.Trim() ?? "")).Where(n => n.Name.Length is > 0 and <= MaxToolNameLength);
+
+    const int MaxToolNameLength = 200;
+
     public static (RunDefinition? Definition, Validation Validation) Read(StartRunRequest body)
     {
         var v = new Validation();
@@ -50,8 +84,21 @@ public static partial class RunDefinitions
             }
             else
             {
-                agents.Add(new AgentSpec(name, string.IsNullOrEmpty(instructions) ? null : instructions));
+                agents.Add(new AgentSpec(name, string.IsNullOrEmpty(instructions) ? null : instructions, Tools(v, field + ".tools", agent.Tools)));
             }
+        }
+
+        var tools = Tools(v, "tools", body.Tools);
+        var approveTools = Tools(v, "approve_tools", body.ApproveTools);
+        var offered = (tools ?? []).Concat(agents.SelectMany(a => a.Tools ?? [])).ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, i) in (approveTools ?? []).Select((n, i) => (n, i)).Where(n => n.n != RunDefinition.AllTools && !offered.Contains(n.n)))
+        {
+            v.Add($"approve_tools[{i}]", $"'{name}' is not among the tools this run offers (in 'tools' or an agent's 'tools').");
+        }
+
+        if (body.MaxToolCalls is < 1 or > ToolLimits.MaxCallsPerTask)
+        {
+            v.Add("max_tool_calls", $"'max_tool_calls' must be from 1 to {ToolLimits.MaxCallsPerTask}.");
         }
 
         var topics = Texts(v, "ask_me_about", body.AskMeAbout, 200);
@@ -82,7 +129,8 @@ public static partial class RunDefinitions
         }
 
         var definition = new RunDefinition(goal!, AgentCatalog.Resolve(agents), topics, gates, body.RequireApproval ?? false, providerId,
-            body.HumanTimeoutSeconds, RequirePlanApproval: body.RequirePlanApproval ?? false);
+            body.HumanTimeoutSeconds, RequirePlanApproval: body.RequirePlanApproval ?? false, Tools: tools, ApproveTools: approveTools,
+            MaxToolCalls: body.MaxToolCalls ?? ToolLimits.DefaultCallsPerTask);
         if (body.Plan is { } given)
         {
             // Checked against the run as asked for: its agents, and the ask_me_about topics the plan must ask.
@@ -112,6 +160,32 @@ public static partial class RunDefinitions
         }
 
         return texts;
+    }
+
+    /// <summary>A list of tool names: at most <see cref="MaxToolNames"/>, each named once; null when none is given.</summary>
+    static IReadOnlyList<string>? Tools(Validation v, string field, IReadOnlyList<string?>? names)
+    {
+        if (names is null)
+        {
+            return null;
+        }
+
+        if (names.Count > MaxToolNames)
+        {
+            v.Add(field, $"At most {MaxToolNames} tools may be named in '{field}'.");
+            return null;
+        }
+
+        var tools = new List<string>();
+        foreach (var (name, i) in names.Select((n, i) => (n, i)))
+        {
+            if (v.Text($"{field}[{i}]", name, MaxToolNameLength, required: true) is { Length: > 0 } tool && !tools.Contains(tool, StringComparer.Ordinal))
+            {
+                tools.Add(tool);
+            }
+        }
+
+        return tools;
     }
 
     [GeneratedRegex("^[a-z][a-z0-9_-]*$")]

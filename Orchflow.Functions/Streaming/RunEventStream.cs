@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -14,11 +15,12 @@ namespace Orchflow.Functions.Streaming;
 
 /// <summary>
 /// A run's log as Server-Sent Events: each event with its sequence as id and its type as event name, formatted by
-/// <see cref="SseFormatter"/> and flushed at once; a <c>: ping</c> comment after each silent heartbeat interval (the
-/// one line the formatter has no item for); closed after the run's terminal event, and when the host stops, so a
+/// <see cref="SseFormatter"/> and flushed at once; between them, unless turned off (<paramref name="output"/>), the text
+/// tasks write as <c>task.output.delta</c> items with no id; a <c>: ping</c> comment after each silent heartbeat interval
+/// (the one line the formatter has no item for); closed after the run's terminal event, and when the host stops, so a
 /// graceful stop is not held up by clients watching runs (they reconnect with <c>Last-Event-ID</c> to the next instance).
 /// </summary>
-public sealed class RunEventStream(RunEventHub hub, string runId, long after, TimeSpan heartbeat, CancellationToken stopping) : IActionResult
+public sealed class RunEventStream(RunEventHub hub, string runId, long after, bool output, TimeSpan heartbeat, CancellationToken stopping) : IActionResult
 {
     static readonly byte[] Ping = ": ping\n\n"u8.ToArray();
 
@@ -34,7 +36,7 @@ public sealed class RunEventStream(RunEventHub hub, string runId, long after, Ti
         response.Headers["X-Accel-Buffering"] = "no";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        using var subscription = hub.Subscribe(runId, after);
+        using var subscription = hub.Subscribe(runId, after, output);
         using var open = OrchflowTelemetry.StreamOpened();
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         try
@@ -48,24 +50,26 @@ public sealed class RunEventStream(RunEventHub hub, string runId, long after, Ti
         }
     }
 
-    async IAsyncEnumerable<SseItem<RunLogEntry>> ItemsAsync(RunSubscription subscription, Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)
+    async IAsyncEnumerable<SseItem<StreamItem>> ItemsAsync(RunSubscription subscription, Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         while (true)
         {
-            var entries = await subscription.NextAsync(heartbeat, cancellationToken);
-            if (entries.Count == 0)
+            var items = await subscription.NextAsync(heartbeat, cancellationToken);
+            if (items.Count == 0)
             {
                 await body.WriteAsync(Ping, cancellationToken);
                 await body.FlushAsync(cancellationToken);
                 continue;
             }
 
-            foreach (var entry in entries)
+            foreach (var item in items)
             {
-                yield return new SseItem<RunLogEntry>(entry, entry.Type) { EventId = entry.Sequence.ToString() };
-                // The formatter has written the event by the time it asks for the next one: send it now.
+                yield return item.Entry is { } entry
+                    ? new SseItem<StreamItem>(item, entry.Type) { EventId = entry.Sequence.ToString(CultureInfo.InvariantCulture) }
+                    : new SseItem<StreamItem>(item, OutputDelta.EventType);
+                // The formatter has written the item by the time it asks for the next one: send it now.
                 await body.FlushAsync(cancellationToken);
-                if (entry.IsTerminal)
+                if (item.Entry?.IsTerminal == true)
                 {
                     yield break;
                 }
@@ -73,9 +77,16 @@ public sealed class RunEventStream(RunEventHub hub, string runId, long after, Ti
         }
     }
 
-    static void Write(SseItem<RunLogEntry> item, IBufferWriter<byte> buffer)
+    static void Write(SseItem<StreamItem> item, IBufferWriter<byte> buffer)
     {
         using var writer = new Utf8JsonWriter(buffer);
-        JsonSerializer.Serialize(writer, RunLogEntryView.Of(item.Data), ApiJson.Options);
+        if (item.Data.Entry is { } entry)
+        {
+            JsonSerializer.Serialize(writer, RunLogEntryView.Of(entry), ApiJson.Options);
+        }
+        else
+        {
+            JsonSerializer.Serialize(writer, item.Data.Delta!, ApiJson.Options);
+        }
     }
 }

@@ -11,6 +11,12 @@ public sealed class StreamOptions
     /// </summary>
     public int PollMs { get; set; } = 500;
 
+    /// <summary>
+    /// How often a watched run's log and the texts its tasks are writing are read while clients watch the texts: how late
+    /// text written by another instance can reach a stream here (text written here is seen at once).
+    /// </summary>
+    public int OutputPollMs { get; set; } = 200;
+
     /// <summary>The longest a stream stays silent: a comment is sent after this long without an event, so proxies keep it open.</summary>
     public int HeartbeatSeconds { get; set; } = 15;
 }

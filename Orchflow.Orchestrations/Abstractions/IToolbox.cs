@@ -50,3 +50,10 @@ public static class ToolLimits
     /// <summary>Tool calls one agent task may make by default, and at most.</summary>
     public const int DefaultCallsPerTask = 10, MaxCallsPerTask = 50;
 }
+
+/// <summary>The tools every account has, with nothing to register.</summary>
+public static class BuiltInTools
+{
+    /// <summary>GET a public http(s) page, under the address policy, reduced to text.</summary>
+    public const string FetchUrl = "fetch_url";
+}

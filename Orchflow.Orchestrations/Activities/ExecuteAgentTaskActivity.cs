@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Agents;
 using Orchflow.Domain;
+using Orchflow.Live;
 using Orchflow.Orchestrators;
 using Orchflow.Telemetry;
 
@@ -18,6 +19,8 @@ namespace Orchflow.Activities;
 public sealed class ExecuteAgentTaskActivity(
     IRunStore runs,
     IRunModelFactory models,
+    IToolbox toolbox,
+    LiveOutputs live,
     IOptions<EngineOptions> engine,
     ILogger<ExecuteAgentTaskActivity> log)
     : TaskActivity<AgentTaskInput, AgentTaskResult>
@@ -54,7 +57,7 @@ public sealed class ExecuteAgentTaskActivity(
         if (task.State != TaskState.Running || run.Attempt != input.Attempt || run.Status.IsTerminal())
         {
             // Done by an earlier execution of this activity, or cancelled: nothing to do either way.
-            return new AgentTaskResult(Stands(run, task, input.Attempt));
+            return new AgentTaskResult(Stands(run, task, input.Attempt), WaitingCall: task.PendingToolCall?.CallId);
         }
 
         var agent = run.Definition.Agents.FirstOrDefault(a => a.Name.Equals(task.Agent, StringComparison.OrdinalIgnoreCase))
@@ -65,9 +68,22 @@ public sealed class ExecuteAgentTaskActivity(
             : null;
         var seen = AgentContext.Gather(run.Tasks, task, engine.Value.ContextBudgetChars);
         LogTrimming(input, seen);
-        var request = new AgentTaskRequest(run.Definition.Goal, planned, agent, AgentCatalog.SystemPromptFor(agent), seen.Inputs, revision);
+        // Watchers see the text as the model writes it; written again (a redo, a retry), it starts again from offset 0.
+        await using var writing = live.Open(input.RunId, input.TaskId);
+        var request = new AgentTaskRequest(run.Definition.Goal, planned, agent, AgentCatalog.SystemPromptFor(agent), seen.Inputs, revision)
+        {
+            Output = writing,
+        };
 
         var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
+        var offered = run.Definition.ToolsFor(task.Agent);
+        if (offered.Count > 0 || task.ToolCalls.Count > 0)
+        {
+            // Tools an account removed since the run started are no longer offered; a call the model still asks for fails, told why.
+            var tools = offered.Count == 0 ? [] : (await toolbox.FindAsync(input.AccountId, offered, CancellationToken.None)).Found;
+            return await new AgentToolLoop(runs, toolbox, log).RunAsync(input, run, request, model, tools);
+        }
+
         var reply = await model.RunTaskAsync(request, CancellationToken.None);
 
         // Decided on the run as it is now: if the task was cancelled or failed while the model worked, the output is dropped.
@@ -83,7 +99,7 @@ public sealed class ExecuteAgentTaskActivity(
         return new AgentTaskResult(Recorded: true, reply.Value.Length);
     }
 
-    /// <summary>Whether the task's result stands in this attempt of a live run: done, or its draft waiting for approval.</summary>
+    /// <summary>Whether the task's result stands in this attempt of a live run: done, or its draft or a tool call waiting for a person.</summary>
     static bool Stands(RunRecord run, TaskRecord task, int attempt) =>
         run.Attempt == attempt && !run.Status.IsTerminal() && task.State is TaskState.Completed or TaskState.WaitingHuman;
 

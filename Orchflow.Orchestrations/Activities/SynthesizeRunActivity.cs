@@ -1,13 +1,14 @@
 using Microsoft.DurableTask;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
+using Orchflow.Live;
 using Orchflow.Orchestrators;
 using Orchflow.Telemetry;
 
 namespace Orchflow.Activities;
 
-/// <summary>Writes the run's final output from every task's result and completes the run.</summary>
-public sealed class SynthesizeRunActivity(IRunStore runs, IRunModelFactory models) : TaskActivity<SynthesisInput, bool>
+/// <summary>Writes the run's final output from every task's result (watchers see it as it is written) and completes the run.</summary>
+public sealed class SynthesizeRunActivity(IRunStore runs, IRunModelFactory models, LiveOutputs live) : TaskActivity<SynthesisInput, bool>
 {
     public override async Task<bool> RunAsync(TaskActivityContext context, SynthesisInput input)
     {
@@ -32,7 +33,8 @@ public sealed class SynthesizeRunActivity(IRunStore runs, IRunModelFactory model
             .Select(t => new TaskInput(t.TaskId, t.Name, t.Kind, t.Output!))
             .ToList();
         var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
-        var reply = await model.SynthesizeAsync(new SynthesisRequest(run.Definition.Goal, results), CancellationToken.None);
+        await using var writing = live.Open(input.RunId, taskId: null);
+        var reply = await model.SynthesizeAsync(new SynthesisRequest(run.Definition.Goal, results) { Output = writing }, CancellationToken.None);
         var completed = await runs.ChangeAsync(input.AccountId, input.RunId,
             (state, _) => RunTransitions.Complete(state, input.Attempt, reply.Value, reply.Usage), CancellationToken.None);
         return completed is { Refusal: null };

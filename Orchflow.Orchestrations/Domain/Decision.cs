@@ -19,6 +19,9 @@ public sealed record Decision
     /// <summary>Task outputs the change writes: a task id to its new output, or to null where the output goes.</summary>
     public IReadOnlyDictionary<string, string?> Outputs { get; init; } = new Dictionary<string, string?>();
 
+    /// <summary>Tool call results the change writes: a call id to what the tool answered (null: nothing).</summary>
+    public IReadOnlyDictionary<string, string?> ToolResults { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>The final output the change writes (the run completed).</summary>
     public string? FinalOutput { get; init; }
 
@@ -27,6 +30,9 @@ public sealed record Decision
 
     /// <summary>Why the change was refused; null when it was not.</summary>
     public Refusal? Refusal { get; init; }
+
+    /// <summary>Every problem of a request refused as invalid, by field, when there are several (a tool call's edited arguments).</summary>
+    public IReadOnlyList<(string Field, string Message)> Problems { get; init; } = [];
 
     public bool IsRefused => Refusal is not null;
 

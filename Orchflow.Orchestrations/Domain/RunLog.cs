@@ -34,12 +34,18 @@ public static class EventTypes
     public const string RunRetried = "run.retried";
     public const string PlanWaitingReview = "plan.waiting_review";
     public const string PlanReviewed = "plan.reviewed";
+    public const string ToolCallStarted = "task.tool_call.started";
+    public const string ToolCallWaitingHuman = "task.tool_call.waiting_human";
+    public const string ToolCallCompleted = "task.tool_call.completed";
+    public const string ToolCallFailed = "task.tool_call.failed";
+    public const string ToolCallRejected = "task.tool_call.rejected";
 
     public static readonly IReadOnlyList<string> All =
     [
         RunQueued, RunPlanning, RunPlanned, RunRunning, RunWaitingHuman, RunCompleted, RunFailed, RunCancelled, RunRetried,
         PlanWaitingReview, PlanReviewed,
         TaskStarted, TaskWaitingHuman, TaskCompleted, TaskFailed, TaskCancelled, TaskRevisionRequested,
+        ToolCallStarted, ToolCallWaitingHuman, ToolCallCompleted, ToolCallFailed, ToolCallRejected,
     ];
 }
 
@@ -52,14 +58,21 @@ public static class RunLog
     /// <summary>What <c>waiting_on</c> names while a run's plan awaits review.</summary>
     public const string PlanWaitingKey = "plan";
 
+    const string ToolCallPrefix = "task.tool_call.";
+
     public static List<NewLogEntry> Between(RunState before, RunState after)
     {
         var entries = new List<NewLogEntry>();
-        var previous = before.Tasks.ToDictionary(t => t.TaskId, t => t.State);
+        var previous = before.Tasks.ToDictionary(t => t.TaskId);
         foreach (var task in after.Tasks)
         {
-            var was = previous.TryGetValue(task.TaskId, out var state) ? state : (TaskState?)null;
-            if (was != task.State && was is not null && ForTask(task, was.Value) is { } entry)
+            if (!previous.TryGetValue(task.TaskId, out var was))
+            {
+                continue;
+            }
+
+            entries.AddRange(ForCalls(was, task));
+            if (was.State != task.State && ForTask(task, was) is { } entry)
             {
                 entries.Add(entry);
             }
@@ -73,20 +86,61 @@ public static class RunLog
         return entries;
     }
 
-    static NewLogEntry? ForTask(TaskRecord task, TaskState was) => task.State switch
+    static NewLogEntry? ForTask(TaskRecord task, TaskRecord was) => task.State switch
     {
-        TaskState.Running when was == TaskState.WaitingHuman =>
+        // Back from a person's answer to a tool call: the task's loop goes on, it is not redone.
+        TaskState.Running when was is { State: TaskState.WaitingHuman, PendingToolCall: not null } =>
+            new(EventTypes.TaskStarted, task.TaskId, new JsonObject { ["agent"] = task.Agent, ["resumed"] = true }),
+        TaskState.Running when was.State == TaskState.WaitingHuman =>
             new(EventTypes.TaskRevisionRequested, task.TaskId, new JsonObject { ["feedback"] = task.Feedback }),
         TaskState.Running => new(EventTypes.TaskStarted, task.TaskId, new JsonObject { ["agent"] = task.Agent }),
-        TaskState.WaitingHuman => new(EventTypes.TaskWaitingHuman, task.TaskId, task.Kind == TaskKind.Human
-            ? new JsonObject { ["prompt"] = task.Prompt }
-            : new JsonObject { ["draft_available"] = true }),
+        TaskState.WaitingHuman => new(EventTypes.TaskWaitingHuman, task.TaskId, task switch
+        {
+            { PendingToolCall: { } call } => new JsonObject { ["pending_tool_call"] = new JsonObject { ["call_id"] = call.CallId, ["tool"] = call.Tool } },
+            { Kind: TaskKind.Human } => new JsonObject { ["prompt"] = task.Prompt },
+            _ => new JsonObject { ["draft_available"] = true },
+        }),
         TaskState.Completed => new(EventTypes.TaskCompleted, task.TaskId, []),
         TaskState.Failed => new(EventTypes.TaskFailed, task.TaskId, new JsonObject { ["error"] = task.Error }),
         TaskState.Cancelled => new(EventTypes.TaskCancelled, task.TaskId, []),
         // Back to pending happens only within the engine (a redo waiting for a free slot): not a change a client sees.
         _ => null,
     };
+
+    /// <summary>One event for each of the task's tool calls that was asked for or changed state.</summary>
+    static IEnumerable<NewLogEntry> ForCalls(TaskRecord was, TaskRecord task)
+    {
+        if (ReferenceEquals(was.ToolCalls, task.ToolCalls))
+        {
+            yield break;
+        }
+
+        var before = was.ToolCalls.ToDictionary(c => c.CallId, c => c.State);
+        foreach (var call in task.ToolCalls)
+        {
+            var known = before.TryGetValue(call.CallId, out var state);
+            if (known && state == call.State)
+            {
+                continue;
+            }
+
+            var data = new JsonObject { ["call_id"] = call.CallId, ["tool"] = call.Tool };
+            var type = call.State switch
+            {
+                ToolCallState.Running => EventTypes.ToolCallStarted,
+                ToolCallState.WaitingHuman => EventTypes.ToolCallWaitingHuman,
+                ToolCallState.Completed => EventTypes.ToolCallCompleted,
+                ToolCallState.Failed => EventTypes.ToolCallFailed,
+                _ => EventTypes.ToolCallRejected,
+            };
+            if (call.State == ToolCallState.Running && known)
+            {
+                data["approved"] = true;
+            }
+
+            yield return new NewLogEntry(type, task.TaskId, data);
+        }
+    }
 
     static NewLogEntry ForRun(RunState run) => run.Status switch
     {
@@ -137,7 +191,8 @@ public static class RunLog
                 EventTypes.RunCancelled => RunStatus.Cancelled,
                 _ => status,
             };
-            if (entry.TaskId is { } taskId)
+            // A tool call's events say nothing of its task's own state.
+            if (entry.TaskId is { } taskId && !entry.Type.StartsWith(ToolCallPrefix, StringComparison.Ordinal))
             {
                 // Every other task event moves the task out of waiting_human, or was logged while it was not there.
                 if (entry.Type == EventTypes.TaskWaitingHuman)

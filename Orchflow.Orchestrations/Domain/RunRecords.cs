@@ -84,6 +84,12 @@ public sealed record TaskRecord
     /// <summary>What the human asked to change when they last sent the draft back.</summary>
     public string? Feedback { get; init; }
 
+    /// <summary>The tool calls the task's agent asked for, in the order asked.</summary>
+    public IReadOnlyList<ToolCall> ToolCalls { get; init; } = [];
+
+    /// <summary>The call that waits for a person's approval, while one does.</summary>
+    public ToolCall? PendingToolCall => ToolCalls.FirstOrDefault(c => c.State == ToolCallState.WaitingHuman);
+
     public static TaskRecord FromPlan(PlannedTask task) => new()
     {
         TaskId = task.TaskId,

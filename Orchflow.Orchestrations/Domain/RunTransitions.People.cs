@@ -15,6 +15,11 @@ public static partial class RunTransitions
             return Decision.Refused(RefusalKind.NotFound, $"Run {run.RunId} has no task '{taskId}'.");
         }
 
+        if (task is { State: TaskState.WaitingHuman, PendingToolCall: { } call } && !run.Status.IsTerminal())
+        {
+            return AnswerToolCall(run, task, call, answer, now);
+        }
+
         if (Unfit(task, answer) is { } unfit)
         {
             return unfit;

@@ -183,7 +183,10 @@ public static partial class RunTransitions
         return new Decision { After = settled, Events = (first ?? []).Concat(RunLog.Between(run, settled)).ToList() };
     }
 
-    /// <summary>A task moved to another state: it starts when it starts running or waiting; an ending is timed.</summary>
+    /// <summary>
+    /// A task moved to another state: it starts when it starts running or waiting; an ending is timed, and ends the
+    /// tool calls it had under way (they were never made, or their outcome will never be recorded).
+    /// </summary>
     static TaskRecord Moved(TaskRecord task, TaskState state, string? error, DateTimeOffset now) => task with
     {
         State = state,
@@ -191,6 +194,12 @@ public static partial class RunTransitions
         CompletedAt = state.IsTerminal() ? now : task.CompletedAt,
         WaitingSince = state == TaskState.WaitingHuman ? now : task.WaitingSince,
         Error = error ?? task.Error,
+        ToolCalls = state.IsTerminal() && task.ToolCalls.Any(c => !c.IsDone)
+            ? task.ToolCalls.Select(c => c.IsDone ? c : c with
+            {
+                State = ToolCallState.Failed, Error = $"The task ended ({state.ToWire()}) before the call's outcome was recorded.", CompletedAt = now,
+            }).ToList()
+            : task.ToolCalls,
     };
 
     static List<TaskRecord> Replace(IReadOnlyList<TaskRecord> tasks, TaskRecord changed) =>

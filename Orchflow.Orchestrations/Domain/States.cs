@@ -44,4 +44,6 @@ public static class StateExtensions
     public static string ToWire(this TaskState state) => WireNames.Of(state);
 
     public static string ToWire(this TaskKind kind) => WireNames.Of(kind);
+
+    public static string ToWire(this ToolCallState state) => WireNames.Of(state);
 }

@@ -15,7 +15,7 @@ namespace Orchflow.Models;
 /// through <see cref="IChatClient"/>, with the token usage the provider reports. Plans are asked for in the plan's
 /// JSON schema where the provider supports response formats, and by the prompt alone where it does not.
 /// </summary>
-public sealed class ChatRunModel(IChatClient chat, ModelTarget target, ModelCallPolicy policy) : IRunModel
+public sealed partial class ChatRunModel(IChatClient chat, ModelTarget target, ModelCallPolicy policy) : IRunModel
 {
     static readonly ChatResponseFormat PlanFormat = ChatResponseFormat.ForJsonSchema(PlanSchema.Schema, PlanSchema.Name, "An Orchflow task graph.");
 
@@ -70,20 +70,20 @@ public sealed class ChatRunModel(IChatClient chat, ModelTarget target, ModelCall
     }
 
     public Task<ModelReply<string>> RunTaskAsync(AgentTaskRequest request, CancellationToken cancellationToken) =>
-        CompleteAsync(ModelCall.Operations.Task, PromptBuilder.Task(request), null, cancellationToken);
+        CompleteAsync(ModelCall.Operations.Task, PromptBuilder.Task(request), null, cancellationToken, request.Output);
 
     public Task<ModelReply<string>> SynthesizeAsync(SynthesisRequest request, CancellationToken cancellationToken) =>
-        CompleteAsync(ModelCall.Operations.Synthesis, PromptBuilder.Synthesis(request), null, cancellationToken);
+        CompleteAsync(ModelCall.Operations.Synthesis, PromptBuilder.Synthesis(request), null, cancellationToken, request.Output);
 
     async Task<ModelReply<string>> CompleteAsync(
-        string operation, IReadOnlyList<PromptMessage> prompt, ChatOptions? options, CancellationToken cancellationToken)
+        string operation, IReadOnlyList<PromptMessage> prompt, ChatOptions? options, CancellationToken cancellationToken, ITextSink? output = null)
     {
         using var call = ModelCall.Start(target.Kind, target.Model, operation);
         var messages = prompt.Select(m => new ChatMessage(Role(m.Role), m.Content)).ToList();
         ChatResponse response;
         try
         {
-            response = await policy.RunAsync(target, ct => chat.GetResponseAsync(messages, options, ct), cancellationToken);
+            response = await RespondAsync(messages, options, output, cancellationToken);
         }
         catch (ModelProviderException e)
         {
@@ -103,6 +103,39 @@ public sealed class ChatRunModel(IChatClient chat, ModelTarget target, ModelCall
         var usage = new TokenUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);
         call.Succeeded(usage.InputTokens, usage.OutputTokens);
         return new ModelReply<string>(text, usage);
+    }
+
+    /// <summary>
+    /// One chat completion, retried by the policy. With somewhere for the text to go, it is streamed and handed on as it
+    /// arrives; a retry starts the text again.
+    /// </summary>
+    Task<ChatResponse> RespondAsync(List<ChatMessage> messages, ChatOptions? options, ITextSink? output, CancellationToken cancellationToken)
+    {
+        if (output is null)
+        {
+            return policy.RunAsync(target, ct => chat.GetResponseAsync(messages, options, ct), cancellationToken);
+        }
+
+        var attempts = 0;
+        return policy.RunAsync(target, async ct =>
+        {
+            if (attempts++ > 0)
+            {
+                output.Restart();
+            }
+
+            var updates = new List<ChatResponseUpdate>();
+            await foreach (var update in chat.GetStreamingResponseAsync(messages, options, ct))
+            {
+                updates.Add(update);
+                if (update.Text is { Length: > 0 } text)
+                {
+                    output.Append(text);
+                }
+            }
+
+            return updates.ToChatResponse();
+        }, cancellationToken);
     }
 
     static ChatRole Role(PromptRole role) => role switch

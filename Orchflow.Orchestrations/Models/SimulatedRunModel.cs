@@ -32,17 +32,21 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
         SimulateAsync(ModelCall.Operations.Plan, () => Plan(request), cancellationToken);
 
     public Task<ModelReply<string>> RunTaskAsync(AgentTaskRequest request, CancellationToken cancellationToken) =>
-        SimulateAsync(ModelCall.Operations.Task, () => RunTask(request), cancellationToken);
+        SimulateAsync(ModelCall.Operations.Task, () => RunTask(request), cancellationToken, request.Output);
 
     public Task<ModelReply<string>> SynthesizeAsync(SynthesisRequest request, CancellationToken cancellationToken) =>
-        SimulateAsync(ModelCall.Operations.Synthesis, () => Synthesize(request), cancellationToken);
+        SimulateAsync(ModelCall.Operations.Synthesis, () => Synthesize(request), cancellationToken, request.Output);
 
-    /// <summary>One simulated call: the configured latency, then the text, timed and counted like a provider's call.</summary>
-    async Task<ModelReply<string>> SimulateAsync(string operation, Func<ModelReply<string>> write, CancellationToken cancellationToken)
+    /// <summary>
+    /// One simulated call: the configured latency, then the text, timed and counted like a provider's call; with
+    /// somewhere for the text to go, written there word by word over the latency instead.
+    /// </summary>
+    async Task<ModelReply<string>> SimulateAsync(string operation, Func<ModelReply<string>> write, CancellationToken cancellationToken, ITextSink? output = null)
     {
         using var call = ModelCall.Start(Name, Name, operation);
-        await DelayAsync(cancellationToken);
-        var reply = write();
+        var reply = output is null ? null : write();
+        await (reply is null ? DelayAsync(cancellationToken) : StreamAsync(reply.Value, output!, cancellationToken));
+        reply ??= write();
         call.Succeeded(reply.Usage.InputTokens, reply.Usage.OutputTokens);
         return reply;
     }

@@ -28,11 +28,17 @@ sealed class HumanWaits(TaskOrchestrationContext context, int? timeoutSeconds)
             ? context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(seconds) + TimerSlack, cancellationToken)
             : null;
 
-    public void Add(string taskId, int round)
+    /// <summary>A task waits for its person's answer, or for their verdict on its draft, in review round <paramref name="round"/>.</summary>
+    public void Add(string taskId, int round) => Add(taskId, RunEvents.Human(taskId, round), toolCall: false);
+
+    /// <summary>A task's loop waits for a person to let a tool call be made, or refuse it.</summary>
+    public void AddToolApproval(string taskId, string callId) => Add(taskId, RunEvents.ToolApproval(taskId, callId), toolCall: true);
+
+    void Add(string taskId, string eventName, bool toolCall)
     {
         var timerCancel = new CancellationTokenSource();
         var timeout = Timer(context, timeoutSeconds, timerCancel.Token);
-        pending.Add(new HumanWait(taskId, context.WaitForExternalEvent<HumanReply>(RunEvents.Human(taskId, round)), timeout, timerCancel));
+        pending.Add(new HumanWait(taskId, context.WaitForExternalEvent<HumanReply>(eventName), timeout, timerCancel, toolCall));
     }
 
     /// <summary>The wait that <paramref name="done"/> (its reply or its timer) belongs to, no longer pending; null if none.</summary>
@@ -55,8 +61,11 @@ sealed class HumanWaits(TaskOrchestrationContext context, int? timeoutSeconds)
     }
 }
 
-/// <summary>A pending human task: its reply and, when the run bounds human waits, the timer racing it.</summary>
-sealed record HumanWait(string TaskId, Task<HumanReply> Reply, Task? Timeout, CancellationTokenSource TimerCancel)
+/// <summary>
+/// A pending human task: its reply and, when the run bounds human waits, the timer racing it. <paramref name="ToolCall"/>:
+/// it waits on a person's verdict on one of its tool calls, not on an answer or a draft.
+/// </summary>
+sealed record HumanWait(string TaskId, Task<HumanReply> Reply, Task? Timeout, CancellationTokenSource TimerCancel, bool ToolCall = false)
 {
     public void CancelTimer()
     {

@@ -54,8 +54,9 @@ public sealed record AgentTaskInput(string AccountId, string RunId, string TaskI
 /// What an agent task's activity did: <paramref name="Recorded"/> when the task's result stands in the run (done, or its
 /// draft waiting), whichever execution of the activity wrote it; false when the run ended or moved to another attempt.
 /// <paramref name="OutputLength"/>: how long an output this execution wrote (0 when it wrote none), so a history shows it.
+/// <paramref name="WaitingCall"/>: the tool call the task waits on a person for; its loop goes on once they answer.
 /// </summary>
-public sealed record AgentTaskResult(bool Recorded, int OutputLength = 0);
+public sealed record AgentTaskResult(bool Recorded, int OutputLength = 0, string? WaitingCall = null);
 
 public sealed record SynthesisInput(string AccountId, string RunId, int Attempt = 0);
 
@@ -110,4 +111,7 @@ public static class RunEvents
     public static string Human(string taskId, int round) => $"human:{taskId}:{round}";
 
     public static string PlanReview(int round) => $"plan:{round}";
+
+    /// <summary>A person's answer to a tool call a task waits on.</summary>
+    public static string ToolApproval(string taskId, string callId) => $"tool:{taskId}:{callId}";
 }

@@ -88,21 +88,30 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
 
             if (done is Task<AgentTaskResult> agentDone && agents.Remove(agentDone, out var agentTask))
             {
+                AgentTaskResult result;
                 try
                 {
-                    if (!(await agentDone).Recorded)
-                    {
-                        // The run ended without this orchestration (a client cancelled it, or a retry replaced this
-                        // attempt): the cancel event may still be on its way, and nothing more may start.
-                        return await run.CancelAsync();
-                    }
+                    result = await agentDone;
                 }
                 catch (TaskFailedException e)
                 {
                     return await run.FailAsync(RunErrors.TaskFailed(agentTask, e.FailureDetails.ErrorMessage), agentTask);
                 }
 
-                if (input.Engine.RequireApproval)
+                if (!result.Recorded)
+                {
+                    // The run ended without this orchestration (a client cancelled it, or a retry replaced this
+                    // attempt): the cancel event may still be on its way, and nothing more may start.
+                    return await run.CancelAsync();
+                }
+
+                if (result.WaitingCall is { } callId)
+                {
+                    // The task's loop waits for a person to let a tool call be made; it goes on once they answer.
+                    progress.Set(agentTask, TaskState.WaitingHuman);
+                    humans.AddToolApproval(agentTask, callId);
+                }
+                else if (input.Engine.RequireApproval)
                 {
                     // The activity left its draft waiting for a human; the run moves on when they accept it.
                     progress.Set(agentTask, TaskState.WaitingHuman);
@@ -120,6 +129,15 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             if (done == human.Timeout)
             {
                 return await run.TimeOutAsync(human.TaskId, input.Engine.HumanTimeoutSeconds ?? 0);
+            }
+
+            if (human.ToolCall)
+            {
+                // Made as asked or edited, or refused: either way the store shows the task running again, and its
+                // loop goes on as soon as the parallel bound allows.
+                await human.Reply;
+                progress.Set(human.TaskId, TaskState.Pending);
+                continue;
             }
 
             if ((await human.Reply).Decision == HumanDecision.Accepted)

@@ -63,14 +63,14 @@ public sealed class Toolbox(
     public async Task<ToolOutcome> CallAsync(string accountId, string tool, string argumentsJson, CancellationToken cancellationToken)
     {
         var split = Split(tool);
-        using var span = ToolCall.Start(tool, split?.ServerId);
+        using var span = ToolCallSpan.Start(tool, split?.ServerId);
         var (outcome, result) = tool == FetchUrlTool.Name
             ? await fetchUrl.CallAsync(argumentsJson, cancellationToken)
             : split is var (serverId, name)
                 ? await CallMcpAsync(accountId, serverId, name, argumentsJson, cancellationToken)
                 : (ToolCallOutcome.Refused, ToolOutcome.Failed($"There is no tool named '{ToolFailures.Cut(tool, 200)}': tools are fetch_url or named <server_id>/<tool>."));
         span.Ended(outcome);
-        log.LogInformation("Tool {Tool} called: {Outcome}", tool, ToolCall.Word(outcome));
+        log.LogInformation("Tool {Tool} called: {Outcome}", tool, ToolCallSpan.Word(outcome));
         return result;
     }
 

@@ -139,5 +139,5 @@ public sealed class ExecuteAgentTaskActivityStartTests
     }
 
     static ExecuteAgentTaskActivity Activity(IRunStore runs, Mock<IRunModelFactory> models) =>
-        new(runs, models.Object, Options.Create(new EngineOptions()), NullLogger<ExecuteAgentTaskActivity>.Instance);
+        new(runs, models.Object, new FakeToolbox(), new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions()), NullLogger<ExecuteAgentTaskActivity>.Instance);
 }

@@ -60,7 +60,7 @@ sealed class InMemoryRunStore : IRunStore
         RunId = run.RunId,
         AccountId = run.AccountId,
         Status = run.Status,
-        Tasks = run.Tasks.Select(t => t with { Output = null }).ToList(),
+        Tasks = run.Tasks.Select(t => t with { Output = null, ToolCalls = t.ToolCalls.Select(c => c with { Result = null }).ToList() }).ToList(),
         Usage = run.Usage,
         Error = run.Error,
         PlannedBy = run.PlannedBy,
@@ -87,6 +87,12 @@ sealed class InMemoryRunStore : IRunStore
         Tasks = after.Tasks.Select(t => t with
         {
             Output = decision.Outputs.TryGetValue(t.TaskId, out var output) ? output : run.Tasks.FirstOrDefault(r => r.TaskId == t.TaskId)?.Output,
+            ToolCalls = t.ToolCalls.Select(c => c with
+            {
+                Result = decision.ToolResults.TryGetValue(c.CallId, out var result)
+                    ? result
+                    : run.Tasks.FirstOrDefault(r => r.TaskId == t.TaskId)?.ToolCalls.FirstOrDefault(r => r.CallId == c.CallId)?.Result,
+            }).ToList(),
         }).ToList(),
         FinalOutput = decision.FinalOutput ?? run.FinalOutput,
     };

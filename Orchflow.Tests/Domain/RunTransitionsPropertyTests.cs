@@ -106,8 +106,17 @@ public sealed class RunTransitionsPropertyTests
     {
         var task = run.Tasks.Count == 0 ? "T1" : run.Tasks[random.Next(run.Tasks.Count)].TaskId;
         var attempt = random.Next(8) == 0 ? run.Attempt + 1 : run.Attempt;
-        return random.Next(15) switch
+        var calls = run.Tasks.SelectMany(t => t.ToolCalls).ToList();
+        var call = calls.Count > 0 ? calls[random.Next(calls.Count)].CallId : "tc_none";
+
+        return random.Next(19) switch
         {
+            15 => ($"ask tools in {task}", RunTransitions.AskTools(run, attempt, task, (run.Task(task)?.ToolCalls.Count ?? 0) + 1,
+                [new ToolCallAsk($"tc_{random.Next(1000)}", "m", "send", "{}", random.Next(2) == 0, null)], new TokenUsage(1, 1), now)),
+            16 => ($"await approval of {call}", RunTransitions.AwaitToolApproval(run, attempt, task, call, now)),
+            17 => ($"dispatch {call}", RunTransitions.DispatchToolCall(run, attempt, task, call)),
+            18 => ($"finish {call}", RunTransitions.FinishToolCall(run, attempt, task, call, random.Next(2) == 0 ? "Done." : null,
+                random.Next(2) == 0 ? null : "Failed.", now)),
             0 => ("begin planning", RunTransitions.BeginPlanning(run, attempt)),
             1 => ("save a plan", RunTransitions.SavePlan(run, new PlanSave(attempt, run.PlanRound, Plan(random), new TokenUsage(1, 1), [],
                 run.RequirePlanApproval && !run.PlanApproved))),

@@ -110,9 +110,9 @@ public sealed class FakeRun
     public IEnumerable<string> AgentsInFlight =>
         agentCalls.Where(c => c.Value.Any(s => !s.Done.Task.IsCompleted)).Select(c => c.Key);
 
-    /// <summary>Human events the orchestrator waits on that have not been raised.</summary>
+    /// <summary>Human events the orchestrator waits on that have not been raised: answers, verdicts on drafts and on tool calls.</summary>
     public IEnumerable<string> PendingHumanWaits =>
-        Waits.Where(w => w.StartsWith("human:", StringComparison.Ordinal) && !IsRaised(w));
+        Waits.Where(w => (w.StartsWith("human:", StringComparison.Ordinal) || w.StartsWith("tool:", StringComparison.Ordinal)) && !IsRaised(w));
 
     public IEnumerable<FakeTimer> PendingTimers => Timers.Where(t => !t.Fired.IsCompleted);
 
@@ -244,6 +244,37 @@ public sealed class FakeRun
         var call = PendingAgent(taskId);
         var result = new AgentResult($"Output of {taskId}.", usage ?? AgentUsage, call.Input.AwaitApproval);
         recorded[taskId] = !Write(RunTransitions.FinishAgent(State, call.Input.Attempt, taskId, result, WriteTime)).IsRefused;
+    }
+
+    /// <summary>
+    /// The agent's loop asks a call of a tool a person approves: recorded, the task waits on it, and the activity reports
+    /// back saying so. Returns the call's id.
+    /// </summary>
+    public string AskApprovedTool(string taskId)
+    {
+        var call = PendingAgent(taskId);
+        var step = State.Task(taskId)!.ToolCalls.Count + 1;
+        var callId = $"tc_{taskId}_{step}";
+        var ask = new ToolCallAsk(callId, "m1", "send_email", "{\"to\":\"a@example.com\"}", NeedsApproval: true, "{\"type\":\"object\"}");
+        var waits = !Write(RunTransitions.AskTools(State, call.Input.Attempt, taskId, step, [ask], AgentUsage, WriteTime)).IsRefused &&
+                    !Write(RunTransitions.AwaitToolApproval(State, call.Input.Attempt, taskId, callId, WriteTime)).IsRefused;
+        Journal.Add($"done {taskId} (waits on {callId})");
+        call.Done.SetResult(waits ? new AgentTaskResult(Recorded: true, WaitingCall: callId) : new AgentTaskResult(Recorded: false));
+        return callId;
+    }
+
+    /// <summary>A person lets the call a task waits on be made, or refuses it, as the HTTP handler takes it. Returns whether it landed.</summary>
+    public bool AnswerToolCall(string taskId, bool approve)
+    {
+        var callId = State.Task(taskId)?.PendingToolCall?.CallId;
+        var answer = approve ? new HumanAnswer(true, null, null) : new HumanAnswer(false, null, "Do not send it.");
+        if (callId is null || Write(RunTransitions.Answer(State, taskId, answer, WriteTime)).IsRefused)
+        {
+            return false;
+        }
+
+        Raise(RunEvents.ToolApproval(taskId, callId), new HumanReply(approve ? HumanDecision.Accepted : HumanDecision.Rejected));
+        return true;
     }
 
     /// <summary>The agent activity's completion reaches the orchestrator (after <see cref="RecordAgentResult"/>).</summary>

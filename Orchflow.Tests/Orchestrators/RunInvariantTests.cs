@@ -203,10 +203,18 @@ public sealed class RunInvariantTests
 
             yield return ($"complete {taskId}", 20, () => run.CompleteAgent(taskId));
             yield return ($"write {taskId}'s result", 15, () => run.RecordAgentResult(taskId));
+            yield return ($"ask an approved tool in {taskId}", 4, () => run.AskApprovedTool(taskId));
             yield return ($"fail {taskId}", 1, () => run.FailAgent(taskId, "model quota exceeded"));
         }
 
-        foreach (var wait in run.PendingHumanWaits.ToList())
+        foreach (var wait in run.PendingHumanWaits.Where(w => w.StartsWith("tool:", StringComparison.Ordinal)).ToList())
+        {
+            var taskId = wait.Split(':')[1];
+            yield return ($"approve {taskId}'s tool call", 12, () => run.AnswerToolCall(taskId, approve: true));
+            yield return ($"refuse {taskId}'s tool call", 6, () => run.AnswerToolCall(taskId, approve: false));
+        }
+
+        foreach (var wait in run.PendingHumanWaits.Where(w => w.StartsWith("human:", StringComparison.Ordinal)).ToList())
         {
             var parts = wait.Split(':');
             var (taskId, round) = (parts[1], int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));

@@ -154,6 +154,51 @@ public sealed class RunOrchestratorApprovalTests : FakeRunTests
         });
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void RunAsync_ToolCallWaitsForAPerson_TheRunWaitsAndTheTaskGoesOnWhateverTheyDecide(bool approve)
+    {
+        var run = NewRun();
+        run.StartPlanned(Engine(), Agent("T1"), Agent("T2", "T1"));
+
+        var callId = run.AskApprovedTool("T1");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Waits[^1], Is.EqualTo(RunEvents.ToolApproval("T1", callId)));
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.WaitingHuman));
+            Assert.That(run.State.Task("T1")!.PendingToolCall!.CallId, Is.EqualTo(callId));
+        });
+
+        Assert.That(run.AnswerToolCall("T1", approve), Is.True);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.StartedTasks, Is.EqualTo(new[] { "T1", "T1" }), "the task's loop goes on in a new activity");
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.Running));
+            Assert.That(run.State.Task("T1")!.ReviewRound, Is.Zero, "a verdict on a tool call is not a review round");
+        });
+
+        run.CompleteAgent("T1");
+        Assert.That(run.StartedTasks, Is.EqualTo(new[] { "T1", "T1", "T2" }));
+    }
+
+    [Test]
+    public void RunAsync_ToolCallUnansweredPastTheHumanTimeout_FailsTheRun()
+    {
+        var run = NewRun();
+        run.StartPlanned(Engine(humanTimeoutSeconds: 60), Agent("T1"));
+        run.AskApprovedTool("T1");
+
+        run.PendingTimers.Single().Fire();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Outcome(), Is.EqualTo(new RunOutcome(RunStatus.Failed, RunErrors.HumanTimedOut("T1", 60))));
+            Assert.That(run.State.Task("T1")!.ToolCalls.Single().State, Is.EqualTo(ToolCallState.Failed), "the call is never made");
+        });
+    }
+
     [Test]
     public void RunAsync_DraftRejectedWhileTheParallelBoundIsReached_QueuesTheRedoUntilASlotFrees()
     {

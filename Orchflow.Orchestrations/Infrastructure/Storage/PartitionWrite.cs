@@ -58,11 +58,18 @@ sealed class PartitionWrite
             write.Put(stored is null ? TableTransactionActionType.Add : TableTransactionActionType.UpdateReplace, row, stored?.ETag);
         }
 
+        foreach (var task in after.Tasks)
+        {
+            write.Calls(image, before.Task(task.TaskId)?.ToolCalls ?? [], task, decision);
+        }
+
         foreach (var removed in before.Tasks.Where(t => after.Task(t.TaskId) is null))
         {
-            write.Actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(image.RunId, removed.TaskId),
-                image.Row(removed.TaskId)!.ETag));
-            write.Deleted.Add(removed.TaskId);
+            foreach (var row in image.CallRows(removed.TaskId).Prepend(image.Row(removed.TaskId)!))
+            {
+                write.Actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(image.RunId, row.RowKey), row.ETag));
+                write.Deleted.Add(row.RowKey);
+            }
         }
 
         if (decision.FinalOutput is { } finalOutput)
@@ -99,6 +106,38 @@ sealed class PartitionWrite
         }
 
         return write;
+    }
+
+    /// <summary>The task's tool call rows the change adds or moves on, each with the result it records.</summary>
+    void Calls(RunImage image, IReadOnlyList<ToolCall> before, TaskRecord task, Decision decision)
+    {
+        if (ReferenceEquals(before, task.ToolCalls))
+        {
+            return;
+        }
+
+        for (var i = 0; i < task.ToolCalls.Count; i++)
+        {
+            var call = task.ToolCalls[i];
+            var hasResult = decision.ToolResults.TryGetValue(call.CallId, out var result);
+            if (i < before.Count && before[i] == call && !hasResult)
+            {
+                continue;
+            }
+
+            var row = TaskEntities.ToEntity(image.RunId, task.TaskId, i + 1, call);
+            var stored = image.Row(row.RowKey);
+            if (hasResult)
+            {
+                Chunks.AddRange(StoredTexts.Place(row, result));
+            }
+            else if (stored is not null)
+            {
+                StoredTexts.Carry(stored, row);
+            }
+
+            Put(stored is null ? TableTransactionActionType.Add : TableTransactionActionType.UpdateReplace, row, stored?.ETag);
+        }
     }
 
     /// <summary>The rows the landed batch wrote, each with the ETag it was answered, and the chunk rows written before it.</summary>

@@ -81,7 +81,7 @@ public sealed class RunImage
             PlannedRound = s.PlannedRound,
             PlanApproved = s.PlanApproved,
             Attempt = s.Attempt,
-            Tasks = TaskRows().Select(r => TaskEntities.ToTask(r, StoredTexts.Read(r, rows))).ToList(),
+            Tasks = TaskRows().Select(r => TaskEntities.ToTask(r, StoredTexts.Read(r, rows)) with { ToolCalls = Calls(r.RowKey, texts: true) }).ToList(),
             FinalOutput = final is null ? null : StoredTexts.Read(final, rows),
             Events = rows.Values
                 .Where(r => r.RowKey.StartsWith(RunRows.NotePrefix, StringComparison.Ordinal))
@@ -113,11 +113,20 @@ public sealed class RunImage
     public IEnumerable<TableEntity> TaskRows() =>
         rows.Values.Where(r => RunRows.IsTask(r.RowKey)).OrderBy(r => r.RowKey, TaskIds.Order);
 
+    /// <summary>A task's tool calls in the order asked, with their results when <paramref name="texts"/> (a read) and without (a decision).</summary>
+    List<ToolCall> Calls(string taskId, bool texts) => CallRows(taskId)
+        .Select(r => TaskEntities.ToCall(r, texts ? StoredTexts.Read(r, rows) : null))
+        .ToList();
+
+    /// <summary>A task's tool call rows, in the order asked.</summary>
+    public IEnumerable<TableEntity> CallRows(string taskId) =>
+        rows.Values.Where(r => RunRows.IsCall(r.RowKey, out var owner) && owner == taskId).OrderBy(r => r.RowKey, StringComparer.Ordinal);
+
     RunState ToState()
     {
         var status = Row(RunRows.Status);
         var head = Row(RunRows.Head);
-        var tasks = TaskRows().Select(r => TaskEntities.ToTask(r, output: null)).ToList();
+        var tasks = TaskRows().Select(r => TaskEntities.ToTask(r, output: null) with { ToolCalls = Calls(r.RowKey, texts: false) }).ToList();
         return new RunState
         {
             RunId = RunId,

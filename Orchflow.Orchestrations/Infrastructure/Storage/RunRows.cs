@@ -32,6 +32,19 @@ static class RunRows
     /// <summary>Task rows are keyed by task id (T1, T2, …); every other row has a '~' in its key.</summary>
     public static bool IsTask(string rowKey) => !rowKey.Contains('~');
 
+    const string CallInfix = "~call~";
+
+    /// <summary>The row of a task's <paramref name="index"/>th tool call (from 1): they sort in the order asked.</summary>
+    public static string Call(string taskId, int index) => $"{taskId}{CallInfix}{index:D3}";
+
+    /// <summary>Whether the row is a tool call's own (its result's chunk rows have more to their keys), and whose.</summary>
+    public static bool IsCall(string rowKey, out string taskId)
+    {
+        var at = rowKey.IndexOf(CallInfix, StringComparison.Ordinal);
+        taskId = at > 0 ? rowKey[..at] : "";
+        return at > 0 && IsTask(taskId) && !rowKey.AsSpan(at + CallInfix.Length).Contains('~');
+    }
+
     /// <summary>The columns a point read of the status row selects to learn where the run stands and whose it is.</summary>
     public static readonly string[] MarkColumns = ["AccountId", "Status", "Version", "Sequence"];
 

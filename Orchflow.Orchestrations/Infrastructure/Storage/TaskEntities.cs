@@ -4,7 +4,10 @@ using Orchflow.Domain;
 
 namespace Orchflow.Infrastructure.Storage;
 
-/// <summary>A task's row in its run's partition, to and from <see cref="TaskRecord"/>; its output is kept by <see cref="StoredTexts"/>.</summary>
+/// <summary>
+/// A task's row in its run's partition, and its tool calls' rows beside it, to and from <see cref="TaskRecord"/> and
+/// <see cref="ToolCall"/>; outputs and results are kept by <see cref="StoredTexts"/>.
+/// </summary>
 static class TaskEntities
 {
     /// <summary>The task's fields as its row holds them, without the output.</summary>
@@ -25,6 +28,44 @@ static class TaskEntities
         ["WaitingSince"] = task.WaitingSince,
         ["ReviewRound"] = task.ReviewRound,
         ["Feedback"] = task.Feedback,
+    };
+
+    /// <summary>A tool call's row, without its result (kept by <see cref="StoredTexts"/>).</summary>
+    public static TableEntity ToEntity(string runId, string taskId, int index, ToolCall call) => new(runId, RunRows.Call(taskId, index))
+    {
+        ["CallId"] = call.CallId,
+        ["Step"] = call.Step,
+        ["ModelCallId"] = call.ModelCallId,
+        ["Tool"] = call.Tool,
+        ["Arguments"] = call.Arguments,
+        ["State"] = call.State.ToWire(),
+        ["NeedsApproval"] = call.NeedsApproval,
+        ["Approved"] = call.Approved,
+        ["Dispatched"] = call.Dispatched,
+        ["Error"] = call.Error,
+        ["Feedback"] = call.Feedback,
+        ["InputSchema"] = call.InputSchema,
+        ["StartedAt"] = call.StartedAt,
+        ["CompletedAt"] = call.CompletedAt,
+    };
+
+    public static ToolCall ToCall(TableEntity e, string? result) => new()
+    {
+        CallId = e.GetString("CallId") ?? "",
+        Step = e.GetInt32("Step") ?? 0,
+        ModelCallId = e.GetString("ModelCallId") ?? "",
+        Tool = e.GetString("Tool") ?? "",
+        Arguments = e.GetString("Arguments") ?? "{}",
+        State = WireNames.Parse<ToolCallState>(e.GetString("State") ?? "failed"),
+        NeedsApproval = e.GetBoolean("NeedsApproval") ?? false,
+        Approved = e.GetBoolean("Approved") ?? false,
+        Dispatched = e.GetBoolean("Dispatched") ?? false,
+        Result = result,
+        Error = e.GetString("Error"),
+        Feedback = e.GetString("Feedback"),
+        InputSchema = e.GetString("InputSchema"),
+        StartedAt = e.GetDateTimeOffset("StartedAt") ?? DateTimeOffset.MinValue,
+        CompletedAt = e.GetDateTimeOffset("CompletedAt"),
     };
 
     public static TaskRecord ToTask(TableEntity e, string? output) => new()

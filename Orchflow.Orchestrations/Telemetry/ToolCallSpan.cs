@@ -9,12 +9,12 @@ namespace Orchflow.Telemetry;
 /// children) with the tool's name, its server for an MCP tool, and how the call ended. Never the arguments, the result
 /// or a server's headers. Tagged with the run and task under way, like every span of Orchflow's.
 /// </summary>
-public sealed class ToolCall : IDisposable
+public sealed class ToolCallSpan : IDisposable
 {
     readonly Activity? span;
     bool ended;
 
-    ToolCall(string tool, string? serverId)
+    ToolCallSpan(string tool, string? serverId)
     {
         span = StartSpan("orchflow.tool.call", ActivityKind.Client);
         span?.SetTag(Tags.ToolName, tool);
@@ -24,7 +24,7 @@ public sealed class ToolCall : IDisposable
         }
     }
 
-    public static ToolCall Start(string tool, string? serverId) => new(tool, serverId);
+    public static ToolCallSpan Start(string tool, string? serverId) => new(tool, serverId);
 
     /// <summary>How the call ended; the span's status is an error for all but <see cref="ToolCallOutcome.Ok"/>.</summary>
     public void Ended(ToolCallOutcome outcome)

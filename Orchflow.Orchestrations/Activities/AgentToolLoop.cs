@@ -1,0 +1,129 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+using Orchflow.Orchestrators;
+
+namespace Orchflow.Activities;
+
+/// <summary>
+/// An agent task's tool loop, durable step by step: the model's asks are recorded before any is made, each call's
+/// outcome is recorded before the model is given it, and the loop goes on from what is recorded. So an activity run
+/// again (a worker that died, a task resumed after a person's verdict) never makes a recorded call again and never
+/// asks the model again for a turn whose answer is recorded. A call to a tool a person approves waits for them; a
+/// call they approved is marked before it is made and, cut off before its outcome was recorded, is not made twice.
+/// </summary>
+sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
+{
+    /// <summary>Runs the loop from where the task's record stands until the task has its output or waits for a person.</summary>
+    public async Task<AgentTaskResult> RunAsync(
+        AgentTaskInput input, RunRecord run, AgentTaskRequest request, IRunModel model, IReadOnlyList<ToolDefinition> tools)
+    {
+        var task = Task(run, input.TaskId);
+        var limit = run.Definition.MaxToolCalls;
+        while (true)
+        {
+            foreach (var call in task.ToolCalls.Where(c => c.State == ToolCallState.Running).ToList())
+            {
+                if (call is { NeedsApproval: true, Approved: false })
+                {
+                var waiting = await ChangeAsync(input, (state, now) => RunTransitions.AwaitToolApproval(state, input.Attempt, input.TaskId, call.CallId, now));
+                    return waiting is { Refusal: null } ? new AgentTaskResult(Recorded: true, WaitingCall: call.CallId) : Stopped(waiting, input);
+                }
+
+                var made = await MakeAsync(input, call, tools);
+                if (made is not { Refusal: null })
+                {
+                    return Stopped(made, input);
+                }
+
+                (run, task) = (made.Run, Task(made.Run, input.TaskId));
+            }
+
+            // Once its calls are spent, the model is offered no tools: it is asked for its output.
+            var offered = task.ToolCalls.Count >= limit ? [] : tools;
+            var turn = await model.TurnAsync(request, offered, task.ToolCalls, CancellationToken.None);
+            if (turn.Value.Calls.Count == 0 || offered.Count == 0)
+            {
+                var output = turn.Value.Output ?? "";
+                var result = new AgentResult(output, turn.Usage, input.AwaitApproval);
+                var finished = await ChangeAsync(input, (state, now) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now));
+                return finished is { Refusal: null } ? new AgentTaskResult(Recorded: true, output.Length) : Stopped(finished, input);
+            }
+
+            var step = task.ToolCalls.Select(c => c.Step).DefaultIfEmpty(0).Max() + 1;
+            var asks = turn.Value.Calls.Take(limit - task.ToolCalls.Count).Select(c => Ask(c, tools, run.Definition)).ToList();
+            var asked = await ChangeAsync(input, (state, now) => RunTransitions.AskTools(state, input.Attempt, input.TaskId, step, asks, turn.Usage, now));
+            if (asked is not { Refusal: null })
+            {
+                return Stopped(asked, input);
+            }
+
+            (run, task) = (asked.Run, Task(asked.Run, input.TaskId));
+        }
+    }
+
+    /// <summary>
+    /// Makes one recorded call and records its outcome. A call to a tool not offered, or with arguments its schema
+    /// refuses, is not made: the model is told why.
+    /// </summary>
+    async Task<RunChange?> MakeAsync(AgentTaskInput input, ToolCall call, IReadOnlyList<ToolDefinition> tools)
+    {
+        ToolOutcome outcome;
+        if (call is { Approved: true, Dispatched: true })
+        {
+            outcome = ToolOutcome.Failed("The call was cut off before its outcome was recorded; it is not made again, and whether it took effect is unknown.");
+        }
+        else if (tools.FirstOrDefault(t => t.Name == call.Tool) is not { } tool)
+        {
+            outcome = ToolOutcome.Failed($"There is no tool '{call.Tool}' among those offered to this task ({string.Join(", ", tools.Select(t => t.Name))}).");
+        }
+        else if (JsonInput.Check(tool.InputSchemaJson, call.Arguments, "arguments") is { Count: > 0 } problems)
+        {
+            outcome = ToolOutcome.Failed("The arguments do not fit the tool's schema: " + string.Join(" ", problems.Select(p => $"{p.Field}: {p.Message}")));
+        }
+        else
+        {
+            if (call.Approved)
+            {
+                var dispatched = await ChangeAsync(input, (state, _) => RunTransitions.DispatchToolCall(state, input.Attempt, input.TaskId, call.CallId));
+                if (dispatched is not { Refusal: null })
+                {
+                    return dispatched;
+                }
+            }
+
+            outcome = await toolbox.CallAsync(input.AccountId, call.Tool, call.Arguments, CancellationToken.None);
+            if (outcome.IsError)
+            {
+                log.LogInformation("Run {RunId} task {TaskId}: tool call {CallId} ({Tool}) failed", input.RunId, input.TaskId, call.CallId, call.Tool);
+            }
+        }
+
+        return await ChangeAsync(input,
+            (state, now) => RunTransitions.FinishToolCall(state, input.Attempt, input.TaskId, call.CallId, outcome.Result, outcome.Error, now));
+    }
+
+    Task<RunChange?> ChangeAsync(AgentTaskInput input, RunDecider decide) => runs.ChangeAsync(input.AccountId, input.RunId, decide, CancellationToken.None);
+
+    /// <summary>A call the model asked for, recorded under an id of its own, with whether a person approves it first.</summary>
+    static ToolCallAsk Ask(ModelToolCall call, IReadOnlyList<ToolDefinition> tools, RunDefinition definition) => new(
+        "tc_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
+        call.ModelCallId,
+        call.Tool,
+        call.Arguments,
+        NeedsApproval: definition.Approves(call.Tool) && tools.Any(t => t.Name == call.Tool),
+        tools.FirstOrDefault(t => t.Name == call.Tool)?.InputSchemaJson);
+
+    static TaskRecord Task(RunRecord run, string taskId) => run.Tasks.Single(t => t.TaskId == taskId);
+
+    /// <summary>
+    /// A change refused: the task stopped running. Its result stands if another execution of this activity got there
+    /// first (the task done, or waiting on a person); otherwise the run ended or moved to another attempt.
+    /// </summary>
+    static AgentTaskResult Stopped(RunChange? refused, AgentTaskInput input) =>
+        refused?.Run is { } run && run.Attempt == input.Attempt && !run.Status.IsTerminal() &&
+        run.Tasks.Single(t => t.TaskId == input.TaskId) is { State: TaskState.Completed or TaskState.WaitingHuman } task
+            ? new AgentTaskResult(Recorded: true, WaitingCall: task.PendingToolCall?.CallId)
+            : new AgentTaskResult(Recorded: false);
+}

@@ -1,0 +1,237 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Moq;
+using Orchflow.Abstractions;
+using Orchflow.Activities;
+using Orchflow.Domain;
+using Orchflow.Orchestrators;
+using Orchflow.Tests.Infrastructure;
+
+namespace Orchflow.Tests.Activities;
+
+/// <summary>
+/// An agent task's tool loop through its activity: each call recorded before the model sees its outcome, nothing
+/// recorded made or asked again when the activity runs again, calls a person approves waiting for them and made at
+/// most once, and every way a call can go wrong told to the model instead of failing the task.
+/// </summary>
+[TestFixture]
+public sealed class AgentToolLoopTests
+{
+    const string AccountId = "acct-1";
+    const string RunId = "run-1";
+    const string Schema = """{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}""";
+
+    [Test]
+    public async Task RunAsync_ModelAsksACall_TheOutcomeIsRecordedBeforeTheModelSeesItThenTheOutputIsTheTasks()
+    {
+        var (runs, toolbox) = Setup(approve: false);
+        var model = new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Answer("It is cold in Oslo."));
+
+        var result = await Run(runs, toolbox, model);
+
+        var task = runs.Run(RunId).Tasks[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "It is cold in Oslo.".Length)));
+            Assert.That(toolbox.Calls, Is.EqualTo(new[] { ("weather", """{"city":"Oslo"}""") }));
+            Assert.That(model.Seen[1].Single().Result, Is.EqualTo("Cold, 2 °C."), "the second turn is given the recorded result");
+            Assert.That(model.RecordedWhenSeen, Is.EqualTo(new[] { 0, 1 }), "recorded in the store before the model was asked");
+            Assert.That(task.State, Is.EqualTo(TaskState.Completed));
+            Assert.That(task.Output, Is.EqualTo("It is cold in Oslo."));
+            Assert.That(task.ToolCalls.Single().State, Is.EqualTo(ToolCallState.Completed));
+            Assert.That(task.Usage, Is.EqualTo(new TokenUsage(2, 2)), "each turn's cost is the task's");
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_RunAgainAfterACallWasRecorded_NeitherMakesTheCallNorAsksThatTurnAgain()
+    {
+        var (runs, toolbox) = Setup(approve: false);
+        Assert.ThrowsAsync<InvalidOperationException>(() => Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Fails())));
+        Assert.That(runs.Run(RunId).Tasks[0].ToolCalls.Single().State, Is.EqualTo(ToolCallState.Completed), "precondition: the first execution died after the call");
+
+        var again = new ScriptedModel(runs, Answer("Done."));
+        await Run(runs, toolbox, again);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(toolbox.Calls, Has.Count.EqualTo(1), "the recorded call is not made again");
+            Assert.That(again.Seen, Has.Count.EqualTo(1), "only the turn whose answer was not recorded is asked");
+            Assert.That(runs.Run(RunId).Tasks[0].Output, Is.EqualTo("Done."));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_ToolAPersonApproves_WaitsForThemAndMakesTheCallOnceApprovedWithTheirEdit()
+    {
+        var (runs, toolbox) = Setup(approve: true);
+        var model = new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Answer("It is cold in Bergen."));
+
+        var waiting = await Run(runs, toolbox, model);
+        var call = runs.Run(RunId).Tasks[0].PendingToolCall!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(waiting, Is.EqualTo(new AgentTaskResult(Recorded: true, WaitingCall: call.CallId)));
+            Assert.That(toolbox.Calls, Is.Empty, "nothing is made before the person approves");
+            Assert.That(runs.Run(RunId).Status, Is.EqualTo(RunStatus.WaitingHuman));
+        });
+
+        var answered = await runs.AnswerAsync(AccountId, RunId, "T1", new HumanAnswer(true, null, null, """{"city":"Bergen"}"""));
+        Assert.That(answered!.Refusal, Is.Null);
+        await Run(runs, toolbox, model);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(toolbox.Calls, Is.EqualTo(new[] { ("weather", """{"city":"Bergen"}""") }));
+            Assert.That(runs.Run(RunId).Tasks[0].ToolCalls.Single(), Has.Property(nameof(ToolCall.Approved)).True.And.Property(nameof(ToolCall.Dispatched)).True);
+            Assert.That(runs.Run(RunId).Tasks[0].State, Is.EqualTo(TaskState.Completed));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_ApprovedCallCutOffBeforeItsOutcomeWasRecorded_IsNotMadeAgainAndTheModelIsToldItIsUnknown()
+    {
+        var (runs, toolbox) = Setup(approve: true);
+        await Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}""")));
+        await runs.AnswerAsync(AccountId, RunId, "T1", new HumanAnswer(true, null, null));
+        var callId = runs.Run(RunId).Tasks[0].ToolCalls.Single().CallId;
+        // As a worker that died between marking the call made and recording its outcome leaves it.
+        await runs.ChangeAsync(AccountId, RunId, (run, _) => RunTransitions.DispatchToolCall(run, 0, "T1", callId), CancellationToken.None);
+
+        var model = new ScriptedModel(runs, Answer("I could not learn the weather."));
+        await Run(runs, toolbox, model);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(toolbox.Calls, Is.Empty);
+            Assert.That(model.Seen[0].Single().State, Is.EqualTo(ToolCallState.Failed));
+            Assert.That(model.Seen[0].Single().Error, Does.Contain("not made again"));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_PersonRefusesTheCall_ItIsNotMadeAndTheModelIsToldWhy()
+    {
+        var (runs, toolbox) = Setup(approve: true);
+        await Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}""")));
+
+        await runs.AnswerAsync(AccountId, RunId, "T1", new HumanAnswer(false, null, "Do not look up the weather."));
+        var model = new ScriptedModel(runs, Answer("Written without the weather."));
+        await Run(runs, toolbox, model);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(toolbox.Calls, Is.Empty);
+            Assert.That(model.Seen[0].Single(), Has.Property(nameof(ToolCall.State)).EqualTo(ToolCallState.Rejected)
+                .And.Property(nameof(ToolCall.Feedback)).EqualTo("Do not look up the weather."));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_UnknownToolArgumentsOffSchemaOrAFailingTool_AreToldToTheModelAndTheTaskGoesOn()
+    {
+        var (runs, toolbox) = Setup(approve: false, failing: true);
+        var model = new ScriptedModel(runs,
+            Ask("no_such_tool", "{}"), Ask("weather", """{"town":"Oslo"}"""), Ask("weather", """{"city":"Oslo"}"""), Answer("Done anyway."));
+
+        var result = await Run(runs, toolbox, model);
+
+        var calls = runs.Run(RunId).Tasks[0].ToolCalls;
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Recorded, Is.True);
+            Assert.That(calls.Select(c => c.State), Is.All.EqualTo(ToolCallState.Failed));
+            Assert.That(calls[0].Error, Does.Contain("no tool 'no_such_tool'"));
+            Assert.That(calls[1].Error, Does.Contain("arguments"));
+            Assert.That(calls[2].Error, Is.EqualTo("The weather service is down."));
+            Assert.That(toolbox.Calls, Has.Count.EqualTo(1), "only the call that fits is made");
+            Assert.That(runs.Run(RunId).Tasks[0].Output, Is.EqualTo("Done anyway."));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_ModelThatNeverStopsCalling_IsOfferedNoToolsOnceItsCallsAreSpent()
+    {
+        var (runs, toolbox) = Setup(approve: false, maxToolCalls: 3);
+        var model = new ScriptedModel(runs, Enumerable.Repeat(Ask("weather", """{"city":"Oslo"}"""), 10).Append(Answer("Enough.")).ToArray())
+        {
+            AnswersWhenOfferedNothing = "Enough.",
+        };
+
+        await Run(runs, toolbox, model);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(toolbox.Calls, Has.Count.EqualTo(3));
+            Assert.That(model.Offered[^1], Is.Zero, "the last turn is offered no tools");
+            Assert.That(runs.Run(RunId).Tasks[0].Output, Is.EqualTo("Enough."));
+        });
+    }
+
+    /// <summary>A run whose agent task T1 runs, offered the weather tool (approved by a person when <paramref name="approve"/>).</summary>
+    static (InMemoryRunStore Runs, FakeToolbox Toolbox) Setup(bool approve, bool failing = false, int maxToolCalls = 10)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var runs = new InMemoryRunStore();
+        runs.Put(new RunRecord
+        {
+            RunId = RunId, AccountId = AccountId, Status = RunStatus.Running, CreatedAt = now, UpdatedAt = now,
+            Definition = new RunDefinition("Plan a trip.", [], [], [], false, null, null, Tools: ["weather"], ApproveTools: approve ? ["weather"] : null,
+                MaxToolCalls: maxToolCalls),
+            Tasks = [new TaskRecord { TaskId = "T1", Name = "Check the weather", Kind = TaskKind.Agent, Agent = "research", State = TaskState.Running }],
+        });
+        var toolbox = new FakeToolbox().With("weather", _ => failing ? ToolOutcome.Failed("The weather service is down.") : ToolOutcome.Succeeded("Cold, 2 °C."), Schema);
+        return (runs, toolbox);
+    }
+
+    static Task<AgentTaskResult> Run(InMemoryRunStore runs, FakeToolbox toolbox, IRunModel model)
+    {
+        var models = new Mock<IRunModelFactory>();
+        models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model);
+        var activity = new ExecuteAgentTaskActivity(runs, models.Object, toolbox, new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions()),
+            NullLogger<ExecuteAgentTaskActivity>.Instance);
+        return activity.RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T1", AwaitApproval: false, RecordStart: false));
+    }
+
+    static Func<AgentTurn> Ask(string tool, string arguments) => () => new AgentTurn(null, [new ModelToolCall("m1", tool, arguments)]);
+
+    static Func<AgentTurn> Answer(string output) => () => AgentTurn.Finished(output);
+
+    static Func<AgentTurn> Fails() => () => throw new InvalidOperationException("The worker died.");
+
+    /// <summary>A model that answers each turn as scripted, noting what it was shown and how much of it was already recorded.</summary>
+    sealed class ScriptedModel(InMemoryRunStore runs, params Func<AgentTurn>[] turns) : IRunModel
+    {
+        int next;
+
+        public string Name => "scripted";
+
+        public string? AnswersWhenOfferedNothing { get; init; }
+
+        /// <summary>The calls each turn was shown.</summary>
+        public List<IReadOnlyList<ToolCall>> Seen { get; } = [];
+
+        /// <summary>How many calls the store had recorded done when each turn was asked.</summary>
+        public List<int> RecordedWhenSeen { get; } = [];
+
+        /// <summary>How many tools each turn was offered.</summary>
+        public List<int> Offered { get; } = [];
+
+        public Task<ModelReply<AgentTurn>> TurnAsync(
+            AgentTaskRequest request, IReadOnlyList<ToolDefinition> tools, IReadOnlyList<ToolCall> calls, CancellationToken cancellationToken)
+        {
+            Seen.Add(calls);
+            Offered.Add(tools.Count);
+            RecordedWhenSeen.Add(runs.Run(RunId).Tasks[0].ToolCalls.Count(c => c.IsDone));
+            var turn = tools.Count == 0 && AnswersWhenOfferedNothing is { } output ? AgentTurn.Finished(output) : turns[next++]();
+            return Task.FromResult(new ModelReply<AgentTurn>(turn, new TokenUsage(1, 1)));
+        }
+
+        public Task<ModelReply<string>> PlanAsync(PlanningRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ModelReply<string>> RunTaskAsync(AgentTaskRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ModelReply<string>> SynthesizeAsync(SynthesisRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+}

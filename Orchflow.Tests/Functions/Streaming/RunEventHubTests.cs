@@ -1,0 +1,146 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+using Orchflow.Functions.Streaming;
+using Orchflow.Tests.Activities;
+
+namespace Orchflow.Tests.Functions.Streaming;
+
+/// <summary>
+/// What a subscriber of a run's live stream is sent: the log's events, and the text tasks write as pieces with their
+/// offsets, from this process's writers at once and from other instances' through storage; the text so far first on
+/// connecting, offset 0 again when a task writes anew, nothing of it when the client asked for none.
+/// </summary>
+[TestFixture]
+public sealed class RunEventHubTests
+{
+    const string RunId = "run_live";
+    static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    [Test]
+    public async Task NextAsync_TextWrittenInThisProcess_IsSentAsItGrowsWithItsOffsets()
+    {
+        var (hub, live, _, _) = Hub();
+        using var subscription = hub.Subscribe(RunId, after: 1);
+        await using var writer = live.Open(RunId, "T2");
+
+        writer.Append("## Research ");
+        var first = await Deltas(subscription);
+        writer.Append("pricing\n");
+        var second = await Deltas(subscription);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.EqualTo(new[] { new OutputDelta("T2", 0, "## Research ") }));
+            Assert.That(second, Is.EqualTo(new[] { new OutputDelta("T2", 12, "pricing\n") }));
+        });
+    }
+
+    [Test]
+    public async Task NextAsync_TextAnotherInstanceIsWriting_ArrivesThroughStorageFromItsStartOnConnecting()
+    {
+        var (hub, _, texts, _) = Hub();
+        await texts.WriteAsync(RunId, new LiveText(null, "g1", "The final output so far", Done: false), CancellationToken.None);
+
+        using var subscription = hub.Subscribe(RunId, after: 1);
+        var first = await Deltas(subscription);
+        await texts.WriteAsync(RunId, new LiveText(null, "g1", "The final output so far, and more.", Done: false), CancellationToken.None);
+        var second = await Deltas(subscription);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.EqualTo(new[] { new OutputDelta(null, 0, "The final output so far") }));
+            Assert.That(second, Is.EqualTo(new[] { new OutputDelta(null, 23, ", and more.") }));
+        });
+    }
+
+    [Test]
+    public async Task NextAsync_TaskWritingAnew_StartsAgainAtOffsetZero()
+    {
+        var (hub, _, texts, _) = Hub();
+        using var subscription = hub.Subscribe(RunId, after: 1);
+        await texts.WriteAsync(RunId, new LiveText("T2", "first", "A draft that was cut", Done: false), CancellationToken.None);
+        await Deltas(subscription);
+
+        await texts.WriteAsync(RunId, new LiveText("T2", "second", "A new", Done: false), CancellationToken.None);
+
+        Assert.That(await Deltas(subscription), Is.EqualTo(new[] { new OutputDelta("T2", 0, "A new") }));
+    }
+
+    [Test]
+    public async Task NextAsync_TextsFinishedBeforeConnecting_AreNotSent()
+    {
+        var (hub, live, texts, log) = Hub();
+        await texts.WriteAsync(RunId, new LiveText("T1", "g", "Done long ago.", Done: true), CancellationToken.None);
+        using var subscription = hub.Subscribe(RunId, after: 1);
+        log.Add(Entry(2, EventTypes.TaskStarted, "T2"));
+        hub.Logged("acc", RunId, []);
+
+        var items = await subscription.NextAsync(Wait, CancellationToken.None);
+        await using var writer = live.Open(RunId, "T2");
+        writer.Append("Now.");
+        var next = await subscription.NextAsync(Wait, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(items.Select(i => i.Entry?.Sequence), Is.EqualTo(new long?[] { 2 }));
+            Assert.That(next.Select(i => i.Delta), Is.EqualTo(new[] { new OutputDelta("T2", 0, "Now.") }), "only the text being written");
+        });
+    }
+
+    [Test]
+    public async Task NextAsync_ClientThatAskedForNoOutput_GetsTheEventsOnly()
+    {
+        var (hub, live, _, log) = Hub();
+        using var subscription = hub.Subscribe(RunId, after: 1, output: false);
+        await using var writer = live.Open(RunId, "T2");
+        writer.Append("Unseen.");
+        log.Add(Entry(2, EventTypes.TaskCompleted, "T2"));
+        hub.Logged("acc", RunId, []);
+
+        var items = await subscription.NextAsync(Wait, CancellationToken.None);
+
+        Assert.That(items.Select(i => (i.Entry?.Sequence, i.Delta)), Is.EqualTo(new (long?, OutputDelta?)[] { (2, null) }));
+    }
+
+    /// <summary>The next pieces of text sent, waiting for at least one.</summary>
+    static async Task<IReadOnlyList<OutputDelta>> Deltas(RunSubscription subscription)
+    {
+        var items = await subscription.NextAsync(Wait, CancellationToken.None);
+        Assert.That(items, Is.Not.Empty, "nothing was sent within the wait");
+        return items.Select(i => i.Delta).OfType<OutputDelta>().ToList();
+    }
+
+    static (RunEventHub Hub, Orchflow.Live.LiveOutputs Live, MemoryLiveOutputStore Texts, List<RunLogEntry> Log) Hub()
+    {
+        var texts = new MemoryLiveOutputStore();
+        var live = texts.Outputs(flushMs: 10_000);
+        var log = new List<RunLogEntry> { Entry(1, EventTypes.RunQueued, null) };
+        var hub = new RunEventHub(new ListedLog(log), texts, live, Options.Create(new StreamOptions { PollMs = 20, OutputPollMs = 20 }),
+            NullLogger<RunEventHub>.Instance);
+        return (hub, live, texts, log);
+    }
+
+    static RunLogEntry Entry(long sequence, string type, string? taskId) => new(sequence, type, DateTimeOffset.UtcNow, taskId, new JsonObject());
+
+    /// <summary>A run's log the test appends to.</summary>
+    sealed class ListedLog(List<RunLogEntry> log) : IRunEventStore
+    {
+        public Task<IReadOnlyList<RunLogEntry>> ReadAsync(string runId, long after, int limit, CancellationToken cancellationToken)
+        {
+            lock (log)
+            {
+                return Task.FromResult<IReadOnlyList<RunLogEntry>>(log.Where(e => e.Sequence > after).Take(limit).ToList());
+            }
+        }
+
+        public Task<RunEventPage?> ListAsync(string accountId, string runId, long after, int limit, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public Task<RunMark?> MarkAsync(string accountId, string runId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<RunMark?> RecentMarkAsync(string accountId, string runId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+}
