@@ -22,6 +22,8 @@ public static class OrchflowApiServices
         services.AddSingleton<IRunLogObserver>(sp => sp.GetRequiredService<RunEventHub>());
         services.AddSingleton<IdempotencyKeys>();
         services.AddValidatedOptions<BrowserClientOptions, BrowserClientOptionsValidation>(configuration.GetSection(BrowserClientOptions.Section));
+        services.AddCors();
+        services.AddSingleton<BrowserClients>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
         services.AddSingleton<HealthProbe>();

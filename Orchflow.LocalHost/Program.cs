@@ -32,22 +32,11 @@ builder.Services.AddDurableTaskClient(client =>
     client.RegisterDirectly();
 });
 
-// Cross-origin pages listed in Orchflow:Cors:AllowedOrigins: ASP.NET Core's CORS answers their preflights and adds
-// the headers. Any other origin is served as if CORS were off (no CORS headers; OPTIONS is a 405 like any
-// unserved method), which is also what an empty list means.
-var browsers = builder.Configuration.GetSection(BrowserClientOptions.Section).Get<BrowserClientOptions>() ?? new BrowserClientOptions();
-builder.Services.AddCors(cors => cors.AddPolicy(BrowserClients.Policy, policy => policy
-    .WithOrigins([.. browsers.AllowedOrigins])
-    .WithHeaders(BrowserClients.AllowedHeaders)
-    .WithMethods(BrowserClients.Methods)
-    .WithExposedHeaders(BrowserClients.ExposedHeaders)
-    .SetPreflightMaxAge(BrowserClients.PreflightMaxAge)));
-
 var app = builder.Build().ValidateSettings();
-if (browsers.AllowedOrigins.Count > 0)
-{
-    app.UseWhen(http => browsers.Allows(http.Request.Headers.Origin), branch => branch.UseCors(BrowserClients.Policy));
-}
+
+// Cross-origin pages listed in Orchflow:Cors:AllowedOrigins, as the Functions host serves them (BrowserClientsMiddleware).
+var browsers = app.Services.GetRequiredService<BrowserClients>();
+app.Use((http, next) => browsers.Handle(http) ? Task.CompletedTask : next(http));
 
 app.MapOrchflowFunctions();
 app.Run();

@@ -17,6 +17,9 @@ public sealed class SettingErrors(string section)
     /// <summary>Records a problem; <paramref name="problem"/> continues the setting's name ("must be …").</summary>
     public void Add(string setting, string problem) => errors.Add($"{Name(setting)} {problem}");
 
+    /// <summary>Records a problem of a setting outside the section, named in full (a flat setting such as <c>ORCHFLOW_WEBHOOK_QUEUE</c>).</summary>
+    public void AddSetting(string fullName, string problem) => errors.Add($"{fullName} {problem}");
+
     public void Range(string setting, long value, long min, long max)
     {
         if (value < min || value > max)

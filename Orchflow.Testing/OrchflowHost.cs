@@ -10,7 +10,7 @@ public sealed class OrchflowHost : IAsyncDisposable
     public const string ConnectionStringSetting = "Orchflow__Storage__ConnectionString";
     public const string TablePrefixSetting = "Orchflow__Storage__TablePrefix";
     public const string TaskHubSetting = "Orchflow__Durable__TaskHub";
-    public const string WebhookQueueSetting = "Orchflow__Webhooks__Queue";
+    public const string WebhookQueueSetting = "ORCHFLOW_WEBHOOK_QUEUE";
 
     /// <summary>
     /// What the tests and the bench run every host with before their own settings: Development, and rate limits no

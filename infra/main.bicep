@@ -1,7 +1,8 @@
 // Orchflow on Azure: a Function App on the Flex Consumption plan with a user-assigned managed
 // identity, one Storage account (host, durable backend, run projection), Key Vault, Log Analytics
-// and Application Insights, and optionally a Durable Task Scheduler. No keys or connection strings
-// with secrets: every data-plane access is a role granted to the identity. `azd up` deploys it.
+// (diagnostic settings of the app, the vault and Storage) and Application Insights, and optionally a
+// private network for Storage and Key Vault. No keys or connection strings with secrets: every
+// data-plane access is a role granted to the identity. `azd up` deploys it.
 
 targetScope = 'subscription'
 
@@ -25,24 +26,12 @@ param resourceGroupName string = ''
 @description('Object id of whoever deploys (azd sets it), given Key Vault Secrets Officer to set the app\'s secrets; empty to grant nobody.')
 param deployerPrincipalId string = ''
 
-@description('Durable backend: AzureStorage (queues and tables in the app\'s Storage account) or DurableTaskScheduler (managed, higher throughput).')
+@description('Durable backend. Only AzureStorage: the Durable Task Scheduler needs a worker extension this app does not reference yet, and choosing it fails the deployment with a message saying so.')
 @allowed([
   'AzureStorage'
   'DurableTaskScheduler'
 ])
 param durableBackend string = 'AzureStorage'
-
-@description('SKU of the Durable Task Scheduler, when it is the backend.')
-@allowed([
-  'Consumption'
-  'Dedicated'
-])
-param durableTaskSchedulerSku string = 'Consumption'
-
-@description('Control-queue partitions of the Azure Storage task hub: at most this many instances run orchestrations at once. Fixed when the task hub is created.')
-@minValue(1)
-@maxValue(16)
-param partitionCount int = 4
 
 @description('Most instances the Flex Consumption plan scales out to.')
 @minValue(1)
@@ -57,9 +46,34 @@ param maximumInstanceCount int = 100
 ])
 param instanceMemoryMB int = 2048
 
-@description('Instances kept warm for HTTP and for durable triggers each (billed while idle); 0 for none.')
+@description('Instances kept warm for HTTP functions (billed while idle); 0 for none.')
 @minValue(0)
-param alwaysReadyInstances int = 0
+param alwaysReadyHttpInstances int = 0
+
+@description('Instances kept warm for the durable functions (billed while idle): with none, a run idle for a while waits on a cold start before its next step.')
+@minValue(0)
+param alwaysReadyDurableInstances int = 1
+
+@description('HTTP requests one instance serves at once; each open event stream holds one for as long as it is open.')
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 100
+
+@description('Trace sampler of the host and the app (OTEL_TRACES_SAMPLER): microsoft.rate_limited caps traces per second per instance, microsoft.fixed_percentage keeps a fraction.')
+@allowed([
+  'microsoft.rate_limited'
+  'microsoft.fixed_percentage'
+])
+param traceSampler string = 'microsoft.rate_limited'
+
+@description('OTEL_TRACES_SAMPLER_ARG: traces per second per instance, or the fraction (0 to 1) kept.')
+param traceSamplerArgument string = '5'
+
+@description('Whether Storage and Key Vault are reached only through private endpoints in a virtual network the app joins.')
+param privateNetwork bool = false
+
+@description('With privateNetwork: public addresses (comma-separated IPv4 addresses or CIDR ranges) Key Vault still lets in, so the post-provision hook can run from your machine; empty for none.')
+param keyVaultAllowedIpAddresses string = ''
 
 @description('Prefix of every table name of the run projection.')
 param tablePrefix string = 'orchflow'
@@ -88,9 +102,12 @@ param managedModelEndpoint string = ''
 @description('Origins of web pages on other sites that may call the API from the browser, comma-separated (https://app.example.com,https://admin.example.com); empty for none. The console at /console is same-origin and needs none.')
 param corsAllowedOrigins string = ''
 
-// The task hub of host.json; the scheduler's hub and the app setting use the same name.
-var taskHubName = 'orchflow'
-var useScheduler = durableBackend == 'DurableTaskScheduler'
+// The Durable Task Scheduler needs Microsoft.Azure.Functions.Worker.Extensions.DurableTask.AzureManaged in the app and
+// its storage provider in host.json (Flex's scaler reads the durable settings there, not from app settings); neither
+// exists yet, and an app told to use a provider it lacks does not start. Refuse it before anything is created.
+var checkedDurableBackend = durableBackend == 'DurableTaskScheduler'
+  ? fail('ORCHFLOW_DURABLE_BACKEND=DurableTaskScheduler is not supported yet: Orchflow.Functions does not reference the Durable Task Scheduler extension (Microsoft.Azure.Functions.Worker.Extensions.DurableTask.AzureManaged) and host.json names the Azure Storage provider. Unset it (azd env set ORCHFLOW_DURABLE_BACKEND AzureStorage) and provision again.')
+  : durableBackend
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -126,6 +143,16 @@ module monitoring 'modules/monitoring.bicep' = {
 
 var deploymentContainerName = 'app-package'
 
+module network 'modules/network.bicep' = if (privateNetwork) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: 'vnet-orchflow-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   scope: rg
@@ -135,6 +162,8 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentContainerName
     dataPrincipalId: identity.outputs.principalId
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    privateNetwork: privateNetwork
   }
 }
 
@@ -147,25 +176,33 @@ module keyVault 'modules/key-vault.bicep' = {
     tags: tags
     appPrincipalId: identity.outputs.principalId
     deployerPrincipalId: deployerPrincipalId
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    privateNetwork: privateNetwork
+    allowedIpAddresses: empty(keyVaultAllowedIpAddresses) ? [] : map(split(keyVaultAllowedIpAddresses, ','), address => trim(address))
   }
 }
 
-module scheduler 'modules/durable-task-scheduler.bicep' = if (useScheduler) {
-  name: 'durableTaskScheduler'
+module privateEndpoints 'modules/private-endpoints.bicep' = if (privateNetwork) {
+  name: 'privateEndpoints'
   scope: rg
   params: {
-    name: 'dts-orchflow-${resourceToken}'
+    namePrefix: 'pe-orchflow-${resourceToken}'
     location: location
     tags: tags
-    taskHubName: taskHubName
-    skuName: durableTaskSchedulerSku
-    workerPrincipalId: identity.outputs.principalId
+    subnetId: network!.outputs.endpointSubnetId
+    storageAccountId: storage.outputs.id
+    keyVaultId: keyVault.outputs.id
+    zoneIds: network!.outputs.zoneIds
   }
 }
 
 module functionApp 'modules/function-app.bicep' = {
   name: 'functionApp'
   scope: rg
+  // With a private network the app starts only once Storage and Key Vault answer on their private endpoints.
+  dependsOn: [
+    privateEndpoints
+  ]
   params: {
     name: 'func-orchflow-${resourceToken}'
     planName: 'plan-orchflow-${resourceToken}'
@@ -176,18 +213,21 @@ module functionApp 'modules/function-app.bicep' = {
     deploymentContainerName: deploymentContainerName
     keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
-    taskHubName: taskHubName
-    partitionCount: partitionCount
-    durableTaskSchedulerEndpoint: useScheduler ? scheduler!.outputs.endpoint : ''
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    alwaysReadyInstances: alwaysReadyInstances
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    alwaysReadyDurableInstances: alwaysReadyDurableInstances
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
+    traceSampler: traceSampler
+    traceSamplerArgument: traceSamplerArgument
     tablePrefix: tablePrefix
     trialRuns: trialRuns
     managedModelProvider: managedModelProvider
     managedModelName: managedModelName
     managedModelEndpoint: managedModelEndpoint
     corsAllowedOrigins: empty(corsAllowedOrigins) ? [] : map(split(corsAllowedOrigins, ','), origin => trim(origin))
+    appSubnetId: privateNetwork ? network!.outputs.appSubnetId : ''
   }
 }
 
@@ -196,6 +236,6 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
-output ORCHFLOW_DURABLE_BACKEND string = durableBackend
+output ORCHFLOW_DURABLE_BACKEND string = checkedDurableBackend
 @description('Base URL of the Orchflow API.')
 output ORCHFLOW_API_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api/v1'

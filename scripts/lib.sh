@@ -43,6 +43,19 @@ ensure_azurite() {
     touch "$ORCHFLOW_AZURITE_STAMP"
 }
 
+# The PowerShell the tests run infra/hooks/postprovision.ps1 with (azd runs it on Windows): the PowerShell
+# dotnet tool, pinned (7.7.0, what an unpinned install takes, fails to install here).
+ORCHFLOW_PWSH_VERSION="7.6.10"
+ORCHFLOW_PWSH_BIN="tools/pwsh/pwsh"
+
+# ensure_pwsh: install the pinned PowerShell tool into tools/pwsh where it is missing (ORCHFLOW_PWSH names another).
+ensure_pwsh() {
+    [[ -n ${ORCHFLOW_PWSH:-} || -x $ORCHFLOW_PWSH_BIN ]] && return 0
+    log "Installing PowerShell $ORCHFLOW_PWSH_VERSION (dotnet tool, into tools/pwsh)"
+    dotnet tool install PowerShell --version "$ORCHFLOW_PWSH_VERSION" --tool-path tools/pwsh >/dev/null
+    [[ -x $ORCHFLOW_PWSH_BIN ]] || die "dotnet tool install finished but $ORCHFLOW_PWSH_BIN is missing"
+}
+
 # ensure_chromium: the console's browser tests drive Debian's chromium through
 # Playwright's driver, which never downloads a browser of its own. Installs the
 # package with apt-get where it is missing (CI runs as root on Debian); warns

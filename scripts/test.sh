@@ -8,7 +8,8 @@
 # (npm ci in tools/); none is started here: the tests start and stop their own
 # Azurite and MCP servers from tools/node_modules.
 # Debian's chromium is installed where it is missing, for the console's browser
-# tests (screenshots land in TestResults/console).
+# tests (screenshots land in TestResults/console), and the PowerShell dotnet tool
+# (tools/pwsh) for the tests of the Windows post-provision hook.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -61,6 +62,7 @@ export ORCHFLOW_REPO_ROOT=$PWD
 
 ensure_azurite
 ensure_chromium
+ensure_pwsh
 
 # The Azure templates: compiled and linted, failing on any error or warning.
 scripts/bicep.sh

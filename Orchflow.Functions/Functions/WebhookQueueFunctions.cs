@@ -9,8 +9,8 @@ namespace Orchflow.Functions.Functions;
 /// </summary>
 public sealed class WebhookQueueFunctions(WebhookDispatcher dispatcher)
 {
-    /// <summary>The app setting naming the queue, shared with <see cref="WebhookOptions.Queue"/>.</summary>
-    public const string QueueSetting = "%" + WebhookOptions.Section + ":" + nameof(WebhookOptions.Queue) + "%";
+    /// <summary>The app setting naming the queue, shared with <see cref="WebhookOptions.Queue"/>: flat, so Flex's scale controller resolves it.</summary>
+    public const string QueueSetting = "%" + WebhookOptions.QueueSetting + "%";
 
     [Function(nameof(HandleWebhookMessage))]
     public Task HandleWebhookMessage(

@@ -5,8 +5,17 @@ public sealed class WebhookOptions
 {
     public const string Section = "Orchflow:Webhooks";
 
-    /// <summary>The storage queue deliveries travel on; the Functions queue trigger names the same setting.</summary>
-    public string Queue { get; set; } = "orchflow-webhooks";
+    /// <summary>
+    /// The flat setting that names the webhook queue, read here and by the Functions queue trigger. Flat, not in the
+    /// section: on Flex Consumption the scale controller that starts the trigger from zero instances resolves the
+    /// trigger's queue name from this setting, and it fails on names with <c>:</c> or <c>__</c> (azure-functions-dotnet-worker #849).
+    /// </summary>
+    public const string QueueSetting = "ORCHFLOW_WEBHOOK_QUEUE";
+
+    public const string DefaultQueue = "orchflow-webhooks";
+
+    /// <summary>The storage queue deliveries travel on, from <see cref="QueueSetting"/> (never from the section).</summary>
+    public string Queue { get; set; } = DefaultQueue;
 
     /// <summary>Requests one delivery makes at most, the first included, before it is failed.</summary>
     public int MaxAttempts { get; set; } = 8;

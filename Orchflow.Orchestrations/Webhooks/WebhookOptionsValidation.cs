@@ -13,7 +13,7 @@ public sealed class WebhookOptionsValidation : IValidateOptions<WebhookOptions>
         var errors = new SettingErrors(WebhookOptions.Section);
         if (!IsQueueName(options.Queue))
         {
-            errors.Add(nameof(options.Queue), $"must be a storage queue name: 3 to 63 lower-case letters, digits and single dashes, " +
+            errors.AddSetting(WebhookOptions.QueueSetting, $"must be a storage queue name: 3 to 63 lower-case letters, digits and single dashes, " +
                                               $"beginning and ending with a letter or digit, not '{options.Queue}'.");
         }
 

@@ -12,7 +12,11 @@ public static class WebhookServices
     public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration, bool isDevelopment)
     {
         services.AddValidatedOptions<WebhookOptions, WebhookOptionsValidation>(configuration.GetSection(WebhookOptions.Section))
-            .PostConfigure(o => o.AllowPrivateTargets ??= isDevelopment);
+            .PostConfigure(o =>
+            {
+                o.AllowPrivateTargets ??= isDevelopment;
+                o.Queue = configuration[WebhookOptions.QueueSetting] ?? WebhookOptions.DefaultQueue;
+            });
         services.AddSingleton<IWebhookStore, TableWebhookStore>();
         services.AddSingleton<IWebhookQueue, StorageWebhookQueue>();
         services.AddSingleton<WebhookDirectory>();

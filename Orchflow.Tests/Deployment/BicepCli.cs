@@ -33,6 +33,50 @@ public static partial class BicepCli
         }
     }
 
+    /// <summary>
+    /// What deploying <paramref name="bicepFile"/> with <paramref name="parameters"/> would create, as <c>bicep snapshot</c>
+    /// predicts it offline: every resource of every module with conditions, loops and parameters evaluated (values known
+    /// only once deployed stay expressions). Null with the CLI's output when the template refuses the parameters.
+    /// </summary>
+    public static (JsonObject? Snapshot, string Output) Snapshot(string bicepFile, IReadOnlyDictionary<string, object> parameters)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"orchflow-snapshot-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var file = Path.Combine(directory, "deployment.bicepparam");
+            // A .bicepparam names its template by a relative path.
+            var lines = parameters.Select(p => $"param {p.Key} = {Literal(p.Value)}")
+                .Prepend($"using '{Path.GetRelativePath(directory, bicepFile).Replace('\\', '/')}'");
+            File.WriteAllLines(file, lines);
+            var (exitCode, text) = Run(Locate(),
+            [
+                "snapshot", file, "--mode", "overwrite", "--location", "eastus2",
+                "--subscription-id", "00000000-0000-0000-0000-00000000000a", "--tenant-id", "00000000-0000-0000-0000-00000000000b",
+            ]);
+            var output = Path.ChangeExtension(file, ".snapshot.json");
+            if (exitCode != 0 || !File.Exists(output))
+            {
+                return (null, text);
+            }
+
+            Assert.That(Diagnostic().IsMatch(text), Is.False, $"bicep snapshot reported problems:\n{text}");
+            return (JsonNode.Parse(File.ReadAllText(output))!.AsObject(), text);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    static string Literal(object value) => value switch
+    {
+        string text => "'" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'",
+        bool flag => flag ? "true" : "false",
+        int number => number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => throw new ArgumentException($"No Bicep literal for {value.GetType().Name}."),
+    };
+
     static string Locate()
     {
         if (Environment.GetEnvironmentVariable("ORCHFLOW_BICEP") is { Length: > 0 } fromEnvironment)

@@ -134,7 +134,7 @@ public sealed class FunctionsMetadataTests
         {
             Assert.That(Type(trigger), Is.EqualTo("queueTrigger"));
             // The same setting the app's own queue client reads, so both name one queue.
-            Assert.That(trigger["queueName"]?.GetValue<string>(), Is.EqualTo("%Orchflow:Webhooks:Queue%"));
+            Assert.That(trigger["queueName"]?.GetValue<string>(), Is.EqualTo("%ORCHFLOW_WEBHOOK_QUEUE%"), "a flat setting name, which Flex's scale controller resolves");
             Assert.That(trigger["connection"]?.GetValue<string>(), Is.EqualTo("AzureWebJobsStorage"));
             Assert.That(functions.Count(f => Bindings(f!).Any(b => Type(b) == "queueTrigger")), Is.EqualTo(1), "no other function is queue-triggered");
         });

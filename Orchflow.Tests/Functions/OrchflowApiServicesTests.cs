@@ -25,7 +25,7 @@ public sealed class OrchflowApiServicesTests
             ("Orchflow:Engine:ContextBudgetChars", "10"),
             ("Orchflow:RateLimit:Burst", "0"),
             ("Orchflow:Streams:PollMs", "1"),
-            ("Orchflow:Webhooks:Queue", "Hooks"));
+            ("ORCHFLOW_WEBHOOK_QUEUE", "Hooks"));
 
         var e = Assert.Throws<AggregateException>(services.GetRequiredService<IStartupValidator>().Validate);
 
@@ -35,7 +35,7 @@ public sealed class OrchflowApiServicesTests
             Assert.That(failures.Select(f => f.Split(' ')[0]), Is.EquivalentTo(new[]
             {
                 "Orchflow:Engine:MaxParallelTasks", "Orchflow:Engine:ContextBudgetChars", "Orchflow:RateLimit:Burst",
-                "Orchflow:Streams:PollMs", "Orchflow:Webhooks:Queue",
+                "Orchflow:Streams:PollMs", "ORCHFLOW_WEBHOOK_QUEUE",
             }));
             Assert.That(e.Message, Does.Contain("Orchflow:Engine:MaxParallelTasks must be from 1 to 50, not 0."), "what a host's crash prints");
         });
@@ -49,6 +49,21 @@ public sealed class OrchflowApiServicesTests
         var e = Assert.Throws<OptionsValidationException>(() => _ = services.GetRequiredService<IOptions<EngineOptions>>().Value);
 
         Assert.That(e!.Message, Is.EqualTo("Orchflow:Engine:MaxReviewRounds must be from 0 to 20, not -1."));
+    }
+
+    [Test]
+    public void WebhookQueue_ComesFromTheFlatSettingOnly()
+    {
+        using var flat = Build(("ORCHFLOW_WEBHOOK_QUEUE", "hooks-flat"), ("Orchflow:Webhooks:Queue", "hooks-nested"));
+        using var nestedOnly = Build(("Orchflow:Webhooks:Queue", "hooks-nested"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(flat.GetRequiredService<IOptions<Orchflow.Webhooks.WebhookOptions>>().Value.Queue, Is.EqualTo("hooks-flat"),
+                "the name the Functions queue trigger resolves");
+            Assert.That(nestedOnly.GetRequiredService<IOptions<Orchflow.Webhooks.WebhookOptions>>().Value.Queue, Is.EqualTo("orchflow-webhooks"),
+                "a nested name would let the app and the trigger name different queues");
+        });
     }
 
     /// <summary>The API's services from in-memory settings, in Development, as the standalone host would build them.</summary>

@@ -18,7 +18,7 @@ public sealed class WebhookOptionsValidationTests
     [TestCase("-hooks")]
     [TestCase("hooks--1")]
     public void Validate_QueueThatIsNoStorageQueueName_FailsNamingTheSetting(string queue) =>
-        Assert.That(validation.Errors(new WebhookOptions { Queue = queue }), Has.One.StartsWith("Orchflow:Webhooks:Queue must be a storage queue name"));
+        Assert.That(validation.Errors(new WebhookOptions { Queue = queue }), Has.One.StartsWith("ORCHFLOW_WEBHOOK_QUEUE must be a storage queue name"));
 
     [Test]
     public void Validate_EveryLimitOutOfRange_ReportsEachByName()

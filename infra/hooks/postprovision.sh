@@ -5,9 +5,12 @@
 # replacing it would invalidate every API key already issued.
 #
 # Needs the Azure CLI signed in as the deployer (Key Vault Secrets Officer on the vault, granted by
-# the template) and openssl. azd provides the variables below from the deployment's outputs.
+# the template) and openssl. azd provides the variables below from its environment and the
+# deployment's outputs. Every az command names azd's subscription: the CLI's default one may be another.
+# postprovision.ps1 does the same on Windows.
 set -eu
 
+subscription=${AZURE_SUBSCRIPTION_ID:?AZURE_SUBSCRIPTION_ID is not set; run this through azd}
 vault=${AZURE_KEY_VAULT_NAME:?AZURE_KEY_VAULT_NAME is not set; run this through azd}
 app=${AZURE_FUNCTION_APP_NAME:?AZURE_FUNCTION_APP_NAME is not set; run this through azd}
 group=${AZURE_RESOURCE_GROUP:?AZURE_RESOURCE_GROUP is not set; run this through azd}
@@ -21,7 +24,7 @@ done
 # for at most 5 minutes.
 attempt=1
 while :; do
-    if output=$(az keyvault secret show --vault-name "$vault" --name "$secret" --query id --output tsv 2>&1); then
+    if output=$(az keyvault secret show --subscription "$subscription" --vault-name "$vault" --name "$secret" --query id --output tsv 2>&1); then
         echo "postprovision: $secret already exists in $vault; kept"
         exit 0
     fi
@@ -42,9 +45,9 @@ umask 077
 file=$(mktemp)
 trap 'rm -f "$file"' EXIT
 openssl rand -base64 32 | tr -d '\n' >"$file"
-az keyvault secret set --vault-name "$vault" --name "$secret" --file "$file" --encoding utf-8 \
+az keyvault secret set --subscription "$subscription" --vault-name "$vault" --name "$secret" --file "$file" --encoding utf-8 \
     --content-type "HMAC key of API key hashes" --output none
 echo "postprovision: created $secret in $vault"
 
 # Key Vault references are resolved when the app starts: restart so it reads the new secret.
-az functionapp restart --resource-group "$group" --name "$app" --output none
+az functionapp restart --subscription "$subscription" --resource-group "$group" --name "$app" --output none

@@ -1,6 +1,8 @@
 // The Orchflow Function App on the Flex Consumption plan (Linux, .NET isolated worker), running as
-// the user-assigned identity. Every connection in its settings is identity-based; the two secrets
-// it reads are Key Vault references, resolved by the platform with the same identity.
+// the user-assigned identity. Every connection in its settings is identity-based; the secrets it
+// reads are Key Vault references, resolved by the platform with the same identity. The durable
+// backend's settings (task hub, partitions, polling) live in host.json only, where Flex's scaler
+// reads them.
 
 param name string
 param planName string
@@ -18,16 +20,8 @@ param deploymentContainerName string
 param keyVaultName string
 param applicationInsightsName string
 
-@description('Task hub of the durable backend; host.json names the same hub for local runs.')
-param taskHubName string
-
-@description('Control-queue partitions of the Azure Storage task hub; fixed once the hub exists.')
-@minValue(1)
-@maxValue(16)
-param partitionCount int
-
-@description('Endpoint of the Durable Task Scheduler; empty to use the Azure Storage backend.')
-param durableTaskSchedulerEndpoint string = ''
+@description('Log Analytics workspace the app\'s diagnostic settings send to.')
+param logAnalyticsWorkspaceId string
 
 @description('Most instances the plan scales the app out to.')
 @minValue(1)
@@ -42,9 +36,28 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
-@description('Instances kept warm for HTTP and for durable triggers each (billed while idle); 0 for none.')
+@description('Instances kept warm for HTTP functions (billed while idle); 0 for none.')
 @minValue(0)
-param alwaysReadyInstances int
+param alwaysReadyHttpInstances int
+
+@description('Instances kept warm for the durable functions (orchestrator, activities), so idle runs do not wait on a cold start (billed while idle); 0 for none.')
+@minValue(0)
+param alwaysReadyDurableInstances int
+
+@description('HTTP requests one instance serves at once before the plan adds another; each open event stream holds one.')
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int
+
+@description('Sampler of traces, as the Azure Monitor exporter reads OTEL_TRACES_SAMPLER.')
+@allowed([
+  'microsoft.rate_limited'
+  'microsoft.fixed_percentage'
+])
+param traceSampler string
+
+@description('OTEL_TRACES_SAMPLER_ARG: traces per second per instance (rate_limited) or the fraction kept, 0 to 1 (fixed_percentage).')
+param traceSamplerArgument string
 
 @description('Prefix of every table name of the run projection.')
 param tablePrefix string
@@ -64,6 +77,9 @@ param managedModelEndpoint string
 
 @description('Origins of web pages on other sites that may call the API from the browser; empty for none.')
 param corsAllowedOrigins array = []
+
+@description('Subnet the app joins (VNet integration) to reach Storage and Key Vault privately; empty for none.')
+param appSubnetId string = ''
 
 import { secretNames } from 'secret-names.bicep'
 
@@ -98,7 +114,6 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
 }
 
 var clientId = identity.properties.clientId
-var useScheduler = !empty(durableTaskSchedulerEndpoint)
 
 var appSettings = {
   // Functions host storage and the Durable extension's Azure Storage backend.
@@ -110,55 +125,62 @@ var appSettings = {
   // The connection string only locates the resource; ingestion is authorized by the identity.
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${clientId};Authorization=AAD'
-  AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName
+  // With telemetryMode OpenTelemetry the host ignores host.json's sampling settings; the Azure Monitor exporter (in the
+  // host and in the app) samples traces by these two instead.
+  OTEL_TRACES_SAMPLER: traceSampler
+  OTEL_TRACES_SAMPLER_ARG: traceSamplerArgument
+  // The app's own logs: warnings from libraries, Orchflow's information (requests and runs are traces, not logs).
+  Logging__LogLevel__Default: 'Warning'
+  Logging__LogLevel__Orchflow: 'Information'
   Orchflow__Storage__TableServiceUri: storage.properties.primaryEndpoints.table
   Orchflow__Storage__TablePrefix: tablePrefix
   // Webhook deliveries travel on this queue: the app sends with the identity, the queue trigger reads it through
-  // AzureWebJobsStorage; both name it by this setting.
+  // AzureWebJobsStorage; both name it by ORCHFLOW_WEBHOOK_QUEUE, flat because the scale controller that starts the
+  // trigger from zero does not resolve setting names containing ':' or '__' (azure-functions-dotnet-worker #849).
   Orchflow__Storage__QueueServiceUri: storage.properties.primaryEndpoints.queue
-  Orchflow__Webhooks__Queue: 'orchflow-webhooks'
+  ORCHFLOW_WEBHOOK_QUEUE: 'orchflow-webhooks'
   Orchflow__Secrets__VaultUri: vault.properties.vaultUri
   // Key Vault references without a version follow the newest version of the secret.
   Orchflow__Security__ApiKeyPepper: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${secretNames.apiKeyPepper})'
-  Orchflow__ManagedModel__Provider: managedModelProvider
-  Orchflow__ManagedModel__Model: managedModelName
-  Orchflow__ManagedModel__Endpoint: managedModelEndpoint
-  Orchflow__ManagedModel__ApiKey: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${secretNames.managedModelApiKey})'
   Orchflow__TrialRuns: string(trialRuns)
   // Registration is limited per caller address; behind Azure's front end the connection is the proxy's.
   Orchflow__RateLimit__ClientAddressHeader: 'X-Forwarded-For'
 }
 
-// The platform's CORS (siteConfig.cors below) answers preflights and allows these origins; the app reads the same
-// list to expose the headers browser clients read, which the platform has no setting for.
+// Only with a managed model: its key is a reference to a secret the deployer sets, and a reference to a secret that
+// does not exist would leave the setting unresolved (and the app refusing to start).
+var managedModelSettings = empty(managedModelProvider)
+  ? {}
+  : {
+      Orchflow__ManagedModel__Provider: managedModelProvider
+      Orchflow__ManagedModel__Model: managedModelName
+      Orchflow__ManagedModel__Endpoint: managedModelEndpoint
+      Orchflow__ManagedModel__ApiKey: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${secretNames.managedModelApiKey})'
+    }
+
+// CORS is the app's alone (both hosts answer preflights and add the headers from this list, exposed headers
+// included, which the platform's CORS cannot set); the platform's list stays empty so it never answers instead.
 var corsSettings = toObject(range(0, length(corsAllowedOrigins)), i => 'Orchflow__Cors__AllowedOrigins__${i}', i => corsAllowedOrigins[i])
 
-// The Azure Storage backend is host.json's choice; only its partition count is a deployment parameter.
-var azureStorageBackendSettings = {
-  AzureFunctionsJobHost__extensions__durableTask__storageProvider__partitionCount: string(partitionCount)
-}
-
-// The scheduler replaces host.json's Azure Storage provider, in Azure only.
-var schedulerBackendSettings = {
-  AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
-  AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
-  // Not a secret: it names the endpoint and the identity; access is granted by role.
-  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity;ClientID=${clientId}'
-}
-
 // Flex Consumption scales HTTP triggers and durable triggers as separate groups.
-var alwaysReady = alwaysReadyInstances == 0
-  ? []
-  : [
-      {
-        name: 'http'
-        instanceCount: alwaysReadyInstances
-      }
-      {
-        name: 'durable'
-        instanceCount: alwaysReadyInstances
-      }
-    ]
+var alwaysReady = concat(
+  alwaysReadyHttpInstances == 0
+    ? []
+    : [
+        {
+          name: 'http'
+          instanceCount: alwaysReadyHttpInstances
+        }
+      ],
+  alwaysReadyDurableInstances == 0
+    ? []
+    : [
+        {
+          name: 'durable'
+          instanceCount: alwaysReadyDurableInstances
+        }
+      ]
+)
 
 resource site 'Microsoft.Web/sites@2024-11-01' = {
   name: name
@@ -175,11 +197,11 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identity.id
+    virtualNetworkSubnetId: empty(appSubnetId) ? null : appSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       cors: {
-        allowedOrigins: corsAllowedOrigins
-        // The API key is a header the page's script sends, never a cookie.
+        allowedOrigins: []
         supportCredentials: false
       }
     }
@@ -198,6 +220,11 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
         alwaysReady: alwaysReady
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'dotnet-isolated'
@@ -208,7 +235,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
 
   resource settings 'config' = {
     name: 'appsettings'
-    properties: union(appSettings, useScheduler ? schedulerBackendSettings : azureStorageBackendSettings, corsSettings)
+    properties: union(appSettings, managedModelSettings, corsSettings)
   }
 
   // Deployments authenticate with Microsoft Entra ID; publishing user names and passwords are off.
@@ -224,6 +251,26 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
     properties: {
       allow: false
     }
+  }
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'FunctionAppLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -16,6 +16,15 @@ param deployerPrincipalId string = ''
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
 
+@description('Log Analytics workspace that receives the vault\'s audit log (every secret read, written or denied).')
+param logAnalyticsWorkspaceId string
+
+@description('Whether the vault is reached through a private endpoint (created by private-endpoints.bicep) instead of the internet.')
+param privateNetwork bool = false
+
+@description('With a private network: public addresses (IPv4, or CIDR ranges) still let through the firewall, so the post-provision hook can create the pepper from the deployer\'s machine. Empty: the vault has no public access at all.')
+param allowedIpAddresses array = []
+
 import { roleIds } from 'roles.bicep'
 
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
@@ -32,10 +41,11 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
     enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateNetwork && empty(allowedIpAddresses) ? 'Disabled' : 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: privateNetwork ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
+      ipRules: privateNetwork ? map(allowedIpAddresses, address => { value: address }) : []
     }
   }
 }
@@ -62,5 +72,26 @@ resource deployerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'AuditEvent'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
 output name string = vault.name
+output id string = vault.id
 output uri string = vault.properties.vaultUri

@@ -53,3 +53,5 @@ resource publisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 output applicationInsightsName string = applicationInsights.name
+@description('The workspace every diagnostic setting sends to.')
+output workspaceId string = workspace.id

@@ -1,6 +1,6 @@
 // The one Storage account of a deployment: Functions host state and the deployment package (blobs),
-// the Durable Task hub on the Azure Storage backend (queues, tables, blob leases) and the run
-// projection (tables). Shared-key access is off: only Microsoft Entra identities get in.
+// the Durable Task hub on the Azure Storage backend (queues, tables, blob leases), the webhook queue and
+// the run projection (tables). Shared-key access is off: only Microsoft Entra identities get in.
 
 param name string
 param location string
@@ -18,6 +18,15 @@ param dataPrincipalId string
   'Standard_ZRS'
 ])
 param skuName string = 'Standard_LRS'
+
+@description('Log Analytics workspace the account\'s diagnostic settings send to.')
+param logAnalyticsWorkspaceId string
+
+@description('Whether reads are logged too. Off by default: the Functions host and the durable backend poll queues and leases all day, so reads are most of the volume and cost.')
+param logReads bool = false
+
+@description('Whether the account is reached only through private endpoints (created by private-endpoints.bicep).')
+param privateNetwork bool = false
 
 import { roleIds } from 'roles.bicep'
 
@@ -37,9 +46,9 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateNetwork ? 'Disabled' : 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: privateNetwork ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
     }
   }
@@ -54,13 +63,20 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
       }
     }
   }
+
+  resource queueService 'queueServices' = {
+    name: 'default'
+  }
+
+  resource tableService 'tableServices' = {
+    name: 'default'
+  }
 }
 
-// Data roles only, at the account scope: the host and the durable backend create their own
-// containers, queues and tables. Blob Data Owner is not needed: it adds POSIX ACL management,
-// which an account without a hierarchical namespace does not have.
+// Data roles only, at the account scope: the host and the durable backend create their own containers, queues and
+// tables. Blob Data Owner rather than Contributor, as Microsoft documents for AzureWebJobsStorage with an identity.
 var dataRoleIds = [
-  roleIds.storageBlobDataContributor
+  roleIds.storageBlobDataOwner
   roleIds.storageQueueDataContributor
   roleIds.storageTableDataContributor
 ]
@@ -77,4 +93,59 @@ resource dataAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 ]
 
+// Who wrote or deleted what, per service; the account itself has metrics only.
+var serviceLogs = [
+  for category in concat(logReads ? ['StorageRead'] : [], ['StorageWrite', 'StorageDelete']): {
+    category: category
+    enabled: true
+  }
+]
+
+var transactionMetrics = [
+  {
+    category: 'Transaction'
+    enabled: true
+  }
+]
+
+resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: transactionMetrics
+  }
+}
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage::blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: serviceLogs
+    metrics: transactionMetrics
+  }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage::queueService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: serviceLogs
+    metrics: transactionMetrics
+  }
+}
+
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage::tableService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: serviceLogs
+    metrics: transactionMetrics
+  }
+}
+
 output name string = storage.name
+output id string = storage.id
