@@ -75,6 +75,12 @@ scripts/generators.sh
 log "Building Orchflow.Functions.sln (Release)"
 dotnet build Orchflow.Functions.sln -c Release -nologo
 
+# The TypeScript client: types generated from the document, compiled with tsc; TypeScriptClientTests runs its tests
+# (node's test runner) against the standalone host.
+log "Building the TypeScript client (clients/typescript)"
+npm ci --no-audit --no-fund --loglevel=error --prefix clients/typescript >/dev/null
+npm run --silent --prefix clients/typescript build >/dev/null
+
 log "Running tests"
 results=$PWD/TestResults
 rm -f "$results/orchflow.trx"
