@@ -3,7 +3,7 @@
 #
 #   scripts/test.sh [extra dotnet test args, e.g. --filter Category=Api]
 #
-# Azurite, Redocly CLI, the Standard Webhooks verifier, the MCP reference server
+# Azurite, Redocly CLI, openapi-typescript, the Standard Webhooks verifier, the MCP reference server
 # and the MCP conformance suite (with the Node 22 it needs) are installed here
 # (npm ci in tools/); none is started here: the tests start and stop their own
 # Azurite and MCP servers from tools/node_modules.
@@ -70,9 +70,18 @@ scripts/bicep.sh
 # The OpenAPI document: linted, failing on any finding (tests check it against real responses).
 lint_openapi
 
+# The document as client generators read it: Kiota, NSwag and openapi-typescript, each with its default options.
+scripts/generators.sh
+
 # Warnings are errors (Directory.Build.props), so a passing build is warning-free.
 log "Building Orchflow.Functions.sln (Release)"
 dotnet build Orchflow.Functions.sln -c Release -nologo
+
+# The TypeScript client: types generated from the document, compiled with tsc; TypeScriptClientTests runs its tests
+# (node's test runner) against the standalone host.
+log "Building the TypeScript client (clients/typescript)"
+npm ci --no-audit --no-fund --loglevel=error --prefix clients/typescript >/dev/null
+npm run --silent --prefix clients/typescript build >/dev/null
 
 log "Running tests"
 results=$PWD/TestResults
