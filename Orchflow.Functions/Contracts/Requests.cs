@@ -10,7 +10,7 @@ public sealed record AgentRequest(string? Name, string? Instructions, IReadOnlyL
 public sealed record StartRunRequest(
     string? Task,
     IReadOnlyList<AgentRequest?>? Agents,
-    IReadOnlyList<string?>? AskMeAbout,
+    IReadOnlyList<System.Text.Json.Nodes.JsonNode?>? AskMeAbout,
     IReadOnlyList<string?>? HumanGates,
     bool? RequireApproval,
     string? ProviderId,
@@ -25,12 +25,17 @@ public sealed record StartRunRequest(
 public sealed record PlanRequest(IReadOnlyList<PlanTaskRequest?>? Tasks);
 
 public sealed record PlanTaskRequest(
-    string? TaskId, string? Name, string? Description, Orchflow.Domain.TaskKind? Kind, string? Agent, IReadOnlyList<string?>? DependsOn, string? Prompt);
+    string? TaskId, string? Name, string? Description, Orchflow.Domain.TaskKind? Kind, string? Agent, IReadOnlyList<string?>? DependsOn, string? Prompt,
+    System.Text.Json.Nodes.JsonNode? InputSchema = null);
 
 /// <summary>A verdict on the plan a run waits on: approve (as planned or edited) or send back with feedback.</summary>
 public sealed record ReviewPlanRequest(bool? Approved, PlanRequest? Plan, string? Feedback);
 
-/// <summary>An answer to a task; for a tool call it waits on, <c>arguments</c> edits the call before it is made.</summary>
-public sealed record CompleteTaskRequest(string? Output, bool? Approved, string? Feedback, System.Text.Json.Nodes.JsonObject? Arguments = null);
+/// <summary>
+/// An answer to a task: <c>input</c> fills a human task's form; for a tool call it waits on, <c>arguments</c> edits the
+/// call before it is made.
+/// </summary>
+public sealed record CompleteTaskRequest(
+    string? Output, bool? Approved, string? Feedback, System.Text.Json.Nodes.JsonObject? Arguments = null, System.Text.Json.Nodes.JsonNode? Input = null);
 
 public sealed record CreateProviderRequest(string? Provider, string? ApiKey, string? Label, string? Model, string? Endpoint);

@@ -20,6 +20,8 @@ public sealed record TaskView(
     string State,
     IReadOnlyList<string> DependsOn,
     string? Prompt,
+    JsonObject? InputSchema,
+    JsonObject? Input,
     string? Output,
     string? Error,
     UsageView Usage,
@@ -29,9 +31,13 @@ public sealed record TaskView(
     IReadOnlyList<ToolCallView> ToolCalls,
     PendingToolCallView? PendingToolCall)
 {
-    /// <summary>A task as its run stands: a human task carries the outputs it depends on, so a person sees what they answer or approve.</summary>
+    /// <summary>
+    /// A task as its run stands: a human task carries its form and the answer to it, and the outputs it depends on, so a
+    /// person sees what they answer or approve.
+    /// </summary>
     public static TaskView Of(TaskRecord t, IReadOnlyList<TaskRecord> tasks) => new(
-        t.TaskId, t.Name, t.Description, t.Kind.ToWire(), t.Agent, t.State.ToWire(), t.DependsOn, t.Prompt, t.Output, t.Error,
+        t.TaskId, t.Name, t.Description, t.Kind.ToWire(), t.Agent, t.State.ToWire(), t.DependsOn, t.Prompt,
+        t.InputSchema is null ? null : JsonObjects.Parse(t.InputSchema), t.Input is null ? null : JsonObjects.Parse(t.Input), t.Output, t.Error,
         UsageView.Of(t.Usage), t.StartedAt, t.CompletedAt, TaskInputView.Of(t, tasks), t.ToolCalls.Select(ToolCallView.Of).ToList(),
         t.PendingToolCall is { } pending ? PendingToolCallView.Of(pending) : null);
 }
@@ -94,7 +100,7 @@ public sealed record RunView(
     string Status,
     string Task,
     IReadOnlyList<AgentView> Agents,
-    IReadOnlyList<string> AskMeAbout,
+    IReadOnlyList<JsonNode> AskMeAbout,
     IReadOnlyList<string> HumanGates,
     bool RequireApproval,
     bool RequirePlanApproval,
@@ -117,7 +123,7 @@ public sealed record RunView(
     public static RunView Of(RunRecord r) => new(
         r.RunId, r.Status.ToWire(), r.Definition.Goal,
         r.Definition.Agents.Select(a => new AgentView(a.Name, a.Instructions, a.Tools ?? [])).ToList(),
-        r.Definition.AskMeAbout, r.Definition.HumanGates, r.Definition.RequireApproval, r.Definition.RequirePlanApproval, r.Definition.ProviderId,
+        Http.AskMeAboutEntries.View(r.Definition), r.Definition.HumanGates, r.Definition.RequireApproval, r.Definition.RequirePlanApproval, r.Definition.ProviderId,
         r.Definition.HumanTimeoutSeconds, r.Definition.Tools ?? [], r.Definition.ApproveTools ?? [], r.Definition.MaxToolCalls,
         // Insertion order is T1, T2, …: the serializer keeps it.
         r.Tasks.ToDictionary(t => t.TaskId, t => TaskView.Of(t, r.Tasks)),

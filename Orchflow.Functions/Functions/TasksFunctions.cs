@@ -98,6 +98,17 @@ public sealed class TasksFunctions(IRunStore runs, ILogger<TasksFunctions> log)
             v.Add("arguments", $"'arguments' may be at most {MaxArgumentsLength} characters of JSON.");
         }
 
-        return (v.IsValid ? new HumanAnswer(body.Approved, output, feedback, arguments) : null, v);
+        // The fields are checked against the task's form when the run decides; here only that they are an object of bounded size.
+        var input = body.Input?.ToJsonString();
+        if (body.Input is not null and not System.Text.Json.Nodes.JsonObject)
+        {
+            v.Add(FormAnswers.Field, "'input' must be a JSON object of the form's fields: {\"field\": value, …}.");
+        }
+        else if (input is { Length: > MaxOutputLength })
+        {
+            v.Add(FormAnswers.Field, $"'input' may be at most {MaxOutputLength} characters of JSON (got {input.Length}).");
+        }
+
+        return (v.IsValid ? new HumanAnswer(body.Approved, output, feedback, arguments, input) : null, v);
     }
 }

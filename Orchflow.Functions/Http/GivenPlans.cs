@@ -50,6 +50,7 @@ public static class GivenPlans
             }
 
             var dependsOn = (task.DependsOn ?? []).Select((d, j) => v.Text($"{field}.depends_on[{j}]", d, 8, required: true)).ToList();
+            var schema = InputSchema(task, field, v);
             if (id is null || name is null || task.Kind is null || dependsOn.Any(d => d is null))
             {
                 complete = false;
@@ -57,7 +58,7 @@ public static class GivenPlans
             }
 
             tasks.Add(new PlannedTask(id, name, description, task.Kind.Value, string.IsNullOrEmpty(agent) ? null : agent,
-                dependsOn.Select(d => d!).ToList(), string.IsNullOrEmpty(prompt) ? null : prompt));
+                dependsOn.Select(d => d!).ToList(), string.IsNullOrEmpty(prompt) ? null : prompt, schema));
         }
 
         if (!complete || !v.IsValid)
@@ -70,6 +71,31 @@ public static class GivenPlans
             v.Add("plan." + problem.Field, problem.Message);
         }
 
-        return v.IsValid ? tasks : null;
+        // The tasks that ask the run's topics get their form here, so a reviewer's edit keeps it as the planner's plan has it.
+        return v.IsValid ? AskForms.Apply(tasks, definition) : null;
+    }
+
+    /// <summary>A human task's form, checked against the subset; none on an agent task.</summary>
+    static string? InputSchema(PlanTaskRequest task, string field, Validation v)
+    {
+        if (task.InputSchema is null)
+        {
+            return null;
+        }
+
+        if (task.Kind == TaskKind.Agent)
+        {
+            v.Add(field + ".input_schema", "Only a human task has a form; an agent task takes no input_schema.");
+            return null;
+        }
+
+        var problems = new List<(string Field, string Message)>();
+        var schema = InputSchemas.Read(task.InputSchema, field + ".input_schema", problems);
+        foreach (var (at, message) in problems)
+        {
+            v.Add(at, message);
+        }
+
+        return schema;
     }
 }

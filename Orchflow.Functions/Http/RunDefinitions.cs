@@ -101,7 +101,7 @@ public static partial class RunDefinitions
             v.Add("max_tool_calls", $"'max_tool_calls' must be from 1 to {ToolLimits.MaxCallsPerTask}.");
         }
 
-        var topics = Texts(v, "ask_me_about", body.AskMeAbout, 200);
+        var asked = AskMeAboutEntries.Read(v, body.AskMeAbout);
         var gates = Texts(v, "human_gates", body.HumanGates, 100);
 
         string? providerId = null;
@@ -128,9 +128,9 @@ public static partial class RunDefinitions
             return (null, v);
         }
 
-        var definition = new RunDefinition(goal!, AgentCatalog.Resolve(agents), topics, gates, body.RequireApproval ?? false, providerId,
-            body.HumanTimeoutSeconds, RequirePlanApproval: body.RequirePlanApproval ?? false, Tools: tools, ApproveTools: approveTools,
-            MaxToolCalls: body.MaxToolCalls ?? ToolLimits.DefaultCallsPerTask);
+        var definition = new RunDefinition(goal!, AgentCatalog.Resolve(agents), asked.Select(f => f.Topic).ToList(), gates, body.RequireApproval ?? false,
+            providerId, body.HumanTimeoutSeconds, RequirePlanApproval: body.RequirePlanApproval ?? false, Tools: tools, ApproveTools: approveTools,
+            MaxToolCalls: body.MaxToolCalls ?? ToolLimits.DefaultCallsPerTask, AskFields: asked.Count == 0 ? null : asked);
         if (body.Plan is { } given)
         {
             // Checked against the run as asked for: its agents, and the ask_me_about topics the plan must ask.

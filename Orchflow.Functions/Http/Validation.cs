@@ -1,3 +1,5 @@
+using Orchflow.Domain;
+
 namespace Orchflow.Functions.Http;
 
 /// <summary>Collects field errors for one request and turns them into a 422.</summary>
@@ -40,34 +42,12 @@ public sealed class Validation
         {
             Add(field, $"'{field}' must be at most {max} characters (got {value.Length}).");
         }
-        else if (!IsPlainText(value))
+        else if (!PlainText.Is(value))
         {
-            Add(field, $"'{field}' must be text: no NUL or other control characters except tab and line breaks, and no unpaired surrogates.");
+            Add(field, $"'{field}' must be text: {PlainText.Rule}.");
         }
 
         return trimmed;
-    }
-
-    /// <summary>
-    /// Text as people write it. Control characters and unpaired UTF-16 surrogates are valid in JSON strings but are
-    /// never meant, and storage and model APIs refuse or mangle them, so they are refused here instead.
-    /// </summary>
-    static bool IsPlainText(string value)
-    {
-        for (var i = 0; i < value.Length; i++)
-        {
-            var c = value[i];
-            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(c) || (char.IsControl(c) && c is not ('\t' or '\n' or '\r')))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     public ApiResult Problem() => Problems.Validation(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));

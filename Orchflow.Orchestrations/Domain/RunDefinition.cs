@@ -10,7 +10,8 @@ public sealed record AgentSpec(string Name, string? Instructions = null, IReadOn
 /// What a client asked a run to do: the goal and the human checkpoints around it, the plan itself when the client
 /// wrote it (then no model plans the run), and the tools its agent tasks may call: <paramref name="Tools"/> for every
 /// task, those whose every call waits for a person (<paramref name="ApproveTools"/>, or "*" for all), and how many
-/// calls one task may make.
+/// calls one task may make. <paramref name="AskFields"/> are the form fields the <paramref name="AskMeAbout"/> topics
+/// become, in the same order (null for runs started before forms: each topic is then a plain string field).
 /// </summary>
 public sealed record RunDefinition(
     string Goal,
@@ -24,7 +25,8 @@ public sealed record RunDefinition(
     bool RequirePlanApproval = false,
     IReadOnlyList<string>? Tools = null,
     IReadOnlyList<string>? ApproveTools = null,
-    int MaxToolCalls = 10)
+    int MaxToolCalls = 10,
+    IReadOnlyList<AskField>? AskFields = null)
 {
     /// <summary>Every call of any tool waits for a person.</summary>
     public const string AllTools = "*";

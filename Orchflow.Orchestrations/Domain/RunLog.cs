@@ -97,6 +97,7 @@ public static class RunLog
         TaskState.WaitingHuman => new(EventTypes.TaskWaitingHuman, task.TaskId, task switch
         {
             { PendingToolCall: { } call } => new JsonObject { ["pending_tool_call"] = new JsonObject { ["call_id"] = call.CallId, ["tool"] = call.Tool } },
+            { Kind: TaskKind.Human, InputSchema: { } schema } => new JsonObject { ["prompt"] = task.Prompt, ["input_schema"] = JsonNode.Parse(schema) },
             { Kind: TaskKind.Human } => new JsonObject { ["prompt"] = task.Prompt },
             _ => new JsonObject { ["draft_available"] = true },
         }),

@@ -69,6 +69,13 @@ public sealed record TaskRecord
     public required TaskState State { get; init; }
     public IReadOnlyList<string> DependsOn { get; init; } = [];
     public string? Prompt { get; init; }
+
+    /// <summary>The JSON schema of the form a person answers a human task with (<see cref="InputSchemas"/>); null: free text.</summary>
+    public string? InputSchema { get; init; }
+
+    /// <summary>The form's answer, a JSON object, once a person sent one; its text for the agents is the task's output.</summary>
+    public string? Input { get; init; }
+
     public string? Output { get; init; }
     public string? Error { get; init; }
     public TokenUsage Usage { get; init; } = TokenUsage.Zero;
@@ -100,6 +107,7 @@ public sealed record TaskRecord
         State = TaskState.Pending,
         DependsOn = task.DependsOn,
         Prompt = task.Prompt,
+        InputSchema = task.InputSchema,
     };
 }
 

@@ -11,11 +11,11 @@ public sealed record PlanVerdict(bool Approved, IReadOnlyList<PlannedTask>? Plan
 
 /// <summary>
 /// A person's answer to a task, as sent: <paramref name="Output"/> alone answers a human task or approves a draft with
-/// an edit; <paramref name="Approved"/> true keeps a draft or lets a tool call be made (with edited
+/// an edit; <paramref name="Input"/> (a JSON object) answers a human task's form; <paramref name="Approved"/> true keeps a draft or lets a tool call be made (with edited
 /// <paramref name="Arguments"/>, a JSON object, if given); false with <paramref name="Feedback"/> sends a draft back
 /// or refuses the call.
 /// </summary>
-public sealed record HumanAnswer(bool? Approved, string? Output, string? Feedback, string? Arguments = null);
+public sealed record HumanAnswer(bool? Approved, string? Output, string? Feedback, string? Arguments = null, string? Input = null);
 
 /// <summary>A call the model asked for in a step of an agent task's loop, with the id it is recorded under.</summary>
 public sealed record ToolCallAsk(string CallId, string ModelCallId, string Tool, string Arguments, bool NeedsApproval, string? InputSchema);

@@ -42,8 +42,10 @@ public static partial class RunTransitions
             return Change(run, run with { Tasks = Replace(run.Tasks, redo) });
         }
 
-        var done = task with { State = TaskState.Completed, CompletedAt = now, Feedback = null };
-        var outputs = answer.Output is null ? new Dictionary<string, string?>() : new Dictionary<string, string?> { [taskId] = answer.Output };
+        // A form's answer reaches the agents as text, field by field; the fields themselves are kept as sent.
+        var output = answer.Input is { } input && task.InputSchema is { } schema ? FormAnswers.Text(schema, input) : answer.Output;
+        var done = task with { State = TaskState.Completed, CompletedAt = now, Feedback = null, Input = task.Kind == TaskKind.Human ? answer.Input : task.Input };
+        var outputs = output is null ? new Dictionary<string, string?>() : new Dictionary<string, string?> { [taskId] = output };
         return Change(run, run with { Tasks = Replace(run.Tasks, done) }) with { Outputs = outputs };
     }
 
@@ -131,7 +133,7 @@ public static partial class RunTransitions
         var reviewAgain = run.RequirePlanApproval && !run.PlanApproved && run.Tasks.Count > 0;
         var reset = run.Tasks.Where(t => t.State != TaskState.Completed).Select(t => t.TaskId).ToHashSet();
         var tasks = run.Tasks.Select(t => !reset.Contains(t.TaskId) ? t
-            : t with { State = TaskState.Pending, Error = null, StartedAt = null, CompletedAt = null, Feedback = null }).ToList();
+            : t with { State = TaskState.Pending, Error = null, StartedAt = null, CompletedAt = null, Feedback = null, Input = null }).ToList();
         var after = run with
         {
             Status = reviewAgain ? RunStatus.WaitingHuman : RunStatus.Queued,
@@ -149,14 +151,33 @@ public static partial class RunTransitions
         return Change(run, after, events) with { Outputs = reset.ToDictionary(id => id, string? (_) => null) };
     }
 
-    /// <summary>Whether the answer's shape fits the task: text for a human task; a verdict, an edit or feedback for a draft.</summary>
+    /// <summary>
+    /// Whether the answer's shape fits the task: text, or the fields of its form (checked against the form's schema),
+    /// for a human task; a verdict, an edit or feedback for a draft.
+    /// </summary>
     static Decision? Unfit(TaskRecord task, HumanAnswer answer)
     {
         if (task.Kind == TaskKind.Human)
         {
-            return answer.Output is null
-                ? Decision.Refused(RefusalKind.Invalid, "'output' is required: the answer the run is waiting for.", "output")
-                : null;
+            return (answer.Output, answer.Input, task.InputSchema) switch
+            {
+                (not null, not null, _) => Decision.Refused(RefusalKind.Invalid,
+                    "Send either the form's fields in 'input' or free text in 'output', not both.", FormAnswers.Field),
+                (null, null, null) => Decision.Refused(RefusalKind.Invalid, "'output' is required: the answer the run is waiting for.", "output"),
+                (null, null, _) => Decision.Refused(RefusalKind.Invalid,
+                    "'input' is required: the form's fields as a JSON object (see the task's input_schema), or free text in 'output'.", FormAnswers.Field),
+                (null, not null, null) => Decision.Refused(RefusalKind.Invalid,
+                    $"Task {task.TaskId} has no form (input_schema); answer it with text in 'output'.", FormAnswers.Field),
+                (null, { } input, { } schema) => Problems(FormAnswers.Check(schema, input)),
+                _ => null,
+            };
+        }
+
+        if (answer.Input is not null)
+        {
+            return Decision.Refused(RefusalKind.Invalid,
+                $"'input' answers a human task's form; task {task.TaskId} waits for a verdict on its draft: 'approved', an edited 'output', or 'feedback'.",
+                FormAnswers.Field);
         }
 
         return (answer.Approved, answer.Output, answer.Feedback) switch
@@ -169,4 +190,12 @@ public static partial class RunTransitions
                 "Send {\"approved\": true}, an edited {\"output\": \"…\"}, or {\"approved\": false, \"feedback\": \"…\"}.", "approved"),
         };
     }
+
+    /// <summary>A request refused as invalid for every one of <paramref name="problems"/>, each under its field; null when there are none.</summary>
+    static Decision? Problems(IReadOnlyList<(string Field, string Message)> problems) =>
+        problems.Count == 0 ? null : new Decision
+        {
+            Refusal = new Refusal(RefusalKind.Invalid, string.Join(" ", problems.Select(p => $"{p.Field}: {p.Message}")), problems[0].Field),
+            Problems = problems,
+        };
 }

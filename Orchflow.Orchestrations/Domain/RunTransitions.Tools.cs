@@ -143,6 +143,10 @@ public static partial class RunTransitions
     {
         switch (answer)
         {
+            case { Input: not null }:
+                return Decision.Refused(RefusalKind.Invalid,
+                    $"Task waits on tool call {call.CallId} ({call.Tool}): 'input' answers a human task's form; send a verdict on the call instead.",
+                    FormAnswers.Field);
             case { Output: not null }:
                 return Decision.Refused(RefusalKind.Invalid,
                     $"Task waits on tool call {call.CallId} ({call.Tool}): send {{\"approved\": true}}, edited \"arguments\", or {{\"approved\": false, \"feedback\": \"…\"}}, not 'output'.",
@@ -157,12 +161,7 @@ public static partial class RunTransitions
                     "Send {\"approved\": true} (with edited \"arguments\" if you like) or {\"approved\": false, \"feedback\": \"…\"}.", "approved");
         }
 
-        var problems = answer.Arguments is { } edited ? JsonInput.Check(call.InputSchema, edited, "arguments") : [];
-        return problems.Count == 0 ? null : new Decision
-        {
-            Refusal = new Refusal(RefusalKind.Invalid, string.Join(" ", problems.Select(p => $"{p.Field}: {p.Message}")), problems[0].Field),
-            Problems = problems,
-        };
+        return Problems(answer.Arguments is { } edited ? JsonInput.Check(call.InputSchema, edited, "arguments") : []);
     }
 
     static Decision? NotRunning(RunState run, string taskId) =>

@@ -93,7 +93,7 @@ public static class PlanValidator
             }
             else
             {
-                errors.AddRange(UncoveredTopics(tasks, definition.AskMeAbout));
+                errors.AddRange(UncoveredTopics(tasks, AskFields.Of(definition)));
             }
         }
 
@@ -109,15 +109,16 @@ public static class PlanValidator
     /// task builds on, even through a human step) must depend on that task, so the answer reaches the output
     /// instead of being guessed past.
     /// </summary>
-    static IEnumerable<PlanProblem> UncoveredTopics(IReadOnlyList<PlannedTask> tasks, IReadOnlyList<string> topics)
+    static IEnumerable<PlanProblem> UncoveredTopics(IReadOnlyList<PlannedTask> tasks, IReadOnlyList<AskField> fields)
     {
         var byId = tasks.ToDictionary(t => t.TaskId);
         var humans = tasks.Where(t => t.Kind == TaskKind.Human).ToList();
         var agentTasks = tasks.Where(t => t.Kind == TaskKind.Agent).ToList();
         var sinks = agentTasks.Where(t => !agentTasks.Any(o => DependsOn(o, t.TaskId, byId))).ToList();
-        foreach (var topic in topics)
+        foreach (var field in fields)
         {
-            var askers = humans.Where(h => Mentions(h, topic)).ToList();
+            var topic = field.Topic;
+            var askers = humans.Where(h => AskForms.Asks(h, field)).ToList();
             if (askers.Count == 0)
             {
                 yield return new("tasks", $"No human task asks for \"{topic}\"; add one (kind \"human\") whose prompt asks for it.");
@@ -131,9 +132,6 @@ public static class PlanValidator
             }
         }
     }
-
-    static bool Mentions(PlannedTask task, string topic) =>
-        $"{task.Name} {task.Description} {task.Prompt}".Contains(topic, StringComparison.OrdinalIgnoreCase);
 
     static bool DependsOn(PlannedTask task, string ancestor, IReadOnlyDictionary<string, PlannedTask> byId)
     {

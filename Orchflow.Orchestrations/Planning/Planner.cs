@@ -38,7 +38,7 @@ public sealed class Planner(TimeProvider clock, ILogger<Planner> log)
                 var plannedBy = attempt == 1 ? model.Name : $"{model.Name} (repaired)";
                 repair?.SetStatus(System.Diagnostics.ActivityStatusCode.Ok);
                 return Planned(span, attempt == 1 ? "model" : "repaired",
-                    new PlanResult(HumanGates.Apply(new RunPlan(tasks!, plannedBy), definition.HumanGates), usage, events));
+                    new PlanResult(Finish(new RunPlan(tasks!, plannedBy), definition), usage, events));
             }
 
             repair?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "invalid");
@@ -58,9 +58,15 @@ public sealed class Planner(TimeProvider clock, ILogger<Planner> log)
         {
             var fallback = DeterministicPlanner.Plan(DeterministicPlanner.WithFeedback(definition, review?.Feedback), agents);
             return Planned(span, "fallback",
-                new PlanResult(HumanGates.Apply(fallback with { PlannedBy = $"{DeterministicPlanner.Name} (fallback)" }, definition.HumanGates), usage, events));
+                new PlanResult(Finish(fallback with { PlannedBy = $"{DeterministicPlanner.Name} (fallback)" }, definition), usage, events));
         }
     }
+
+    /// <summary>
+    /// What Orchflow adds to whichever plan won: the forms of the tasks that ask the run's topics (before gates turn
+    /// agent tasks into human ones, which answer in free text), then the human gates.
+    /// </summary>
+    static RunPlan Finish(RunPlan plan, RunDefinition definition) => HumanGates.Apply(AskForms.Apply(plan, definition), definition.HumanGates);
 
     /// <summary>Parses and validates one answer, in a span that tells whether it was valid and how many problems it had, not which.</summary>
     static (IReadOnlyList<PlannedTask>? Tasks, IReadOnlyList<string> Errors) Validate(

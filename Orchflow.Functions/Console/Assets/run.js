@@ -255,7 +255,7 @@ export function runView({ main, announce }, runId) {
     runError.textContent = run.error ? `Error: ${run.error}` : "";
     const settings = [
       run.require_approval ? "every draft needs your approval" : null,
-      run.ask_me_about?.length ? `asks you about ${run.ask_me_about.join(", ")}` : null,
+      run.ask_me_about?.length ? `asks you about ${run.ask_me_about.map((a) => (typeof a === "string" ? a : a.title ?? a.name)).join(", ")}` : null,
       run.human_gates?.length ? `human gates: ${run.human_gates.join(", ")}` : null,
       run.provider_id ? `provider ${run.provider_id}` : "managed model",
     ].filter(Boolean).join("; ");

@@ -3,6 +3,7 @@
 
 import { ApiError, post, runPath } from "./api.js";
 import { append, duration, field, h, showFieldErrors, timeAgo, usage } from "./dom.js";
+import { inputForm } from "./form.js";
 import { STATE_WORDS } from "./graph.js";
 import { renderMarkdown } from "./markdown.js";
 import { toolCallForm, toolCalls } from "./tool-calls.js";
@@ -44,8 +45,16 @@ export function showTask(detail, task, state, { open, live, ...sending }) {
       h("div", { class: "markdown output", tabindex: 0, role: "region", "aria-label": `Output of ${task.task_id}` }, renderMarkdown(task.output)),
     ] : null,
     state === "waiting_human" && open
-      ? (task.pending_tool_call ? toolCallForm(task, sending, complete) : task.kind === "human" ? answerForm(task, sending) : reviewForms(task, sending))
+      ? (task.pending_tool_call ? toolCallForm(task, sending, complete) : task.kind === "human" ? humanForm(task, sending) : reviewForms(task, sending))
       : null]);
+}
+
+/** A human task's answer: its form when it has one (free text beneath it), else the free-text answer. */
+function humanForm(task, sending) {
+  return task.input_schema
+    ? inputForm(task, (body, form, message, onFieldErrors) => complete(task, body, form, message, onFieldErrors, sending),
+      answerForm(task, sending, "Or answer in free text"))
+    : answerForm(task, sending);
 }
 
 /** What a human task builds on, as the run holds it: what a person approves, or answers with in mind. */
@@ -68,7 +77,7 @@ async function complete(task, body, form, message, onFieldErrors, { runId, signa
   message.textContent = "Sending…";
   try {
     await post(runPath(runId, `/tasks/${encodeURIComponent(task.task_id)}/complete`), body, { signal });
-    for (const control of form.querySelectorAll("button, textarea, input")) {
+    for (const control of form.querySelectorAll("button, textarea, input, select")) {
       control.disabled = true;
     }
     message.textContent = "Sent. The run goes on.";
@@ -87,13 +96,13 @@ async function complete(task, body, form, message, onFieldErrors, { runId, signa
     } else {
       message.textContent = `Not sent: ${error.message}`;
     }
-    for (const control of form.querySelectorAll("button, textarea, input")) {
+    for (const control of form.querySelectorAll("button, textarea, input, select")) {
       control.disabled = false;
     }
   }
 }
 
-function answerForm(task, sending) {
+function answerForm(task, sending, heading = "Your answer") {
   const answer = field("Answer", h("textarea", { name: "output", rows: 5, maxlength: 32000, required: true }),
     "Every agent task that needs it gets your answer whole.");
   const message = h("p", { class: "form-status", role: "status" });
@@ -112,7 +121,7 @@ function answerForm(task, sending) {
       }
       complete(task, { output: answer.control.value }, form, message, (errors) => showFieldErrors(answer, errors.output ?? Object.values(errors).flat()), sending);
     },
-  }, h("h3", {}, "Your answer"), answer.element, h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Submit answer")), message);
+  }, h("h3", {}, heading), answer.element, h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Submit answer")), message);
   return form;
 }
 

@@ -11,7 +11,24 @@ namespace Orchflow.Infrastructure.Storage;
 static class TaskEntities
 {
     /// <summary>The task's fields as its row holds them, without the output.</summary>
-    public static TableEntity ToEntity(string runId, TaskRecord task) => new(runId, task.TaskId)
+    public static TableEntity ToEntity(string runId, TaskRecord task)
+    {
+        var row = Row(runId, task);
+        // A form and its answer are bounded, yet may outgrow one property: each takes as many as it needs.
+        if (task.InputSchema is { } schema)
+        {
+            TextChunks.SetProperty(row, "InputSchema", schema);
+        }
+
+        if (task.Input is { } input)
+        {
+            TextChunks.SetProperty(row, "Input", input);
+        }
+
+        return row;
+    }
+
+    static TableEntity Row(string runId, TaskRecord task) => new(runId, task.TaskId)
     {
         ["Name"] = task.Name,
         ["Description"] = task.Description,
@@ -78,6 +95,8 @@ static class TaskEntities
         State = WireNames.Parse<TaskState>(e.GetString("State")),
         DependsOn = JsonSerializer.Deserialize<List<string>>(e.GetString("DependsOn") ?? "[]") ?? [],
         Prompt = e.GetString("Prompt"),
+        InputSchema = TextChunks.GetProperty(e, "InputSchema"),
+        Input = TextChunks.GetProperty(e, "Input"),
         Output = output,
         Error = e.GetString("Error"),
         Usage = new TokenUsage(e.GetInt64("InputTokens") ?? 0, e.GetInt64("OutputTokens") ?? 0),

@@ -170,19 +170,27 @@ public sealed partial class OpenApiContractTests
     {
         using var client = await NewAccountAsync();
         using var other = await NewAccountAsync();
-        var runId = await StartAsync(client, new { task = Goal, ask_me_about = new[] { "company details" }, require_approval = true });
+        // T1 asks with a form: a topic's text field and a field object's number.
+        var budget = new { name = "budget_usd", title = "Monthly budget", type = "integer", minimum = 0 };
+        var runId = await StartAsync(client, new { task = Goal, ask_me_about = new object[] { "company details", budget }, require_approval = true });
         await WaitAsync(client, runId, r => RunGraph.WaitingOn(r).Contains("T1"));
         var path = $"runs/{runId}/tasks/T1/complete";
         var key = NewKey();
 
         await ExpectProblem("validation_failed", Call("completeTask", client, path, new { }));
+        await ExpectProblem("validation_failed", Call("completeTask", client, path, new { input = new { company_details = "", budget_usd = -1, colour = "red" } }));
+        await ExpectProblem("validation_failed", Call("completeTask", client, path, new { input = "We build workflow APIs." }));
         await ExpectProblem("validation_failed", Call("completeTask", client, path, new { output = "x", tone = "formal" }));
         await Expect(HttpStatusCode.RequestEntityTooLarge, Call("completeTask", client, path, raw: Oversized));
         await ExpectProblem("not_found", Call("completeTask", client, $"runs/{runId}/tasks/T99/complete", new { output = "x" }));
         await ExpectProblem("not_found", Call("completeTask", other, path, new { output = "x" }));
-        var answer = new { output = "We build workflow APIs for small teams." };
+        var answer = new { input = new { company_details = "We build workflow APIs for small teams.", budget_usd = 5000 } };
         var answered = await Expect(HttpStatusCode.OK, Call("completeTask", client, path, answer, idempotencyKey: key));
-        Assert.That(answered.Json!.Str("state"), Is.EqualTo("completed"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(answered.Json!.Str("state"), Is.EqualTo("completed"));
+            Assert.That(answered.Json!["input"]!["budget_usd"]!.GetValue<int>(), Is.EqualTo(5000));
+        });
         var replay = await Expect(HttpStatusCode.OK, Call("completeTask", client, path, answer, idempotencyKey: key));
         Assert.That(replay.Header("Idempotent-Replayed"), Is.EqualTo("true"));
         await ExpectProblem("idempotency_mismatch", Call("completeTask", client, path, new { output = "Something else." }, idempotencyKey: key));

@@ -106,6 +106,15 @@ public sealed partial class FuzzRequestGenerator
         }
     }
 
+    /// <summary>A form field outside the subset of JSON Schema forms keep to (nested, an array, a reference, a huge enum…).</summary>
+    (string Label, JsonObject Field) FormFieldOutsideTheSubset() => Pick(
+        ("that is an object", new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() }),
+        ("that is an array", new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } }),
+        ("that is a reference", new JsonObject { ["$ref"] = "#/$defs/x" }),
+        ("of an unknown format", new JsonObject { ["type"] = "string", ["format"] = "ipv6" }),
+        ("with a huge enum", new JsonObject { ["type"] = "string", ["enum"] = new JsonArray(Enumerable.Range(0, 500).Select(i => (JsonNode)$"c{i}").ToArray()) }),
+        ("with a minimum past its maximum", new JsonObject { ["type"] = "integer", ["minimum"] = 5, ["maximum"] = 1 }));
+
     /// <summary>A value the route's own rules refuse (unknown enum, bad email, missing answer…), set in the body.</summary>
     string? Semantic(RouteShape shape, JsonObject body)
     {
@@ -117,7 +126,7 @@ public sealed partial class FuzzRequestGenerator
                 body["email"] = email;
                 return $"'email' is '{email}'";
             case "api/v1/runs":
-                switch (random.Next(3))
+                switch (random.Next(5))
                 {
                     case 0:
                         var (label, agents) = Pick(
@@ -132,6 +141,22 @@ public sealed partial class FuzzRequestGenerator
                     case 1:
                         body["provider_id"] = Pick("", "   ", "\t");
                         return "'provider_id' is blank";
+                    case 2:
+                        var (asked, field) = FormFieldOutsideTheSubset();
+                        field["name"] = Pick("budget", "a b", "1st", "");
+                        body["ask_me_about"] = new JsonArray(field);
+                        return "'ask_me_about' has a field " + asked;
+                    case 3:
+                        var (given, property) = FormFieldOutsideTheSubset();
+                        body["plan"] = new JsonObject
+                        {
+                            ["tasks"] = new JsonArray(new JsonObject
+                            {
+                                ["task_id"] = "T1", ["name"] = "Ask", ["kind"] = "human", ["depends_on"] = new JsonArray(), ["prompt"] = "Tell us.",
+                                ["input_schema"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["f"] = property } },
+                            }),
+                        };
+                        return "a given plan's form has a field " + given;
                     default:
                         body["human_timeout_seconds"] = Pick(0, -1, RunsFunctions.MaxTimeoutSeconds + 1);
                         return "'human_timeout_seconds' is out of range";
@@ -142,7 +167,10 @@ public sealed partial class FuzzRequestGenerator
                     ("an approval without an output for a human task", new JsonObject { ["approved"] = true }),
                     ("a rejection for a human task", new JsonObject { ["approved"] = false, ["feedback"] = "Redo it." }),
                     ("feedback only for a human task", new JsonObject { ["feedback"] = "Shorter." }),
-                    ("approved null for a human task", new JsonObject { ["approved"] = null }));
+                    ("approved null for a human task", new JsonObject { ["approved"] = null }),
+                    ("input that is not an object", new JsonObject { ["input"] = Pick<JsonNode>("text", 42, new JsonArray(1)) }),
+                    ("input with a field no form has", new JsonObject { ["input"] = new JsonObject { ["no_such_field"] = 1 } }),
+                    ("input and output together", new JsonObject { ["input"] = new JsonObject(), ["output"] = "Text." }));
                 body.Clear();
                 foreach (var (k, v) in answer.ToList())
                 {
