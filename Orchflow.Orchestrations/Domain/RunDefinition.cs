@@ -10,7 +10,7 @@ public sealed record AgentSpec(string Name, string? Instructions = null, IReadOn
 /// What a client asked a run to do: the goal and the human checkpoints around it, the plan itself when the client
 /// wrote it (then no model plans the run), and the tools its agent tasks may call: <paramref name="Tools"/> for every
 /// task, those whose every call waits for a person (<paramref name="ApproveTools"/>, or "*" for all), and how many
-/// calls one task may make.
+/// calls one task may make; and what the whole run may spend (<paramref name="Budget"/>), as first asked.
 /// </summary>
 public sealed record RunDefinition(
     string Goal,
@@ -24,7 +24,8 @@ public sealed record RunDefinition(
     bool RequirePlanApproval = false,
     IReadOnlyList<string>? Tools = null,
     IReadOnlyList<string>? ApproveTools = null,
-    int MaxToolCalls = 10)
+    int MaxToolCalls = 10,
+    RunBudget? Budget = null)
 {
     /// <summary>Every call of any tool waits for a person.</summary>
     public const string AllTools = "*";
