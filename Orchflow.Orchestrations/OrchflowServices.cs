@@ -9,6 +9,7 @@ using Orchflow.Live;
 using Orchflow.Models;
 using Orchflow.Orchestrators;
 using Orchflow.Planning;
+using Orchflow.Tools;
 using Orchflow.Webhooks;
 using Orchflow.Telemetry;
 
@@ -47,6 +48,7 @@ public static class OrchflowServices
         services.AddSingleton<IRunModelFactory, RunModelFactory>();
         services.AddSingleton<Planner>();
         services.AddWebhooks(configuration, isDevelopment);
+        services.AddTools(configuration, isDevelopment);
 
         services.AddValidatedOptions<LiveOutputOptions, LiveOutputOptionsValidation>(configuration.GetSection(LiveOutputOptions.Section));
         services.AddSingleton<ILiveOutputStore, TableLiveOutputStore>();

@@ -7,6 +7,9 @@
 # Environment:
 #   ORCHFLOW_PORT      HTTP port of the host on 127.0.0.1 (default 7071)
 #   ORCHFLOW_DATA_DIR  local state, incl. Azurite data (default .orchflow)
+#   ORCHFLOW_TRIAL_RUNS  managed trial runs per account registered here (default
+#                      100000: the simulated model costs nothing, so an evaluation
+#                      never runs out; set 5 to meet the production 402)
 #
 # A dev.sh started while another runs on the same data folder joins it: its
 # host is another worker on the same Azurite, task hub and tables, and it
@@ -22,10 +25,12 @@ source scripts/lib.sh
 
 PORT=${ORCHFLOW_PORT:-7071}
 DATA_DIR=${ORCHFLOW_DATA_DIR:-.orchflow}
+TRIAL_RUNS=${ORCHFLOW_TRIAL_RUNS:-100000}
 HOST_DIR="$REPO_ROOT/Orchflow.LocalHost/bin/Release/net10.0"
 HEALTH_URL="http://127.0.0.1:$PORT/api/v1/health"
 
 [[ $PORT =~ ^[0-9]+$ ]] || die "ORCHFLOW_PORT must be a port number, got '$PORT'"
+[[ $TRIAL_RUNS =~ ^[0-9]+$ ]] || die "ORCHFLOW_TRIAL_RUNS must be a whole number, got '$TRIAL_RUNS'"
 
 # Check the port before spending time on the build.
 if port_in_use "$PORT"; then
@@ -81,6 +86,7 @@ log "Starting Orchflow.LocalHost on port $PORT"
 # directory (here the repo root), which would miss the appsettings*.json files
 # copied next to the dll.
 Orchflow__Storage__ConnectionString="$AZURITE_CONNECTION_STRING" \
+Orchflow__TrialRuns="$TRIAL_RUNS" \
 DOTNET_ENVIRONMENT=Development \
 ASPNETCORE_ENVIRONMENT=Development \
     dotnet "$HOST_DIR/Orchflow.LocalHost.dll" \

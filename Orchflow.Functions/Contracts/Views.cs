@@ -25,13 +25,28 @@ public sealed record TaskView(
     UsageView Usage,
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt,
+    IReadOnlyList<TaskInputView> Inputs,
     IReadOnlyList<ToolCallView> ToolCalls,
     PendingToolCallView? PendingToolCall)
 {
-    public static TaskView Of(TaskRecord t) => new(
+    /// <summary>A task as its run stands: a human task carries the outputs it depends on, so a person sees what they answer or approve.</summary>
+    public static TaskView Of(TaskRecord t, IReadOnlyList<TaskRecord> tasks) => new(
         t.TaskId, t.Name, t.Description, t.Kind.ToWire(), t.Agent, t.State.ToWire(), t.DependsOn, t.Prompt, t.Output, t.Error,
-        UsageView.Of(t.Usage), t.StartedAt, t.CompletedAt, t.ToolCalls.Select(ToolCallView.Of).ToList(),
+        UsageView.Of(t.Usage), t.StartedAt, t.CompletedAt, TaskInputView.Of(t, tasks), t.ToolCalls.Select(ToolCallView.Of).ToList(),
         t.PendingToolCall is { } pending ? PendingToolCallView.Of(pending) : null);
+}
+
+/// <summary>An output a human task depends on, read from its run: completed dependencies only, in depends_on order.</summary>
+public sealed record TaskInputView(string TaskId, string Name, string Output)
+{
+    public static IReadOnlyList<TaskInputView> Of(TaskRecord task, IReadOnlyList<TaskRecord> tasks) =>
+        task.Kind != TaskKind.Human
+            ? []
+            : task.DependsOn
+                .Select(id => tasks.FirstOrDefault(t => t.TaskId == id))
+                .Where(d => d is { State: TaskState.Completed, Output: not null })
+                .Select(d => new TaskInputView(d!.TaskId, d.Name, d.Output!))
+                .ToList();
 }
 
 /// <summary>One tool call of a task, as recorded: what was asked, where it stands, and what came of it.</summary>
@@ -105,7 +120,7 @@ public sealed record RunView(
         r.Definition.AskMeAbout, r.Definition.HumanGates, r.Definition.RequireApproval, r.Definition.RequirePlanApproval, r.Definition.ProviderId,
         r.Definition.HumanTimeoutSeconds, r.Definition.Tools ?? [], r.Definition.ApproveTools ?? [], r.Definition.MaxToolCalls,
         // Insertion order is T1, T2, …: the serializer keeps it.
-        r.Tasks.ToDictionary(t => t.TaskId, TaskView.Of),
+        r.Tasks.ToDictionary(t => t.TaskId, t => TaskView.Of(t, r.Tasks)),
         r.WaitingOn, r.FinalOutput, UsageView.Of(r.Usage), r.Error, r.PlannedBy,
         r.Events.Select(e => new RunEventView(e.At, e.Kind, e.Message)).ToList(), r.Attempt, r.CreatedAt, r.UpdatedAt);
 }
@@ -130,6 +145,12 @@ public sealed record RunListView(IReadOnlyList<RunSummaryView> Runs, int Limit, 
 public sealed record TaskListView(string RunId, IReadOnlyList<TaskView> Tasks);
 
 public sealed record RegisteredView(string AccountId, string Name, string Email, string ApiKey, int TrialRunsRemaining, DateTimeOffset CreatedAt);
+
+/// <summary>GET /account: the caller's account as it stands, with the trial runs it has left; never its key.</summary>
+public sealed record AccountView(string AccountId, string Name, string Email, int TrialRunsRemaining, DateTimeOffset CreatedAt)
+{
+    public static AccountView Of(Account a) => new(a.AccountId, a.Name, a.Email, a.TrialRunsRemaining, a.CreatedAt);
+}
 
 public sealed record ProviderView(string ProviderId, string Provider, string Label, string Model, string? Endpoint, string KeyHint, DateTimeOffset CreatedAt)
 {

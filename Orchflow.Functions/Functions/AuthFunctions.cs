@@ -12,7 +12,7 @@ using Orchflow.Functions.Http;
 
 namespace Orchflow.Functions.Functions;
 
-/// <summary>Registration: creates an account and hands out its API key, once.</summary>
+/// <summary>Registration, which creates an account and hands out its API key once, and the caller's own account.</summary>
 public sealed class AuthFunctions(IAccountStore accounts, IRunStore runs, ApiKeys keys, IOptions<AccountOptions> options, TimeProvider clock, ILogger<AuthFunctions> log)
 {
     [Function(nameof(Register))]
@@ -51,7 +51,21 @@ public sealed class AuthFunctions(IAccountStore accounts, IRunStore runs, ApiKey
         log.LogInformation("Account {AccountId} registered", account.AccountId);
         return ApiResult.Created(
             new RegisteredView(account.AccountId, account.Name, account.Email, key, account.TrialRunsRemaining, account.CreatedAt),
-            $"{FunctionCatalog.ApiBase}/accounts/{account.AccountId}").NoStore();
+            AccountLocation).NoStore();
+    }
+
+    /// <summary>Where a key's own account is read: the account a key belongs to needs no id in the path.</summary>
+    public const string AccountLocation = FunctionCatalog.ApiBase + "/account";
+
+    [Function(nameof(GetAccount))]
+    public async Task<IActionResult> GetAccount(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/account")] HttpRequest req,
+        CancellationToken cancellationToken)
+    {
+        // Read anew rather than taken from the authenticator, whose copy may be a minute old: the trial count moves.
+        var account = await accounts.FindByKeyHashAsync(ApiKeyAuthenticator.KeyHashOf(req), cancellationToken)
+                      ?? ApiKeyAuthenticator.CallerOf(req);
+        return ApiResult.Ok(AccountView.Of(account)).NoStore();
     }
 
     static bool IsEmail(string email) =>

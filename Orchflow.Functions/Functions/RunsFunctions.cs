@@ -131,7 +131,7 @@ public sealed class RunsFunctions(
         var run = await FindAsync(req, runId, cancellationToken);
         return run is null
             ? RunNotFound(runId)
-            : ApiResult.Ok(new TaskListView(run.RunId, run.Tasks.Select(TaskView.Of).ToList())).Tagged(ConditionalReads.RunTag(run.Version));
+            : ApiResult.Ok(new TaskListView(run.RunId, run.Tasks.Select(t => TaskView.Of(t, run.Tasks)).ToList())).Tagged(ConditionalReads.RunTag(run.Version));
     }
 
     /// <summary>

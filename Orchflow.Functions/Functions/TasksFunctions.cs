@@ -55,7 +55,7 @@ public sealed class TasksFunctions(IRunStore runs, ILogger<TasksFunctions> log)
         await DeliverAsync(durable, change, waited, accepted, caller.AccountId);
         OrchflowTelemetry.HumanAnswered(waited, accepted, change.Run.UpdatedAt);
         log.LogInformation("Run {RunId} task {TaskId} answered ({State})", runId, taskId, answered.State.ToWire());
-        return ApiResult.Ok(TaskView.Of(answered));
+        return ApiResult.Ok(TaskView.Of(answered, change.Run.Tasks));
     }
 
     /// <summary>

@@ -68,7 +68,8 @@ public static class Problems
     public static ApiResult Unauthorized(string detail) => Make(401, "Unauthorized", "unauthorized", detail);
 
     public static ApiResult TrialExhausted() => Make(402, "Trial exhausted", "trial_exhausted",
-        "This account has used all of its managed trial runs. Register your own model provider with POST /api/v1/providers and pass its provider_id when you start a run.");
+        "This account has used all of its managed trial runs. Register your own model provider in the console (Providers, at /console#/providers) " +
+        "or with POST /api/v1/providers, and pass its provider_id when you start a run.");
 
     public static ApiResult NotFound(string detail) => Make(404, "Not found", "not_found", detail);
 

@@ -50,8 +50,68 @@ public static class RequestBody
         }
         catch (JsonException e)
         {
+            // The serializer stops at the first wrong field; a client fixing a body wants every one of them at once.
+            var errors = FieldErrors<T>(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            if (errors is { Count: > 1 })
+            {
+                return (null, Problems.Validation(errors));
+            }
+
             var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
             return (null, Problems.Validation(field, Describe(e)));
+        }
+    }
+
+    /// <summary>
+    /// Every field of a well-formed JSON object that does not read as its type or is not a field at all, each under its
+    /// own path; null when the body is not a well-formed object (then the serializer's one error says why).
+    /// </summary>
+    static Dictionary<string, string[]>? FieldErrors<T>(ReadOnlyMemory<byte> body)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = false, MaxDepth = ApiJson.Options.MaxDepth });
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var properties = ApiJson.Options.GetTypeInfo(typeof(T)).Properties.ToDictionary(p => p.Name, p => p.PropertyType, StringComparer.Ordinal);
+            var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+            foreach (var field in document.RootElement.EnumerateObject())
+            {
+                if (errors.ContainsKey(field.Name))
+                {
+                    errors[field.Name] = [$"'{field.Name}' is given more than once."];
+                }
+                else if (!properties.TryGetValue(field.Name, out var type))
+                {
+                    errors[field.Name] = [$"'{field.Name}' is not a field of this request; check its spelling against the API reference."];
+                }
+                else
+                {
+                    try
+                    {
+                        JsonSerializer.Deserialize(field.Value, type, ApiJson.Options);
+                    }
+                    catch (JsonException e)
+                    {
+                        var path = field.Name + (e.Path is null or "$" ? "" : e.Path.TrimStart('$'));
+                        errors[path] = [Describe(e, path)];
+                    }
+                }
+            }
+
+            return errors;
         }
     }
 
@@ -89,13 +149,15 @@ public static class RequestBody
             return "The request body is not a valid JSON object.";
         }
 
-        var field = e.Path.TrimStart('$', '.');
-        return e.Message switch
+        return Describe(e, e.Path.TrimStart('$', '.'));
+    }
+
+    static string Describe(JsonException e, string field) =>
+        e.Message switch
         {
             var m when m.Contains("could not be mapped", StringComparison.Ordinal) =>
                 $"'{field}' is not a field of this request; check its spelling against the API reference.",
             var m when m.StartsWith("Duplicate property", StringComparison.Ordinal) => $"'{field}' is given more than once.",
             _ => $"'{field}' has the wrong type or is malformed.",
         };
-    }
 }

@@ -45,7 +45,8 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         if (definition.Plan is { } given && input.Feedback is null)
         {
             // The client's own plan, validated when the run was started: no model is asked.
-            planned = new PlanResult(HumanGates.Apply(new RunPlan(given, RunPlan.ByUser), definition.HumanGates), TokenUsage.Zero, []);
+            var plan = HumanGates.Apply(new RunPlan(given, RunPlan.ByUser), definition.HumanGates);
+            planned = new PlanResult(plan, TokenUsage.Zero, [planner.NoteOf(plan)]);
         }
         else
         {

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 
 namespace Orchflow.Domain;
 
-/// <summary>Creates the public identifiers of runs, accounts, providers, webhooks and their deliveries.</summary>
+/// <summary>Creates the public identifiers of runs, accounts, providers, webhooks and their deliveries, and tool servers.</summary>
 public static class Ids
 {
     const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lower case
@@ -39,6 +39,9 @@ public static class Ids
     public static string NewProviderId() => "prv_" + Random(16);
 
     public static string NewWebhookId() => "whk_" + Random(20);
+
+    /// <summary>An MCP tool server's id, which runs name its tools by (<c>mcs_…/search</c>).</summary>
+    public static string NewToolServerId() => "mcs_" + Random(20);
 
     /// <summary>
     /// The id of one event's delivery to one webhook: a hash of the three, so that handling the same event twice

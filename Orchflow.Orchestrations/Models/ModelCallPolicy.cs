@@ -94,7 +94,7 @@ public sealed class ModelCallPolicy(IOptions<ModelOptions> options, TimeProvider
                 : Failure.Transient("could not be reached", FailureCauses.Unreachable),
             401 or 403 => Failure.Permanent(
                 $"The provider rejected the key (HTTP {status} from {target.Kind}). Register the provider again with a valid key " +
-                "that may use this model, then start a new run.", FailureCauses.Auth, status),
+                "that may use this model and start a new run with its provider_id: a retry of this run would send the same key.", FailureCauses.Auth, status),
             408 => Failure.Transient("timed out (HTTP 408)", FailureCauses.Timeout, status),
             429 => Failure.Transient("is rate limited (HTTP 429)", FailureCauses.RateLimited, status, RetryAfter(response)),
             >= 500 => Failure.Transient($"failed (HTTP {status})", FailureCauses.ServerError, status, RetryAfter(response)),
@@ -125,18 +125,21 @@ public sealed class ModelCallPolicy(IOptions<ModelOptions> options, TimeProvider
         $"The provider's answer could not be read as a chat completion ({detail}). Check that {target.Endpoint.GetLeftPart(UriPartial.Path)} " +
         "speaks the OpenAI chat-completions protocol.";
 
+    /// <summary>Where a failed run is continued: its completed tasks are kept, so a transient failure costs nothing twice.</summary>
+    const string RetryRoute = "POST /api/v1/runs/{run_id}/retry";
+
     static string GaveUp(ModelTarget target, Failure failure, int attempts, TimeSpan delay, ModelOptions settings)
     {
         var what = $"The {target.Kind} provider {failure.Message}";
         if (delay > settings.MaxRetryDelay && attempts < settings.MaxAttempts)
         {
             return $"{what} and asked to wait {delay.TotalSeconds:0} s, longer than Orchflow waits ({settings.MaxRetryDelaySeconds} s). " +
-                   "Start a new run later, or raise the quota of your model account.";
+                   $"Retry the run later ({RetryRoute}), or raise the quota of your model account.";
         }
 
         var advice = failure.Status == 429
-            ? "Raise the quota or rate limit of your model account, or start the run later."
-            : "Start a new run later; if it keeps failing, check the provider's status and the endpoint.";
+            ? $"Raise the quota or rate limit of your model account, or retry the run later ({RetryRoute})."
+            : $"Retry the run later ({RetryRoute}): it goes on from where it stopped; if it keeps failing, check the provider's status and the endpoint.";
         return $"{what} on all {attempts} attempts. {advice}";
     }
 

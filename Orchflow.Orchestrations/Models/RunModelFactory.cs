@@ -32,14 +32,14 @@ public sealed class RunModelFactory(
         }
 
         var provider = await providers.GetAsync(accountId, providerId, cancellationToken)
-                       ?? throw new ModelProviderException($"Provider {providerId} was deleted; register it again and start a new run.");
+                       ?? throw new ModelProviderException($"Provider {providerId} was deleted; register it again and start a new run with the new provider_id (a retry of this run would look for the deleted one).");
         var key = await KeyAsync(provider, cancellationToken);
         return Create(ModelTarget.Create(provider.Provider, provider.Model, provider.Endpoint, key, providerId), http.UserProviders);
     }
 
     async Task<string> KeyAsync(ProviderRecord provider, CancellationToken cancellationToken) =>
         await secrets.GetAsync(provider.SecretName, cancellationToken)
-        ?? throw new ModelProviderException($"The key of provider {provider.ProviderId} is missing; register the provider again and start a new run.");
+        ?? throw new ModelProviderException($"The key of provider {provider.ProviderId} is missing; register the provider again and start a new run with the new provider_id (a retry of this run would look for the missing key).");
 
     ChatRunModel Create(ModelTarget target, HttpClient client) =>
         new(ChatRunModel.CreateChatClient(target, client, options.Value.RequestTimeout), target, policy);

@@ -3,7 +3,9 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
+using Orchflow.Models.Simulated;
 using Orchflow.Planning;
+using static Orchflow.Models.Simulated.SimulatedText;
 using Orchflow.Telemetry;
 
 namespace Orchflow.Models;
@@ -77,12 +79,11 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
             AppendRevision(text, revision, review, section);
         }
 
-        var humans = request.Inputs.Where(i => i.Kind == TaskKind.Human).ToList();
-        var upstream = request.Inputs.Where(i => i.Kind == TaskKind.Agent).ToList();
-        if (humans.Count > 0)
+        var task = new SimulatedTask(request, review);
+        if (task.Humans.Count > 0)
         {
             text.AppendLine("### Context from the human");
-            foreach (var h in humans)
+            foreach (var h in task.Humans)
             {
                 text.AppendLine($"- {h.TaskId} ({h.Name}): \"{h.Output.Trim()}\"");
             }
@@ -90,10 +91,10 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
             text.AppendLine();
         }
 
-        if (upstream.Count > 0)
+        if (task.Upstream.Count > 0)
         {
             text.AppendLine("### Built on");
-            foreach (var u in upstream)
+            foreach (var u in task.Upstream)
             {
                 text.AppendLine($"- {u.TaskId} ({u.Name}): {Gist(Conclusion(WithoutFiller(u.Output)))}");
             }
@@ -101,51 +102,16 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
             text.AppendLine();
         }
 
-        var subject = Subject(request.Task.Name);
-        var voice = humans.Count > 0 ? $" in line with \"{Gist(humans[0].Output)}\"" : "";
-        var round = request.Revision?.Round ?? 0;
         switch (section)
         {
             case "Findings":
-                text.AppendLine("### Findings");
-                for (var i = 1; i <= 5; i++)
-                {
-                    text.AppendLine($"{i}. {Capitalise(subject)}: candidate {i}, noted for {Facet(i)} (unverified: simulated).");
-                }
-
-                foreach (var (point, i) in review.Select((p, i) => (p, i)))
-                {
-                    text.AppendLine($"{6 + i}. {point} (asked in review round {round}; unverified: simulated).");
-                }
-
-                text.AppendLine().AppendLine("### Open questions").AppendLine($"- Which of these matter most for: {request.Goal.Trim()}");
+                SimulatedResearch.Write(text, task);
                 break;
             case "Comparison":
-                text.AppendLine("### Comparison").AppendLine("| option | strength | risk | confidence |").AppendLine("|---|---|---|---|");
-                for (var i = 1; i <= 3; i++)
-                {
-                    text.AppendLine($"| {Capitalise(subject)} option {i} | {Facet(i)} | {Facet(i + 2)} | {(i == 1 ? "high" : "medium")} |");
-                }
-
-                foreach (var point in review)
-                {
-                    text.AppendLine($"| Review round {round}: {point.Replace("|", "\\|", StringComparison.Ordinal)} | addressed | to confirm | medium |");
-                }
-
-                text.AppendLine().AppendLine("### Decision")
-                    .AppendLine($"Prefer option 1 for {subject}{voice}; revisit if the inputs above change.");
+                SimulatedAnalysis.Write(text, task);
                 break;
             default:
-                text.AppendLine("### Draft");
-                text.AppendLine($"1. Frame {subject}{voice}.");
-                text.AppendLine($"2. Turn the inputs above ({string.Join(", ", request.Inputs.Select(i => i.TaskId).DefaultIfEmpty("none"))}) into concrete actions.");
-                text.AppendLine("3. Set owners, dates and a measure of success for each action.");
-                foreach (var (point, i) in review.Select((p, i) => (p, i)))
-                {
-                    text.AppendLine($"{4 + i}. {point} (asked in review round {round}).");
-                }
-
-                text.AppendLine().AppendLine("### Next steps").AppendLine($"- Review this draft of {subject} and adjust it to real data.");
+                SimulatedWriting.Write(text, task);
                 break;
         }
 
@@ -211,36 +177,9 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
         return filler < 0 ? output : output[..filler].TrimEnd();
     }
 
-    ModelReply<string> Synthesize(SynthesisRequest request)
+    static ModelReply<string> Synthesize(SynthesisRequest request)
     {
-        var text = new StringBuilder();
-        text.AppendLine($"# {request.Goal.Trim()}").AppendLine();
-        text.AppendLine($"_{Notice}_").AppendLine();
-        var humans = request.Results.Where(r => r.Kind == TaskKind.Human).ToList();
-        if (humans.Count > 0)
-        {
-            text.AppendLine("## What you told us");
-            foreach (var h in humans)
-            {
-                text.AppendLine($"- {h.Name}: \"{h.Output.Trim()}\"");
-            }
-
-            text.AppendLine();
-        }
-
-        text.AppendLine("## Results");
-        foreach (var r in request.Results.Where(r => r.Kind == TaskKind.Agent))
-        {
-            text.AppendLine($"### {r.TaskId}. {r.Name}").AppendLine(Gist(Conclusion(WithoutFiller(r.Output)))).AppendLine();
-        }
-
-        var last = request.Results.LastOrDefault(r => r.Kind == TaskKind.Agent);
-        if (last is not null)
-        {
-            text.AppendLine("## Deliverable").AppendLine(WithoutFiller(last.Output).Trim());
-        }
-
-        var output = text.ToString().TrimEnd();
+        var output = SimulatedSynthesis.Write(request, WithoutFiller);
         return new ModelReply<string>(output, Usage(string.Concat(request.Results.Select(r => r.Output)), output));
     }
 
@@ -253,43 +192,6 @@ public sealed partial class SimulatedRunModel(IOptions<SimulatedModelOptions> op
     static TokenUsage Usage(string input, string output) => new(Words(input), Words(output));
 
     static long Words(string text) => Word().Count(text);
-
-    /// <summary>
-    /// What an output concluded: the text under its last section heading (a decision, next steps), else the whole
-    /// output. Outputs that are not Markdown, such as a human's edit, are taken whole.
-    /// </summary>
-    static string Conclusion(string output)
-    {
-        var lines = output.Split('\n');
-        var lastHeading = Array.FindLastIndex(lines, l => l.StartsWith("### ", StringComparison.Ordinal));
-        return lastHeading >= 0 && lastHeading < lines.Length - 1 ? string.Join('\n', lines[(lastHeading + 1)..]) : output;
-    }
-
-    /// <summary>The first meaningful line of a text, shortened: what a reader needs to see it was used.</summary>
-    static string Gist(string text)
-    {
-        var line = text.Split('\n').Select(l => l.Trim().TrimStart('#', '-', '*', '_', ' ').Trim())
-            .FirstOrDefault(l => l.Length > 0 && !l.StartsWith("Simulated output", StringComparison.Ordinal)) ?? "";
-        // A long line without spaces (a URL, a key) is cut mid-word.
-        return line.Length <= 160 ? line : line[..(line.LastIndexOf(' ', 157) is > 0 and var space ? space : 157)] + "…";
-    }
-
-    static string Subject(string taskName)
-    {
-        var words = taskName.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return words.Length > 1 ? string.Join(' ', words.Skip(1)).TrimEnd('.') : taskName;
-    }
-
-    static string Facet(int i) => (i % 5) switch
-    {
-        0 => "pricing",
-        1 => "audience fit",
-        2 => "consistency",
-        3 => "distribution",
-        _ => "differentiation",
-    };
-
-    static string Capitalise(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     [GeneratedRegex(@"\S+")]
     private static partial Regex Word();

@@ -38,45 +38,6 @@ public static partial class DeterministicPlanner
         Writing,
     }
 
-    static readonly Dictionary<string, Stage> Verbs = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["research"] = Stage.Research, ["find"] = Stage.Research, ["gather"] = Stage.Research,
-        ["collect"] = Stage.Research, ["search"] = Stage.Research, ["investigate"] = Stage.Research,
-        ["identify"] = Stage.Research, ["explore"] = Stage.Research, ["survey"] = Stage.Research,
-        ["scan"] = Stage.Research, ["discover"] = Stage.Research, ["list"] = Stage.Research,
-        ["study"] = Stage.Research, ["source"] = Stage.Research, ["look"] = Stage.Research,
-        ["monitor"] = Stage.Research, ["interview"] = Stage.Research, ["scout"] = Stage.Research,
-
-        ["analyze"] = Stage.Analysis, ["analyse"] = Stage.Analysis, ["compare"] = Stage.Analysis,
-        ["extract"] = Stage.Analysis, ["evaluate"] = Stage.Analysis, ["assess"] = Stage.Analysis,
-        ["define"] = Stage.Analysis, ["decide"] = Stage.Analysis, ["prioritize"] = Stage.Analysis,
-        ["prioritise"] = Stage.Analysis, ["estimate"] = Stage.Analysis, ["calculate"] = Stage.Analysis,
-        ["review"] = Stage.Analysis, ["rank"] = Stage.Analysis, ["score"] = Stage.Analysis,
-        ["segment"] = Stage.Analysis, ["benchmark"] = Stage.Analysis, ["validate"] = Stage.Analysis,
-        ["measure"] = Stage.Analysis, ["forecast"] = Stage.Analysis, ["choose"] = Stage.Analysis,
-        ["select"] = Stage.Analysis, ["determine"] = Stage.Analysis, ["check"] = Stage.Analysis,
-        ["map"] = Stage.Analysis, ["size"] = Stage.Analysis, ["audit"] = Stage.Analysis,
-
-        ["write"] = Stage.Writing, ["draft"] = Stage.Writing, ["propose"] = Stage.Writing,
-        ["produce"] = Stage.Writing, ["create"] = Stage.Writing, ["compose"] = Stage.Writing,
-        ["summarize"] = Stage.Writing, ["summarise"] = Stage.Writing, ["publish"] = Stage.Writing,
-        ["prepare"] = Stage.Writing, ["outline"] = Stage.Writing, ["design"] = Stage.Writing,
-        ["plan"] = Stage.Writing, ["document"] = Stage.Writing, ["build"] = Stage.Writing,
-        ["craft"] = Stage.Writing, ["recommend"] = Stage.Writing, ["present"] = Stage.Writing,
-        ["report"] = Stage.Writing, ["describe"] = Stage.Writing, ["launch"] = Stage.Writing,
-    };
-
-    /// <summary>Analysis verbs that commit to a choice: independent decisions drawn from the same analysis run side by side.</summary>
-    static readonly HashSet<string> DecisionVerbs = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "define", "decide", "choose", "select", "determine", "prioritize", "prioritise",
-    };
-
-    static readonly Dictionary<string, int> NumberWords = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["two"] = 2, ["three"] = 3, ["four"] = 4, ["five"] = 5, ["six"] = 6, ["seven"] = 7, ["eight"] = 8, ["nine"] = 9, ["ten"] = 10,
-    };
-
     static readonly Dictionary<Stage, string[]> AgentPreference = new()
     {
         [Stage.Research] = ["research", "analyst", "writer"],
@@ -234,22 +195,23 @@ public static partial class DeterministicPlanner
 
     static List<Step> Steps(string goal, IReadOnlyList<AgentSpec> agents)
     {
-        var clauses = Clauses(goal);
+        var clauses = WithObjects(Clauses(goal));
         var steps = clauses.Select((c, i) => ToStep(c.Text, i == clauses.Count - 1, agents) with { AfterThen = c.AfterThen }).ToList();
         if (steps.Count >= 2)
         {
-            return steps;
+            return WithAntecedents(steps);
         }
 
         // A goal that is one step: give it to each requested agent in turn (research, then analysis, then writing).
         var text = clauses.Count == 1 ? clauses[0].Text : goal.Trim();
+        var isResearch = Verbs.TryGetValue(FirstWord().Match(text).Value, out var own) && own == Stage.Research;
         var perAgent = agents
             .Select(a => (Agent: a.Name, Stage: StageOfAgent(a.Name)))
             .OrderBy(a => a.Stage)
             .Select(a => new Step(a.Stage switch
             {
-                Stage.Research => "Research: " + Lower(text),
-                Stage.Analysis => "Analyse the findings for: " + Lower(text),
+                Stage.Research => isResearch ? Capitalise(text) : "Research what it takes to " + Lower(text),
+                Stage.Analysis => isResearch ? "Analyse the findings of the research" : "Choose how to " + Lower(text),
                 _ => Capitalise(text),
             }, a.Stage, a.Agent))
             .ToList();
@@ -303,6 +265,13 @@ public static partial class DeterministicPlanner
     static IEnumerable<string> SplitOnVerbAnd(string clause)
     {
         var match = VerbAnd().Match(clause);
+        if (match.Success && EditVerbs.Contains(match.Groups["verb"].Value) && Verbs.ContainsKey(clause[..match.Index].Trim()))
+        {
+            // "Write and edit a post": the draft, then its edit, each a task of its own for the same thing.
+            var thing = clause[(match.Index + match.Length)..].Trim();
+            return [$"{clause[..match.Index].Trim()} {thing}", $"{match.Groups["verb"].Value} {Definite(thing)}"];
+        }
+
         if (match.Success && Verbs.ContainsKey(match.Groups["verb"].Value) && clause[..match.Index].Trim().Contains(' '))
         {
             return [clause[..match.Index].Trim(), clause[(match.Index + match.Length - match.Groups["verb"].Length)..].Trim()];
@@ -317,6 +286,12 @@ public static partial class DeterministicPlanner
                                                 text.Contains(a.Name, StringComparison.OrdinalIgnoreCase));
         var verb = FirstWord().Match(text).Value;
         var stage = Verbs.TryGetValue(verb, out var s) ? s : isLast ? Stage.Writing : Stage.Analysis;
+        if (verb.Equals("design", StringComparison.OrdinalIgnoreCase) && Technical().IsMatch(text))
+        {
+            // Designing a system is analysis (components, trade-offs); designing a content plan is writing.
+            stage = Stage.Analysis;
+        }
+
         if (custom is not null)
         {
             return new Step(text, stage, custom.Name);
@@ -327,6 +302,51 @@ public static partial class DeterministicPlanner
         // The step's own nature decides how it is scheduled, whoever ends up doing it.
         return new Step(text, stage, agent);
     }
+
+    /// <summary>
+    /// A clause that is a bare verb ("Research, write and edit a post") takes its object from the next clause that has
+    /// one, so the task says what it works on ("Research facts and sources for a post").
+    /// </summary>
+    static List<(string Text, bool AfterThen)> WithObjects(List<(string Text, bool AfterThen)> clauses) =>
+        clauses.Select((c, i) =>
+        {
+            if (c.Text.Contains(' ') || !Verbs.TryGetValue(c.Text, out var stage))
+            {
+                return c;
+            }
+
+            var next = clauses.Skip(i + 1).Select(n => n.Text).FirstOrDefault(n => n.Contains(' ') && Verbs.ContainsKey(FirstWord().Match(n).Value));
+            if (next is null)
+            {
+                return c;
+            }
+
+            var thing = next[(FirstWord().Match(next).Length + 1)..].Trim();
+            return c with { Text = stage == Stage.Research ? $"{c.Text} facts and sources for {thing}" : $"{c.Text} {thing}" };
+        }).ToList();
+
+    /// <summary>
+    /// "Research 5 competing channels, extract their content patterns": "their" is the channels, and the task says so
+    /// ("Extract the channels' content patterns"), since a task is read on its own.
+    /// </summary>
+    static List<Step> WithAntecedents(List<Step> steps) =>
+        steps.Select((step, i) =>
+        {
+            var their = Their().Match(step.Text);
+            var counted = i > 0 && steps[i - 1].Stage == Stage.Research ? Counted().Match(steps[i - 1].Text) : Match.Empty;
+            if (!their.Success || !counted.Success)
+            {
+                return step;
+            }
+
+            var items = counted.Groups["items"].Value.Trim();
+            var head = HeadEnd().Match(items) is { Success: true } end ? items[..end.Index] : items;
+            var noun = head[(head.LastIndexOf(' ') + 1)..];
+            return step with { Text = step.Text[..their.Index] + $"the {noun}'" + step.Text[(their.Index + "their".Length)..] };
+        }).ToList();
+
+    /// <summary>"a blog post" → "the blog post": the edit works on the thing the draft made.</summary>
+    static string Definite(string thing) => IndefiniteArticle().Replace(thing, "the ", 1);
 
     static Stage StageOfAgent(string agent) => agent.ToLowerInvariant() switch
     {
@@ -368,6 +388,16 @@ public static partial class DeterministicPlanner
 
     [GeneratedRegex(@"^[A-Za-z]+")]
     private static partial Regex FirstWord();
+
+    [GeneratedRegex(@"(?<=^[A-Za-z]+\s)their\b", RegexOptions.IgnoreCase)]
+    private static partial Regex Their();
+
+    [GeneratedRegex(@"^(?:an?|the)\s+", RegexOptions.IgnoreCase)]
+    private static partial Regex IndefiniteArticle();
+
+    // What a design step designs when it is a system rather than a piece of writing.
+    [GeneratedRegex(@"\b(?:system|architecture|schema|api|apis|database|data model|backend|infrastructure|service|services|pipeline|integration|platform)\b", RegexOptions.IgnoreCase)]
+    private static partial Regex Technical();
 
     // A count of 2 to 99 right after the verb, and no other number: "Research the top 5 competing channels".
     [GeneratedRegex(@"^(?<verb>[A-Za-z]+)\s+(?:the\s+)?(?:top\s+)?(?<count>[1-9][0-9]?|two|three|four|five|six|seven|eight|nine|ten)\s+(?<items>[^0-9]+)$", RegexOptions.IgnoreCase)]

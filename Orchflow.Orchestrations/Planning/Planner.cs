@@ -79,11 +79,34 @@ public sealed class Planner(TimeProvider clock, ILogger<Planner> log)
         return (tasks, errors);
     }
 
-    static PlanResult Planned(System.Diagnostics.Activity? span, string outcome, PlanResult result)
+    PlanResult Planned(System.Diagnostics.Activity? span, string outcome, PlanResult result)
     {
         span?.SetTag(Tags.PlanOutcome, outcome);
         span?.SetTag(Tags.PlanTaskCount, result.Plan.Tasks.Count);
-        return result;
+        return result with { Events = [.. result.Events, NoteOf(result.Plan)] };
+    }
+
+    /// <summary>What the plan is, in a sentence or two: who does how much, and how much runs at once.</summary>
+    public RunEvent NoteOf(RunPlan plan)
+    {
+        var depth = new Dictionary<string, int>();
+        foreach (var task in plan.Tasks)
+        {
+            // Tasks come after what they depend on, so each depth is known when it is needed.
+            depth[task.TaskId] = task.DependsOn.Select(d => depth.GetValueOrDefault(d) + 1).DefaultIfEmpty(0).Max();
+        }
+
+        var widest = plan.Tasks.Where(t => t.Kind == TaskKind.Agent).GroupBy(t => depth[t.TaskId]).MaxBy(g => g.Count())?.ToList() ?? [];
+        var humans = plan.Tasks.Where(t => t.Kind == TaskKind.Human).Select(t => t.TaskId).ToList();
+        var agents = plan.Tasks.Where(t => t.Kind == TaskKind.Agent).GroupBy(t => t.Agent).Select(g => $"{g.Key} {g.Count()}");
+        var message = $"Planned by {plan.PlannedBy}: {plan.Tasks.Count} tasks, " +
+                      (humans.Count > 0 ? $"{humans.Count} for a person ({string.Join(", ", humans)}) and " : "") +
+                      $"{plan.Tasks.Count - humans.Count} for agents ({string.Join(", ", agents)}). " +
+                      (widest.Count > 1
+                          ? $"At most {widest.Count} run at once ({string.Join(", ", widest.Select(t => t.TaskId))}); "
+                          : "They run one after another; ") +
+                      $"the final output is written when every task is done.";
+        return new RunEvent("planned", clock.GetUtcNow(), RunEventKinds.Planned, message);
     }
 
     /// <summary>Shortens an echoed answer without splitting a surrogate pair, which providers reject as invalid text.</summary>

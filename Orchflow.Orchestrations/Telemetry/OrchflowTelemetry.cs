@@ -170,6 +170,9 @@ public static class OrchflowTelemetry
         public const string WebhookEventType = "orchflow.webhook.event_type";
         public const string WebhookAttempt = "orchflow.webhook.attempt";
         public const string WebhookOutcome = "orchflow.webhook.outcome";
+        public const string ToolName = "orchflow.tool.name";
+        public const string ToolServerId = "orchflow.tool.server_id";
+        public const string ToolOutcome = "orchflow.tool.outcome";
     }
 
     sealed class StreamHandle : IDisposable

@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using Orchflow.Functions.Http;
-using Orchflow.Tests.Support;
 
 namespace Orchflow.Tests.Functions;
 
@@ -16,6 +15,7 @@ public sealed class FunctionsMetadataTests
     static readonly Dictionary<string, (string Route, string Method)> ExpectedHttp = new()
     {
         ["Register"] = ("api/v1/auth/register", "POST"),
+        ["GetAccount"] = ("api/v1/account", "GET"),
         ["StartRun"] = ("api/v1/runs", "POST"),
         ["ListRuns"] = ("api/v1/runs", "GET"),
         ["GetRun"] = ("api/v1/runs/{runId}", "GET"),
@@ -36,6 +36,11 @@ public sealed class FunctionsMetadataTests
         ["DeleteWebhook"] = ("api/v1/webhooks/{webhookId}", "DELETE"),
         ["RotateWebhookSecret"] = ("api/v1/webhooks/{webhookId}/rotate-secret", "POST"),
         ["ListWebhookDeliveries"] = ("api/v1/webhooks/{webhookId}/deliveries", "GET"),
+        ["CreateToolServer"] = ("api/v1/tool-servers", "POST"),
+        ["ListToolServers"] = ("api/v1/tool-servers", "GET"),
+        ["GetToolServer"] = ("api/v1/tool-servers/{serverId}", "GET"),
+        ["DeleteToolServer"] = ("api/v1/tool-servers/{serverId}", "DELETE"),
+        ["RefreshToolServer"] = ("api/v1/tool-servers/{serverId}/refresh", "POST"),
         ["ConsoleIndex"] = ("console", "GET"),
         ["ConsoleAsset"] = ("console/assets/{version}/{file}", "GET"),
     };

@@ -15,7 +15,7 @@ namespace Orchflow.Tests.Models;
 /// the exact requests each provider kind sends, and what each kind of provider failure becomes.
 /// </summary>
 [TestFixture]
-public sealed class ChatRunModelTests
+public sealed class ChatRunModelTests : ChatServerFixture
 {
     /// <summary>Recognisable, so that finding it anywhere but in the auth header means it leaked.</summary>
     const string Key = "sk-chat-test-7f3a9c1e55d2Qx4W";
@@ -23,26 +23,6 @@ public sealed class ChatRunModelTests
     static readonly RunDefinition Definition = new(
         "Research two competitors and draft a launch note.", AgentCatalog.Resolve([new AgentSpec("research"), new AgentSpec("writer")]),
         [], [], false, "prv_test", null);
-
-    FakeChatServer server = null!;
-    ModelHttp http = null!;
-
-    [OneTimeSetUp]
-    public async Task StartServer()
-    {
-        server = await FakeChatServer.StartAsync();
-        http = new ModelHttp(Options.Create(new ModelOptions { AllowPrivateEndpoints = true }));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServer()
-    {
-        http.Dispose();
-        await server.DisposeAsync();
-    }
-
-    [SetUp]
-    public void ResetServer() => server.Reset();
 
     static IEnumerable<TestCaseData> Kinds()
     {
@@ -63,11 +43,11 @@ public sealed class ChatRunModelTests
     public async Task PlanAsync_EachProviderKind_SendsItsProtocolAndReturnsTheAnswerWithUsage(
         string kind, string model, string endpointPath, string path, string authHeader, string authValue, bool sendsSchema)
     {
-        server.Enqueue(FakeReply.Chat("{\"tasks\": []}", promptTokens: 321, completionTokens: 45));
+        Server.Enqueue(FakeReply.Chat("{\"tasks\": []}", promptTokens: 321, completionTokens: 45));
 
         var reply = await Model(kind, model, endpointPath).PlanAsync(new PlanningRequest(Definition, Definition.Agents), CancellationToken.None);
 
-        var request = server.Requests.Single();
+        var request = Server.Requests.Single();
         Assert.Multiple(() =>
         {
             Assert.That(reply.Value, Is.EqualTo("{\"tasks\": []}"));
@@ -111,7 +91,7 @@ public sealed class ChatRunModelTests
     [Test]
     public async Task RunTaskAsync_AgentTask_SendsTheAgentsSystemPromptAndTheTaskWithItsInputs()
     {
-        server.Enqueue(FakeReply.Chat("## Findings\n- Competitor A charges per seat."));
+        Server.Enqueue(FakeReply.Chat("## Findings\n- Competitor A charges per seat."));
         var agent = new AgentSpec("research");
         var task = new PlannedTask("T2", "Research competitor A", "Pricing and positioning of A.", TaskKind.Agent, "research", ["T1"]);
         var human = new TaskInput("T1", "Provide company details", TaskKind.Human, "We sell a workflow API.");
@@ -119,7 +99,7 @@ public sealed class ChatRunModelTests
         var reply = await Model("openai", "gpt-4o-mini").RunTaskAsync(
             new AgentTaskRequest(Definition.Goal, task, agent, AgentCatalog.SystemPromptFor(agent), [human]), CancellationToken.None);
 
-        var request = server.Requests.Single();
+        var request = Server.Requests.Single();
         Assert.Multiple(() =>
         {
             Assert.That(reply.Value, Is.EqualTo("## Findings\n- Competitor A charges per seat."));
@@ -133,7 +113,7 @@ public sealed class ChatRunModelTests
     [Test]
     public async Task SynthesizeAsync_ProviderReportsNoUsage_ReturnsTheTextWithZeroUsage()
     {
-        server.Enqueue(FakeReply.ChatWithoutUsage("The launch note."));
+        Server.Enqueue(FakeReply.ChatWithoutUsage("The launch note."));
 
         var reply = await Model("openai_compatible", "llama3.1:8b").SynthesizeAsync(
             new SynthesisRequest(Definition.Goal, [new TaskInput("T2", "Draft", TaskKind.Agent, "Draft text.")]), CancellationToken.None);
@@ -142,14 +122,14 @@ public sealed class ChatRunModelTests
         {
             Assert.That(reply.Value, Is.EqualTo("The launch note."));
             Assert.That(reply.Usage, Is.EqualTo(TokenUsage.Zero));
-            Assert.That(server.Requests.Single().System, Does.Contain("Draft text."));
+            Assert.That(Server.Requests.Single().System, Does.Contain("Draft text."));
         });
     }
 
     [Test]
     public async Task Call_RateLimitedWithRetryAfter_WaitsThatLongThenSucceeds()
     {
-        server.Enqueue(FakeReply.RateLimited(retryAfterSeconds: 1), FakeReply.Chat("Done."));
+        Server.Enqueue(FakeReply.RateLimited(retryAfterSeconds: 1), FakeReply.Chat("Done."));
         var watch = Stopwatch.StartNew();
 
         var reply = await Model("openai", "gpt-4o-mini").RunTaskAsync(TaskRequest(), CancellationToken.None);
@@ -157,7 +137,7 @@ public sealed class ChatRunModelTests
         Assert.Multiple(() =>
         {
             Assert.That(reply.Value, Is.EqualTo("Done."));
-            Assert.That(server.Requests, Has.Count.EqualTo(2));
+            Assert.That(Server.Requests, Has.Count.EqualTo(2));
             Assert.That(watch.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(950)), "Retry-After: 1 must be honoured");
         });
     }
@@ -165,56 +145,57 @@ public sealed class ChatRunModelTests
     [Test]
     public async Task Call_ServerErrorsThenSuccess_RetriesWithBackoff()
     {
-        server.Enqueue(FakeReply.ServerError(500), FakeReply.ServerError(503), FakeReply.Chat("Done."));
+        Server.Enqueue(FakeReply.ServerError(500), FakeReply.ServerError(503), FakeReply.Chat("Done."));
 
         var reply = await Model("gemini", "gemini-2.0-flash-lite", "v1beta/openai").RunTaskAsync(TaskRequest(), CancellationToken.None);
 
         Assert.Multiple(() =>
         {
             Assert.That(reply.Value, Is.EqualTo("Done."));
-            Assert.That(server.Requests, Has.Count.EqualTo(3));
+            Assert.That(Server.Requests, Has.Count.EqualTo(3));
         });
     }
 
     [Test]
     public void Call_ServerErrorOnEveryAttempt_FailsAfterMaxAttemptsSayingSo()
     {
-        server.Responder = _ => FakeReply.ServerError(502);
+        Server.Responder = _ => FakeReply.ServerError(502);
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model("openai", "gpt-4o-mini").RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Has.Count.EqualTo(3));
+            Assert.That(Server.Requests, Has.Count.EqualTo(3));
             Assert.That(e!.Status, Is.EqualTo(502));
             Assert.That(e.Message, Does.Contain("HTTP 502").And.Contain("all 3 attempts"));
+            Assert.That(e.Message, Does.Contain("POST /api/v1/runs/{run_id}/retry").And.Not.Contain("new run"), "a retry goes on where the run stopped");
         });
     }
 
     [Test]
     public void Call_RateLimitedOnEveryAttempt_FailsTellingToRaiseTheQuota()
     {
-        server.Responder = _ => FakeReply.RateLimited(retryAfterSeconds: 0);
+        Server.Responder = _ => FakeReply.RateLimited(retryAfterSeconds: 0);
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model("openai", "gpt-4o-mini").RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Has.Count.EqualTo(3));
-            Assert.That(e!.Message, Does.Contain("429").And.Contain("quota"));
+            Assert.That(Server.Requests, Has.Count.EqualTo(3));
+            Assert.That(e!.Message, Does.Contain("429").And.Contain("quota").And.Contain("/retry"));
         });
     }
 
     [Test]
     public void Call_RetryAfterLongerThanOrchflowWaits_FailsAtOnceSayingHowLongWasAsked()
     {
-        server.Enqueue(FakeReply.RateLimited(retryAfterSeconds: 3600));
+        Server.Enqueue(FakeReply.RateLimited(retryAfterSeconds: 3600));
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model("openai", "gpt-4o-mini").RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Has.Count.EqualTo(1));
+            Assert.That(Server.Requests, Has.Count.EqualTo(1));
             Assert.That(e!.Message, Does.Contain("3600 s"));
         });
     }
@@ -223,15 +204,15 @@ public sealed class ChatRunModelTests
     [TestCase(403)]
     public void Call_KeyRejected_FailsAtOnceWithoutRetryingOrQuotingTheKey(int status)
     {
-        server.Responder = _ => FakeReply.Unauthorized(status);
+        Server.Responder = _ => FakeReply.Unauthorized(status);
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model("anthropic", "claude-sonnet-4-5").RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Has.Count.EqualTo(1), "a rejected key is never retried");
+            Assert.That(Server.Requests, Has.Count.EqualTo(1), "a rejected key is never retried");
             Assert.That(e!.Message, Does.Contain("the provider rejected the key").IgnoreCase);
-            Assert.That(e.Message, Does.Contain("Register the provider again"));
+            Assert.That(e.Message, Does.Contain("Register the provider again").And.Contain("a retry of this run would send the same key"));
             Assert.That(e.Message, Does.Not.Contain(Key));
         });
     }
@@ -239,13 +220,13 @@ public sealed class ChatRunModelTests
     [Test]
     public void Call_MalformedBody_FailsAtOnceSayingTheAnswerIsNotAChatCompletion()
     {
-        server.Responder = _ => FakeReply.Malformed();
+        Server.Responder = _ => FakeReply.Malformed();
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model("openai_compatible", "llama3.1:8b").RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Has.Count.EqualTo(1));
+            Assert.That(Server.Requests, Has.Count.EqualTo(1));
             Assert.That(e!.Message, Does.Contain("could not be read as a chat completion").And.Contain("/v1"));
         });
     }
@@ -253,13 +234,13 @@ public sealed class ChatRunModelTests
     [Test]
     public void Call_NoChoices_FailsAtOnceSayingTheAnswerIsNotAChatCompletion()
     {
-        server.Responder = _ => FakeReply.EmptyChoices();
+        Server.Responder = _ => FakeReply.EmptyChoices();
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model("openai", "gpt-4o-mini").RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Has.Count.EqualTo(1));
+            Assert.That(Server.Requests, Has.Count.EqualTo(1));
             Assert.That(e!.Message, Does.Contain("could not be read as a chat completion"));
         });
     }
@@ -267,13 +248,13 @@ public sealed class ChatRunModelTests
     [Test]
     public void Call_EmptyContent_FailsSayingThereWasNoText()
     {
-        server.Responder = _ => FakeReply.Chat("");
+        Server.Responder = _ => FakeReply.Chat("");
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model("openai", "gpt-4o-mini").RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Has.Count.EqualTo(1));
+            Assert.That(Server.Requests, Has.Count.EqualTo(1));
             Assert.That(e!.Message, Does.Contain("no text").And.Contain("finish reason: stop"));
         });
     }
@@ -281,7 +262,7 @@ public sealed class ChatRunModelTests
     [Test]
     public void Call_ProviderNeverAnswersInTime_TimesOutOnEachAttemptThenFails()
     {
-        server.Responder = _ => FakeReply.Chat("Too late.").After(TimeSpan.FromSeconds(10));
+        Server.Responder = _ => FakeReply.Chat("Too late.").After(TimeSpan.FromSeconds(10));
         var watch = Stopwatch.StartNew();
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() =>
@@ -289,7 +270,7 @@ public sealed class ChatRunModelTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Has.Count.EqualTo(2));
+            Assert.That(Server.Requests, Has.Count.EqualTo(2));
             Assert.That(e!.Message, Does.Contain("did not answer within 1 s").And.Contain("all 2 attempts"));
             Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(8)));
         });
@@ -298,28 +279,28 @@ public sealed class ChatRunModelTests
     [Test]
     public async Task PlanAsync_ServerRefusesTheResponseFormat_AsksAgainWithoutIt()
     {
-        server.Enqueue(FakeReply.BadRequest("response_format json_schema is not supported"), FakeReply.Chat("{\"tasks\": []}"));
+        Server.Enqueue(FakeReply.BadRequest("response_format json_schema is not supported"), FakeReply.Chat("{\"tasks\": []}"));
 
         var reply = await Model("openai_compatible", "llama3.1:8b").PlanAsync(new PlanningRequest(Definition, Definition.Agents), CancellationToken.None);
 
         Assert.Multiple(() =>
         {
             Assert.That(reply.Value, Is.EqualTo("{\"tasks\": []}"));
-            Assert.That(server.Requests[0].ResponseFormat, Is.Not.Null);
-            Assert.That(server.Requests[1].ResponseFormat, Is.Null);
+            Assert.That(Server.Requests[0].ResponseFormat, Is.Not.Null);
+            Assert.That(Server.Requests[1].ResponseFormat, Is.Null);
         });
     }
 
     [Test]
     public void Call_BadRequestEchoingTheKey_QuotesTheProvidersMessageWithTheKeyBlanked()
     {
-        server.Responder = _ => FakeReply.BadRequest($"The model 'gpt-9' does not exist or key {Key} has no access to it.");
+        Server.Responder = _ => FakeReply.BadRequest($"The model 'gpt-9' does not exist or key {Key} has no access to it.");
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model("openai", "gpt-9").RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Has.Count.EqualTo(1));
+            Assert.That(Server.Requests, Has.Count.EqualTo(1));
             Assert.That(e!.Message, Does.Contain("HTTP 400").And.Contain("The model 'gpt-9' does not exist"));
             Assert.That(e.Message, Does.Not.Contain(Key));
         });
@@ -328,13 +309,13 @@ public sealed class ChatRunModelTests
     [Test]
     public void Call_NotFound_TellsToCheckTheEndpointAndModel()
     {
-        server.Responder = _ => new FakeReply(404, "404 page not found");
+        Server.Responder = _ => new FakeReply(404, "404 page not found");
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model("openai_compatible", "llama3.1:8b", "").RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Has.Count.EqualTo(1));
+            Assert.That(Server.Requests, Has.Count.EqualTo(1));
             Assert.That(e!.Message, Does.Contain("HTTP 404").And.Contain("/v1").And.Contain("llama3.1:8b"));
         });
     }
@@ -345,7 +326,7 @@ public sealed class ChatRunModelTests
         var closed = new Uri($"http://127.0.0.1:{Ports.FreeLoopbackPort()}/v1");
         var target = ModelTarget.Create("openai_compatible", "llama3.1:8b", closed.ToString(), Key, "prv_test");
 
-        var e = Assert.ThrowsAsync<ModelProviderException>(() => Model(target, http.UserProviders, Fast()).RunTaskAsync(TaskRequest(), CancellationToken.None));
+        var e = Assert.ThrowsAsync<ModelProviderException>(() => Model(target, Http.UserProviders, Fast()).RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.That(e!.Message, Does.Contain("could not be reached").And.Contain("all 3 attempts"));
     }
@@ -354,13 +335,13 @@ public sealed class ChatRunModelTests
     public void Call_PrivateEndpointWhereThoseAreNotAllowed_FailsBeforeConnecting()
     {
         using var guarded = new ModelHttp(Options.Create(new ModelOptions { AllowPrivateEndpoints = false }));
-        var target = ModelTarget.Create("openai_compatible", "llama3.1:8b", new Uri(server.BaseUri, "v1").ToString(), Key, "prv_test");
+        var target = ModelTarget.Create("openai_compatible", "llama3.1:8b", new Uri(Server.BaseUri, "v1").ToString(), Key, "prv_test");
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model(target, guarded.UserProviders, Fast()).RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Is.Empty);
+            Assert.That(Server.Requests, Is.Empty);
             Assert.That(e!.Message, Does.Contain("private or local address").And.Contain("AllowPrivateEndpoints"));
         });
     }
@@ -369,13 +350,13 @@ public sealed class ChatRunModelTests
     public void Call_HostNameResolvingToLoopbackWhereThoseAreNotAllowed_FailsBeforeConnecting()
     {
         using var guarded = new ModelHttp(Options.Create(new ModelOptions { AllowPrivateEndpoints = false }));
-        var target = ModelTarget.Create("openai_compatible", "llama3.1:8b", $"http://localhost:{server.BaseUri.Port}/v1", Key, "prv_test");
+        var target = ModelTarget.Create("openai_compatible", "llama3.1:8b", $"http://localhost:{Server.BaseUri.Port}/v1", Key, "prv_test");
 
         var e = Assert.ThrowsAsync<ModelProviderException>(() => Model(target, guarded.UserProviders, Fast()).RunTaskAsync(TaskRequest(), CancellationToken.None));
 
         Assert.Multiple(() =>
         {
-            Assert.That(server.Requests, Is.Empty);
+            Assert.That(Server.Requests, Is.Empty);
             Assert.That(e!.Message, Does.Contain("localhost").And.Contain("private or local address"));
         });
     }
@@ -413,7 +394,7 @@ public sealed class ChatRunModelTests
         new() { RequestTimeoutSeconds = timeoutSeconds, MaxAttempts = attempts, RetryBaseDelayMs = 10, MaxRetryDelaySeconds = 5 };
 
     ChatRunModel Model(string kind, string model, string endpointPath = "v1", ModelOptions? options = null) =>
-        Model(ModelTarget.Create(kind, model, new Uri(server.BaseUri, endpointPath).ToString(), Key, "prv_test"), http.UserProviders, options ?? Fast());
+        Model(ModelTarget.Create(kind, model, new Uri(Server.BaseUri, endpointPath).ToString(), Key, "prv_test"), Http.UserProviders, options ?? Fast());
 
     static ChatRunModel Model(ModelTarget target, HttpClient client, ModelOptions options)
     {

@@ -259,7 +259,7 @@ public sealed class SimulatedRunModelTests
         {
             Assert.That(reply.Value, Has.Length.LessThan(5_000));
             Assert.That(reply.Value, Does.Not.Contain(SimulatedRunModel.FillerHeading).And.Not.Contain("Filler paragraph"));
-            Assert.That(reply.Value, Does.Contain("### Next steps"), "the deliverable is there, without its filler");
+            Assert.That(reply.Value, Does.Contain("## Propose our launch strategy"), "the deliverable is there, without its filler");
         });
     }
 

@@ -58,7 +58,7 @@ public sealed class PlannerTests
     }
 
     [Test]
-    public async Task PlanAsync_ValidFirstAnswer_UsesItPlannedByTheModelWithNoEvents()
+    public async Task PlanAsync_ValidFirstAnswer_UsesItPlannedByTheModelWithOnlyTheNoteOfItsShape()
     {
         Answer(ValidAnswer, new TokenUsage(100, 50));
         var definition = Definition();
@@ -69,7 +69,8 @@ public sealed class PlannerTests
         {
             PlanJsonTests.AssertTasks(result.Plan.Tasks, ModelTasks);
             Assert.That(result.Plan.PlannedBy, Is.EqualTo(ModelName));
-            Assert.That(result.Events, Is.Empty);
+            Assert.That(result.Events.Select(e => e.Kind), Is.EqualTo(new[] { RunEventKinds.Planned }));
+            Assert.That(result.Events[0].Message, Does.Contain(ModelName).And.Contain($"{ModelTasks.Length} tasks"));
             Assert.That(result.Usage, Is.EqualTo(new TokenUsage(100, 50)));
             Assert.That(requests, Has.Count.EqualTo(1));
             Assert.That(requests[0], Is.EqualTo(new PlanningRequest(definition, Agents)));
@@ -96,7 +97,7 @@ public sealed class PlannerTests
             Assert.That(requests[1].Agents, Is.SameAs(Agents));
             Assert.That(requests[1].Repair!.PreviousAnswer, Is.EqualTo(UnknownAgentAnswer));
             Assert.That(requests[1].Repair!.Errors, Is.EqualTo(new[] { UnknownAgentError }));
-            Assert.That(result.Events, Has.Count.EqualTo(1));
+            Assert.That(result.Events.Select(e => e.Kind), Is.EqualTo(new[] { RunEventKinds.PlanRepair, RunEventKinds.Planned }));
             Assert.That(result.Events[0].Kind, Is.EqualTo(RunEventKinds.PlanRepair));
             Assert.That(result.Events[0].Key, Is.EqualTo("plan-1"));
             Assert.That(result.Events[0].At, Is.EqualTo(Now));
@@ -139,7 +140,7 @@ public sealed class PlannerTests
             Assert.That(result.Usage, Is.EqualTo(new TokenUsage(220, 110)));
             Assert.That(requests, Has.Count.EqualTo(2));
             Assert.That(requests[1].Repair!.Errors, Is.EqualTo(new[] { UnknownAgentError }));
-            Assert.That(result.Events.Select(e => e.Kind), Is.EqualTo(new[] { RunEventKinds.PlanRepair, RunEventKinds.PlanFallback }));
+            Assert.That(result.Events.Select(e => e.Kind), Is.EqualTo(new[] { RunEventKinds.PlanRepair, RunEventKinds.PlanFallback, RunEventKinds.Planned }));
             Assert.That(result.Events.Select(e => e.Key), Is.Unique);
             Assert.That(result.Events[0].Message, Does.Contain(UnknownAgentError));
             Assert.That(result.Events[1].Message, Does.Contain("deterministic planner").And.Contain(CycleError));

@@ -3,8 +3,8 @@ using Microsoft.Playwright;
 namespace Orchflow.Tests.Support;
 
 /// <summary>
-/// Debian's chromium, driven by Playwright through its own driver: no browser is ever downloaded. One per fixture;
-/// each test gets a fresh context (its own sessionStorage) at the window size it asks for.
+/// Debian's chromium, driven by Playwright through its own driver: no browser is ever downloaded. One for the console
+/// fixtures; each test gets a fresh context (its own sessionStorage) at the window size it asks for.
 /// </summary>
 public sealed class ConsoleBrowser : IAsyncDisposable
 {

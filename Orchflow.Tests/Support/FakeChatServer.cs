@@ -1,14 +1,9 @@
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Orchflow.Tests.Support;
 
@@ -24,6 +19,7 @@ public sealed class FakeChatServer : IAsyncDisposable
     readonly object gate = new();
     readonly Queue<FakeReply> queue = new();
     readonly List<ChatRequestRecord> requests = [];
+    readonly List<string> dropped = [];
     readonly CancellationTokenSource stopping = new();
     Func<ChatRequestRecord, FakeReply> responder = DefaultResponder;
     WebApplication? app;
@@ -44,6 +40,21 @@ public sealed class FakeChatServer : IAsyncDisposable
             lock (gate)
             {
                 return requests.ToArray();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Why each delayed reply was never sent, in order: "client" when the client went away first, "stopping" when the
+    /// server was stopped first and cut the delay short.
+    /// </summary>
+    public IReadOnlyList<string> DroppedReplies
+    {
+        get
+        {
+            lock (gate)
+            {
+                return dropped.ToArray();
             }
         }
     }
@@ -71,31 +82,8 @@ public sealed class FakeChatServer : IAsyncDisposable
     public static async Task<FakeChatServer> StartAsync()
     {
         var server = new FakeChatServer();
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.None);
-        // The console lifetime would trap SIGINT/SIGTERM for the whole test process while the server runs.
-        builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
-        // A backstop for handlers that do not end on their own (a blocking responder): connections are aborted after it.
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1.5));
-        builder.WebHost.UseKestrelCore();
-        // Port 0 lets the OS pick the port at bind time, so no other process can take it between choosing and binding.
-        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
-        var app = builder.Build();
-        app.Run(server.HandleAsync);
-        server.app = app;
-        try
-        {
-            await app.StartAsync();
-            // After start, Urls holds the address Kestrel actually bound, with the port the OS chose.
-            server.BaseUri = new Uri($"http://127.0.0.1:{new Uri(app.Urls.Single()).Port}/");
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-
+        // The shutdown backstop is for handlers that do not end on their own (a blocking responder).
+        (server.app, server.BaseUri) = await LoopbackApp.StartAsync(server.HandleAsync, TimeSpan.FromSeconds(1.5));
         return server;
     }
 
@@ -174,6 +162,11 @@ public sealed class FakeChatServer : IAsyncDisposable
             catch (OperationCanceledException) when (waiting.IsCancellationRequested)
             {
                 // The client gave up or the server is stopping: drop the connection instead of answering.
+                lock (gate)
+                {
+                    dropped.Add(context.RequestAborted.IsCancellationRequested ? "client" : "stopping");
+                }
+
                 context.Abort();
                 return;
             }
@@ -190,20 +183,13 @@ public sealed class FakeChatServer : IAsyncDisposable
         response.ContentLength = bytes.Length;
         await response.Body.WriteAsync(bytes, context.RequestAborted);
     }
-
-    internal sealed class NoSignalLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }
 
 /// <summary>
-/// One request as <see cref="FakeChatServer"/> received it, with helpers that read the chat-completions body.
-/// <paramref name="Query"/> is the raw query string with its leading '?', or empty.
+/// One request as <see cref="FakeChatServer"/> received it, with helpers that read the chat-completions body and tell
+/// which of Orchflow's prompts it carries. <paramref name="Query"/> is the raw query string with its leading '?', or empty.
 /// </summary>
-public sealed record ChatRequestRecord(
+public sealed partial record ChatRequestRecord(
     string Method,
     string Path,
     string Query,
@@ -245,6 +231,15 @@ public sealed record ChatRequestRecord(
 
     public JsonNode? ResponseFormat => Json?["response_format"];
 
+    /// <summary>Orchflow's planner asking for a plan (or for its repair or review).</summary>
+    public bool IsPlanner => System?.StartsWith("You are the planner of Orchflow", StringComparison.Ordinal) == true;
+
+    /// <summary>Orchflow's synthesis asking for the run's final answer.</summary>
+    public bool IsSynthesis => System?.StartsWith("You are the editor", StringComparison.Ordinal) == true;
+
+    /// <summary>The task an agent call is for (T1, T2, …), from its prompt's heading; null for any other call.</summary>
+    public string? TaskId => TaskHeading().Match(LastUser ?? "") is { Success: true } m ? m.Groups[1].Value : null;
+
     /// <summary>A header's value (several values are joined with ", "), or null; the name is case-insensitive.</summary>
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 
@@ -258,6 +253,9 @@ public sealed record ChatRequestRecord(
             .Select(p => Text(p["text"]))),
         _ => Text(content) ?? "",
     };
+
+    [GeneratedRegex(@"## Your task: (T\d+)")]
+    private static partial Regex TaskHeading();
 }
 
 /// <summary>

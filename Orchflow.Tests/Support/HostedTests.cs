@@ -1,13 +1,19 @@
+using System.Reflection;
+
 namespace Orchflow.Tests.Support;
 
 /// <summary>
-/// A fixture with its own standalone host on the shared Azurite, started once for the fixture and always stopped.
-/// Tests register a fresh account each, so they never see each other's runs.
+/// A fixture with a standalone host on the shared Azurite, taken from the <see cref="HostPool"/> for the fixture and
+/// always given back: fixtures with equal settings that run one after another share one. Tests register a fresh
+/// account each, so they never see each other's runs.
 /// </summary>
 [NonParallelizable]
 public abstract class HostedTests
 {
-    protected OrchflowHost Host { get; private set; } = null!;
+    HostLease? lease;
+    int outputBefore;
+
+    protected OrchflowHost Host => lease?.Host ?? throw new InvalidOperationException("The fixture's host has not started.");
 
     /// <summary>Host settings (environment variables) this fixture needs beyond the test defaults.</summary>
     protected virtual IReadOnlyDictionary<string, string>? HostSettings => null;
@@ -15,29 +21,53 @@ public abstract class HostedTests
     /// <summary>A client with no API key, for the public routes and for 401s.</summary>
     protected OrchflowClient Anonymous { get; private set; } = null!;
 
-    /// <summary>Runs before the host starts: for what its settings point at, like a model server.</summary>
+    /// <summary>
+    /// Runs before the host starts: for what its settings point at, like a model server. A fixture that starts servers
+    /// of its own gets a host of its own, ended with the fixture: no other fixture's settings point at its servers.
+    /// </summary>
     protected virtual Task BeforeHostStartsAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// Whether each test waits, when it ends, until the host is at rest: for fixtures whose tests change how their model
+    /// server answers, so that a run one test left going (a test that failed half-way) never meets the next test's model.
+    /// </summary>
+    protected virtual bool EachTestEndsAtRest => false;
+
+    bool StartsOwnServers =>
+        GetType().GetMethod(nameof(BeforeHostStartsAsync), BindingFlags.Instance | BindingFlags.NonPublic)!.DeclaringType != typeof(HostedTests);
 
     [OneTimeSetUp]
     public async Task StartHostAsync()
     {
         await BeforeHostStartsAsync();
-        Host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, HostSettings);
+        lease = await HostPool.TakeAsync(HostSettings);
+        outputBefore = Host.Output.Length;
         Anonymous = new OrchflowClient(Host.BaseAddress);
+    }
+
+    [TearDown]
+    public async Task LetTheHostComeToRestAsync()
+    {
+        if (EachTestEndsAtRest && lease is not null)
+        {
+            await TestHosts.WaitUntilAtRestAsync(Host);
+        }
     }
 
     [OneTimeTearDown]
     public async Task StopHostAsync()
     {
         Anonymous?.Dispose();
-        if (Host is not null)
+        if (lease is not null)
         {
             if (TestContext.CurrentContext.Result.FailCount > 0)
             {
-                await TestContext.Out.WriteLineAsync("Host output:\n" + Host.Output);
+                var output = Host.Output;
+                await TestContext.Out.WriteLineAsync("Host output while this fixture ran:\n" + output[Math.Min(outputBefore, output.Length)..]);
             }
 
-            await Host.DisposeAsync();
+            await HostPool.GiveBackAsync(lease, keep: !StartsOwnServers);
+            lease = null;
         }
     }
 

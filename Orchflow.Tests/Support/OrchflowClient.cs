@@ -1,13 +1,15 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Orchflow.Tests.Support;
 
-/// <summary>A thin HTTP client for the API as a user's backend would call it; answers are raw JSON.</summary>
+/// <summary>
+/// A thin HTTP client for the API as a user's backend would call it; answers are raw JSON, and every read of a run is
+/// checked against the <see cref="StatusRule"/>.
+/// </summary>
 public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDisposable
 {
     readonly HttpClient http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -76,6 +78,12 @@ public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDi
                 .ToDictionary(h => h.Key, h => string.Join(", ", h.Value), StringComparer.OrdinalIgnoreCase),
         };
         received.Enqueue(answer);
+        // Every read of a run, whichever test makes it and why, must keep the contract's status rule.
+        if (method == HttpMethod.Get && answer.Status == HttpStatusCode.OK && json is JsonObject && IsRunPath(path))
+        {
+            StatusRule.Check(json);
+        }
+
         return answer;
     }
 
@@ -93,7 +101,10 @@ public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDi
         return response.Json!;
     }
 
-    /// <summary>Polls the run until the condition holds; fails with the last state seen when it does not in time.</summary>
+    /// <summary>
+    /// Polls the run until the condition holds; fails with the last state seen when it does not in time, and at once when
+    /// a read breaks the <see cref="StatusRule"/>.
+    /// </summary>
     public async Task<JsonNode> WaitForRunAsync(string runId, Func<JsonNode, bool> condition, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
@@ -117,8 +128,59 @@ public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDi
     public Task<JsonNode> WaitForStatusAsync(string runId, string status, TimeSpan? timeout = null) =>
         WaitForRunAsync(runId, r => r["status"]!.GetValue<string>() == status, timeout);
 
+    /// <summary>The run's whole event log, oldest first.</summary>
+    public async Task<List<JsonNode>> EventsAsync(string runId)
+    {
+        var response = await SendAsync(HttpMethod.Get, $"runs/{runId}/events?limit=1000");
+        Assert.That(response.Status, Is.EqualTo(HttpStatusCode.OK), response.Text);
+        return response.Json!["events"]!.AsArray().Select(e => e!).ToList();
+    }
+
     public Task<ApiResponse> CompleteAsync(string runId, string taskId, object body) =>
         SendAsync(HttpMethod.Post, $"runs/{runId}/tasks/{taskId}/complete", body);
+
+    /// <summary>
+    /// Registers a model server as one of the account's providers (an OpenAI-compatible one unless told otherwise) under
+    /// a key no other test uses, so finding it anywhere but in the server's requests means it leaked.
+    /// </summary>
+    public async Task<(string ProviderId, string Key)> CreateProviderAsync(Uri endpoint, string provider = "openai_compatible",
+        string model = "llama3.1:8b", string label = "Local server")
+    {
+        var key = "sk-test-" + Guid.NewGuid().ToString("N");
+        var response = await SendAsync(HttpMethod.Post, "providers", new { provider, api_key = key, label, model, endpoint = endpoint.ToString() });
+        Assert.That(response.Status, Is.EqualTo(HttpStatusCode.Created), response.Text);
+        return (response.Json!["provider_id"]!.GetValue<string>(), key);
+    }
+
+    /// <summary>Polls a webhook's deliveries, newest first, until the condition holds; fails with the last list seen when it does not in time.</summary>
+    public async Task<JsonArray> WaitForDeliveriesAsync(string webhookId, Func<JsonArray, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var response = await SendAsync(HttpMethod.Get, $"webhooks/{webhookId}/deliveries?limit=100");
+            Assert.That(response.Status, Is.EqualTo(HttpStatusCode.OK), response.Text);
+            var deliveries = response.Json!["deliveries"]!.AsArray();
+            if (condition(deliveries))
+            {
+                return deliveries;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"The deliveries of {webhookId} did not come to {what} in time: {deliveries.ToJsonString()}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Polls a webhook's deliveries until the newest one satisfies the condition, and returns it.</summary>
+    public async Task<JsonNode> WaitForDeliveryAsync(string webhookId, Func<JsonNode, bool> condition, string what, TimeSpan? timeout = null) =>
+        (await WaitForDeliveriesAsync(webhookId, d => d.Count > 0 && condition(d[0]!), what, timeout))[0]!;
+
+    /// <summary>runs/{id}, with or without a query: the read of one run.</summary>
+    static bool IsRunPath(string path) => path.TrimStart('/').Split('?')[0].Split('/') is ["runs", { Length: > 0 }];
 
     public void Dispose() => http.Dispose();
 }

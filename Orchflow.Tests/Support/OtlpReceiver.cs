@@ -32,7 +32,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
         var receiver = new OtlpReceiver();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IHostLifetime, FakeChatServer.NoSignalLifetime>();
+        builder.Services.AddSingleton<IHostLifetime, LoopbackApp.NoSignalLifetime>();
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
         var app = builder.Build();

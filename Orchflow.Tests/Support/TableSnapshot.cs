@@ -53,40 +53,6 @@ public sealed class TableSnapshot
         return new TableSnapshot(tables, rows);
     }
 
-    /// <summary>
-    /// A snapshot taken once two in a row, <paramref name="quiet"/> apart, are equal: the orchestrations behind the
-    /// seeded runs have written their last row. When the state does not settle in time the test fails, unless
-    /// <paramref name="mustSettle"/> is false: then the last snapshot is returned, for a comparison to show what moves.
-    /// </summary>
-    public static async Task<TableSnapshot> TakeWhenSettledAsync(string connectionString, string tablePrefix, TimeSpan quiet, TimeSpan timeout,
-        bool mustSettle = true)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var previous = await TakeAsync(connectionString, tablePrefix);
-        while (true)
-        {
-            await Task.Delay(quiet);
-            var current = await TakeAsync(connectionString, tablePrefix);
-            var changes = current.ChangesSince(previous);
-            if (changes.Count == 0)
-            {
-                return current;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                if (!mustSettle)
-                {
-                    return current;
-                }
-
-                Assert.Fail($"The stored state did not settle within {timeout.TotalSeconds:0} s; still changing:\n" + string.Join("\n", changes.Take(20)));
-            }
-
-            previous = current;
-        }
-    }
-
     /// <summary>Rows added, removed or changed (ETag or any property) since <paramref name="before"/>, one line each.</summary>
     public IReadOnlyList<string> ChangesSince(TableSnapshot before)
     {

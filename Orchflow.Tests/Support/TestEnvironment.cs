@@ -2,7 +2,7 @@ using Orchflow.Tests.Support;
 
 namespace Orchflow.Tests;
 
-/// <summary>One Azurite for the whole test run, started first and always stopped last.</summary>
+/// <summary>One Azurite for the whole test run, started first and always stopped last, after every host the run left up.</summary>
 [SetUpFixture]
 public sealed class TestEnvironment
 {
@@ -16,10 +16,17 @@ public sealed class TestEnvironment
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        if (azurite is not null)
+        try
         {
-            await azurite.DisposeAsync();
-            azurite = null;
+            await HostPool.EndAllAsync();
+        }
+        finally
+        {
+            if (azurite is not null)
+            {
+                await azurite.DisposeAsync();
+                azurite = null;
+            }
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
@@ -20,7 +19,7 @@ namespace Orchflow.Tests.Telemetry;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class OrchflowTelemetryTests
+public sealed class OrchflowTelemetryTests : ChatServerFixture
 {
     const string Key = "sk-telemetry-unit-91bd0c44Zq";
 
@@ -28,31 +27,11 @@ public sealed class OrchflowTelemetryTests
         "Compare two competitors secretly named Quokka and draft a note.", AgentCatalog.Resolve([new AgentSpec("research"), new AgentSpec("writer")]),
         [], [], false, "prv_test", null);
 
-    FakeChatServer server = null!;
-    ModelHttp http = null!;
-
-    [OneTimeSetUp]
-    public async Task StartServer()
-    {
-        server = await FakeChatServer.StartAsync();
-        http = new ModelHttp(Options.Create(new ModelOptions { AllowPrivateEndpoints = true }));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServer()
-    {
-        http.Dispose();
-        await server.DisposeAsync();
-    }
-
-    [SetUp]
-    public void ResetServer() => server.Reset();
-
     [Test]
     public async Task RunTaskAsync_ProviderFailsOnceThenAnswers_SpanCarriesRunTaskAttemptsAndTokensAndMetricsCountThem()
     {
         using var telemetry = new InMemoryTelemetry();
-        server.Enqueue(FakeReply.ServerError(503), FakeReply.Chat("The secret draft about Quokka.", promptTokens: 120, completionTokens: 30));
+        Server.Enqueue(FakeReply.ServerError(503), FakeReply.Chat("The secret draft about Quokka.", promptTokens: 120, completionTokens: 30));
 
         using (OrchflowTelemetry.InRun("run_telemetry1", "T3"))
         {
@@ -93,7 +72,7 @@ public sealed class OrchflowTelemetryTests
     public async Task PlanAsync_ProviderRejectsTheKey_RecordsAuthAsTheCauseOnTheSpanAndTheFailureCounter()
     {
         using var telemetry = new InMemoryTelemetry();
-        server.Responder = _ => FakeReply.Unauthorized();
+        Server.Responder = _ => FakeReply.Unauthorized();
 
         using (OrchflowTelemetry.InRun("run_telemetry2"))
         {
@@ -264,9 +243,9 @@ public sealed class OrchflowTelemetryTests
     ChatRunModel Model()
     {
         var options = new ModelOptions { AllowPrivateEndpoints = true, RetryBaseDelayMs = 10, MaxAttempts = 3 };
-        var target = ModelTarget.Create("openai_compatible", "llama3.1:8b", new Uri(server.BaseUri, "v1").ToString(), Key, "prv_test");
+        var target = ModelTarget.Create("openai_compatible", "llama3.1:8b", new Uri(Server.BaseUri, "v1").ToString(), Key, "prv_test");
         var policy = new ModelCallPolicy(Options.Create(options), TimeProvider.System, NullLogger<ModelCallPolicy>.Instance);
-        return new ChatRunModel(ChatRunModel.CreateChatClient(target, http.UserProviders, options.RequestTimeout), target, policy);
+        return new ChatRunModel(ChatRunModel.CreateChatClient(target, Http.UserProviders, options.RequestTimeout), target, policy);
     }
 
     static AgentTaskRequest TaskRequest()

@@ -236,9 +236,9 @@ public sealed record BenchOptions
         var writes = !smoke && !noMarkdown && (markdown is not null || full);
         return options with
         {
-            MarkdownFile = writes ? markdown ?? Path.Combine(Orchflow.Tests.Support.RepoPaths.Root, "BENCHMARKS.md") : null,
+            MarkdownFile = writes ? markdown ?? Path.Combine(RepoPaths.Root, "BENCHMARKS.md") : null,
             // The figures issue 15 tracks, from one full run as committed with BENCHMARKS.md; never from a part of one.
-            ResultsFile = full && !noMarkdown && markdown is null ? Path.Combine(Orchflow.Tests.Support.RepoPaths.Root, "bench", "results.json") : null,
+            ResultsFile = full && !noMarkdown && markdown is null ? Path.Combine(RepoPaths.Root, "bench", "results.json") : null,
         };
     }
 }

@@ -9,7 +9,7 @@ public sealed partial class BenchRun
     /// answers timed one by one. While the hub idles, the bare engine (in this process, on its own hub) measures what
     /// needs no Orchflow host.
     /// </summary>
-    async Task HumanWaitPhasesAsync(HostProcess host, OrchflowApi api, CancellationToken cancellationToken)
+    async Task HumanWaitPhasesAsync(OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken)
     {
         var startRss = ProcStats.RssMiB(host.Pid);
         var key = await api.RegisterAsync(cancellationToken);

@@ -9,7 +9,7 @@ namespace Orchflow.Bench;
 public sealed partial class BenchRun
 {
     /// <summary>The tables Orchflow's own code reads and writes, each under the host's prefix (the engine's are not among them).</summary>
-    /// <summary>The limits every other phase's host runs at (<see cref="HostProcess"/> sets them): a key claims once, for 100,000 tokens.</summary>
+    /// <summary>The limits every other phase's host runs at (<see cref="BenchHost"/> sets them): a key claims once, for 100,000 tokens.</summary>
     static readonly IReadOnlyDictionary<string, string> HighLimits = new Dictionary<string, string>
     {
         ["Orchflow__RateLimit__PerMinute"] = "1000000",
@@ -25,7 +25,7 @@ public sealed partial class BenchRun
     /// each reading its own run at a steady rate under the default limit, so nothing is refused and the limiter only
     /// counts. Side by side, so whatever else the machine does weighs on both alike.
     /// </summary>
-    async Task LimitsPhaseAsync(HostProcess high, HostProcess limited, CancellationToken cancellationToken)
+    async Task LimitsPhaseAsync(OrchflowHost high, OrchflowHost limited, CancellationToken cancellationToken)
     {
         Say($"limits: {options.LimitKeys} keys per host, each reading its run every {options.LimitPollInterval.TotalMilliseconds:0} ms, " +
             $"{options.LimitDuration.TotalSeconds:0} s measured, both hosts at once");
@@ -64,9 +64,9 @@ public sealed partial class BenchRun
     }
 
     /// <summary>Registers the keys on one host and writes a run for each straight into its tables, and starts its meters.</summary>
-    async Task<LimitsSide> PrepareLimitsAsync(string label, HostProcess host, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    async Task<LimitsSide> PrepareLimitsAsync(string label, OrchflowHost host, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
     {
-        var api = OrchflowApi.For(host.Api);
+        var api = OrchflowApi.For(host.BaseAddress);
         var accounts = await Task.WhenAll(Enumerable.Range(0, options.LimitKeys).Select(_ => api.RegisterAccountAsync(cancellationToken)));
         var store = new TableRunStore(new OrchflowTables(Options.Create(new StorageOptions
         {

@@ -14,7 +14,7 @@ public sealed partial class BenchRun
     /// engine ran. The small account is read before the large one is seeded too, to show what the table's size alone
     /// does on Azurite.
     /// </summary>
-    async Task ListPhaseAsync(HostProcess host, OrchflowApi api, CancellationToken cancellationToken)
+    async Task ListPhaseAsync(OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken)
     {
         const int limit = 20;
         var small = await api.RegisterAccountAsync(cancellationToken);

@@ -40,10 +40,10 @@ public sealed partial class BenchRun
     /// a human first, poll it until it waits, read its tasks, answer, poll until it completes, list the account's runs —
     /// for the window; then each finishes the run in hand, and every account's listing is checked against what was started.
     /// </summary>
-    async Task LoadAsync(HostProcess host, OrchflowApi _, CancellationToken cancellationToken)
+    async Task LoadAsync(OrchflowHost host, OrchflowApi _, CancellationToken cancellationToken)
     {
         var traffic = new ApiTraffic();
-        var api = OrchflowApi.For(host.Api, traffic);
+        var api = OrchflowApi.For(host.BaseAddress, traffic);
         var startRss = ProcStats.RssMiB(host.Pid);
         var loadAverage = ProcStats.LoadAverage();
         var keys = await Task.WhenAll(Enumerable.Range(0, options.LoadAccounts).Select(_ => api.RegisterAsync(cancellationToken)));

@@ -77,7 +77,7 @@ public sealed partial class BenchRun
     }
 
     /// <summary>The model at its slow latency: Orchflow here, the bare engine too unless it already ran while the hub idled.</summary>
-    async Task SlowModelPhaseAsync(HostProcess host, OrchflowApi api, CancellationToken cancellationToken)
+    async Task SlowModelPhaseAsync(OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken)
     {
         var key = await api.RegisterAsync(cancellationToken);
         await WarmUpAsync(host, api, key, 1, cancellationToken);

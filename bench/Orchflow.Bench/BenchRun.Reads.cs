@@ -8,7 +8,7 @@ public sealed partial class BenchRun
     /// Concurrent pollers reading completed runs' status for a while: through the API (the projection), then through the
     /// durable client (<c>GetInstanceAsync</c>) of a sidecar over the host's own task hub.
     /// </summary>
-    async Task<ReadsResult> ReadsAsync(HostProcess host, OrchflowApi api, string key, IReadOnlyList<string> runIds, CancellationToken cancellationToken)
+    async Task<ReadsResult> ReadsAsync(OrchflowHost host, OrchflowApi api, string key, IReadOnlyList<string> runIds, CancellationToken cancellationToken)
     {
         Say($"reads: {options.ReadPollers} pollers × {options.ReadDuration.TotalSeconds:0} s on GET /runs/{{id}}");
         var http = await PollAsync(id => api.GetRunAsync(key, id, cancellationToken), runIds, cancellationToken);

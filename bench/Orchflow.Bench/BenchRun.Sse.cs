@@ -15,7 +15,7 @@ public sealed partial class BenchRun
     /// the agent task's start and end and the next human task's wait written by the engine), the agent tasks'
     /// simulated model spacing the events apart.
     /// </summary>
-    async Task SsePhaseAsync(HostProcess host, OrchflowApi api, MeteredAzurite storage, CancellationToken cancellationToken)
+    async Task SsePhaseAsync(OrchflowHost host, OrchflowApi api, MeteredAzurite storage, CancellationToken cancellationToken)
     {
         var key = await api.RegisterAsync(cancellationToken);
         var many = await SseRunAsync(host, api, storage, key, options.SseSubscribers, cancellationToken);
@@ -30,7 +30,7 @@ public sealed partial class BenchRun
     /// the streams. Latency is each event's <c>created_at</c>, the host's clock when it wrote the change, to the moment
     /// the client's parser handed it over, the same machine's clock.
     /// </summary>
-    async Task<SseRunResult> SseRunAsync(HostProcess host, OrchflowApi api, MeteredAzurite storage, string key, int subscribers, CancellationToken cancellationToken)
+    async Task<SseRunResult> SseRunAsync(OrchflowHost host, OrchflowApi api, MeteredAzurite storage, string key, int subscribers, CancellationToken cancellationToken)
     {
         var plan = new List<object>();
         for (var step = 0; step < options.SseHumanSteps; step++)

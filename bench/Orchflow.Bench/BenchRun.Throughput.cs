@@ -10,7 +10,7 @@ public sealed partial class BenchRun
     /// Saturation: many runs started at once over several accounts, their completions taken from the host's timestamps.
     /// The client only lists each account's runs once a second, so it adds little load of its own.
     /// </summary>
-    async Task<ThroughputResult> ThroughputAsync(HostProcess host, OrchflowApi api, CancellationToken cancellationToken)
+    async Task<ThroughputResult> ThroughputAsync(OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken)
     {
         var keys = await LaneKeysAsync(api, cancellationToken);
         Say($"throughput: {options.ThroughputRuns} Orchflow runs started at once over {keys.Length} accounts");

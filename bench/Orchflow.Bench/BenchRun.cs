@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Azure.Data.Tables;
 using Microsoft.DurableTask.Client;
-using Orchflow.Tests.Support;
 
 namespace Orchflow.Bench;
 
@@ -18,7 +17,7 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
     MeteredAzurite? metered;
     DurableStack? bare;
     /// <summary>Hosts running now (two at once in the limits phase), killed at once should the bench die.</summary>
-    readonly List<HostProcess> runningHosts = [];
+    readonly List<OrchflowHost> runningHosts = [];
 
     string ConnectionString => azurite!.ConnectionString;
 
@@ -129,11 +128,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
     /// <param name="settings">The host's settings, if not the bench's own (<see cref="BenchOptions.HostSettings"/>).</param>
     /// <param name="connectionString">The host's storage, if not the main Azurite.</param>
     async Task WithHostAsync(
-        int modelLatencyMs, Func<HostProcess, OrchflowApi, CancellationToken, Task> phases, CancellationToken cancellationToken,
+        int modelLatencyMs, Func<OrchflowHost, OrchflowApi, CancellationToken, Task> phases, CancellationToken cancellationToken,
         IReadOnlyDictionary<string, string>? settings = null, string? connectionString = null)
     {
         Say($"starting the standalone host (simulated model at {modelLatencyMs} ms)");
-        var started = await HostProcess.StartAsync(connectionString ?? ConnectionString, modelLatencyMs, settings ?? options.HostSettings, cancellationToken);
+        var started = await BenchHost.StartAsync(connectionString ?? ConnectionString, modelLatencyMs, settings ?? options.HostSettings, cancellationToken);
         lock (runningHosts)
         {
             runningHosts.Add(started);
@@ -141,7 +140,7 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
 
         try
         {
-            await phases(started, OrchflowApi.For(started.Api), cancellationToken);
+            await phases(started, OrchflowApi.For(started.BaseAddress), cancellationToken);
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested && started.Output.Length > 0)
         {
@@ -156,12 +155,15 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                 runningHosts.Remove(started);
             }
 
+            // Killed: its tables and hub are never used again and its figures are taken, so a graceful stop (leases handed
+            // on, seconds) would only lengthen the bench.
+            await started.KillAsync();
             await started.DisposeAsync();
         }
     }
 
     /// <summary>Model at 0 ms: warm-up, overhead against the bare engine, reads, throughput.</summary>
-    async Task FastModelPhasesAsync(HostProcess host, OrchflowApi api, CancellationToken cancellationToken)
+    async Task FastModelPhasesAsync(OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken)
     {
         var key = await api.RegisterAsync(cancellationToken);
         var warm = await WarmUpAsync(host, api, key, options.WarmupRuns, cancellationToken);
@@ -194,7 +196,7 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
     /// Runs the plan's goal a few times on a fresh host (and the bare orchestration on the bare engine), so neither is
     /// measured cold; the first run's plan becomes the bare orchestration's shape.
     /// </summary>
-    async Task<List<RunDto>> WarmUpAsync(HostProcess host, OrchflowApi api, string key, int count, CancellationToken cancellationToken)
+    async Task<List<RunDto>> WarmUpAsync(OrchflowHost host, OrchflowApi api, string key, int count, CancellationToken cancellationToken)
     {
         Say($"warming up ({count} run(s))");
         var runs = new List<RunDto>();

@@ -9,7 +9,6 @@ using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orchflow.Tests.Support;
 
 namespace Orchflow.Bench;
 

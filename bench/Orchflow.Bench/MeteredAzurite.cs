@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Orchflow.Tests.Support;
 
 namespace Orchflow.Bench;
 

@@ -3,8 +3,9 @@
 
 import { apiKey, forgetKey, on } from "./api.js";
 import { h, refreshAges } from "./dom.js";
-import { keyView } from "./key.js";
+import { keyView, refusedInWords } from "./key.js";
 import { newRunView } from "./new-run.js";
+import { providersView } from "./providers.js";
 import { runView } from "./run.js";
 import { runsView } from "./runs.js";
 
@@ -54,6 +55,7 @@ function renderNav() {
     h("ul", {},
       h("li", {}, link("#/runs", "Runs", here.startsWith("#/runs"))),
       h("li", {}, link("#/new", "New run", here === "#/new")),
+      h("li", {}, link("#/providers", "Providers", here === "#/providers")),
       h("li", {}, h("button", {
         type: "button",
         class: "link-button",
@@ -77,6 +79,8 @@ function route() {
     refused = null;
   } else if (hash === "#/new") {
     stop = newRunView(context);
+  } else if (hash === "#/providers") {
+    stop = providersView(context);
   } else if (hash.startsWith("#/runs/")) {
     stop = runView(context, decodeURIComponent(hash.slice("#/runs/".length)));
   } else {
@@ -87,12 +91,13 @@ function route() {
   main.querySelector("h1")?.focus({ preventScroll: true });
 }
 
-on("unauthorized", (detail) => {
-  if (!apiKey()) {
+on("unauthorized", () => {
+  const key = apiKey();
+  if (!key) {
     return;
   }
   forgetKey();
-  refused = detail || "Orchflow refused the API key.";
+  refused = refusedInWords(key);
   route();
 });
 

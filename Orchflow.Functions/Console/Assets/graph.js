@@ -18,8 +18,11 @@ const nodeHeight = (lines) => 48 + lines * LINE;
 /** Where a node's text starts: further in on a hexagon, whose sides slant in. */
 const inset = (task) => (task.kind === "human" ? 20 : 13);
 
-/** A graph may shrink to this share of its size to fit the window; wider ones scroll in their own box. */
-const MIN_SCALE = 0.7;
+/**
+ * A graph may shrink to this share of its size to fit the window; a wider one is shown at full size and scrolls in
+ * its own box, since shrinking it further would make its text too small to read on a phone.
+ */
+const MIN_SCALE = 0.85;
 
 export const STATE_WORDS = {
   pending: "pending",
@@ -98,6 +101,51 @@ export function layout(tasks, nodeH = nodeHeight(2)) {
     width: PAD * 2 + Math.max(1, columns.length) * NODE_W + Math.max(0, columns.length - 1) * GAP_X,
     height: PAD * 2 + tallest * nodeH + (tallest - 1) * GAP_Y,
   };
+}
+
+/**
+ * The path of an edge. Between neighbouring columns it is one curve; across columns between them it keeps to a lane
+ * where no node is (a gap between nodes, or above or below them), crossing each column straight, so it never runs
+ * behind a task it does not touch.
+ */
+export function edgePath(nodes, nodeH, fromId, toId) {
+  const from = nodes.get(fromId);
+  const to = nodes.get(toId);
+  const start = [from.x + NODE_W, from.y + nodeH / 2];
+  const end = [to.x - 2, to.y + nodeH / 2];
+  const points = [start];
+  for (let depth = from.depth + 1; depth < to.depth; depth += 1) {
+    const left = PAD + depth * (NODE_W + GAP_X);
+    const share = (depth - from.depth) / (to.depth - from.depth);
+    const lane = freeLane([...nodes.values()].filter((n) => n.depth === depth), nodeH, start[1] + (end[1] - start[1]) * share);
+    points.push([left - 6, lane], [left + NODE_W + 6, lane]);
+  }
+  points.push(end);
+  let d = `M${start[0]},${start[1]}`;
+  for (let i = 1; i < points.length; i += 1) {
+    const [x0, y0] = points[i - 1];
+    const [x1, y1] = points[i];
+    // Odd steps cross a gap between columns (a curve); even ones cross a column along its lane (a line).
+    if (i % 2 === 1) {
+      const bend = Math.max(12, (x1 - x0) / 2);
+      d += ` C${x0 + bend},${y0} ${x1 - bend},${y1} ${x1},${y1}`;
+    } else {
+      d += ` L${x1},${y1}`;
+    }
+  }
+  return d;
+}
+
+/** The height nearest `wanted` at which a line crosses a column without touching any of its nodes. */
+function freeLane(column, nodeH, wanted) {
+  const margin = 5;
+  const blocked = (y) => column.some((n) => y > n.y - margin && y < n.y + nodeH + margin);
+  if (!blocked(wanted)) {
+    return wanted;
+  }
+  const tops = column.map((n) => n.y).sort((a, b) => a - b);
+  const candidates = [tops[0] - GAP_Y / 2, ...tops.map((y) => y + nodeH + GAP_Y / 2)];
+  return candidates.filter((y) => !blocked(y)).sort((a, b) => Math.abs(a - wanted) - Math.abs(b - wanted))[0] ?? wanted;
 }
 
 function shape(task, x, y, height) {
@@ -188,9 +236,10 @@ function lines(probe, name, width) {
  * states, so a live run costs a few attribute writes per event.
  */
 export class TaskGraph {
-  constructor(container, { onSelect }) {
+  constructor(container, { onSelect, cue }) {
     this.container = container;
     this.onSelect = onSelect;
+    this.cue = cue;
     this.shape = "";
     this.nodes = new Map();
     this.tasks = new Map();
@@ -236,21 +285,13 @@ export class TaskGraph {
     }, s("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow" })));
     const edges = s("g", { class: "edges", "aria-hidden": "true" });
     for (const task of tasks) {
-      const to = nodes.get(task.task_id);
       for (const dep of task.depends_on ?? []) {
-        const from = nodes.get(dep);
-        if (!from) {
-          continue;
+        if (nodes.has(dep)) {
+          edges.append(s("path", {
+            class: "edge", "data-from": dep, "data-to": task.task_id, "marker-end": "url(#dag-arrow)",
+            d: edgePath(nodes, nodeH, dep, task.task_id),
+          }));
         }
-        const x1 = from.x + NODE_W;
-        const y1 = from.y + nodeH / 2;
-        const x2 = to.x - 2;
-        const y2 = to.y + nodeH / 2;
-        const bend = Math.max(24, (x2 - x1) / 2);
-        edges.append(s("path", {
-          class: "edge", "data-from": dep, "data-to": task.task_id, "marker-end": "url(#dag-arrow)",
-          d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`,
-        }));
       }
     }
     const group = s("g", { class: "nodes" });
@@ -297,16 +338,24 @@ export class TaskGraph {
     this.resizing.observe(this.container);
   }
 
-  /** Shrinks a graph a little wider than its box to fit; one much wider keeps a readable size and scrolls. */
+  /**
+   * Shrinks a graph a little wider than its box to fit; one much wider keeps its full size and scrolls, and then the
+   * box says so (the cue beside it, a shadow at the edge that hides more).
+   */
   fitWidth() {
     if (!this.svg) {
       return;
     }
     const available = this.container.clientWidth;
     const { width, height } = this.size;
-    const shown = available >= width ? width : Math.max(available, width * MIN_SCALE);
+    const shown = available >= width ? width : available >= width * MIN_SCALE ? available : width;
     this.svg.setAttribute("width", String(Math.round(shown)));
     this.svg.setAttribute("height", String(Math.round((height * shown) / width)));
+    const scrolls = shown > available + 1;
+    this.container.classList.toggle("scrolls", scrolls);
+    if (this.cue) {
+      this.cue.hidden = !scrolls;
+    }
   }
 
   update(stateOf, selected) {

@@ -3,13 +3,20 @@
 import { ApiError, get, post, rememberKey } from "./api.js";
 import { field, h, showFieldErrors } from "./dom.js";
 
+/** Why a key was refused, in a person's words rather than the API's header terms. */
+export function refusedInWords(key) {
+  return key.trim().startsWith("orch_")
+    ? "Orchflow does not know this key. Check that you pasted all of it, or register below to get a new one."
+    : "This is not an Orchflow API key: those start with orch_. Paste the key you got when you registered, or register below.";
+}
+
 export function keyView({ main, go }, { refused, next }) {
   const controller = new AbortController();
   const status = h("p", { class: "form-status", role: "status" });
 
   const key = field("API key", h("input", {
     type: "password", name: "api_key", required: true, autocomplete: "off", spellcheck: "false", placeholder: "orch_…",
-  }), "Kept in this browser tab only (sessionStorage) and sent as the X-API-Key header; never in an address, a cookie or a log.");
+  }), "Kept in this browser tab only, and sent with each request the console makes; never put in an address, a cookie or a log.");
   if (refused) {
     showFieldErrors(key, [refused]);
   }

@@ -124,7 +124,8 @@ export function newRunView({ main, go }) {
         messages.push(...list);
       }
     } else if (error instanceof ApiError && error.status === 402) {
-      messages.push("Your managed trial runs are used up. Register a model provider with POST /api/v1/providers and choose it under Provider.");
+      messages.push(h("span", {}, "Your managed trial runs are used up. Add your own model provider on the ",
+        h("a", { href: "#/providers" }, "Providers"), " screen, then choose it under Provider."));
     } else {
       messages.push(error.message);
     }

@@ -43,8 +43,11 @@ export function runView({ main, announce }, runId) {
   const live = h("p", { class: "live", "data-live": "connecting" }, LIVE_WORDS.connecting);
   const runError = h("p", { class: "run-error", hidden: true });
   const needs = h("section", { class: "needs card", "aria-labelledby": "needs-heading", hidden: true });
-  const graphBox = h("div", { class: "graph-scroll", tabindex: -1 });
+  // Focusable and named, so a keyboard can scroll a graph wider than the window.
+  const graphBox = h("div", { class: "graph-scroll", tabindex: 0, role: "region", "aria-label": "Graph of the tasks", "aria-describedby": "graph-scroll-cue" });
   const graphWaiting = h("p", { class: "hint", hidden: true });
+  const graphCue = h("p", { class: "hint scroll-cue", id: "graph-scroll-cue", hidden: true },
+    "The graph is wider than the window: scroll it sideways to see every task, or open the tasks as a list below it.");
   const taskList = h("ol", { class: "task-list", "aria-label": "Tasks" });
   const finalBody = h("div", { class: "markdown" });
   const finalSection = h("section", { class: "final card", "aria-labelledby": "final-heading", hidden: true },
@@ -55,6 +58,7 @@ export function runView({ main, announce }, runId) {
 
   const graph = new TaskGraph(graphBox, {
     onSelect: (taskId) => select(taskId, "user", true),
+    cue: graphCue,
   });
 
   main.append(
@@ -64,13 +68,15 @@ export function runView({ main, announce }, runId) {
       h("h2", { id: "graph-heading" }, "Task graph"),
       legend(),
       graphWaiting,
+      graphCue,
       graphBox,
       h("details", { class: "task-list-box" }, h("summary", {}, "Tasks as a list"), taskList)),
-    finalSection,
+    // The chosen task right under the graph: a long final output below it never pushes it out of sight.
     h("div", { class: "columns" },
       detail,
       h("section", { class: "events card", "aria-labelledby": "events-heading" },
-        h("h2", { id: "events-heading" }, "Events"), timelineBox)));
+        h("h2", { id: "events-heading" }, "Events"), timelineBox)),
+    finalSection);
 
   const tasks = () => Object.values(run?.subtasks ?? {}).sort((a, b) => byTaskId(a.task_id, b.task_id));
   const stateOf = (taskId) => log.states.get(taskId) ?? run?.subtasks?.[taskId]?.state ?? "pending";
@@ -251,6 +257,7 @@ export function runView({ main, announce }, runId) {
       ...item("Agents", (run.agents ?? []).map((a) => a.name).join(", ") || "all built-in"),
       ...item("Settings", settings),
       ...(run.planned_by ? item("Planned by", run.planned_by) : []),
+      ...(run.events?.length ? item("Plan", run.events.map((e) => e.message).join(" ")) : []),
       ...item("Usage", usage(run.usage)));
     renderActions(current);
   }

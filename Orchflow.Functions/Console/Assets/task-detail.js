@@ -33,12 +33,25 @@ export function showTask(detail, task, state, { open, ...sending }) {
       ...item("Usage", usage(task.usage))),
     task.prompt ? [h("h3", {}, task.kind === "human" ? "Question" : "Prompt"), h("p", { class: "prompt" }, task.prompt)] : null,
     task.error ? h("p", { class: "run-error" }, `Error: ${task.error}`) : null,
+    inputs(task),
     task.output ? [
       h("h3", {}, state === "waiting_human" && task.kind !== "human" ? "Draft" : task.kind === "human" ? "Your answer" : "Output"),
       // A long output scrolls in its box, which takes the focus so a keyboard can scroll it.
       h("div", { class: "markdown output", tabindex: 0, role: "region", "aria-label": `Output of ${task.task_id}` }, renderMarkdown(task.output)),
     ] : null,
     state === "waiting_human" && open ? (task.kind === "human" ? answerForm(task, sending) : reviewForms(task, sending)) : null]);
+}
+
+/** What a human task builds on, as the run holds it: what a person approves, or answers with in mind. */
+function inputs(task) {
+  if (task.kind !== "human" || !task.inputs?.length) {
+    return null;
+  }
+  return h("section", { class: "inputs", "aria-label": `What ${task.task_id} depends on` },
+    h("h3", {}, task.inputs.length === 1 ? "What this depends on" : `What this depends on (${task.inputs.length} outputs)`),
+    task.inputs.map((input, i) => h("details", { open: i === task.inputs.length - 1 },
+      h("summary", {}, h("span", { class: "mono" }, input.task_id), ` ${input.name}`),
+      h("div", { class: "markdown output", tabindex: 0, role: "region", "aria-label": `Output of ${input.task_id}` }, renderMarkdown(input.output)))));
 }
 
 /**

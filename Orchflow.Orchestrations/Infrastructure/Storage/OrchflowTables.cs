@@ -29,6 +29,7 @@ public sealed class OrchflowTables
         Idempotency = service.GetTableClient(o.TablePrefix + "Idempotency");
         Webhooks = service.GetTableClient(o.TablePrefix + "Webhooks");
         WebhookDeliveries = service.GetTableClient(o.TablePrefix + "WebhookDeliveries");
+        ToolServers = service.GetTableClient(o.TablePrefix + "ToolServers");
     }
 
     /// <summary>Runs by account: PK account id, RK run id (run ids sort newest first).</summary>
@@ -58,6 +59,9 @@ public sealed class OrchflowTables
     /// <summary>Webhook deliveries by webhook: PK webhook id, RK newest event first, then the delivery id.</summary>
     public TableClient WebhookDeliveries { get; }
 
+    /// <summary>MCP tool servers by account: PK account id, RK server id; each row holds the server's tool list.</summary>
+    public TableClient ToolServers { get; }
+
     /// <summary>Creates the tables once per process; a failed attempt (storage not up yet) is tried again next time.</summary>
     public Task EnsureCreatedAsync()
     {
@@ -72,7 +76,7 @@ public sealed class OrchflowTables
 
     async Task CreateAllAsync()
     {
-        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency, Webhooks, WebhookDeliveries })
+        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency, Webhooks, WebhookDeliveries, ToolServers })
         {
             await table.CreateIfNotExistsAsync();
         }

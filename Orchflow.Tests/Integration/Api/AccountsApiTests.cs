@@ -5,6 +5,8 @@ namespace Orchflow.Tests.Integration.Api;
 
 /// <summary>Registration, API key authentication and the public routes, over real HTTP on the standalone Host.</summary>
 [TestFixture]
+// Beside the other fixtures on the default host, so that they share it (the pool keeps a host for the next fixture only).
+[Order(1)]
 public sealed class AccountsApiTests : HostedTests
 {
     const string WellFormedUnknownKey = "orch_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";

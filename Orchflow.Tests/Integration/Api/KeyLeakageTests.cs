@@ -9,25 +9,28 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Tests.Integration.Api;
 
 /// <summary>
-/// Provider keys go to the secret store and to the provider's auth header, and nowhere else; a webhook's signing
-/// secrets go to the secret store and into the one response that shows each (registration, rotation), and reach the
-/// receiver only as signatures. A host logging at Debug runs a whole run on a provider with a recognisable key, a
+/// Provider keys and tool servers' header values go to the secret store and to the provider's or the server's
+/// requests, and nowhere else; a webhook's signing secrets go to the secret store and into the one response that
+/// shows each (registration, rotation), and reach the receiver only as signatures. A host logging at Debug registers
+/// and refreshes a tool server with a recognisable token, runs a whole run on a provider with a recognisable key, a
 /// run whose provider echoes the key back in its errors, and a trial run on the managed model, with a rotated webhook
 /// getting every event; then every HTTP response, every line the host wrote, every row of the projection and of the
 /// durable backend's tables, every blob, every queued message and every request the receiver got is searched.
 /// </summary>
 [TestFixture]
-public sealed class KeyLeakageTests : HostedTests
+public sealed class KeyLeakageTests : HostedModelTests
 {
-    static readonly string ProviderKey = "sk-leak-" + Guid.NewGuid().ToString("N") + "-canary";
     static readonly string ManagedKey = "managed-leak-" + Guid.NewGuid().ToString("N") + "-canary";
+    static readonly string ToolServerToken = "tool-leak-" + Guid.NewGuid().ToString("N") + "-canary";
 
-    FakeChatServer server = null!;
+    /// <summary>A run through a human answer: the person's details first, then the note.</summary>
+    protected override CooperativeModel Cooperative { get; } = new("""{"tasks": [{"task_id": "T1", "name": "Provide company details", "description": "Details.", "kind": "human", "agent": "", "depends_on": [], "prompt": "Your company details?"}, {"task_id": "T2", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": ["T1"], "prompt": ""}]}""");
+
     WebhookReceiver receiver = null!;
 
     protected override async Task BeforeHostStartsAsync()
     {
-        server = await FakeChatServer.StartAsync();
+        await base.BeforeHostStartsAsync();
         receiver = await WebhookReceiver.StartAsync();
     }
 
@@ -38,16 +41,12 @@ public sealed class KeyLeakageTests : HostedTests
         ["Orchflow__Models__MaxAttempts"] = "2",
         ["Orchflow__ManagedModel__Provider"] = "openai",
         ["Orchflow__ManagedModel__Model"] = "managed-model",
-        ["Orchflow__ManagedModel__Endpoint"] = new Uri(server.BaseUri, "v1").ToString(),
+        ["Orchflow__ManagedModel__Endpoint"] = new Uri(ModelServer.BaseUri, "v1").ToString(),
         ["Orchflow__ManagedModel__ApiKey"] = ManagedKey,
     };
 
     [OneTimeTearDown]
-    public async Task StopServerAsync()
-    {
-        await server.DisposeAsync();
-        await receiver.DisposeAsync();
-    }
+    public async Task StopReceiverAsync() => await receiver.DisposeAsync();
 
     [Test]
     public async Task WholeRuns_KeysAppearInNoResponseLogLineProjectionRowHistoryBlobOrQueue()
@@ -59,34 +58,34 @@ public sealed class KeyLeakageTests : HostedTests
         var secondSecret = ApiAssert.Json(rotation, HttpStatusCode.OK).Str("secret");
         // The secrets as the store holds them, and their key bytes in base64, however a leak might spell them.
         string[] secrets = [firstSecret, secondSecret, firstSecret["whsec_".Length..], secondSecret["whsec_".Length..]];
-        var created = await client.SendAsync(HttpMethod.Post, "providers", new
-        {
-            provider = "openai_compatible", api_key = ProviderKey, label = "Canary", model = "canary-model",
-            endpoint = new Uri(server.BaseUri, "v1").ToString(),
-        });
-        var providerId = ApiAssert.Json(created, HttpStatusCode.Created).Str("provider_id");
+        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"), model: "canary-model", label: "Canary");
 
-        // A run that completes, through a human answer, on the provider.
-        server.Responder = r => r.System?.StartsWith("You are the planner", StringComparison.Ordinal) == true
-            ? FakeReply.Chat("""{"tasks": [{"task_id": "T1", "name": "Provide company details", "description": "Details.", "kind": "human", "agent": "", "depends_on": [], "prompt": "Your company details?"}, {"task_id": "T2", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": ["T1"], "prompt": ""}]}""")
-            : FakeReply.Chat("Provider output.");
+        // A tool server's header value: sent to the server, shown and kept nowhere else.
+        await using var tools = await LoopbackMcpServer.StartAsync();
+        var toolServer = await client.SendAsync(HttpMethod.Post, "tool-servers", new
+        {
+            url = tools.Url, headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + ToolServerToken },
+        });
+        var serverId = ApiAssert.Json(toolServer, HttpStatusCode.Created).Str("server_id");
+        ApiAssert.Json(await client.SendAsync(HttpMethod.Post, $"tool-servers/{serverId}/refresh"), HttpStatusCode.OK);
+        await client.SendAsync(HttpMethod.Get, "tool-servers");
+
+        // A run that completes, through a human answer, on the provider (the cooperative model's plan).
         var completed = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId, ask_me_about = new[] { "company details" } })).Str("run_id");
         await client.WaitForStatusAsync(completed, "waiting_human");
         ApiAssert.Json(await client.CompleteAsync(completed, "T1", new { output = "We build workflow APIs." }), HttpStatusCode.OK);
         await client.WaitForStatusAsync(completed, "completed");
 
         // Runs whose provider quotes the key back: refused outright, then as a bad request.
-        server.Responder = _ => new FakeReply(401, $$$"""{"error": {"message": "Incorrect API key provided: {{{ProviderKey}}}", "code": "invalid_api_key"}}""");
+        ModelServer.Responder = _ => new FakeReply(401, $$$"""{"error": {"message": "Incorrect API key provided: {{{providerKey}}}", "code": "invalid_api_key"}}""");
         var rejected = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId })).Str("run_id");
         await client.WaitForStatusAsync(rejected, "failed");
-        server.Responder = _ => FakeReply.BadRequest($"Key {ProviderKey} may not use model canary-model.");
+        ModelServer.Responder = _ => FakeReply.BadRequest($"Key {providerKey} may not use model canary-model.");
         var refused = (await client.StartRunAsync(new { task = "Draft a launch note.", provider_id = providerId })).Str("run_id");
         var refusedRun = await client.WaitForStatusAsync(refused, "failed");
 
         // A trial run on the managed model.
-        server.Responder = r => r.System?.StartsWith("You are the planner", StringComparison.Ordinal) == true
-            ? FakeReply.Chat("""{"tasks": [{"task_id": "T1", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": [], "prompt": ""}]}""")
-            : FakeReply.Chat("Managed output.");
+        ModelServer.Responder = new CooperativeModel("""{"tasks": [{"task_id": "T1", "name": "Draft the note", "description": "A note.", "kind": "agent", "agent": "writer", "depends_on": [], "prompt": ""}]}""").Answer;
         var trial = (await client.StartRunAsync(new { task = "Draft a launch note." })).Str("run_id");
         await client.WaitForStatusAsync(trial, "completed");
 
@@ -98,8 +97,7 @@ public sealed class KeyLeakageTests : HostedTests
         await client.SendAsync(HttpMethod.Get, "runs");
         await client.SendAsync(HttpMethod.Get, "providers");
         await client.SendAsync(HttpMethod.Get, "webhooks");
-        var deliveries = await WaitForDeliveriesToSettleAsync();
-        await client.SendAsync(HttpMethod.Get, $"webhooks/{registered.Json!.Str("webhook_id")}/deliveries?limit=100");
+        var deliveries = await EveryEventDeliveredAsync(client, registered.Json!.Str("webhook_id"), [completed, rejected, refused, trial]);
 
         var places = new List<(string Where, string Text)>();
         places.AddRange(client.Received.Select(r => ("HTTP response", r.Text)));
@@ -110,7 +108,7 @@ public sealed class KeyLeakageTests : HostedTests
         places.AddRange(deliveries.Select(d => ("webhook request", string.Join("\n", d.Headers.Select(h => $"{h.Key}: {h.Value}")) + "\n" + d.Body)));
 
         var leaks = places
-            .Where(p => p.Text.Contains(ProviderKey, StringComparison.Ordinal) || p.Text.Contains(ManagedKey, StringComparison.Ordinal))
+            .Where(p => new[] { providerKey, ManagedKey, ToolServerToken }.Any(key => p.Text.Contains(key, StringComparison.Ordinal)))
             .Select(p => p.Where)
             .ToList();
         // Each secret is shown once, by the response that made it; anywhere else is a leak.
@@ -130,21 +128,27 @@ public sealed class KeyLeakageTests : HostedTests
             Assert.That(places.Any(p => p.Where.Contains("History", StringComparison.Ordinal)), Is.True, "the scan read the orchestration history");
             Assert.That(Host.Output, Does.Contain(providerId), "the scan read the host's logs");
             Assert.That(refusedRun.Str("error"), Does.Contain("may not use model canary-model").And.Contain("[key]"));
-            Assert.That(server.Requests.Select(r => r.Header("Authorization")), Is.All.AnyOf("Bearer " + ProviderKey, "Bearer " + ManagedKey));
+            Assert.That(ModelServer.Requests.Select(r => r.Header("Authorization")), Is.All.AnyOf("Bearer " + providerKey, "Bearer " + ManagedKey));
+            Assert.That(tools.Requests.Where(r => r.Method == "POST").Select(r => r.Header("Authorization")).ToList(), Has.Count.GreaterThan(2).And.All.EqualTo("Bearer " + ToolServerToken));
+            Assert.That(places.Any(p => p.Where.Contains("ToolServers", StringComparison.Ordinal)), Is.True, "the scan read the tool server rows");
         });
     }
 
-    /// <summary>The receiver's requests, once no more have come for a while: every event of every run delivered.</summary>
-    async Task<IReadOnlyList<ReceivedWebhook>> WaitForDeliveriesToSettleAsync()
+    /// <summary>
+    /// The receiver's requests once every event of the ended runs has its delivery recorded as succeeded: then none is
+    /// left to make, no retry and no late event, and the scan sees all the receiver will ever get.
+    /// </summary>
+    async Task<IReadOnlyList<ReceivedWebhook>> EveryEventDeliveredAsync(OrchflowClient client, string webhookId, string[] runIds)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        var seen = -1;
-        while (receiver.All.Count != seen && DateTime.UtcNow < deadline)
+        var events = 0;
+        foreach (var runId in runIds)
         {
-            seen = receiver.All.Count;
-            await Task.Delay(1000);
+            events += (await client.EventsAsync(runId)).Count;
         }
 
+        await client.WaitForDeliveriesAsync(webhookId, d => d.Count == events && d.All(x => x!.Str("status") == "succeeded"),
+            $"{events} deliveries, every one succeeded");
+        Assert.That(receiver.All, Has.Count.EqualTo(events), "one request per event");
         return receiver.All;
     }
 

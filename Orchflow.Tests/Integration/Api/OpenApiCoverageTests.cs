@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orchflow.Functions.Http;
 using Orchflow.Tests.Support;
@@ -128,7 +127,7 @@ public sealed class OpenApiCoverageTests
          "human_timeout_seconds":null,
          "subtasks":{"T1":{"task_id":"T1","name":"Provide company details","description":"","kind":"human","agent":null,"state":"waiting_human",
            "depends_on":[],"prompt":"What are your company details?","output":null,"error":null,"usage":{"input_tokens":0,"output_tokens":0},
-           "started_at":"2026-12-02T10:15:30.1234567+00:00","completed_at":null}},
+           "started_at":"2026-12-02T10:15:30.1234567+00:00","completed_at":null,"inputs":[]}},
          "waiting_on":["T1"],"final_output":null,"usage":{"input_tokens":3,"output_tokens":5},"error":null,"planned_by":"simulated",
          "events":[],"attempt":0,"created_at":"2026-12-02T10:15:29.0000000+00:00","updated_at":"2026-12-02T10:15:30.1234567+00:00"}
         """;

@@ -1,7 +1,5 @@
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Orchflow.Tests.Integration.Engine;
 using Orchflow.Tests.Support;
 
@@ -12,7 +10,7 @@ namespace Orchflow.Tests.Integration.Api;
 /// stopped — over real HTTP on the standalone host, on a loopback model server where the model's calls matter.
 /// </summary>
 [TestFixture]
-public sealed partial class PlansAndRecoveryTests : HostedTests
+public sealed class PlansAndRecoveryTests : HostedModelTests
 {
     const string Goal = "Research competitor pricing. Draft a launch plan for our product.";
 
@@ -27,9 +25,8 @@ public sealed partial class PlansAndRecoveryTests : HostedTests
         },
     };
 
-    FakeChatServer server = null!;
-
-    protected override async Task BeforeHostStartsAsync() => server = await FakeChatServer.StartAsync();
+    /// <summary>A model that refuses to plan (a 500 each time) and answers every other call.</summary>
+    protected override CooperativeModel Cooperative { get; } = new(plan: null);
 
     protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
     {
@@ -38,21 +35,11 @@ public sealed partial class PlansAndRecoveryTests : HostedTests
         ["Orchflow__Engine__MaxReviewRounds"] = "2",
     };
 
-    [OneTimeTearDown]
-    public async Task StopServerAsync() => await server.DisposeAsync();
-
-    [SetUp]
-    public void AnswerLikeAModel()
-    {
-        server.Reset();
-        server.Responder = Answer;
-    }
-
     [Test]
     public async Task GivenPlan_RunsExactlyAsGivenWithoutAPlanningCall_AndPausesWhereItSays()
     {
         using var client = await RegisterAsync();
-        var providerId = await CreateProviderAsync(client);
+        var providerId = (await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"))).ProviderId;
 
         var runId = (await client.StartRunAsync(new { task = Goal, provider_id = providerId, ask_me_about = new[] { "company details" }, plan = GivenPlan })).Str("run_id");
         var waiting = await client.WaitForStatusAsync(runId, "waiting_human");
@@ -71,8 +58,8 @@ public sealed partial class PlansAndRecoveryTests : HostedTests
                 }));
             Assert.That(RunGraph.Task(waiting, "T1").Str("prompt"), Is.EqualTo("Tell us your company details."));
             Assert.That(RunGraph.WaitingOn(waiting), Is.EqualTo(new[] { "T1" }));
-            Assert.That(server.Requests.Count(IsPlanner), Is.Zero, "no model plans a given plan");
-            Assert.That(server.Requests.Select(TaskId).OfType<string>(), Is.EquivalentTo(new[] { "T2", "T3" }));
+            Assert.That(ModelServer.Requests.Count(r => r.IsPlanner), Is.Zero, "no model plans a given plan");
+            Assert.That(ModelServer.Requests.Select(r => r.TaskId).OfType<string>(), Is.EquivalentTo(new[] { "T2", "T3" }));
         });
     }
 
@@ -157,7 +144,7 @@ public sealed partial class PlansAndRecoveryTests : HostedTests
             Assert.That(RunGraph.Tasks(done).Select(RunGraph.State), Is.All.EqualTo("completed"));
             Assert.That(done.Str("planned_by"), Is.EqualTo("user"));
         });
-        var types = (await EventsAsync(client, runId)).Select(e => e.Str("type")).ToList();
+        var types = (await client.EventsAsync(runId)).Select(e => e.Str("type")).ToList();
         Assert.That(types, Is.SupersetOf(new[] { "plan.waiting_review", "plan.reviewed" }));
         Assert.That(types.IndexOf("plan.reviewed"), Is.LessThan(types.IndexOf("task.started")), "the review came before any task started");
     }
@@ -206,35 +193,35 @@ public sealed partial class PlansAndRecoveryTests : HostedTests
     public async Task Retry_RunThatFailedAtItsLastTask_CompletesWithoutCallingTheModelAgainForWhatCompleted()
     {
         using var client = await RegisterAsync();
-        var providerId = await CreateProviderAsync(client);
-        server.Responder = r => TaskId(r) == "T3" ? FakeReply.ServerError(503) : Answer(r);
+        var providerId = (await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"))).ProviderId;
+        ModelServer.Responder = r => r.TaskId == "T3" ? FakeReply.ServerError(503) : Cooperative.Answer(r);
         var runId = (await client.StartRunAsync(new { task = Goal, provider_id = providerId, ask_me_about = new[] { "company details" }, plan = GivenPlan })).Str("run_id");
         await client.WaitForStatusAsync(runId, "waiting_human");
         ApiAssert.Json(await client.CompleteAsync(runId, "T1", new { output = "We build workflow APIs." }), HttpStatusCode.OK);
         var failed = await client.WaitForStatusAsync(runId, "failed");
-        var callsBefore = server.Requests.Count;
+        var callsBefore = ModelServer.Requests.Count;
 
-        server.Responder = Answer;
+        ModelServer.Responder = Cooperative.Answer;
         var retried = await client.SendAsync(HttpMethod.Post, $"runs/{runId}/retry");
         var done = await client.WaitForStatusAsync(runId, "completed");
 
-        var afterRetry = server.Requests.Skip(callsBefore).ToList();
+        var afterRetry = ModelServer.Requests.Skip(callsBefore).ToList();
         Assert.Multiple(() =>
         {
             Assert.That(failed.Str("error"), Does.Contain("Task T3 failed"));
             Assert.That(ApiAssert.Json(retried, HttpStatusCode.Accepted).Str("status"), Is.AnyOf("queued", "running"));
             Assert.That(retried.Location, Is.EqualTo($"/api/v1/runs/{runId}"));
-            Assert.That(afterRetry.Select(TaskId).OfType<string>(), Is.EqualTo(new[] { "T3" }), "T2 completed before and is not run again");
-            Assert.That(afterRetry.Count(IsSynthesis), Is.EqualTo(1), "the final output is written anew");
+            Assert.That(afterRetry.Select(r => r.TaskId).OfType<string>(), Is.EqualTo(new[] { "T3" }), "T2 completed before and is not run again");
+            Assert.That(afterRetry.Count(r => r.IsSynthesis), Is.EqualTo(1), "the final output is written anew");
             Assert.That(RunGraph.Task(done, "T1").Str("output"), Is.EqualTo("We build workflow APIs."), "the human's answer is kept");
             Assert.That(RunGraph.Task(done, "T2").Str("completed_at"), Is.EqualTo(RunGraph.Task(failed, "T2").Str("completed_at")), "and when it was done");
             Assert.That(done["error"]?.GetValue<string>(), Is.Null);
             Assert.That(done["attempt"]!.GetValue<int>(), Is.EqualTo(1));
-            Assert.That(Usage(done).In, Is.GreaterThan(Usage(failed).In), "usage adds up across attempts");
+            Assert.That(RunGraph.Usage(done).In, Is.GreaterThan(RunGraph.Usage(failed).In), "usage adds up across attempts");
         });
         TestContext.Out.WriteLine($"Model calls: {callsBefore} before the retry (T2, and T3 with its retries), {afterRetry.Count} after it (T3, synthesis); " +
                                   "starting the run again would have called T2 again and asked the person again.");
-        var log = await EventsAsync(client, runId);
+        var log = await client.EventsAsync(runId);
         Assert.That(log.Count(e => e.Str("type") == "run.retried"), Is.EqualTo(1));
     }
 
@@ -293,35 +280,4 @@ public sealed partial class PlansAndRecoveryTests : HostedTests
 
     static Task<ApiResponse> ReviewAsync(OrchflowClient client, string runId, object body) =>
         client.SendAsync(HttpMethod.Post, $"runs/{runId}/plan/review", body);
-
-    static async Task<List<JsonNode>> EventsAsync(OrchflowClient client, string runId) =>
-        ApiAssert.Json(await client.SendAsync(HttpMethod.Get, $"runs/{runId}/events?limit=1000"), HttpStatusCode.OK)["events"]!.AsArray().Select(e => e!).ToList();
-
-    async Task<string> CreateProviderAsync(OrchflowClient client)
-    {
-        var response = await client.SendAsync(HttpMethod.Post, "providers", new
-        {
-            provider = "openai_compatible", api_key = "sk-local-" + Guid.NewGuid().ToString("N"), label = "Local server", model = "llama3.1:8b",
-            endpoint = new Uri(server.BaseUri, "v1").ToString(),
-        });
-        return ApiAssert.Json(response, HttpStatusCode.Created).Str("provider_id");
-    }
-
-    static FakeReply Answer(ChatRequestRecord request) =>
-        IsPlanner(request) ? FakeReply.ServerError(500)
-        : IsSynthesis(request) ? FakeReply.Chat("Final answer from the provider.")
-        : FakeReply.Chat($"Output of {TaskId(request)} from the provider.");
-
-    static bool IsPlanner(ChatRequestRecord request) => request.System?.StartsWith("You are the planner", StringComparison.Ordinal) == true;
-
-    static bool IsSynthesis(ChatRequestRecord request) => request.System?.StartsWith("You are the editor", StringComparison.Ordinal) == true;
-
-    static string? TaskId(ChatRequestRecord request) =>
-        TaskHeading().Match(request.LastUser ?? "") is { Success: true } m ? m.Groups[1].Value : null;
-
-    static (long In, long Out) Usage(JsonNode node) =>
-        (node["usage"]!["input_tokens"]!.GetValue<long>(), node["usage"]!["output_tokens"]!.GetValue<long>());
-
-    [GeneratedRegex(@"## Your task: (T\d+)")]
-    private static partial Regex TaskHeading();
 }

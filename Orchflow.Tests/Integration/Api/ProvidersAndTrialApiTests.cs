@@ -27,16 +27,8 @@ public sealed class ProvidersAndTrialApiTests : HostedTests
     /// <summary>A provider key no other test uses, so finding it in a response can only mean it leaked.</summary>
     static string NewProviderKey() => "sk-test-" + Guid.NewGuid().ToString("N") + "Zq9X";
 
-    async Task<(string ProviderId, string Key)> CreateProviderAsync(OrchflowClient client, string label = "My Gemini key")
-    {
-        var key = NewProviderKey();
-        var response = await client.SendAsync(HttpMethod.Post, "providers", new
-        {
-            provider = "gemini", api_key = key, label, model = "gemini-2.0-flash-lite",
-            endpoint = new Uri(gemini.BaseUri, "v1beta/openai").ToString(),
-        });
-        return (ApiAssert.Json(response, HttpStatusCode.Created).Str("provider_id"), key);
-    }
+    Task<(string ProviderId, string Key)> CreateProviderAsync(OrchflowClient client, string label = "My Gemini key") =>
+        client.CreateProviderAsync(new Uri(gemini.BaseUri, "v1beta/openai"), "gemini", "gemini-2.0-flash-lite", label);
 
     static async Task<JsonArray> ListProvidersAsync(OrchflowClient client) =>
         ApiAssert.Json(await client.SendAsync(HttpMethod.Get, "providers"), HttpStatusCode.OK)["providers"]!.AsArray();

@@ -36,10 +36,11 @@ public sealed class RateLimitTests : HostedTests
     {
         var key = await RegisterAsync(NextAddress());
 
-        var answers = await FloodAsync(Host.BaseAddress, key, 30);
+        var (answers, took) = await TimedAsync(() => FloodAsync(Host.BaseAddress, key, 30));
 
         var limited = answers.Where(a => a.Status == HttpStatusCode.TooManyRequests).ToList();
-        Assert.That(answers.Count(a => a.Status == HttpStatusCode.OK), Is.InRange(Burst, Burst + 2), "the burst, and what refilled meanwhile");
+        Assert.That(answers.Count(a => a.Status == HttpStatusCode.OK), Is.InRange(Burst, Burst + RefilledWithin(took) + 1),
+            "the burst, what refilled while the flood ran, and one batch this instance claimed ahead");
         Assert.That(limited, Is.Not.Empty);
         var first = limited[0];
         Assert.Multiple(() =>
@@ -59,6 +60,7 @@ public sealed class RateLimitTests : HostedTests
         var key = await RegisterAsync(NextAddress());
         var limited = (await FloodAsync(Host.BaseAddress, key, Burst + 5)).First(a => a.Status == HttpStatusCode.TooManyRequests);
 
+        // Waiting out Retry-After is the client's side of the contract under test, not a wait for the server to settle.
         await Task.Delay(TimeSpan.FromSeconds(int.Parse(limited.Header("Retry-After")!)));
         var again = await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", key);
 
@@ -66,22 +68,28 @@ public sealed class RateLimitTests : HostedTests
     }
 
     [Test]
-    public async Task FloodFromOneKey_AnotherKey_IsNeitherLimitedNorSlowed()
+    public async Task FloodFromOneKey_AnotherKey_IsNotLimitedAndSpendsOnlyItsOwnTokens()
     {
         var flooder = await RegisterAsync(NextAddress());
         var other = await RegisterAsync(NextAddress());
-        var quietBefore = await TimeAsync(other, 5);
+        var before = await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", other);
 
         var flood = FloodAsync(Host.BaseAddress, flooder, 300);
-        var quietDuring = await TimeAsync(other, 5);
+        var during = new List<Answer>();
+        for (var i = 0; i < 3; i++)
+        {
+            during.Add(await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", other));
+        }
+
         var flooded = await flood;
 
         Assert.Multiple(() =>
         {
             Assert.That(flooded.Count(a => a.Status == HttpStatusCode.TooManyRequests), Is.GreaterThan(250), "precondition: the flood was limited");
-            Assert.That(quietDuring.Statuses, Is.All.EqualTo(HttpStatusCode.OK), "the other key is not limited");
-            // Generous: on two shared cores a flood of 300 requests costs the host some CPU, but not another key's bucket.
-            Assert.That(quietDuring.Median, Is.LessThan(quietBefore.Median + TimeSpan.FromMilliseconds(250)));
+            Assert.That(during.Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.OK), "the other key is not limited");
+            // Its own bucket: each of its requests spends one of its tokens (a refill may add some), none of the flood's.
+            Assert.That(Remaining(before), Is.EqualTo(Burst - 1));
+            Assert.That(during.Select(Remaining), Is.All.GreaterThanOrEqualTo(Burst - 1 - during.Count));
         });
     }
 
@@ -159,22 +167,43 @@ public sealed class RateLimitTests : HostedTests
     [Test]
     public async Task TwoHostsSharingStorage_FloodSplitOverBoth_AdmitAboutOneBucket()
     {
-        await using var second = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, new Dictionary<string, string>(HostSettings)
+        var second = await TestHosts.StartAsync(new Dictionary<string, string>(HostSettings)
         {
-            ["Orchflow__Storage__TablePrefix"] = Host.TablePrefix,
+            [OrchflowHost.TablePrefixSetting] = Host.TablePrefix,
         });
-        var key = await RegisterAsync(NextAddress());
-
-        var answers = await Task.WhenAll(Enumerable.Range(0, 60)
-            .Select(i => SendAsync(HttpMethod.Get, i % 2 == 0 ? Host.BaseAddress : second.BaseAddress, "runs", key)));
-
-        var admitted = answers.Count(a => a.Status == HttpStatusCode.OK);
-        Assert.Multiple(() =>
+        try
         {
-            Assert.That(answers.Select(a => a.Status), Is.All.AnyOf(HttpStatusCode.OK, HttpStatusCode.TooManyRequests));
-            // One bucket between them (batches of one token at this burst), plus what refilled while the flood ran.
-            Assert.That(admitted, Is.InRange(Burst, Burst + 3));
-        });
+            var key = await RegisterAsync(NextAddress());
+
+            var (answers, took) = await TimedAsync(() => Task.WhenAll(Enumerable.Range(0, 60)
+                .Select(i => SendAsync(HttpMethod.Get, i % 2 == 0 ? Host.BaseAddress : second.BaseAddress, "runs", key))));
+
+            var admitted = answers.Count(a => a.Status == HttpStatusCode.OK);
+            Assert.Multiple(() =>
+            {
+                Assert.That(answers.Select(a => a.Status), Is.All.AnyOf(HttpStatusCode.OK, HttpStatusCode.TooManyRequests));
+                // One bucket between them, what refilled while the flood ran, and a batch (one token at this burst) per instance.
+                Assert.That(admitted, Is.InRange(Burst, Burst + RefilledWithin(took) + 2));
+            });
+        }
+        finally
+        {
+            await TestHosts.EndAsync(second);
+        }
+    }
+
+    /// <summary>
+    /// Tokens the key's bucket can have gained in <paramref name="elapsed"/>: an upper bound that grows with the time the
+    /// requests took, so a slow machine widens it instead of failing it. The exact counts are the token bucket's unit
+    /// tests, on a clock they move.
+    /// </summary>
+    static int RefilledWithin(TimeSpan elapsed) => (int)Math.Ceiling(elapsed.TotalMinutes * PerMinute);
+
+    static async Task<(T Result, TimeSpan Took)> TimedAsync<T>(Func<Task<T>> work)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = await work();
+        return (result, clock.Elapsed);
     }
 
     string NextAddress() => $"203.0.113.{Interlocked.Increment(ref addresses)}";
@@ -192,20 +221,6 @@ public sealed class RateLimitTests : HostedTests
 
     Task<Answer[]> FloodAsync(Uri baseAddress, string key, int requests) =>
         Task.WhenAll(Enumerable.Range(0, requests).Select(_ => SendAsync(HttpMethod.Get, baseAddress, "runs", key)));
-
-    async Task<(TimeSpan Median, List<HttpStatusCode> Statuses)> TimeAsync(string key, int requests)
-    {
-        var times = new List<TimeSpan>();
-        var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < requests; i++)
-        {
-            var started = DateTime.UtcNow;
-            statuses.Add((await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", key)).Status);
-            times.Add(DateTime.UtcNow - started);
-        }
-
-        return (times.Order().ElementAt(times.Count / 2), statuses);
-    }
 
     static int Remaining(Answer answer) =>
         int.Parse(answer.Header("RateLimit")!.Split(';').Single(p => p.StartsWith("r=", StringComparison.Ordinal))[2..]);

@@ -35,10 +35,11 @@ public sealed class RunEventsApiTests : HostedTests
     {
         using var client = await RegisterAsync();
         var runId = (await client.StartRunAsync(ReviewedRun)).Str("run_id");
-        var outputs = await DriveToCompletionAsync(client, runId, rejectFirstDraft: true);
+        await new ApprovalDriver(client, runId, new { approved = false, feedback = "Name the sources." }).DriveToCompletionAsync();
 
         var run = await client.GetRunAsync(runId);
-        var log = await AllEventsAsync(client, runId);
+        var outputs = RunGraph.Tasks(run).Select(t => t["output"]?.GetValue<string>()).OfType<string>().ToList();
+        var log = await client.EventsAsync(runId);
 
         var types = log.Select(e => e.Str("type")).ToList();
         Assert.That(log.Select(e => e["sequence"]!.GetValue<long>()), Is.EqualTo(Enumerable.Range(1, log.Count).Select(i => (long)i)), "numbered from 1 without gaps");
@@ -78,7 +79,7 @@ public sealed class RunEventsApiTests : HostedTests
         var (runId, _) = await RunScenarios.StartWaitingRunAsync(client);
 
         ApiAssert.Json(await client.CompleteAsync(runId, "T1", new { output = "We build workflow APIs." }), HttpStatusCode.OK);
-        var log = await AllEventsAsync(client, runId);
+        var log = await client.EventsAsync(runId);
 
         Assert.That(log.Any(e => e.Str("type") == "task.completed" && e["task_id"]?.GetValue<string>() == "T1"), Is.True,
             "the answer and its event are written together");
@@ -104,7 +105,7 @@ public sealed class RunEventsApiTests : HostedTests
             }
         }
 
-        var log = await AllEventsAsync(client, runId);
+        var log = await client.EventsAsync(runId);
         Assert.Multiple(() =>
         {
             Assert.That(seen.Select(i => i.EventId), Is.EqualTo(log.Select(e => e["sequence"]!.ToString())), "every event, once, in order");
@@ -145,7 +146,7 @@ public sealed class RunEventsApiTests : HostedTests
             }
         }
 
-        var log = await AllEventsAsync(client, runId);
+        var log = await client.EventsAsync(runId);
         Assert.That(seen.Select(i => i.EventId), Is.EqualTo(log.Select(e => e["sequence"]!.ToString())));
     }
 
@@ -154,7 +155,7 @@ public sealed class RunEventsApiTests : HostedTests
     {
         using var client = await RegisterAsync();
         var runId = await RunScenarios.StartCompletedRunAsync(client);
-        var log = await AllEventsAsync(client, runId);
+        var log = await client.EventsAsync(runId);
         using var watcher = new EventStreamClient(Host.BaseAddress, client.ApiKey!);
         using var limit = new CancellationTokenSource(StreamLimit);
 
@@ -305,48 +306,5 @@ public sealed class RunEventsApiTests : HostedTests
         return rejected
             ? ["task.started", "task.waiting_human", "task.revision_requested", "task.waiting_human", "task.completed"]
             : ["task.started", "task.waiting_human", "task.completed"];
-    }
-
-    /// <summary>Answers every human task and approves every draft (sending the first one back once), until the run completes.</summary>
-    static async Task<List<string>> DriveToCompletionAsync(OrchflowClient client, string runId, bool rejectFirstDraft)
-    {
-        var outputs = new List<string>();
-        var rejected = !rejectFirstDraft;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            var run = await client.GetRunAsync(runId);
-            if (run.Str("status") == "completed")
-            {
-                outputs.AddRange(RunGraph.Tasks(run).Select(t => t["output"]?.GetValue<string>()).OfType<string>());
-                return outputs;
-            }
-
-            Assert.That(run.Str("status"), Is.Not.EqualTo("failed").And.Not.EqualTo("cancelled"), RunGraph.Describe(run));
-
-            // Answered once the run rests on the person: answered at once, while agents still run, the run might never
-            // have to wait on anyone, and the log would rightly show no run.waiting_human.
-            var waiting = run.Str("status") == "waiting_human" ? RunGraph.Tasks(run).Where(t => RunGraph.State(t) == "waiting_human") : [];
-            foreach (var task in waiting)
-            {
-                object answer = task.Str("kind") == "human"
-                    ? new { output = "We build workflow APIs for small teams." }
-                    : !rejected ? new { approved = false, feedback = "Name the sources." } : new { approved = true };
-                rejected |= task.Str("kind") == "agent";
-                var response = await client.CompleteAsync(runId, RunGraph.Id(task), answer);
-                Assert.That(response.Status, Is.EqualTo(HttpStatusCode.OK), response.Text);
-            }
-
-            await Task.Delay(50);
-        }
-
-        Assert.Fail($"Run {runId} did not complete in time.");
-        return outputs;
-    }
-
-    static async Task<List<JsonNode>> AllEventsAsync(OrchflowClient client, string runId)
-    {
-        var page = ApiAssert.Json(await client.SendAsync(HttpMethod.Get, $"runs/{runId}/events?limit=1000"), HttpStatusCode.OK);
-        return page["events"]!.AsArray().Select(e => e!).ToList();
     }
 }

@@ -19,18 +19,19 @@ public sealed class SlowModelApiTests : HostedTests
     static bool AnyRunning(JsonNode run) => ApiAssert.TaskStates(run).Any(t => t.State == "running");
 
     /// <summary>
-    /// Polls the run for longer than a model call takes and checks on every read that it stays cancelled with no
-    /// task open: an agent that was mid-call when the cancel landed must not bring anything back to life.
+    /// Waits until the host has nothing left to do, so an agent or planner that was mid-call when the cancel landed has
+    /// finished and written what it would write, then reads the run: it must still be cancelled with no task open.
     /// </summary>
-    static Task<JsonNode> WatchStaysCancelledAsync(OrchflowClient client, string runId)
+    async Task<JsonNode> StaysCancelledAsync(OrchflowClient client, string runId)
     {
-        var until = DateTime.UtcNow + TimeSpan.FromMilliseconds(LatencyMs * 3);
-        return client.WaitForRunAsync(runId, run =>
+        await TestHosts.WaitUntilAtRestAsync(Host);
+        var run = await client.GetRunAsync(runId);
+        Assert.Multiple(() =>
         {
             Assert.That(run.Str("status"), Is.EqualTo("cancelled"), run.ToJsonString());
             Assert.That(ApiAssert.TaskStates(run).Select(t => t.State), Has.None.AnyOf(RunScenarios.Unfinished), run.ToJsonString());
-            return DateTime.UtcNow > until;
         });
+        return run;
     }
 
     [Test]
@@ -68,7 +69,7 @@ public sealed class SlowModelApiTests : HostedTests
             Assert.That(cancelled.Str("status"), Is.EqualTo("cancelled"));
             Assert.That(ApiAssert.TaskStates(cancelled).Select(t => t.State), Has.None.AnyOf(RunScenarios.Unfinished));
         });
-        var after = await WatchStaysCancelledAsync(client, runId);
+        var after = await StaysCancelledAsync(client, runId);
         Assert.Multiple(() =>
         {
             foreach (var taskId in wasRunning)
@@ -98,7 +99,7 @@ public sealed class SlowModelApiTests : HostedTests
 
         Assert.That(ApiAssert.Json(response, HttpStatusCode.OK).Str("status"), Is.EqualTo("cancelled"));
         // The planner is mid-call when the cancel lands; the plan it saves afterwards must not reopen the run.
-        var after = await WatchStaysCancelledAsync(client, runId);
+        var after = await StaysCancelledAsync(client, runId);
         Assert.That(after["final_output"], Is.Null);
     }
 

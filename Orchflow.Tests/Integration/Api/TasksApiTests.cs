@@ -6,6 +6,8 @@ namespace Orchflow.Tests.Integration.Api;
 
 /// <summary>A human completes the task a run waits on, over real HTTP on the standalone Host.</summary>
 [TestFixture]
+// Beside the other fixtures on the default host, so that they share it (the pool keeps a host for the next fixture only).
+[Order(1)]
 public sealed class TasksApiTests : HostedTests
 {
     [Test]

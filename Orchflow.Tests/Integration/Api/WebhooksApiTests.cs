@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Orchflow.Tests.Support;
 
 namespace Orchflow.Tests.Integration.Api;

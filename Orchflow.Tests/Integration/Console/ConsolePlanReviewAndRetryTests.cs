@@ -1,6 +1,5 @@
 using Microsoft.Playwright;
 using Orchflow.Tests.Integration.Api;
-using Orchflow.Tests.Support;
 
 namespace Orchflow.Tests.Integration.Console;
 
@@ -52,7 +51,7 @@ public sealed class ConsolePlanReviewAndRetryTests : ConsoleTests
         await Expect(page.Locator(".timeline [data-type=\"plan.reviewed\"]")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
         await Expect(page.Locator(".timeline [data-type=\"plan.waiting_review\"]")).ToHaveCountAsync(2, new() { Timeout = 30_000 });
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Approve plan", Exact = true })).ToBeEnabledAsync();
-        var events = await ConsoleBrowserTests.AllEventsAsync(client, runId);
+        var events = await client.EventsAsync(runId);
         Assert.That(events.Count(e => e.Str("type") == "run.planned"), Is.EqualTo(2), "planned again");
         AssertNoPageProblems(tab);
     }

@@ -5,8 +5,8 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Tests.Integration.Console;
 
 /// <summary>
-/// A fixture that uses the console as a person would: its own host, one Chromium for all its tests, a fresh tab per
-/// test. Controls are found by their visible labels, graph nodes by <c>data-task-id</c> and <c>data-state</c>.
+/// A fixture that uses the console as a person would: a host with the console fixtures' settings (one after another,
+/// they share it), the console fixtures' one Chromium, a fresh tab per test. Controls are found by their visible labels, graph nodes by <c>data-task-id</c> and <c>data-state</c>.
 /// </summary>
 public abstract class ConsoleTests : HostedTests
 {
@@ -29,16 +29,7 @@ public abstract class ConsoleTests : HostedTests
     protected static readonly string[] YouTubeTopics = ["brand voice", "target audience", "content constraints"];
 
     [OneTimeSetUp]
-    public async Task LaunchBrowserAsync() => Browser = await ConsoleBrowser.LaunchAsync();
-
-    [OneTimeTearDown]
-    public async Task CloseBrowserAsync()
-    {
-        if (Browser is not null)
-        {
-            await Browser.DisposeAsync();
-        }
-    }
+    public async Task LaunchBrowserAsync() => Browser = await ConsoleBrowserSetup.BrowserAsync();
 
     /// <summary>Opens the console and connects with the key as a person pastes it; lands on the runs.</summary>
     protected async Task<ConsolePage> OpenConnectedAsync(string apiKey, int width = 1280, int height = 800)

@@ -53,7 +53,7 @@ public sealed class RestartTests
             await TestContext.Out.WriteLineAsync("Host output:\n" + host.Output);
         }
 
-        await host.DisposeAsync();
+        await TestHosts.EndAsync(host);
         host = null;
     }
 
@@ -198,8 +198,7 @@ public sealed class RestartTests
     }
 
     static Task<OrchflowHost> StartHostAsync(IReadOnlyDictionary<string, string>? settings = null) =>
-        OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString,
-            QuickTakeover.Concat(settings ?? new Dictionary<string, string>()).ToDictionary());
+        TestHosts.StartAsync(QuickTakeover.Concat(settings ?? new Dictionary<string, string>()).ToDictionary());
 
     static async Task AssertCompletesAsync(OrchflowClient client, string runId)
     {

@@ -82,7 +82,7 @@ public sealed partial class ScaleOutTests
                 await TestContext.Out.WriteLineAsync($"Output of the host on port {host.Port}:\n{host.Output}");
             }
 
-            await host.DisposeAsync();
+            await TestHosts.EndAsync(host);
         }
 
         hosts.Clear();
@@ -182,7 +182,7 @@ public sealed partial class ScaleOutTests
                     var taskId = RunGraph.Id(agent);
                     // One output, from one call of one host, and the usage of exactly one call.
                     Assert.That(agent.Str("output"), Does.Match($"^Output of {taskId} from host [ab]\\.$"), $"{runId} {taskId}");
-                    Assert.That(Usage(agent), Is.EqualTo(OneCall), $"{runId} {taskId}: usage of one model call");
+                    Assert.That(RunGraph.Usage(agent), Is.EqualTo(OneCall), $"{runId} {taskId}: usage of one model call");
                 }
             }
 
@@ -218,7 +218,7 @@ public sealed partial class ScaleOutTests
         {
             Assert.That(done.Str("status"), Is.EqualTo("completed"), done["error"]?.ToJsonString());
             Assert.That(agents.Select(c => c.TaskId), Is.EquivalentTo(new[] { "T1", "T2" }), $"one model call per agent task: {Describe(agents)}");
-            Assert.That(RunGraph.OfKind(done, "agent").Select(Usage), Is.All.EqualTo(OneCall));
+            Assert.That(RunGraph.OfKind(done, "agent").Select(RunGraph.Usage), Is.All.EqualTo(OneCall));
         });
     }
 
@@ -246,7 +246,7 @@ public sealed partial class ScaleOutTests
             environment[key] = value;
         }
 
-        var host = await OrchflowHost.StartAsync(TestEnvironment.Azurite.ConnectionString, environment);
+        var host = await TestHosts.StartAsync(environment);
         hosts.Add(host);
         return host;
     }
@@ -296,10 +296,8 @@ public sealed partial class ScaleOutTests
     FakeReply Respond(ChatRequestRecord request)
     {
         var host = request.Path.Split('/', StringSplitOptions.RemoveEmptyEntries)[0];
-        var kind = request.System?.StartsWith("You are the planner of Orchflow", StringComparison.Ordinal) == true ? "plan"
-            : request.System?.StartsWith("You are the editor", StringComparison.Ordinal) == true ? "synthesis"
-            : "agent";
-        var taskId = kind == "agent" && TaskHeading().Match(request.LastUser ?? "") is { Success: true } m ? m.Groups[1].Value : null;
+        var kind = request.IsPlanner ? "plan" : request.IsSynthesis ? "synthesis" : "agent";
+        var taskId = request.TaskId;
         var goal = CaseMarker().Match(request.Body) is { Success: true } c ? int.Parse(c.Groups[1].Value) : -1;
         calls.Enqueue(new ModelCall(host, kind, goal, taskId, Stopwatch.GetTimestamp()));
         return kind switch
@@ -317,14 +315,8 @@ public sealed partial class ScaleOutTests
         string.Join("; ", calls.GroupBy(c => c.Host).OrderBy(g => g.Key)
             .Select(g => $"host {g.Key} {string.Join(", ", g.GroupBy(c => c.Kind).OrderBy(k => k.Key).Select(k => $"{k.Count()} {k.Key}"))}"));
 
-    static (long In, long Out) Usage(JsonNode node) =>
-        (node["usage"]!["input_tokens"]!.GetValue<long>(), node["usage"]!["output_tokens"]!.GetValue<long>());
-
     /// <summary>One model call as the loopback server received it: which host made it, for which run and task.</summary>
     sealed record ModelCall(string Host, string Kind, int Case, string? TaskId, long At);
-
-    [GeneratedRegex(@"## Your task: (T\d+)")]
-    private static partial Regex TaskHeading();
 
     [GeneratedRegex(@"Case (\d\d):")]
     private static partial Regex CaseMarker();

@@ -7,18 +7,12 @@ namespace Orchflow.Tests.Integration.Engine;
 
 /// <summary>
 /// Humans reviewing drafts and answering within a deadline, over real HTTP on the standalone host. Model calls take
-/// 300 ms, so a rejected draft can be seen being redone; a draft may be sent back once (MaxReviewRounds = 1).
+/// 300 ms, so a rejected draft can be seen being redone; a draft may be sent back once (<see cref="PacedHost"/>).
 /// </summary>
 [TestFixture]
 public sealed class HumanWaitTests : HostedTests
 {
-    const int MaxReviewRounds = 1;
-
-    protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
-    {
-        ["Orchflow__Simulated__LatencyMs"] = "300",
-        ["Orchflow__Engine__MaxReviewRounds"] = MaxReviewRounds.ToString(),
-    };
+    protected override IReadOnlyDictionary<string, string> HostSettings => PacedHost.Settings;
 
     /// <summary>Two agent tasks, the second building on the first: a research step, then a writing step.</summary>
     static object ApprovalRun => new { task = RunScenarios.Goal, require_approval = true };

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Orchflow.Tests.Integration.Api;
 using Orchflow.Tests.Support;
 
@@ -13,8 +12,7 @@ namespace Orchflow.Tests.Integration.Engine;
 [TestFixture]
 public sealed class PlanExecutionTests : HostedTests
 {
-    protected override IReadOnlyDictionary<string, string> HostSettings =>
-        new Dictionary<string, string> { ["Orchflow__Simulated__LatencyMs"] = "300" };
+    protected override IReadOnlyDictionary<string, string> HostSettings => PacedHost.Settings;
 
     /// <summary>The public docs' "good first task", verbatim.</summary>
     static readonly object YouTubeRequest = new

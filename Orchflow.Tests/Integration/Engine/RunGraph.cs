@@ -50,6 +50,10 @@ static class RunGraph
     public static IReadOnlyList<JsonNode> Descendants(JsonNode run, string taskId) =>
         Tasks(run).Where(t => Ancestors(run, Id(t)).Contains(taskId)).ToList();
 
+    /// <summary>The input and output tokens a task or a run used, as its <c>usage</c> says.</summary>
+    public static (long In, long Out) Usage(JsonNode node) =>
+        (node["usage"]!["input_tokens"]!.GetValue<long>(), node["usage"]!["output_tokens"]!.GetValue<long>());
+
     public static IReadOnlyList<string> WaitingOn(JsonNode run) =>
         run["waiting_on"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
 

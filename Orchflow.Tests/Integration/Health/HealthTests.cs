@@ -20,7 +20,7 @@ public sealed class HealthTests
     public async Task StartAsync()
     {
         azurite = await Azurite.StartAsync();
-        host = await OrchflowHost.StartAsync(azurite.ConnectionString);
+        host = await TestHosts.StartAsync(connectionString: azurite.ConnectionString);
         anonymous = new OrchflowClient(host.BaseAddress);
     }
 
@@ -35,7 +35,7 @@ public sealed class HealthTests
                 await TestContext.Out.WriteLineAsync("Host output:\n" + host.Output);
             }
 
-            await host.DisposeAsync();
+            await TestHosts.EndAsync(host);
         }
 
         if (azurite is not null)

@@ -14,8 +14,6 @@ namespace Orchflow.Tests.Integration.Hostile;
 [TestFixture]
 public sealed class BoundaryTests : HostedTests
 {
-    protected override IReadOnlyDictionary<string, string> HostSettings => RestingAccounts.UnlimitedRates;
-
     /// <summary>Text of exactly <paramref name="units"/> UTF-16 units made of one kind of character.</summary>
     static string Text(string kind, int units) => kind switch
     {

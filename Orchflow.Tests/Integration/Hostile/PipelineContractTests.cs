@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Orchflow.Tests.Integration.Api;
@@ -14,12 +13,14 @@ namespace Orchflow.Tests.Integration.Hostile;
 /// with a NUL after it.
 /// </summary>
 [TestFixture]
+// Ahead of the fixtures on the default host, so that they run one after another (PublicDocsFlowTests next) and share it.
+[Order(1)]
 public sealed class PipelineContractTests : HostedTests
 {
     static readonly string[] StandardMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
     protected override IReadOnlyDictionary<string, string> HostSettings =>
-        new Dictionary<string, string>(RestingAccounts.UnlimitedRates) { ["Orchflow__TrialRuns"] = "100" };
+        new Dictionary<string, string> { ["Orchflow__TrialRuns"] = "100" };
 
     [Test]
     public async Task EveryKnownPath_MethodItDoesNotServe_Returns405ProblemWithAllowListingItsMethods()

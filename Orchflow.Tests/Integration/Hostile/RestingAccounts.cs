@@ -8,14 +8,6 @@ namespace Orchflow.Tests.Integration.Hostile;
 /// <summary>Accounts brought, through the public API, into states that stay put, so that any later change is someone's doing.</summary>
 static class RestingAccounts
 {
-    /// <summary>Host settings for hostile tests: limits so high that the handlers, not the rate limiter, answer.</summary>
-    public static readonly IReadOnlyDictionary<string, string> UnlimitedRates = new Dictionary<string, string>
-    {
-        ["Orchflow__RateLimit__PerMinute"] = "1000000",
-        ["Orchflow__RateLimit__Burst"] = "1000000",
-        ["Orchflow__RateLimit__RegisterPerMinute"] = "1000000",
-    };
-
     /// <summary>Registers an account; returns a client with its key, and its id and email as registration returned them.</summary>
     public static async Task<(OrchflowClient Client, string AccountId, string Email)> RegisterAsync(Uri baseAddress)
     {
@@ -28,7 +20,8 @@ static class RestingAccounts
     /// <summary>
     /// A fresh account with a run waiting on a human (no timeout, so it waits for ever), a completed run, a cancelled
     /// run, a provider and a webhook (registered after the runs settled, to a loopback port nothing listens on, so no
-    /// delivery is made and none would leave the machine); it has used three of its trial runs.
+    /// delivery is made and none would leave the machine), and a tool server with a secret header (a loopback MCP
+    /// server that answers while it is registered and is gone after); it has used three of its trial runs.
     /// </summary>
     public static async Task<AccountIds> SeedAsync(Uri baseAddress)
     {
@@ -48,13 +41,21 @@ static class RestingAccounts
             }), HttpStatusCode.Created).Str("provider_id");
             var webhook = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, "webhooks", new { url = "http://127.0.0.1:9/resting" }),
                 HttpStatusCode.Created).Str("webhook_id");
+            string toolServer;
+            await using (var tools = await LoopbackMcpServer.StartAsync())
+            {
+                toolServer = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, "tool-servers", new
+                {
+                    url = tools.Url, headers = new Dictionary<string, string> { ["Authorization"] = "Bearer resting-" + Guid.NewGuid().ToString("N") },
+                }), HttpStatusCode.Created).Str("server_id");
+            }
 
             return new AccountIds(
                 accountId, client.ApiKey!, email,
                 waitingId, "T1", Tasks(waiting).Where(t => t != "T1").ToList(),
                 completedId, Tasks(completed),
                 cancelledId, Tasks(cancelled),
-                provider, webhook);
+                provider, webhook, toolServer);
         }
     }
 

@@ -78,12 +78,14 @@ public sealed record AccountIds(
     string CancelledRunId,
     IReadOnlyList<string> CancelledRunTasks,
     string ProviderId,
-    string WebhookId)
+    string WebhookId,
+    string? ToolServerId = null)
 {
     public IReadOnlyList<string> RunIds => [WaitingRunId, CompletedRunId, CancelledRunId];
 
     /// <summary>Every id and secret of this account that a response to another account must never show.</summary>
-    public IReadOnlyList<string> Identifying => [AccountId, ApiKey, Email, WaitingRunId, CompletedRunId, CancelledRunId, ProviderId, WebhookId];
+    public IReadOnlyList<string> Identifying =>
+        [AccountId, ApiKey, Email, WaitingRunId, CompletedRunId, CancelledRunId, ProviderId, WebhookId, .. ToolServerId is null ? [] : new[] { ToolServerId }];
 
     public IReadOnlyList<string> TasksOf(string runId) =>
         runId == WaitingRunId ? [WaitingTaskId, .. OtherWaitingRunTasks]
@@ -97,7 +99,7 @@ public sealed record AccountIds(
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, string>> Fill(CatalogRoute route)
     {
-        var unknown = route.Parameters.Where(p => p is not ("runId" or "taskId" or "providerId" or "webhookId")).ToList();
+        var unknown = route.Parameters.Where(p => p is not ("runId" or "taskId" or "providerId" or "webhookId" or "serverId")).ToList();
         if (unknown.Count > 0)
         {
             throw new UnknownRouteParameterException(route, unknown);
@@ -122,6 +124,12 @@ public sealed record AccountIds(
         if (route.Parameters.Contains("webhookId"))
         {
             fills = fills.Select(f => new Dictionary<string, string>(f) { ["webhookId"] = WebhookId });
+        }
+
+        if (route.Parameters.Contains("serverId"))
+        {
+            // An account seeded without a tool server still fills the route, with an id no one has.
+            fills = fills.Select(f => new Dictionary<string, string>(f) { ["serverId"] = ToolServerId ?? "mcs_" + new string('0', 20) });
         }
 
         return fills.ToList();
@@ -243,6 +251,25 @@ public static class RouteShapes
         new("POST", "api/v1/webhooks/{webhookId}/rotate-secret", [], [], null, NoConflict),
 
         new("GET", "api/v1/webhooks/{webhookId}/deliveries", [], [new("limit", 1, RunWebhooksFunctions.MaxDeliveries)], null, NoConflict),
+
+        // The URL's port has no listener: a request the API took would be refused at connecting (422), never registered.
+        new("POST", "api/v1/tool-servers",
+            [
+                new("url", FieldKind.Text, Required: true, MaxLength: ToolServersFunctions.MaxUrlLength),
+                new("label", FieldKind.Text, MaxLength: ToolServersFunctions.MaxLabelLength),
+            ],
+            [],
+            c => new JsonObject { ["url"] = "http://127.0.0.1:9/mcp", ["label"] = Pick(c.Random, "Search", "Ünïcödé tools ✓") },
+            NoConflict),
+
+        new("GET", "api/v1/tool-servers", [], [], null, NoConflict),
+
+        new("GET", "api/v1/tool-servers/{serverId}", [], [], null, NoConflict),
+
+        new("DELETE", "api/v1/tool-servers/{serverId}", [], [], null, NoConflict),
+
+        // Reads no body: the server is asked for its tools again.
+        new("POST", "api/v1/tool-servers/{serverId}/refresh", [], [], null, NoConflict),
 
         new("GET", "api/v1/agents/templates", [], [], null, NoConflict),
         new("GET", "api/v1/health", [], [], null, NoConflict),

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.RegularExpressions;
 using Orchflow.Tests.Integration.Api;
 using Orchflow.Tests.Support;
 
@@ -16,25 +15,18 @@ namespace Orchflow.Tests.Integration.Telemetry;
 /// the test covers the wiring too, not only the instruments; the collector decodes OTLP's protobuf by field number.
 /// </remarks>
 [TestFixture]
-public sealed partial class TelemetryExportTests : HostedTests
+public sealed class TelemetryExportTests : HostedModelTests
 {
-    const string Plan = """
-        {"tasks": [
-          {"task_id": "T1", "name": "Provide company details", "description": "The company details the strategy needs.", "kind": "human", "agent": "", "depends_on": [], "prompt": "Tell us your company details."},
-          {"task_id": "T2", "name": "Research competitors", "description": "Pricing of the main competitors.", "kind": "agent", "agent": "research", "depends_on": [], "prompt": ""},
-          {"task_id": "T3", "name": "Draft the launch strategy", "description": "A one-page launch strategy.", "kind": "agent", "agent": "writer", "depends_on": ["T1", "T2"], "prompt": ""}
-        ]}
-        """;
-
     /// <summary>Kinds of span in OTLP: 2 server, 3 client.</summary>
     const int Server = 2, Client = 3;
 
-    FakeChatServer model = null!;
+    protected override CooperativeModel Cooperative { get; } = new(CooperativeModel.HumanResearchWriterPlan);
+
     OtlpReceiver collector = null!;
 
     protected override async Task BeforeHostStartsAsync()
     {
-        model = await FakeChatServer.StartAsync();
+        await base.BeforeHostStartsAsync();
         collector = await OtlpReceiver.StartAsync();
     }
 
@@ -46,24 +38,13 @@ public sealed partial class TelemetryExportTests : HostedTests
     };
 
     [OneTimeTearDown]
-    public async Task StopServersAsync()
-    {
-        await model.DisposeAsync();
-        await collector.DisposeAsync();
-    }
-
-    [SetUp]
-    public void AnswerLikeAModel()
-    {
-        model.Reset();
-        model.Responder = Answer;
-    }
+    public async Task StopCollectorAsync() => await collector.DisposeAsync();
 
     [Test]
     public async Task Run_OnProviderWithHumanTask_ExportsItsSpansAndMetricsWithoutAnyKeyPromptOrAnswer()
     {
         using var client = await RegisterAsync();
-        var (providerId, providerKey) = await CreateProviderAsync(client);
+        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
         var goal = $"Research competitors and draft a launch strategy for product {Guid.NewGuid():N}.";
         var answer = $"We build workflow APIs; voice {Guid.NewGuid():N}.";
 
@@ -132,17 +113,17 @@ public sealed partial class TelemetryExportTests : HostedTests
             Assert.That(Latest(metrics, "orchflow.model.call.duration").Where(p => Attr(p, "orchflow.model.outcome") == "ok").Sum(p => p.Count), Is.GreaterThanOrEqualTo(4));
         });
 
-        await Task.Delay(1500); // one more export of logs and spans, after the run's last writes
-        AssertNothingExported(runId, [providerKey, client.ApiKey!, goal, answer, "Output of T2 from the provider.", "Final answer from the provider.",
+        await RunEndExportedAsync(runId);
+        AssertNothingExported(runId, [providerKey, client.ApiKey!, goal, answer, CooperativeModel.OutputOf("T2"), CooperativeModel.FinalAnswer,
             "You are the planner of Orchflow", "company details"]);
     }
 
     [Test]
     public async Task Run_ProviderRejectsTheKey_RecordsAuthAsTheFailureCause()
     {
-        model.Responder = _ => FakeReply.Unauthorized();
+        ModelServer.Responder = _ => FakeReply.Unauthorized();
         using var client = await RegisterAsync();
-        var (providerId, providerKey) = await CreateProviderAsync(client);
+        var (providerId, providerKey) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
 
         var runId = (await client.StartRunAsync(new { task = "Research competitors.", provider_id = providerId })).Str("run_id");
         await client.WaitForStatusAsync(runId, "failed");
@@ -164,7 +145,7 @@ public sealed partial class TelemetryExportTests : HostedTests
             Assert.That(failures.Attributes["orchflow.provider.kind"], Is.EqualTo("openai_compatible"));
             Assert.That(failures.Value, Is.GreaterThanOrEqualTo(1));
         });
-        await Task.Delay(1500);
+        await RunEndExportedAsync(runId);
         AssertNothingExported(runId, [providerKey, client.ApiKey!]);
     }
 
@@ -198,7 +179,9 @@ public sealed partial class TelemetryExportTests : HostedTests
             Assert.That(Latest(collector, "orchflow.webhook.delivery.duration").Where(p => Attr(p, "orchflow.webhook.outcome") == "delivered").Sum(p => p.Count),
                 Is.GreaterThanOrEqualTo(1));
         });
-        await Task.Delay(1500);
+        // The delivery comes after the run's end, and its own log line after the delivery.
+        await collector.WaitForAsync(c => c.Logs.Any(l => l.Attributes.Values.Any(v => v?.ToString() == created.Str("webhook_id"))),
+            "the delivery's log line");
         AssertNothingExported(runId, [created.Str("secret"), client.ApiKey!]);
     }
 
@@ -217,6 +200,14 @@ public sealed partial class TelemetryExportTests : HostedTests
         await collector.WaitForAsync(c => Latest(c, "orchflow.http.rate_limited").Any(p => Attr(p, "orchflow.rate_limit.policy") == "per-address" && p.Value >= 1),
             "the refused registration counted");
     }
+
+    /// <summary>
+    /// Waits until the log line of the run's end has been exported: it is written after the run's last model call and
+    /// state change, so what the search below reads holds all the run made the host export.
+    /// </summary>
+    Task RunEndExportedAsync(string runId) =>
+        collector.WaitForAsync(c => c.Logs.Any(l => (l.Body ?? "").Contains("ended", StringComparison.Ordinal) && l.Attributes.Values.Any(v => v?.ToString() == runId)),
+            $"the log line of run {runId}'s end");
 
     /// <summary>
     /// Fails naming the signal and the first place a secret was found in the bytes the host exported. The run id, which
@@ -263,26 +254,4 @@ public sealed partial class TelemetryExportTests : HostedTests
     static string? Str(ReceivedSpan span, string name) => span[name]?.ToString();
 
     static string? RunOf(ReceivedSpan span) => Str(span, "orchflow.run_id");
-
-    async Task<(string ProviderId, string Key)> CreateProviderAsync(OrchflowClient client)
-    {
-        var key = "sk-telemetry-" + Guid.NewGuid().ToString("N");
-        var response = await client.SendAsync(HttpMethod.Post, "providers", new
-        {
-            provider = "openai_compatible",
-            api_key = key,
-            label = "Local server",
-            model = "llama3.1:8b",
-            endpoint = new Uri(model.BaseUri, "v1").ToString(),
-        });
-        return (ApiAssert.Json(response, HttpStatusCode.Created).Str("provider_id"), key);
-    }
-
-    static FakeReply Answer(ChatRequestRecord request) =>
-        request.System?.StartsWith("You are the planner of Orchflow", StringComparison.Ordinal) == true ? FakeReply.Chat(Plan)
-        : request.System?.StartsWith("You are the editor", StringComparison.Ordinal) == true ? FakeReply.Chat("Final answer from the provider.")
-        : FakeReply.Chat($"Output of {TaskHeading().Match(request.LastUser ?? "").Groups[1].Value} from the provider.");
-
-    [GeneratedRegex(@"## Your task: (T\d+)")]
-    private static partial Regex TaskHeading();
 }

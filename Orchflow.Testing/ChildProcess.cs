@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace Orchflow.Tests.Support;
+namespace Orchflow.Testing;
 
 /// <summary>A process the tests start, whose output is kept for diagnostics and which is always killed on dispose.</summary>
 public sealed class ChildProcess : IDisposable
@@ -118,6 +118,22 @@ public sealed class ChildProcess : IDisposable
         {
             Kill();
             return false;
+        }
+    }
+
+    /// <summary>Waits for the process to end by itself and returns its exit code; past <paramref name="timeout"/> it is killed and this throws.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            throw new TimeoutException($"{process.StartInfo.FileName} did not end within {timeout.TotalSeconds:0} s:\n{Output}");
         }
     }
 

@@ -1,16 +1,16 @@
 using System.Reflection;
 
-namespace Orchflow.Tests.Support;
+namespace Orchflow.Testing;
 
-/// <summary>Where the repository and its built artefacts are, from the test assembly's location.</summary>
+/// <summary>Where the repository and its built artefacts are, from the running program's location.</summary>
 public static class RepoPaths
 {
     public static readonly string Root = FindRoot();
 
-    /// <summary>Debug or Release: the configuration the tests themselves were built in.</summary>
+    /// <summary>Debug or Release: the configuration this library was built in, with the tests or the bench that use it.</summary>
     public static readonly string Configuration =
         typeof(RepoPaths).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration
-        ?? throw new InvalidOperationException("The test assembly does not say which configuration it was built in.");
+        ?? throw new InvalidOperationException("Orchflow.Testing does not say which configuration it was built in.");
 
     public static string LocalHostDll =>
         Path.Combine(Root, "Orchflow.LocalHost", "bin", Configuration, "net10.0", "Orchflow.LocalHost.dll");
@@ -18,6 +18,9 @@ public static class RepoPaths
     public static string FunctionsOutput => Path.Combine(Root, "Orchflow.Functions", "bin", Configuration, "net10.0");
 
     public static string Azurite => Path.Combine(Root, "tools", "node_modules", ".bin", "azurite");
+
+    /// <summary>The npm packages the scripts install for the tests (tools/package.json).</summary>
+    public static string NodeModules => Path.Combine(Root, "tools", "node_modules");
 
     static string FindRoot()
     {
@@ -34,6 +37,6 @@ public static class RepoPaths
             }
         }
 
-        throw new InvalidOperationException("Cannot find the repository root (Orchflow.Functions.sln) above the test assembly.");
+        throw new InvalidOperationException("Cannot find the repository root (Orchflow.Functions.sln) above the running program.");
     }
 }

@@ -1,4 +1,4 @@
-namespace Orchflow.Tests.Support;
+namespace Orchflow.Testing;
 
 /// <summary>An Azurite instance on free loopback ports with its own data folder; stopped and deleted on dispose.</summary>
 public sealed class Azurite : IAsyncDisposable
@@ -29,7 +29,7 @@ public sealed class Azurite : IAsyncDisposable
     {
         if (!File.Exists(RepoPaths.Azurite))
         {
-            throw new InvalidOperationException($"Azurite is not installed at {RepoPaths.Azurite}; run scripts/test.sh (it installs it with npm).");
+            throw new InvalidOperationException($"Azurite is not installed at {RepoPaths.Azurite}; run scripts/test.sh or scripts/bench.sh (they install it with npm).");
         }
 
         var data = Directory.CreateTempSubdirectory("orchflow-azurite-").FullName;

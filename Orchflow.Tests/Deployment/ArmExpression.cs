@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Orchflow.Tests.Infra;
+namespace Orchflow.Tests.Deployment;
 
 /// <summary>
 /// Reads the objects an ARM template expression builds, such as <c>[union(createObject('A', parameters('a')), variables('b'))]</c>:

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Orchflow.Tests.Support;
+namespace Orchflow.Testing;
 
+/// <summary>Loopback ports: a free one to listen on, and waiting until a child process listens on one.</summary>
 public static class Ports
 {
     public static int FreeLoopbackPort()

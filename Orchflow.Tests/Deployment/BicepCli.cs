@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Orchflow.Tests.Support;
 
-namespace Orchflow.Tests.Infra;
+namespace Orchflow.Tests.Deployment;
 
 /// <summary>
 /// The Bicep CLI pinned by infra/tools/bicep.csproj (restored from NuGet on first use, like scripts/bicep.sh does),

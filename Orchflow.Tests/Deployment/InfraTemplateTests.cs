@@ -10,10 +10,9 @@ using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Models;
-using Orchflow.Tests.Support;
 using Orchflow.Webhooks;
 
-namespace Orchflow.Tests.Infra;
+namespace Orchflow.Tests.Deployment;
 
 /// <summary>
 /// What infra/main.bicep would deploy, read from the ARM template the pinned Bicep CLI compiles: the Function App's
