@@ -101,6 +101,7 @@ public static partial class RunDefinitions
             v.Add("max_tool_calls", $"'max_tool_calls' must be from 1 to {ToolLimits.MaxCallsPerTask}.");
         }
 
+        var budget = body.Budget is null ? null : Budgets.Read(v, "budget", body.Budget);
         var topics = Texts(v, "ask_me_about", body.AskMeAbout, 200);
         var gates = Texts(v, "human_gates", body.HumanGates, 100);
 
@@ -130,7 +131,7 @@ public static partial class RunDefinitions
 
         var definition = new RunDefinition(goal!, AgentCatalog.Resolve(agents), topics, gates, body.RequireApproval ?? false, providerId,
             body.HumanTimeoutSeconds, RequirePlanApproval: body.RequirePlanApproval ?? false, Tools: tools, ApproveTools: approveTools,
-            MaxToolCalls: body.MaxToolCalls ?? ToolLimits.DefaultCallsPerTask);
+            MaxToolCalls: body.MaxToolCalls ?? ToolLimits.DefaultCallsPerTask, Budget: budget);
         if (body.Plan is { } given)
         {
             // Checked against the run as asked for: its agents, and the ask_me_about topics the plan must ask.

@@ -39,6 +39,16 @@ public static partial class RunTransitions
             return Decision.Refused(RefusalKind.Conflict, $"Run {run.RunId} is {run.Status.ToWire()}; its budget can no longer be raised.");
         }
 
+        if (raise.MaxTokens < run.Budget.MaxTokens)
+        {
+            return Decision.Refused(RefusalKind.Invalid, $"A budget can only be raised: the run's 'max_tokens' is {run.Budget.MaxTokens}.", "max_tokens");
+        }
+
+        if (raise.MaxToolCalls < run.Budget.MaxToolCalls)
+        {
+            return Decision.Refused(RefusalKind.Invalid, $"A budget can only be raised: the run's 'max_tool_calls' is {run.Budget.MaxToolCalls}.", "max_tool_calls");
+        }
+
         var budget = run.Budget.With(raise);
         var within = !budget.TokensSpent(run.Usage) && !budget.ToolCallsSpent(run.ToolCallsMade);
         var goesOn = run.AwaitingBudget && within;
@@ -50,6 +60,15 @@ public static partial class RunTransitions
         };
         return Change(run, after, [RunLog.BudgetRaised(budget, waiting: after.AwaitingBudget)]);
     }
+
+    /// <summary>
+    /// The raise that let the run go on in <paramref name="round"/> never reached it: the run waits on its budget again,
+    /// so the person can raise it again. Changes nothing once the run moved past that round or ended.
+    /// </summary>
+    public static Decision ReopenBudget(RunState run, int round) =>
+        run.Status.IsTerminal() || run.AwaitingBudget || run.BudgetRound != round + 1
+            ? Decision.Unchanged
+            : Change(run, run with { AwaitingBudget = true, BudgetRound = round }, [RunLog.BudgetReached(run)]);
 }
 
 /// <summary>What of a run's budget a call would spend.</summary>

@@ -20,6 +20,9 @@ sealed class HumanWaits(TaskOrchestrationContext context, int? timeoutSeconds)
 
     public int Count => pending.Count;
 
+    /// <summary>The run waits on a person to raise its spent budget: nothing new starts until they do.</summary>
+    public bool WaitsOnBudget => pending.Any(w => w.Kind == HumanWaitKind.Budget);
+
     /// <summary>What the orchestrator races: each pending reply, then each pending timer.</summary>
     public IEnumerable<Task> Tasks => pending.Select(w => (Task)w.Reply).Concat(pending.Select(w => w.Timeout).OfType<Task>());
 
@@ -38,7 +41,7 @@ sealed class HumanWaits(TaskOrchestrationContext context, int? timeoutSeconds)
     /// <summary>The run waits for a person to raise its spent budget, in budget round <paramref name="round"/>; once, however many tasks it stopped.</summary>
     public void AddBudget(int round)
     {
-        if (!pending.Any(w => w.Kind == HumanWaitKind.Budget))
+        if (!WaitsOnBudget)
         {
             Add(RunLog.BudgetWaitingKey, RunEvents.Budget(round), HumanWaitKind.Budget);
         }

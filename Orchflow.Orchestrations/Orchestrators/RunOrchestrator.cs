@@ -55,7 +55,8 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
 
         while (!progress.AllCompleted)
         {
-            var batch = progress.StartReady(agents.Count, input.Engine.MaxParallelTasks);
+            // While the run waits on its spent budget nothing new starts: tasks under way stop at their next call.
+            var batch = humans.WaitsOnBudget ? StartBatch.None : progress.StartReady(agents.Count, input.Engine.MaxParallelTasks);
             if (agents.Count + batch.Agents.Count == 0 && humans.Count + batch.Humans.Count == 0)
             {
                 return await run.FailAsync(RunErrors.Stuck(progress.Open()));

@@ -319,12 +319,12 @@ public sealed class FakeRun
     }
 
     /// <summary>
-    /// The run's budget is spent (a budget of 1 token, and the plan cost more): the agent activity of <paramref name="taskId"/>
+    /// The run's budget is spent (its limit is what the run has used): the agent activity of <paramref name="taskId"/>
     /// (or, with null, the synthesis) makes no call, pauses its task and reports back.
     /// </summary>
     public void PauseOnBudget(string? taskId)
     {
-        State = State with { Budget = new RunBudget(MaxTokens: 1) };
+        State = State with { Budget = new RunBudget(MaxTokens: State.Usage.InputTokens + State.Usage.OutputTokens) };
         var attempt = input!.Attempt;
         var paused = Write(RunTransitions.PauseForBudget(State, attempt, taskId, BudgetPart.Tokens));
         var round = paused.IsRefused ? (int?)null : State.BudgetRound;
