@@ -15,6 +15,12 @@ public sealed partial class ModelToolNames
     {
         foreach (var tool in tools)
         {
+            if (byTool.ContainsKey(tool))
+            {
+                // Named once: a tool offered and also called before keeps the one name in every turn of the loop.
+                continue;
+            }
+
             var name = Unsafe().Replace(tool.Replace("/", "__", StringComparison.Ordinal), "_");
             name = name.Length > 64 ? name[..60] : name;
             for (var n = 2; byModelName.ContainsKey(name); n++)

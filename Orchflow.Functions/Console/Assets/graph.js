@@ -243,6 +243,15 @@ export class TaskGraph {
     this.shape = "";
     this.nodes = new Map();
     this.tasks = new Map();
+    this.writing = new Set();
+  }
+
+  /** The tasks whose text is arriving (live-output.js): a running one's state line says it is writing. */
+  setWriting(taskIds) {
+    this.writing = taskIds;
+    if (this.stateOf) {
+      this.update(this.stateOf, this.selected);
+    }
   }
 
   render(tasks, stateOf, selected) {
@@ -359,15 +368,22 @@ export class TaskGraph {
   }
 
   update(stateOf, selected) {
+    this.stateOf = stateOf;
+    this.selected = selected;
     for (const [id, parts] of this.nodes) {
       const state = stateOf(id);
+      const writing = state === "running" && this.writing.has(id);
       parts.node.classList.toggle("selected", id === selected);
       parts.node.setAttribute("aria-pressed", String(id === selected));
+      if (parts.node.hasAttribute("data-writing") !== writing) {
+        parts.node.toggleAttribute("data-writing", writing);
+        parts.stateText.textContent = writing ? "writing…" : STATE_WORDS[state] ?? state;
+      }
       if (parts.node.getAttribute("data-state") === state) {
         continue;
       }
       parts.node.setAttribute("data-state", state);
-      parts.stateText.textContent = STATE_WORDS[state] ?? state;
+      parts.stateText.textContent = writing ? "writing…" : STATE_WORDS[state] ?? state;
       const replacement = icon(state);
       replacement.setAttribute("transform", parts.iconGroup.getAttribute("transform"));
       parts.iconGroup.replaceWith(replacement);

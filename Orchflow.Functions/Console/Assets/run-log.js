@@ -38,8 +38,15 @@ export function describe(event) {
     case "run.retried": return "Run retried";
     case "plan.waiting_review": return "The plan waits for your review";
     case "plan.reviewed": return d.approved === false ? "Plan sent back for a new one" : "Plan approved";
-    case "task.started": return `${t} started${d.agent ? ` (${d.agent})` : ""}`;
-    case "task.waiting_human": return d.draft_available ? `${t}: draft waits for your review` : `${t} asks you${d.prompt ? `: ${d.prompt}` : ""}`;
+    case "task.started": return d.resumed ? `${t} goes on` : `${t} started${d.agent ? ` (${d.agent})` : ""}`;
+    case "task.waiting_human":
+      return d.pending_tool_call ? `${t}: a call to ${d.pending_tool_call.tool} waits for your approval`
+        : d.draft_available ? `${t}: draft waits for your review` : `${t} asks you${d.prompt ? `: ${d.prompt}` : ""}`;
+    case "task.tool_call.started": return `${t} calls ${d.tool}${d.approved ? " (approved)" : ""}`;
+    case "task.tool_call.waiting_human": return `${t} asks to call ${d.tool}`;
+    case "task.tool_call.completed": return `${t}: ${d.tool} answered`;
+    case "task.tool_call.failed": return `${t}: the ${d.tool} call failed`;
+    case "task.tool_call.rejected": return `${t}: the ${d.tool} call was refused`;
     case "task.completed": return `${t} completed`;
     case "task.failed": return `${t} failed${d.error ? `: ${d.error}` : ""}`;
     case "task.cancelled": return `${t} cancelled`;

@@ -6,6 +6,7 @@
 import { ApiError, call, del, get, newIdempotencyKey, runPath } from "./api.js";
 import { append, byTaskId, clear, clockTime, h, timeAgo, usage } from "./dom.js";
 import { STATE_WORDS, TaskGraph, legend } from "./graph.js";
+import { LiveTexts } from "./live-output.js";
 import { renderMarkdown } from "./markdown.js";
 import { planReview } from "./plan-review.js";
 import { RunLog, TERMINAL, describe } from "./run-log.js";
@@ -60,6 +61,13 @@ export function runView({ main, announce }, runId) {
     onSelect: (taskId) => select(taskId, "user", true),
     cue: graphCue,
   });
+  // The text tasks and the synthesis are writing, from the event stream: the graph says who writes.
+  const texts = new LiveTexts((writing) => {
+    graph.setWriting(writing);
+    renderFinal();
+  });
+  const finalLive = texts.view(null, { heading: "Being written", label: "The deliverable as it is written" });
+  finalSection.append(finalLive);
 
   main.append(
     h("div", { class: "view-head" }, h("div", { class: "title" }, heading, statusSlot), actions),
@@ -133,6 +141,7 @@ export function runView({ main, announce }, runId) {
     if (!apply(event, false)) {
       return;
     }
+    texts.follow(event);
     if (atEnd) {
       box.scrollTop = box.scrollHeight;
     }
@@ -204,6 +213,7 @@ export function runView({ main, announce }, runId) {
       after: log.lastSequence,
       signal,
       onEvent: onLiveEvent,
+      onDelta: (delta) => texts.apply(delta),
       onStatus: (state, value) => {
         live.setAttribute("data-live", state);
         live.textContent = state === "reconnecting"
@@ -343,7 +353,7 @@ export function runView({ main, announce }, runId) {
         h("button", {
           type: "button", class: "link-button", "data-focus-key": t.task_id,
           onclick: () => select(t.task_id, "user", true),
-        }, `${t.kind === "human" ? "Answer" : "Review the draft of"} ${t.task_id}: ${t.name}`)))));
+        }, `${t.kind === "human" ? "Answer" : t.pending_tool_call ? "Approve or refuse a tool call of" : "Review the draft of"} ${t.task_id}: ${t.name}`)))));
     }
   }
 
@@ -368,8 +378,14 @@ export function runView({ main, announce }, runId) {
   function renderFinal() {
     const current = status();
     const text = run?.final_output;
-    finalSection.hidden = !text && !TERMINAL.has(current);
-    if (finalSection.hidden) {
+    if (text || TERMINAL.has(current)) {
+      texts.forget(null);
+    }
+    const writing = texts.writingFinal();
+    finalSection.hidden = !text && !TERMINAL.has(current) && !writing;
+    finalLive.hidden = !writing;
+    if (finalSection.hidden || writing) {
+      finalBody.replaceChildren();
       return;
     }
     finalBody.replaceChildren(text ? renderMarkdown(text) : h("p", { class: "hint" },
@@ -386,7 +402,7 @@ export function runView({ main, announce }, runId) {
     }
     detailKey = key;
     showTask(detail, task, state, {
-      open: !TERMINAL.has(status()), runId, signal, refetch: scheduleRefetch,
+      open: !TERMINAL.has(status()), live: texts, runId, signal, refetch: scheduleRefetch,
       onSent: () => {
         selectedBy = "answered";
       },

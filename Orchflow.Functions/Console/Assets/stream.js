@@ -76,6 +76,8 @@ export class SseParser {
   }
 }
 
+const OUTPUT_DELTA = "task.output.delta";
+
 const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
 
 /** How long a stream may stay silent before it is taken for dead: three heartbeats of 15 s. */
@@ -83,10 +85,11 @@ export const SILENCE_MS = 45_000;
 
 /**
  * Follows a run's log from after the event numbered `after` until the run ends or `signal` aborts.
- * onEvent gets each event object of the API; onStatus gets "connecting", "live", "reconnecting" (with the delay
+ * onEvent gets each event object of the API, onDelta each piece of text a task writes (task.output.delta, which has
+ * no id and is no event of the log: see live-output.js); onStatus gets "connecting", "live", "reconnecting" (with the delay
  * in ms), "waiting" (rate limited, with seconds), "ended" or "error" (with the message).
  */
-export async function followRun(runId, { after, onEvent, onStatus = () => {}, signal }) {
+export async function followRun(runId, { after, onEvent, onDelta = () => {}, onStatus = () => {}, signal }) {
   let lastId = after ?? 0;
   let delay = 1000;
   while (!signal.aborted) {
@@ -131,6 +134,10 @@ export async function followRun(runId, { after, onEvent, onStatus = () => {}, si
       const parser = new SseParser(
         (item) => {
           heard = Date.now();
+          if (item.type === OUTPUT_DELTA) {
+            onDelta(JSON.parse(item.data));
+            return;
+          }
           const event = JSON.parse(item.data);
           lastId = event.sequence;
           onEvent(event);

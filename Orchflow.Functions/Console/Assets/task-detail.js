@@ -5,12 +5,13 @@ import { ApiError, post, runPath } from "./api.js";
 import { append, duration, field, h, showFieldErrors, timeAgo, usage } from "./dom.js";
 import { STATE_WORDS } from "./graph.js";
 import { renderMarkdown } from "./markdown.js";
+import { toolCallForm, toolCalls } from "./tool-calls.js";
 
 /**
  * Fills `detail` with a task, or with a hint when none is chosen. While the task waits on a person and the run is not
  * over (`open`), it ends with the form that answers or reviews it.
  */
-export function showTask(detail, task, state, { open, ...sending }) {
+export function showTask(detail, task, state, { open, live, ...sending }) {
   detail.replaceChildren();
   if (!task) {
     detail.append(h("h2", { id: "detail-heading", tabindex: -1 }, "Task"),
@@ -34,12 +35,17 @@ export function showTask(detail, task, state, { open, ...sending }) {
     task.prompt ? [h("h3", {}, task.kind === "human" ? "Question" : "Prompt"), h("p", { class: "prompt" }, task.prompt)] : null,
     task.error ? h("p", { class: "run-error" }, `Error: ${task.error}`) : null,
     inputs(task),
+    toolCalls(task),
+    // While it runs, an agent task's text as it is written (live-output.js), shown once some arrives.
+    state === "running" && task.kind !== "human" ? live.view(task.task_id, { heading: "Writing now", label: `Text ${task.task_id} is writing` }) : null,
     task.output ? [
       h("h3", {}, state === "waiting_human" && task.kind !== "human" ? "Draft" : task.kind === "human" ? "Your answer" : "Output"),
       // A long output scrolls in its box, which takes the focus so a keyboard can scroll it.
       h("div", { class: "markdown output", tabindex: 0, role: "region", "aria-label": `Output of ${task.task_id}` }, renderMarkdown(task.output)),
     ] : null,
-    state === "waiting_human" && open ? (task.kind === "human" ? answerForm(task, sending) : reviewForms(task, sending)) : null]);
+    state === "waiting_human" && open
+      ? (task.pending_tool_call ? toolCallForm(task, sending, complete) : task.kind === "human" ? answerForm(task, sending) : reviewForms(task, sending))
+      : null]);
 }
 
 /** What a human task builds on, as the run holds it: what a person approves, or answers with in mind. */

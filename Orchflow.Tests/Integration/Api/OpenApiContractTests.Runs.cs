@@ -235,6 +235,41 @@ public sealed partial class OpenApiContractTests
         await WaitAsync(client, runId, r => r.Str("status") == "completed");
     }
 
+    /// <summary>
+    /// The event types of tool calls, from three runs of one agent task each on the simulated model: a fetch a person
+    /// approves (its host does not resolve, so it fails), one a person refuses, and an MCP tool that answers.
+    /// </summary>
+    async Task<IEnumerable<string>> ToolCallEventTypesAsync()
+    {
+        using var client = await NewAccountAsync();
+        await using var tools = await LoopbackMcpServer.StartAsync();
+        var registered = await Expect(HttpStatusCode.Created, Call("createToolServer", client, "tool-servers", new { url = tools.Url }));
+        var lookup = registered.Json!.Str("server_id") + "/lookup";
+        object Run(string tool, bool approve) => new
+        {
+            task = "Read https://pricing.invalid/plans and summarise the plans.",
+            plan = new { tasks = new object[] { new { task_id = "T1", name = "Summarise the pricing page", kind = "agent", agent = "research", depends_on = Array.Empty<string>() } } },
+            tools = new[] { tool },
+            approve_tools = approve ? new[] { tool } : [],
+        };
+
+        var approved = await StartAsync(client, Run("fetch_url", approve: true));
+        var refused = await StartAsync(client, Run("fetch_url", approve: true));
+        var answered = await StartAsync(client, Run(lookup, approve: false));
+        await Expect(HttpStatusCode.OK, Call("completeTask", client, $"runs/{approved}/tasks/T1/complete", new { approved = true }, wait: approved));
+        await Expect(HttpStatusCode.OK, Call("completeTask", client, $"runs/{refused}/tasks/T1/complete", new { approved = false, feedback = "Not that site." }, wait: refused));
+
+        var types = new HashSet<string>();
+        foreach (var runId in new[] { approved, refused, answered })
+        {
+            await WaitAsync(client, runId, r => r.Str("status") == "completed");
+            var page = await Expect(HttpStatusCode.OK, Call("getRunEvents", client, $"runs/{runId}/events?limit=1000"));
+            types.UnionWith(page.Json!["events"]!.AsArray().Select(e => e!.Str("type")));
+        }
+
+        return types;
+    }
+
     async Task GetRunEventsScenario()
     {
         using var client = await NewAccountAsync();
@@ -297,6 +332,7 @@ public sealed partial class OpenApiContractTests
             });
         }
 
+        logged.UnionWith(await ToolCallEventTypesAsync());
         Assert.That(logged, Is.EquivalentTo(EventTypes.All), "the runs logged every event type, each checked against the document");
         await ExpectProblem("validation_failed", Call("getRunEvents", client, $"runs/{approved}/events?limit=0"));
         await ExpectProblem("validation_failed", StreamEventsAsync(client, approved, lastEventId: "seven"));

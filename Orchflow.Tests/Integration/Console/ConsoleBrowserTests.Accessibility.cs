@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Orchflow.Tests.Integration.Api;
 
@@ -103,13 +102,5 @@ public sealed partial class ConsoleBrowserTests
         }
 
         Assert.That(findings, Is.Empty, "axe-core found accessibility problems");
-    }
-
-    /// <summary>axe-core's violations on the page as it is, one line each: the rule, its impact and where.</summary>
-    static async Task<IEnumerable<string>> AxeAsync(IPage page, string view)
-    {
-        var result = await page.RunAxe();
-        return result.Violations.Select(v =>
-            $"{view}: {v.Id} ({v.Impact}) {v.Help} at {string.Join("; ", v.Nodes.Take(3).Select(n => n.Target.ToString()))}");
     }
 }

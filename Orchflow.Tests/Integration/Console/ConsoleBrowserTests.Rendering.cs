@@ -118,6 +118,102 @@ public sealed partial class ConsoleBrowserTests
         });
     }
 
+    [Test]
+    public async Task LiveTexts_PiecesGoAtTheirOffset_OffsetZeroWritesAnew_AGapOrAPieceOfAnotherShapeIsNotTaken()
+    {
+        await using var tab = await Browser.OpenAsync();
+        await tab.Page.GotoAsync(ConsoleUrl);
+        var result = await tab.Page.EvaluateAsync<JsonElement>(@"async () => {
+            const base = document.querySelector('script[type=module]').src.replace(/app\.js$/, '');
+            const { LiveTexts } = await import(base + 'live-output.js');
+            const heard = [];
+            const live = new LiveTexts(writing => heard.push([...writing].join(',')));
+            const section = live.view('T1', { heading: 'Writing now', label: 'Text T1 is writing' });
+            const box = section.querySelector('.live-text');
+            const steps = [];
+            const step = (what, taken) => steps.push({ what, taken, shown: box.textContent, hidden: section.hidden, nodes: box.childNodes.length });
+            step('before any text', null);
+            step('first piece', live.apply({ task_id: 'T1', offset: 0, text: 'Hello ' }));
+            step('next piece', live.apply({ task_id: 'T1', offset: 6, text: 'world' }));
+            const tail = box.querySelector('.live-tail');
+            const first = tail.firstChild;
+            step('text so far again, on reconnecting', live.apply({ task_id: 'T1', offset: 0, text: 'Hello world, again' }));
+            const kept = tail.firstChild === first;
+            step('a piece after a gap', live.apply({ task_id: 'T1', offset: 50, text: 'lost' }));
+            step('a piece over the end', live.apply({ task_id: 'T1', offset: 3, text: 'p!' }));
+            step('written anew', live.apply({ task_id: 'T1', offset: 0, text: 'Anew' }));
+            step('no offset', live.apply({ task_id: 'T1', text: 'x' }));
+            step('negative offset', live.apply({ task_id: 'T1', offset: -1, text: 'x' }));
+            step('text not a string', live.apply({ task_id: 'T1', offset: 4, text: 5 }));
+            live.apply({ task_id: null, offset: 0, text: 'Final' });
+            const writingWithFinal = [...live.writing()].join(',');
+            const final = live.writingFinal();
+            live.follow({ type: 'task.completed', task_id: 'T1', sequence: 9 });
+            step('task completed: still shown until drawn anew', null);
+            step('a retry writes from offset 0', live.apply({ task_id: 'T1', offset: 0, text: 'Second' }));
+            step('a paragraph ends', live.apply({ task_id: 'T1', offset: 6, text: '\n\n**Bold** so' }));
+            const formatted = [...box.querySelector('.markdown').children].map(e => e.localName + ':' + e.textContent);
+            step('another ends', live.apply({ task_id: 'T1', offset: 19, text: ' far\n\nnext' }));
+            const formattedThen = [...box.querySelector('.markdown').children].map(e => e.localName + ':' + e.textContent + ':' + e.querySelectorAll('strong').length);
+            return { steps, kept, heard, writingWithFinal, final, formatted, formattedThen, length: box.dataset.length };
+        }");
+        var steps = result.GetProperty("steps").EnumerateArray()
+            .Select(s => (What: s.GetProperty("what").GetString(), Taken: s.GetProperty("taken").ValueKind == JsonValueKind.Null ? (bool?)null : s.GetProperty("taken").GetBoolean(),
+                Shown: s.GetProperty("shown").GetString(), Hidden: s.GetProperty("hidden").GetBoolean()))
+            .ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(steps.Select(s => (s.What, s.Taken, s.Shown, s.Hidden)), Is.EqualTo(new (string?, bool?, string?, bool)[]
+            {
+                ("before any text", null, "", true),
+                ("first piece", true, "Hello ", false),
+                ("next piece", true, "Hello world", false),
+                ("text so far again, on reconnecting", true, "Hello world, again", false),
+                ("a piece after a gap", false, "Hello world, again", false),
+                ("a piece over the end", true, "Help!", false),
+                ("written anew", true, "Anew", false),
+                ("no offset", false, "Anew", false),
+                ("negative offset", false, "Anew", false),
+                ("text not a string", false, "Anew", false),
+                ("task completed: still shown until drawn anew", null, "Anew", false),
+                ("a retry writes from offset 0", true, "Second", false),
+                ("a paragraph ends", true, "Second**Bold** so", false),
+                ("another ends", true, "SecondBold so farnext", false),
+            }));
+            Assert.That(result.GetProperty("formatted").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "p:Second" }),
+                "a finished paragraph is formatted; the one being written is not yet");
+            Assert.That(result.GetProperty("formattedThen").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "p:Second:0", "p:Bold so far:1" }));
+            Assert.That(result.GetProperty("length").GetString(), Is.EqualTo("Second\n\n**Bold** so far\n\nnext".Length.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                "the box says how long the text is, as written");
+            Assert.That(result.GetProperty("kept").GetBoolean(), Is.True, "the text so far sent again only adds what is new: nothing shown is drawn again");
+            Assert.That(result.GetProperty("writingWithFinal").GetString(), Is.EqualTo("T1"), "the synthesis is no task");
+            Assert.That(result.GetProperty("final").GetBoolean(), Is.True);
+            Assert.That(result.GetProperty("heard").EnumerateArray().Select(h => h.GetString()), Is.EqualTo(new[] { "T1", "T1", "", "T1" }),
+                "told when a text starts or stops, not at every piece");
+        });
+        AssertNoPageProblems(tab);
+    }
+
+    [Test]
+    public async Task EditedToolArguments_OnlyAJsonObjectIsSent()
+    {
+        await using var tab = await Browser.OpenAsync();
+        await tab.Page.GotoAsync(ConsoleUrl);
+        var result = await tab.Page.EvaluateAsync<JsonElement>(@"async (inputs) => {
+            const base = document.querySelector('script[type=module]').src.replace(/app\.js$/, '');
+            const { parseArguments } = await import(base + 'tool-calls.js');
+            return inputs.map(text => parseArguments(text)).map(r => r.problem ?? JSON.stringify(r.value));
+        }", new[] { "{\"url\": \"https://example.com/\"}", " { } ", "null", "[1, 2]", "\"text\"", "42", "{\"url\": ", "" });
+        var answers = result.EnumerateArray().Select(r => r.GetString()!).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(answers[0], Is.EqualTo("{\"url\":\"https://example.com/\"}"));
+            Assert.That(answers[1], Is.EqualTo("{}"));
+            Assert.That(answers.Skip(2).Take(4), Has.All.StartWith("The arguments must be a JSON object"));
+            Assert.That(answers.Skip(6), Has.All.StartWith("This is not JSON: "));
+        });
+        AssertNoPageProblems(tab);
+    }
 
     sealed record Rendered(string Text, IReadOnlyList<string> Tags, IReadOnlyList<string> Attributes);
 

@@ -1,5 +1,4 @@
 using System.Net;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Orchflow.Tests.Integration.Api;
 using Orchflow.Tests.Models;
@@ -243,8 +242,4 @@ public sealed class ConsoleFirstHourTests : ConsoleTests
 
         Assert.That(findings, Is.Empty, "axe-core found accessibility problems");
     }
-
-    static async Task<IEnumerable<string>> AxeAsync(IPage page, string view) =>
-        (await page.RunAxe()).Violations.Select(v =>
-            $"{view}: {v.Id} ({v.Impact}) {v.Help} at {string.Join("; ", v.Nodes.Take(3).Select(n => n.Target.ToString()))}");
 }

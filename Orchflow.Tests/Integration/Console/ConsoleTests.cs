@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Orchflow.Tests.Support;
 
@@ -113,6 +114,14 @@ public abstract class ConsoleTests : HostedTests
     /// <param name="allowing">A status the test provoked on purpose: the browser logs the failed request, which is no fault of the page.</param>
     protected static void AssertNoPageProblems(ConsolePage tab, string? allowing = null) =>
         Assert.That(tab.Problems.Where(p => allowing is null || !p.Contains(allowing, StringComparison.Ordinal)), Is.Empty, "the console logged errors");
+
+    /// <summary>axe-core's violations on the page as it is, one line each: the rule, its impact and where.</summary>
+    protected static async Task<IEnumerable<string>> AxeAsync(IPage page, string view)
+    {
+        var result = await page.RunAxe();
+        return result.Violations.Select(v =>
+            $"{view}: {v.Id} ({v.Impact}) {v.Help} at {string.Join("; ", v.Nodes.Take(3).Select(n => n.Target.ToString()))}");
+    }
 
     protected static IReadOnlyList<JsonNode> Tasks(JsonNode run) =>
         run["subtasks"]!.AsObject().Select(t => t.Value!).ToList();

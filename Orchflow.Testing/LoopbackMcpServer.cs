@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Orchflow.Tests.Support;
+namespace Orchflow.Testing;
 
 /// <summary>
 /// A small MCP server on a loopback port, written for the tests (Streamable HTTP, answers as plain JSON, no sessions):
@@ -34,6 +34,16 @@ public sealed class LoopbackMcpServer : IAsyncDisposable
 
     /// <summary>The JSON-RPC methods received, in order.</summary>
     public IReadOnlyList<string> Methods => Requests.Select(r => r.Json?["method"]?.GetValue<string>() ?? r.Method).ToList();
+
+    /// <summary>The tools/call requests received, in order: each tool's name and the arguments it was called with.</summary>
+    public IReadOnlyList<(string Tool, JsonObject Arguments)> Calls => Requests
+        .Select(r => r.Json)
+        .Where(m => m?["method"]?.GetValue<string>() == "tools/call")
+        .Select(m => (m!["params"]?["name"]?.GetValue<string>() ?? "", m["params"]?["arguments"] as JsonObject ?? []))
+        .ToList();
+
+    /// <summary>What lookup was asked for (its <c>q</c>), call by call.</summary>
+    public IReadOnlyList<string> LookedUp => Calls.Where(c => c.Tool == "lookup").Select(c => c.Arguments["q"]?.ToString() ?? "").ToList();
 
     /// <summary>Answers every request with <paramref name="reply"/> from now on, whatever it asks.</summary>
     public void Always(FakeReply reply) => always = reply;

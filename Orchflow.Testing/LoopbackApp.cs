@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Orchflow.Tests.Support;
+namespace Orchflow.Testing;
 
 /// <summary>A bare Kestrel app on a loopback port the OS picks, answering every request with one handler: the base of the tests' fake servers.</summary>
 public static class LoopbackApp
@@ -40,7 +40,7 @@ public static class LoopbackApp
         return (app, new Uri($"http://127.0.0.1:{new Uri(app.Urls.Single()).Port}/"));
     }
 
-    internal sealed class NoSignalLifetime : IHostLifetime
+    public sealed class NoSignalLifetime : IHostLifetime
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

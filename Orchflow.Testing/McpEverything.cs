@@ -1,4 +1,4 @@
-namespace Orchflow.Tests.Support;
+namespace Orchflow.Testing;
 
 /// <summary>
 /// The MCP reference server (npm <c>@modelcontextprotocol/server-everything</c>, installed by the scripts into
