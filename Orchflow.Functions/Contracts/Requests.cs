@@ -19,7 +19,11 @@ public sealed record StartRunRequest(
     bool? RequirePlanApproval = null,
     IReadOnlyList<string?>? Tools = null,
     IReadOnlyList<string?>? ApproveTools = null,
-    int? MaxToolCalls = null);
+    int? MaxToolCalls = null,
+    BudgetRequest? Budget = null);
+
+/// <summary>What a whole run may spend: a run's budget when it starts, or the limits a person raises it to.</summary>
+public sealed record BudgetRequest(long? MaxTokens, int? MaxToolCalls);
 
 /// <summary>A task graph a client writes: the same shape the planner produces.</summary>
 public sealed record PlanRequest(IReadOnlyList<PlanTaskRequest?>? Tasks);

@@ -95,6 +95,9 @@ static class JsonObjects
 
 public sealed record AgentView(string Name, string? Instructions, IReadOnlyList<string> Tools);
 
+/// <summary>What the whole run may spend, as asked and raised since; a limit that is null does not bound it.</summary>
+public sealed record BudgetView(long? MaxTokens, int? MaxToolCalls);
+
 public sealed record RunView(
     string RunId,
     string Status,
@@ -109,6 +112,7 @@ public sealed record RunView(
     IReadOnlyList<string> Tools,
     IReadOnlyList<string> ApproveTools,
     int MaxToolCalls,
+    BudgetView Budget,
     IReadOnlyDictionary<string, TaskView> Subtasks,
     IReadOnlyList<string> WaitingOn,
     string? FinalOutput,
@@ -125,6 +129,7 @@ public sealed record RunView(
         r.Definition.Agents.Select(a => new AgentView(a.Name, a.Instructions, a.Tools ?? [])).ToList(),
         Http.AskMeAboutEntries.View(r.Definition), r.Definition.HumanGates, r.Definition.RequireApproval, r.Definition.RequirePlanApproval, r.Definition.ProviderId,
         r.Definition.HumanTimeoutSeconds, r.Definition.Tools ?? [], r.Definition.ApproveTools ?? [], r.Definition.MaxToolCalls,
+        new BudgetView(r.Budget.MaxTokens, r.Budget.MaxToolCalls),
         // Insertion order is T1, T2, …: the serializer keeps it.
         r.Tasks.ToDictionary(t => t.TaskId, t => TaskView.Of(t, r.Tasks)),
         r.WaitingOn, r.FinalOutput, UsageView.Of(r.Usage), r.Error, r.PlannedBy,

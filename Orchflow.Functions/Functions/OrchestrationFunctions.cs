@@ -29,7 +29,7 @@ public sealed class OrchestrationFunctions(
         execute.RunAsync(new FunctionActivityContext(nameof(ExecuteAgentTaskActivity), context), input);
 
     [Function(nameof(SynthesizeRunActivity))]
-    public Task<bool> SynthesizeRunActivity([ActivityTrigger] SynthesisInput input, FunctionContext context) =>
+    public Task<SynthesisResult> SynthesizeRunActivity([ActivityTrigger] SynthesisInput input, FunctionContext context) =>
         synthesize.RunAsync(new FunctionActivityContext(nameof(SynthesizeRunActivity), context), input);
 
     [Function(nameof(RecordRunChangeActivity))]

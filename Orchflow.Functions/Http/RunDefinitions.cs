@@ -102,6 +102,7 @@ public static partial class RunDefinitions
         }
 
         var asked = AskMeAboutEntries.Read(v, body.AskMeAbout);
+        var budget = body.Budget is null ? null : Budgets.Read(v, "budget", body.Budget);
         var gates = Texts(v, "human_gates", body.HumanGates, 100);
 
         string? providerId = null;
@@ -130,7 +131,8 @@ public static partial class RunDefinitions
 
         var definition = new RunDefinition(goal!, AgentCatalog.Resolve(agents), asked.Select(f => f.Topic).ToList(), gates, body.RequireApproval ?? false,
             providerId, body.HumanTimeoutSeconds, RequirePlanApproval: body.RequirePlanApproval ?? false, Tools: tools, ApproveTools: approveTools,
-            MaxToolCalls: body.MaxToolCalls ?? ToolLimits.DefaultCallsPerTask, AskFields: asked.Count == 0 ? null : asked);
+            MaxToolCalls: body.MaxToolCalls ?? ToolLimits.DefaultCallsPerTask, AskFields: asked.Count == 0 ? null : asked,
+            Budget: budget);
         if (body.Plan is { } given)
         {
             // Checked against the run as asked for: its agents, and the ask_me_about topics the plan must ask.

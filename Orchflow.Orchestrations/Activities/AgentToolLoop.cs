@@ -15,6 +15,8 @@ namespace Orchflow.Activities;
 /// </summary>
 sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
 {
+    readonly BudgetGate budget = new(runs);
+
     /// <summary>Runs the loop from where the task's record stands until the task has its output or waits for a person.</summary>
     public async Task<AgentTaskResult> RunAsync(
         AgentTaskInput input, RunRecord run, AgentTaskRequest request, IRunModel model, IReadOnlyList<ToolDefinition> tools)
@@ -40,6 +42,14 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
                 (run, task) = (made.Run, Task(made.Run, input.TaskId));
             }
 
+            // Checked before the model is asked, so that no turn is asked for only to be dropped.
+            var stopped = await budget.StopAsync(input, run, BudgetPart.Tokens, input.TaskId) ??
+                          (tools.Count > 0 ? await budget.StopAsync(input, run, BudgetPart.ToolCalls, input.TaskId) : null);
+            if (stopped is not null)
+            {
+                return stopped;
+            }
+
             // Once its calls are spent, the model is offered no tools: it is asked for its output.
             var offered = task.ToolCalls.Count >= limit ? [] : tools;
             var turn = await model.TurnAsync(request, offered, task.ToolCalls, CancellationToken.None);
@@ -52,7 +62,8 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
             }
 
             var step = task.ToolCalls.Select(c => c.Step).DefaultIfEmpty(0).Max() + 1;
-            var asks = turn.Value.Calls.Take(limit - task.ToolCalls.Count).Select(c => Ask(c, tools, run.Definition)).ToList();
+            var allowed = Math.Min(limit - task.ToolCalls.Count, (run.Budget.MaxToolCalls ?? int.MaxValue) - BudgetGate.ToolCallsMade(run));
+            var asks = turn.Value.Calls.Take(allowed).Select(c => Ask(c, tools, run.Definition)).ToList();
             var asked = await ChangeAsync(input, (state, now) => RunTransitions.AskTools(state, input.Attempt, input.TaskId, step, asks, turn.Usage, now));
             if (asked is not { Refusal: null })
             {

@@ -84,6 +84,11 @@ public sealed class ExecuteAgentTaskActivity(
             return await new AgentToolLoop(runs, toolbox, log).RunAsync(input, run, request, model, tools);
         }
 
+        if (await new BudgetGate(runs).StopAsync(input, run, BudgetPart.Tokens, input.TaskId) is { } overBudget)
+        {
+            return overBudget;
+        }
+
         var reply = await model.RunTaskAsync(request, CancellationToken.None);
 
         // Decided on the run as it is now: if the task was cancelled or failed while the model worked, the output is dropped.

@@ -10,7 +10,8 @@ public sealed record AgentSpec(string Name, string? Instructions = null, IReadOn
 /// What a client asked a run to do: the goal and the human checkpoints around it, the plan itself when the client
 /// wrote it (then no model plans the run), and the tools its agent tasks may call: <paramref name="Tools"/> for every
 /// task, those whose every call waits for a person (<paramref name="ApproveTools"/>, or "*" for all), and how many
-/// calls one task may make. <paramref name="AskFields"/> are the form fields the <paramref name="AskMeAbout"/> topics
+/// calls one task may make; and what the whole run may spend (<paramref name="Budget"/>), as first asked.
+/// <paramref name="AskFields"/> are the form fields the <paramref name="AskMeAbout"/> topics
 /// become, in the same order (null for runs started before forms: each topic is then a plain string field).
 /// </summary>
 public sealed record RunDefinition(
@@ -26,7 +27,8 @@ public sealed record RunDefinition(
     IReadOnlyList<string>? Tools = null,
     IReadOnlyList<string>? ApproveTools = null,
     int MaxToolCalls = 10,
-    IReadOnlyList<AskField>? AskFields = null)
+    IReadOnlyList<AskField>? AskFields = null,
+    RunBudget? Budget = null)
 {
     /// <summary>Every call of any tool waits for a person.</summary>
     public const string AllTools = "*";

@@ -17,6 +17,9 @@ public static class RunErrors
     public static string TooManyPlanReviews(int maxRounds) =>
         $"The plan was sent back more than {maxRounds} times (Orchflow:Engine:MaxReviewRounds); the run stopped.";
 
+    public static string BudgetNotRaised(int seconds) =>
+        $"The run's budget was spent and not raised within {seconds} seconds (human_timeout_seconds); the run stopped.";
+
     public static string ProjectionFailed(string cause) =>
         $"The run's progress could not be recorded ({cause}); the run stopped.";
 

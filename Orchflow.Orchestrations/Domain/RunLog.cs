@@ -34,6 +34,9 @@ public static class EventTypes
     public const string RunRetried = "run.retried";
     public const string PlanWaitingReview = "plan.waiting_review";
     public const string PlanReviewed = "plan.reviewed";
+    public const string RunBudgetReached = "run.budget_reached";
+    public const string RunBudgetRaised = "run.budget_raised";
+    public const string TaskPaused = "task.paused";
     public const string ToolCallStarted = "task.tool_call.started";
     public const string ToolCallWaitingHuman = "task.tool_call.waiting_human";
     public const string ToolCallCompleted = "task.tool_call.completed";
@@ -43,7 +46,7 @@ public static class EventTypes
     public static readonly IReadOnlyList<string> All =
     [
         RunQueued, RunPlanning, RunPlanned, RunRunning, RunWaitingHuman, RunCompleted, RunFailed, RunCancelled, RunRetried,
-        PlanWaitingReview, PlanReviewed,
+        PlanWaitingReview, PlanReviewed, RunBudgetReached, RunBudgetRaised, TaskPaused,
         TaskStarted, TaskWaitingHuman, TaskCompleted, TaskFailed, TaskCancelled, TaskRevisionRequested,
         ToolCallStarted, ToolCallWaitingHuman, ToolCallCompleted, ToolCallFailed, ToolCallRejected,
     ];
@@ -57,6 +60,9 @@ public static class RunLog
 {
     /// <summary>What <c>waiting_on</c> names while a run's plan awaits review.</summary>
     public const string PlanWaitingKey = "plan";
+
+    /// <summary>What <c>waiting_on</c> names while a run waits for its budget to be raised.</summary>
+    public const string BudgetWaitingKey = "budget";
 
     const string ToolCallPrefix = "task.tool_call.";
 
@@ -101,10 +107,12 @@ public static class RunLog
             { Kind: TaskKind.Human } => new JsonObject { ["prompt"] = task.Prompt },
             _ => new JsonObject { ["draft_available"] = true },
         }),
+        TaskState.Pending when was.State == TaskState.Running =>
+            new(EventTypes.TaskPaused, task.TaskId, new JsonObject { ["reason"] = BudgetWaitingKey }),
         TaskState.Completed => new(EventTypes.TaskCompleted, task.TaskId, []),
         TaskState.Failed => new(EventTypes.TaskFailed, task.TaskId, new JsonObject { ["error"] = task.Error }),
         TaskState.Cancelled => new(EventTypes.TaskCancelled, task.TaskId, []),
-        // Back to pending happens only within the engine (a redo waiting for a free slot): not a change a client sees.
+        // Back to pending from anything but running happens only within the engine: not a change a client sees.
         _ => null,
     };
 
@@ -167,6 +175,7 @@ public static class RunLog
         var status = RunStatus.Queued;
         var waiting = new SortedSet<string>(TaskIds.Order);
         var planWaits = false;
+        var budgetWaits = false;
         foreach (var entry in log.Where(e => e.Sequence <= sequence).OrderBy(e => e.Sequence))
         {
             planWaits = entry.Type switch
@@ -174,6 +183,13 @@ public static class RunLog
                 EventTypes.PlanWaitingReview => true,
                 EventTypes.PlanReviewed or EventTypes.RunCompleted or EventTypes.RunFailed or EventTypes.RunCancelled => false,
                 _ => planWaits,
+            };
+            budgetWaits = entry.Type switch
+            {
+                EventTypes.RunBudgetReached => true,
+                EventTypes.RunBudgetRaised => entry.Data["waiting"]?.GetValue<bool>() ?? false,
+                EventTypes.RunCompleted or EventTypes.RunFailed or EventTypes.RunCancelled => false,
+                _ => budgetWaits,
             };
             if (entry.Type == EventTypes.RunRetried)
             {
@@ -207,8 +223,26 @@ public static class RunLog
             }
         }
 
-        return new RunStanding(status, (planWaits ? [PlanWaitingKey] : Enumerable.Empty<string>()).Concat(waiting).ToList());
+        return new RunStanding(status,
+            (planWaits ? [PlanWaitingKey] : Enumerable.Empty<string>()).Concat(budgetWaits ? [BudgetWaitingKey] : []).Concat(waiting).ToList());
     }
+
+    /// <summary>A call was not made: the run has used what its budget allows.</summary>
+    public static NewLogEntry BudgetReached(RunState run) => new(EventTypes.RunBudgetReached, null, new JsonObject
+    {
+        ["max_tokens"] = run.Budget.MaxTokens,
+        ["max_tool_calls"] = run.Budget.MaxToolCalls,
+        ["used_tokens"] = run.Usage.InputTokens + run.Usage.OutputTokens,
+        ["used_tool_calls"] = run.ToolCallsMade,
+    });
+
+    /// <summary>A person raised the budget; <paramref name="waiting"/>: what the run has used still reaches it.</summary>
+    public static NewLogEntry BudgetRaised(RunBudget budget, bool waiting) => new(EventTypes.RunBudgetRaised, null, new JsonObject
+    {
+        ["max_tokens"] = budget.MaxTokens,
+        ["max_tool_calls"] = budget.MaxToolCalls,
+        ["waiting"] = waiting,
+    });
 
     public static NewLogEntry Planned(int taskCount, string plannedBy) =>
         new(EventTypes.RunPlanned, null, new JsonObject { ["task_count"] = taskCount, ["planned_by"] = plannedBy });

@@ -41,6 +41,12 @@ public sealed record RunRecord
     /// <summary>How many times the run was retried; names the orchestration that runs it now.</summary>
     public int Attempt { get; init; }
 
+    /// <summary>What the run may spend, as asked and raised since.</summary>
+    public RunBudget Budget { get; init; } = RunBudget.None;
+
+    /// <summary>The run waits for a person to raise its budget.</summary>
+    public bool AwaitingBudget { get; init; }
+
     /// <summary>A run just asked for: queued, nothing planned yet.</summary>
     public static RunRecord Queued(string runId, string accountId, RunDefinition definition, DateTimeOffset now) => new()
     {
@@ -52,9 +58,10 @@ public sealed record RunRecord
         UpdatedAt = now,
     };
 
-    /// <summary>What the run waits on: "plan" while its plan is reviewed, and the tasks waiting for a person.</summary>
+    /// <summary>What the run waits on: "plan" while its plan is reviewed, "budget" while its budget is spent, and the tasks waiting for a person.</summary>
     public IReadOnlyList<string> WaitingOn =>
         (AwaitingPlanReview ? [RunLog.PlanWaitingKey] : Enumerable.Empty<string>())
+        .Concat(AwaitingBudget ? [RunLog.BudgetWaitingKey] : [])
         .Concat(Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId)).ToList();
 }
 

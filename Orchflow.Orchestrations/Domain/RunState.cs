@@ -36,16 +36,29 @@ public sealed record RunState
     /// <summary>A person approved the plan.</summary>
     public bool PlanApproved { get; init; }
 
+    /// <summary>What the run may spend; raised by a person while it runs.</summary>
+    public RunBudget Budget { get; init; } = RunBudget.None;
+
+    /// <summary>A call the run had no budget left for was not made: the run waits for a person to raise its budget.</summary>
+    public bool AwaitingBudget { get; init; }
+
+    /// <summary>How many times the budget was raised while the run waited on it; names the event the next raise is announced on.</summary>
+    public int BudgetRound { get; init; }
+
+    /// <summary>Tool calls the run's tasks have made or are making (refused ones are not made).</summary>
+    public int ToolCallsMade => Tasks.Sum(t => t.ToolCalls.Count(c => c.State != ToolCallState.Rejected));
+
     public TaskRecord? Task(string taskId) => Tasks.FirstOrDefault(t => t.TaskId == taskId);
 
-    /// <summary>What the run waits on: "plan" while its plan is reviewed, then the tasks waiting for a person.</summary>
+    /// <summary>What the run waits on: "plan" while its plan is reviewed, "budget" while its budget is spent, then the tasks waiting for a person.</summary>
     public IReadOnlyList<string> WaitingOn =>
         (AwaitingPlanReview ? [RunLog.PlanWaitingKey] : Enumerable.Empty<string>())
+        .Concat(AwaitingBudget ? [RunLog.BudgetWaitingKey] : [])
         .Concat(Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId)).ToList();
 
     /// <summary>
-    /// The status rule of the contract: a live run is <c>waiting_human</c> exactly when its plan waits for review, or
-    /// no agent task is running and at least one task waits. Null when the state keeps it; else what is wrong.
+    /// The status rule of the contract: a live run is <c>waiting_human</c> exactly when no agent task is running and its
+    /// plan, its budget or at least one task waits for a person. Null when the state keeps it; else what is wrong.
     /// </summary>
     public string? StatusRuleViolation()
     {
@@ -55,7 +68,7 @@ public sealed record RunState
         }
 
         var running = Tasks.Where(t => t.State == TaskState.Running).Select(t => t.TaskId).ToList();
-        var waits = AwaitingPlanReview || (running.Count == 0 && WaitingOn.Count > 0);
+        var waits = running.Count == 0 && WaitingOn.Count > 0;
         return (Status == RunStatus.WaitingHuman) == waits
             ? null
             : $"run {RunId} is {Status.ToWire()} while running [{string.Join(", ", running)}] and waiting on [{string.Join(", ", WaitingOn)}]";

@@ -116,7 +116,7 @@ public static partial class RunTransitions
         }
 
         var tasks = run.Tasks.Select(t => t.State.IsTerminal() ? t : Moved(t, TaskState.Cancelled, null, now)).ToList();
-        return Change(run, run with { Status = RunStatus.Cancelled, Tasks = tasks, AwaitingPlanReview = false });
+        return Change(run, run with { Status = RunStatus.Cancelled, Tasks = tasks, AwaitingPlanReview = false, AwaitingBudget = false });
     }
 
     /// <summary>

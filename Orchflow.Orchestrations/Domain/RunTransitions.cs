@@ -126,7 +126,7 @@ public static partial class RunTransitions
 
     /// <summary>A run is synthesized only once its plan is approved and every task completed.</summary>
     static Decision? Unfinished(RunState run) =>
-        run.AwaitingPlanReview || run.Tasks.Any(t => t.State != TaskState.Completed)
+        run.AwaitingPlanReview || run.AwaitingBudget || run.Tasks.Any(t => t.State != TaskState.Completed)
             ? Decision.Refused(RefusalKind.Conflict, $"Run {run.RunId} has work still open; its final output waits for every task.")
             : null;
 
@@ -149,7 +149,7 @@ public static partial class RunTransitions
         var tasks = run.Tasks.Select(t => t.State.IsTerminal() ? t
             : t.TaskId == failedTask ? Moved(t, TaskState.Failed, error, now)
             : Moved(t, TaskState.Cancelled, null, now)).ToList();
-        return Change(run, run with { Status = RunStatus.Failed, Error = error, Tasks = tasks, AwaitingPlanReview = false });
+        return Change(run, run with { Status = RunStatus.Failed, Error = error, Tasks = tasks, AwaitingPlanReview = false, AwaitingBudget = false });
     }
 
     /// <summary>A human task (or a draft) went unanswered for the run's human timeout: the task and the run fail.</summary>
@@ -157,16 +157,15 @@ public static partial class RunTransitions
         Fail(run, attempt, RunErrors.HumanTimedOut(taskId, seconds), taskId, now);
 
     /// <summary>
-    /// The run's status after a change, from its tasks: a run whose plan waits for review waits; one with an agent task
-    /// running runs; one with a task waiting and nothing running waits for a person; one that was running or waiting
-    /// and has neither is about to move on, so it runs. An ended run keeps its ending, and a run whose plan is not yet
-    /// under way stays queued or planning.
+    /// The run's status after a change, from its tasks: a run with an agent task running runs; one whose plan, budget or
+    /// a task waits, with nothing running, waits for a person; one that was running or waiting and has neither is about
+    /// to move on, so it runs. An ended run keeps its ending, and a run whose plan is not yet under way stays queued or
+    /// planning.
     /// </summary>
     public static RunStatus Settle(RunState run) =>
         run.Status.IsTerminal() ? run.Status
-        : run.AwaitingPlanReview ? RunStatus.WaitingHuman
         : run.Tasks.Any(t => t.State == TaskState.Running) ? RunStatus.Running
-        : run.Tasks.Any(t => t.State == TaskState.WaitingHuman) ? RunStatus.WaitingHuman
+        : run.WaitingOn.Count > 0 ? RunStatus.WaitingHuman
         : run.Status is RunStatus.Running or RunStatus.WaitingHuman ? RunStatus.Running
         : run.Status;
 

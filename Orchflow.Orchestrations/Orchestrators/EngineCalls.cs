@@ -24,9 +24,9 @@ static class EngineCalls
     public static Task<AgentTaskResult> ExecuteAgentTaskAsync(this TaskOrchestrationContext context, AgentTaskInput input) =>
         context.CallActivityAsync<AgentTaskResult>(nameof(ExecuteAgentTaskActivity), input, Retry);
 
-    /// <summary>Writes the final output and completes the run; false when the run had ended (cancelled) first.</summary>
-    public static Task<bool> SynthesizeAsync(this TaskOrchestrationContext context, SynthesisInput input) =>
-        context.CallActivityAsync<bool>(nameof(SynthesizeRunActivity), input, Retry);
+    /// <summary>Writes the final output and completes the run; not when the run had ended (cancelled) first, or its budget is spent.</summary>
+    public static Task<SynthesisResult> SynthesizeAsync(this TaskOrchestrationContext context, SynthesisInput input) =>
+        context.CallActivityAsync<SynthesisResult>(nameof(SynthesizeRunActivity), input, Retry);
 
     /// <summary>Records a change of the run; false when the run had already ended another way. Throws when the write keeps failing.</summary>
     public static Task<bool> RecordAsync(this TaskOrchestrationContext context, RunChangeRequest request) =>

@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using Orchflow.Domain;
 
 namespace Orchflow.Orchestrators;
 
@@ -19,6 +20,9 @@ sealed class HumanWaits(TaskOrchestrationContext context, int? timeoutSeconds)
 
     public int Count => pending.Count;
 
+    /// <summary>The run waits on a person to raise its spent budget: nothing new starts until they do.</summary>
+    public bool WaitsOnBudget => pending.Any(w => w.Kind == HumanWaitKind.Budget);
+
     /// <summary>What the orchestrator races: each pending reply, then each pending timer.</summary>
     public IEnumerable<Task> Tasks => pending.Select(w => (Task)w.Reply).Concat(pending.Select(w => w.Timeout).OfType<Task>());
 
@@ -29,16 +33,25 @@ sealed class HumanWaits(TaskOrchestrationContext context, int? timeoutSeconds)
             : null;
 
     /// <summary>A task waits for its person's answer, or for their verdict on its draft, in review round <paramref name="round"/>.</summary>
-    public void Add(string taskId, int round) => Add(taskId, RunEvents.Human(taskId, round), toolCall: false);
+    public void Add(string taskId, int round) => Add(taskId, RunEvents.Human(taskId, round), HumanWaitKind.Answer);
 
     /// <summary>A task's loop waits for a person to let a tool call be made, or refuse it.</summary>
-    public void AddToolApproval(string taskId, string callId) => Add(taskId, RunEvents.ToolApproval(taskId, callId), toolCall: true);
+    public void AddToolApproval(string taskId, string callId) => Add(taskId, RunEvents.ToolApproval(taskId, callId), HumanWaitKind.ToolCall);
 
-    void Add(string taskId, string eventName, bool toolCall)
+    /// <summary>The run waits for a person to raise its spent budget, in budget round <paramref name="round"/>; once, however many tasks it stopped.</summary>
+    public void AddBudget(int round)
+    {
+        if (!WaitsOnBudget)
+        {
+            Add(RunLog.BudgetWaitingKey, RunEvents.Budget(round), HumanWaitKind.Budget);
+        }
+    }
+
+    void Add(string taskId, string eventName, HumanWaitKind kind)
     {
         var timerCancel = new CancellationTokenSource();
         var timeout = Timer(context, timeoutSeconds, timerCancel.Token);
-        pending.Add(new HumanWait(taskId, context.WaitForExternalEvent<HumanReply>(eventName), timeout, timerCancel, toolCall));
+        pending.Add(new HumanWait(taskId, context.WaitForExternalEvent<HumanReply>(eventName), timeout, timerCancel, kind));
     }
 
     /// <summary>The wait that <paramref name="done"/> (its reply or its timer) belongs to, no longer pending; null if none.</summary>
@@ -61,11 +74,21 @@ sealed class HumanWaits(TaskOrchestrationContext context, int? timeoutSeconds)
     }
 }
 
-/// <summary>
-/// A pending human task: its reply and, when the run bounds human waits, the timer racing it. <paramref name="ToolCall"/>:
-/// it waits on a person's verdict on one of its tool calls, not on an answer or a draft.
-/// </summary>
-sealed record HumanWait(string TaskId, Task<HumanReply> Reply, Task? Timeout, CancellationTokenSource TimerCancel, bool ToolCall = false)
+/// <summary>What a person is waited on for.</summary>
+enum HumanWaitKind
+{
+    /// <summary>A human task's answer, or a verdict on a draft.</summary>
+    Answer,
+
+    /// <summary>A verdict on one of a task's tool calls.</summary>
+    ToolCall,
+
+    /// <summary>A raise of the run's spent budget.</summary>
+    Budget,
+}
+
+/// <summary>A pending wait on a person: its reply and, when the run bounds human waits, the timer racing it.</summary>
+sealed record HumanWait(string TaskId, Task<HumanReply> Reply, Task? Timeout, CancellationTokenSource TimerCancel, HumanWaitKind Kind)
 {
     public void CancelTimer()
     {

@@ -55,8 +55,13 @@ public sealed record AgentTaskInput(string AccountId, string RunId, string TaskI
 /// draft waiting), whichever execution of the activity wrote it; false when the run ended or moved to another attempt.
 /// <paramref name="OutputLength"/>: how long an output this execution wrote (0 when it wrote none), so a history shows it.
 /// <paramref name="WaitingCall"/>: the tool call the task waits on a person for; its loop goes on once they answer.
+/// <paramref name="PausedOnBudget"/>: the run's budget was spent before a call: the task starts again once a person
+/// raises it, announced in that budget round's event.
 /// </summary>
-public sealed record AgentTaskResult(bool Recorded, int OutputLength = 0, string? WaitingCall = null);
+public sealed record AgentTaskResult(bool Recorded, int OutputLength = 0, string? WaitingCall = null, int? PausedOnBudget = null);
+
+/// <summary>What the synthesis came to: the run completed, or not (ended first), or paused on the run's spent budget.</summary>
+public sealed record SynthesisResult(bool Completed, int? PausedOnBudget = null);
 
 public sealed record SynthesisInput(string AccountId, string RunId, int Attempt = 0);
 
@@ -111,6 +116,9 @@ public static class RunEvents
     public static string Human(string taskId, int round) => $"human:{taskId}:{round}";
 
     public static string PlanReview(int round) => $"plan:{round}";
+
+    /// <summary>A person raised a run's budget that it waited on, in round <paramref name="round"/>.</summary>
+    public static string Budget(int round) => $"budget:{round}";
 
     /// <summary>A person's answer to a tool call a task waits on.</summary>
     public static string ToolApproval(string taskId, string callId) => $"tool:{taskId}:{callId}";

@@ -55,7 +55,8 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
 
         while (!progress.AllCompleted)
         {
-            var batch = progress.StartReady(agents.Count, input.Engine.MaxParallelTasks);
+            // While the run waits on its spent budget nothing new starts: tasks under way stop at their next call.
+            var batch = humans.WaitsOnBudget ? StartBatch.None : progress.StartReady(agents.Count, input.Engine.MaxParallelTasks);
             if (agents.Count + batch.Agents.Count == 0 && humans.Count + batch.Humans.Count == 0)
             {
                 return await run.FailAsync(RunErrors.Stuck(progress.Open()));
@@ -105,7 +106,13 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
                     return await run.CancelAsync();
                 }
 
-                if (result.WaitingCall is { } callId)
+                if (result.PausedOnBudget is { } budgetRound)
+                {
+                    // The run's budget was spent before the task's next call: it starts again once a person raises it.
+                    progress.Set(agentTask, TaskState.Pending);
+                    humans.AddBudget(budgetRound);
+                }
+                else if (result.WaitingCall is { } callId)
                 {
                     // The task's loop waits for a person to let a tool call be made; it goes on once they answer.
                     progress.Set(agentTask, TaskState.WaitingHuman);
@@ -128,10 +135,19 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             var human = humans.Take(done)!;
             if (done == human.Timeout)
             {
-                return await run.TimeOutAsync(human.TaskId, input.Engine.HumanTimeoutSeconds ?? 0);
+                return human.Kind == HumanWaitKind.Budget
+                    ? await run.FailAsync(RunErrors.BudgetNotRaised(input.Engine.HumanTimeoutSeconds ?? 0))
+                    : await run.TimeOutAsync(human.TaskId, input.Engine.HumanTimeoutSeconds ?? 0);
             }
 
-            if (human.ToolCall)
+            if (human.Kind == HumanWaitKind.Budget)
+            {
+                // Raised: the tasks it stopped are pending and start as the parallel bound allows.
+                await human.Reply;
+                continue;
+            }
+
+            if (human.Kind == HumanWaitKind.ToolCall)
             {
                 // Made as asked or edited, or refused: either way the store shows the task running again, and its
                 // loop goes on as soon as the parallel bound allows.
@@ -157,19 +173,47 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             progress.Set(human.TaskId, TaskState.Pending);
         }
 
-        var synthesis = context.SynthesizeAsync(new SynthesisInput(input.AccountId, input.RunId, input.Attempt));
-        if (await Task.WhenAny(synthesis, cancel) == cancel)
-        {
-            return await run.CancelAsync();
-        }
+        return await SynthesizeAsync(context, input, run, humans, cancel);
+    }
 
-        try
+    /// <summary>The final output, written once every task is done; paused on a spent budget until a person raises it.</summary>
+    static async Task<RunOutcome> SynthesizeAsync(TaskOrchestrationContext context, RunInput input, RunRecorder run, HumanWaits humans, Task<CancelRequest> cancel)
+    {
+        while (true)
         {
-            return await synthesis ? new RunOutcome(RunStatus.Completed) : new RunOutcome(RunStatus.Cancelled);
-        }
-        catch (TaskFailedException e)
-        {
-            return await run.FailAsync($"Synthesis failed: {e.FailureDetails.ErrorMessage}");
+            var synthesis = context.SynthesizeAsync(new SynthesisInput(input.AccountId, input.RunId, input.Attempt));
+            if (await Task.WhenAny(synthesis, cancel) == cancel)
+            {
+                return await run.CancelAsync();
+            }
+
+            SynthesisResult result;
+            try
+            {
+                result = await synthesis;
+            }
+            catch (TaskFailedException e)
+            {
+                return await run.FailAsync($"Synthesis failed: {e.FailureDetails.ErrorMessage}");
+            }
+
+            if (result.PausedOnBudget is not { } round)
+            {
+                return result.Completed ? new RunOutcome(RunStatus.Completed) : new RunOutcome(RunStatus.Cancelled);
+            }
+
+            humans.AddBudget(round);
+            var done = await Task.WhenAny(humans.Tasks.Append(cancel));
+            if (done == cancel)
+            {
+                return await run.CancelAsync();
+            }
+
+            var budget = humans.Take(done)!;
+            if (done == budget.Timeout)
+            {
+                return await run.FailAsync(RunErrors.BudgetNotRaised(input.Engine.HumanTimeoutSeconds ?? 0));
+            }
         }
     }
 }

@@ -51,4 +51,7 @@ public sealed class RunProgress(PlanOutline outline)
 }
 
 /// <summary>What one scheduling turn starts: human waits and agent activities.</summary>
-public sealed record StartBatch(IReadOnlyList<string> Humans, IReadOnlyList<string> Agents);
+public sealed record StartBatch(IReadOnlyList<string> Humans, IReadOnlyList<string> Agents)
+{
+    public static readonly StartBatch None = new([], []);
+}

@@ -109,8 +109,11 @@ public sealed class RunTransitionsPropertyTests
         var calls = run.Tasks.SelectMany(t => t.ToolCalls).ToList();
         var call = calls.Count > 0 ? calls[random.Next(calls.Count)].CallId : "tc_none";
 
-        return random.Next(19) switch
+        return random.Next(21) switch
         {
+            19 => ($"pause {task} on the budget", RunTransitions.PauseForBudget(run with { Budget = new RunBudget(MaxTokens: 1) }, attempt,
+                random.Next(3) == 0 ? null : task, BudgetPart.Tokens)),
+            20 => ("raise the budget", RunTransitions.RaiseBudget(run, new RunBudget(MaxTokens: random.Next(2) == 0 ? 1 : 1_000_000))),
             15 => ($"ask tools in {task}", RunTransitions.AskTools(run, attempt, task, (run.Task(task)?.ToolCalls.Count ?? 0) + 1,
                 [new ToolCallAsk($"tc_{random.Next(1000)}", "m", "send", "{}", random.Next(2) == 0, null)], new TokenUsage(1, 1), now)),
             16 => ($"await approval of {call}", RunTransitions.AwaitToolApproval(run, attempt, task, call, now)),

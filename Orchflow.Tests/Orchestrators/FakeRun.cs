@@ -36,7 +36,7 @@ public sealed class FakeRun
     /// <summary>Agent results written and not yet reported back: whether each was recorded.</summary>
     readonly Dictionary<string, bool> recorded = [];
     readonly List<TaskCompletionSource<PlanOutline?>> plans = [];
-    readonly TaskCompletionSource<bool> synthesis = new();
+    TaskCompletionSource<SynthesisResult> synthesis = new();
     RunInput? input;
     Task<RunOutcome>? outcome;
 
@@ -64,11 +64,12 @@ public sealed class FakeRun
             .Returns((TaskName _, object? given, TaskOptions? _) => StartAgent((AgentTaskInput)given!));
         context.Setup(c => c.CallActivityAsync<bool>(Named(nameof(RecordRunChangeActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName _, object? given, TaskOptions? _) => Record((RunChangeRequest)given!));
-        context.Setup(c => c.CallActivityAsync<bool>(Named(nameof(SynthesizeRunActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+        context.Setup(c => c.CallActivityAsync<SynthesisResult>(Named(nameof(SynthesizeRunActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName _, object? given, TaskOptions? _) =>
             {
                 Journal.Add("synthesize");
                 SynthesisInputs.Add((SynthesisInput)given!);
+                synthesis = new TaskCompletionSource<SynthesisResult>();
                 return synthesis.Task;
             });
         context.Setup(c => c.WaitForExternalEvent<HumanReply>(It.IsAny<string>(), It.IsAny<CancellationToken>()))
@@ -120,6 +121,9 @@ public sealed class FakeRun
     public bool PlanInFlight => plans.Any(p => !p.Task.IsCompleted);
 
     public bool SynthesisInFlight => SynthesisInputs.Count > 0 && !synthesis.Task.IsCompleted;
+
+    /// <summary>Whether the orchestrator waits on a raise of the run's budget.</summary>
+    public bool WaitsOnBudget => Waits.Any(w => w.StartsWith("budget:", StringComparison.Ordinal) && !IsRaised(w));
 
     public bool IsEnded => outcome is { IsCompleted: true };
 
@@ -301,17 +305,54 @@ public sealed class FakeRun
         var attempt = input!.Attempt;
         if (State.Status.IsTerminal() || State.Attempt != attempt)
         {
-            synthesis.SetResult(State.Status == RunStatus.Completed && State.Attempt == attempt);
+            synthesis.SetResult(new SynthesisResult(State.Status == RunStatus.Completed && State.Attempt == attempt));
             return;
         }
 
         if (State.Status != RunStatus.Running && Write(RunTransitions.BeginSynthesis(State, attempt)).IsRefused)
         {
-            synthesis.SetResult(false);
+            synthesis.SetResult(new SynthesisResult(false));
             return;
         }
 
-        synthesis.SetResult(!Write(RunTransitions.Complete(State, attempt, "Final output.", new TokenUsage(5, 6))).IsRefused);
+        synthesis.SetResult(new SynthesisResult(!Write(RunTransitions.Complete(State, attempt, "Final output.", new TokenUsage(5, 6))).IsRefused));
+    }
+
+    /// <summary>
+    /// The run's budget is spent (its limit is what the run has used): the agent activity of <paramref name="taskId"/>
+    /// (or, with null, the synthesis) makes no call, pauses its task and reports back.
+    /// </summary>
+    public void PauseOnBudget(string? taskId)
+    {
+        State = State with { Budget = new RunBudget(MaxTokens: State.Usage.InputTokens + State.Usage.OutputTokens) };
+        var attempt = input!.Attempt;
+        var paused = Write(RunTransitions.PauseForBudget(State, attempt, taskId, BudgetPart.Tokens));
+        var round = paused.IsRefused ? (int?)null : State.BudgetRound;
+        if (taskId is null)
+        {
+            synthesis.SetResult(new SynthesisResult(false, round));
+            return;
+        }
+
+        Journal.Add($"done {taskId} (paused on the budget)");
+        PendingAgent(taskId).Done.SetResult(round is null ? new AgentTaskResult(Recorded: false) : new AgentTaskResult(Recorded: true, PausedOnBudget: round));
+    }
+
+    /// <summary>A person raises the run's budget, as the HTTP handler takes it: the run goes on, and the event is raised when it waited.</summary>
+    public bool RaiseBudget()
+    {
+        var before = State;
+        if (Write(RunTransitions.RaiseBudget(State, new RunBudget(MaxTokens: 1_000_000))).IsRefused)
+        {
+            return false;
+        }
+
+        if (before.AwaitingBudget && !State.AwaitingBudget)
+        {
+            Raise(RunEvents.Budget(before.BudgetRound), new HumanReply(HumanDecision.Accepted));
+        }
+
+        return true;
     }
 
     /// <summary>A client cancels the run (DELETE): recorded cancelled, then the cancel event. A finished run refuses, and nothing is raised.</summary>

@@ -138,6 +138,11 @@ public sealed class RunInvariantTests
             return null;
         }
 
+        if (run.State.AwaitingBudget != run.WaitsOnBudget && !run.State.Tasks.Any(t => t.State == TaskState.Running) && !run.SynthesisInFlight)
+        {
+            return $"the store says the run {(run.State.AwaitingBudget ? "waits" : "does not wait")} on its budget, the orchestrator the other way";
+        }
+
         var waits = run.PendingHumanWaits.Select(w => w.Split(':')[1]).ToHashSet();
         var waiting = run.State.Tasks.Where(t => t.State == TaskState.WaitingHuman).Select(t => t.TaskId).ToList();
         return waiting.FirstOrDefault(t => !waits.Contains(t) && !run.IsRecordedNotDelivered(t)) is { } unheard
@@ -204,6 +209,7 @@ public sealed class RunInvariantTests
             yield return ($"complete {taskId}", 20, () => run.CompleteAgent(taskId));
             yield return ($"write {taskId}'s result", 15, () => run.RecordAgentResult(taskId));
             yield return ($"ask an approved tool in {taskId}", 4, () => run.AskApprovedTool(taskId));
+            yield return ($"pause {taskId} on the budget", 2, () => run.PauseOnBudget(taskId));
             yield return ($"fail {taskId}", 1, () => run.FailAgent(taskId, "model quota exceeded"));
         }
 
@@ -230,8 +236,14 @@ public sealed class RunInvariantTests
             yield return ($"fire timer {i}", 1, timer.Fire);
         }
 
+        if (run.WaitsOnBudget)
+        {
+            yield return ("raise the budget", 20, () => run.RaiseBudget());
+        }
+
         if (run.SynthesisInFlight)
         {
+            yield return ("the synthesis pauses on the budget", 2, () => run.PauseOnBudget(null));
             yield return ("synthesize", 30, () => run.CompleteSynthesis());
             yield return ("synthesis finds the run ended", 1, () => run.CompleteSynthesis(completed: false));
         }

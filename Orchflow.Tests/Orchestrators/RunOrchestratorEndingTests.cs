@@ -189,6 +189,64 @@ public sealed class RunOrchestratorEndingTests : FakeRunTests
     }
 
     [Test]
+    public void RunAsync_BudgetSpentWhileTasksRun_EachPausesTheRunWaitsOnceAndARaiseStartsThemAgain()
+    {
+        var run = NewRun();
+        run.StartPlanned(Engine(), Agent("T1"), Agent("T2"), Agent("T3", "T1", "T2"));
+
+        run.PauseOnBudget("T1");
+        Assert.That(run.State.Status, Is.EqualTo(RunStatus.Running), "T2 still runs");
+        run.PauseOnBudget("T2");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.WaitingHuman));
+            Assert.That(run.State.WaitingOn, Is.EqualTo(new[] { "budget" }));
+            Assert.That(run.State.Tasks.Take(2).Select(t => t.State), Is.All.EqualTo(TaskState.Pending));
+            Assert.That(run.Waits.Count(w => w.StartsWith("budget:", StringComparison.Ordinal)), Is.EqualTo(1), "one wait for both");
+        });
+
+        Assert.That(run.RaiseBudget(), Is.True);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.StartedTasks, Is.EqualTo(new[] { "T1", "T2", "T1", "T2" }));
+            Assert.That(run.State.Status, Is.EqualTo(RunStatus.Running));
+        });
+    }
+
+    [Test]
+    public void RunAsync_BudgetSpentBeforeTheSynthesis_WaitsAndSynthesizesOnceRaised()
+    {
+        var run = NewRun();
+        run.StartPlanned(Engine(), Agent("T1"));
+        run.CompleteAgent("T1");
+
+        run.PauseOnBudget(null);
+        Assert.That(run.State.WaitingOn, Is.EqualTo(new[] { "budget" }));
+        run.RaiseBudget();
+        run.CompleteSynthesis();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.SynthesisInputs, Has.Count.EqualTo(2));
+            Assert.That(run.Outcome(), Is.EqualTo(new RunOutcome(RunStatus.Completed)));
+        });
+    }
+
+    [Test]
+    public void RunAsync_BudgetNotRaisedPastTheHumanTimeout_FailsTheRunSayingSo()
+    {
+        var run = NewRun();
+        run.StartPlanned(Engine(humanTimeoutSeconds: 60), Agent("T1"));
+        run.PauseOnBudget("T1");
+
+        run.PendingTimers.Single().Fire();
+
+        Assert.That(run.Outcome(), Is.EqualTo(new RunOutcome(RunStatus.Failed, RunErrors.BudgetNotRaised(60))));
+    }
+
+    [Test]
     public void RunAsync_HumanTimeoutElapses_FailsTheRunWithTheTimeoutError()
     {
         var run = NewRun();

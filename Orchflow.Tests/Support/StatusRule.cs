@@ -5,9 +5,9 @@ namespace Orchflow.Tests.Support;
 
 /// <summary>
 /// The contract's rule for a run's status, checked on every read of a run the tests make. A run that has not ended is
-/// <c>waiting_human</c> exactly when no agent task is running and at least one task waits for a person, or its plan
-/// waits for review; and <c>waiting_on</c> is "plan" first while the plan waits, then the tasks in <c>waiting_human</c>
-/// in plan order.
+/// <c>waiting_human</c> exactly when no agent task is running and at least one task, its plan or its spent budget waits
+/// for a person; and <c>waiting_on</c> is "plan" first while the plan waits, "budget" while the budget is spent, then
+/// the tasks in <c>waiting_human</c> in plan order.
 /// </summary>
 public static class StatusRule
 {
@@ -23,19 +23,20 @@ public static class StatusRule
         var running = tasks.Where(t => State(t) == "running" && t["kind"]?.GetValue<string>() == "agent")
             .Select(t => t["task_id"]!.GetValue<string>()).ToList();
         var planWaits = waitingOn.Contains("plan");
+        var budgetWaits = waitingOn.Contains("budget");
 
         var violations = new List<string>();
-        var expected = (planWaits ? ["plan"] : Enumerable.Empty<string>()).Concat(waiting).ToList();
+        var expected = (planWaits ? ["plan"] : Enumerable.Empty<string>()).Concat(budgetWaits ? ["budget"] : []).Concat(waiting).ToList();
         if (!waitingOn.SequenceEqual(expected))
         {
             violations.Add($"waiting_on is [{string.Join(", ", waitingOn)}], but the tasks waiting for a person make it [{string.Join(", ", expected)}]");
         }
 
-        var restsOnPeople = planWaits || (running.Count == 0 && waiting.Count > 0);
+        var restsOnPeople = running.Count == 0 && (planWaits || budgetWaits || waiting.Count > 0);
         if (!Ended.Contains(status) && (status == "waiting_human") != restsOnPeople)
         {
             violations.Add($"status is {status} with {Describe("running", running)} and {Describe("waiting for a person", waiting)}" +
-                           (planWaits ? " and the plan waiting for review" : "") + $": it must {(restsOnPeople ? "" : "not ")}be waiting_human");
+                           (planWaits ? " and the plan waiting for review" : "") + (budgetWaits ? " and the budget waiting to be raised" : "") + $": it must {(restsOnPeople ? "" : "not ")}be waiting_human");
         }
 
         return violations;

@@ -81,6 +81,8 @@ public sealed class RunImage
             PlannedRound = s.PlannedRound,
             PlanApproved = s.PlanApproved,
             Attempt = s.Attempt,
+            Budget = s.Budget,
+            AwaitingBudget = s.AwaitingBudget,
             Tasks = TaskRows().Select(r => TaskEntities.ToTask(r, StoredTexts.Read(r, rows)) with { ToolCalls = Calls(r.RowKey, texts: true) }).ToList(),
             FinalOutput = final is null ? null : StoredTexts.Read(final, rows),
             Events = rows.Values
@@ -143,6 +145,9 @@ public sealed class RunImage
             PlanRound = status?.GetInt32("PlanRound") ?? 0,
             PlannedRound = status?.GetInt32("PlannedRound") ?? (tasks.Count > 0 ? 0 : -1),
             PlanApproved = status?.GetBoolean("PlanApproved") ?? false,
+            Budget = new RunBudget(status?.GetInt64("BudgetTokens"), status?.GetInt32("BudgetToolCalls")),
+            AwaitingBudget = status?.GetBoolean("AwaitingBudget") ?? false,
+            BudgetRound = status?.GetInt32("BudgetRound") ?? 0,
         };
     }
 

@@ -103,6 +103,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
             AccountId = run.AccountId,
             Status = run.Status,
             RequirePlanApproval = run.Definition.RequirePlanApproval,
+            Budget = run.Definition.Budget ?? RunBudget.None,
         };
         var status = RunRows.StatusRow(state, version: 1, sequence: 1, run.CreatedAt);
         var queued = new RunLogEntry(1, EventTypes.RunQueued, run.CreatedAt, null, []);

@@ -66,6 +66,10 @@ static class RunRows
         ["PlanRound"] = state.PlanRound,
         ["PlannedRound"] = state.PlannedRound,
         ["PlanApproved"] = state.PlanApproved,
+        ["BudgetTokens"] = state.Budget.MaxTokens,
+        ["BudgetToolCalls"] = state.Budget.MaxToolCalls,
+        ["AwaitingBudget"] = state.AwaitingBudget,
+        ["BudgetRound"] = state.BudgetRound,
     };
 
     /// <summary>Where a status row says its run stands.</summary>

@@ -201,6 +201,23 @@ public sealed partial class OpenApiContractTests
         await DriveApprovalsAsync(client, runId);
     }
 
+    async Task RaiseRunBudgetScenario()
+    {
+        using var client = await NewAccountAsync();
+        using var other = await NewAccountAsync();
+        var runId = await StartAsync(client, new { task = Goal, budget = new { max_tokens = 1 } });
+        await WaitAsync(client, runId, r => RunGraph.WaitingOn(r).Contains("budget"));
+
+        await ExpectProblem("validation_failed", Call("raiseRunBudget", client, $"runs/{runId}/budget", new { }));
+        await ExpectProblem("validation_failed", Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 0 }));
+        await Expect(HttpStatusCode.RequestEntityTooLarge, Call("raiseRunBudget", client, $"runs/{runId}/budget", raw: Oversized));
+        await ExpectProblem("not_found", Call("raiseRunBudget", other, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }));
+        await Expect(HttpStatusCode.Unauthorized, Call("raiseRunBudget", Anonymous, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }));
+        await Expect(HttpStatusCode.OK, Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }));
+        await WaitAsync(client, runId, r => r.Str("status") == "completed");
+        await ExpectProblem("conflict", Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 2_000_000 }));
+    }
+
     async Task ReviewPlanScenario()
     {
         using var client = await NewAccountAsync();
@@ -241,6 +258,18 @@ public sealed partial class OpenApiContractTests
         await ExpectProblem("conflict", Call("reviewPlan", client, path, new { approved = true }));
         await Expect(HttpStatusCode.Unauthorized, Call("reviewPlan", Anonymous, path, new { approved = true }));
         await WaitAsync(client, runId, r => r.Str("status") == "completed");
+    }
+
+    /// <summary>The event types of a budget: a run whose plan spends it all, raised by a person.</summary>
+    async Task<IEnumerable<string>> BudgetEventTypesAsync()
+    {
+        using var client = await NewAccountAsync();
+        var runId = await StartAsync(client, new { task = Goal, budget = new { max_tokens = 1 } });
+        await WaitAsync(client, runId, r => RunGraph.WaitingOn(r).Contains("budget"));
+        await Expect(HttpStatusCode.OK, Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }));
+        await WaitAsync(client, runId, r => r.Str("status") == "completed");
+        var page = await Expect(HttpStatusCode.OK, Call("getRunEvents", client, $"runs/{runId}/events?limit=1000"));
+        return page.Json!["events"]!.AsArray().Select(e => e!.Str("type"));
     }
 
     /// <summary>
@@ -341,6 +370,7 @@ public sealed partial class OpenApiContractTests
         }
 
         logged.UnionWith(await ToolCallEventTypesAsync());
+        logged.UnionWith(await BudgetEventTypesAsync());
         Assert.That(logged, Is.EquivalentTo(EventTypes.All), "the runs logged every event type, each checked against the document");
         await ExpectProblem("validation_failed", Call("getRunEvents", client, $"runs/{approved}/events?limit=0"));
         await ExpectProblem("validation_failed", StreamEventsAsync(client, approved, lastEventId: "seven"));

@@ -81,6 +81,7 @@ public sealed partial class OpenApiContractTests : HostedTests
         ["getRunTasks"] = GetRunTasksScenario,
         ["completeTask"] = CompleteTaskScenario,
         ["reviewPlan"] = ReviewPlanScenario,
+        ["raiseRunBudget"] = RaiseRunBudgetScenario,
         ["getRunEvents"] = GetRunEventsScenario,
         ["createProvider"] = CreateProviderScenario,
         ["listProviders"] = ListProvidersScenario,

@@ -125,7 +125,7 @@ public sealed class OpenApiCoverageTests
         {"run_id":"run_0f3k9tq2zm7c8d1v4x6b","status":"waiting_human","task":"Research pricing.","agents":[{"name":"research","instructions":null,"tools":[]}],
          "ask_me_about":["company details",{"name":"budget_usd","type":"integer","title":"Monthly budget","minimum":0,"required":true}],
          "human_gates":[],"require_approval":false,"require_plan_approval":false,"provider_id":null,
-         "human_timeout_seconds":null,"tools":[],"approve_tools":[],"max_tool_calls":10,
+         "human_timeout_seconds":null,"tools":[],"approve_tools":[],"max_tool_calls":10,"budget":{"max_tokens":null,"max_tool_calls":null},
          "subtasks":{"T1":{"task_id":"T1","name":"Provide company details","description":"","kind":"human","agent":null,"state":"waiting_human",
            "depends_on":[],"prompt":"What are your company details?",
            "input_schema":{"type":"object","properties":{"company_details":{"type":"string","title":"company details","minLength":1},

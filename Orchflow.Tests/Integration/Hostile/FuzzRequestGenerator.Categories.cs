@@ -322,7 +322,9 @@ public sealed partial class FuzzRequestGenerator
     /// <summary>NUL characters and lone surrogates in text fields, and duplicated keys, in otherwise valid bodies.</summary>
     Draft HostileText(int i)
     {
-        var (route, method, shape, _) = BodyField(i);
+        // Only bodies that carry text: a route whose fields are all numbers has no text to hide the marker in.
+        var withText = BodyFields().Where(b => b.Shape.Fields.Any(f => f.Kind is FieldKind.Text or FieldKind.TextList or FieldKind.AgentList)).ToList();
+        var (route, method, shape, _) = withText[i % withText.Count];
         var owner = RandomOwner();
         var draft = Baseline("text", route, method, owner);
         draft.Key = owner == targets.A ? KeyKind.CallerA : KeyKind.CallerB;

@@ -237,6 +237,16 @@ public sealed partial class FuzzRequestGenerator
                     ("an event type with a wildcard", new JsonArray("run.*")));
                 body["events"] = events;
                 return "'events' has " + which;
+            case "api/v1/runs/{runId}/budget":
+                if (random.Next(2) == 0)
+                {
+                    body.Remove("max_tokens");
+                    return "no limit given";
+                }
+
+                var limit = Pick("max_tokens", "max_tool_calls");
+                body[limit] = Pick<JsonNode>(0, -1, 1.5, "100", true);
+                return $"'{limit}' is {body[limit]!.ToJsonString()}";
             case "api/v1/tool-servers":
                 if (random.Next(2) == 0)
                 {

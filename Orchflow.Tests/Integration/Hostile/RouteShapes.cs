@@ -200,6 +200,12 @@ public static class RouteShapes
             c => new JsonObject { ["approved"] = true },
             (_, _) => "the run is not waiting on its plan"),
 
+        new("POST", "api/v1/runs/{runId}/budget",
+            [new("max_tokens", FieldKind.Int, Min: 1, Max: 1_000_000_000), new("max_tool_calls", FieldKind.Int, Min: 1, Max: 10_000)],
+            [],
+            c => new JsonObject { ["max_tokens"] = 1_000_000 },
+            (owner, ids) => ids["runId"] == owner.CompletedRunId || ids["runId"] == owner.CancelledRunId ? "the run has ended" : null),
+
         new("POST", "api/v1/runs/{runId}/retry", [], [], null,
             (owner, ids) => ids["runId"] == owner.CancelledRunId ? null : "the run is neither failed nor cancelled"),
 

@@ -1,0 +1,19 @@
+namespace Orchflow.Domain;
+
+/// <summary>
+/// What a run may spend in all: tokens, model calls' input and output together, and tool calls. A limit left out does
+/// not bound the run. Checked before each model and tool call; a call the run has no budget left for is not made.
+/// </summary>
+public sealed record RunBudget(long? MaxTokens = null, int? MaxToolCalls = null)
+{
+    public static readonly RunBudget None = new();
+
+    /// <summary>The run has used every token its budget allows: no more model calls.</summary>
+    public bool TokensSpent(TokenUsage used) => MaxTokens is { } max && used.InputTokens + used.OutputTokens >= max;
+
+    /// <summary>The run has made every tool call its budget allows.</summary>
+    public bool ToolCallsSpent(int made) => MaxToolCalls is { } max && made >= max;
+
+    /// <summary>This budget with the limits <paramref name="raise"/> gives in place of its own.</summary>
+    public RunBudget With(RunBudget raise) => new(raise.MaxTokens ?? MaxTokens, raise.MaxToolCalls ?? MaxToolCalls);
+}
