@@ -23,6 +23,7 @@ public sealed partial class BenchRun
             : FakeReply.Chat("Done.");
         var same = new Sample();
         var cross = new Sample();
+        int sameWithCompletion = 0, crossWithCompletion = 0;
         var crossWriters = new Dictionary<string, int>();
         await WithHostAsync(0, async (first, api, token) =>
         {
@@ -31,8 +32,10 @@ public sealed partial class BenchRun
             for (var i = 0; i < options.OutputRuns; i++)
             {
                 var (_, byHost) = await StreamedRunAsync(model, key, [("a", api)], token);
-                same.AddRange(byHost["a"]);
+                same.AddRange(byHost["a"].Latencies);
+                sameWithCompletion += byHost["a"].ByCompletion;
             }
+
 
             var joined = new Dictionary<string, string>(ManagedModel(model, "b"))
             {
@@ -46,14 +49,15 @@ public sealed partial class BenchRun
                 {
                     var (writer, byHost) = await StreamedRunAsync(model, key, [("a", api), ("b", second)], inner);
                     var reader = writer == "a" ? "b" : "a";
-                    cross.AddRange(byHost[reader]);
+                    cross.AddRange(byHost[reader].Latencies);
+                    crossWithCompletion += byHost[reader].ByCompletion;
                     crossWriters[writer] = crossWriters.GetValueOrDefault(writer) + 1;
                 }
             }, token, joined);
         }, cancellationToken, ManagedModel(model, "a"));
 
         results.Output = new OutputResult(options.OutputRuns, options.OutputWords, options.OutputWordInterval, same, cross,
-            string.Join(", ", crossWriters.Select(w => $"{w.Value} written on host {w.Key}")));
+            string.Join(", ", crossWriters.Select(w => $"{w.Value} written on host {w.Key}")), sameWithCompletion, crossWithCompletion);
         Say($"output: word written → delta at the client, one process p50 {same.Median:0} ms p99 {same.P99:0} ms; " +
             $"the other process p50 {cross.Median:0} ms p99 {cross.P99:0} ms ({results.Output.CrossWriters})");
     }
@@ -62,7 +66,7 @@ public sealed partial class BenchRun
     /// One run of one agent task, its stream read on each host given (by name) from before the task writes until the run
     /// ends; returns the host whose model wrote it (the path its request took) and each reader's latencies.
     /// </summary>
-    async Task<(string Writer, Dictionary<string, List<double>> ByHost)> StreamedRunAsync(
+    async Task<(string Writer, Dictionary<string, (List<double> Latencies, int ByCompletion)> ByHost)> StreamedRunAsync(
         FakeChatServer model, string key, (string Name, OrchflowApi Api)[] hosts, CancellationToken cancellationToken)
     {
         var run = await hosts[0].Api.StartRunWithAsync(key, ToolRunBody(new { }), cancellationToken);
@@ -76,31 +80,39 @@ public sealed partial class BenchRun
         var write = model.Requests.Last(r => r.TaskId == "T1");
         var writer = write.Path.Split('/', StringSplitOptions.RemoveEmptyEntries)[0];
         var writes = model.StreamWrites.Where(w => ReferenceEquals(w.Request, write)).ToList();
-        var byHost = new Dictionary<string, List<double>>();
+        var byHost = new Dictionary<string, (List<double> Latencies, int ByCompletion)>();
         foreach (var (name, reading) in readers)
         {
-            var (connected, deltas) = await reading;
-            byHost[name] = writes.Where(w => w.Timestamp > connected).Select(w =>
+            var (connected, deltas, completed) = await reading;
+            var timed = writes.Where(w => w.Timestamp > connected).ToList();
+            var byCompletion = 0;
+            byHost[name] = (timed.Select(w =>
             {
                 var end = w.Offset + w.Text.Length;
-                var seen = deltas.FirstOrDefault(d => d.Offset <= end && d.Offset + d.Length >= end);
-                return seen is null
-                    ? throw new InvalidOperationException($"The stream on host {name} never carried the word at offset {w.Offset} of run {run.RunId}.")
-                    : Stopwatch.GetElapsedTime(w.Timestamp, seen.At).TotalMilliseconds;
-            }).ToList();
+                // A word written after the last save another instance read arrives with the task's completion, not as a delta.
+                var delta = deltas.FirstOrDefault(d => d.Offset <= end && d.Offset + d.Length >= end);
+                byCompletion += delta is null ? 1 : 0;
+                return (delta?.At ?? completed) is { } at
+                    ? Stopwatch.GetElapsedTime(w.Timestamp, at).TotalMilliseconds
+                    : throw new InvalidOperationException($"The stream on host {name} carried neither the word at offset {w.Offset} of run {run.RunId} nor T1's completion.");
+            }).ToList(), byCompletion);
         }
 
         return (writer, byHost);
     }
 
-    /// <summary>T1's deltas on one run's stream, each stamped when its parser handed it over, and when the stream was open.</summary>
-    static async Task<(long Connected, List<ReceivedDelta> Deltas)> ReadDeltasAsync(OrchflowApi api, string key, string runId, CancellationToken cancellationToken)
+    /// <summary>
+    /// T1's deltas on one run's stream, each stamped when its parser handed it over; when the stream was open; and when
+    /// T1's <c>task.completed</c> arrived, if it did.
+    /// </summary>
+    static async Task<(long Connected, List<ReceivedDelta> Deltas, long? Completed)> ReadDeltasAsync(OrchflowApi api, string key, string runId, CancellationToken cancellationToken)
     {
         using var response = await api.OpenEventStreamAsync(key, runId, cancellationToken);
         var connected = Stopwatch.GetTimestamp();
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         var deltas = new List<ReceivedDelta>();
-        var parser = SseParser.Create(stream, (type, data) => (At: Stopwatch.GetTimestamp(), Data: type == "task.output.delta" ? data.ToArray() : null));
+        long? completed = null;
+        var parser = SseParser.Create(stream, (type, data) => (At: Stopwatch.GetTimestamp(), Data: type is "task.output.delta" or "task.completed" ? data.ToArray() : null));
         await foreach (var item in parser.EnumerateAsync(cancellationToken))
         {
             if (item.Data.Data is not { } data)
@@ -108,17 +120,24 @@ public sealed partial class BenchRun
                 continue;
             }
 
+            if (item.EventType == "task.completed")
+            {
+                completed ??= JsonSerializer.Deserialize<DeltaDto>(data, OrchflowApi.Json)!.TaskId == "T1" ? item.Data.At : null;
+                continue;
+            }
+
             var delta = JsonSerializer.Deserialize<DeltaDto>(data, OrchflowApi.Json)!;
             if (delta.TaskId == "T1")
             {
-                deltas.Add(new ReceivedDelta(delta.Offset, delta.Text.Length, item.Data.At));
+                deltas.Add(new ReceivedDelta(delta.Offset, delta.Text?.Length ?? 0, item.Data.At));
             }
         }
 
-        return (connected, deltas);
+        return (connected, deltas, completed);
     }
 
     sealed record ReceivedDelta(int Offset, int Length, long At);
 
-    sealed record DeltaDto(string? TaskId, int Offset, string Text);
+    /// <summary>A delta's data, or (task id only) a logged event's.</summary>
+    sealed record DeltaDto(string? TaskId, int Offset, string? Text);
 }

@@ -48,9 +48,11 @@ public static partial class Report
         if (r.Output is { } o)
         {
             md.AppendLine($"| live output, one process: word written → `task.output.delta` at an SSE client (p50 / p99) | {MsFine(o.SameProcess)} | — | " +
-                          $"{o.SameProcess.Count} words of {o.Runs} runs, {o.Words} words each, one every {o.WordInterval.TotalMilliseconds:0} ms |");
+                          $"{o.SameProcess.Count} words of {o.Runs} runs, {o.Words} words each, one every {o.WordInterval.TotalMilliseconds:0} ms; {o.SameByCompletion} reached " +
+                          "the client with `task.completed` instead of a delta and are timed to it |");
             md.AppendLine($"| live output, two hosts on one task hub, the stream read from the one that did not write (p50 / p99) | {MsFine(o.CrossProcess)} | — | " +
-                          $"{o.CrossProcess.Count} words of {o.Runs} runs ({o.CrossWriters}) |");
+                          $"{o.CrossProcess.Count} words of {o.Runs} runs ({o.CrossWriters}); {o.CrossByCompletion} reached the client with `task.completed` " +
+                          "instead of a delta and are timed to it |");
         }
 
         if (r.StreamingThroughput is { } on)

@@ -100,7 +100,10 @@ public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval);
 /// <param name="SameProcess">A word written by the model → its delta at an SSE client of the host that wrote it, one host running.</param>
 /// <param name="CrossProcess">The same, at a client of the other host on the same task hub.</param>
 /// <param name="CrossWriters">Which host wrote the two-host runs.</param>
-public sealed record OutputResult(int Runs, int Words, TimeSpan WordInterval, Sample SameProcess, Sample CrossProcess, string CrossWriters);
+/// <param name="SameByCompletion">Words of the one-host runs no delta carried: timed to their task's <c>task.completed</c> at the client.</param>
+/// <param name="CrossByCompletion">The same, of the two-host runs at the host that did not write.</param>
+public sealed record OutputResult(
+    int Runs, int Words, TimeSpan WordInterval, Sample SameProcess, Sample CrossProcess, string CrossWriters, int SameByCompletion, int CrossByCompletion);
 
 /// <param name="StartRssMiB">The host's resident memory once healthy, before any run.</param>
 /// <param name="PeakRssMiB">The host's VmHWM once every run waits on its human: its peak over its whole life.</param>

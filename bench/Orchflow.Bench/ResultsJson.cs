@@ -72,7 +72,7 @@ public static class ResultsJson
     /// <summary>
     /// Writes into an existing results file only the figures of this run that are not null (the phases it ran), keeping
     /// every other figure, the machine and the date of the run that wrote them; the date of this run goes under
-    /// <c>updated</c>, with the phases.
+    /// <c>updated</c>, by phase.
     /// </summary>
     public static void Update(string file, BenchResults r, IEnumerable<string> phases)
     {
@@ -101,12 +101,14 @@ public static class ResultsJson
             }
         }
 
-        existing["updated"] = new JsonObject
+        // When each phase's figures were last written, beside the full run's date.
+        var updated = existing["updated"] as JsonObject ?? [];
+        foreach (var phase in phases)
         {
-            ["date"] = fresh["date"]!.DeepClone(),
-            ["machine"] = fresh["machine"]!.DeepClone(),
-            ["phases"] = new JsonArray(phases.Select(p => (JsonNode)p).ToArray()),
-        };
+            updated[phase] = fresh["date"]!.DeepClone();
+        }
+
+        existing["updated"] = updated;
         File.WriteAllText(file, existing.ToJsonString(Indented) + Environment.NewLine);
     }
 }
