@@ -122,12 +122,12 @@ public sealed class OpenApiCoverageTests
     // The check itself, on a response that agrees with the document and on ways one can disagree with it.
 
     const string Run = """
-        {"run_id":"run_0f3k9tq2zm7c8d1v4x6b","status":"waiting_human","task":"Research pricing.","agents":[{"name":"research","instructions":null}],
+        {"run_id":"run_0f3k9tq2zm7c8d1v4x6b","status":"waiting_human","task":"Research pricing.","agents":[{"name":"research","instructions":null,"tools":[]}],
          "ask_me_about":["company details"],"human_gates":[],"require_approval":false,"require_plan_approval":false,"provider_id":null,
-         "human_timeout_seconds":null,
+         "human_timeout_seconds":null,"tools":[],"approve_tools":[],"max_tool_calls":10,
          "subtasks":{"T1":{"task_id":"T1","name":"Provide company details","description":"","kind":"human","agent":null,"state":"waiting_human",
            "depends_on":[],"prompt":"What are your company details?","output":null,"error":null,"usage":{"input_tokens":0,"output_tokens":0},
-           "started_at":"2026-12-02T10:15:30.1234567+00:00","completed_at":null,"inputs":[]}},
+           "started_at":"2026-12-02T10:15:30.1234567+00:00","completed_at":null,"inputs":[],"tool_calls":[],"pending_tool_call":null}},
          "waiting_on":["T1"],"final_output":null,"usage":{"input_tokens":3,"output_tokens":5},"error":null,"planned_by":"simulated",
          "events":[],"attempt":0,"created_at":"2026-12-02T10:15:29.0000000+00:00","updated_at":"2026-12-02T10:15:30.1234567+00:00"}
         """;
