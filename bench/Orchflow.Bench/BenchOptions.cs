@@ -8,13 +8,14 @@ public sealed record BenchOptions
 
           --smoke            tiny counts: checks that every phase still works, in seconds; writes nothing
           --only PHASES      comma-separated subset of: overhead, reads, conditional, throughput, memory, resume, latency,
-                             backend, load, list, sse, limits, storage
+                             backend, load, list, sse, limits, storage, tools, output, streaming
           --set KEY=VALUE    an extra setting (environment variable) for every host, e.g.
                              Orchflow__Durable__MaxQueuePollingIntervalMs=100; Orchflow__Durable__* ones apply to the
                              bare engine too
           --markdown FILE    rewrite the generated section of FILE (default: BENCHMARKS.md of the repository, for a full
                              run with neither --only nor --set)
           --no-markdown      print the table only
+          --update-results   write this run's figures into bench/results.json, keeping the others (for a run of some phases)
           --idle SECONDS     how long the hub idles before the first answer (default 40)
           --resume-runs N    answers to time (default 20)
           --slow-runs N      runs at the slow model latency, each engine (default 6)
@@ -25,7 +26,8 @@ public sealed record BenchOptions
         """;
 
     public static readonly string[] Phases =
-        ["overhead", "reads", "conditional", "throughput", "memory", "resume", "latency", "backend", "load", "list", "sse", "limits", "storage"];
+        ["overhead", "reads", "conditional", "throughput", "memory", "resume", "latency", "backend", "load", "list", "sse", "limits", "storage",
+         "tools", "output", "streaming"];
 
     public bool Smoke { get; init; }
 
@@ -40,6 +42,9 @@ public sealed record BenchOptions
 
     /// <summary>Where the headline figures go as JSON (bench/results.json, for a full run only); null to write none.</summary>
     public string? ResultsFile { get; init; }
+
+    /// <summary>Where the figures of a partial run go, each over its own key only (<c>--update-results</c>); null to write none.</summary>
+    public string? UpdateResultsFile { get; init; }
 
     /// <summary>Orchflow's plan for this goal (deterministic planner) has six agent tasks: three research branches in parallel, then three steps in turn.</summary>
     public string Goal { get; init; } = "Research 3 competitors, compare their pricing, then write a launch plan and summarise it.";
@@ -132,6 +137,21 @@ public sealed record BenchOptions
     /// <summary>Runs of the storage phase, on each side, started at once: what a run asks of storage is their mean.</summary>
     public int StorageRuns { get; init; } = 20;
 
+    /// <summary>Echo calls timed each way in the tools phase (through Orchflow's loop, at most 50 a run, and directly).</summary>
+    public int ToolCalls { get; init; } = 100;
+
+    /// <summary>Calls a person approves in the tools phase, one run.</summary>
+    public int ApprovalCalls { get; init; } = 20;
+
+    /// <summary>Runs of the output phase, on one host and again on two.</summary>
+    public int OutputRuns { get; init; } = 10;
+
+    /// <summary>Words the output phase's model streams for each run's task.</summary>
+    public int OutputWords { get; init; } = 40;
+
+    /// <summary>Between two words the output phase's model writes.</summary>
+    public TimeSpan OutputWordInterval { get; init; } = TimeSpan.FromMilliseconds(25);
+
     public bool Runs(string phase) => Only.Contains(phase);
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -141,6 +161,7 @@ public sealed record BenchOptions
         var settings = new Dictionary<string, string>();
         string? markdown = null;
         var noMarkdown = false;
+        var updateResults = false;
         var counts = new Dictionary<string, int>();
         for (var i = 0; i < args.Count; i++)
         {
@@ -172,6 +193,9 @@ public sealed record BenchOptions
                     break;
                 case "--no-markdown":
                     noMarkdown = true;
+                    break;
+                case "--update-results":
+                    updateResults = true;
                     break;
                 case "--idle" or "--resume-runs" or "--slow-runs" or "--load-accounts" or "--load-clients" or "--load-seconds" or "--load-poll-ms":
                     var name = args[i];
@@ -219,6 +243,10 @@ public sealed record BenchOptions
                 LimitKeys = 2,
                 LimitDuration = TimeSpan.FromSeconds(1),
                 StorageRuns = 2,
+                ToolCalls = 3,
+                ApprovalCalls = 2,
+                OutputRuns = 1,
+                OutputWords = 5,
             };
         }
 
@@ -239,6 +267,7 @@ public sealed record BenchOptions
             MarkdownFile = writes ? markdown ?? Path.Combine(RepoPaths.Root, "BENCHMARKS.md") : null,
             // The figures issue 15 tracks, from one full run as committed with BENCHMARKS.md; never from a part of one.
             ResultsFile = full && !noMarkdown && markdown is null ? Path.Combine(RepoPaths.Root, "bench", "results.json") : null,
+            UpdateResultsFile = updateResults && !full && !smoke ? Path.Combine(RepoPaths.Root, "bench", "results.json") : null,
         };
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.ServerSentEvents;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
@@ -8,12 +9,17 @@ public sealed partial class BenchRun
 {
     /// <summary>
     /// Saturation: many runs started at once over several accounts, their completions taken from the host's timestamps.
-    /// The client only lists each account's runs once a second, so it adds little load of its own.
+    /// The client only lists each account's runs once a second, so it adds little load of its own. With
+    /// <paramref name="watched"/>, each run's event stream is read from its start to its end, live output included, as
+    /// a page watching it would: streaming on.
     /// </summary>
-    async Task<ThroughputResult> ThroughputAsync(OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken)
+    async Task<ThroughputResult> ThroughputAsync(OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken, bool watched = false)
     {
         var keys = await LaneKeysAsync(api, cancellationToken);
-        Say($"throughput: {options.ThroughputRuns} Orchflow runs started at once over {keys.Length} accounts");
+        Say($"throughput: {options.ThroughputRuns} Orchflow runs started at once over {keys.Length} accounts{(watched ? ", each watched on its event stream" : "")}");
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        watching.CancelAfter(TimeSpan.FromMinutes(6));
+        var watchers = new List<Task<int>>();
         var roles = new Dictionary<int, string> { [host.Pid] = "host" };
         var before = ProcStats.Cpu();
         var peaks = new CpuPeaks(roles);
@@ -23,7 +29,15 @@ public sealed partial class BenchRun
             var ids = new List<string>();
             for (var i = lane; i < options.ThroughputRuns; i += keys.Length)
             {
-                ids.Add((await api.StartRunAsync(key, options.Goal, null, cancellationToken)).RunId);
+                var id = (await api.StartRunAsync(key, options.Goal, null, cancellationToken)).RunId;
+                ids.Add(id);
+                if (watched)
+                {
+                    lock (watchers)
+                    {
+                        watchers.Add(Task.Run(() => CountDeltasAsync(api, key, id, watching.Token), watching.Token));
+                    }
+                }
             }
 
             return (Key: key, Ids: ids);
@@ -54,6 +68,8 @@ public sealed partial class BenchRun
 
         var cpu = ProcStats.Cpu().Since(before, roles);
         var elapsed = clock.Elapsed;
+        // Each stream ends with its run; the deltas they carried show the output was streamed.
+        var deltas = (await Task.WhenAll(watchers)).Sum();
         var runs = new List<(DateTimeOffset Created, DateTimeOffset Completed)>();
         foreach (var lane in started)
         {
@@ -64,10 +80,27 @@ public sealed partial class BenchRun
             }
         }
 
-        var result = new ThroughputResult(options.ThroughputRuns, PerMinute(runs), results.Plan!.OrchflowActivities, elapsed, cpu, peaks);
-        Say($"throughput: Orchflow {result.RunsPerMinute:0} runs/min, {result.ActivitiesPerSecond:0} activities/s; CPU {cpu.Describe("host", "Azurite", "bench")}; " +
+        var result = new ThroughputResult(options.ThroughputRuns, PerMinute(runs), results.Plan!.OrchflowActivities, elapsed, cpu, peaks)
+        {
+            Deltas = watched ? deltas : null,
+        };
+        Say($"throughput{(watched ? $" (watched, {deltas:N0} output deltas read)" : "")}: Orchflow {result.RunsPerMinute:0} runs/min, {result.ActivitiesPerSecond:0} activities/s; CPU {cpu.Describe("host", "Azurite", "bench")}; " +
             $"busiest second: host {100 * peaks.Of("host"):0}%, Azurite {100 * peaks.Of("Azurite"):0}% of one core");
         return result;
+    }
+
+    /// <summary>Reads a run's event stream until the host ends it with the run; returns the output deltas it carried.</summary>
+    static async Task<int> CountDeltasAsync(OrchflowApi api, string key, string runId, CancellationToken cancellationToken)
+    {
+        using var response = await api.OpenEventStreamAsync(key, runId, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var deltas = 0;
+        await foreach (var item in SseParser.Create(stream).EnumerateAsync(cancellationToken))
+        {
+            deltas += item.EventType == "task.output.delta" ? 1 : 0;
+        }
+
+        return deltas;
     }
 
     /// <summary>The same load of the same graph on the bare engine, with empty activities.</summary>

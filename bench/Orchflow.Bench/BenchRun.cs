@@ -37,9 +37,19 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                     DurableSettings.For(options.HostSettings), runWorker: true, cancellationToken);
             }
 
-            if (new[] { "overhead", "reads", "conditional", "throughput" }.Any(options.Runs))
+            if (new[] { "overhead", "reads", "conditional", "throughput", "streaming" }.Any(options.Runs))
             {
                 await WithHostAsync(0, FastModelPhasesAsync, cancellationToken);
+            }
+
+            if (options.Runs("tools"))
+            {
+                await ToolsPhaseAsync(cancellationToken);
+            }
+
+            if (options.Runs("output"))
+            {
+                await OutputPhaseAsync(cancellationToken);
             }
 
             if (options.Runs("memory") || options.Runs("resume"))
@@ -162,7 +172,7 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
         }
     }
 
-    /// <summary>Model at 0 ms: warm-up, overhead against the bare engine, reads, throughput.</summary>
+    /// <summary>Model at 0 ms: warm-up, overhead against the bare engine, reads, throughput (unwatched, then watched).</summary>
     async Task FastModelPhasesAsync(OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken)
     {
         var key = await api.RegisterAsync(cancellationToken);
@@ -190,6 +200,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
             results.Throughput = await ThroughputAsync(host, api, cancellationToken);
             results.BareThroughput = await BareThroughputAsync(cancellationToken);
         }
+
+        if (options.Runs("streaming"))
+        {
+            results.StreamingThroughput = await ThroughputAsync(host, api, cancellationToken, watched: true);
+        }
     }
 
     /// <summary>
@@ -202,7 +217,8 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
         var runs = new List<RunDto>();
         for (var i = 0; i < count; i++)
         {
-            runs.Add(await RunToCompletionAsync(api, key, options.Goal, TimeSpan.FromSeconds(20), cancellationToken));
+            // Generous: a first run on a fresh host over a loaded machine has taken more than 20 s.
+            runs.Add(await RunToCompletionAsync(api, key, options.Goal, TimeSpan.FromSeconds(60), cancellationToken));
         }
 
         if (results.Plan is null)

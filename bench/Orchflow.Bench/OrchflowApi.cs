@@ -87,6 +87,18 @@ public sealed class OrchflowApi(HttpClient http, ApiTraffic? traffic = null)
         return response;
     }
 
+    /// <summary>Starts a run with any body (a plan, tools, …).</summary>
+    public Task<RunDto> StartRunWithAsync(string key, object body, CancellationToken cancellationToken) =>
+        SendAsync<RunDto>(HttpMethod.Post, "runs", "POST /runs", key, body, cancellationToken);
+
+    /// <summary>Registers an MCP server's URL as one of the account's tool servers; returns its id.</summary>
+    public async Task<string> RegisterToolServerAsync(string key, string url, CancellationToken cancellationToken) =>
+        (await SendAsync<JsonElement>(HttpMethod.Post, "tool-servers", "POST /tool-servers", key, new { url }, cancellationToken)).GetProperty("server_id").GetString()!;
+
+    /// <summary>Lets the call a task waits on be made as asked.</summary>
+    public Task ApproveToolCallAsync(string key, string runId, string taskId, CancellationToken cancellationToken) =>
+        SendAsync<JsonElement>(HttpMethod.Post, $"runs/{runId}/tasks/{taskId}/complete", "POST /runs/{id}/tasks/{task}/complete", key, new { approved = true }, cancellationToken);
+
     public Task<RunDto> StartRunAsync(string key, string goal, IReadOnlyList<string>? askMeAbout, CancellationToken cancellationToken) =>
         SendAsync<RunDto>(HttpMethod.Post, "runs", "POST /runs", key, new { task = goal, ask_me_about = askMeAbout ?? [], require_approval = false }, cancellationToken);
 
@@ -255,6 +267,9 @@ public sealed record TaskDto(
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt)
 {
+    /// <summary>The tool call the task waits on a person for, if any.</summary>
+    public JsonElement? PendingToolCall { get; init; }
+
     /// <summary>Started: what a human's answer should lead to for a task that waited for it.</summary>
     public bool HasStarted => State is "running" or "waiting_human" or "completed";
 }

@@ -53,6 +53,12 @@ public static class BenchProgram
                 Console.Error.WriteLine($"bench: wrote {json}");
             }
 
+            if (options.UpdateResultsFile is { } update)
+            {
+                ResultsJson.Update(update, results, options.Only);
+                Console.Error.WriteLine($"bench: wrote the figures of {string.Join(", ", options.Only)} into {update}");
+            }
+
             Console.Error.WriteLine($"bench: finished in {results.Duration.TotalSeconds:0} s");
             if (results.Load is { Clean: false } load)
             {

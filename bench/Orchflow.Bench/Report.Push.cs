@@ -14,8 +14,10 @@ public static partial class Report
         public bool Met => AtMost ? Ratio <= Bound : Ratio >= Bound;
     }
 
-    /// <summary>The targets this run has the figures for.</summary>
-    public static IEnumerable<Target> Targets(BenchResults r)
+    /// <summary>The targets this run has the figures for: issue 15's, then those of agents that act and live output.</summary>
+    public static IEnumerable<Target> Targets(BenchResults r) => PushTargets(r).Concat(ActingTargets(r));
+
+    static IEnumerable<Target> PushTargets(BenchResults r)
     {
         if (r.Overhead is { } o)
         {

@@ -117,6 +117,7 @@ public static partial class Report
 
         AppendPublished(md, r);
         AppendPush(md, r);
+        AppendActing(md, r);
         if (r.Storage is { } storage)
         {
             AppendStorage(md, storage);

@@ -37,6 +37,13 @@ public sealed class BenchResults
 
     public StorageResult? Storage { get; set; }
 
+    public ToolsResult? Tools { get; set; }
+
+    public OutputResult? Output { get; set; }
+
+    /// <summary>The throughput figure's load again, every run watched on its event stream (live output on).</summary>
+    public ThroughputResult? StreamingThroughput { get; set; }
+
     /// <summary>The machine's one-minute load average when the bench started and when it ended: other work shows here.</summary>
     public (double Start, double End) LoadAverage { get; set; }
 }
@@ -80,7 +87,23 @@ public sealed record ReadsResult(int Pollers, TimeSpan Duration, Sample Http, do
 public sealed record ThroughputResult(int Runs, double RunsPerMinute, int ActivitiesPerRun, TimeSpan Elapsed, CpuUse Cpu, CpuPeaks Peaks)
 {
     public double ActivitiesPerSecond => RunsPerMinute / 60 * ActivitiesPerRun;
+
+    /// <summary>With every run watched on its event stream: the output deltas the streams carried; null when unwatched.</summary>
+    public int? Deltas { get; init; }
 }
+
+/// <param name="Loop">One echo call through Orchflow's tool loop: the model's answer asking for it → the next turn's request with its result (ask and outcome recorded).</param>
+/// <param name="Direct">The same call with the SDK's client from the bench process, connected once.</param>
+/// <param name="Approval">A call a person approves: <c>/complete</c> sent → the call at the tool server.</param>
+public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval);
+
+/// <param name="SameProcess">A word written by the model → its delta at an SSE client of the host that wrote it, one host running.</param>
+/// <param name="CrossProcess">The same, at a client of the other host on the same task hub.</param>
+/// <param name="CrossWriters">Which host wrote the two-host runs.</param>
+/// <param name="SameByCompletion">Words of the one-host runs no delta carried: timed to their task's <c>task.completed</c> at the client.</param>
+/// <param name="CrossByCompletion">The same, of the two-host runs at the host that did not write.</param>
+public sealed record OutputResult(
+    int Runs, int Words, TimeSpan WordInterval, Sample SameProcess, Sample CrossProcess, string CrossWriters, int SameByCompletion, int CrossByCompletion);
 
 /// <param name="StartRssMiB">The host's resident memory once healthy, before any run.</param>
 /// <param name="PeakRssMiB">The host's VmHWM once every run waits on its human: its peak over its whole life.</param>

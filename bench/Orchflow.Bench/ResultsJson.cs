@@ -28,6 +28,7 @@ public static class ResultsJson
             {
                 ["orchflow"] = Ms(r.Throughput?.RunsPerMinute),
                 ["bare"] = Ms(r.BareThroughput?.RunsPerMinute),
+                ["orchflow_streaming"] = Ms(r.StreamingThroughput?.RunsPerMinute),
             },
             ["get_run_p50_ms"] = new JsonObject
             {
@@ -46,9 +47,68 @@ public static class ResultsJson
                 ["p99"] = Ms(r.Sse?.Many.Latency.P99),
                 ["subscribers"] = r.Sse?.Many.Subscribers,
             },
+            ["tool_call_ms"] = new JsonObject
+            {
+                ["orchflow"] = Ms(r.Tools?.Loop.Median),
+                ["orchflow_p99"] = Ms(r.Tools?.Loop.P99),
+                ["direct"] = Ms(r.Tools?.Direct.Median),
+                ["direct_p99"] = Ms(r.Tools?.Direct.P99),
+                ["calls"] = r.Tools?.Loop.Count,
+            },
+            ["tool_approval_p50_ms"] = Ms(r.Tools?.Approval.Median),
+            ["output_delta_ms"] = new JsonObject
+            {
+                ["same_process_p50"] = Ms(r.Output?.SameProcess.Median),
+                ["same_process_p99"] = Ms(r.Output?.SameProcess.P99),
+                ["cross_process_p50"] = Ms(r.Output?.CrossProcess.Median),
+                ["cross_process_p99"] = Ms(r.Output?.CrossProcess.P99),
+            },
         };
         return json.ToJsonString(Indented) + Environment.NewLine;
     }
 
     public static void Write(string file, BenchResults r) => File.WriteAllText(file, Of(r));
+
+    /// <summary>
+    /// Writes into an existing results file only the figures of this run that are not null (the phases it ran), keeping
+    /// every other figure, the machine and the date of the run that wrote them; the date of this run goes under
+    /// <c>updated</c>, by phase.
+    /// </summary>
+    public static void Update(string file, BenchResults r, IEnumerable<string> phases)
+    {
+        var existing = File.Exists(file) ? JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? [] : [];
+        var fresh = JsonNode.Parse(Of(r))!.AsObject();
+        foreach (var (name, value) in fresh)
+        {
+            if (name is "machine" or "date")
+            {
+                continue;
+            }
+
+            if (value is JsonObject figures)
+            {
+                var into = existing[name] as JsonObject ?? [];
+                foreach (var (figure, number) in figures.Where(f => f.Value is not null))
+                {
+                    into[figure] = number!.DeepClone();
+                }
+
+                existing[name] = into;
+            }
+            else if (value is not null)
+            {
+                existing[name] = value.DeepClone();
+            }
+        }
+
+        // When each phase's figures were last written, beside the full run's date.
+        var updated = existing["updated"] as JsonObject ?? [];
+        foreach (var phase in phases)
+        {
+            updated[phase] = fresh["date"]!.DeepClone();
+        }
+
+        existing["updated"] = updated;
+        File.WriteAllText(file, existing.ToJsonString(Indented) + Environment.NewLine);
+    }
 }

@@ -14,7 +14,7 @@ namespace Orchflow.Tests.Integration.Durability;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class RestartTests
+public sealed partial class RestartTests
 {
     /// <summary>Long enough for a crashed activity's redelivery (visibility timeout) and the partition leases to move.</summary>
     static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(120);

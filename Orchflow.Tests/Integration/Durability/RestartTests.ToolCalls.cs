@@ -1,5 +1,4 @@
 using System.Net;
-using NUnit.Framework.Interfaces;
 using Orchflow.Tests.Integration.Api;
 using Orchflow.Tests.Integration.Engine;
 using Orchflow.Tests.Support;
@@ -11,46 +10,14 @@ namespace Orchflow.Tests.Integration.Durability;
 /// of one task, and started again on the same tables and task hub. The call already recorded is not made again, the
 /// model is not asked again for the turn whose answer is recorded, and the run completes.
 /// </summary>
-[TestFixture]
-[NonParallelizable]
-public sealed class ToolCallRestartTests
+public sealed partial class RestartTests
 {
-    /// <summary>Long enough for the killed worker's activity to be delivered again and its partitions to move.</summary>
-    static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(120);
-
-    /// <summary>The dead process's work is the next one's after 4 s (see <see cref="RestartTests"/>).</summary>
-    static readonly Dictionary<string, string> QuickTakeover = new()
-    {
-        ["Orchflow__Durable__LeaseIntervalSeconds"] = "4",
-        ["Orchflow__Durable__LeaseAcquireIntervalSeconds"] = "1",
-        ["Orchflow__Durable__WorkItemVisibilityTimeoutSeconds"] = "4",
-    };
-
-    OrchflowHost? host;
-
-    [TearDown]
-    public async Task StopHostAsync()
-    {
-        if (host is null)
-        {
-            return;
-        }
-
-        if (TestContext.CurrentContext.Result.Outcome.Status == TestStatus.Failed)
-        {
-            await TestContext.Out.WriteLineAsync("Host output:\n" + host.Output);
-        }
-
-        await TestHosts.EndAsync(host);
-        host = null;
-    }
-
     [Test]
     public async Task KillBetweenTwoToolCallsOfATask_RunCompletesAndNoRecordedCallOrModelTurnIsRepeated()
     {
         await using var model = await FakeChatServer.StartAsync();
         await using var mcp = await LoopbackMcpServer.StartAsync();
-        host = await TestHosts.StartAsync(QuickTakeover);
+        host = await StartHostAsync();
         using var client = await OrchflowClient.RegisterAsync(host.BaseAddress);
         var serverId = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, "tool-servers", new { url = mcp.Url }), HttpStatusCode.Created).Str("server_id");
         var (providerId, _) = await client.CreateProviderAsync(new Uri(model.BaseUri, "v1"));
@@ -115,15 +82,5 @@ public sealed class ToolCallRestartTests
             Assert.That(RunGraph.Task(done, "T1").Str("output"), Is.EqualTo("Looked up: found: one | found: two"));
             Assert.That(model.DroppedReplies, Is.EqualTo(new[] { "client" }), "the held turn's reply was never sent: its worker was dead");
         });
-    }
-
-    static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!condition())
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"not within 60 s: {what}");
-            await Task.Delay(20);
-        }
     }
 }

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using ModelContextProtocol.Client;
+
+namespace Orchflow.Bench;
+
+public sealed partial class BenchRun
+{
+    /// <summary>
+    /// Agents that act: the same MCP call (server-everything's <c>echo</c>) through Orchflow's tool loop and straight from
+    /// this process with the SDK's client; then calls a person approves, from the answer to the call reaching the
+    /// server. The host's managed model is the bench's loopback model server, which asks for one call a turn.
+    /// </summary>
+    async Task ToolsPhaseAsync(CancellationToken cancellationToken)
+    {
+        await using var model = await FakeChatServer.StartAsync();
+        await using var everything = await McpEverything.StartAsync();
+        await using var approvals = await LoopbackMcpServer.StartAsync();
+        await WithHostAsync(0, async (_, api, token) =>
+        {
+            var key = await api.RegisterAsync(token);
+            var direct = await DirectToolCallsAsync(everything.Url, options.ToolCalls, token);
+            var loop = await LoopToolCallsAsync(api, key, model, everything.Url, token);
+            var approval = await ApprovalsAsync(api, key, model, approvals, token);
+            results.Tools = new ToolsResult(loop, direct, approval);
+            Say($"tools: echo through the loop {loop.Median:0.0} ms (p99 {loop.P99:0.0}), directly {direct.Median:0.0} ms (p99 {direct.P99:0.0}); " +
+                $"approval answered → call made {approval.Median:0} ms (p50)");
+        }, cancellationToken, ManagedModel(model, "managed"));
+    }
+
+    /// <summary>The host settings with its managed model on the bench's model server, under <paramref name="path"/>.</summary>
+    IReadOnlyDictionary<string, string> ManagedModel(FakeChatServer model, string path)
+    {
+        var settings = new Dictionary<string, string>(options.HostSettings)
+        {
+            ["Orchflow__ManagedModel__Provider"] = "openai_compatible",
+            ["Orchflow__ManagedModel__Model"] = "bench-model",
+            ["Orchflow__ManagedModel__Endpoint"] = new Uri(model.BaseUri, path + "/v1").ToString(),
+            ["Orchflow__ManagedModel__ApiKey"] = "bench-model-key",
+        };
+        return settings;
+    }
+
+    /// <summary>One SDK client, connected once (as Orchflow's sessions are), calling echo one call at a time; the first call is a warm-up.</summary>
+    static async Task<Sample> DirectToolCallsAsync(string url, int calls, CancellationToken cancellationToken)
+    {
+        var transport = new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(url), TransportMode = HttpTransportMode.StreamableHttp });
+        await using var client = await McpClient.CreateAsync(transport, cancellationToken: cancellationToken);
+        var sample = new Sample();
+        for (var i = 0; i <= calls; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"bench {i}" }, cancellationToken: cancellationToken);
+            if (i > 0)
+            {
+                sample.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        return sample;
+    }
+
+    /// <summary>
+    /// Runs whose one agent task asks for echo once a turn until its calls are spent. Each call's time is from the model
+    /// server's answer asking for it to the next turn's request carrying its result: the answer read, the ask recorded,
+    /// the call made, its outcome recorded, the next request sent. A warm-up run first (the session's handshake).
+    /// </summary>
+    async Task<Sample> LoopToolCallsAsync(OrchflowApi api, string key, FakeChatServer model, string url, CancellationToken cancellationToken)
+    {
+        var serverId = await api.RegisterToolServerAsync(key, url, cancellationToken);
+        var perRun = Math.Min(options.ToolCalls, 50);
+        var runs = (options.ToolCalls + perRun - 1) / perRun;
+        Say($"tools: {runs} run(s) of {perRun} echo calls through the loop, after a warm-up run");
+        await EchoRunAsync(2);
+        var sample = new Sample();
+        for (var i = 0; i < runs; i++)
+        {
+            await EchoRunAsync(perRun);
+            var turns = model.Requests.Where(r => r.TaskId == "T1").OrderBy(r => r.AskedToolCalls.Count).ToList();
+            sample.AddRange(turns.Zip(turns.Skip(1), (asked, next) => Stopwatch.GetElapsedTime(asked.AnsweredAt!.Value, next.ReceivedAt).TotalMilliseconds));
+        }
+
+        return sample;
+
+        async Task EchoRunAsync(int calls)
+        {
+            model.Reset();
+            model.Responder = request => request.IsSynthesis || request.OfferedTools.Count == 0
+                ? FakeReply.Chat("Echoed.")
+                : FakeReply.ToolCall(request.OfferedTools[0], new { message = $"bench {request.AskedToolCalls.Count}" });
+            await ToolRunAsync(api, key, new { tools = new[] { $"{serverId}/echo" }, max_tool_calls = calls }, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// One run whose agent task asks for lookup once a turn, each call waiting for a person; each is approved as soon as it
+    /// waits, and timed from the moment <c>/complete</c> is sent to the moment the call reaches the tool server.
+    /// </summary>
+    async Task<Sample> ApprovalsAsync(OrchflowApi api, string key, FakeChatServer model, LoopbackMcpServer mcp, CancellationToken cancellationToken)
+    {
+        var serverId = await api.RegisterToolServerAsync(key, mcp.Url, cancellationToken);
+        var calls = options.ApprovalCalls;
+        model.Reset();
+        model.Responder = request => request.IsSynthesis || request.AskedToolCalls.Count >= calls
+            ? FakeReply.Chat("Looked up.")
+            : FakeReply.ToolCall(request.OfferedTools[0], new { q = $"approved {request.AskedToolCalls.Count}" });
+        Say($"tools: {calls} calls approved by a person");
+        var lookup = $"{serverId}/lookup";
+        var run = await api.StartRunWithAsync(key, ToolRunBody(new { tools = new[] { lookup }, approve_tools = new[] { lookup }, max_tool_calls = calls }), cancellationToken);
+        var sample = new Sample();
+        for (var i = 0; i < calls; i++)
+        {
+            await api.WaitAsync(key, run.RunId, r => r.Subtasks.TryGetValue("T1", out var task) && task.PendingToolCall is not null, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(60), cancellationToken);
+            var answered = Stopwatch.GetTimestamp();
+            await api.ApproveToolCallAsync(key, run.RunId, "T1", cancellationToken);
+            var q = $"approved {i}";
+            var made = await UntilCalledAsync(mcp, q, cancellationToken);
+            sample.Add(Stopwatch.GetElapsedTime(answered, made).TotalMilliseconds);
+        }
+
+        await api.WaitAsync(key, run.RunId, r => r.IsCompleted, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(60), cancellationToken);
+        return sample;
+    }
+
+    /// <summary>When lookup was called with <paramref name="q"/> (the server's clock), waiting for it.</summary>
+    static async Task<long> UntilCalledAsync(LoopbackMcpServer mcp, string q, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (mcp.Requests.FirstOrDefault(r => r.Json?["method"]?.GetValue<string>() == "tools/call" &&
+                                                 r.Json["params"]?["arguments"]?["q"]?.GetValue<string>() == q) is { } call)
+            {
+                return call.ReceivedAt;
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException($"The approved call '{q}' did not reach the tool server within 60 s.");
+            }
+
+            await Task.Delay(2, cancellationToken);
+        }
+    }
+
+    /// <summary>Starts a run of one agent task with the given tool settings, and waits until it completes.</summary>
+    static async Task ToolRunAsync(OrchflowApi api, string key, object tools, CancellationToken cancellationToken)
+    {
+        var run = await api.StartRunWithAsync(key, ToolRunBody(tools), cancellationToken);
+        await api.WaitAsync(key, run.RunId, r => r.IsCompleted, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(120), cancellationToken);
+    }
+
+    /// <summary>A run of one agent task, T1, with <paramref name="tools"/>' members (tools, approve_tools, max_tool_calls) added.</summary>
+    static Dictionary<string, object> ToolRunBody(object tools)
+    {
+        var body = new Dictionary<string, object>
+        {
+            ["task"] = "Echo what the bench asks for.",
+            ["plan"] = new
+            {
+                tasks = new[] { new { task_id = "T1", name = "Call the tool", kind = "agent", agent = "research", depends_on = Array.Empty<string>() } },
+            },
+        };
+        foreach (var property in tools.GetType().GetProperties())
+        {
+            body[property.Name] = property.GetValue(tools)!;
+        }
+
+        return body;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text;
+
+namespace Orchflow.Bench;
+
+/// <summary>The figures of agents that act (tool calls, approvals) and of live output (deltas, throughput watched).</summary>
+public static partial class Report
+{
+    /// <summary>Issue 24's targets: a word at a client within these, and throughput with every run watched at least this share of unwatched.</summary>
+    public const double SameProcessDeltaMs = 50, CrossProcessDeltaMs = 300, StreamingThroughputShare = 0.95;
+
+    static IEnumerable<Target> ActingTargets(BenchResults r)
+    {
+        if (r.Output is { } o)
+        {
+            yield return new($"live output, one process: word written → delta p50 ≤ {SameProcessDeltaMs:0} ms", $"{Number(o.SameProcess.Median)} ms",
+                o.SameProcess.Median / SameProcessDeltaMs, 1, true);
+            yield return new($"live output, two processes on one task hub: word written → delta p50 ≤ {CrossProcessDeltaMs:0} ms", $"{Number(o.CrossProcess.Median)} ms",
+                o.CrossProcess.Median / CrossProcessDeltaMs, 1, true);
+        }
+
+        if (r.Throughput is { } off && r.StreamingThroughput is { } on)
+        {
+            yield return new($"throughput with every run watched ≥ {StreamingThroughputShare:0.00}× unwatched", $"{on.RunsPerMinute:N0} against {off.RunsPerMinute:N0} runs/min",
+                on.RunsPerMinute / off.RunsPerMinute, StreamingThroughputShare, false);
+        }
+    }
+
+    static void AppendActing(StringBuilder md, BenchResults r)
+    {
+        if (r.Tools is null && r.Output is null && r.StreamingThroughput is null)
+        {
+            return;
+        }
+
+        md.AppendLine().AppendLine("### Agents that act and live output").AppendLine();
+        md.AppendLine("| figure | Orchflow | beside it | sample |");
+        md.AppendLine("|---|---|---|---|");
+        if (r.Tools is { } t)
+        {
+            md.AppendLine($"| one MCP call (server-everything `echo`), median / p99 | through the tool loop: {MsFine(t.Loop)} | the SDK's client from the " +
+                          $"bench process: {MsFine(t.Direct)} ({Ratio(t.Loop.Median, t.Direct.Median)}) | {t.Loop.Count} calls each way; loop: the model " +
+                          "server's answer asking for the call → the next turn's request with its result (the answer read, the ask recorded, the call " +
+                          "made, its outcome recorded, the request sent) |");
+            md.AppendLine($"| a call a person approves, p50 | `/complete` sent → the call at the tool server: {Number(t.Approval.Median)} ms | — | " +
+                          $"{t.Approval.Count} approvals, p99 {Number(t.Approval.P99)} ms |");
+        }
+
+        if (r.Output is { } o)
+        {
+            md.AppendLine($"| live output, one process: word written → `task.output.delta` at an SSE client (p50 / p99) | {MsFine(o.SameProcess)} | — | " +
+                          $"{o.SameProcess.Count} words of {o.Runs} runs, {o.Words} words each, one every {o.WordInterval.TotalMilliseconds:0} ms; {o.SameByCompletion} reached " +
+                          "the client with `task.completed` instead of a delta and are timed to it |");
+            md.AppendLine($"| live output, two hosts on one task hub, the stream read from the one that did not write (p50 / p99) | {MsFine(o.CrossProcess)} | — | " +
+                          $"{o.CrossProcess.Count} words of {o.Runs} runs ({o.CrossWriters}); {o.CrossByCompletion} reached the client with `task.completed` " +
+                          "instead of a delta and are timed to it |");
+        }
+
+        if (r.StreamingThroughput is { } on)
+        {
+            var off = r.Throughput;
+            md.AppendLine($"| throughput at saturation, model 0 ms, every run watched on its event stream | {on.RunsPerMinute:N0} runs/min | " +
+                          (off is null ? "unwatched: not measured in this run" : $"unwatched: {off.RunsPerMinute:N0} runs/min ({Ratio(on.RunsPerMinute, off.RunsPerMinute)})") +
+                          $" | {on.Runs} runs started at once; {on.Deltas:N0} output deltas read |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("The model in these figures is the bench's loopback OpenAI-protocol server (`FakeChatServer` in Orchflow.Testing), set as " +
+                      "each host's managed model; it stamps each word as it writes it, and each client stamps each delta as its parser hands it " +
+                      "over, on the same clock. The two-host figure routes each host's model calls to a path of its own, so the bench knows " +
+                      "which host wrote. \"Watched\" streams are `GET /runs/{id}/events` with live output on, opened as each run starts and " +
+                      "read until the host ends them with the run.");
+    }
+}
