@@ -23,6 +23,7 @@ public sealed class FunctionsMetadataTests
         ["GetRunTasks"] = ("api/v1/runs/{runId}/tasks", "GET"),
         ["GetRunEvents"] = ("api/v1/runs/{runId}/events", "GET"),
         ["ReviewPlan"] = ("api/v1/runs/{runId}/plan/review", "POST"),
+        ["RaiseBudget"] = ("api/v1/runs/{runId}/budget", "POST"),
         ["RetryRun"] = ("api/v1/runs/{runId}/retry", "POST"),
         ["CompleteTask"] = ("api/v1/runs/{runId}/tasks/{taskId}/complete", "POST"),
         ["CreateProvider"] = ("api/v1/providers", "POST"),
@@ -52,7 +53,7 @@ public sealed class FunctionsMetadataTests
     const string Fallback = "Unmatched";
 
     /// <summary>Those that start or signal runs, and health, which looks an instance up to know the durable backend answers.</summary>
-    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask", "ReviewPlan", "RetryRun", "Health"];
+    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask", "ReviewPlan", "RaiseBudget", "RetryRun", "Health"];
 
     /// <summary>The engine's activities as the standalone host registers them: the Functions app's wrappers must be exactly these.</summary>
     static readonly string[] Activities = [.. EngineTasks.Activities.Select(a => a.Name)];
