@@ -167,6 +167,12 @@ public sealed partial class BenchRun
             var parser = SseParser.Create(stream, (_, data) => (At: DateTimeOffset.UtcNow, Event: JsonSerializer.Deserialize<EventDto>(data, OrchflowApi.Json)!));
             await foreach (var item in parser.EnumerateAsync(cancellationToken))
             {
+                if (item.EventType == "task.output.delta")
+                {
+                    // Live output between the events: this phase times the events' fan-out.
+                    continue;
+                }
+
                 var (at, e) = item.Data;
                 if (item.EventType != e.Type || item.EventId != e.Sequence.ToString())
                 {
