@@ -16,7 +16,7 @@ static class Budgets
         var valid = true;
         if (body.MaxTokens is null && body.MaxToolCalls is null)
         {
-            v.Add(field.Length == 0 ? "max_tokens" : field, $"Give 'max_tokens', 'max_tool_calls' or both.");
+            v.Add(field.Length == 0 ? "max_tokens" : field, "Give 'max_tokens', 'max_tool_calls' or both.");
             valid = false;
         }
 

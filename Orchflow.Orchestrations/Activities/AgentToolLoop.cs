@@ -62,7 +62,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
             }
 
             var step = task.ToolCalls.Select(c => c.Step).DefaultIfEmpty(0).Max() + 1;
-            var allowed = Math.Min(limit - task.ToolCalls.Count, (run.Budget.MaxToolCalls ?? int.MaxValue) - BudgetGate.ToolCallsMade(run));
+            var allowed = Math.Min(limit - task.ToolCalls.Count, (run.Budget.MaxToolCalls ?? int.MaxValue) - RunBudget.CallsMade(run.Tasks));
             var asks = turn.Value.Calls.Take(allowed).Select(c => Ask(c, tools, run.Definition)).ToList();
             var asked = await ChangeAsync(input, (state, now) => RunTransitions.AskTools(state, input.Attempt, input.TaskId, step, asks, turn.Usage, now));
             if (asked is not { Refusal: null })

@@ -10,16 +10,13 @@ namespace Orchflow.Activities;
 /// </summary>
 sealed class BudgetGate(IRunStore runs)
 {
-    /// <summary>Tool calls a run has made or is making.</summary>
-    public static int ToolCallsMade(RunRecord run) => run.Tasks.Sum(t => t.ToolCalls.Count(c => c.State != ToolCallState.Rejected));
-
     /// <summary>
     /// Null when the run, as last read, has budget left for a call spending <paramref name="part"/> (or a person raised it
     /// since); else what the activity reports: the task paused on the budget (or stopped, when the run moved on).
     /// </summary>
     public async Task<AgentTaskResult?> StopAsync(AgentTaskInput input, RunRecord run, BudgetPart part, string? taskId)
     {
-        var spent = part == BudgetPart.Tokens ? run.Budget.TokensSpent(run.Usage) : run.Budget.ToolCallsSpent(ToolCallsMade(run));
+        var spent = part == BudgetPart.Tokens ? run.Budget.TokensSpent(run.Usage) : run.Budget.ToolCallsSpent(RunBudget.CallsMade(run.Tasks));
         if (!spent)
         {
             return null;

@@ -14,6 +14,9 @@ public sealed record RunBudget(long? MaxTokens = null, int? MaxToolCalls = null)
     /// <summary>The run has made every tool call its budget allows.</summary>
     public bool ToolCallsSpent(int made) => MaxToolCalls is { } max && made >= max;
 
+    /// <summary>Tool calls the tasks have made or are making, as a budget counts them: refused ones are not made.</summary>
+    public static int CallsMade(IEnumerable<TaskRecord> tasks) => tasks.Sum(t => t.ToolCalls.Count(c => c.State != ToolCallState.Rejected));
+
     /// <summary>This budget with the limits <paramref name="raise"/> gives in place of its own.</summary>
     public RunBudget With(RunBudget raise) => new(raise.MaxTokens ?? MaxTokens, raise.MaxToolCalls ?? MaxToolCalls);
 }

@@ -46,7 +46,7 @@ public sealed record RunState
     public int BudgetRound { get; init; }
 
     /// <summary>Tool calls the run's tasks have made or are making (refused ones are not made).</summary>
-    public int ToolCallsMade => Tasks.Sum(t => t.ToolCalls.Count(c => c.State != ToolCallState.Rejected));
+    public int ToolCallsMade => RunBudget.CallsMade(Tasks);
 
     public TaskRecord? Task(string taskId) => Tasks.FirstOrDefault(t => t.TaskId == taskId);
 
