@@ -7,10 +7,9 @@ using Orchflow.Live;
 namespace Orchflow.Functions.Streaming;
 
 /// <summary>
-/// The runs this instance streams. A watched run has one feed here however many clients watch it: the feed reads the
-/// run's log (and, while clients want them, the texts its tasks are writing) from storage at once when this process
-/// logs an event of the run, and every <see cref="StreamOptions.PollMs"/> otherwise (what another instance wrote); a
-/// text written in this process reaches the feed from memory as it grows. Each subscriber takes what it has not seen
+/// The runs this instance streams. A watched run has one feed here however many clients watch it: what this process
+/// logs or writes of the run reaches the feed from memory at once; what other instances logged and wrote, the feed
+/// polls storage for (<see cref="RunFeed"/>). Each subscriber takes what it has not seen
 /// from what the feed holds, so storage reads grow with the runs watched, not with the watchers.
 /// </summary>
 public sealed class RunEventHub : IRunLogObserver
@@ -19,9 +18,11 @@ public sealed class RunEventHub : IRunLogObserver
     readonly Lock gate = new();
     long reads;
 
-    public RunEventHub(IRunEventStore store, ILiveOutputStore texts, LiveOutputs live, IOptions<StreamOptions> options, ILogger<RunEventHub> log)
+    public RunEventHub(
+        IRunEventStore store, ILiveOutputStore texts, LiveOutputs live, IOptions<StreamOptions> options, TimeProvider clock, ILogger<RunEventHub> log)
     {
         Store = store;
+        Clock = clock;
         Texts = texts;
         Live = live;
         Options = options.Value;
@@ -37,12 +38,14 @@ public sealed class RunEventHub : IRunLogObserver
 
     internal StreamOptions Options { get; }
 
+    internal TimeProvider Clock { get; }
+
     internal ILogger Log { get; }
 
     /// <summary>Reads of storage made by every feed so far (a run's log, its live texts): what streaming costs.</summary>
     public long Reads => Interlocked.Read(ref reads);
 
-    internal void CountRead() => Interlocked.Increment(ref reads);
+    internal void CountReads(int count) => Interlocked.Add(ref reads, count);
 
     /// <summary>Subscribers watching runs here now.</summary>
     public int Subscribers
@@ -56,7 +59,7 @@ public sealed class RunEventHub : IRunLogObserver
         }
     }
 
-    public void Logged(string accountId, string runId, IReadOnlyList<RunLogEntry> entries) => Feed(runId)?.Wake();
+    public void Logged(string accountId, string runId, IReadOnlyList<RunLogEntry> entries) => Feed(runId)?.Logged(entries);
 
     void Wrote(string runId) => Feed(runId)?.TextsChanged();
 
@@ -85,7 +88,9 @@ public sealed class RunEventHub : IRunLogObserver
             feed.Subscribers++;
             if (output)
             {
+                // A text another instance is writing is read at once, for the text so far.
                 feed.TextWatchers++;
+                feed.Wake();
             }
 
             return new RunSubscription(feed, after, output, () => Release(feed, output));

@@ -6,10 +6,13 @@ using Orchflow.Domain;
 namespace Orchflow.Functions.Streaming;
 
 /// <summary>
-/// One watched run as this instance holds it: its log as read so far, the texts its tasks are writing, and the loop that
-/// reads them. The log is read at once when this process logs an event of the run and every poll interval otherwise;
-/// while clients watch the texts, they are read with it (every <see cref="StreamOptions.OutputPollMs"/> while the run is
-/// under way), and a text written in this process is taken from memory the moment it grows.
+/// One watched run as this instance holds it: its log as known so far, the texts its tasks are writing, and the loop
+/// that reads what other instances wrote. What this process logs or writes reaches the feed from memory, the moment it
+/// is written, with no storage read. For the rest the loop polls: every <see cref="StreamOptions.PollMs"/> it probes
+/// for the log's next event by one point read and reads the page from there only when it exists; while clients watch
+/// the texts and the log says a task (or the synthesis) is being written by another instance, it reads that text by one
+/// point read every <see cref="StreamOptions.OutputPollMs"/> while it grows, less often (down to every poll interval)
+/// while it does not.
 /// </summary>
 sealed class RunFeed(RunEventHub hub, string runId)
 {
@@ -17,6 +20,7 @@ sealed class RunFeed(RunEventHub hub, string runId)
 
     readonly List<RunLogEntry> entries = [];
     readonly Dictionary<string, LiveText> texts = new(StringComparer.Ordinal);
+    readonly RunWriters writers = new();
     readonly CancellationTokenSource stop = new();
     TaskCompletionSource changed = NewSignal();
     TaskCompletionSource wake = NewSignal();
@@ -30,16 +34,38 @@ sealed class RunFeed(RunEventHub hub, string runId)
     /// <summary>Subscribers that want the texts tasks write; counted under the hub's lock.</summary>
     public int TextWatchers { get; set; }
 
+    /// <summary>The last sequence the feed holds, every event up to it included.</summary>
+    long Last => entries.Count == 0 ? 0 : entries[^1].Sequence;
+
     public void Start() => _ = ReadLoopAsync();
 
     public void Stop() => stop.Cancel();
 
+    /// <summary>Has the loop look again now (a subscriber came for the texts).</summary>
     public void Wake()
     {
         lock (entries)
         {
             wake.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// Events this process has just logged: held at once when they follow what the feed holds; after a gap (an event
+    /// logged elsewhere in between), the loop reads the log from storage now.
+    /// </summary>
+    public void Logged(IReadOnlyList<RunLogEntry> logged)
+    {
+        lock (entries)
+        {
+            if (logged.Count == 0 || logged[0].Sequence > Last + 1)
+            {
+                wake.TrySetResult();
+                return;
+            }
+        }
+
+        Hold(logged);
     }
 
     /// <summary>A text of the run grew in this process: taken from memory, no storage read.</summary>
@@ -62,8 +88,11 @@ sealed class RunFeed(RunEventHub hub, string runId)
 
     async Task ReadLoopAsync()
     {
-        long last = 0;
-        while (!stop.IsCancellationRequested)
+        var clock = hub.Clock;
+        var readLog = true;
+        var logDue = clock.GetUtcNow();
+        var textPolls = new TextPolls(hub.Options);
+        while (!stop.IsCancellationRequested && Volatile.Read(ref ended) is false)
         {
             Task woken;
             lock (entries)
@@ -71,34 +100,22 @@ sealed class RunFeed(RunEventHub hub, string runId)
                 woken = wake.Task;
             }
 
-            var watchingTexts = Volatile.Read(ref ended) is false && TextWatchers > 0;
             try
             {
-                var page = await hub.Store.ReadAsync(runId, last, Page, stop.Token);
-                hub.CountRead();
-                if (watchingTexts)
+                if (readLog)
                 {
-                    // This process's own writers are fresher than what they last saved: storage fills in the rest.
-                    var stored = await hub.Texts.ReadAsync(runId, stop.Token);
-                    hub.CountRead();
-                    Take(stored.Concat(hub.Live.Snapshot(runId)));
-                }
-
-                if (page.Count > 0)
-                {
-                    last = page[^1].Sequence;
-                    Publish(page);
-                    if (page[^1].IsTerminal)
-                    {
-                        // Nothing follows a run's last event: late subscribers replay what is held.
-                        Volatile.Write(ref ended, true);
-                        return;
-                    }
-
-                    if (page.Count == Page)
+                    logDue = clock.GetUtcNow().AddMilliseconds(hub.Options.PollMs);
+                    if (await ReadLogAsync())
                     {
                         continue;
                     }
+                }
+
+                if (textPolls.Due(clock.GetUtcNow(), TextWatchers, WrittenElsewhere()) is { Count: > 0 } elsewhere)
+                {
+                    var stored = await Task.WhenAll(elsewhere.Select(task => hub.Texts.ReadAsync(runId, task.Length == 0 ? null : task, stop.Token)));
+                    hub.CountReads(stored.Length);
+                    textPolls.Read(clock.GetUtcNow(), grew: Take(stored.OfType<LiveText>()));
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -107,16 +124,20 @@ sealed class RunFeed(RunEventHub hub, string runId)
             }
             catch (RequestFailedException e)
             {
-                hub.Log.LogWarning(e, "The event log of run {RunId} could not be read; trying again", runId);
+                hub.Log.LogWarning(e, "The live state of run {RunId} could not be read; trying again", runId);
             }
 
+            var next = textPolls.Next is { } due && due < logDue ? due : logDue;
             try
             {
-                await woken.WaitAsync(TimeSpan.FromMilliseconds(watchingTexts ? hub.Options.OutputPollMs : hub.Options.PollMs), stop.Token);
+                if (next > clock.GetUtcNow())
+                {
+                    await woken.WaitAsync(next - clock.GetUtcNow(), clock, stop.Token);
+                }
             }
             catch (TimeoutException)
             {
-                // Nothing logged here: read anyway, for what other instances logged and wrote.
+                // Nothing came here: poll anyway, for what other instances logged and wrote.
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -125,6 +146,7 @@ sealed class RunFeed(RunEventHub hub, string runId)
 
             lock (entries)
             {
+                readLog = wake.Task.IsCompleted || logDue <= clock.GetUtcNow();
                 if (wake.Task.IsCompleted)
                 {
                     wake = NewSignal();
@@ -133,23 +155,79 @@ sealed class RunFeed(RunEventHub hub, string runId)
         }
     }
 
-    void Publish(IReadOnlyList<RunLogEntry> page)
+    /// <summary>
+    /// Reads what another instance logged: nothing but a probe for the next event when there is none, else the page
+    /// from there. Returns whether a full page came (more may follow at once).
+    /// </summary>
+    async Task<bool> ReadLogAsync()
+    {
+        long last;
+        lock (entries)
+        {
+            last = Last;
+        }
+
+        // A new run's first page is read whole; after that, a probe costs one point read where a page costs a query.
+        if (last > 0)
+        {
+            hub.CountReads(1);
+            if (!await hub.Store.LoggedAsync(runId, last + 1, stop.Token))
+            {
+                return false;
+            }
+        }
+
+        var page = await hub.Store.ReadAsync(runId, last, Page, stop.Token);
+        hub.CountReads(1);
+        Hold(page);
+        return page.Count == Page;
+    }
+
+    /// <summary>Holds the events that follow what is held, in order; the run's last event ends the feed's reading.</summary>
+    void Hold(IReadOnlyList<RunLogEntry> page)
     {
         lock (entries)
         {
-            entries.AddRange(page);
+            var fresh = page.Where(e => e.Sequence > Last).ToList();
+            if (fresh.Count == 0)
+            {
+                return;
+            }
+
+            entries.AddRange(fresh);
+            writers.Follow(fresh);
+            if (fresh[^1].IsTerminal)
+            {
+                // Nothing follows a run's last event: late subscribers replay what is held.
+                Volatile.Write(ref ended, true);
+                wake.TrySetResult();
+            }
         }
 
         Signal();
     }
 
     /// <summary>
+    /// The texts (task ids, "" for the synthesis) clients watch that the log says are being written and this process is
+    /// not writing.
+    /// </summary>
+    List<string> WrittenElsewhere()
+    {
+        lock (entries)
+        {
+            return TextWatchers > 0 && !ended ? writers.Writing.Where(task => !hub.Live.IsWriting(runId, task)).ToList() : [];
+        }
+    }
+
+    /// <summary>
     /// Keeps the newest of each task's texts: a new writing (another generation) replaces the last; within one writing, the
     /// longer text. Storage and memory may disagree for a moment; neither moves a text back.
     /// </summary>
-    void Take(IEnumerable<LiveText> read)
+    /// <returns>Whether a text grew or began anew.</returns>
+    bool Take(IEnumerable<LiveText> read)
     {
         var moved = false;
+        var grew = false;
         lock (entries)
         {
             foreach (var text in read)
@@ -158,6 +236,7 @@ sealed class RunFeed(RunEventHub hub, string runId)
                 if (!texts.TryGetValue(key, out var held) || held.Generation != text.Generation && !text.Done ||
                     held.Generation == text.Generation && (text.Text.Length > held.Text.Length || text.Done && !held.Done))
                 {
+                    grew |= held is null || held.Generation != text.Generation || text.Text.Length > held.Text.Length;
                     texts[key] = text;
                     moved = true;
                 }
@@ -168,6 +247,8 @@ sealed class RunFeed(RunEventHub hub, string runId)
         {
             Signal();
         }
+
+        return grew;
     }
 
     void Signal()
@@ -183,4 +264,44 @@ sealed class RunFeed(RunEventHub hub, string runId)
     }
 
     static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// When texts written elsewhere are read next: not while there are none; at once for a client that just came (the
+    /// text so far); otherwise a poll interval after such a text began or was last read, the interval doubling (up to
+    /// <see cref="StreamOptions.PollMs"/>) while reads bring nothing new.
+    /// </summary>
+    sealed class TextPolls(StreamOptions options)
+    {
+        readonly TimeSpan fastest = TimeSpan.FromMilliseconds(options.OutputPollMs);
+        readonly TimeSpan slowest = TimeSpan.FromMilliseconds(Math.Max(options.OutputPollMs, options.PollMs));
+        TimeSpan every = TimeSpan.FromMilliseconds(options.OutputPollMs);
+        int watchersSeen;
+
+        /// <summary>When the next read is due; null while none is.</summary>
+        public DateTimeOffset? Next { get; private set; }
+
+        /// <summary>The texts to read now: those written elsewhere, when a read is due; none otherwise.</summary>
+        public List<string> Due(DateTimeOffset now, int watchers, List<string> writtenElsewhere)
+        {
+            var joined = watchers > watchersSeen;
+            watchersSeen = watchers;
+            if (writtenElsewhere.Count == 0)
+            {
+                (Next, every) = (null, fastest);
+            }
+            else if (joined || Next is null)
+            {
+                // A writer saves what it writes every flush interval: a text just begun has nothing to read yet.
+                Next = joined ? now : now + every;
+            }
+
+            return Next <= now ? writtenElsewhere : [];
+        }
+
+        public void Read(DateTimeOffset now, bool grew)
+        {
+            every = grew ? fastest : TimeSpan.FromTicks(Math.Min(2 * every.Ticks, slowest.Ticks));
+            Next = now + every;
+        }
+    }
 }

@@ -12,8 +12,8 @@ public sealed class StreamOptions
     public int PollMs { get; set; } = 500;
 
     /// <summary>
-    /// How often a watched run's log and the texts its tasks are writing are read while clients watch the texts: how late
-    /// text written by another instance can reach a stream here (text written here is seen at once).
+    /// How often the stored texts of a watched run are read while clients watch them and another instance is writing one
+    /// (the run's log says so): how late text written elsewhere can reach a stream here. Text written here is seen at once.
     /// </summary>
     public int OutputPollMs { get; set; } = 200;
 

@@ -8,8 +8,8 @@ public interface ILiveOutputStore
 {
     Task WriteAsync(string runId, LiveText text, CancellationToken cancellationToken);
 
-    /// <summary>Every text of the run written or being written, one per task (and one for the synthesis).</summary>
-    Task<IReadOnlyList<LiveText>> ReadAsync(string runId, CancellationToken cancellationToken);
+    /// <summary>The text of one task (the synthesis's: <paramref name="taskId"/> null) as last saved, by one point read; null when none was.</summary>
+    Task<LiveText?> ReadAsync(string runId, string? taskId, CancellationToken cancellationToken);
 }
 
 /// <summary>

@@ -11,6 +11,9 @@ public interface IRunEventStore
     /// <summary>Events of a run whose owner the caller has already checked (a stream reading on behalf of its subscribers).</summary>
     Task<IReadOnlyList<RunLogEntry>> ReadAsync(string runId, long after, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Whether the run's log holds its event numbered <paramref name="sequence"/>, by one point read: what a stream polls.</summary>
+    Task<bool> LoggedAsync(string runId, long sequence, CancellationToken cancellationToken);
+
     /// <summary>Where the account's run stands, by one point read: what a conditional read compares; null when it has no such run.</summary>
     Task<RunMark?> MarkAsync(string accountId, string runId, CancellationToken cancellationToken);
 

@@ -31,6 +31,10 @@ public sealed class LiveOutputs(ILiveOutputStore store, IOptions<LiveOutputOptio
     public IReadOnlyList<LiveText> Snapshot(string runId) =>
         writing.TryGetValue(runId, out var texts) ? texts.Values.Select(w => w.Text).ToList() : [];
 
+    /// <summary>Whether this process is writing the run's text of <paramref name="taskId"/> (the synthesis's: "") now.</summary>
+    public bool IsWriting(string runId, string taskId) =>
+        writing.TryGetValue(runId, out var texts) && texts.ContainsKey(taskId);
+
     internal void Tell(string runId) => Changed?.Invoke(runId);
 
     internal async Task SaveAsync(string runId, LiveText text)

@@ -13,6 +13,9 @@ sealed class MemoryLiveOutputStore : ILiveOutputStore
     /// <summary>Every save, in order.</summary>
     public List<LiveText> Saves { get; } = [];
 
+    /// <summary>Reads of a run's texts so far.</summary>
+    public int Reads { get; private set; }
+
     /// <summary>Live outputs saved here, flushed every <paramref name="flushMs"/>.</summary>
     public LiveOutputs Outputs(int flushMs = 10) =>
         new(this, Options.Create(new LiveOutputOptions { FlushMs = flushMs }), NullLogger<LiveOutputs>.Instance);
@@ -28,11 +31,12 @@ sealed class MemoryLiveOutputStore : ILiveOutputStore
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<LiveText>> ReadAsync(string runId, CancellationToken cancellationToken)
+    public Task<LiveText?> ReadAsync(string runId, string? taskId, CancellationToken cancellationToken)
     {
         lock (rows)
         {
-            return Task.FromResult<IReadOnlyList<LiveText>>(rows.Where(r => r.Key.RunId == runId).Select(r => r.Value).ToList());
+            Reads++;
+            return Task.FromResult(rows.GetValueOrDefault((runId, taskId)));
         }
     }
 }

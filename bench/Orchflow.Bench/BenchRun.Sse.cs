@@ -48,8 +48,10 @@ public sealed partial class BenchRun
         await api.WaitAsync(key, run.RunId, r => r.Status == "waiting_human", TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(60), cancellationToken);
 
         var runTasks = host.TablePrefix + "RunTasks";
-        var logReads = storage.Count(r => r.IsTableRead && r.Table == runTasks && r.Query.Contains($"PartitionKey eq '{run.RunId}'") &&
-                                          r.Query.Contains("~~log~"));
+        // Pages of the log (queries) and probes for its next event (point reads), both.
+        var logReads = storage.Count(r => r.IsTableRead && r.Table == runTasks &&
+                                          (r.Query.Contains($"PartitionKey eq '{run.RunId}'") && r.Query.Contains("~~log~") ||
+                                           r.Resource.Contains($"'{run.RunId}'") && r.Resource.Contains("~~log~")));
         var statusReads = storage.Count(r => r.IsTableRead && r.Table == runTasks && r.Resource.Contains($"'{run.RunId}'") &&
                                              r.Resource.Contains("'~status'"));
         try

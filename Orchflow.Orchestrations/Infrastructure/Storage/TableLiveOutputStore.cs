@@ -12,12 +12,11 @@ public sealed class TableLiveOutputStore(OrchflowTables tables) : ILiveOutputSto
 {
     const string Prefix = "~~live~";
     const string Final = "~final";
-    const string End = "~~live~~~";
 
     public async Task WriteAsync(string runId, LiveText text, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        var row = new TableEntity(runId, Prefix + (text.TaskId ?? Final))
+        var row = new TableEntity(runId, Key(text.TaskId))
         {
             ["Generation"] = text.Generation,
             ["Length"] = text.Text.Length,
@@ -27,19 +26,14 @@ public sealed class TableLiveOutputStore(OrchflowTables tables) : ILiveOutputSto
         await tables.RunTasks.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<LiveText>> ReadAsync(string runId, CancellationToken cancellationToken)
+    public async Task<LiveText?> ReadAsync(string runId, string? taskId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        var texts = new List<LiveText>();
-        await foreach (var row in tables.RunTasks.QueryAsync<TableEntity>(
-                           TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey gt {Prefix} and RowKey lt {End}"),
-                           cancellationToken: cancellationToken))
-        {
-            var key = row.RowKey[Prefix.Length..];
-            texts.Add(new LiveText(key == Final ? null : key, row.GetString("Generation") ?? "", TextChunks.GetProperty(row, "Text") ?? "",
-                row.GetBoolean("Done") ?? false));
-        }
-
-        return texts;
+        var found = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, Key(taskId), cancellationToken: cancellationToken);
+        return found.HasValue && found.Value is { } row
+            ? new LiveText(taskId, row.GetString("Generation") ?? "", TextChunks.GetProperty(row, "Text") ?? "", row.GetBoolean("Done") ?? false)
+            : null;
     }
+
+    static string Key(string? taskId) => Prefix + (taskId ?? Final);
 }

@@ -36,6 +36,14 @@ public sealed class TableRunEventStore(OrchflowTables tables, KnownRuns? known =
         return entries;
     }
 
+    public async Task<bool> LoggedAsync(string runId, long sequence, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var row = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, RunRows.Log(sequence), select: ["RowKey"],
+            cancellationToken: cancellationToken);
+        return row.HasValue;
+    }
+
     public Task<RunMark?> RecentMarkAsync(string accountId, string runId, CancellationToken cancellationToken) =>
         known.Recent(runId) is { } recent
             ? Task.FromResult(recent.AccountId == accountId ? recent.Mark : null)

@@ -41,10 +41,11 @@ public sealed class RunEventHubTests
     [Test]
     public async Task NextAsync_TextAnotherInstanceIsWriting_ArrivesThroughStorageFromItsStartOnConnecting()
     {
-        var (hub, _, texts, _) = Hub();
+        var (hub, _, texts, log) = Hub();
+        log.Add(Entry(2, EventTypes.RunRunning, null));
         await texts.WriteAsync(RunId, new LiveText(null, "g1", "The final output so far", Done: false), CancellationToken.None);
 
-        using var subscription = hub.Subscribe(RunId, after: 1);
+        using var subscription = hub.Subscribe(RunId, after: 2);
         var first = await Deltas(subscription);
         await texts.WriteAsync(RunId, new LiveText(null, "g1", "The final output so far, and more.", Done: false), CancellationToken.None);
         var second = await Deltas(subscription);
@@ -59,8 +60,9 @@ public sealed class RunEventHubTests
     [Test]
     public async Task NextAsync_TaskWritingAnew_StartsAgainAtOffsetZero()
     {
-        var (hub, _, texts, _) = Hub();
-        using var subscription = hub.Subscribe(RunId, after: 1);
+        var (hub, _, texts, log) = Hub();
+        log.Add(Entry(2, EventTypes.TaskStarted, "T2"));
+        using var subscription = hub.Subscribe(RunId, after: 2);
         await texts.WriteAsync(RunId, new LiveText("T2", "first", "A draft that was cut", Done: false), CancellationToken.None);
         await Deltas(subscription);
 
@@ -91,6 +93,80 @@ public sealed class RunEventHubTests
     }
 
     [Test]
+    public async Task Subscribe_NothingWrittenElsewhere_StoredTextsAreNotRead()
+    {
+        var (hub, live, texts, log) = Hub();
+        log.Add(Entry(2, EventTypes.RunRunning, null));
+        log.Add(Entry(3, EventTypes.TaskStarted, "T2"));
+        await using var writer = live.Open(RunId, "T2");
+        using var subscription = hub.Subscribe(RunId, after: 3);
+
+        writer.Append("Written here.");
+        var delta = await Deltas(subscription);
+        var logReads = hub.Reads;
+        await Task.Delay(200);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(delta, Is.EqualTo(new[] { new OutputDelta("T2", 0, "Written here.") }));
+            Assert.That(hub.Reads, Is.GreaterThan(logReads), "the log is still polled");
+            Assert.That(texts.Reads, Is.Zero, "the only text being written is this process's own");
+        });
+    }
+
+    [Test]
+    public async Task Subscribe_TaskWrittenElsewhere_IsReadUntilTheLogSaysItEnded()
+    {
+        var (hub, _, texts, log) = Hub();
+        log.Add(Entry(2, EventTypes.TaskStarted, "T2"));
+        await texts.WriteAsync(RunId, new LiveText("T2", "g", "Elsewhere", Done: false), CancellationToken.None);
+        using var subscription = hub.Subscribe(RunId, after: 2);
+        Assert.That(await Deltas(subscription), Is.EqualTo(new[] { new OutputDelta("T2", 0, "Elsewhere") }));
+
+        log.Add(Entry(3, EventTypes.TaskCompleted, "T2"));
+        hub.Logged("acc", RunId, []);
+        await subscription.NextAsync(Wait, CancellationToken.None);
+        var readsWhenEnded = texts.Reads;
+        await Task.Delay(200);
+
+        Assert.That(texts.Reads, Is.LessThanOrEqualTo(readsWhenEnded + 1), "no task is running: at most a read already under way");
+    }
+
+    [Test]
+    public async Task Logged_EventsThisProcessLogged_ReachSubscribersFromMemory()
+    {
+        var (hub, _, _, _) = Hub();
+        using var subscription = hub.Subscribe(RunId, after: 1);
+        await WhenHeld(hub, 1);
+
+        // Logged here and handed over: the test's stored log never holds it, so only memory can deliver it.
+        hub.Logged("acc", RunId, [Entry(2, EventTypes.RunPlanning, null)]);
+
+        var items = await subscription.NextAsync(Wait, CancellationToken.None);
+        Assert.That(items.Select(i => i.Entry?.Sequence), Is.EqualTo(new long?[] { 2 }));
+    }
+
+    [Test]
+    public async Task Logged_AfterEventsLoggedElsewhere_ReadsTheGapFromStorage()
+    {
+        var (hub, _, _, log) = Hub();
+        using var subscription = hub.Subscribe(RunId, after: 1);
+        await WhenHeld(hub, 1);
+        log.Add(Entry(2, EventTypes.RunPlanning, null));
+        log.Add(Entry(3, EventTypes.RunPlanned, null));
+
+        hub.Logged("acc", RunId, [log[^1]]);
+
+        var sequences = new List<long?>();
+        while (sequences.Count < 2)
+        {
+            sequences.AddRange((await subscription.NextAsync(Wait, CancellationToken.None)).Select(i => i.Entry?.Sequence));
+        }
+
+        Assert.That(sequences, Is.EqualTo(new long?[] { 2, 3 }), "the one logged elsewhere first, each once");
+    }
+
+    [Test]
     public async Task NextAsync_ClientThatAskedForNoOutput_GetsTheEventsOnly()
     {
         var (hub, live, _, log) = Hub();
@@ -103,6 +179,19 @@ public sealed class RunEventHubTests
         var items = await subscription.NextAsync(Wait, CancellationToken.None);
 
         Assert.That(items.Select(i => (i.Entry?.Sequence, i.Delta)), Is.EqualTo(new (long?, OutputDelta?)[] { (2, null) }));
+    }
+
+    /// <summary>Waits until the run's feed holds its log up to <paramref name="sequence"/>, through a second subscriber from the start.</summary>
+    static async Task WhenHeld(RunEventHub hub, long sequence)
+    {
+        using var probe = hub.Subscribe(RunId, after: 0, output: false);
+        long seen = 0;
+        while (seen < sequence)
+        {
+            var items = await probe.NextAsync(Wait, CancellationToken.None);
+            Assert.That(items, Is.Not.Empty, $"the feed never held event {sequence}");
+            seen = items.Max(i => i.Entry?.Sequence ?? 0);
+        }
     }
 
     /// <summary>The next pieces of text sent, waiting for at least one.</summary>
@@ -118,7 +207,7 @@ public sealed class RunEventHubTests
         var texts = new MemoryLiveOutputStore();
         var live = texts.Outputs(flushMs: 10_000);
         var log = new List<RunLogEntry> { Entry(1, EventTypes.RunQueued, null) };
-        var hub = new RunEventHub(new ListedLog(log), texts, live, Options.Create(new StreamOptions { PollMs = 20, OutputPollMs = 20 }),
+        var hub = new RunEventHub(new ListedLog(log), texts, live, Options.Create(new StreamOptions { PollMs = 20, OutputPollMs = 20 }), TimeProvider.System,
             NullLogger<RunEventHub>.Instance);
         return (hub, live, texts, log);
     }
@@ -133,6 +222,14 @@ public sealed class RunEventHubTests
             lock (log)
             {
                 return Task.FromResult<IReadOnlyList<RunLogEntry>>(log.Where(e => e.Sequence > after).Take(limit).ToList());
+            }
+        }
+
+        public Task<bool> LoggedAsync(string runId, long sequence, CancellationToken cancellationToken)
+        {
+            lock (log)
+            {
+                return Task.FromResult(log.Any(e => e.Sequence == sequence));
             }
         }
 
