@@ -8,8 +8,9 @@ namespace Orchflow.Functions.Streaming;
 /// <summary>
 /// One watched run as this instance holds it: its log as known so far, the texts its tasks are writing, and the loop
 /// that reads what other instances wrote. What this process logs or writes reaches the feed from memory, the moment it
-/// is written, with no storage read. For the rest the loop polls: every <see cref="StreamOptions.PollMs"/> it probes
-/// for the log's next event by one point read and reads the page from there only when it exists; while clients watch
+/// is written, with no storage read. For the rest the loop polls: it probes for the log's next event by one point read
+/// and reads the page from there only when it exists, every <see cref="StreamOptions.PollMs"/> while probes find events
+/// logged elsewhere, less often (down to every <see cref="StreamOptions.IdlePollMs"/>) while they do not; while clients watch
 /// the texts and the log says a task (or the synthesis) is being written by another instance, it reads that text by one
 /// point read every <see cref="StreamOptions.OutputPollMs"/> while it grows, less often (down to every poll interval)
 /// while it does not.
@@ -91,6 +92,7 @@ sealed class RunFeed(RunEventHub hub, string runId)
         var clock = hub.Clock;
         var readLog = true;
         var logDue = clock.GetUtcNow();
+        var logEvery = TimeSpan.FromMilliseconds(hub.Options.PollMs);
         var textPolls = new TextPolls(hub.Options);
         while (!stop.IsCancellationRequested && Volatile.Read(ref ended) is false)
         {
@@ -104,8 +106,12 @@ sealed class RunFeed(RunEventHub hub, string runId)
             {
                 if (readLog)
                 {
-                    logDue = clock.GetUtcNow().AddMilliseconds(hub.Options.PollMs);
-                    if (await ReadLogAsync())
+                    var (found, full) = await ReadLogAsync();
+                    logEvery = found
+                        ? TimeSpan.FromMilliseconds(hub.Options.PollMs)
+                        : TimeSpan.FromTicks(Math.Min(2 * logEvery.Ticks, TimeSpan.FromMilliseconds(hub.Options.IdlePollMs).Ticks));
+                    logDue = clock.GetUtcNow() + logEvery;
+                    if (full)
                     {
                         continue;
                     }
@@ -157,9 +163,9 @@ sealed class RunFeed(RunEventHub hub, string runId)
 
     /// <summary>
     /// Reads what another instance logged: nothing but a probe for the next event when there is none, else the page
-    /// from there. Returns whether a full page came (more may follow at once).
+    /// from there. Returns whether it found events the feed did not hold, and whether a full page came (more may follow).
     /// </summary>
-    async Task<bool> ReadLogAsync()
+    async Task<(bool Found, bool Full)> ReadLogAsync()
     {
         long last;
         lock (entries)
@@ -173,25 +179,27 @@ sealed class RunFeed(RunEventHub hub, string runId)
             hub.CountReads(1);
             if (!await hub.Store.LoggedAsync(runId, last + 1, stop.Token))
             {
-                return false;
+                return (false, false);
             }
         }
 
         var page = await hub.Store.ReadAsync(runId, last, Page, stop.Token);
         hub.CountReads(1);
-        Hold(page);
-        return page.Count == Page;
+        return (Hold(page), page.Count == Page);
     }
 
-    /// <summary>Holds the events that follow what is held, in order; the run's last event ends the feed's reading.</summary>
-    void Hold(IReadOnlyList<RunLogEntry> page)
+    /// <summary>
+    /// Holds the events that follow what is held, in order, and says whether there were any; the run's last event ends
+    /// the feed's reading.
+    /// </summary>
+    bool Hold(IReadOnlyList<RunLogEntry> page)
     {
         lock (entries)
         {
             var fresh = page.Where(e => e.Sequence > Last).ToList();
             if (fresh.Count == 0)
             {
-                return;
+                return false;
             }
 
             entries.AddRange(fresh);
@@ -205,6 +213,7 @@ sealed class RunFeed(RunEventHub hub, string runId)
         }
 
         Signal();
+        return true;
     }
 
     /// <summary>

@@ -6,10 +6,17 @@ public sealed class StreamOptions
     public const string Section = "Orchflow:Streams";
 
     /// <summary>
-    /// How often a watched run's log is read when no write in this process said it changed: how late an event logged
-    /// by another instance (in Azure, the durable workers) can reach a stream here.
+    /// How often a watched run's log is probed for an event logged by another instance (in Azure, the durable workers)
+    /// while the run moves elsewhere: how late such an event can reach a stream here. What this process logs arrives at once.
     /// </summary>
     public int PollMs { get; set; } = 500;
+
+    /// <summary>
+    /// How often a watched run's log is probed once probes keep finding nothing this process had not already logged
+    /// itself: the probe interval doubles from <see cref="PollMs"/> up to this while the run is quiet elsewhere, and
+    /// drops back to it as soon as a probe finds an event another instance logged.
+    /// </summary>
+    public int IdlePollMs { get; set; } = 2_000;
 
     /// <summary>
     /// How often the stored texts of a watched run are read while clients watch them and another instance is writing one

@@ -9,6 +9,7 @@ public sealed class StreamOptionsValidation : IValidateOptions<StreamOptions>
     {
         var errors = new SettingErrors(StreamOptions.Section);
         errors.Range(nameof(options.PollMs), options.PollMs, 10, 60_000);
+        errors.Range(nameof(options.IdlePollMs), options.IdlePollMs, Math.Clamp(options.PollMs, 10, 60_000), 60_000);
         errors.Range(nameof(options.OutputPollMs), options.OutputPollMs, 10, 60_000);
         // Azure's front end closes a response after about 230 s without traffic.
         errors.Range(nameof(options.HeartbeatSeconds), options.HeartbeatSeconds, 1, 200);

@@ -12,8 +12,9 @@ public sealed partial class BenchRun
     /// stamp each delta as their parser hands it over, on the same clock. First one host (writer and stream in one
     /// process); then a second host on the same tables and task hub, each host's managed model under its own path so the
     /// bench knows which one wrote, and the stream read from both: the host that did not write gives the cross-process figure.
+    /// Both run on the metered Azurite, whose log counts what the live texts cost storage in the two-host part.
     /// </summary>
-    async Task OutputPhaseAsync(CancellationToken cancellationToken)
+    async Task OutputPhaseAsync(MeteredAzurite storage, CancellationToken cancellationToken)
     {
         await using var model = await FakeChatServer.StartAsync();
         var words = string.Concat(Enumerable.Range(1, options.OutputWords).Select(i => $"word{i} "));
@@ -25,6 +26,7 @@ public sealed partial class BenchRun
         var cross = new Sample();
         int sameWithCompletion = 0, crossWithCompletion = 0;
         var crossWriters = new Dictionary<string, int>();
+        int writes = 0, reads = 0;
         await WithHostAsync(0, async (first, api, token) =>
         {
             var key = await api.RegisterAsync(token);
@@ -42,9 +44,12 @@ public sealed partial class BenchRun
                 [OrchflowHost.TablePrefixSetting] = first.TablePrefix,
                 [OrchflowHost.TaskHubSetting] = first.TaskHub,
             };
+            var liveRows = first.TablePrefix + "RunTasks";
             await WithHostAsync(0, async (_, second, inner) =>
             {
                 Say($"output: {options.OutputRuns} runs with a second host on the same task hub, the stream read from both");
+                var textWrites = storage.Count(r => r.Method is "PUT" or "MERGE" or "PATCH" && r.Table == liveRows && r.Resource.Contains("~~live~"));
+                var textReads = storage.Count(r => r.IsTableRead && r.Table == liveRows && r.Mentions("~~live~"));
                 for (var i = 0; i < options.OutputRuns; i++)
                 {
                     var (writer, byHost) = await StreamedRunAsync(model, key, [("a", api), ("b", second)], inner);
@@ -53,13 +58,22 @@ public sealed partial class BenchRun
                     crossWithCompletion += byHost[reader].ByCompletion;
                     crossWriters[writer] = crossWriters.GetValueOrDefault(writer) + 1;
                 }
-            }, token, joined);
-        }, cancellationToken, ManagedModel(model, "a"));
+
+                storage.Stop(textWrites);
+                storage.Stop(textReads);
+                (writes, reads) = (textWrites.Total, textReads.Total);
+            }, token, joined, storage.ConnectionString);
+        }, cancellationToken, ManagedModel(model, "a"), storage.ConnectionString);
 
         results.Output = new OutputResult(options.OutputRuns, options.OutputWords, options.OutputWordInterval, same, cross,
-            string.Join(", ", crossWriters.Select(w => $"{w.Value} written on host {w.Key}")), sameWithCompletion, crossWithCompletion);
+            string.Join(", ", crossWriters.Select(w => $"{w.Value} written on host {w.Key}")), sameWithCompletion, crossWithCompletion)
+        {
+            TextWritesPerSecond = writes / (options.OutputRuns * options.OutputWords * options.OutputWordInterval.TotalSeconds),
+            TextReadsPerSecond = reads / (options.OutputRuns * options.OutputWords * options.OutputWordInterval.TotalSeconds),
+        };
         Say($"output: word written → delta at the client, one process p50 {same.Median:0} ms p99 {same.P99:0} ms; " +
-            $"the other process p50 {cross.Median:0} ms p99 {cross.P99:0} ms ({results.Output.CrossWriters})");
+            $"the other process p50 {cross.Median:0} ms p99 {cross.P99:0} ms ({results.Output.CrossWriters}); live-text storage requests per " +
+            $"second of writing: {results.Output.TextWritesPerSecond:0.0} writes by the writer, {results.Output.TextReadsPerSecond:0.0} reads by the other host");
     }
 
     /// <summary>

@@ -47,11 +47,6 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                 await ToolsPhaseAsync(cancellationToken);
             }
 
-            if (options.Runs("output"))
-            {
-                await OutputPhaseAsync(cancellationToken);
-            }
-
             if (options.Runs("memory") || options.Runs("resume"))
             {
                 await WithHostAsync(0, HumanWaitPhasesAsync, cancellationToken);
@@ -77,7 +72,7 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                 await WithHostAsync(0, ListPhaseAsync, cancellationToken);
             }
 
-            if (options.Runs("sse") || options.Runs("limits"))
+            if (options.Runs("sse") || options.Runs("limits") || options.Runs("output"))
             {
                 await MeteredPhasesAsync(cancellationToken);
             }
@@ -105,7 +100,7 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
 
     /// <summary>
     /// The phases that count what the host asks of storage, on an Azurite of their own whose access log is read (the
-    /// main one stays silent): the live streams, and the rate limiter beside no limiting.
+    /// main one stays silent): the live streams, live output, and the rate limiter beside no limiting.
     /// </summary>
     async Task MeteredPhasesAsync(CancellationToken cancellationToken)
     {
@@ -118,6 +113,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
             {
                 await WithHostAsync(options.SseModelLatencyMs, (host, api, token) => SsePhaseAsync(host, api, storage, token), cancellationToken,
                     connectionString: storage.ConnectionString);
+            }
+
+            if (options.Runs("output"))
+            {
+                await OutputPhaseAsync(storage, cancellationToken);
             }
 
             if (options.Runs("limits"))

@@ -53,6 +53,8 @@ public static partial class Report
             md.AppendLine($"| live output, two hosts on one task hub, the stream read from the one that did not write (p50 / p99) | {MsFine(o.CrossProcess)} | — | " +
                           $"{o.CrossProcess.Count} words of {o.Runs} runs ({o.CrossWriters}); {o.CrossByCompletion} reached the client with `task.completed` " +
                           "instead of a delta and are timed to it |");
+            md.AppendLine($"| storage requests of a task's live text per second it writes, two hosts | {o.TextWritesPerSecond:0.0} writes (the writer), " +
+                          $"{o.TextReadsPerSecond:0.0} reads (the other host's stream) | — | Azurite's access log over the two-host runs ÷ their writing time |");
         }
 
         if (r.StreamingThroughput is { } on)

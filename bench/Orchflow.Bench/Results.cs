@@ -103,7 +103,14 @@ public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval);
 /// <param name="SameByCompletion">Words of the one-host runs no delta carried: timed to their task's <c>task.completed</c> at the client.</param>
 /// <param name="CrossByCompletion">The same, of the two-host runs at the host that did not write.</param>
 public sealed record OutputResult(
-    int Runs, int Words, TimeSpan WordInterval, Sample SameProcess, Sample CrossProcess, string CrossWriters, int SameByCompletion, int CrossByCompletion);
+    int Runs, int Words, TimeSpan WordInterval, Sample SameProcess, Sample CrossProcess, string CrossWriters, int SameByCompletion, int CrossByCompletion)
+{
+    /// <summary>Writes of live-text rows per second a task spends writing, in the two-host part (one writer per run).</summary>
+    public double TextWritesPerSecond { get; init; }
+
+    /// <summary>Reads of live-text rows per second a task spends writing, in the two-host part (by the host that did not write).</summary>
+    public double TextReadsPerSecond { get; init; }
+}
 
 /// <param name="StartRssMiB">The host's resident memory once healthy, before any run.</param>
 /// <param name="PeakRssMiB">The host's VmHWM once every run waits on its human: its peak over its whole life.</param>
