@@ -26,6 +26,7 @@ public static class OrchflowServices
         services.AddValidatedOptions<SimulatedModelOptions, SimulatedModelOptionsValidation>(configuration.GetSection(SimulatedModelOptions.Section));
         services.AddValidatedOptions<EngineOptions, EngineOptionsValidation>(configuration.GetSection(EngineOptions.Section));
         services.AddValidatedOptions<AccountOptions, AccountOptionsValidation>(configuration.GetSection(AccountOptions.Section));
+        services.AddValidatedOptions<TrialOptions, TrialOptionsValidation>(configuration.GetSection(TrialOptions.Section));
         services.AddValidatedOptions<ModelOptions, ModelOptionsValidation>(configuration.GetSection(ModelOptions.Section))
             .PostConfigure(o => o.AllowPrivateEndpoints ??= isDevelopment);
         services.AddValidatedOptions<ManagedModelOptions, ManagedModelOptionsValidation>(configuration.GetSection(ManagedModelOptions.Section));

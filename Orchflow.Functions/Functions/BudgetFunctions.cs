@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
@@ -12,8 +13,11 @@ using Orchflow.Orchestrators;
 
 namespace Orchflow.Functions.Functions;
 
-/// <summary>A person raises what a run may spend; a run that waited on its spent budget goes on.</summary>
-public sealed class BudgetFunctions(IRunStore runs, ILogger<BudgetFunctions> log)
+/// <summary>
+/// A person raises what a run may spend; a run that waited on its spent budget goes on. A managed run's tokens are
+/// raised no further than its trial allows.
+/// </summary>
+public sealed class BudgetFunctions(IRunStore runs, IOptions<TrialOptions> trial, ILogger<BudgetFunctions> log)
 {
     [Function(nameof(RaiseBudget))]
     [Idempotent]
@@ -36,9 +40,11 @@ public sealed class BudgetFunctions(IRunStore runs, ILogger<BudgetFunctions> log
             return validation.Problem();
         }
 
-        var change = Ids.LooksLike("run", runId)
-            ? await runs.ChangeAsync(caller.AccountId, runId, (run, _) => RunTransitions.RaiseBudget(run, raise), cancellationToken)
-            : null;
+        var found = Ids.LooksLike("run", runId) ? await runs.GetAsync(caller.AccountId, runId, cancellationToken) : null;
+        var trialTokens = found?.Definition.ProviderId is null ? trial.Value.TrialTokens : (long?)null;
+        var change = found is null
+            ? null
+            : await runs.ChangeAsync(caller.AccountId, runId, (run, _) => RunTransitions.RaiseBudget(run, raise, trialTokens), cancellationToken);
         if (change is null || change.Refusal is not null)
         {
             return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Decision);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
@@ -14,9 +15,9 @@ namespace Orchflow.Functions.Functions;
 
 /// <summary>
 /// Takes a failed or cancelled run up again from where it stopped: what completed stays, with its outputs and answers,
-/// and the rest runs. Not a new run: no trial run is taken.
+/// and the rest runs. A managed run's retry costs a trial run, as a new run does, and brings its trial tokens.
 /// </summary>
-public sealed class RetryFunctions(IRunStore runs, RunScheduler scheduler, ILogger<RetryFunctions> log)
+public sealed class RetryFunctions(IRunStore runs, IAccountStore accounts, RunScheduler scheduler, IOptions<TrialOptions> trial, ILogger<RetryFunctions> log)
 {
     [Function(nameof(RetryRun))]
     [Idempotent]
@@ -27,13 +28,31 @@ public sealed class RetryFunctions(IRunStore runs, RunScheduler scheduler, ILogg
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
+        var found = Ids.LooksLike("run", runId) ? await runs.GetAsync(caller.AccountId, runId, cancellationToken) : null;
+        if (found is null)
+        {
+            return RunsFunctions.RunNotFound(runId);
+        }
 
-        // Of two retries at once, one moves the run on; the other finds it no longer failed and is refused.
-        var change = Ids.LooksLike("run", runId)
-            ? await runs.ChangeAsync(caller.AccountId, runId, (run, _) => RunTransitions.Retry(run), cancellationToken)
-            : null;
+        // A managed run is charged only when it can be retried: a run that cannot is refused (409) for that, free.
+        var managed = found.Definition.ProviderId is null;
+        var charged = managed && found.Status is RunStatus.Failed or RunStatus.Cancelled;
+        if (charged && !await accounts.TryConsumeTrialRunAsync(caller.AccountId, cancellationToken))
+        {
+            return Problems.TrialExhausted();
+        }
+
+        // Of two retries at once, one moves the run on; the other finds it no longer failed and is refused (and refunded).
+        var change = await runs.ChangeAsync(caller.AccountId, runId, (run, _) => managed && !charged
+            ? Uncharged(run)
+            : RunTransitions.Retry(run, managed ? trial.Value.TrialTokens : null), CancellationToken.None);
         if (change is null || change.Refusal is not null)
         {
+            if (charged)
+            {
+                await accounts.RefundTrialRunAsync(caller.AccountId, CancellationToken.None);
+            }
+
             return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Decision);
         }
 
@@ -41,4 +60,13 @@ public sealed class RetryFunctions(IRunStore runs, RunScheduler scheduler, ILogg
         log.LogInformation("Run {RunId} retried (attempt {Attempt})", runId, change.Run.Attempt);
         return ApiResult.Accepted(RunView.Of(change.Run), RunsFunctions.RunLocation(runId));
     }
+
+    /// <summary>
+    /// A managed run that could not be retried when it was read, so was not charged: refused as it was, or, should it
+    /// have failed in between, asked to be retried again (and charged then).
+    /// </summary>
+    static Decision Uncharged(RunState run) =>
+        RunTransitions.Retry(run) is { Refusal: not null } refused
+            ? refused
+            : Decision.Refused(RefusalKind.Conflict, $"Run {run.RunId} ended while it was being retried; retry it again.");
 }

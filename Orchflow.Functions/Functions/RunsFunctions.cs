@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
@@ -20,6 +21,7 @@ public sealed class RunsFunctions(
     IProviderStore providers,
     IToolbox toolbox,
     RunScheduler scheduler,
+    IOptions<TrialOptions> trial,
     TimeProvider clock,
     ILogger<RunsFunctions> log)
 {
@@ -48,6 +50,11 @@ public sealed class RunsFunctions(
         if (await ChargeAsync(caller.AccountId, definition, cancellationToken) is { } refused)
         {
             return refused;
+        }
+
+        if (definition.ProviderId is null)
+        {
+            definition = definition with { Budget = RunBudget.ForTrial(definition.Budget, trial.Value.TrialTokens) };
         }
 
         var now = clock.GetUtcNow();

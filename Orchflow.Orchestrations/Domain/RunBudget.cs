@@ -19,4 +19,14 @@ public sealed record RunBudget(long? MaxTokens = null, int? MaxToolCalls = null)
 
     /// <summary>This budget with the limits <paramref name="raise"/> gives in place of its own.</summary>
     public RunBudget With(RunBudget raise) => new(raise.MaxTokens ?? MaxTokens, raise.MaxToolCalls ?? MaxToolCalls);
+
+    /// <summary>
+    /// The budget of a managed (trial) run's first attempt: what was asked, its tokens never more than
+    /// <paramref name="trialTokens"/>.
+    /// </summary>
+    public static RunBudget ForTrial(RunBudget? asked, long trialTokens) =>
+        (asked ?? None) with { MaxTokens = Math.Min(asked?.MaxTokens ?? long.MaxValue, trialTokens) };
+
+    /// <summary>The most tokens a managed run's budget may allow by its attempt <paramref name="attempt"/> (0 the first).</summary>
+    public static long TrialCeiling(int attempt, long trialTokens) => trialTokens * (attempt + 1);
 }

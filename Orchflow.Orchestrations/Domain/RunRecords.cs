@@ -54,6 +54,7 @@ public sealed record RunRecord
         AccountId = accountId,
         Status = RunStatus.Queued,
         Definition = definition,
+        Budget = definition.Budget ?? RunBudget.None,
         CreatedAt = now,
         UpdatedAt = now,
     };

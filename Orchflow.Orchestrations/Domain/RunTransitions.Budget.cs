@@ -30,9 +30,10 @@ public static partial class RunTransitions
 
     /// <summary>
     /// A person raises the run's budget (each limit given replaces its own). A run that waited on it goes on when what it
-    /// has used is within both limits again; otherwise it waits still. Refused (409) once the run has ended.
+    /// has used is within both limits again; otherwise it waits still. Refused (409) once the run has ended, and (422) past
+    /// what a managed run may spend when <paramref name="trialTokens"/> is given.
     /// </summary>
-    public static Decision RaiseBudget(RunState run, RunBudget raise)
+    public static Decision RaiseBudget(RunState run, RunBudget raise, long? trialTokens = null)
     {
         if (run.Status.IsTerminal())
         {
@@ -42,6 +43,13 @@ public static partial class RunTransitions
         if (raise.MaxTokens < run.Budget.MaxTokens)
         {
             return Decision.Refused(RefusalKind.Invalid, $"A budget can only be raised: the run's 'max_tokens' is {run.Budget.MaxTokens}.", "max_tokens");
+        }
+
+        if (trialTokens is { } trial && raise.MaxTokens > RunBudget.TrialCeiling(run.Attempt, trial))
+        {
+            return Decision.Refused(RefusalKind.Invalid,
+                $"A managed run may spend at most {trial} tokens an attempt, {RunBudget.TrialCeiling(run.Attempt, trial)} by this one: " +
+                "register a provider of your own to spend more.", "max_tokens");
         }
 
         if (raise.MaxToolCalls < run.Budget.MaxToolCalls)

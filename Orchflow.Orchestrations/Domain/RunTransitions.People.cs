@@ -122,8 +122,9 @@ public static partial class RunTransitions
     /// <summary>
     /// A failed or cancelled run is taken up again by its next attempt: completed tasks keep their outputs, the rest go
     /// back to pending without them; a plan still to be reviewed waits on its review again. Anything else refuses (409).
+    /// A managed run's retry (<paramref name="trialTokens"/> given) may spend that many tokens more.
     /// </summary>
-    public static Decision Retry(RunState run)
+    public static Decision Retry(RunState run, long? trialTokens = null)
     {
         if (run.Status is not (RunStatus.Failed or RunStatus.Cancelled))
         {
@@ -141,6 +142,10 @@ public static partial class RunTransitions
             Attempt = run.Attempt + 1,
             Error = null,
             Tasks = tasks,
+            // A managed run's new attempt brings its own trial tokens, and no more.
+            Budget = trialTokens is { } trial
+                ? run.Budget with { MaxTokens = Math.Min((run.Budget.MaxTokens ?? 0) + trial, RunBudget.TrialCeiling(run.Attempt + 1, trial)) }
+                : run.Budget,
         };
         List<NewLogEntry> events = [RunLog.Retried(run.Attempt + 1, run.Tasks.Where(t => reset.Contains(t.TaskId)).Select(t => t.TaskId))];
         if (reviewAgain)

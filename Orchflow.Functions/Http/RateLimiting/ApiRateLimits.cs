@@ -97,16 +97,26 @@ public sealed class ApiRateLimits : IAsyncDisposable
     static IPAddress? ParseAddress(string entry) =>
         IPEndPoint.TryParse(entry, out var endpoint) ? endpoint.Address : null;
 
-    static string Normalize(IPAddress address)
+    /// <summary>
+    /// Whom an address stands for: an IPv4 address itself; an IPv6 address its /64, the smallest network a provider gives
+    /// one subscriber, so that one subscriber's many addresses share one bucket (<c>2001:db8:1:2::-64</c>).
+    /// </summary>
+    internal static string Normalize(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();
         }
 
-        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? new IPAddress(address.GetAddressBytes()).ToString()
-            : address.ToString();
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        // "/" may not appear in a table key, which the shared bucket's name becomes.
+        return new IPAddress(bytes) + "-64";
     }
 
     static long WholeSeconds(TimeSpan span, int atLeast) => Math.Max(atLeast, (long)Math.Ceiling(span.TotalSeconds));

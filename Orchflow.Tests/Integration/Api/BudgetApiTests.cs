@@ -21,7 +21,7 @@ public sealed class BudgetApiTests : HostedTests
 
         var runId = (await client.StartRunAsync(new { task = Goal, budget = new { max_tokens = 1 } })).Str("run_id");
         var waiting = await client.WaitForRunAsync(runId, r => r.Str("status") == "waiting_human");
-        var raised = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }), HttpStatusCode.OK);
+        var raised = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 100_000 }), HttpStatusCode.OK);
         var done = await client.WaitForStatusAsync(runId, "completed");
         var types = (await client.EventsAsync(runId)).Select(e => e.Str("type")).ToList();
 
@@ -32,7 +32,7 @@ public sealed class BudgetApiTests : HostedTests
             Assert.That(waiting["budget"]!["max_tool_calls"], Is.Null);
             Assert.That(RunGraph.Tasks(waiting).Select(t => t.Str("state")), Is.All.EqualTo("pending"), "no task ran past the spent budget");
             Assert.That(waiting["usage"]!["output_tokens"]!.GetValue<long>(), Is.GreaterThan(0), "the plan was the one call made");
-            Assert.That(raised["budget"]!["max_tokens"]!.GetValue<long>(), Is.EqualTo(1_000_000));
+            Assert.That(raised["budget"]!["max_tokens"]!.GetValue<long>(), Is.EqualTo(100_000));
             Assert.That(RunGraph.WaitingOn(raised), Does.Not.Contain("budget"));
             Assert.That(done["final_output"]!.GetValue<string>(), Is.Not.Empty);
             Assert.That(types.Count(t => t == "run.budget_reached"), Is.EqualTo(1), "announced once, however many tasks it stopped");
@@ -49,7 +49,7 @@ public sealed class BudgetApiTests : HostedTests
         await client.WaitForRunAsync(runId, r => RunGraph.WaitingOn(r).Contains("budget"));
 
         var short1 = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 2 }), HttpStatusCode.OK);
-        var enough = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }), HttpStatusCode.OK);
+        var enough = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 100_000 }), HttpStatusCode.OK);
         await client.WaitForStatusAsync(runId, "completed");
         var raises = (await client.EventsAsync(runId)).Where(e => e.Str("type") == "run.budget_raised").Select(e => e["data"]!["waiting"]!.GetValue<bool>());
 
@@ -70,7 +70,7 @@ public sealed class BudgetApiTests : HostedTests
         await client.WaitForRunAsync(runId, r => RunGraph.WaitingOn(r).Contains("budget"));
 
         var cancelled = ApiAssert.Json(await client.SendAsync(HttpMethod.Delete, $"runs/{runId}"), HttpStatusCode.OK);
-        var raise = await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 1_000_000 });
+        var raise = await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 100_000 });
 
         Assert.Multiple(() =>
         {
@@ -121,8 +121,8 @@ public sealed class BudgetApiTests : HostedTests
 
         ApiAssert.Invalid(await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { }), "max_tokens");
         ApiAssert.Invalid(await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 0 }), "max_tokens");
-        var lower = ApiAssert.Invalid(await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 1_000_000, max_tool_calls = 4 }), "max_tool_calls");
-        ApiAssert.Problem(await other.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }), HttpStatusCode.NotFound, "not_found");
+        var lower = ApiAssert.Invalid(await client.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 100_000, max_tool_calls = 4 }), "max_tool_calls");
+        ApiAssert.Problem(await other.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 100_000 }), HttpStatusCode.NotFound, "not_found");
         ApiAssert.Problem(await client.SendAsync(HttpMethod.Post, "runs/run_0000000000000000000a/budget", new { max_tokens = 10 }), HttpStatusCode.NotFound, "not_found");
         ApiAssert.Problem(await client.SendAsync(HttpMethod.Post, "runs/nonsense/budget", new { max_tokens = 10 }), HttpStatusCode.NotFound, "not_found");
         Assert.That((await Anonymous.SendAsync(HttpMethod.Post, $"runs/{runId}/budget", new { max_tokens = 10 })).Status, Is.EqualTo(HttpStatusCode.Unauthorized));

@@ -67,6 +67,7 @@ public sealed partial class OpenApiContractTests
         };
         var given = await Expect(HttpStatusCode.Accepted, Call("startRun", client, "runs", new { task = Goal, plan }));
         await Expect(HttpStatusCode.Accepted, Call("startRun", client, "runs", new { task = Goal, require_plan_approval = true }));
+        await Expect(HttpStatusCode.Accepted, Call("startRun", client, "runs", new { task = Goal, budget = new { max_tokens = 1 } }));
         await ExpectProblem("trial_exhausted", Call("startRun", client, "runs", new { task = Goal }));
         await WaitAsync(client, given.Json!.Str("run_id"), r => r.Str("status") == "completed");
     }
@@ -164,6 +165,13 @@ public sealed partial class OpenApiContractTests
         await ExpectProblem("conflict", Call("retryRun", client, $"runs/{completed}/retry"));
         await Expect(HttpStatusCode.Unauthorized, Call("retryRun", Anonymous, $"runs/{completed}/retry"));
         await WaitAsync(client, cancelled, r => RunGraph.WaitingOn(r).Contains("T1"));
+
+        // Each retry of a managed run takes a trial run: the fourth and last, then none.
+        await Expect(HttpStatusCode.OK, Call("cancelRun", client, $"runs/{cancelled}"));
+        await Expect(HttpStatusCode.Accepted, Call("retryRun", client, $"runs/{cancelled}/retry"));
+        await WaitAsync(client, cancelled, r => RunGraph.WaitingOn(r).Contains("T1"));
+        await Expect(HttpStatusCode.OK, Call("cancelRun", client, $"runs/{cancelled}"));
+        await ExpectProblem("trial_exhausted", Call("retryRun", client, $"runs/{cancelled}/retry"));
     }
 
     async Task CompleteTaskScenario()
@@ -210,12 +218,13 @@ public sealed partial class OpenApiContractTests
 
         await ExpectProblem("validation_failed", Call("raiseRunBudget", client, $"runs/{runId}/budget", new { }));
         await ExpectProblem("validation_failed", Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 0 }));
+        await ExpectProblem("validation_failed", Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 300_000 }));
         await Expect(HttpStatusCode.RequestEntityTooLarge, Call("raiseRunBudget", client, $"runs/{runId}/budget", raw: Oversized));
-        await ExpectProblem("not_found", Call("raiseRunBudget", other, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }));
-        await Expect(HttpStatusCode.Unauthorized, Call("raiseRunBudget", Anonymous, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }));
-        await Expect(HttpStatusCode.OK, Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }));
+        await ExpectProblem("not_found", Call("raiseRunBudget", other, $"runs/{runId}/budget", new { max_tokens = 100_000 }));
+        await Expect(HttpStatusCode.Unauthorized, Call("raiseRunBudget", Anonymous, $"runs/{runId}/budget", new { max_tokens = 100_000 }));
+        await Expect(HttpStatusCode.OK, Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 100_000 }));
         await WaitAsync(client, runId, r => r.Str("status") == "completed");
-        await ExpectProblem("conflict", Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 2_000_000 }));
+        await ExpectProblem("conflict", Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 150_000 }));
     }
 
     async Task ReviewPlanScenario()
@@ -266,7 +275,7 @@ public sealed partial class OpenApiContractTests
         using var client = await NewAccountAsync();
         var runId = await StartAsync(client, new { task = Goal, budget = new { max_tokens = 1 } });
         await WaitAsync(client, runId, r => RunGraph.WaitingOn(r).Contains("budget"));
-        await Expect(HttpStatusCode.OK, Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 1_000_000 }));
+        await Expect(HttpStatusCode.OK, Call("raiseRunBudget", client, $"runs/{runId}/budget", new { max_tokens = 100_000 }));
         await WaitAsync(client, runId, r => r.Str("status") == "completed");
         var page = await Expect(HttpStatusCode.OK, Call("getRunEvents", client, $"runs/{runId}/events?limit=1000"));
         return page.Json!["events"]!.AsArray().Select(e => e!.Str("type"));

@@ -149,6 +149,27 @@ public sealed class RateLimitTests : HostedTests
     }
 
     [Test]
+    public async Task Register_ManyAddressesOfOneIpv6Slash64_ShareOneBucket()
+    {
+        // One subscriber is given a whole /64: every address in it is the same caller.
+        var network = $"2a01:4f8:{Interlocked.Increment(ref addresses):x}:7";
+        var answers = new List<Answer>();
+        for (var i = 0; i < RegisterPerMinute + 1; i++)
+        {
+            answers.Add(await RegisterRawAsync($"{network}::{i + 1:x}"));
+        }
+
+        var nextNetwork = await RegisterRawAsync($"2a01:4f8:{Interlocked.Increment(ref addresses):x}:7::1");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(answers.Take(RegisterPerMinute).Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.Created));
+            Assert.That(answers[^1].Status, Is.EqualTo(HttpStatusCode.TooManyRequests), "a new address of the same /64 is the same caller");
+            Assert.That(nextNetwork.Status, Is.EqualTo(HttpStatusCode.Created), "another /64 has its own bucket");
+        });
+    }
+
+    [Test]
     public async Task Health_IsNeverLimited()
     {
         var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => SendAsync(HttpMethod.Get, Host.BaseAddress, "health", null)));
