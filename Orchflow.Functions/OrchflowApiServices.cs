@@ -19,6 +19,7 @@ public static class OrchflowApiServices
         services.AddSingleton<ApiRateLimits>();
         services.AddValidatedOptions<StreamOptions, StreamOptionsValidation>(configuration.GetSection(StreamOptions.Section));
         services.AddSingleton<RunEventHub>();
+        services.AddSingleton<StreamQuota>();
         services.AddSingleton<IRunLogObserver>(sp => sp.GetRequiredService<RunEventHub>());
         services.AddSingleton<IdempotencyKeys>();
         services.AddValidatedOptions<BrowserClientOptions, BrowserClientOptionsValidation>(configuration.GetSection(BrowserClientOptions.Section));

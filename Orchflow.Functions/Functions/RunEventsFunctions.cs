@@ -13,7 +13,8 @@ using Orchflow.Functions.Streaming;
 namespace Orchflow.Functions.Functions;
 
 /// <summary>A run's event log: a page of it as JSON, or the live stream with <c>Accept: text/event-stream</c>.</summary>
-public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, IOptions<StreamOptions> streams, IHostApplicationLifetime lifetime)
+public sealed class RunEventsFunctions(
+    IRunEventStore events, RunEventHub hub, StreamQuota quota, IOptions<StreamOptions> streams, IHostApplicationLifetime lifetime)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
@@ -58,9 +59,14 @@ public sealed class RunEventsFunctions(IRunEventStore events, RunEventHub hub, I
             }
 
             // An ended run with nothing after what the client has: 204 tells an EventSource to stop reconnecting.
-            return mark.Status.IsTerminal() && mark.Sequence <= after
-                ? new ApiResult(StatusCodes.Status204NoContent, null)
-                : new RunEventStream(hub, runId, after, output, TimeSpan.FromSeconds(streams.Value.HeartbeatSeconds), lifetime.ApplicationStopping);
+            if (mark.Status.IsTerminal() && mark.Sequence <= after)
+            {
+                return new ApiResult(StatusCodes.Status204NoContent, null);
+            }
+
+            return quota.TryOpen(caller.AccountId) is { } permit
+                ? new RunEventStream(hub, runId, after, output, streams.Value, permit, lifetime.ApplicationStopping)
+                : Problems.TooManyStreams(quota.Limit);
         }
 
         // A poller that has the latest page is answered by the run's mark alone, without reading the log.

@@ -104,6 +104,13 @@ public static class Problems
             $"Retry after {retryAfterSeconds} s, or slow down polling.",
             headers: headers);
 
+    /// <summary>A caller holding as many live streams on this instance as it may: 429, to try again once one ends.</summary>
+    public static ApiResult TooManyStreams(int limit) =>
+        Make(429, "Too many open streams", "rate_limited",
+            $"This account already holds {limit} open event streams on this instance, the most it may. Close one (each ends " +
+            "with its run), or read the events as pages with GET /runs/{run_id}/events?after=…",
+            headers: new Dictionary<string, string> { ["Retry-After"] = "5" });
+
     public static ApiResult Unavailable(string detail) => Make(503, "Service unavailable", "unavailable", detail);
 
     /// <summary>

@@ -17,10 +17,13 @@ namespace Orchflow.Functions.Streaming;
 /// A run's log as Server-Sent Events: each event with its sequence as id and its type as event name, formatted by
 /// <see cref="SseFormatter"/> and flushed at once; between them, unless turned off (<paramref name="output"/>), the text
 /// tasks write as <c>task.output.delta</c> items with no id; a <c>: ping</c> comment after each silent heartbeat interval
-/// (the one line the formatter has no item for); closed after the run's terminal event, and when the host stops, so a
-/// graceful stop is not held up by clients watching runs (they reconnect with <c>Last-Event-ID</c> to the next instance).
+/// (the one line the formatter has no item for); closed after the run's terminal event, after the longest a stream may
+/// live (<see cref="StreamOptions.MaxLifetimeSeconds"/>), and when the host stops, so a graceful stop is not held up by
+/// clients watching runs: they reconnect with <c>Last-Event-ID</c>. The stream holds its caller's
+/// <paramref name="permit"/> (<see cref="StreamQuota"/>) until it ends.
 /// </summary>
-public sealed class RunEventStream(RunEventHub hub, string runId, long after, bool output, TimeSpan heartbeat, CancellationToken stopping) : IActionResult
+public sealed class RunEventStream(
+    RunEventHub hub, string runId, long after, bool output, StreamOptions options, IDisposable permit, CancellationToken stopping) : IActionResult
 {
     static readonly byte[] Ping = ": ping\n\n"u8.ToArray();
 
@@ -36,17 +39,19 @@ public sealed class RunEventStream(RunEventHub hub, string runId, long after, bo
         response.Headers["X-Accel-Buffering"] = "no";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
+        using var held = permit;
         using var subscription = hub.Subscribe(runId, after, output);
         using var open = OrchflowTelemetry.StreamOpened();
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
+        using var expiry = new CancellationTokenSource(TimeSpan.FromSeconds(options.MaxLifetimeSeconds), hub.Clock);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping, expiry.Token);
         try
         {
             await response.Body.FlushAsync(ended.Token);
             await SseFormatter.WriteAsync(ItemsAsync(subscription, response.Body, ended.Token), response.Body, Write, ended.Token);
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when ((stopping.IsCancellationRequested || expiry.IsCancellationRequested) && !http.RequestAborted.IsCancellationRequested)
         {
-            // The host is stopping: the response ends here, every event sent so far whole.
+            // The host is stopping, or the stream has lived its longest: the response ends here, every event sent so far whole.
         }
     }
 
@@ -54,7 +59,7 @@ public sealed class RunEventStream(RunEventHub hub, string runId, long after, bo
     {
         while (true)
         {
-            var items = await subscription.NextAsync(heartbeat, cancellationToken);
+            var items = await subscription.NextAsync(TimeSpan.FromSeconds(options.HeartbeatSeconds), cancellationToken);
             if (items.Count == 0)
             {
                 await body.WriteAsync(Ping, cancellationToken);

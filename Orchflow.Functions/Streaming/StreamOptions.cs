@@ -26,4 +26,13 @@ public sealed class StreamOptions
 
     /// <summary>The longest a stream stays silent: a comment is sent after this long without an event, so proxies keep it open.</summary>
     public int HeartbeatSeconds { get; set; } = 15;
+
+    /// <summary>Live streams one account may hold open on one instance at once; one more is answered 429 until one ends.</summary>
+    public int MaxPerCaller { get; set; } = 20;
+
+    /// <summary>
+    /// The longest one stream stays open; it then ends, every event sent whole, and the client reconnects with
+    /// <c>Last-Event-ID</c>. Below the Functions host's <c>functionTimeout</c> (30 minutes), which would cut it short.
+    /// </summary>
+    public int MaxLifetimeSeconds { get; set; } = 25 * 60;
 }

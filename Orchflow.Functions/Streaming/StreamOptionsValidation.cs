@@ -13,6 +13,8 @@ public sealed class StreamOptionsValidation : IValidateOptions<StreamOptions>
         errors.Range(nameof(options.OutputPollMs), options.OutputPollMs, 10, 60_000);
         // Azure's front end closes a response after about 230 s without traffic.
         errors.Range(nameof(options.HeartbeatSeconds), options.HeartbeatSeconds, 1, 200);
+        errors.Range(nameof(options.MaxPerCaller), options.MaxPerCaller, 1, 10_000);
+        errors.Range(nameof(options.MaxLifetimeSeconds), options.MaxLifetimeSeconds, 1, 24 * 3600);
         return errors.Result();
     }
 }
