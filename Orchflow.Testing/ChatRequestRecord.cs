@@ -86,7 +86,7 @@ public sealed partial record ChatRequestRecord(
     /// <summary>Orchflow's synthesis asking for the run's final answer.</summary>
     public bool IsSynthesis => System?.StartsWith("You are the editor", StringComparison.Ordinal) == true;
 
-    /// <summary>The task an agent call is for (T1, T2, …), from its prompt's heading; null for any other call.</summary>
+    /// <summary>The task an agent call is for (T1, T2, …), from its prompt's first line; null for any other call.</summary>
     public string? TaskId => TaskHeading().Match(LastUser ?? "") is { Success: true } m ? m.Groups[1].Value : null;
 
     /// <summary>A header's value (several values are joined with ", "), or null; the name is case-insensitive.</summary>
@@ -105,6 +105,6 @@ public sealed partial record ChatRequestRecord(
         _ => Text(content) ?? "",
     };
 
-    [GeneratedRegex(@"## Your task: (T\d+)")]
+    [GeneratedRegex(@"^Do task (T\d+) of the plan")]
     private static partial Regex TaskHeading();
 }

@@ -69,7 +69,7 @@ public sealed class ChatRunModelFormTests : ChatServerFixture
         await Model().SynthesizeAsync(new SynthesisRequest(Definition.Goal, [Answered(), new TaskInput("T2", "Draft", TaskKind.Agent, "A note.")]),
             CancellationToken.None);
 
-        Assert.That(Server.Requests.Single().System, Does.Contain("- **Monthly budget** (`budget_usd`): 5000").And.Not.Contain("\"budget_usd\""));
+        Assert.That(Server.Requests.Single().LastUser, Does.Contain("- **Monthly budget** (`budget_usd`): 5000").And.Not.Contain("\"budget_usd\""));
     }
 
     /// <summary>T1's answer as the run stores it: the text of the form's fields, which is what the agents are given.</summary>
