@@ -27,7 +27,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             // attempt to record the run as failed, so it never shows "running" for a run that has stopped.
             context.CreateReplaySafeLogger<RunOrchestrator>().LogError(
                 "Run {RunId}: the projection could not be written: {Cause}", input.RunId, e.FailureDetails.ErrorMessage);
-            return await run.FailAsync(RunErrors.ProjectionFailed(e.FailureDetails.ErrorMessage));
+            return await run.FailAsync(RunErrors.ProjectionFailed(FailureCauses.Of(e.FailureDetails)));
         }
         finally
         {
@@ -96,7 +96,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
                 }
                 catch (TaskFailedException e)
                 {
-                    return await run.FailAsync(RunErrors.TaskFailed(agentTask, e.FailureDetails.ErrorMessage), agentTask);
+                    return await run.FailAsync(RunErrors.TaskFailed(agentTask, FailureCauses.Of(e.FailureDetails)), agentTask);
                 }
 
                 if (!result.Recorded)
@@ -194,7 +194,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             }
             catch (TaskFailedException e)
             {
-                return await run.FailAsync($"Synthesis failed: {e.FailureDetails.ErrorMessage}");
+                return await run.FailAsync($"Synthesis failed: {FailureCauses.Of(e.FailureDetails)}");
             }
 
             if (result.PausedOnBudget is not { } round)

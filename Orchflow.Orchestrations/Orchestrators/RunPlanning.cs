@@ -68,7 +68,7 @@ static class RunPlanning
         }
         catch (TaskFailedException e)
         {
-            return (null, await run.FailAsync($"Planning failed: {e.FailureDetails.ErrorMessage}"));
+            return (null, await run.FailAsync($"Planning failed: {FailureCauses.Of(e.FailureDetails)}"));
         }
     }
 }

@@ -5,6 +5,7 @@ using Moq;
 using Moq.Protected;
 using Orchflow.Activities;
 using Orchflow.Domain;
+using Orchflow.Models;
 using Orchflow.Orchestrators;
 
 namespace Orchflow.Tests.Orchestrators;
@@ -388,7 +389,7 @@ public sealed partial class FakeRun
     static TaskName Named(string name) => It.Is<TaskName>(n => n.Name == name);
 
     static TaskFailedException Failure(string activity, string cause) =>
-        new(activity, 1, new TaskFailureDetails(typeof(InvalidOperationException).FullName!, cause, null, null, null));
+        new(activity, 1, new TaskFailureDetails(typeof(ModelProviderException).FullName!, cause, null, null, null));
 
     /// <summary>The agent activity as the real one starts: it records its own start when asked to, and stops at once when the run moved on.</summary>
     Task<AgentTaskResult> StartAgent(AgentTaskInput started)
