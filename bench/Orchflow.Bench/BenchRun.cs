@@ -52,6 +52,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                 await OutputPhaseAsync(cancellationToken);
             }
 
+            if (options.Runs("mcp"))
+            {
+                await McpPhaseAsync(cancellationToken);
+            }
+
             if (options.Runs("memory") || options.Runs("resume"))
             {
                 await WithHostAsync(0, HumanWaitPhasesAsync, cancellationToken);
