@@ -96,6 +96,54 @@ public sealed class McpServerTests : HostedTests
     }
 
     [Test]
+    public async Task StartRun_AsTaskWithApproval_DraftsSentBackAndApprovedThroughInputResponses()
+    {
+        using var account = await RegisterAsync();
+        await using var client = await McpClients.ConnectAsync(Host, account.ApiKey!);
+        var call = await client.CallToolAsTaskAsync(new CallToolRequestParams
+        {
+            Name = "start_run",
+            Arguments = Arguments(new JsonObject { ["task"] = "Write a launch plan.", ["require_approval"] = true }),
+        });
+        var runId = call.TaskCreated!.TaskId;
+
+        var first = (InputRequiredTaskResult)await client.PollAsync(runId, s => s.Status == McpTaskStatus.InputRequired);
+        var (key, request) = first.InputRequests!.First();
+        var fields = JsonNode.Parse(JsonSerializer.Serialize(request, McpJsonUtilities.DefaultOptions))!["params"]!["requestedSchema"]!["properties"]!;
+        Assert.That(key, Does.EndWith(".review0"));
+        Assert.That(fields.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "approved", "output", "feedback" }));
+
+        // A refusal needs feedback, as on POST /complete; with it the agent redoes the draft, asked again under a new key.
+        Assert.ThrowsAsync<McpProtocolException>(async () => await client.UpdateTaskAsync(Update(runId, key, new JsonObject { ["approved"] = false })));
+        await client.UpdateTaskAsync(Update(runId, key, new JsonObject { ["approved"] = false, ["feedback"] = "Shorter, please." }));
+        var taskId = Orchflow.Functions.Mcp.InputRequests.TaskIdOf(key)!;
+        var again = (InputRequiredTaskResult)await client.PollAsync(runId,
+            s => s is InputRequiredTaskResult { InputRequests: { } r } && r.ContainsKey(taskId + ".review1"));
+        Assert.That(again.InputRequests!.Keys, Does.Not.Contain(key));
+
+        // Approve every draft as it comes, until the run ends.
+        GetTaskResult state = again;
+        while (state is InputRequiredTaskResult waiting)
+        {
+            foreach (var pending in waiting.InputRequests!.Keys)
+            {
+                await client.UpdateTaskAsync(Update(runId, pending, new JsonObject { ["approved"] = true }));
+            }
+
+            state = await client.PollAsync(runId, s => s.Status != McpTaskStatus.Working && !(s is InputRequiredTaskResult r && r.InputRequests!.Keys.All(waiting.InputRequests.ContainsKey)));
+        }
+
+        var run = await Client(account).GetRunAsync(runId);
+        var events = await Client(account).EventsAsync(runId);
+        Assert.Multiple(() =>
+        {
+            Assert.That(state.Status, Is.EqualTo(McpTaskStatus.Completed));
+            Assert.That(run["status"]!.GetValue<string>(), Is.EqualTo("completed"));
+            Assert.That(events.Count(e => e["type"]!.GetValue<string>() == "task.revision_requested" && e["task_id"]?.GetValue<string>() == taskId), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
     public async Task Tools_WithoutTasks_StartReadAnswerAndCancel()
     {
         using var account = await RegisterAsync();
