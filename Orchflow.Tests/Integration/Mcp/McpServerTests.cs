@@ -144,6 +144,50 @@ public sealed class McpServerTests : HostedTests
     }
 
     [Test]
+    public async Task StartRun_AsTaskWithToolApproval_TheCallLetThroughByAnInputResponse()
+    {
+        await using var pages = await LoopbackPages.StartAsync();
+        pages.Serve("pricing", "text/html; charset=utf-8", "<html><body><p>The Team plan costs 49 dollars a month.</p></body></html>");
+        using var account = await RegisterAsync();
+        await using var client = await McpClients.ConnectAsync(Host, account.ApiKey!);
+        var call = await client.CallToolAsTaskAsync(new CallToolRequestParams
+        {
+            Name = "start_run",
+            Arguments = Arguments(new JsonObject
+            {
+                ["task"] = $"Read the pricing page at {pages.Url("pricing")} and report what the Team plan costs.",
+                ["plan"] = JsonNode.Parse("""{"tasks": [{"task_id": "T1", "name": "Report the Team plan's price", "kind": "agent", "agent": "research", "depends_on": []}]}"""),
+                ["tools"] = new JsonArray("fetch_url"),
+                ["approve_tools"] = new JsonArray("fetch_url"),
+            }),
+        });
+        var runId = call.TaskCreated!.TaskId;
+
+        var waiting = (InputRequiredTaskResult)await client.PollAsync(runId, s => s.Status == McpTaskStatus.InputRequired);
+        var (key, request) = waiting.InputRequests!.Single();
+        var elicitation = JsonNode.Parse(JsonSerializer.Serialize(request, McpJsonUtilities.DefaultOptions))!["params"]!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(key, Does.StartWith("T1.tc_"));
+            Assert.That(elicitation["message"]!.GetValue<string>(), Does.Contain("fetch_url").And.Contain(pages.Url("pricing")));
+            Assert.That(elicitation["requestedSchema"]!["properties"]!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "approved", "arguments", "feedback" }));
+            Assert.That(pages.Requests, Is.Empty, "nothing is fetched before a person lets the call through");
+        });
+
+        await client.UpdateTaskAsync(Update(runId, key, new JsonObject { ["approved"] = true }));
+
+        var done = (CompletedTaskResult)await client.PollAsync(runId, s => s.Status is McpTaskStatus.Completed or McpTaskStatus.Cancelled);
+        var result = done.Result.Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions)!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.IsError, Is.Not.True);
+            Assert.That(pages.Requests.Select(r => r.Path), Is.EqualTo(new[] { "/pricing" }));
+            Assert.That(result.StructuredContent!.Value.GetProperty("subtasks").GetProperty("T1").GetProperty("tool_calls")[0].GetProperty("state").GetString(),
+                Is.EqualTo("completed"));
+        });
+    }
+
+    [Test]
     public async Task Tools_WithoutTasks_StartReadAnswerAndCancel()
     {
         using var account = await RegisterAsync();
