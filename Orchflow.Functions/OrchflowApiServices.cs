@@ -5,6 +5,8 @@ using Orchflow.Functions.Http;
 using Orchflow.Abstractions;
 using Orchflow.Functions.Http.Idempotency;
 using Orchflow.Functions.Http.RateLimiting;
+using Orchflow.Functions.Mcp;
+using Orchflow.Functions.Runs;
 using Orchflow.Functions.Streaming;
 
 namespace Orchflow.Functions;
@@ -28,6 +30,11 @@ public static class OrchflowApiServices
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiPipeline>();
         services.AddSingleton<HealthProbe>();
+        services.AddSingleton<RunStarts>();
+        services.AddSingleton<RunCancels>();
+        services.AddSingleton<RunReads>();
+        services.AddOrchflowMcp(configuration, isDevelopment);
+        services.AddSingleton<TaskAnswers>();
         return services;
     }
 }

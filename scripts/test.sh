@@ -3,7 +3,7 @@
 #
 #   scripts/test.sh [extra dotnet test args, e.g. --filter Category=Api]
 #
-# Azurite, Redocly CLI, openapi-typescript, the Standard Webhooks verifier, the MCP reference server
+# Azurite, Redocly CLI, openapi-typescript, the Standard Webhooks verifier, the MCP reference server, the MCP Inspector
 # and the MCP conformance suite (with the Node 22 it needs) are installed here
 # (npm ci in tools/); none is started here: the tests start and stop their own
 # Azurite and MCP servers from tools/node_modules.

@@ -2,28 +2,17 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
 using Orchflow.Functions.Http.Idempotency;
-using Orchflow.Orchestrators;
+using Orchflow.Functions.Runs;
 
 namespace Orchflow.Functions.Functions;
 
 /// <summary>Start, list, read and cancel runs.</summary>
-public sealed class RunsFunctions(
-    IRunStore runs,
-    IRunEventStore events,
-    IAccountStore accounts,
-    IProviderStore providers,
-    IToolbox toolbox,
-    RunScheduler scheduler,
-    IOptions<TrialOptions> trial,
-    TimeProvider clock,
-    ILogger<RunsFunctions> log)
+public sealed class RunsFunctions(IRunEventStore events, RunStarts starts, RunReads reads, RunCancels cancels)
 {
     public const int MaxTaskLength = 8000;
     public const int MaxAgents = 10;
@@ -39,57 +28,8 @@ public sealed class RunsFunctions(
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
         var (body, problem) = await RequestBody.ReadAsync<StartRunRequest>(req, cancellationToken);
-        var (definition, validation) = problem is null
-            ? await RunDefinitions.ReadAsync(body!, toolbox, caller.AccountId, cancellationToken)
-            : (null, new Validation());
-        if (definition is null)
-        {
-            return problem ?? validation.Problem();
-        }
-
-        if (await ChargeAsync(caller.AccountId, definition, cancellationToken) is { } refused)
-        {
-            return refused;
-        }
-
-        if (definition.ProviderId is null)
-        {
-            definition = definition with { Budget = RunBudget.ForTrial(definition.Budget, trial.Value.TrialTokens) };
-        }
-
-        var now = clock.GetUtcNow();
-        var run = RunRecord.Queued(Ids.NewRunId(now), caller.AccountId, definition, now);
-        try
-        {
-            await runs.CreateAsync(run, CancellationToken.None);
-        }
-        catch
-        {
-            await RefundAsync(caller.AccountId, definition);
-            throw;
-        }
-
-        await scheduler.StartAsync(durable, run, "Orchflow could not start this run; start it again.", onFailure: () => RefundAsync(caller.AccountId, definition));
-        log.LogInformation("Run {RunId} queued for account {AccountId}", run.RunId, caller.AccountId);
-        return ApiResult.Accepted(RunView.Of(run), RunLocation(run.RunId));
+        return problem ?? await starts.StartAsync(caller.AccountId, body!, durable, cancellationToken);
     }
-
-    /// <summary>What starting the run costs: one managed trial run, or nothing on a provider of the caller's own. A refusal when it cannot be paid.</summary>
-    async Task<ApiResult?> ChargeAsync(string accountId, RunDefinition definition, CancellationToken cancellationToken)
-    {
-        if (definition.ProviderId is not { } providerId)
-        {
-            return await accounts.TryConsumeTrialRunAsync(accountId, cancellationToken) ? null : Problems.TrialExhausted();
-        }
-
-        return Ids.LooksLike("prv", providerId) && await providers.GetAsync(accountId, providerId, cancellationToken) is not null
-            ? null
-            : Problems.NotFound($"Provider '{providerId}' was not found.");
-    }
-
-    /// <summary>A run that never started gives its trial run back.</summary>
-    Task RefundAsync(string accountId, RunDefinition definition) =>
-        definition.ProviderId is null ? accounts.RefundTrialRunAsync(accountId, CancellationToken.None) : Task.CompletedTask;
 
     [Function(nameof(ListRuns))]
     public async Task<IActionResult> ListRuns(
@@ -98,15 +38,9 @@ public sealed class RunsFunctions(
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
         var validation = new Validation();
-        var limit = (int)Query.Long(req, "limit", 20, 1, 100, validation);
-        var offset = (int)Query.Long(req, "offset", 0, 0, 1_000_000, validation);
-        if (!validation.IsValid)
-        {
-            return validation.Problem();
-        }
-
-        var page = await runs.ListAsync(caller.AccountId, limit, offset, cancellationToken);
-        return ApiResult.Ok(new RunListView(page.Runs.Select(RunSummaryView.Of).ToList(), limit, offset, page.Total));
+        var limit = Query.Long(req, "limit", RunReads.DefaultLimit, 1, RunReads.MaxLimit, validation);
+        var offset = Query.Long(req, "offset", 0, 0, RunReads.MaxOffset, validation);
+        return validation.IsValid ? await reads.ListAsync(caller.AccountId, limit, offset, cancellationToken) : validation.Problem();
     }
 
     [Function(nameof(GetRun))]
@@ -120,8 +54,7 @@ public sealed class RunsFunctions(
             return unchanged;
         }
 
-        var run = await FindAsync(req, runId, cancellationToken);
-        return run is null ? RunNotFound(runId) : ApiResult.Ok(RunView.Of(run)).Tagged(ConditionalReads.RunTag(run.Version));
+        return await reads.GetAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, cancellationToken);
     }
 
     [Function(nameof(GetRunTasks))]
@@ -135,7 +68,7 @@ public sealed class RunsFunctions(
             return unchanged;
         }
 
-        var run = await FindAsync(req, runId, cancellationToken);
+        var run = await reads.FindAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, cancellationToken);
         return run is null
             ? RunNotFound(runId)
             : ApiResult.Ok(new TaskListView(run.RunId, run.Tasks.Select(t => TaskView.Of(t, run.Tasks)).ToList())).Tagged(ConditionalReads.RunTag(run.Version));
@@ -169,31 +102,10 @@ public sealed class RunsFunctions(
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
     {
-        var caller = ApiKeyAuthenticator.CallerOf(req);
-        if (!Ids.LooksLike("run", runId))
-        {
-            return RunNotFound(runId);
-        }
-
-        var change = await runs.ChangeAsync(caller.AccountId, runId, (run, now) => RunTransitions.Cancel(run, now), cancellationToken);
-        if (change is null || change.Refusal is not null)
-        {
-            return change is null ? RunNotFound(runId) : Problems.Refused(change.Decision);
-        }
-
-        // The run is recorded cancelled; the event stops its orchestration from starting anything else.
-        await durable.RaiseEventAsync(RunInput.InstanceOf(runId, change.Run.Attempt), RunEvents.Cancel, new CancelRequest("cancelled by the client"),
-            CancellationToken.None);
-        log.LogInformation("Run {RunId} cancelled", runId);
-        return ApiResult.Ok(RunView.Of(change.Run));
+        return await cancels.CancelAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, durable, cancellationToken);
     }
 
     internal static string RunLocation(string runId) => $"{FunctionCatalog.ApiBase}/runs/{runId}";
 
     internal static ApiResult RunNotFound(string runId) => Problems.NotFound($"Run '{runId}' was not found.");
-
-    Task<RunRecord?> FindAsync(HttpRequest req, string runId, CancellationToken cancellationToken) =>
-        Ids.LooksLike("run", runId)
-            ? runs.GetRecentAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, cancellationToken)
-            : Task.FromResult<RunRecord?>(null);
 }

@@ -30,10 +30,23 @@ public sealed class ApiKeyAuthenticator(IAccountStore accounts, ApiKeys keys) : 
             return Problems.Unauthorized($"Send your API key in the {Header} header.");
         }
 
-        var key = values[0]!.Trim();
-        if (values.Count > 1 || !ApiKeys.IsWellFormed(key))
+        if (values.Count > 1)
         {
             return Problems.Unauthorized($"The {Header} header does not hold an Orchflow API key (orch_…).");
+        }
+
+        return await AuthenticateKeyAsync(http, values[0]!.Trim(), Header);
+    }
+
+    /// <summary>
+    /// Authenticates the request with <paramref name="key"/>, sent in <paramref name="source"/> (a header, or the setting
+    /// that gave it); null when it may go on, else the 401 to send.
+    /// </summary>
+    public async Task<ApiResult?> AuthenticateKeyAsync(HttpContext http, string key, string source)
+    {
+        if (!ApiKeys.IsWellFormed(key))
+        {
+            return Problems.Unauthorized($"The {source} header does not hold an Orchflow API key (orch_…).");
         }
 
         var hash = keys.Hash(key);

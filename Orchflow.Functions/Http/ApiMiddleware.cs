@@ -47,7 +47,8 @@ public sealed class ApiMiddleware(ApiPipeline pipeline) : IFunctionsWorkerMiddle
 }
 
 /// <summary>What every API request goes through, in either host.</summary>
-public sealed class ApiPipeline(ApiKeyAuthenticator authenticator, ApiRateLimits limits, IdempotencyKeys idempotency, ILogger<ApiPipeline> log)
+public sealed class ApiPipeline(
+    ApiKeyAuthenticator authenticator, Mcp.McpAccess mcp, ApiRateLimits limits, IdempotencyKeys idempotency, ILogger<ApiPipeline> log)
 {
     /// <summary>
     /// Authenticates, limits and (for idempotent functions) guards the request, calls <paramref name="invoke"/> for the
@@ -59,7 +60,7 @@ public sealed class ApiPipeline(ApiKeyAuthenticator authenticator, ApiRateLimits
         try
         {
             // A bad key is refused before anything is counted: only keys that exist have buckets.
-            var denied = function.IsPublic ? null : await authenticator.AuthenticateAsync(http);
+            var denied = function.IsPublic ? null : function.IsMcp ? await mcp.AuthenticateAsync(http) : await authenticator.AuthenticateAsync(http);
             denied ??= await limits.LimitAsync(http, function);
             if (denied is not null)
             {

@@ -71,6 +71,8 @@ public static class Problems
         "This account has used all of its managed trial runs. Register your own model provider in the console (Providers, at /console#/providers) " +
         "or with POST /api/v1/providers, and pass its provider_id when you start a run.");
 
+    public static ApiResult Forbidden(string detail) => Make(403, "Forbidden", "forbidden", detail);
+
     public static ApiResult NotFound(string detail) => Make(404, "Not found", "not_found", detail);
 
     public static ApiResult Conflict(string detail) => Make(409, "Conflict", "conflict", detail);

@@ -14,6 +14,9 @@ public sealed record HttpFunction(
     /// <summary>The catch-all that answers what no other function serves.</summary>
     public bool IsFallback => Route.Contains("{*", StringComparison.Ordinal);
 
+    /// <summary>Whether this is <c>/mcp</c>, which takes its key as MCP clients send it too (<see cref="Mcp.McpAccess"/>).</summary>
+    public bool IsMcp => Route == Functions.McpFunctions.Route;
+
     /// <summary>Whether the route is one of the API's (under <see cref="FunctionCatalog.ApiBase"/>), not the console's.</summary>
     public bool IsApi => Route.StartsWith(FunctionCatalog.Api + "/", StringComparison.Ordinal);
 }

@@ -41,9 +41,16 @@ public static class RequestBody
             return (null, Problems.Validation("body", "The request body is empty; send a JSON object."));
         }
 
+        return Parse<T>(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+    }
+
+    /// <summary>A JSON request body already read (an MCP tool's arguments): the value, or every problem it has as a 422.</summary>
+    public static (T? Value, ApiResult? Problem) Parse<T>(ReadOnlyMemory<byte> body)
+        where T : class
+    {
         try
         {
-            var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), ApiJson.Options);
+            var value = JsonSerializer.Deserialize<T>(body.Span, ApiJson.Options);
             return value is null
                 ? (null, Problems.Validation("body", "The request body must be a JSON object, not null."))
                 : (value, null);
@@ -51,7 +58,7 @@ public static class RequestBody
         catch (JsonException e)
         {
             // The serializer stops at the first wrong field; a client fixing a body wants every one of them at once.
-            var errors = FieldErrors<T>(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            var errors = FieldErrors<T>(body);
             if (errors is { Count: > 1 })
             {
                 return (null, Problems.Validation(errors));

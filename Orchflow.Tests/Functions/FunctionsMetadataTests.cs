@@ -11,7 +11,7 @@ namespace Orchflow.Tests.Functions;
 [TestFixture]
 public sealed class FunctionsMetadataTests
 {
-    /// <summary>Every HTTP function docs/api.md describes, the console's two included: name → (route, method).</summary>
+    /// <summary>Every HTTP function docs/api.md describes, the console's two and /mcp included: name → (route, methods, comma-separated).</summary>
     static readonly Dictionary<string, (string Route, string Method)> ExpectedHttp = new()
     {
         ["Register"] = ("api/v1/auth/register", "POST"),
@@ -44,6 +44,8 @@ public sealed class FunctionsMetadataTests
         ["RefreshToolServer"] = ("api/v1/tool-servers/{serverId}/refresh", "POST"),
         ["ConsoleIndex"] = ("console", "GET"),
         ["ConsoleAsset"] = ("console/assets/{version}/{file}", "GET"),
+        // MCP's Streamable HTTP: POST carries the messages; GET and DELETE are answered 405, as a stateless server does.
+        ["Mcp"] = ("mcp", "GET,POST,DELETE"),
     };
 
     /// <summary>The webhook queue's trigger: the Functions app's worker for dispatches and delivery attempts.</summary>
@@ -52,8 +54,8 @@ public sealed class FunctionsMetadataTests
     /// <summary>The catch-all answering 404 and 405 for what no other function serves.</summary>
     const string Fallback = "Unmatched";
 
-    /// <summary>Those that start or signal runs, and health, which looks an instance up to know the durable backend answers.</summary>
-    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask", "ReviewPlan", "RaiseBudget", "RetryRun", "Health"];
+    /// <summary>Those that start or signal runs (/mcp among them), and health, which looks an instance up to know the durable backend answers.</summary>
+    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask", "ReviewPlan", "RaiseBudget", "RetryRun", "Health", "Mcp"];
 
     /// <summary>The engine's activities as the standalone host registers them: the Functions app's wrappers must be exactly these.</summary>
     static readonly string[] Activities = [.. EngineTasks.Activities.Select(a => a.Name)];
@@ -93,7 +95,7 @@ public sealed class FunctionsMetadataTests
                 }
 
                 Assert.That(trigger["route"]?.GetValue<string>(), Is.EqualTo(route), $"{name} route");
-                Assert.That(Methods(trigger), Is.EqualTo(new[] { method }), $"{name} methods");
+                Assert.That(Methods(trigger), Is.EquivalentTo(method.Split(',')), $"{name} methods");
                 Assert.That(trigger["authLevel"]?.GetValue<string>(), Is.EqualTo("anonymous").IgnoreCase, $"{name} authLevel");
                 Assert.That(trigger["direction"]?.GetValue<string>(), Is.EqualTo("In").IgnoreCase, $"{name} direction");
             }
@@ -182,7 +184,7 @@ public sealed class FunctionsMetadataTests
             .SelectMany(f => Bindings(f!).Where(b => Type(b) == "httpTrigger").SelectMany(t => Methods(t).Select(m => $"{m} {t["route"]!.GetValue<string>()}")))
             .ToList();
 
-        Assert.That(routes, Is.SupersetOf(ExpectedHttp.Values.Select(e => $"{e.Method} {e.Route}")));
+        Assert.That(routes, Is.SupersetOf(ExpectedHttp.Values.SelectMany(e => e.Method.Split(',').Select(m => $"{m} {e.Route}"))));
     }
 
     [Test]
@@ -221,8 +223,8 @@ public sealed class FunctionsMetadataTests
         {
             Assert.That(prefix, Is.Empty, "every route starts with the API base itself, so /console can be served too");
             Assert.That(FunctionCatalog.Http.Where(f => !f.Route.StartsWith("api/v1/", StringComparison.Ordinal) && !f.IsFallback).Select(f => f.Route),
-                Is.EquivalentTo(new[] { "console", "console/assets/{version}/{file}" }), "every route but the console's starts at the API base");
-            Assert.That(FunctionCatalog.Http.Where(f => f.IsApi).Select(f => f.Name), Is.EquivalentTo(ExpectedHttp.Keys.Where(k => !k.StartsWith("Console", StringComparison.Ordinal))),
+                Is.EquivalentTo(new[] { "console", "console/assets/{version}/{file}", "mcp" }), "every route but the console's and /mcp starts at the API base");
+            Assert.That(FunctionCatalog.Http.Where(f => f.IsApi).Select(f => f.Name), Is.EquivalentTo(ExpectedHttp.Keys.Where(k => !k.StartsWith("Console", StringComparison.Ordinal) && k != "Mcp")),
                 "IsApi tells the API's routes from the console's");
             Assert.That(host["version"]?.GetValue<string>(), Is.EqualTo("2.0"));
         });

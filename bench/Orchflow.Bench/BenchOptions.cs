@@ -8,7 +8,7 @@ public sealed record BenchOptions
 
           --smoke            tiny counts: checks that every phase still works, in seconds; writes nothing
           --only PHASES      comma-separated subset of: overhead, reads, conditional, throughput, memory, resume, latency,
-                             backend, load, list, sse, limits, storage, tools, output, streaming
+                             backend, load, list, sse, limits, storage, tools, output, streaming, mcp
           --set KEY=VALUE    an extra setting (environment variable) for every host, e.g.
                              Orchflow__Durable__MaxQueuePollingIntervalMs=100; Orchflow__Durable__* ones apply to the
                              bare engine too
@@ -27,7 +27,7 @@ public sealed record BenchOptions
 
     public static readonly string[] Phases =
         ["overhead", "reads", "conditional", "throughput", "memory", "resume", "latency", "backend", "load", "list", "sse", "limits", "storage",
-         "tools", "output", "streaming"];
+         "tools", "output", "streaming", "mcp"];
 
     public bool Smoke { get; init; }
 
@@ -140,6 +140,12 @@ public sealed record BenchOptions
     /// <summary>Echo calls timed each way in the tools phase (through Orchflow's loop, at most 50 a run, and directly).</summary>
     public int ToolCalls { get; init; } = 100;
 
+    /// <summary>Runs the mcp phase starts as MCP tasks and answers through an input response, one at a time.</summary>
+    public int McpRuns { get; init; } = 20;
+
+    /// <summary>Between a run's input request seen and its answer sent, in the mcp phase.</summary>
+    public TimeSpan McpGap { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Calls a person approves in the tools phase, one run.</summary>
     public int ApprovalCalls { get; init; } = 20;
 
@@ -244,6 +250,8 @@ public sealed record BenchOptions
                 LimitDuration = TimeSpan.FromSeconds(1),
                 StorageRuns = 2,
                 ToolCalls = 3,
+                McpRuns = 2,
+                McpGap = TimeSpan.FromMilliseconds(50),
                 ApprovalCalls = 2,
                 OutputRuns = 1,
                 OutputWords = 5,

@@ -47,6 +47,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                 await ToolsPhaseAsync(cancellationToken);
             }
 
+            if (options.Runs("mcp"))
+            {
+                await McpPhaseAsync(cancellationToken);
+            }
+
             if (options.Runs("memory") || options.Runs("resume"))
             {
                 await WithHostAsync(0, HumanWaitPhasesAsync, cancellationToken);

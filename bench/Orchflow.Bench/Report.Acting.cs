@@ -27,7 +27,7 @@ public static partial class Report
 
     static void AppendActing(StringBuilder md, BenchResults r)
     {
-        if (r.Tools is null && r.Output is null && r.StreamingThroughput is null)
+        if (r.Tools is null && r.Output is null && r.StreamingThroughput is null && r.Mcp is null)
         {
             return;
         }
@@ -43,6 +43,13 @@ public static partial class Report
                           "made, its outcome recorded, the request sent) |");
             md.AppendLine($"| a call a person approves, p50 | `/complete` sent → the call at the tool server: {Number(t.Approval.Median)} ms | — | " +
                           $"{t.Approval.Count} approvals, p99 {Number(t.Approval.P99)} ms |");
+        }
+
+        if (r.Mcp is { } m)
+        {
+            md.AppendLine($"| an MCP input response (`tasks/update`) → the run goes on, p50 / p99 | a task that waited for it started: {Number(m.Started.Median)} / " +
+                          $"{Number(m.Started.P99)} ms | the client's `tasks/get` shows the task working: {Number(m.Working.Median)} ms (p50) | " +
+                          $"{m.Started.Count} runs started with `start_run` as MCP tasks by the C# SDK's client (the simulated model at 0 ms), each answered once, 10 ms polls |");
         }
 
         if (r.Output is { } o)

@@ -39,6 +39,8 @@ public sealed class BenchResults
 
     public ToolsResult? Tools { get; set; }
 
+    public McpResult? Mcp { get; set; }
+
     public OutputResult? Output { get; set; }
 
     /// <summary>The throughput figure's load again, every run watched on its event stream (live output on).</summary>
@@ -96,6 +98,10 @@ public sealed record ThroughputResult(int Runs, double RunsPerMinute, int Activi
 /// <param name="Direct">The same call with the SDK's client from the bench process, connected once.</param>
 /// <param name="Approval">A call a person approves: <c>/complete</c> sent → the call at the tool server.</param>
 public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval);
+
+/// <param name="Started">An MCP input response sent (<c>tasks/update</c>) → a task that waited for it started (its <c>started_at</c>).</param>
+/// <param name="Working">The same → the client's <c>tasks/get</c>, every 10 ms, shows the MCP task no longer <c>input_required</c>.</param>
+public sealed record McpResult(Sample Started, Sample Working);
 
 /// <param name="SameProcess">A word written by the model → its delta at an SSE client of the host that wrote it, one host running.</param>
 /// <param name="CrossProcess">The same, at a client of the other host on the same task hub.</param>

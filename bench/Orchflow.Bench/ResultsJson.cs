@@ -56,6 +56,13 @@ public static class ResultsJson
                 ["calls"] = r.Tools?.Loop.Count,
             },
             ["tool_approval_p50_ms"] = Ms(r.Tools?.Approval.Median),
+            ["mcp_input_response_ms"] = new JsonObject
+            {
+                ["to_task_started_p50"] = Ms(r.Mcp?.Started.Median),
+                ["to_task_started_p99"] = Ms(r.Mcp?.Started.P99),
+                ["to_working_p50"] = Ms(r.Mcp?.Working.Median),
+                ["answers"] = r.Mcp?.Started.Count,
+            },
             ["output_delta_ms"] = new JsonObject
             {
                 ["same_process_p50"] = Ms(r.Output?.SameProcess.Median),

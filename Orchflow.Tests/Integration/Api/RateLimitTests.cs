@@ -275,4 +275,32 @@ public sealed class RateLimitTests : HostedTests
     {
         public string? Header(string name) => Headers.GetValueOrDefault(name);
     }
+
+    [Test]
+    public async Task McpFlood_OverTheBurst_Gets429LikeAnyRoute()
+    {
+        var key = await RegisterAsync(NextAddress());
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < Burst + 10; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{Host.Port}/mcp")
+            {
+                Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"ping"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("Accept", "application/json, text/event-stream");
+            request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+            request.Headers.Add("Authorization", "Bearer " + key);
+            answers.Add(await http.SendAsync(request));
+        }
+
+        var limited = answers.FirstOrDefault(a => a.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.Multiple(() =>
+        {
+            Assert.That(answers.Count(a => a.StatusCode == HttpStatusCode.OK), Is.GreaterThanOrEqualTo(Burst), "the burst passes");
+            Assert.That(limited, Is.Not.Null, "the key's bucket limits /mcp as every route");
+            Assert.That(limited?.Headers.RetryAfter?.Delta, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)));
+            Assert.That(limited?.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        });
+        answers.ForEach(a => a.Dispose());
+    }
 }

@@ -1,0 +1,80 @@
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+using Orchflow.Functions.Contracts;
+using Orchflow.Functions.Functions;
+using Orchflow.Functions.Http;
+using Orchflow.Orchestrators;
+
+namespace Orchflow.Functions.Runs;
+
+/// <summary>
+/// Starts a run as a client asks for it: read and checked, paid for (a managed trial run, its tokens bounded, or the caller's own provider),
+/// recorded queued and scheduled. <c>POST /runs</c> and the MCP tool <c>start_run</c> both start runs here.
+/// </summary>
+public sealed class RunStarts(
+    IRunStore runs,
+    IAccountStore accounts,
+    IProviderStore providers,
+    IToolbox toolbox,
+    RunScheduler scheduler,
+    IOptions<TrialOptions> trial,
+    TimeProvider clock,
+    ILogger<RunStarts> log)
+{
+    /// <summary>The run started (202 with the run queued), or why not (422, 402, 404).</summary>
+    public async Task<ApiResult> StartAsync(string accountId, StartRunRequest body, DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        var (definition, validation) = await RunDefinitions.ReadAsync(body, toolbox, accountId, cancellationToken);
+        if (definition is null)
+        {
+            return validation.Problem();
+        }
+
+        if (await ChargeAsync(accountId, definition, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        if (definition.ProviderId is null)
+        {
+            // A managed run spends at most the trial's tokens an attempt.
+            definition = definition with { Budget = RunBudget.ForTrial(definition.Budget, trial.Value.TrialTokens) };
+        }
+
+        var now = clock.GetUtcNow();
+        var run = RunRecord.Queued(Ids.NewRunId(now), accountId, definition, now);
+        try
+        {
+            await runs.CreateAsync(run, CancellationToken.None);
+        }
+        catch
+        {
+            await RefundAsync(accountId, definition);
+            throw;
+        }
+
+        await scheduler.StartAsync(durable, run, "Orchflow could not start this run; start it again.", onFailure: () => RefundAsync(accountId, definition));
+        log.LogInformation("Run {RunId} queued for account {AccountId}", run.RunId, accountId);
+        return ApiResult.Accepted(RunView.Of(run), RunsFunctions.RunLocation(run.RunId));
+    }
+
+    /// <summary>What starting the run costs: one managed trial run, or nothing on a provider of the caller's own. A refusal when it cannot be paid.</summary>
+    async Task<ApiResult?> ChargeAsync(string accountId, RunDefinition definition, CancellationToken cancellationToken)
+    {
+        if (definition.ProviderId is not { } providerId)
+        {
+            return await accounts.TryConsumeTrialRunAsync(accountId, cancellationToken) ? null : Problems.TrialExhausted();
+        }
+
+        return Ids.LooksLike("prv", providerId) && await providers.GetAsync(accountId, providerId, cancellationToken) is not null
+            ? null
+            : Problems.NotFound($"Provider '{providerId}' was not found.");
+    }
+
+    /// <summary>A run that never started gives its trial run back.</summary>
+    Task RefundAsync(string accountId, RunDefinition definition) =>
+        definition.ProviderId is null ? accounts.RefundTrialRunAsync(accountId, CancellationToken.None) : Task.CompletedTask;
+}
