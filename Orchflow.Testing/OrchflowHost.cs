@@ -12,18 +12,28 @@ public sealed class OrchflowHost : IAsyncDisposable
     public const string TaskHubSetting = "Orchflow__Durable__TaskHub";
     public const string WebhookQueueSetting = "ORCHFLOW_WEBHOOK_QUEUE";
 
+    /// <summary>The setting of the first and second allowed private ranges, which the defaults set to loopback.</summary>
+    public static readonly string[] AllowedPrivateRangeSettings =
+        ["Orchflow__Network__AllowedPrivateRanges__0", "Orchflow__Network__AllowedPrivateRanges__1"];
+
     /// <summary>
-    /// What the tests and the bench run every host with before their own settings: Development, and rate limits no
-    /// client of theirs meets (the tests that check the limits set their own).
+    /// What the tests and the bench run every host with before their own settings: Development, loopback allowed for the
+    /// model, tool and webhook servers they run on this machine, and rate limits no client of theirs meets (the tests
+    /// that check the limits set their own). A host that must allow no private range sets <see cref="NoPrivateRanges"/>.
     /// </summary>
     public static IReadOnlyDictionary<string, string> LocalDefaults { get; } = new Dictionary<string, string>
     {
         ["DOTNET_ENVIRONMENT"] = "Development",
         ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        [AllowedPrivateRangeSettings[0]] = "127.0.0.0/8",
+        [AllowedPrivateRangeSettings[1]] = "::1/128",
         ["Orchflow__RateLimit__PerMinute"] = "1000000",
         ["Orchflow__RateLimit__Burst"] = "1000000",
         ["Orchflow__RateLimit__RegisterPerMinute"] = "1000000",
     };
+
+    /// <summary>Settings over <see cref="LocalDefaults"/> that take loopback off the allowed ranges (blank entries are none).</summary>
+    public static IReadOnlyDictionary<string, string> NoPrivateRanges { get; } = AllowedPrivateRangeSettings.ToDictionary(s => s, _ => "");
 
     readonly Dictionary<string, string> environment;
     ChildProcess? process;

@@ -18,6 +18,18 @@ public static class TestHosts
         ["Logging__LogLevel__Default"] = "Information",
     };
 
+    /// <summary>
+    /// Settings over the defaults for a host that runs as a deployment does: outside Development, with secrets of its
+    /// own (made once per test run, so fixtures that use them share a host) and no private range allowed.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Deployment { get; } = new Dictionary<string, string>(OrchflowHost.NoPrivateRanges)
+    {
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["Orchflow__Security__ApiKeyPepper"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+        ["Orchflow__Security__SecretsKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+    };
+
     /// <summary>The defaults with <paramref name="settings"/> over them: what a host started with these settings runs with.</summary>
     public static IReadOnlyDictionary<string, string> With(IReadOnlyDictionary<string, string>? settings)
     {
