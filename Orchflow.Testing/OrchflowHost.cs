@@ -39,9 +39,12 @@ public sealed class OrchflowHost : IAsyncDisposable
     ChildProcess? process;
     string previousOutput = "";
 
-    OrchflowHost(Dictionary<string, string> environment, int port)
+    readonly string listenHost;
+
+    OrchflowHost(Dictionary<string, string> environment, int port, string listenHost)
     {
         this.environment = environment;
+        this.listenHost = listenHost;
         Port = port;
         BaseAddress = new Uri($"http://127.0.0.1:{port}/api/v1/");
     }
@@ -76,9 +79,11 @@ public sealed class OrchflowHost : IAsyncDisposable
 
     /// <summary>
     /// Starts the host on a free loopback port and waits until it answers <c>GET /health</c>. <paramref name="environment"/>
-    /// must name its storage, table prefix and task hub.
+    /// must name its storage, table prefix and task hub. With <paramref name="allInterfaces"/> it listens on every
+    /// interface (0.0.0.0), as a host reachable from other machines does.
     /// </summary>
-    public static async Task<OrchflowHost> StartAsync(IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken = default)
+    public static async Task<OrchflowHost> StartAsync(
+        IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken = default, bool allInterfaces = false)
     {
         foreach (var required in new[] { ConnectionStringSetting, TablePrefixSetting, TaskHubSetting })
         {
@@ -88,7 +93,7 @@ public sealed class OrchflowHost : IAsyncDisposable
             }
         }
 
-        var host = new OrchflowHost(new Dictionary<string, string>(environment), Ports.FreeLoopbackPort());
+        var host = new OrchflowHost(new Dictionary<string, string>(environment), Ports.FreeLoopbackPort(), allInterfaces ? "0.0.0.0" : "127.0.0.1");
         await host.LaunchAsync(cancellationToken);
         return host;
     }
@@ -120,7 +125,7 @@ public sealed class OrchflowHost : IAsyncDisposable
             throw new InvalidOperationException($"The standalone host is not built at {dll}; scripts/test.sh and scripts/bench.sh build it.");
         }
 
-        process = ChildProcess.Start("dotnet", [dll, "--urls", $"http://127.0.0.1:{Port}"], environment, Path.GetDirectoryName(dll));
+        process = ChildProcess.Start("dotnet", [dll, "--urls", $"http://{listenHost}:{Port}"], environment, Path.GetDirectoryName(dll));
         try
         {
             await process.WaitUntilHealthyAsync(new Uri(BaseAddress, "health"), TimeSpan.FromSeconds(60), cancellationToken);

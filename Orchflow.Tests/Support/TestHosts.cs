@@ -46,7 +46,7 @@ public static class TestHosts
     /// Starts a host with the defaults and <paramref name="settings"/> over them; a setting that names the tables or the
     /// task hub joins another host's.
     /// </summary>
-    public static Task<OrchflowHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? connectionString = null)
+    public static Task<OrchflowHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? connectionString = null, bool allInterfaces = false)
     {
         var id = Guid.NewGuid().ToString("N")[..10];
         var environment = new Dictionary<string, string>(With(settings));
@@ -55,7 +55,7 @@ public static class TestHosts
         environment.TryAdd(OrchflowHost.TablePrefixSetting, "t" + id);
         environment.TryAdd(OrchflowHost.TaskHubSetting, "hub" + id);
         environment.TryAdd(OrchflowHost.WebhookQueueSetting, "hooks-" + id);
-        return OrchflowHost.StartAsync(environment);
+        return OrchflowHost.StartAsync(environment, allInterfaces: allInterfaces);
     }
 
     /// <summary>

@@ -41,6 +41,9 @@ public sealed class BenchResults
 
     public OutputResult? Output { get; set; }
 
+    /// <summary>The host's resident memory while one tenant's endpoints answer to hurt it.</summary>
+    public HostileResult? Hostile { get; set; }
+
     /// <summary>The throughput figure's load again, every run watched on its event stream (live output on).</summary>
     public ThroughputResult? StreamingThroughput { get; set; }
 
@@ -96,6 +99,15 @@ public sealed record ThroughputResult(int Runs, double RunsPerMinute, int Activi
 /// <param name="Direct">The same call with the SDK's client from the bench process, connected once.</param>
 /// <param name="Approval">A call a person approves: <c>/complete</c> sent → the call at the tool server.</param>
 public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval);
+
+/// <summary>The host at rest after a warm-up (VmRSS, MiB), and each hostile case's peak while its run went.</summary>
+public sealed record HostileResult(double IdleMiB, IReadOnlyList<HostileCase> Cases)
+{
+    public double MostAboveIdleMiB => Cases.Count == 0 ? 0 : Cases.Max(c => c.AboveIdleMiB);
+}
+
+/// <summary>One hostile endpoint: the host's peak VmRSS while the run that used it went, that less idle, and how the run or call ended.</summary>
+public sealed record HostileCase(string Name, double PeakMiB, double AboveIdleMiB, string Outcome);
 
 /// <param name="SameProcess">A word written by the model → its delta at an SSE client of the host that wrote it, one host running.</param>
 /// <param name="CrossProcess">The same, at a client of the other host on the same task hub.</param>
