@@ -127,17 +127,18 @@ public sealed partial class ChatRunModel(IChatClient chat, ModelTarget target, M
                 output.Restart();
             }
 
-            var updates = new List<ChatResponseUpdate>();
+            var answer = new StreamedAnswer();
             await foreach (var update in chat.GetStreamingResponseAsync(messages, options, ct))
             {
-                updates.Add(update);
                 if (update.Text is { Length: > 0 } text)
                 {
                     output.Append(text);
                 }
+
+                answer.Add(update);
             }
 
-            return updates.ToChatResponse();
+            return answer.ToResponse();
         }, cancellationToken);
     }
 

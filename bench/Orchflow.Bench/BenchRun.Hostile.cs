@@ -43,13 +43,14 @@ public sealed partial class BenchRun
             var cases = new List<HostileCase>();
             async Task CaseAsync(string name, Func<Task<string>> run)
             {
+                var before = ProcStats.RssMiB(host.Pid);
                 using var sampler = new RssSampler(host.Pid);
                 var outcome = await run();
                 var peak = await sampler.StopAsync();
                 model.Responder = honest;
                 tools.Honest();
-                cases.Add(new HostileCase(name, peak, peak - idle, outcome));
-                Say($"hostile: {name}: peak {peak:0} MiB resident ({peak - idle:+0;-0} MiB over idle): {outcome}");
+                cases.Add(new HostileCase(name, before, peak, peak - idle, outcome));
+                Say($"hostile: {name}: {before:0} MiB resident before, peak {peak:0} MiB ({peak - idle:+0;-0} MiB over idle): {outcome}");
                 await Task.Delay(TimeSpan.FromSeconds(1), token);
             }
 

@@ -106,8 +106,11 @@ public sealed record HostileResult(double IdleMiB, IReadOnlyList<HostileCase> Ca
     public double MostAboveIdleMiB => Cases.Count == 0 ? 0 : Cases.Max(c => c.AboveIdleMiB);
 }
 
-/// <summary>One hostile endpoint: the host's peak VmRSS while the run that used it went, that less idle, and how the run or call ended.</summary>
-public sealed record HostileCase(string Name, double PeakMiB, double AboveIdleMiB, string Outcome);
+/// <summary>
+/// One hostile endpoint: the host's VmRSS as its run started, the peak while it went, that peak less idle (the .NET heap
+/// keeps what earlier cases grew it by, so this includes them), and how the run or call ended.
+/// </summary>
+public sealed record HostileCase(string Name, double StartMiB, double PeakMiB, double AboveIdleMiB, string Outcome);
 
 /// <param name="SameProcess">A word written by the model → its delta at an SSE client of the host that wrote it, one host running.</param>
 /// <param name="CrossProcess">The same, at a client of the other host on the same task hub.</param>

@@ -119,7 +119,7 @@ public sealed class HostileEndpointTests : HostedTests
     {
         using var tenant = await RegisterAsync();
         using var neighbour = await RegisterAsync();
-        var serverId = await RegisterToolServerAsync(tenant, tools.Url);
+        var serverId = await tenant.RegisterToolServerAsync(tools.Url);
         var (provider, key) = await tenant.CreateProviderAsync(new Uri(models.BaseUri, "v1"));
         var (honestProvider, _) = await neighbour.CreateProviderAsync(new Uri(models.BaseUri, "v1"));
         tools.OnToolCalls(hostility switch
@@ -131,7 +131,7 @@ public sealed class HostileEndpointTests : HostedTests
         });
         models.Responder = request => request.Header("Authorization") == "Bearer " + key && request.TaskId == "T1"
             ? request.AskedToolCalls.Count == 0
-                ? FakeReply.ToolCall(Offered(request, "lookup"), new { q = "pricing" })
+                ? FakeReply.ToolCall(request.Offered("lookup"), new { q = "pricing" })
                 : FakeReply.Chat("Could not look it up: " + request.ToolResults.Single().Content)
             : Cooperative.Answer(request);
 
@@ -162,7 +162,7 @@ public sealed class HostileEndpointTests : HostedTests
         var (honestProvider, _) = await neighbour.CreateProviderAsync(new Uri(models.BaseUri, "v1"));
         models.Responder = request => request.Header("Authorization") == "Bearer " + key && request.TaskId == "T1"
             ? request.AskedToolCalls.Count == 0
-                ? FakeReply.ToolCall(Offered(request, "lookup"), new { q = "one of many" })
+                ? FakeReply.ToolCall(request.Offered("lookup"), new { q = "one of many" })
                 : FakeReply.Chat("Used: " + request.ToolResults.Single().Content)
             : Cooperative.Answer(request);
 
@@ -193,10 +193,4 @@ public sealed class HostileEndpointTests : HostedTests
 
     static bool Ended(JsonNode run) => run.Str("status") is "completed" or "failed" or "cancelled";
 
-    static async Task<string> RegisterToolServerAsync(OrchflowClient client, string url) =>
-        ApiAssert.Json(await client.SendAsync(HttpMethod.Post, "tool-servers", new { url }), HttpStatusCode.Created).Str("server_id");
-
-    static string Offered(ChatRequestRecord request, string tool) =>
-        request.OfferedTools.SingleOrDefault(n => n.EndsWith("__" + tool, StringComparison.Ordinal))
-        ?? throw new AssertionException($"The model was not offered {tool}: [{string.Join(", ", request.OfferedTools)}]");
 }
