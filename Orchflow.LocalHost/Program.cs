@@ -32,7 +32,7 @@ builder.Services.AddDurableTaskClient(client =>
     client.RegisterDirectly();
 });
 
-var app = builder.Build().ValidateSettings();
+var app = builder.Build().ValidateSettings().WarnWhenExposed();
 
 // Cross-origin pages listed in Orchflow:Cors:AllowedOrigins, as the Functions host serves them (BrowserClientsMiddleware).
 var browsers = app.Services.GetRequiredService<BrowserClients>();

@@ -15,8 +15,8 @@ if (args.Length == 0 || !Uri.TryCreate(args[^1], UriKind.Absolute, out var url))
 
 var timeout = TimeSpan.FromSeconds(20);
 // The suite's servers listen on localhost.
-var options = Options.Create(new ToolOptions { AllowPrivateAddresses = true, CallTimeoutMs = (int)timeout.TotalMilliseconds });
-using var http = new ToolHttp(options);
+var options = Options.Create(new ToolOptions { CallTimeoutMs = (int)timeout.TotalMilliseconds });
+using var http = new ToolHttp(Orchflow.Infrastructure.Network.AddressPolicy.Loopback());
 await using var sessions = new McpSessions(new McpConnector(http), TimeProvider.System);
 var headers = new Dictionary<string, string>();
 using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -2,7 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orchflow.Abstractions;
 using Orchflow.Accounts;
+using Microsoft.Extensions.Options;
 using Orchflow.Infrastructure;
+using Orchflow.Infrastructure.Network;
 using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Live;
@@ -27,8 +29,9 @@ public static class OrchflowServices
         services.AddValidatedOptions<EngineOptions, EngineOptionsValidation>(configuration.GetSection(EngineOptions.Section));
         services.AddValidatedOptions<AccountOptions, AccountOptionsValidation>(configuration.GetSection(AccountOptions.Section));
         services.AddValidatedOptions<TrialOptions, TrialOptionsValidation>(configuration.GetSection(TrialOptions.Section));
-        services.AddValidatedOptions<ModelOptions, ModelOptionsValidation>(configuration.GetSection(ModelOptions.Section))
-            .PostConfigure(o => o.AllowPrivateEndpoints ??= isDevelopment);
+        services.AddValidatedOptions<ModelOptions, ModelOptionsValidation>(configuration.GetSection(ModelOptions.Section));
+        services.AddValidatedOptions<NetworkOptions, NetworkOptionsValidation>(configuration.GetSection(NetworkOptions.Section));
+        services.AddSingleton(sp => new AddressPolicy(sp.GetRequiredService<IOptions<NetworkOptions>>().Value.Ranges(), isDevelopment));
         services.AddValidatedOptions<ManagedModelOptions, ManagedModelOptionsValidation>(configuration.GetSection(ManagedModelOptions.Section));
 
         services.AddSingleton(TimeProvider.System);
@@ -48,8 +51,8 @@ public static class OrchflowServices
         services.AddSingleton<ModelCallPolicy>();
         services.AddSingleton<IRunModelFactory, RunModelFactory>();
         services.AddSingleton<Planner>();
-        services.AddWebhooks(configuration, isDevelopment);
-        services.AddTools(configuration, isDevelopment);
+        services.AddWebhooks(configuration);
+        services.AddTools(configuration);
 
         services.AddValidatedOptions<LiveOutputOptions, LiveOutputOptionsValidation>(configuration.GetSection(LiveOutputOptions.Section));
         services.AddSingleton<ILiveOutputStore, TableLiveOutputStore>();

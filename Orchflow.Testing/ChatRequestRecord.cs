@@ -67,6 +67,11 @@ public sealed partial record ChatRequestRecord(
             ? tools.OfType<JsonObject>().Select(t => Text(t["function"]?["name"])).OfType<string>().ToArray()
             : [];
 
+    /// <summary>The name a tool server's <paramref name="tool"/> was offered under (<c>mcs_…__tool</c>); throws when it was not offered.</summary>
+    public string Offered(string tool) =>
+        OfferedTools.SingleOrDefault(n => n.EndsWith("__" + tool, StringComparison.Ordinal))
+        ?? throw new InvalidOperationException($"The model was not offered {tool}: [{string.Join(", ", OfferedTools)}]");
+
     /// <summary>The function calls of the conversation's assistant messages, in order: what the model asked for before.</summary>
     public IReadOnlyList<FakeToolCall> AskedToolCalls =>
         MessageObjects.Where(m => Text(m["role"]) == "assistant")

@@ -49,6 +49,34 @@ public sealed partial class FakeChatServer
         Answered(record);
     }
 
+    /// <summary>A reply that writes its own body: until it ends, the client goes away or the server stops.</summary>
+    async Task WriteAsync(HttpContext context, ChatRequestRecord record, FakeReply reply, Func<Stream, CancellationToken, Task> writer)
+    {
+        var response = context.Response;
+        response.StatusCode = reply.Status;
+        foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+        {
+            response.Headers[name] = value;
+        }
+
+        using var writing = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping.Token);
+        try
+        {
+            await response.StartAsync(writing.Token);
+            await writer(response.Body, writing.Token);
+            Answered(record);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            lock (gate)
+            {
+                dropped.Add(context.RequestAborted.IsCancellationRequested ? "client" : "stopping");
+            }
+
+            context.Abort();
+        }
+    }
+
     static async Task WriteEventAsync(HttpResponse response, string data, CancellationToken cancellationToken)
     {
         await response.Body.WriteAsync(Encoding.UTF8.GetBytes($"data: {data}\n\n"), cancellationToken);

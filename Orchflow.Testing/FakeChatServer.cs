@@ -171,6 +171,12 @@ public sealed partial class FakeChatServer : IAsyncDisposable
             return;
         }
 
+        if (reply.Writer is { } writer)
+        {
+            await WriteAsync(context, record, reply, writer);
+            return;
+        }
+
         if (record.Stream && reply.Completion is { } completion)
         {
             await StreamAsync(context, record, reply, completion);

@@ -22,6 +22,12 @@ public sealed record FakeReply(int Status, string Body, IReadOnlyDictionary<stri
     /// <summary>What a streaming request gets instead, as an event stream, for a reply that is not a completion; null to send <see cref="Body"/>.</summary>
     public string? StreamBody { get; init; }
 
+    /// <summary>
+    /// Writes the body itself, after the status and headers, for as long as it likes: the hostile answers of
+    /// <see cref="HostileReplies"/> (GiBs, no end, a byte a second), which no string could hold. Ends when the client goes.
+    /// </summary>
+    public Func<Stream, CancellationToken, Task>? Writer { get; init; }
+
     /// <summary>Streamed, the pause before each piece of content after the first (none by default).</summary>
     public TimeSpan ChunkInterval { get; init; }
 

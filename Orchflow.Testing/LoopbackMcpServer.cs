@@ -6,7 +6,8 @@ namespace Orchflow.Testing;
 /// <summary>
 /// A small MCP server on a loopback port, written for the tests (Streamable HTTP, answers as plain JSON, no sessions):
 /// honest by default, with tools that answer, fail, throw, answer too much or take their time, and as hostile as a test
-/// makes it with <see cref="Always"/> (garbage, a page, a redirect, 10 MB, silence). Built on
+/// makes it with <see cref="Always"/> (garbage, a page, a redirect, 10 MB, silence) or, past the handshake, with
+/// <see cref="OnToolCalls"/> (the streamed answers of <see cref="HostileReplies"/>). Built on
 /// <see cref="FakeChatServer"/>, which records every request.
 /// </summary>
 public sealed class LoopbackMcpServer : IAsyncDisposable
@@ -16,6 +17,7 @@ public sealed class LoopbackMcpServer : IAsyncDisposable
     readonly FakeChatServer server;
     readonly int toolCount;
     FakeReply? always;
+    FakeReply? onCalls;
 
     LoopbackMcpServer(FakeChatServer server, int toolCount)
     {
@@ -48,8 +50,11 @@ public sealed class LoopbackMcpServer : IAsyncDisposable
     /// <summary>Answers every request with <paramref name="reply"/> from now on, whatever it asks.</summary>
     public void Always(FakeReply reply) => always = reply;
 
+    /// <summary>Answers every tools/call with <paramref name="reply"/> from now on; the handshake and tools/list stay honest.</summary>
+    public void OnToolCalls(FakeReply reply) => onCalls = reply;
+
     /// <summary>Answers honestly again.</summary>
-    public void Honest() => always = null;
+    public void Honest() => (always, onCalls) = (null, null);
 
     public static FakeReply Garbage() => new(200, "{\"jsonrpc\": \"2.0\", \"id\": 1, \"result\": {oops this is not JSON", Json);
 
@@ -80,6 +85,11 @@ public sealed class LoopbackMcpServer : IAsyncDisposable
         var message = request.Json;
         var id = message?["id"]?.DeepClone();
         var method = message?["method"]?.GetValue<string>();
+        if (method == "tools/call" && onCalls is { } hostile)
+        {
+            return hostile;
+        }
+
         return method switch
         {
             "initialize" => Result(id, new JsonObject

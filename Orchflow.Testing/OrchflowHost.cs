@@ -12,26 +12,39 @@ public sealed class OrchflowHost : IAsyncDisposable
     public const string TaskHubSetting = "Orchflow__Durable__TaskHub";
     public const string WebhookQueueSetting = "ORCHFLOW_WEBHOOK_QUEUE";
 
+    /// <summary>The setting of the first and second allowed private ranges, which the defaults set to loopback.</summary>
+    public static readonly string[] AllowedPrivateRangeSettings =
+        ["Orchflow__Network__AllowedPrivateRanges__0", "Orchflow__Network__AllowedPrivateRanges__1"];
+
     /// <summary>
-    /// What the tests and the bench run every host with before their own settings: Development, and rate limits no
-    /// client of theirs meets (the tests that check the limits set their own).
+    /// What the tests and the bench run every host with before their own settings: Development, loopback allowed for the
+    /// model, tool and webhook servers they run on this machine, and rate limits no client of theirs meets (the tests
+    /// that check the limits set their own). A host that must allow no private range sets <see cref="NoPrivateRanges"/>.
     /// </summary>
     public static IReadOnlyDictionary<string, string> LocalDefaults { get; } = new Dictionary<string, string>
     {
         ["DOTNET_ENVIRONMENT"] = "Development",
         ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        [AllowedPrivateRangeSettings[0]] = "127.0.0.0/8",
+        [AllowedPrivateRangeSettings[1]] = "::1/128",
         ["Orchflow__RateLimit__PerMinute"] = "1000000",
         ["Orchflow__RateLimit__Burst"] = "1000000",
         ["Orchflow__RateLimit__RegisterPerMinute"] = "1000000",
     };
 
+    /// <summary>Settings over <see cref="LocalDefaults"/> that take loopback off the allowed ranges (blank entries are none).</summary>
+    public static IReadOnlyDictionary<string, string> NoPrivateRanges { get; } = AllowedPrivateRangeSettings.ToDictionary(s => s, _ => "");
+
     readonly Dictionary<string, string> environment;
     ChildProcess? process;
     string previousOutput = "";
 
-    OrchflowHost(Dictionary<string, string> environment, int port)
+    readonly string listenHost;
+
+    OrchflowHost(Dictionary<string, string> environment, int port, string listenHost)
     {
         this.environment = environment;
+        this.listenHost = listenHost;
         Port = port;
         BaseAddress = new Uri($"http://127.0.0.1:{port}/api/v1/");
     }
@@ -66,9 +79,11 @@ public sealed class OrchflowHost : IAsyncDisposable
 
     /// <summary>
     /// Starts the host on a free loopback port and waits until it answers <c>GET /health</c>. <paramref name="environment"/>
-    /// must name its storage, table prefix and task hub.
+    /// must name its storage, table prefix and task hub. With <paramref name="allInterfaces"/> it listens on every
+    /// interface (0.0.0.0), as a host reachable from other machines does.
     /// </summary>
-    public static async Task<OrchflowHost> StartAsync(IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken = default)
+    public static async Task<OrchflowHost> StartAsync(
+        IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken = default, bool allInterfaces = false)
     {
         foreach (var required in new[] { ConnectionStringSetting, TablePrefixSetting, TaskHubSetting })
         {
@@ -78,7 +93,7 @@ public sealed class OrchflowHost : IAsyncDisposable
             }
         }
 
-        var host = new OrchflowHost(new Dictionary<string, string>(environment), Ports.FreeLoopbackPort());
+        var host = new OrchflowHost(new Dictionary<string, string>(environment), Ports.FreeLoopbackPort(), allInterfaces ? "0.0.0.0" : "127.0.0.1");
         await host.LaunchAsync(cancellationToken);
         return host;
     }
@@ -110,7 +125,7 @@ public sealed class OrchflowHost : IAsyncDisposable
             throw new InvalidOperationException($"The standalone host is not built at {dll}; scripts/test.sh and scripts/bench.sh build it.");
         }
 
-        process = ChildProcess.Start("dotnet", [dll, "--urls", $"http://127.0.0.1:{Port}"], environment, Path.GetDirectoryName(dll));
+        process = ChildProcess.Start("dotnet", [dll, "--urls", $"http://{listenHost}:{Port}"], environment, Path.GetDirectoryName(dll));
         try
         {
             await process.WaitUntilHealthyAsync(new Uri(BaseAddress, "health"), TimeSpan.FromSeconds(60), cancellationToken);

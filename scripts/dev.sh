@@ -11,6 +11,10 @@
 #                      100000: the simulated model costs nothing, so an evaluation
 #                      never runs out; set 5 to meet the production 402)
 #
+# Providers, tool servers and webhooks on this machine (loopback) are allowed;
+# for a model server elsewhere on your network, add its range, e.g.
+#   Orchflow__Network__AllowedPrivateRanges__2=192.168.1.0/24 scripts/dev.sh
+#
 # A dev.sh started while another runs on the same data folder joins it: its
 # host is another worker on the same Azurite, task hub and tables, and it
 # starts no Azurite (nor a build) of its own. Each host's PID is in
@@ -87,6 +91,8 @@ log "Starting Orchflow.LocalHost on port $PORT"
 # copied next to the dll.
 Orchflow__Storage__ConnectionString="$AZURITE_CONNECTION_STRING" \
 Orchflow__TrialRuns="$TRIAL_RUNS" \
+Orchflow__Network__AllowedPrivateRanges__0=127.0.0.0/8 \
+Orchflow__Network__AllowedPrivateRanges__1=::1/128 \
 DOTNET_ENVIRONMENT=Development \
 ASPNETCORE_ENVIRONMENT=Development \
     dotnet "$HOST_DIR/Orchflow.LocalHost.dll" \

@@ -17,7 +17,7 @@ namespace Orchflow.Functions.Functions;
 public sealed class ProvidersFunctions(
     IProviderStore providers,
     ISecretStore secrets,
-    IOptions<ModelOptions> models,
+    AddressPolicy addresses,
     TimeProvider clock,
     ILogger<ProvidersFunctions> log)
 {
@@ -100,24 +100,11 @@ public sealed class ProvidersFunctions(
     }
 
     /// <summary>
-    /// Why an endpoint cannot be called, if it cannot. A host name that resolves to a private address is refused
-    /// when a call connects; here, addresses written out and localhost are refused before anything is stored.
+    /// Why an endpoint cannot be called, if it cannot: https outside Development, no credentials, no address written
+    /// out that the address policy refuses. A host name that resolves to a refused address is refused when a call connects.
     /// </summary>
-    string? EndpointProblem(string endpoint)
-    {
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.UserInfo.Length > 0)
-        {
-            return "'endpoint' must be an absolute http(s) URL without credentials in it.";
-        }
-
-        if (models.Value.AllowPrivateEndpoints != true &&
-            PrivateAddresses.IsLiteralPrivate(uri))
-        {
-            return $"'endpoint' points at a private or local address ({uri.Host}), which this deployment does not call; use a public endpoint.";
-        }
-
-        return null;
-    }
+    string? EndpointProblem(string endpoint) =>
+        OutboundUrls.Problem("endpoint", endpoint, addresses, "a model server on this machine", "send the key in 'api_key' instead");
 
     /// <summary>The last four characters, enough for a person to tell keys apart and no more.</summary>
     static string KeyHint(string key) => "…" + (key.Length > 8 ? key[^4..] : "");

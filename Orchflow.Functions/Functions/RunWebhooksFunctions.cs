@@ -8,6 +8,7 @@ using Orchflow.Domain;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
 using Orchflow.Functions.Http.Idempotency;
+using Orchflow.Infrastructure.Network;
 using Orchflow.Webhooks;
 
 namespace Orchflow.Functions.Functions;
@@ -25,6 +26,7 @@ public sealed class RunWebhooksFunctions(
     ISecretStore secrets,
     WebhookDirectory directory,
     IOptions<WebhookOptions> options,
+    AddressPolicy addresses,
     TimeProvider clock,
     ILogger<RunWebhooksFunctions> log)
 {
@@ -52,7 +54,7 @@ public sealed class RunWebhooksFunctions(
         var v = new Validation();
         var url = v.Text("url", body!.Url, WebhookTargets.MaxUrlLength, required: true);
         if (url is { Length: > 0 } && body.Url!.Length <= WebhookTargets.MaxUrlLength &&
-            WebhookTargets.Problem(url, options.Value.AllowPrivateTargets == true) is { } urlProblem)
+            WebhookTargets.Problem(url, addresses) is { } urlProblem)
         {
             v.Add("url", urlProblem);
         }

@@ -21,7 +21,7 @@ public sealed class ToolServersFunctions(
     IToolServerStore store,
     ISecretStore secrets,
     ToolServers toolServers,
-    IOptions<ToolOptions> options,
+    AddressPolicy addresses,
     TimeProvider clock,
     ILogger<ToolServersFunctions> log)
 {
@@ -44,7 +44,7 @@ public sealed class ToolServersFunctions(
         var v = new Validation();
         var url = v.Text("url", body!.Url, MaxUrlLength, required: true);
         if (url is { Length: > 0 } && body.Url!.Length <= MaxUrlLength &&
-            OutboundUrls.Problem("url", url, options.Value.AllowPrivateAddresses == true, "a server on this machine", "send credentials in 'headers' instead") is { } urlProblem)
+            OutboundUrls.Problem("url", url, addresses, "a server on this machine", "send credentials in 'headers' instead") is { } urlProblem)
         {
             v.Add("url", urlProblem);
         }

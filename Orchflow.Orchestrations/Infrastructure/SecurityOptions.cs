@@ -20,6 +20,23 @@ public sealed class SecurityOptions
     /// <summary>Set from <c>Orchflow:Secrets</c>: false when provider keys live in Key Vault and no local key is needed.</summary>
     public bool UsesLocalSecretStore { get; set; } = true;
 
+    /// <summary>The settings filled in with the fixed development values, which anyone can read in this code: none outside Development.</summary>
+    public IReadOnlyList<string> DevelopmentKeysInUse()
+    {
+        var used = new List<string>();
+        if (AllowDevelopmentKeys && string.IsNullOrEmpty(ApiKeyPepper))
+        {
+            used.Add($"{Section}:{nameof(ApiKeyPepper)}");
+        }
+
+        if (AllowDevelopmentKeys && UsesLocalSecretStore && string.IsNullOrEmpty(SecretsKey))
+        {
+            used.Add($"{Section}:{nameof(SecretsKey)}");
+        }
+
+        return used;
+    }
+
     public byte[] PepperBytes() =>
         !string.IsNullOrEmpty(ApiKeyPepper) ? Encoding.UTF8.GetBytes(ApiKeyPepper)
         : AllowDevelopmentKeys ? SHA256.HashData("orchflow-development-pepper"u8)

@@ -13,9 +13,10 @@ namespace Orchflow.Models;
 /// <summary>
 /// A run's model on a real provider: the prompts from <see cref="PromptBuilder"/> sent as one chat completion each,
 /// through <see cref="IChatClient"/>, with the token usage the provider reports. Plans are asked for in the plan's
-/// JSON schema where the provider supports response formats, and by the prompt alone where it does not.
+/// JSON schema where the provider supports response formats, and by the prompt alone where it does not. Every call
+/// asks for at most <paramref name="maxOutputTokens"/> tokens.
 /// </summary>
-public sealed partial class ChatRunModel(IChatClient chat, ModelTarget target, ModelCallPolicy policy) : IRunModel
+public sealed partial class ChatRunModel(IChatClient chat, ModelTarget target, ModelCallPolicy policy, int maxOutputTokens) : IRunModel
 {
     static readonly ChatResponseFormat PlanFormat = ChatResponseFormat.ForJsonSchema(PlanSchema.Schema, PlanSchema.Name, "An Orchflow task graph.");
 
@@ -111,6 +112,8 @@ public sealed partial class ChatRunModel(IChatClient chat, ModelTarget target, M
     /// </summary>
     Task<ChatResponse> RespondAsync(List<ChatMessage> messages, ChatOptions? options, ITextSink? output, CancellationToken cancellationToken)
     {
+        options ??= new ChatOptions();
+        options.MaxOutputTokens = maxOutputTokens;
         if (output is null)
         {
             return policy.RunAsync(target, ct => chat.GetResponseAsync(messages, options, ct), cancellationToken);
@@ -124,17 +127,18 @@ public sealed partial class ChatRunModel(IChatClient chat, ModelTarget target, M
                 output.Restart();
             }
 
-            var updates = new List<ChatResponseUpdate>();
+            var answer = new StreamedAnswer();
             await foreach (var update in chat.GetStreamingResponseAsync(messages, options, ct))
             {
-                updates.Add(update);
                 if (update.Text is { Length: > 0 } text)
                 {
                     output.Append(text);
                 }
+
+                answer.Add(update);
             }
 
-            return updates.ToChatResponse();
+            return answer.ToResponse();
         }, cancellationToken);
     }
 

@@ -1,6 +1,5 @@
 using System.ClientModel;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -32,6 +31,10 @@ public sealed class ModelCallPolicy(IOptions<ModelOptions> options, TimeProvider
                     var result = await call(linked.Token);
                     ModelCall.Attempted(attempt);
                     return result;
+                }
+                catch (Exception e) when (Chain(e).OfType<AnswerTooLargeException>().FirstOrDefault() is { } large)
+                {
+                    failure = Failure.Permanent(TooLarge(target, large.Limit), FailureCauses.TooLarge);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -92,6 +95,7 @@ public sealed class ModelCallPolicy(IOptions<ModelOptions> options, TimeProvider
             0 => e.InnerException is HttpRequestException connection
                 ? Unreached(target, connection)
                 : Failure.Transient("could not be reached", FailureCauses.Unreachable),
+            >= 300 and < 400 => Failure.Permanent(Redirected(target, status, response), FailureCauses.Redirect, status),
             401 or 403 => Failure.Permanent(
                 $"The provider rejected the key (HTTP {status} from {target.Kind}). Register the provider again with a valid key " +
                 "that may use this model and start a new run with its provider_id: a retry of this run would send the same key.", FailureCauses.Auth, status),
@@ -117,8 +121,33 @@ public sealed class ModelCallPolicy(IOptions<ModelOptions> options, TimeProvider
             return Failure.Permanent(blocked.Message, FailureCauses.BlockedEndpoint);
         }
 
-        var reason = e.InnerException is SocketException socket ? socket.SocketErrorCode.ToString() : e.HttpRequestError.ToString();
-        return Failure.Transient($"could not be reached ({reason}) at {target.Endpoint.GetLeftPart(UriPartial.Authority)}", FailureCauses.Unreachable);
+        // One sentence whatever the socket said (refused, reset, no such name, not HTTP, a failed TLS handshake): told
+        // apart, they would let a registered endpoint map which hosts and ports the deployment reaches.
+        return Failure.Transient($"could not be reached at {target.Endpoint.GetLeftPart(UriPartial.Authority)}", FailureCauses.Unreachable);
+    }
+
+    static string TooLarge(ModelTarget target, long limit) =>
+        $"The {target.Kind} provider's answer was longer than {limit / (1024.0 * 1024):0.#} MiB (as sent or once decompressed), the most " +
+        $"Orchflow reads of one answer ({ModelOptions.Section}:MaxResponseBytes), so the call was stopped. Check that " +
+        $"{target.Endpoint.GetLeftPart(UriPartial.Path)} is a chat-completions endpoint that keeps to the output token limit it is sent.";
+
+    static string Redirected(ModelTarget target, int status, System.ClientModel.Primitives.PipelineResponse? response)
+    {
+        var to = response is not null && response.Headers.TryGetValue("Location", out var location) &&
+                 Uri.TryCreate(target.Endpoint, location, out var where) && where.IsAbsoluteUri
+            ? " to " + where.GetLeftPart(UriPartial.Authority)
+            : "";
+        return $"The provider answered HTTP {status}, a redirect{to}. Orchflow follows no redirects for model calls (the key would go " +
+               "along to an address nobody checked): register the provider with the endpoint that answers itself.";
+    }
+
+    /// <summary>The exception and every inner one, outermost first.</summary>
+    static IEnumerable<Exception> Chain(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            yield return x;
+        }
     }
 
     static string Malformed(ModelTarget target, string detail) =>

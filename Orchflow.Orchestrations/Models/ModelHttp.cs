@@ -1,48 +1,48 @@
-using System.Net;
 using Microsoft.Extensions.Options;
 using Orchflow.Infrastructure.Network;
 
 namespace Orchflow.Models;
 
 /// <summary>
-/// The HTTP connections model calls travel on: one pool for the providers users register, which may not reach
-/// private addresses unless <see cref="ModelOptions.AllowPrivateEndpoints"/> says so, and one for the managed model
-/// the operator configured, which may (a private endpoint inside a virtual network, say).
+/// The HTTP connections model calls travel on: one pool for the providers users register, which reaches only the
+/// addresses the <see cref="AddressPolicy"/> allows, and one for the managed model the operator configured, which may
+/// reach the deployment's own network (a private endpoint inside a virtual network, say). Neither follows a redirect
+/// (it would carry the key to an address nobody checked), keeps cookies (one tenant's would go with another's calls),
+/// uses a proxy or reaches a cloud metadata service; both read at most <see cref="ModelOptions.MaxResponseBytes"/> of
+/// an answer, as sent and as decompressed.
 /// </summary>
 public sealed class ModelHttp : IDisposable
 {
-    public ModelHttp(IOptions<ModelOptions> options)
+    public ModelHttp(IOptions<ModelOptions> options, AddressPolicy policy)
     {
-        var allowPrivate = options.Value.AllowPrivateEndpoints ?? false;
-        UserProviders = new HttpClient(Handler(allowPrivate ? null : ConnectToPublicAddressAsync)) { Timeout = Timeout.InfiniteTimeSpan };
-        Managed = new HttpClient(Handler(null)) { Timeout = Timeout.InfiniteTimeSpan };
+        var limit = options.Value.MaxResponseBytes;
+        UserProviders = Client(limit, policy.Connect(host => new BlockedEndpointException(
+            $"The provider endpoint {host} is a private or local address, which this deployment does not call " +
+            $"({AddressPolicy.Setting}). Register the provider with a public endpoint.")));
+        Managed = Client(limit, AddressPolicy.Operator.Connect(host => new BlockedEndpointException(
+            $"The managed model's endpoint {host} is a link-local address or a cloud metadata service, which Orchflow never calls.")));
     }
 
     public HttpClient UserProviders { get; }
 
     public HttpClient Managed { get; }
 
-    static SocketsHttpHandler Handler(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect)
+    static HttpClient Client(int limit, Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> connect)
     {
-        var handler = new SocketsHttpHandler
+        var transport = new SocketsHttpHandler
         {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            // Decompressed by CappedResponses, which counts the bytes as sent and as decompressed.
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(15),
-            AutomaticDecompression = DecompressionMethods.All,
+            ConnectCallback = connect,
         };
-        if (connect is not null)
-        {
-            handler.ConnectCallback = connect;
-        }
-
-        return handler;
+        var capped = new CappedResponses(limit, max => new AnswerTooLargeException(max)) { InnerHandler = transport };
+        return new HttpClient(capped) { Timeout = Timeout.InfiniteTimeSpan };
     }
-
-    /// <summary>Connects only to public addresses, so a provider name that resolves inward is refused too.</summary>
-    static readonly Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectToPublicAddressAsync =
-        PrivateAddresses.PublicOnly(host => new BlockedEndpointException(
-            $"The provider endpoint {host} is a private or local address, which this deployment does not call " +
-            "(Orchflow:Models:AllowPrivateEndpoints). Register the provider with a public endpoint."));
 
     public void Dispose()
     {
@@ -53,3 +53,9 @@ public sealed class ModelHttp : IDisposable
 
 /// <summary>An endpoint a user registered (a provider, a webhook) resolved to an address this deployment does not call.</summary>
 public sealed class BlockedEndpointException(string message) : Exception(message);
+
+/// <summary>A provider's answer was longer than Orchflow reads, as sent or as decompressed.</summary>
+public sealed class AnswerTooLargeException(long limit) : Exception($"The answer was longer than {limit} bytes.")
+{
+    public long Limit { get; } = limit;
+}

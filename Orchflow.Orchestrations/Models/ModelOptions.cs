@@ -18,10 +18,16 @@ public sealed class ModelOptions
     public int MaxRetryDelaySeconds { get; set; } = 60;
 
     /// <summary>
-    /// Whether registered providers may point at loopback, private or link-local addresses (a local Ollama, say).
-    /// Defaults to true in development only: in a hosted deployment such an endpoint could reach internal services.
+    /// The most output tokens a model call asks for (sent as the request's output token limit), so that a model that
+    /// does not stop writes a bounded answer.
     /// </summary>
-    public bool? AllowPrivateEndpoints { get; set; }
+    public int MaxOutputTokens { get; set; } = 8_192;
+
+    /// <summary>
+    /// The most bytes of one provider answer read, as sent and as decompressed: past it the call fails. A streamed
+    /// answer of <see cref="MaxOutputTokens"/> tokens is well under the default.
+    /// </summary>
+    public int MaxResponseBytes { get; set; } = 8 * 1024 * 1024;
 
     public TimeSpan RequestTimeout => TimeSpan.FromSeconds(RequestTimeoutSeconds);
 

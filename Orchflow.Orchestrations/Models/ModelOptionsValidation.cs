@@ -12,6 +12,8 @@ public sealed class ModelOptionsValidation : IValidateOptions<ModelOptions>
         errors.Range(nameof(options.MaxAttempts), options.MaxAttempts, 1, 10);
         errors.Range(nameof(options.RetryBaseDelayMs), options.RetryBaseDelayMs, 0, 60_000);
         errors.Range(nameof(options.MaxRetryDelaySeconds), options.MaxRetryDelaySeconds, 0, 3_600);
+        errors.Range(nameof(options.MaxOutputTokens), options.MaxOutputTokens, 16, 1_000_000);
+        errors.Range(nameof(options.MaxResponseBytes), options.MaxResponseBytes, 64 * 1024, 256 * 1024 * 1024);
         return errors.Result();
     }
 }

@@ -42,5 +42,5 @@ public sealed class RunModelFactory(
         ?? throw new ModelProviderException($"The key of provider {provider.ProviderId} is missing; register the provider again and start a new run with the new provider_id (a retry of this run would look for the missing key).");
 
     ChatRunModel Create(ModelTarget target, HttpClient client) =>
-        new(ChatRunModel.CreateChatClient(target, client, options.Value.RequestTimeout), target, policy);
+        new(ChatRunModel.CreateChatClient(target, client, options.Value.RequestTimeout), target, policy, options.Value.MaxOutputTokens);
 }

@@ -138,6 +138,12 @@ public static class FailureCauses
 
     public const string NotFound = "not_found";
 
+    /// <summary>The provider answered with a redirect, which is not followed.</summary>
+    public const string Redirect = "redirect";
+
+    /// <summary>The answer was longer than Orchflow reads (Orchflow:Models:MaxResponseBytes).</summary>
+    public const string TooLarge = "too_large";
+
     /// <summary>The provider refused the request as malformed or unsupported (400, 422 and other 4xx).</summary>
     public const string Refused = "refused";
 

@@ -14,7 +14,7 @@ namespace Orchflow.Tools;
 /// Reads at most <see cref="ToolLimits.MaxFetchBytes"/> as sent and as decompressed, follows no redirect (it says
 /// where one points), sends no cookie and uses no proxy; the text is cut to <see cref="ToolLimits.MaxResultChars"/>.
 /// </summary>
-public sealed partial class FetchUrlTool(ToolHttp http, IOptions<ToolOptions> options)
+public sealed partial class FetchUrlTool(ToolHttp http, AddressPolicy policy, IOptions<ToolOptions> options)
 {
     public const string Name = "fetch_url";
     public const int MaxUrlLength = 2_000;
@@ -32,8 +32,7 @@ public sealed partial class FetchUrlTool(ToolHttp http, IOptions<ToolOptions> op
             return Refused($"fetch_url takes {{\"url\": \"https://…\"}}: an absolute http or https address of at most {MaxUrlLength} characters, without user:password@.");
         }
 
-        var allowPrivate = options.Value.AllowPrivateAddresses == true;
-        if (!allowPrivate && PrivateAddresses.IsLiteralPrivate(url))
+        if (policy.LiteralRefusal(url) is not null)
         {
             return Refused($"fetch_url does not read {url.Host}: it is a private or local address, and only public pages are read.");
         }

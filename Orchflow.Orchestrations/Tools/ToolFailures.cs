@@ -75,7 +75,9 @@ public static class ToolFailures
                 HttpStatusCode.NotFound => $"{server} answered 404 Not Found: no MCP endpoint is at that address.",
                 HttpStatusCode.MethodNotAllowed => $"{server} answered 405 Method Not Allowed: it does not take MCP messages (Streamable HTTP POSTs).",
                 { } status => $"{server} answered {(int)status} {status}.",
-                null => $"{server} could not be reached ({Reason(http)}).",
+                // One sentence whatever the socket said (refused, reset, no such name, not HTTP, a failed TLS handshake):
+                // told apart, they would map which hosts and ports the deployment reaches.
+                null => $"{server} could not be reached.",
             });
         }
 
@@ -103,16 +105,6 @@ public static class ToolFailures
         timeout.TotalSeconds >= 1
             ? string.Create(CultureInfo.InvariantCulture, $"{timeout.TotalSeconds:0.#} s")
             : string.Create(CultureInfo.InvariantCulture, $"{timeout.TotalMilliseconds:0} ms");
-
-    static string Reason(HttpRequestException e) => e.HttpRequestError switch
-    {
-        HttpRequestError.ConnectionError => "the connection was refused or failed",
-        HttpRequestError.NameResolutionError => "its host name does not resolve",
-        HttpRequestError.SecureConnectionError => "its TLS certificate or handshake failed",
-        HttpRequestError.ResponseEnded => "it closed the connection before answering",
-        HttpRequestError.InvalidResponse => "its answer was not valid HTTP",
-        _ => "the request failed",
-    };
 
     /// <summary>The SDK's prefix for an error the server sent says nothing to a model.</summary>
     static string Remote(string message) =>

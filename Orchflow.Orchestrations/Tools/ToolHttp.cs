@@ -1,29 +1,28 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.Extensions.Options;
 using Orchflow.Infrastructure.Network;
 using Orchflow.Models;
 
 namespace Orchflow.Tools;
 
 /// <summary>
-/// The HTTP connections tools travel on: to public addresses only (unless <see cref="ToolOptions.AllowPrivateAddresses"/>),
-/// checked when each connection is made, so a name that resolves inward is refused too; no redirect followed, no
-/// cookie kept, no proxy. <see cref="Mcp"/> also refuses what no MCP server answers (a redirect, an HTML page, JSON
-/// that does not parse, a body over <see cref="MaxMcpResponseBytes"/>); <see cref="Pages"/> leaves reading and decompressing to <c>fetch_url</c>,
-/// which caps both.
+/// The HTTP connections tools travel on: to the addresses the <see cref="AddressPolicy"/> allows, checked when each
+/// connection is made, so a name that resolves inward is refused too; no redirect followed, no cookie kept, no proxy.
+/// <see cref="Mcp"/> also refuses what no MCP server answers (a redirect, an HTML page, JSON that does not parse, a body
+/// over <see cref="MaxMcpResponseBytes"/> as sent or as decompressed); <see cref="Pages"/> leaves reading and
+/// decompressing to <c>fetch_url</c>, which caps both.
 /// </summary>
 public sealed class ToolHttp : IDisposable
 {
     /// <summary>The most of one MCP answer read: a tool list of 128 large schemas fits many times over.</summary>
     public const int MaxMcpResponseBytes = 4 * 1024 * 1024;
 
-    public ToolHttp(IOptions<ToolOptions> options)
+    public ToolHttp(AddressPolicy policy)
     {
-        var allowPrivate = options.Value.AllowPrivateAddresses == true;
-        Mcp = new HttpClient(new McpAnswers { InnerHandler = Handler(allowPrivate, DecompressionMethods.All) }) { Timeout = Timeout.InfiniteTimeSpan };
+        var capped = new CappedResponses(MaxMcpResponseBytes, _ => McpAnswers.TooLarge()) { InnerHandler = Handler(policy) };
+        Mcp = new HttpClient(new McpAnswers { InnerHandler = capped }) { Timeout = Timeout.InfiniteTimeSpan };
         Mcp.DefaultRequestHeaders.UserAgent.ParseAdd("Orchflow-Tools/1.0");
-        Pages = new HttpClient(Handler(allowPrivate, DecompressionMethods.None)) { Timeout = Timeout.InfiniteTimeSpan };
+        Pages = new HttpClient(Handler(policy)) { Timeout = Timeout.InfiniteTimeSpan };
         Pages.DefaultRequestHeaders.UserAgent.ParseAdd("Orchflow-fetch_url/1.0");
     }
 
@@ -33,26 +32,19 @@ public sealed class ToolHttp : IDisposable
     /// <summary>For <c>fetch_url</c>; answers come compressed as sent, so that the bytes read can be counted before and after.</summary>
     public HttpClient Pages { get; }
 
-    static SocketsHttpHandler Handler(bool allowPrivate, DecompressionMethods decompression)
+    static SocketsHttpHandler Handler(AddressPolicy policy) => new()
     {
-        var handler = new SocketsHttpHandler
-        {
-            // A redirect would take the server's secret headers, or a page's request, to an address nobody checked.
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            UseProxy = false,
-            AutomaticDecompression = decompression,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            ConnectTimeout = TimeSpan.FromSeconds(15),
-        };
-        if (!allowPrivate)
-        {
-            handler.ConnectCallback = PrivateAddresses.PublicOnly(host => new BlockedEndpointException(
-                $"{host} is a private or local address, which this deployment does not call."));
-        }
-
-        return handler;
-    }
+        // A redirect would take the server's secret headers, or a page's request, to an address nobody checked.
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        UseProxy = false,
+        // Decompressed by CappedResponses or by fetch_url, which count the bytes as sent and as decompressed.
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        ConnectTimeout = TimeSpan.FromSeconds(15),
+        ConnectCallback = policy.Connect(host => new BlockedEndpointException(
+            $"{host} is a private or local address, which this deployment does not call.")),
+    };
 
     public void Dispose()
     {
@@ -73,12 +65,6 @@ public sealed class ToolHttp : IDisposable
                 response.Dispose();
                 throw new ToolServerAnswerException(
                     $"it answered {status} (a redirect{(location is null ? "" : " to " + location)}); redirects are not followed: register the address it points to");
-            }
-
-            if (response.Content.Headers.ContentLength > MaxMcpResponseBytes)
-            {
-                response.Dispose();
-                throw TooLarge();
             }
 
             var type = response.Content.Headers.ContentType?.MediaType;
@@ -111,17 +97,11 @@ public sealed class ToolHttp : IDisposable
                 return response;
             }
 
-            response.Content = new LimitedContent(response.Content, MaxMcpResponseBytes, TooLarge);
             return response;
         }
 
-        static async Task<byte[]> ReadAsync(HttpContent content, CancellationToken cancellationToken)
-        {
-            await using var source = new LimitedStream(await content.ReadAsStreamAsync(cancellationToken), MaxMcpResponseBytes, TooLarge);
-            using var bytes = new MemoryStream();
-            await source.CopyToAsync(bytes, cancellationToken);
-            return bytes.ToArray();
-        }
+        /// <summary>The whole answer, capped below (<see cref="CappedResponses"/>).</summary>
+        static Task<byte[]> ReadAsync(HttpContent content, CancellationToken cancellationToken) => content.ReadAsByteArrayAsync(cancellationToken);
 
         static bool IsJson(byte[] body)
         {
@@ -145,57 +125,8 @@ public sealed class ToolHttp : IDisposable
             }
         }
 
-        static ToolServerAnswerException TooLarge() =>
+        public static ToolServerAnswerException TooLarge() =>
             new($"it answered more than {MaxMcpResponseBytes / (1024 * 1024)} MiB, the most Orchflow reads of one answer");
-    }
-
-    /// <summary>A response body read through a <see cref="LimitedStream"/> that throws past the limit.</summary>
-    sealed class LimitedContent : HttpContent
-    {
-        readonly HttpContent inner;
-        readonly long limit;
-        readonly Func<Exception> overLimit;
-
-        public LimitedContent(HttpContent inner, long limit, Func<Exception> overLimit)
-        {
-            this.inner = inner;
-            this.limit = limit;
-            this.overLimit = overLimit;
-            foreach (var header in inner.Headers)
-            {
-                Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
-        }
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
-            SerializeToStreamAsync(stream, context, CancellationToken.None);
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
-        {
-            await using var source = await CreateContentReadStreamAsync(cancellationToken);
-            await source.CopyToAsync(stream, cancellationToken);
-        }
-
-        protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
-
-        protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-            new LimitedStream(await inner.ReadAsStreamAsync(cancellationToken), limit, overLimit);
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }
 

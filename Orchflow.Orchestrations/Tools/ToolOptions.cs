@@ -2,7 +2,7 @@ using Orchflow.Abstractions;
 
 namespace Orchflow.Tools;
 
-/// <summary>How tools are called (section <c>Orchflow:Tools</c>): the time a call and a connection may take, and which addresses they may reach.</summary>
+/// <summary>How tools are called (section <c>Orchflow:Tools</c>): the time a call and a connection may take. Which addresses they may reach is <see cref="Orchflow.Infrastructure.Network.AddressPolicy"/>'s.</summary>
 public sealed class ToolOptions
 {
     public const string Section = "Orchflow:Tools";
@@ -12,13 +12,6 @@ public sealed class ToolOptions
 
     /// <summary>How long registering or refreshing a tool server may take to connect and list its tools, before it is refused.</summary>
     public int ConnectTimeoutMs { get; set; } = 15_000;
-
-    /// <summary>
-    /// Whether tool servers and <c>fetch_url</c> may reach loopback, private, link-local and CGNAT addresses (and tool
-    /// servers plain http on loopback). Defaults to true in development only, so a server on the developer's machine
-    /// works and a deployment's own network stays out of reach.
-    /// </summary>
-    public bool? AllowPrivateAddresses { get; set; }
 
     public TimeSpan CallTimeout => TimeSpan.FromMilliseconds(CallTimeoutMs);
 

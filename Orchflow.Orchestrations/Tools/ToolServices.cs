@@ -8,10 +8,9 @@ namespace Orchflow.Tools;
 /// <summary>Wires tools: their settings, the tool servers' store, the HTTP connections and MCP sessions, and the toolbox.</summary>
 public static class ToolServices
 {
-    public static IServiceCollection AddTools(this IServiceCollection services, IConfiguration configuration, bool isDevelopment)
+    public static IServiceCollection AddTools(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddValidatedOptions<ToolOptions, ToolOptionsValidation>(configuration.GetSection(ToolOptions.Section))
-            .PostConfigure(o => o.AllowPrivateAddresses ??= isDevelopment);
+        services.AddValidatedOptions<ToolOptions, ToolOptionsValidation>(configuration.GetSection(ToolOptions.Section));
         services.AddSingleton<IToolServerStore, TableToolServerStore>();
         services.AddSingleton<ToolHttp>();
         services.AddSingleton<McpConnector>();

@@ -49,12 +49,6 @@ public sealed class WebhookOptions
     /// <summary>The standalone host's longest idle wait between looks at the queue (a message this process sends wakes it at once).</summary>
     public int MaxPollIntervalMs { get; set; } = 1_000;
 
-    /// <summary>
-    /// Whether webhook URLs may point at loopback, private or link-local addresses, and http at loopback. Defaults to
-    /// true in development only, so a receiver on the developer's machine works and a deployment's network is safe.
-    /// </summary>
-    public bool? AllowPrivateTargets { get; set; }
-
     public TimeSpan FirstRetryDelay => TimeSpan.FromMilliseconds(FirstRetryDelayMs);
 
     public TimeSpan MaxRetryDelay => TimeSpan.FromSeconds(MaxRetryDelaySeconds);

@@ -22,7 +22,7 @@ public sealed record AttemptResult(AttemptOutcome Outcome, int? StatusCode, Time
 
 /// <summary>
 /// Makes one signed delivery attempt: a POST of the body with the Standard Webhooks headers, on connections that go
-/// to public addresses only (unless private targets are allowed), never following a redirect, within the timeout.
+/// to the addresses the <see cref="AddressPolicy"/> allows, never following a redirect, within the timeout.
 /// </summary>
 public sealed class WebhookSender : IDisposable
 {
@@ -30,7 +30,7 @@ public sealed class WebhookSender : IDisposable
     readonly TimeSpan timeout;
     readonly TimeProvider clock;
 
-    public WebhookSender(IOptions<WebhookOptions> options, TimeProvider clock)
+    public WebhookSender(IOptions<WebhookOptions> options, AddressPolicy policy, TimeProvider clock)
     {
         this.clock = clock;
         timeout = options.Value.Timeout;
@@ -39,15 +39,13 @@ public sealed class WebhookSender : IDisposable
             // A redirect would take a signed body to a URL nobody registered.
             AllowAutoRedirect = false,
             UseCookies = false,
+            UseProxy = false,
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectTimeout = timeout,
+            ConnectCallback = policy.Connect(host => new BlockedEndpointException(
+                $"The webhook host {host} is a private or local address, which this deployment does not call.")),
         };
-        if (options.Value.AllowPrivateTargets != true)
-        {
-            handler.ConnectCallback = PrivateAddresses.PublicOnly(host => new BlockedEndpointException(
-                $"The webhook host {host} is a private or local address, which this deployment does not call."));
-        }
 
         http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.UserAgent.ParseAdd("Orchflow-Webhooks/1.0");
@@ -86,9 +84,11 @@ public sealed class WebhookSender : IDisposable
         {
             return new AttemptResult(AttemptOutcome.Failed, null, null, blocked.Message);
         }
-        catch (HttpRequestException e)
+        catch (HttpRequestException)
         {
-            return new AttemptResult(AttemptOutcome.Failed, null, null, $"Could not reach the endpoint ({e.HttpRequestError}).");
+            // The same words whatever the socket said (refused, no route, no such name, reset), so that a webhook's
+            // deliveries cannot be used to map which hosts and ports the deployment can reach.
+            return new AttemptResult(AttemptOutcome.Failed, null, null, "Could not reach the endpoint.");
         }
     }
 

@@ -9,14 +9,10 @@ namespace Orchflow.Webhooks;
 /// <summary>Wires webhooks: their store, the queue, the outbox the run store writes ahead to, and the dispatcher.</summary>
 public static class WebhookServices
 {
-    public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration, bool isDevelopment)
+    public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<WebhookOptions, WebhookOptionsValidation>(configuration.GetSection(WebhookOptions.Section))
-            .PostConfigure(o =>
-            {
-                o.AllowPrivateTargets ??= isDevelopment;
-                o.Queue = configuration[WebhookOptions.QueueSetting] ?? WebhookOptions.DefaultQueue;
-            });
+            .PostConfigure(o => o.Queue = configuration[WebhookOptions.QueueSetting] ?? WebhookOptions.DefaultQueue);
         services.AddSingleton<IWebhookStore, TableWebhookStore>();
         services.AddSingleton<IWebhookQueue, StorageWebhookQueue>();
         services.AddSingleton<WebhookDirectory>();

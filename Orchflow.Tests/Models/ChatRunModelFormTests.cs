@@ -80,6 +80,6 @@ public sealed class ChatRunModelFormTests : ChatServerFixture
         var options = new ModelOptions { RequestTimeoutSeconds = 5, MaxAttempts = 1, RetryBaseDelayMs = 10, MaxRetryDelaySeconds = 5 };
         var target = ModelTarget.Create("openai", "gpt-4o-mini", new Uri(Server.BaseUri, "v1").ToString(), "sk-form-test", "prv_test");
         var policy = new ModelCallPolicy(Options.Create(options), TimeProvider.System, NullLogger<ModelCallPolicy>.Instance);
-        return new ChatRunModel(ChatRunModel.CreateChatClient(target, Http.UserProviders, options.RequestTimeout), target, policy);
+        return new ChatRunModel(ChatRunModel.CreateChatClient(target, Http.UserProviders, options.RequestTimeout), target, policy, options.MaxOutputTokens);
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Infrastructure;
+using Orchflow.Infrastructure.Network;
 using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Models;
@@ -23,7 +24,7 @@ public sealed class RunModelFactoryTests
         var tables = StorageFixture.NewTables();
         providers = new TableProviderStore(tables);
         secrets = new CountingSecrets(new LocalSecretStore(tables, Options.Create(new SecurityOptions { AllowDevelopmentKeys = true })));
-        http = new ModelHttp(Options.Create(new ModelOptions()));
+        http = new ModelHttp(Options.Create(new ModelOptions()), AddressPolicy.Loopback());
     }
 
     [TearDown]

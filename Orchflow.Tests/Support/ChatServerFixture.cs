@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orchflow.Infrastructure.Network;
 using Orchflow.Models;
 
 namespace Orchflow.Tests.Support;
@@ -17,7 +18,7 @@ public abstract class ChatServerFixture
     public async Task StartServerAsync()
     {
         Server = await FakeChatServer.StartAsync();
-        Http = new ModelHttp(Options.Create(new ModelOptions { AllowPrivateEndpoints = true }));
+        Http = new ModelHttp(Options.Create(new ModelOptions()), AddressPolicy.Loopback());
     }
 
     [OneTimeTearDown]

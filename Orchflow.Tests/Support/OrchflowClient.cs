@@ -152,6 +152,14 @@ public sealed class OrchflowClient(Uri baseAddress, string? apiKey = null) : IDi
         return (response.Json!["provider_id"]!.GetValue<string>(), key);
     }
 
+    /// <summary>Registers an MCP server with <c>POST /tool-servers</c>; returns its id.</summary>
+    public async Task<string> RegisterToolServerAsync(string url)
+    {
+        var response = await SendAsync(HttpMethod.Post, "tool-servers", new { url });
+        Assert.That(response.Status, Is.EqualTo(HttpStatusCode.Created), response.Text);
+        return response.Json!["server_id"]!.GetValue<string>();
+    }
+
     /// <summary>Polls a webhook's deliveries, newest first, until the condition holds; fails with the last list seen when it does not in time.</summary>
     public async Task<JsonArray> WaitForDeliveriesAsync(string webhookId, Func<JsonArray, bool> condition, string what, TimeSpan? timeout = null)
     {

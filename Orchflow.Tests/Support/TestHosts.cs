@@ -18,6 +18,18 @@ public static class TestHosts
         ["Logging__LogLevel__Default"] = "Information",
     };
 
+    /// <summary>
+    /// Settings over the defaults for a host that runs as a deployment does: outside Development, with secrets of its
+    /// own (made once per test run, so fixtures that use them share a host) and no private range allowed.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Deployment { get; } = new Dictionary<string, string>(OrchflowHost.NoPrivateRanges)
+    {
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["Orchflow__Security__ApiKeyPepper"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+        ["Orchflow__Security__SecretsKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+    };
+
     /// <summary>The defaults with <paramref name="settings"/> over them: what a host started with these settings runs with.</summary>
     public static IReadOnlyDictionary<string, string> With(IReadOnlyDictionary<string, string>? settings)
     {
@@ -34,7 +46,7 @@ public static class TestHosts
     /// Starts a host with the defaults and <paramref name="settings"/> over them; a setting that names the tables or the
     /// task hub joins another host's.
     /// </summary>
-    public static Task<OrchflowHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? connectionString = null)
+    public static Task<OrchflowHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? connectionString = null, bool allInterfaces = false)
     {
         var id = Guid.NewGuid().ToString("N")[..10];
         var environment = new Dictionary<string, string>(With(settings));
@@ -43,7 +55,7 @@ public static class TestHosts
         environment.TryAdd(OrchflowHost.TablePrefixSetting, "t" + id);
         environment.TryAdd(OrchflowHost.TaskHubSetting, "hub" + id);
         environment.TryAdd(OrchflowHost.WebhookQueueSetting, "hooks-" + id);
-        return OrchflowHost.StartAsync(environment);
+        return OrchflowHost.StartAsync(environment, allInterfaces: allInterfaces);
     }
 
     /// <summary>

@@ -242,10 +242,10 @@ public sealed class OrchflowTelemetryTests : ChatServerFixture
 
     ChatRunModel Model()
     {
-        var options = new ModelOptions { AllowPrivateEndpoints = true, RetryBaseDelayMs = 10, MaxAttempts = 3 };
+        var options = new ModelOptions { RetryBaseDelayMs = 10, MaxAttempts = 3 };
         var target = ModelTarget.Create("openai_compatible", "llama3.1:8b", new Uri(Server.BaseUri, "v1").ToString(), Key, "prv_test");
         var policy = new ModelCallPolicy(Options.Create(options), TimeProvider.System, NullLogger<ModelCallPolicy>.Instance);
-        return new ChatRunModel(ChatRunModel.CreateChatClient(target, Http.UserProviders, options.RequestTimeout), target, policy);
+        return new ChatRunModel(ChatRunModel.CreateChatClient(target, Http.UserProviders, options.RequestTimeout), target, policy, options.MaxOutputTokens);
     }
 
     static AgentTaskRequest TaskRequest()

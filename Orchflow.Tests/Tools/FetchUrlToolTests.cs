@@ -129,7 +129,7 @@ public sealed class FetchUrlToolTests
     public async Task CallAsync_LoopbackWherePrivateAddressesAreRefused_RefusedWithoutARequest()
     {
         pages.Serve("internal", "text/plain", "internal secrets");
-        await using var harness = new ToolHarness(allowPrivate: false);
+        await using var harness = new ToolHarness(allowLoopback: false);
         var before = pages.Requests.Count;
 
         var outcome = await harness.CallAsync("fetch_url", Args(pages.Url("internal")));

@@ -102,7 +102,7 @@ public sealed class HostileToolServerTests
     public async Task ProbeAsync_LoopbackWhenPrivateAddressesAreNotAllowed_RefusedWhenConnecting()
     {
         await using var server = await LoopbackMcpServer.StartAsync();
-        await using var harness = new ToolHarness(allowPrivate: false);
+        await using var harness = new ToolHarness(allowLoopback: false);
 
         var probe = await harness.Servers.ProbeAsync(server.Url, new Dictionary<string, string>(), CancellationToken.None);
 

@@ -1,3 +1,4 @@
+using Orchflow.Infrastructure.Network;
 using Orchflow.Tests.Models;
 using Orchflow.Tests.Support;
 using Orchflow.Tools;
@@ -19,7 +20,7 @@ public sealed class McpSessionsTests
     {
         await using var server = await LoopbackMcpServer.StartAsync();
         var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
-        using var http = new ToolHttp(Microsoft.Extensions.Options.Options.Create(new ToolOptions { AllowPrivateAddresses = true }));
+        using var http = new ToolHttp(AddressPolicy.Loopback());
         await using var sessions = new McpSessions(new McpConnector(http), clock);
         var url = new Uri(server.Url);
         Task Call() => sessions.UseAsync("mcs_sessions00000000000", url, NoHeaders, Timeout,
@@ -49,7 +50,7 @@ public sealed class McpSessionsTests
     public async Task UseAsync_ServerRestartedBetweenCalls_SessionOpenedAgainAndTheCallAnswered()
     {
         var everything = await McpEverything.StartAsync();
-        using var http = new ToolHttp(Microsoft.Extensions.Options.Options.Create(new ToolOptions { AllowPrivateAddresses = true }));
+        using var http = new ToolHttp(AddressPolicy.Loopback());
         await using var sessions = new McpSessions(new McpConnector(http), TimeProvider.System);
         var url = new Uri(everything.Url);
         Task<string> Echo(string message) => sessions.UseAsync("mcs_restarted0000000000", url, NoHeaders, Timeout,

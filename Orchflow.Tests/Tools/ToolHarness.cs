@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
+using Orchflow.Infrastructure.Network;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Tests.Infrastructure;
 using Orchflow.Tools;
@@ -15,24 +16,26 @@ namespace Orchflow.Tests.Tools;
 /// </summary>
 sealed class ToolHarness : IAsyncDisposable
 {
-    public ToolHarness(TimeSpan? callTimeout = null, TimeSpan? connectTimeout = null, bool allowPrivate = true)
+    public ToolHarness(TimeSpan? callTimeout = null, TimeSpan? connectTimeout = null, bool allowLoopback = true)
     {
         Options = Microsoft.Extensions.Options.Options.Create(new ToolOptions
         {
             CallTimeoutMs = (int)(callTimeout ?? TimeSpan.FromSeconds(20)).TotalMilliseconds,
             ConnectTimeoutMs = (int)(connectTimeout ?? TimeSpan.FromSeconds(20)).TotalMilliseconds,
-            AllowPrivateAddresses = allowPrivate,
         });
-        Http = new ToolHttp(Options);
+        Addresses = allowLoopback ? AddressPolicy.Loopback() : AddressPolicy.PublicOnly;
+        Http = new ToolHttp(Addresses);
         Connector = new McpConnector(Http);
         Sessions = new McpSessions(Connector, TimeProvider.System);
         Servers = new ToolServers(Connector, Sessions, Secrets, Options);
         Store = new TableToolServerStore(StorageFixture.NewTables());
-        FetchUrl = new FetchUrlTool(Http, Options);
+        FetchUrl = new FetchUrlTool(Http, Addresses, Options);
         Toolbox = new Toolbox(Store, Servers, Sessions, FetchUrl, Options, NullLogger<Toolbox>.Instance);
     }
 
     public IOptions<ToolOptions> Options { get; }
+
+    public AddressPolicy Addresses { get; }
 
     public ToolHttp Http { get; }
 

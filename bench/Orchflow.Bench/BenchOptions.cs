@@ -8,7 +8,7 @@ public sealed record BenchOptions
 
           --smoke            tiny counts: checks that every phase still works, in seconds; writes nothing
           --only PHASES      comma-separated subset of: overhead, reads, conditional, throughput, memory, resume, latency,
-                             backend, load, list, sse, limits, storage, tools, output, streaming, mcp
+                             backend, load, list, sse, limits, storage, tools, output, streaming, mcp, hostile
           --set KEY=VALUE    an extra setting (environment variable) for every host, e.g.
                              Orchflow__Durable__MaxQueuePollingIntervalMs=100; Orchflow__Durable__* ones apply to the
                              bare engine too
@@ -27,7 +27,7 @@ public sealed record BenchOptions
 
     public static readonly string[] Phases =
         ["overhead", "reads", "conditional", "throughput", "memory", "resume", "latency", "backend", "load", "list", "sse", "limits", "storage",
-         "tools", "output", "streaming", "mcp"];
+         "tools", "output", "streaming", "mcp", "hostile"];
 
     public bool Smoke { get; init; }
 

@@ -47,6 +47,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                 await ToolsPhaseAsync(cancellationToken);
             }
 
+            if (options.Runs("hostile"))
+            {
+                await HostilePhaseAsync(cancellationToken);
+            }
+
             if (options.Runs("mcp"))
             {
                 await McpPhaseAsync(cancellationToken);

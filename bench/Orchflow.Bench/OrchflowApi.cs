@@ -95,6 +95,12 @@ public sealed class OrchflowApi(HttpClient http, ApiTraffic? traffic = null)
     public async Task<string> RegisterToolServerAsync(string key, string url, CancellationToken cancellationToken) =>
         (await SendAsync<JsonElement>(HttpMethod.Post, "tool-servers", "POST /tool-servers", key, new { url }, cancellationToken)).GetProperty("server_id").GetString()!;
 
+    /// <summary>Registers an OpenAI-compatible provider at <paramref name="endpoint"/>; returns its id.</summary>
+    public async Task<string> CreateProviderAsync(string key, string endpoint, CancellationToken cancellationToken) =>
+        (await SendAsync<JsonElement>(HttpMethod.Post, "providers", "POST /providers", key,
+            new { provider = "openai_compatible", api_key = "sk-bench-provider", label = "Bench", model = "bench-model", endpoint }, cancellationToken))
+        .GetProperty("provider_id").GetString()!;
+
     /// <summary>Lets the call a task waits on be made as asked.</summary>
     public Task ApproveToolCallAsync(string key, string runId, string taskId, CancellationToken cancellationToken) =>
         SendAsync<JsonElement>(HttpMethod.Post, $"runs/{runId}/tasks/{taskId}/complete", "POST /runs/{id}/tasks/{task}/complete", key, new { approved = true }, cancellationToken);

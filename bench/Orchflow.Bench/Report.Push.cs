@@ -15,7 +15,7 @@ public static partial class Report
     }
 
     /// <summary>The targets this run has the figures for: issue 15's, then those of agents that act and live output.</summary>
-    public static IEnumerable<Target> Targets(BenchResults r) => PushTargets(r).Concat(ActingTargets(r));
+    public static IEnumerable<Target> Targets(BenchResults r) => PushTargets(r).Concat(ActingTargets(r)).Concat(HostileTargets(r));
 
     static IEnumerable<Target> PushTargets(BenchResults r)
     {

@@ -118,6 +118,7 @@ public static partial class Report
         AppendPublished(md, r);
         AppendPush(md, r);
         AppendActing(md, r);
+        AppendHostile(md, r);
         if (r.Storage is { } storage)
         {
             AppendStorage(md, storage);

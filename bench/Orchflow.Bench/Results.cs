@@ -43,6 +43,9 @@ public sealed class BenchResults
 
     public OutputResult? Output { get; set; }
 
+    /// <summary>The host's resident memory while one tenant's endpoints answer to hurt it.</summary>
+    public HostileResult? Hostile { get; set; }
+
     /// <summary>The throughput figure's load again, every run watched on its event stream (live output on).</summary>
     public ThroughputResult? StreamingThroughput { get; set; }
 
@@ -102,6 +105,18 @@ public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval);
 /// <param name="Started">An MCP input response sent (<c>tasks/update</c>) → a task that waited for it started (its <c>started_at</c>).</param>
 /// <param name="Working">The same → the client's <c>tasks/get</c>, every 10 ms, shows the MCP task no longer <c>input_required</c>.</param>
 public sealed record McpResult(Sample Started, Sample Working);
+
+/// <summary>The host at rest after a warm-up (VmRSS, MiB), and each hostile case's peak while its run went.</summary>
+public sealed record HostileResult(double IdleMiB, IReadOnlyList<HostileCase> Cases)
+{
+    public double MostAboveIdleMiB => Cases.Count == 0 ? 0 : Cases.Max(c => c.AboveIdleMiB);
+}
+
+/// <summary>
+/// One hostile endpoint: the host's VmRSS as its run started, the peak while it went, that peak less idle (the .NET heap
+/// keeps what earlier cases grew it by, so this includes them), and how the run or call ended.
+/// </summary>
+public sealed record HostileCase(string Name, double StartMiB, double PeakMiB, double AboveIdleMiB, string Outcome);
 
 /// <param name="SameProcess">A word written by the model → its delta at an SSE client of the host that wrote it, one host running.</param>
 /// <param name="CrossProcess">The same, at a client of the other host on the same task hub.</param>

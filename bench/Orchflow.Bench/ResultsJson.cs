@@ -70,6 +70,11 @@ public static class ResultsJson
                 ["cross_process_p50"] = Ms(r.Output?.CrossProcess.Median),
                 ["cross_process_p99"] = Ms(r.Output?.CrossProcess.P99),
             },
+            ["hostile_rss_mib"] = new JsonObject
+            {
+                ["idle"] = Ms(r.Hostile?.IdleMiB),
+                ["most_above_idle"] = Ms(r.Hostile?.MostAboveIdleMiB),
+            },
         };
         return json.ToJsonString(Indented) + Environment.NewLine;
     }

@@ -83,7 +83,7 @@ public sealed class ApiRateLimits : IAsyncDisposable
             var entries = string.Join(',', http.Request.Headers[header].ToArray()).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             foreach (var entry in entries.Reverse())
             {
-                if (ParseAddress(entry) is { } address && !PrivateAddresses.IsPrivate(address))
+                if (ParseAddress(entry) is { } address && SpecialAddresses.IsPublic(address))
                 {
                     return Normalize(address);
                 }

@@ -24,11 +24,11 @@ public sealed partial class ToolRunsTests
         var hookPath = "/hooks/" + Guid.NewGuid().ToString("N");
         ApiAssert.Json(await client.SendAsync(HttpMethod.Post, "webhooks", new { url = receiver.Url(hookPath), events = new[] { "task.waiting_human" } }),
             HttpStatusCode.Created);
-        var serverId = await RegisterToolServerAsync(client, mcp.Url);
+        var serverId = await client.RegisterToolServerAsync(mcp.Url);
         var (providerId, _) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
         string[] asked = ["first", "second", "third"];
         AnswerT1(request => request.AskedToolCalls.Count < asked.Length
-            ? FakeReply.ToolCall(Offered(request, "lookup"), new { q = asked[request.AskedToolCalls.Count] })
+            ? FakeReply.ToolCall(request.Offered("lookup"), new { q = asked[request.AskedToolCalls.Count] })
             : FakeReply.Chat("Done: " + string.Join(" | ", request.ToolResults.Select(r => r.Content))));
         var lookup = $"{serverId}/lookup";
 

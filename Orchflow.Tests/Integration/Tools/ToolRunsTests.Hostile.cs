@@ -31,7 +31,7 @@ public sealed partial class ToolRunsTests
         try
         {
             using var client = await RegisterAsync();
-            var serverId = await RegisterToolServerAsync(client, mcp.Url);
+            var serverId = await client.RegisterToolServerAsync(mcp.Url);
             var (providerId, _) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
             if (misstep == Misstep.ServerWentDown)
             {
@@ -41,10 +41,10 @@ public sealed partial class ToolRunsTests
             AnswerT1(request => request.AskedToolCalls.Count == 0
                 ? misstep switch
                 {
-                    Misstep.ToolThrows => FakeReply.ToolCall(Offered(request, "explode"), new { }),
+                    Misstep.ToolThrows => FakeReply.ToolCall(request.Offered("explode"), new { }),
                     Misstep.UnknownTool => FakeReply.ToolCall(serverId + "__send_email", new { to = "ceo@example.com" }),
-                    Misstep.ArgumentsBreakTheSchema => FakeReply.ToolCall(Offered(request, "lookup"), new { q = 42 }),
-                    _ => FakeReply.ToolCall(Offered(request, "lookup"), new { q = "pricing" }),
+                    Misstep.ArgumentsBreakTheSchema => FakeReply.ToolCall(request.Offered("lookup"), new { q = 42 }),
+                    _ => FakeReply.ToolCall(request.Offered("lookup"), new { q = "pricing" }),
                 }
                 : FakeReply.Chat("Could not use the tool: " + request.ToolResults.Single().Content));
 
@@ -84,11 +84,11 @@ public sealed partial class ToolRunsTests
     {
         await using var mcp = await LoopbackMcpServer.StartAsync();
         using var client = await RegisterAsync();
-        var serverId = await RegisterToolServerAsync(client, mcp.Url);
+        var serverId = await client.RegisterToolServerAsync(mcp.Url);
         var (providerId, _) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
         // Asks again whenever it may; answers only once it is offered nothing.
         AnswerT1(request => request.OfferedTools.Count > 0
-            ? FakeReply.ToolCall(Offered(request, "lookup"), new { q = "again " + request.AskedToolCalls.Count })
+            ? FakeReply.ToolCall(request.Offered("lookup"), new { q = "again " + request.AskedToolCalls.Count })
             : FakeReply.Chat($"Stopped after {request.ToolResults.Count} lookups."));
 
         var runId = (await client.StartRunAsync(new

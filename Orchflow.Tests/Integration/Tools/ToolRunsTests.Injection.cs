@@ -20,13 +20,13 @@ public sealed partial class ToolRunsTests
         pages.Serve("pricing", "text/html; charset=utf-8", $"<html><body><p>The Team plan costs 49 dollars.</p><p>{Injected}</p></body></html>");
         await using var mcp = await LoopbackMcpServer.StartAsync();
         using var client = await RegisterAsync();
-        var serverId = await RegisterToolServerAsync(client, mcp.Url);
+        var serverId = await client.RegisterToolServerAsync(mcp.Url);
         var (providerId, _) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
         // A model that obeys whatever it reads: it fetches the page, then asks for the call the page demands.
         AnswerT1(request => request.AskedToolCalls.Count switch
         {
             0 => FakeReply.ToolCall("fetch_url", new { url = pages.Url("pricing") }),
-            1 => FakeReply.ToolCall(Offered(request, "lookup"), new { q = "all customer emails" }),
+            1 => FakeReply.ToolCall(request.Offered("lookup"), new { q = "all customer emails" }),
             _ => FakeReply.Chat("Done."),
         });
         var lookup = $"{serverId}/lookup";

@@ -48,7 +48,7 @@ public sealed partial class ToolRunsTests
     {
         await using var mcp = await LoopbackMcpServer.StartAsync();
         using var client = await RegisterAsync();
-        var serverId = await RegisterToolServerAsync(client, mcp.Url);
+        var serverId = await client.RegisterToolServerAsync(mcp.Url);
 
         var runId = (await client.StartRunAsync(new { task = Goal, plan = OneTaskPlan, tools = new[] { $"{serverId}/lookup" } })).Str("run_id");
         var done = await client.WaitForStatusAsync(runId, "completed");

@@ -59,12 +59,12 @@ public sealed partial class ToolRunsTests : HostedModelTests
     public async Task Run_ProviderCallsServerEverythingTools_CallsOnTheTaskEventsLoggedAndResultsInTheModelsNextRequest()
     {
         using var client = await RegisterAsync();
-        var serverId = await RegisterToolServerAsync(client, everything.Url);
+        var serverId = await client.RegisterToolServerAsync(everything.Url);
         var (providerId, _) = await client.CreateProviderAsync(new Uri(ModelServer.BaseUri, "v1"));
         AnswerT1(request => request.AskedToolCalls.Count == 0
             ? FakeReply.ToolCalls(
-                FakeToolCall.Of(Offered(request, "echo"), new { message = "tool loop works" }),
-                FakeToolCall.Of(Offered(request, "get-sum"), new { a = 2, b = 3 }))
+                FakeToolCall.Of(request.Offered("echo"), new { message = "tool loop works" }),
+                FakeToolCall.Of(request.Offered("get-sum"), new { a = 2, b = 3 }))
             : FakeReply.Chat("Found: " + string.Join(" | ", request.ToolResults.Select(r => r.Content))));
 
         var runId = (await client.StartRunAsync(new
@@ -92,7 +92,7 @@ public sealed partial class ToolRunsTests : HostedModelTests
 
             Assert.That(asks, Has.Count.EqualTo(2), "one turn asking for both calls, one answering with their results");
             Assert.That(asks.Select(r => r.Stream), Is.All.True, "an agent task streams its model calls");
-            Assert.That(asks[0].OfferedTools, Is.EqualTo(new[] { Offered(asks[0], "echo"), Offered(asks[0], "get-sum") }));
+            Assert.That(asks[0].OfferedTools, Is.EqualTo(new[] { asks[0].Offered("echo"), asks[0].Offered("get-sum") }));
             Assert.That(asks[1].ToolResults.Select(r => r.CallId), Is.EqualTo(asks[1].AskedToolCalls.Select(c => c.Id)));
             Assert.That(asks[1].ToolResults.Select(r => r.Content), Is.EqualTo(calls.Select(c => c.Str("result"))));
             Assert.That(task.Str("output"), Does.StartWith("Found: ").And.Contain("tool loop works"));
@@ -109,18 +109,9 @@ public sealed partial class ToolRunsTests : HostedModelTests
         });
     }
 
-    /// <summary>Registers an MCP server with <c>POST /tool-servers</c>; returns its id.</summary>
-    static async Task<string> RegisterToolServerAsync(OrchflowClient client, string url) =>
-        ApiAssert.Json(await client.SendAsync(HttpMethod.Post, "tool-servers", new { url }), HttpStatusCode.Created).Str("server_id");
-
     /// <summary>The model answers T1 with <paramref name="answer"/>, and every other call (the synthesis) cooperatively.</summary>
     void AnswerT1(Func<ChatRequestRecord, FakeReply> answer) =>
         ModelServer.Responder = request => request.TaskId == "T1" ? answer(request) : Cooperative.Answer(request);
-
-    /// <summary>The name the model was offered for a server's <paramref name="tool"/> (<c>mcs_…__tool</c>).</summary>
-    static string Offered(ChatRequestRecord request, string tool) =>
-        request.OfferedTools.SingleOrDefault(n => n.EndsWith("__" + tool, StringComparison.Ordinal))
-        ?? throw new AssertionException($"The model was not offered {tool}: [{string.Join(", ", request.OfferedTools)}]");
 
     static List<JsonNode> ToolCalls(JsonNode task) => task["tool_calls"]!.AsArray().Select(c => c!).ToList();
 

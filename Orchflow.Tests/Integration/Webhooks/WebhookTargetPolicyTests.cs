@@ -1,6 +1,5 @@
 using System.Net;
 using Orchflow.Infrastructure.Network;
-using System.Security.Cryptography;
 using Orchflow.Tests.Integration.Api;
 using Orchflow.Tests.Support;
 
@@ -18,12 +17,8 @@ public sealed class WebhookTargetPolicyTests : HostedTests
 
     protected override async Task BeforeHostStartsAsync() => receiver = await WebhookReceiver.StartAsync();
 
-    protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
+    protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>(TestHosts.Deployment)
     {
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        ["Orchflow__Security__ApiKeyPepper"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-        ["Orchflow__Security__SecretsKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         ["Orchflow__Webhooks__FirstRetryDelayMs"] = "1000",
         ["Orchflow__Webhooks__MaxAttempts"] = "2",
     };
@@ -122,7 +117,7 @@ public sealed class WebhookTargetPolicyTests : HostedTests
         foreach (var name in candidates)
         {
             var addresses = await Dns.GetHostAddressesAsync(name);
-            if (addresses.Length > 0 && addresses.All(PrivateAddresses.IsPrivate))
+            if (addresses.Length > 0 && addresses.All(a => !SpecialAddresses.IsPublic(a)))
             {
                 return name;
             }

@@ -1,4 +1,4 @@
-namespace Orchflow.Tools;
+namespace Orchflow.Infrastructure.Network;
 
 /// <summary>
 /// A read-only view of a stream that gives at most <c>limit</c> bytes: past that it either ends (and says so in
