@@ -227,7 +227,8 @@ public sealed class RateLimitTests : HostedTests
         return (result, clock.Elapsed);
     }
 
-    string NextAddress() => $"203.0.113.{Interlocked.Increment(ref addresses)}";
+    /// <summary>A public address (a proxy skips documentation and private ranges as its own hops), new for each call.</summary>
+    string NextAddress() => $"81.2.69.{Interlocked.Increment(ref addresses)}";
 
     async Task<string> RegisterAsync(string address)
     {

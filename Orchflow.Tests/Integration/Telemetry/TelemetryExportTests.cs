@@ -193,7 +193,7 @@ public sealed class TelemetryExportTests : HostedModelTests
         for (var i = 0; i < 7; i++)
         {
             answers.Add(await Anonymous.SendRawAsync(HttpMethod.Post, "auth/register", $$"""{"name":"R{{i}}","email":"r{{i}}-{{Guid.NewGuid():N}}@example.com"}""",
-                header: ("X-Forwarded-For", "203.0.113.77")));
+                header: ("X-Forwarded-For", "81.2.70.77")));
         }
 
         Assert.That(answers.Select(a => a.Status), Has.Some.EqualTo(HttpStatusCode.TooManyRequests));
