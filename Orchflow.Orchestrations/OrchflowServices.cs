@@ -37,6 +37,7 @@ public static class OrchflowServices
         services.AddSingleton<IRunStore, TableRunStore>();
         services.AddSingleton<IRunEventStore, TableRunEventStore>();
         services.AddSingleton<IAccountStore, TableAccountStore>();
+        services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
         services.AddSingleton<IProviderStore, TableProviderStore>();
         services.AddSingleton<IRateLimitStore, TableRateLimitStore>();
         services.AddSingleton<IIdempotencyStore, TableIdempotencyStore>();

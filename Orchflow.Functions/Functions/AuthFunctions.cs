@@ -42,7 +42,8 @@ public sealed class AuthFunctions(IAccountStore accounts, IRunStore runs, ApiKey
 
         var key = ApiKeys.NewKey();
         var account = new Account(Ids.NewAccountId(), name!, email!, options.Value.TrialRuns, clock.GetUtcNow());
-        if (!await accounts.TryCreateAsync(account, keys.Hash(key), cancellationToken))
+        var firstKey = new ApiKeyRecord(account.AccountId, Ids.NewKeyId(), FirstKeyLabel, ApiKeys.Hint(key), account.CreatedAt);
+        if (!await accounts.TryCreateAsync(account, firstKey, keys.Hash(key), cancellationToken))
         {
             return Problems.Conflict("An account with this email is already registered.");
         }
@@ -54,6 +55,9 @@ public sealed class AuthFunctions(IAccountStore accounts, IRunStore runs, ApiKey
             AccountLocation).NoStore();
     }
 
+    /// <summary>The label of the key registration issues, as GET /auth/keys lists it.</summary>
+    public const string FirstKeyLabel = "Registration";
+
     /// <summary>Where a key's own account is read: the account a key belongs to needs no id in the path.</summary>
     public const string AccountLocation = FunctionCatalog.ApiBase + "/account";
 
@@ -62,7 +66,7 @@ public sealed class AuthFunctions(IAccountStore accounts, IRunStore runs, ApiKey
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FunctionCatalog.Api + "/account")] HttpRequest req,
         CancellationToken cancellationToken)
     {
-        // Read anew rather than taken from the authenticator, whose copy may be a minute old: the trial count moves.
+        // Read anew rather than taken from the authenticator, whose copy may be seconds old: the trial count moves.
         var account = await accounts.FindByKeyHashAsync(ApiKeyAuthenticator.KeyHashOf(req), cancellationToken)
                       ?? ApiKeyAuthenticator.CallerOf(req);
         return ApiResult.Ok(AccountView.Of(account)).NoStore();

@@ -11,12 +11,18 @@ public sealed class OrchflowTables
     Task? created;
 
     public OrchflowTables(IOptions<StorageOptions> options)
+        : this(options, new TableClientOptions())
+    {
+    }
+
+    /// <summary>With client options of the caller's: tests put a pipeline policy in them to make one request fail.</summary>
+    internal OrchflowTables(IOptions<StorageOptions> options, TableClientOptions clientOptions)
     {
         var o = options.Value;
         service = !string.IsNullOrWhiteSpace(o.ConnectionString)
-            ? new TableServiceClient(o.ConnectionString)
+            ? new TableServiceClient(o.ConnectionString, clientOptions)
             : !string.IsNullOrWhiteSpace(o.TableServiceUri)
-                ? new TableServiceClient(new Uri(o.TableServiceUri), new DefaultAzureCredential())
+                ? new TableServiceClient(new Uri(o.TableServiceUri), new DefaultAzureCredential(), clientOptions)
                 : throw new InvalidOperationException(
                     $"Set {StorageOptions.Section}:ConnectionString or {StorageOptions.Section}:TableServiceUri.");
 
