@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orchflow.Abstractions;
 using Orchflow.Accounts;
+using Orchflow.Erasure;
 using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Secrets;
 using Orchflow.Infrastructure.Storage;
@@ -55,6 +56,10 @@ public static class OrchflowServices
         services.AddSingleton<ILiveOutputStore, TableLiveOutputStore>();
         services.AddSingleton<LiveOutputs>();
         services.AddSingleton<RunScheduler>();
+        services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidation>(configuration.GetSection(RetentionOptions.Section));
+        services.AddSingleton<IErasureStore, TableErasureStore>();
+        services.AddSingleton<ErasureSignal>();
+        services.AddSingleton<DataEraser>();
         services.AddEngineActivities();
         return services;
     }

@@ -7,13 +7,22 @@ using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Accounts;
 using Orchflow.Domain;
+using Orchflow.Erasure;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
 
 namespace Orchflow.Functions.Functions;
 
-/// <summary>Registration, which creates an account and hands out its API key once, and the caller's own account.</summary>
-public sealed class AuthFunctions(IAccountStore accounts, IRunStore runs, ApiKeys keys, IOptions<AccountOptions> options, TimeProvider clock, ILogger<AuthFunctions> log)
+/// <summary>Registration, which creates an account and hands out its API key once, and the caller's own account: read or closed.</summary>
+public sealed class AuthFunctions(
+    IAccountStore accounts,
+    IRunStore runs,
+    ApiKeys keys,
+    ApiKeyAuthenticator authenticator,
+    DataEraser eraser,
+    IOptions<AccountOptions> options,
+    TimeProvider clock,
+    ILogger<AuthFunctions> log)
 {
     [Function(nameof(Register))]
     [PublicRoute(LimitPerClientAddress = true)]
@@ -70,6 +79,23 @@ public sealed class AuthFunctions(IAccountStore accounts, IRunStore runs, ApiKey
         var account = await accounts.FindByKeyHashAsync(ApiKeyAuthenticator.KeyHashOf(req), cancellationToken)
                       ?? ApiKeyAuthenticator.CallerOf(req);
         return ApiResult.Ok(AccountView.Of(account)).NoStore();
+    }
+
+    [Function(nameof(CloseAccount))]
+    public async Task<IActionResult> CloseAccount(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = FunctionCatalog.Api + "/account")] HttpRequest req,
+        CancellationToken cancellationToken)
+    {
+        var caller = ApiKeyAuthenticator.CallerOf(req);
+        // The keys stop working now (here at once, on other instances within ApiKeyAuthenticator.RememberFor); the runs are
+        // cancelled and everything is erased by the sweep, which finishes whatever a pass leaves.
+        foreach (var hash in await eraser.CloseAccountAsync(caller.AccountId, cancellationToken))
+        {
+            authenticator.Forget(hash);
+        }
+
+        log.LogInformation("Account {AccountId} closed; its data is being erased", caller.AccountId);
+        return ApiResult.AcceptedEmpty();
     }
 
     static bool IsEmail(string email) =>

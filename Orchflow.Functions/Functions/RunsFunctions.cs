@@ -5,6 +5,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
+using Orchflow.Erasure;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
 using Orchflow.Functions.Http.Idempotency;
@@ -20,6 +21,7 @@ public sealed class RunsFunctions(
     IProviderStore providers,
     IToolbox toolbox,
     RunScheduler scheduler,
+    DataEraser eraser,
     TimeProvider clock,
     ILogger<RunsFunctions> log)
 {
@@ -163,9 +165,29 @@ public sealed class RunsFunctions(
         CancellationToken cancellationToken)
     {
         var caller = ApiKeyAuthenticator.CallerOf(req);
+        var validation = new Validation();
+        var purge = Query.Flag(req, "purge", false, validation);
+        if (!validation.IsValid)
+        {
+            return validation.Problem();
+        }
+
         if (!Ids.LooksLike("run", runId))
         {
             return RunNotFound(runId);
+        }
+
+        if (purge)
+        {
+            // Cancelled if need be, then erased: its rows now, its orchestration history once that has ended.
+            var purged = await eraser.PurgeRunAsync(durable, caller.AccountId, runId, cancellationToken);
+            if (purged is null)
+            {
+                return RunNotFound(runId);
+            }
+
+            log.LogInformation("Run {RunId} erased at its owner's request", runId);
+            return ApiResult.AcceptedEmpty();
         }
 
         var change = await runs.ChangeAsync(caller.AccountId, runId, (run, now) => RunTransitions.Cancel(run, now), cancellationToken);

@@ -36,6 +36,7 @@ public sealed class OrchflowTables
         Webhooks = service.GetTableClient(o.TablePrefix + "Webhooks");
         WebhookDeliveries = service.GetTableClient(o.TablePrefix + "WebhookDeliveries");
         ToolServers = service.GetTableClient(o.TablePrefix + "ToolServers");
+        Erasures = service.GetTableClient(o.TablePrefix + "Erasures");
     }
 
     /// <summary>Runs by account: PK account id, RK run id (run ids sort newest first).</summary>
@@ -68,6 +69,9 @@ public sealed class OrchflowTables
     /// <summary>MCP tool servers by account: PK account id, RK server id; each row holds the server's tool list.</summary>
     public TableClient ToolServers { get; }
 
+    /// <summary>Erasures asked for and not yet complete (an account, or one run): PK <c>pending</c>, one row each.</summary>
+    public TableClient Erasures { get; }
+
     /// <summary>Creates the tables once per process; a failed attempt (storage not up yet) is tried again next time.</summary>
     public Task EnsureCreatedAsync()
     {
@@ -82,7 +86,7 @@ public sealed class OrchflowTables
 
     async Task CreateAllAsync()
     {
-        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency, Webhooks, WebhookDeliveries, ToolServers })
+        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency, Webhooks, WebhookDeliveries, ToolServers, Erasures })
         {
             await table.CreateIfNotExistsAsync();
         }

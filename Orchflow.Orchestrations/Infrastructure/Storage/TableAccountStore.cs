@@ -14,7 +14,7 @@ namespace Orchflow.Infrastructure.Storage;
 public sealed class TableAccountStore(OrchflowTables tables) : IAccountStore
 {
     internal const string AccountPartition = "account";
-    const string EmailPartition = "email";
+    internal const string EmailPartition = "email";
     const int MaxWriteAttempts = 16;
 
     /// <summary>
@@ -108,7 +108,7 @@ public sealed class TableAccountStore(OrchflowTables tables) : IAccountStore
         throw new InvalidOperationException($"The trial allowance of {accountId} kept changing; try again.");
     }
 
-    static string EmailKey(string email) =>
+    internal static string EmailKey(string email) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email.Trim().ToLowerInvariant())));
 
     internal static Account ToAccount(TableEntity e) => new(
