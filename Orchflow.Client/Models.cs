@@ -171,6 +171,12 @@ public sealed record RunEventPage(string RunId, IReadOnlyList<RunEvent> Events, 
 /// <summary>A provider registered with its own key (never returned).</summary>
 public sealed record Provider(string ProviderId, [property: System.Text.Json.Serialization.JsonPropertyName("provider")] string ProviderKind, string Label, string Model, string? Endpoint, string KeyHint, DateTimeOffset CreatedAt);
 
+/// <summary>A new API key of the account, shown this once.</summary>
+public sealed record CreatedKey(string KeyId, string ApiKey, string Label, DateTimeOffset CreatedAt);
+
+/// <summary>One of the account's API keys: its hint, never the key.</summary>
+public sealed record ApiKey(string KeyId, string Label, string KeyHint, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
+
 /// <summary>The body of <c>POST /providers</c>.</summary>
 public sealed record CreateProviderRequest(string Provider, string ApiKey, string Model)
 {

@@ -88,6 +88,26 @@ public sealed partial class OrchflowClient : IDisposable
         SendAsync<RunEventPage>(HttpMethod.Get, FormattableString.Invariant($"runs/{Segment(runId)}/events?after={after}&limit={limit}"), null, null,
             cancellationToken);
 
+    /// <summary>Closes the account: its keys stop working, its runs are cancelled, and everything it owns is erased.</summary>
+    public Task CloseAccountAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<NoContent>(HttpMethod.Delete, "account", null, null, cancellationToken);
+
+    /// <summary>Issues another API key for the account; the key is in the answer, this once.</summary>
+    public Task<CreatedKey> CreateKeyAsync(string label, CancellationToken cancellationToken = default) =>
+        SendAsync<CreatedKey>(HttpMethod.Post, "auth/keys", new CreateKeyRequest(label), null, cancellationToken);
+
+    /// <summary>The account's API keys, with no key material.</summary>
+    public async Task<IReadOnlyList<ApiKey>> ListKeysAsync(CancellationToken cancellationToken = default) =>
+        (await SendAsync<ApiKeyList>(HttpMethod.Get, "auth/keys", null, null, cancellationToken)).Keys;
+
+    /// <summary>Revokes an API key (never the account's last); every instance refuses it within 5 seconds.</summary>
+    public Task RevokeKeyAsync(string keyId, CancellationToken cancellationToken = default) =>
+        SendAsync<NoContent>(HttpMethod.Delete, $"auth/keys/{Segment(keyId)}", null, null, cancellationToken);
+
+    /// <summary>Cancels the run if it is still going and erases it: from then on it answers 404.</summary>
+    public Task PurgeRunAsync(string runId, CancellationToken cancellationToken = default) =>
+        SendAsync<NoContent>(HttpMethod.Delete, $"runs/{Segment(runId)}?purge=true", null, null, cancellationToken);
+
     /// <summary>Registers a provider with its own key.</summary>
     public Task<Provider> CreateProviderAsync(CreateProviderRequest request, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
         SendAsync<Provider>(HttpMethod.Post, "providers", request, idempotencyKey, cancellationToken);
@@ -169,6 +189,8 @@ public sealed partial class OrchflowClient : IDisposable
 
     // The list bodies, unwrapped by the methods above.
     sealed record ProviderList(IReadOnlyList<Provider> Providers);
+    sealed record ApiKeyList(IReadOnlyList<ApiKey> Keys);
+    sealed record CreateKeyRequest(string Label);
     sealed record AgentTemplateList(IReadOnlyList<AgentTemplate> Agents);
     sealed record WebhookList(IReadOnlyList<Webhook> Webhooks);
     sealed record WebhookDeliveryList(IReadOnlyList<WebhookDelivery> Deliveries);

@@ -21,6 +21,7 @@ builder.Services.AddValidatedOptions<DurableBackendOptions, DurableBackendOption
 builder.Services.AddSingleton<DurableBackend>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<DurableBackend>());
 builder.Services.AddHostedService<WebhookQueuePoller>();
+builder.Services.AddHostedService<ErasureSweeper>();
 builder.Services.AddDurableTaskWorker(worker =>
 {
     worker.UseGrpc(DurableBackend.SidecarAddress);

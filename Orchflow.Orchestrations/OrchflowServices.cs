@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orchflow.Abstractions;
 using Orchflow.Accounts;
 using Microsoft.Extensions.Options;
+using Orchflow.Erasure;
 using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Network;
 using Orchflow.Infrastructure.Secrets;
@@ -41,6 +42,7 @@ public static class OrchflowServices
         services.AddSingleton<IRunStore, TableRunStore>();
         services.AddSingleton<IRunEventStore, TableRunEventStore>();
         services.AddSingleton<IAccountStore, TableAccountStore>();
+        services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
         services.AddSingleton<IProviderStore, TableProviderStore>();
         services.AddSingleton<IRateLimitStore, TableRateLimitStore>();
         services.AddSingleton<IIdempotencyStore, TableIdempotencyStore>();
@@ -58,6 +60,10 @@ public static class OrchflowServices
         services.AddSingleton<ILiveOutputStore, TableLiveOutputStore>();
         services.AddSingleton<LiveOutputs>();
         services.AddSingleton<RunScheduler>();
+        services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidation>(configuration.GetSection(RetentionOptions.Section));
+        services.AddSingleton<IErasureStore, TableErasureStore>();
+        services.AddSingleton<ErasureSignal>();
+        services.AddSingleton<DataEraser>();
         services.AddEngineActivities();
         return services;
     }

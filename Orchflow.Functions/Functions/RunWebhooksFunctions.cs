@@ -24,6 +24,7 @@ namespace Orchflow.Functions.Functions;
 public sealed class RunWebhooksFunctions(
     IWebhookStore webhooks,
     ISecretStore secrets,
+    IIdempotencyStore idempotency,
     WebhookDirectory directory,
     IOptions<WebhookOptions> options,
     AddressPolicy addresses,
@@ -119,6 +120,8 @@ public sealed class RunWebhooksFunctions(
             await secrets.DeleteAsync(name, cancellationToken);
         }
 
+        // The creation's kept answer shows the secret: a replay must not bring it back.
+        await idempotency.ForgetAsync(caller.AccountId, webhookId, cancellationToken);
         log.LogInformation("Webhook {WebhookId} deleted", webhookId);
         return ApiResult.NoContent();
     }
@@ -163,6 +166,8 @@ public sealed class RunWebhooksFunctions(
             }
 
             directory.Forget(caller.AccountId);
+            // The creation's kept answer shows a secret now retired: a replay must not bring it back.
+            await idempotency.ForgetAsync(caller.AccountId, webhookId, cancellationToken);
             log.LogInformation("Webhook {WebhookId} secret rotated to version {Version}", webhookId, version);
             return ApiResult.Ok(new WebhookSecretView(webhookId, secret, rotated.PreviousSecretUntil!.Value)).NoStore();
         }

@@ -2,8 +2,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
+using Orchflow.Erasure;
 using Orchflow.Functions.Contracts;
 using Orchflow.Functions.Http;
 using Orchflow.Functions.Http.Idempotency;
@@ -12,7 +14,8 @@ using Orchflow.Functions.Runs;
 namespace Orchflow.Functions.Functions;
 
 /// <summary>Start, list, read and cancel runs.</summary>
-public sealed class RunsFunctions(IRunEventStore events, RunStarts starts, RunReads reads, RunCancels cancels)
+public sealed class RunsFunctions(
+    IRunEventStore events, RunStarts starts, RunReads reads, RunCancels cancels, DataEraser eraser, ILogger<RunsFunctions> log)
 {
     public const int MaxTaskLength = 8000;
     public const int MaxAgents = 10;
@@ -102,7 +105,32 @@ public sealed class RunsFunctions(IRunEventStore events, RunStarts starts, RunRe
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
     {
-        return await cancels.CancelAsync(ApiKeyAuthenticator.CallerOf(req).AccountId, runId, durable, cancellationToken);
+        var caller = ApiKeyAuthenticator.CallerOf(req);
+        var validation = new Validation();
+        var purge = Query.Flag(req, "purge", false, validation);
+        if (!validation.IsValid)
+        {
+            return validation.Problem();
+        }
+
+        if (!purge)
+        {
+            return await cancels.CancelAsync(caller.AccountId, runId, durable, cancellationToken);
+        }
+
+        if (!Ids.LooksLike("run", runId))
+        {
+            return RunNotFound(runId);
+        }
+
+        // Cancelled if need be, then erased: its rows now, its orchestration history once that has ended.
+        if (await eraser.PurgeRunAsync(durable, caller.AccountId, runId, cancellationToken) is null)
+        {
+            return RunNotFound(runId);
+        }
+
+        log.LogInformation("Run {RunId} erased at its owner's request", runId);
+        return ApiResult.AcceptedEmpty();
     }
 
     internal static string RunLocation(string runId) => $"{FunctionCatalog.ApiBase}/runs/{runId}";

@@ -51,6 +51,9 @@ public sealed class ApiResult(int status, object? body, IReadOnlyDictionary<stri
         new(StatusCodes.Status202Accepted, body, new Dictionary<string, string> { ["Location"] = location });
 
     public static ApiResult NoContent() => new(StatusCodes.Status204NoContent, null);
+
+    /// <summary>202 with nothing to show: work accepted whose result is that something is gone (an erasure).</summary>
+    public static ApiResult AcceptedEmpty() => new(StatusCodes.Status202Accepted, null);
 }
 
 /// <summary>RFC 9457 problem details with Orchflow's stable <c>code</c> words.</summary>

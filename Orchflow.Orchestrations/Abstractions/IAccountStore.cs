@@ -6,10 +6,13 @@ public sealed record Account(string AccountId, string Name, string Email, int Tr
 /// <summary>Accounts, their API key hashes and their trial allowance.</summary>
 public interface IAccountStore
 {
-    /// <summary>Creates the account with the hash of its API key; false when the email is already registered.</summary>
-    Task<bool> TryCreateAsync(Account account, string apiKeyHash, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates the account with its first API key (by the key's hash), all or nothing; false when the email is already
+    /// registered.
+    /// </summary>
+    Task<bool> TryCreateAsync(Account account, ApiKeyRecord firstKey, string apiKeyHash, CancellationToken cancellationToken);
 
-    /// <summary>The account an API key hash belongs to, by one point read; null for an unknown key.</summary>
+    /// <summary>The account an API key hash belongs to, by point reads of the key and the account; null for an unknown or revoked key.</summary>
     Task<Account?> FindByKeyHashAsync(string apiKeyHash, CancellationToken cancellationToken);
 
     /// <summary>Takes one trial run, atomically; false when none is left.</summary>

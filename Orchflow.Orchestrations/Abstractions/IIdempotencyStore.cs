@@ -14,6 +14,15 @@ public interface IIdempotencyStore
 
     /// <summary>Gives the key up (the request failed on Orchflow's side): the next request with it is done afresh.</summary>
     Task ReleaseAsync(IdempotencyClaim claim, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forgets the account's kept answers that name <paramref name="mentioning"/> (a webhook, a run), with any secret
+    /// they hold: what was deleted is not shown again by a replay.
+    /// </summary>
+    Task ForgetAsync(string accountId, string mentioning, CancellationToken cancellationToken);
+
+    /// <summary>Forgets every kept answer of the account, with their secrets.</summary>
+    Task ForgetAllAsync(string accountId, CancellationToken cancellationToken);
 }
 
 public enum IdempotencyOutcome

@@ -11,6 +11,17 @@ public interface IRateLimitStore
     /// <paramref name="wanted"/> whole tokens from it (fewer, or none, when it holds fewer).
     /// </summary>
     Task<BucketClaim> ClaimAsync(string bucket, BucketPolicy policy, int wanted, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the bucket (its key was erased); a bucket never claimed from is no error.</summary>
+    Task ForgetAsync(string bucket, CancellationToken cancellationToken);
+}
+
+/// <summary>The names of the buckets: one per API key, by its keyed hash; one per client address for registration.</summary>
+public static class RateLimitBuckets
+{
+    public static string OfKey(string apiKeyHash) => "key-" + apiKeyHash;
+
+    public static string OfClientAddress(string address) => "register-" + address;
 }
 
 /// <summary>A token bucket's shape: how many tokens it holds at most, and how fast it refills.</summary>

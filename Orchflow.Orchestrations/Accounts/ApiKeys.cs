@@ -18,6 +18,9 @@ public sealed class ApiKeys(IOptions<SecurityOptions> options)
         key is { Length: >= 40 and <= 100 } && key.StartsWith(Prefix, StringComparison.Ordinal) &&
         key.AsSpan(Prefix.Length).IndexOfAnyExcept("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") < 0;
 
+    /// <summary>What a listing shows of a key: its last four characters.</summary>
+    public static string Hint(string key) => "…" + key[^4..];
+
     public string Hash(string key) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(options.Value.PepperBytes(), Encoding.ASCII.GetBytes(key)));
 

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 
 namespace Orchflow.Domain;
 
-/// <summary>Creates the public identifiers of runs, accounts, providers, webhooks and their deliveries, and tool servers.</summary>
+/// <summary>Creates the public identifiers of runs, accounts, API keys, providers, webhooks and their deliveries, and tool servers.</summary>
 public static class Ids
 {
     const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lower case
@@ -39,6 +39,19 @@ public static class Ids
     public static string NewProviderId() => "prv_" + Random(16);
 
     public static string NewWebhookId() => "whk_" + Random(20);
+
+    /// <summary>An API key's id, which lists and revokes it (never the key itself).</summary>
+    public static string NewKeyId() => "key_" + Random(20);
+
+    /// <summary>
+    /// The id given to a key issued before keys had ids, derived from its keyed hash so every instance that meets it
+    /// gives it the same one.
+    /// </summary>
+    public static string AdoptedKeyId(string apiKeyHash)
+    {
+        var hash = SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(apiKeyHash));
+        return "key_" + Encode(BitConverter.ToUInt64(hash, 0), 10) + Encode(BitConverter.ToUInt64(hash, 8), 10);
+    }
 
     /// <summary>An MCP tool server's id, which runs name its tools by (<c>mcs_…/search</c>).</summary>
     public static string NewToolServerId() => "mcs_" + Random(20);

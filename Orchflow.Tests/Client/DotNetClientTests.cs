@@ -55,6 +55,36 @@ public sealed class DotNetClientTests : HostedTests
     }
 
     [Test]
+    public async Task Keys_IssuedListedRevokedThenRunPurgedAndAccountClosed_EachAnswersAsDocumented()
+    {
+        using var client = await NewClientAsync();
+        using var timeout = new CancellationTokenSource(Patience);
+
+        var created = await client.CreateKeyAsync("CI pipeline", timeout.Token);
+        using var second = new ApiClient(Host.BaseAddress, created.ApiKey);
+        var listed = await second.ListKeysAsync(timeout.Token);
+        await second.RevokeKeyAsync(created.KeyId, timeout.Token);
+        var revoked = Assert.ThrowsAsync<OrchflowProblemException>(() => second.ListKeysAsync(timeout.Token));
+        var last = Assert.ThrowsAsync<OrchflowProblemException>(() => client.RevokeKeyAsync(listed[0].KeyId, timeout.Token));
+        var run = await client.StartRunAsync(new StartRunRequest(Goal) { AskMeAbout = ["company details"] }, cancellationToken: timeout.Token);
+        await client.PurgeRunAsync(run.RunId, timeout.Token);
+        var purged = Assert.ThrowsAsync<OrchflowProblemException>(() => client.GetRunAsync(run.RunId, timeout.Token));
+        await client.CloseAccountAsync(timeout.Token);
+        var closed = Assert.ThrowsAsync<OrchflowProblemException>(() => client.GetAccountAsync(timeout.Token));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(created.KeyId, Does.StartWith("key_"));
+            Assert.That(listed.Select(k => k.Label), Is.EqualTo(new[] { "Registration", "CI pipeline" }));
+            Assert.That(listed[1].KeyHint, Is.EqualTo("…" + created.ApiKey[^4..]));
+            Assert.That((int)revoked!.StatusCode, Is.EqualTo(401));
+            Assert.That((int)last!.StatusCode, Is.EqualTo(409));
+            Assert.That((int)purged!.StatusCode, Is.EqualTo(404));
+            Assert.That((int)closed!.StatusCode, Is.EqualTo(401));
+        });
+    }
+
+    [Test]
     public async Task ApprovalFlow_RequireApproval_EachDraftWaitsAndARejectedOneIsRedone()
     {
         using var client = await NewClientAsync();

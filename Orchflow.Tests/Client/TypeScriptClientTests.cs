@@ -44,7 +44,7 @@ public sealed class TypeScriptClientTests : HostedTests
         Assert.Multiple(() =>
         {
             Assert.That(node.ExitCode, Is.EqualTo(0), report);
-            Assert.That(report, Does.Contain("# pass 5"), report);
+            Assert.That(report, Does.Contain("# pass 6"), report);
             Assert.That(report, Does.Contain("# fail 0"), report);
         });
     }

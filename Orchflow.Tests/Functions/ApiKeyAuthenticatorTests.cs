@@ -6,25 +6,31 @@ using Orchflow.Functions.Http;
 using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Tests.Infrastructure;
+using Orchflow.Tests.Models;
 
 namespace Orchflow.Tests.Functions;
 
-/// <summary>Authentication against the account store on Azurite, and how often it reads the store.</summary>
+/// <summary>Authentication against the key store on Azurite: how often it reads the store, and how long a revoked key lasts.</summary>
 [TestFixture]
 public sealed class ApiKeyAuthenticatorTests
 {
     readonly ApiKeys keys = new(Options.Create(new SecurityOptions { ApiKeyPepper = "test-pepper" }));
-    CountingAccounts accounts = null!;
+    readonly ManualTimeProvider clock = new(DateTimeOffset.UtcNow);
+    OrchflowTables tables = null!;
+    CountingKeys keyStore = null!;
 
     [SetUp]
-    public void NewStore() =>
-        accounts = new CountingAccounts(new TableAccountStore(StorageFixture.NewTables()));
+    public void NewStore()
+    {
+        tables = StorageFixture.NewTables();
+        keyStore = new CountingKeys(new TableApiKeyStore(tables));
+    }
 
     [Test]
     public async Task Authenticate_SameKeyTwice_ReadsTheStoreOnceAndFindsTheAccountBothTimes()
     {
         var (key, accountId) = await RegisterAsync();
-        using var authenticator = new ApiKeyAuthenticator(accounts, keys);
+        using var authenticator = new ApiKeyAuthenticator(keyStore, keys, clock);
 
         var first = Request(key);
         var second = Request(key);
@@ -36,14 +42,14 @@ public sealed class ApiKeyAuthenticatorTests
             Assert.That(results.Item2, Is.Null);
             Assert.That(ApiKeyAuthenticator.CallerOf(first.Request).AccountId, Is.EqualTo(accountId));
             Assert.That(ApiKeyAuthenticator.CallerOf(second.Request).AccountId, Is.EqualTo(accountId));
-            Assert.That(accounts.Reads, Is.EqualTo(1));
+            Assert.That(keyStore.Reads, Is.EqualTo(1));
         });
     }
 
     [Test]
     public async Task Authenticate_UnknownKeyTwice_IsRefusedAndReadEachTime()
     {
-        using var authenticator = new ApiKeyAuthenticator(accounts, keys);
+        using var authenticator = new ApiKeyAuthenticator(keyStore, keys, clock);
         var key = ApiKeys.NewKey();
 
         var first = await authenticator.AuthenticateAsync(Request(key));
@@ -53,18 +59,89 @@ public sealed class ApiKeyAuthenticatorTests
         {
             Assert.That(first?.Status, Is.EqualTo(401));
             Assert.That(second?.Status, Is.EqualTo(401));
-            Assert.That(accounts.Reads, Is.EqualTo(2), "an unknown key is never remembered: it may be registered next");
+            Assert.That(keyStore.Reads, Is.EqualTo(2), "an unknown key is never remembered: it may be registered next");
+        });
+    }
+
+    [Test]
+    public async Task Authenticate_KeyRevokedThroughAnotherInstance_IsRefusedOnceTheRememberedReadIsOlderThanFiveSeconds()
+    {
+        var (key, accountId) = await RegisterAsync();
+        var (_, spareId) = await IssueAsync(accountId);
+        using var thisInstance = new ApiKeyAuthenticator(keyStore, keys, clock);
+        Assert.That(await thisInstance.AuthenticateAsync(Request(key)), Is.Null);
+        var keyId = (await keyStore.ListAsync(accountId, CancellationToken.None)).Single(k => k.KeyId != spareId).KeyId;
+
+        // Revoked by another instance: nothing tells this one.
+        var revoked = await keyStore.RevokeAsync(accountId, keyId, CancellationToken.None);
+        clock.Advance(ApiKeyAuthenticator.RememberFor - TimeSpan.FromMilliseconds(1));
+        var justBefore = await thisInstance.AuthenticateAsync(Request(key));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        var at = await thisInstance.AuthenticateAsync(Request(key));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(revoked.Outcome, Is.EqualTo(RevocationOutcome.Revoked));
+            Assert.That(ApiKeyAuthenticator.RememberFor, Is.LessThanOrEqualTo(TimeSpan.FromSeconds(5)), "the contract: every instance refuses within 5 s");
+            Assert.That(justBefore, Is.Null, "within the window the remembered read stands");
+            Assert.That(at?.Status, Is.EqualTo(401), "at RememberFor after the read began the key is read again, and refused");
+        });
+    }
+
+    [Test]
+    public async Task Authenticate_KeyThisInstanceForgot_IsRefusedAtOnce()
+    {
+        var (key, accountId) = await RegisterAsync();
+        await IssueAsync(accountId);
+        using var authenticator = new ApiKeyAuthenticator(keyStore, keys, clock);
+        Assert.That(await authenticator.AuthenticateAsync(Request(key)), Is.Null);
+        var keyId = (await keyStore.ListAsync(accountId, CancellationToken.None))[0].KeyId;
+
+        var revoked = await keyStore.RevokeAsync(accountId, keyId, CancellationToken.None);
+        authenticator.Forget(revoked.KeyHash!);
+        var after = await authenticator.AuthenticateAsync(Request(key));
+
+        Assert.That(after?.Status, Is.EqualTo(401));
+    }
+
+    [Test]
+    public async Task Authenticate_KeyUsed_StampsLastUsedAtOncePerMinute()
+    {
+        var (key, accountId) = await RegisterAsync();
+        using var authenticator = new ApiKeyAuthenticator(keyStore, keys, clock);
+
+        await authenticator.AuthenticateAsync(Request(key));
+        var first = (await keyStore.ListAsync(accountId, CancellationToken.None))[0].LastUsedAt;
+        clock.Advance(TimeSpan.FromSeconds(30));
+        await authenticator.AuthenticateAsync(Request(key));
+        var second = (await keyStore.ListAsync(accountId, CancellationToken.None))[0].LastUsedAt;
+        clock.Advance(TimeSpan.FromSeconds(31));
+        await authenticator.AuthenticateAsync(Request(key));
+        var third = (await keyStore.ListAsync(accountId, CancellationToken.None))[0].LastUsedAt;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.Not.Null);
+            Assert.That(second, Is.EqualTo(first), "used again within the minute: not written again");
+            Assert.That(third, Is.GreaterThan(first!.Value.AddSeconds(60)));
         });
     }
 
     async Task<(string Key, string AccountId)> RegisterAsync()
     {
         var key = ApiKeys.NewKey();
-        var accountId = "acc_" + Guid.NewGuid().ToString("N")[..20];
-        var created = await accounts.TryCreateAsync(
-            new Account(accountId, "n", $"{Guid.NewGuid():N}@example.com", 5, DateTimeOffset.UtcNow), keys.Hash(key), CancellationToken.None);
+        var account = new Account("acc_" + Guid.NewGuid().ToString("N")[..20], "n", $"{Guid.NewGuid():N}@example.com", 5, DateTimeOffset.UtcNow);
+        var created = await new TableAccountStore(tables).TryCreateAsync(account, TableApiKeyStoreTests.FirstKey(account), keys.Hash(key), CancellationToken.None);
         Assert.That(created, Is.True);
-        return (key, accountId);
+        return (key, account.AccountId);
+    }
+
+    async Task<(string Key, string KeyId)> IssueAsync(string accountId)
+    {
+        var key = ApiKeys.NewKey();
+        var record = new ApiKeyRecord(accountId, Orchflow.Domain.Ids.NewKeyId(), "spare", ApiKeys.Hint(key), clock.GetUtcNow());
+        Assert.That(await keyStore.TryCreateAsync(record, keys.Hash(key), 20, CancellationToken.None), Is.True);
+        return (key, record.KeyId);
     }
 
     static DefaultHttpContext Request(string key)
@@ -75,25 +152,30 @@ public sealed class ApiKeyAuthenticatorTests
     }
 
     /// <summary>The real store, counting the lookups that reach it.</summary>
-    sealed class CountingAccounts(IAccountStore inner) : IAccountStore
+    sealed class CountingKeys(IApiKeyStore inner) : IApiKeyStore
     {
         int reads;
 
         public int Reads => reads;
 
-        public Task<bool> TryCreateAsync(Account account, string apiKeyHash, CancellationToken cancellationToken) =>
-            inner.TryCreateAsync(account, apiKeyHash, cancellationToken);
-
-        public Task<Account?> FindByKeyHashAsync(string apiKeyHash, CancellationToken cancellationToken)
+        public Task<KeyHolder?> FindAsync(string apiKeyHash, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref reads);
-            return inner.FindByKeyHashAsync(apiKeyHash, cancellationToken);
+            return inner.FindAsync(apiKeyHash, cancellationToken);
         }
 
-        public Task<bool> TryConsumeTrialRunAsync(string accountId, CancellationToken cancellationToken) =>
-            inner.TryConsumeTrialRunAsync(accountId, cancellationToken);
+        public Task<bool> TryCreateAsync(ApiKeyRecord key, string apiKeyHash, int maxPerAccount, CancellationToken cancellationToken) =>
+            inner.TryCreateAsync(key, apiKeyHash, maxPerAccount, cancellationToken);
 
-        public Task RefundTrialRunAsync(string accountId, CancellationToken cancellationToken) =>
-            inner.RefundTrialRunAsync(accountId, cancellationToken);
+        public Task<IReadOnlyList<ApiKeyRecord>> ListAsync(string accountId, CancellationToken cancellationToken) => inner.ListAsync(accountId, cancellationToken);
+
+        public Task<KeyRevocation> RevokeAsync(string accountId, string keyId, CancellationToken cancellationToken) =>
+            inner.RevokeAsync(accountId, keyId, cancellationToken);
+
+        public Task<IReadOnlyList<string>> RevokeAllAsync(string accountId, CancellationToken cancellationToken) =>
+            inner.RevokeAllAsync(accountId, cancellationToken);
+
+        public Task TouchAsync(string accountId, string keyId, DateTimeOffset at, CancellationToken cancellationToken) =>
+            inner.TouchAsync(accountId, keyId, at, cancellationToken);
     }
 }

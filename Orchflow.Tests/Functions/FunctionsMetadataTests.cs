@@ -16,6 +16,10 @@ public sealed class FunctionsMetadataTests
     {
         ["Register"] = ("api/v1/auth/register", "POST"),
         ["GetAccount"] = ("api/v1/account", "GET"),
+        ["CloseAccount"] = ("api/v1/account", "DELETE"),
+        ["CreateKey"] = ("api/v1/auth/keys", "POST"),
+        ["ListKeys"] = ("api/v1/auth/keys", "GET"),
+        ["RevokeKey"] = ("api/v1/auth/keys/{keyId}", "DELETE"),
         ["StartRun"] = ("api/v1/runs", "POST"),
         ["ListRuns"] = ("api/v1/runs", "GET"),
         ["GetRun"] = ("api/v1/runs/{runId}", "GET"),
@@ -51,11 +55,17 @@ public sealed class FunctionsMetadataTests
     /// <summary>The webhook queue's trigger: the Functions app's worker for dispatches and delivery attempts.</summary>
     const string WebhookQueueTrigger = "HandleWebhookMessage";
 
+    /// <summary>The erasure sweep's timer: finishes erasures asked for and erases ended runs past retention.</summary>
+    const string ErasureTimer = "SweepErasures";
+
     /// <summary>The catch-all answering 404 and 405 for what no other function serves.</summary>
     const string Fallback = "Unmatched";
 
-    /// <summary>Those that start or signal runs (/mcp among them), and health, which looks an instance up to know the durable backend answers.</summary>
-    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask", "ReviewPlan", "RaiseBudget", "RetryRun", "Health", "Mcp"];
+    /// <summary>
+    /// Those that start or signal runs (/mcp among them), health, which looks an instance up to know the durable backend
+    /// answers, and the erasure sweep, which ends and purges erased runs' orchestrations.
+    /// </summary>
+    static readonly string[] DurableClientFunctions = ["StartRun", "CancelRun", "CompleteTask", "ReviewPlan", "RaiseBudget", "RetryRun", "Health", "Mcp", ErasureTimer];
 
     /// <summary>The engine's activities as the standalone host registers them: the Functions app's wrappers must be exactly these.</summary>
     static readonly string[] Activities = [.. EngineTasks.Activities.Select(a => a.Name)];
@@ -75,7 +85,7 @@ public sealed class FunctionsMetadataTests
     [Test]
     public void Metadata_ListsExactlyTheExpectedFunctions()
     {
-        var expected = ExpectedHttp.Keys.Concat(Activities).Append(Orchestrator).Append(Fallback).Append(WebhookQueueTrigger);
+        var expected = ExpectedHttp.Keys.Concat(Activities).Append(Orchestrator).Append(Fallback).Append(WebhookQueueTrigger).Append(ErasureTimer);
 
         Assert.That(functions.Select(f => Name(f!)), Is.EquivalentTo(expected));
     }
@@ -140,6 +150,20 @@ public sealed class FunctionsMetadataTests
             Assert.That(trigger["queueName"]?.GetValue<string>(), Is.EqualTo("%ORCHFLOW_WEBHOOK_QUEUE%"), "a flat setting name, which Flex's scale controller resolves");
             Assert.That(trigger["connection"]?.GetValue<string>(), Is.EqualTo("AzureWebJobsStorage"));
             Assert.That(functions.Count(f => Bindings(f!).Any(b => Type(b) == "queueTrigger")), Is.EqualTo(1), "no other function is queue-triggered");
+        });
+    }
+
+    [Test]
+    public void Metadata_ErasureTimer_RunsEveryMinuteWithADurableClient()
+    {
+        var bindings = Bindings(Function(ErasureTimer)).ToList();
+        var timer = bindings.Single(b => Type(b) == "timerTrigger");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(timer["schedule"]?.GetValue<string>(), Is.EqualTo("0 * * * * *"));
+            Assert.That(bindings.Select(Type), Is.EquivalentTo(new[] { "timerTrigger", "durableClient" }));
+            Assert.That(functions.Count(f => Bindings(f!).Any(b => Type(b) == "timerTrigger")), Is.EqualTo(1), "no other function is timer-triggered");
         });
     }
 

@@ -19,7 +19,7 @@ public sealed class TableAccountStoreTests
         var account = NewAccount();
         var hash = NewHash();
 
-        var created = await store.TryCreateAsync(account, hash, CancellationToken.None);
+        var created = await TryCreateAsync(account, hash, CancellationToken.None);
         var found = await store.FindByKeyHashAsync(hash, CancellationToken.None);
 
         Assert.That(created, Is.True);
@@ -38,10 +38,10 @@ public sealed class TableAccountStoreTests
     public async Task TryCreateAsync_SameEmailInOtherCaseWithSpaces_ReturnsFalseAndCreatesNoAccount()
     {
         var local = Guid.NewGuid().ToString("N");
-        Assert.That(await store.TryCreateAsync(NewAccount($"{local}@Example.com"), NewHash(), CancellationToken.None), Is.True);
+        Assert.That(await TryCreateAsync(NewAccount($"{local}@Example.com"), NewHash(), CancellationToken.None), Is.True);
         var secondHash = NewHash();
 
-        var duplicate = await store.TryCreateAsync(NewAccount($"  {local.ToUpperInvariant()}@EXAMPLE.COM "), secondHash, CancellationToken.None);
+        var duplicate = await TryCreateAsync(NewAccount($"  {local.ToUpperInvariant()}@EXAMPLE.COM "), secondHash, CancellationToken.None);
 
         await Assert.MultipleAsync(async () =>
         {
@@ -53,7 +53,7 @@ public sealed class TableAccountStoreTests
     [Test]
     public async Task FindByKeyHashAsync_UnknownHash_ReturnsNull()
     {
-        await store.TryCreateAsync(NewAccount(), NewHash(), CancellationToken.None);
+        await TryCreateAsync(NewAccount(), NewHash(), CancellationToken.None);
 
         Assert.That(await store.FindByKeyHashAsync(NewHash(), CancellationToken.None), Is.Null);
     }
@@ -63,7 +63,7 @@ public sealed class TableAccountStoreTests
     {
         var account = NewAccount(trialRuns: 5);
         var hash = NewHash();
-        await store.TryCreateAsync(account, hash, CancellationToken.None);
+        await TryCreateAsync(account, hash, CancellationToken.None);
 
         var taken = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
             Task.Run(() => store.TryConsumeTrialRunAsync(account.AccountId, CancellationToken.None))));
@@ -81,7 +81,7 @@ public sealed class TableAccountStoreTests
     {
         var account = NewAccount(trialRuns: 1);
         var hash = NewHash();
-        await store.TryCreateAsync(account, hash, CancellationToken.None);
+        await TryCreateAsync(account, hash, CancellationToken.None);
         Assert.That(await store.TryConsumeTrialRunAsync(account.AccountId, CancellationToken.None), Is.True);
         Assert.That(await store.TryConsumeTrialRunAsync(account.AccountId, CancellationToken.None), Is.False);
 
@@ -97,6 +97,9 @@ public sealed class TableAccountStoreTests
             Assert.That(afterThat, Is.False);
         });
     }
+
+    Task<bool> TryCreateAsync(Account account, string hash, CancellationToken cancellationToken) =>
+        store.TryCreateAsync(account, TableApiKeyStoreTests.FirstKey(account), hash, cancellationToken);
 
     static Account NewAccount(string? email = null, int trialRuns = 5) =>
         new(Ids.NewAccountId(), "Test user", email ?? $"{Guid.NewGuid():N}@example.com", trialRuns, DateTimeOffset.UtcNow);

@@ -103,4 +103,95 @@ public sealed class TableIdempotencyStoreTests
 
         Assert.That(replay.Response!.Body, Is.EqualTo(secret.Body));
     }
+
+    [Test]
+    public async Task ClaimAsync_ExpiredKeyWhoseAnswerHeldASecret_OnAVaultThatKeepsDeletedNames_IsClaimedAndCompleted()
+    {
+        var vault = new SoftDeletingSecrets();
+        var onVault = new TableIdempotencyStore(StorageFixture.NewTables(), vault, clock);
+        var secret = Created with { Body = """{"secret":"whsec_first"}""", HoldsSecret = true };
+        var first = await onVault.ClaimAsync("acc_a", "k7", "fp", CancellationToken.None);
+        await onVault.CompleteAsync(first, secret, CancellationToken.None);
+
+        clock.Advance(TableIdempotencyStore.Lifetime + TimeSpan.FromMinutes(1));
+        var reuse = await onVault.ClaimAsync("acc_a", "k7", "fp", CancellationToken.None);
+        var second = secret with { Body = """{"secret":"whsec_second"}""" };
+        await onVault.CompleteAsync(reuse, second, CancellationToken.None);
+        var replay = await onVault.ClaimAsync("acc_a", "k7", "fp", CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reuse.Outcome, Is.EqualTo(IdempotencyOutcome.Claimed));
+            Assert.That(vault.Deleted, Has.Count.EqualTo(1), "the expired answer's secret went with it");
+            Assert.That(replay.Response!.Body, Is.EqualTo(second.Body));
+        });
+    }
+
+    [Test]
+    public async Task CompleteAsync_KeyTakenOverWhileTheRequestRan_DoesNotFailAndKeepsTheNewRequestsClaim()
+    {
+        var slow = await store.ClaimAsync("acc_a", "k8", "fp", CancellationToken.None);
+        clock.Advance(TableIdempotencyStore.Lease + TimeSpan.FromSeconds(1));
+        var retry = await store.ClaimAsync("acc_a", "k8", "fp", CancellationToken.None);
+
+        Assert.DoesNotThrowAsync(() => store.CompleteAsync(slow, Created with { Body = "slow" }, CancellationToken.None));
+        await store.CompleteAsync(retry, Created, CancellationToken.None);
+        var replay = await store.ClaimAsync("acc_a", "k8", "fp", CancellationToken.None);
+
+        Assert.That(replay.Response!.Body, Is.EqualTo(Created.Body));
+    }
+
+    [Test]
+    public async Task ForgetAsync_AnswerNamingTheWebhook_IsForgottenWithItsSecretAndOthersStay()
+    {
+        var webhook = await store.ClaimAsync("acc_a", "k9", "fp", CancellationToken.None);
+        await store.CompleteAsync(webhook, new StoredResponse(201, "application/json", """{"secret":"whsec_x"}""",
+            new Dictionary<string, string> { ["Location"] = "/api/v1/webhooks/whk_abc" }, true), CancellationToken.None);
+        var run = await store.ClaimAsync("acc_a", "k10", "fp", CancellationToken.None);
+        await store.CompleteAsync(run, Created, CancellationToken.None);
+
+        await store.ForgetAsync("acc_a", "whk_abc", CancellationToken.None);
+        var webhookAgain = await store.ClaimAsync("acc_a", "k9", "fp", CancellationToken.None);
+        var runAgain = await store.ClaimAsync("acc_a", "k10", "fp", CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(webhookAgain.Outcome, Is.EqualTo(IdempotencyOutcome.Claimed), "forgotten: the key is free");
+            Assert.That(runAgain.Outcome, Is.EqualTo(IdempotencyOutcome.Replay));
+        });
+    }
+
+    /// <summary>
+    /// A secret store that behaves as Key Vault with soft delete does: a deleted secret's name stays taken, and setting
+    /// a secret under it is refused (409). No emulator of Key Vault runs here, so this fault cannot be produced otherwise.
+    /// </summary>
+    sealed class SoftDeletingSecrets : ISecretStore
+    {
+        readonly Dictionary<string, string> live = [];
+
+        public List<string> Deleted { get; } = [];
+
+        public Task SetAsync(string name, string value, CancellationToken cancellationToken)
+        {
+            if (Deleted.Contains(name))
+            {
+                throw new Azure.RequestFailedException(409, $"Secret {name} is currently in a deleted but recoverable state.");
+            }
+
+            live[name] = value;
+            return Task.CompletedTask;
+        }
+
+        public Task<string?> GetAsync(string name, CancellationToken cancellationToken) => Task.FromResult(live.GetValueOrDefault(name));
+
+        public Task DeleteAsync(string name, CancellationToken cancellationToken)
+        {
+            if (live.Remove(name))
+            {
+                Deleted.Add(name);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
 }

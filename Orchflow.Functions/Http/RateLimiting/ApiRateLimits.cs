@@ -40,8 +40,8 @@ public sealed class ApiRateLimits : IAsyncDisposable
     public async Task<ApiResult?> LimitAsync(HttpContext http, HttpFunction function)
     {
         var bucket = function.IsPublic
-            ? function.LimitedPerClientAddress ? new Bucket("register-" + ClientAddress(http), perAddress) : null
-            : new Bucket("key-" + ApiKeyAuthenticator.KeyHashOf(http.Request), perKey);
+            ? function.LimitedPerClientAddress ? new Bucket(RateLimitBuckets.OfClientAddress(ClientAddress(http)), perAddress) : null
+            : new Bucket(RateLimitBuckets.OfKey(ApiKeyAuthenticator.KeyHashOf(http.Request)), perKey);
         if (bucket is null)
         {
             return null;

@@ -11,12 +11,18 @@ public sealed class OrchflowTables
     Task? created;
 
     public OrchflowTables(IOptions<StorageOptions> options)
+        : this(options, new TableClientOptions())
+    {
+    }
+
+    /// <summary>With client options of the caller's: tests put a pipeline policy in them to make one request fail.</summary>
+    internal OrchflowTables(IOptions<StorageOptions> options, TableClientOptions clientOptions)
     {
         var o = options.Value;
         service = !string.IsNullOrWhiteSpace(o.ConnectionString)
-            ? new TableServiceClient(o.ConnectionString)
+            ? new TableServiceClient(o.ConnectionString, clientOptions)
             : !string.IsNullOrWhiteSpace(o.TableServiceUri)
-                ? new TableServiceClient(new Uri(o.TableServiceUri), new DefaultAzureCredential())
+                ? new TableServiceClient(new Uri(o.TableServiceUri), new DefaultAzureCredential(), clientOptions)
                 : throw new InvalidOperationException(
                     $"Set {StorageOptions.Section}:ConnectionString or {StorageOptions.Section}:TableServiceUri.");
 
@@ -30,6 +36,7 @@ public sealed class OrchflowTables
         Webhooks = service.GetTableClient(o.TablePrefix + "Webhooks");
         WebhookDeliveries = service.GetTableClient(o.TablePrefix + "WebhookDeliveries");
         ToolServers = service.GetTableClient(o.TablePrefix + "ToolServers");
+        Erasures = service.GetTableClient(o.TablePrefix + "Erasures");
     }
 
     /// <summary>Runs by account: PK account id, RK run id (run ids sort newest first).</summary>
@@ -62,6 +69,9 @@ public sealed class OrchflowTables
     /// <summary>MCP tool servers by account: PK account id, RK server id; each row holds the server's tool list.</summary>
     public TableClient ToolServers { get; }
 
+    /// <summary>Erasures asked for and not yet complete (an account, or one run): PK <c>pending</c>, one row each.</summary>
+    public TableClient Erasures { get; }
+
     /// <summary>Creates the tables once per process; a failed attempt (storage not up yet) is tried again next time.</summary>
     public Task EnsureCreatedAsync()
     {
@@ -76,7 +86,7 @@ public sealed class OrchflowTables
 
     async Task CreateAllAsync()
     {
-        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency, Webhooks, WebhookDeliveries, ToolServers })
+        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency, Webhooks, WebhookDeliveries, ToolServers, Erasures })
         {
             await table.CreateIfNotExistsAsync();
         }

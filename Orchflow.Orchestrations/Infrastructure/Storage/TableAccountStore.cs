@@ -7,66 +7,72 @@ using Orchflow.Abstractions;
 namespace Orchflow.Infrastructure.Storage;
 
 /// <summary>
-/// Accounts on Table Storage. Three kinds of row, each under its own partition so every lookup is one point read:
-/// the account (PK <c>account</c>), its API key hash (PK <c>key</c>, RK the hash) and its email (PK <c>email</c>,
-/// RK a hash of the normalised address, which doubles as the uniqueness check).
+/// Accounts on Table Storage. Each kind of row under its own partition so every lookup is one point read: the account
+/// (PK <c>account</c>), its email (PK <c>email</c>, RK a hash of the normalised address, which doubles as the uniqueness
+/// check) and its API keys (<see cref="ApiKeyRows"/>).
 /// </summary>
 public sealed class TableAccountStore(OrchflowTables tables) : IAccountStore
 {
-    const string AccountPartition = "account";
-    const string KeyPartition = "key";
-    const string EmailPartition = "email";
+    internal const string AccountPartition = "account";
+    internal const string EmailPartition = "email";
     const int MaxWriteAttempts = 16;
 
-    public async Task<bool> TryCreateAsync(Account account, string apiKeyHash, CancellationToken cancellationToken)
+    /// <summary>
+    /// Registration's rows live in four partitions, so no one batch can hold them: each write done is undone, newest
+    /// first, when a later one fails, and the failure goes on to the caller. No half-made account is left to hold the
+    /// email or to answer its key.
+    /// </summary>
+    public async Task<bool> TryCreateAsync(Account account, ApiKeyRecord firstKey, string apiKeyHash, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
+        var emailKey = EmailKey(account.Email);
         try
         {
-            await tables.Accounts.AddEntityAsync(
-                new TableEntity(EmailPartition, EmailKey(account.Email)) { ["AccountId"] = account.AccountId },
-                cancellationToken);
+            await tables.Accounts.AddEntityAsync(new TableEntity(EmailPartition, emailKey) { ["AccountId"] = account.AccountId }, cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
             return false;
         }
 
-        await tables.Accounts.AddEntityAsync(
-            new TableEntity(AccountPartition, account.AccountId)
+        var undo = new Stack<(string Partition, string Row)>();
+        undo.Push((EmailPartition, emailKey));
+        try
+        {
+            await tables.Accounts.AddEntityAsync(
+                new TableEntity(AccountPartition, account.AccountId)
+                {
+                    ["Name"] = account.Name,
+                    ["Email"] = account.Email,
+                    ["TrialRunsRemaining"] = account.TrialRunsRemaining,
+                    ["CreatedAt"] = account.CreatedAt,
+                },
+                cancellationToken);
+            undo.Push((AccountPartition, account.AccountId));
+            var listed = ApiKeyRows.Index(firstKey, apiKeyHash);
+            await tables.Accounts.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.Add, listed),
+                new TableTransactionAction(TableTransactionActionType.Add, ApiKeyRows.GuardRow(account.AccountId, 1)),
+            ], cancellationToken);
+            undo.Push((listed.PartitionKey, listed.RowKey));
+            undo.Push((listed.PartitionKey, ApiKeyRows.Guard));
+            await tables.Accounts.AddEntityAsync(ApiKeyRows.Lookup(apiKeyHash, account.AccountId, firstKey.KeyId), cancellationToken);
+            return true;
+        }
+        catch (Exception)
+        {
+            while (undo.TryPop(out var row))
             {
-                ["Name"] = account.Name,
-                ["Email"] = account.Email,
-                ["TrialRunsRemaining"] = account.TrialRunsRemaining,
-                ["CreatedAt"] = account.CreatedAt,
-            },
-            cancellationToken);
-        await tables.Accounts.AddEntityAsync(
-            new TableEntity(KeyPartition, apiKeyHash) { ["AccountId"] = account.AccountId },
-            cancellationToken);
-        return true;
+                await tables.Accounts.DeleteEntityAsync(row.Partition, row.Row, ETag.All, CancellationToken.None);
+            }
+
+            throw;
+        }
     }
 
-    public async Task<Account?> FindByKeyHashAsync(string apiKeyHash, CancellationToken cancellationToken)
-    {
-        await tables.EnsureCreatedAsync();
-        var key = await tables.Accounts.GetEntityIfExistsAsync<TableEntity>(KeyPartition, apiKeyHash, cancellationToken: cancellationToken);
-        if (!key.HasValue || key.Value is null)
-        {
-            return null;
-        }
-
-        // The row was found by the hash itself; compare once more in constant time so a store that matched
-        // loosely (or a future index) can never let a different key through.
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(key.Value.RowKey), Encoding.ASCII.GetBytes(apiKeyHash)))
-        {
-            return null;
-        }
-
-        var accountId = key.Value.GetString("AccountId");
-        var row = await tables.Accounts.GetEntityIfExistsAsync<TableEntity>(AccountPartition, accountId, cancellationToken: cancellationToken);
-        return row.HasValue && row.Value is not null ? ToAccount(row.Value) : null;
-    }
+    public async Task<Account?> FindByKeyHashAsync(string apiKeyHash, CancellationToken cancellationToken) =>
+        (await new TableApiKeyStore(tables).FindAsync(apiKeyHash, cancellationToken))?.Account;
 
     public async Task<bool> TryConsumeTrialRunAsync(string accountId, CancellationToken cancellationToken) =>
         await ChangeTrialRunsAsync(accountId, -1, cancellationToken);
@@ -102,10 +108,10 @@ public sealed class TableAccountStore(OrchflowTables tables) : IAccountStore
         throw new InvalidOperationException($"The trial allowance of {accountId} kept changing; try again.");
     }
 
-    static string EmailKey(string email) =>
+    internal static string EmailKey(string email) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email.Trim().ToLowerInvariant())));
 
-    static Account ToAccount(TableEntity e) => new(
+    internal static Account ToAccount(TableEntity e) => new(
         e.RowKey,
         e.GetString("Name") ?? "",
         e.GetString("Email") ?? "",

@@ -11,8 +11,9 @@ namespace Orchflow.Infrastructure.Storage;
 /// Idempotency keys on Table Storage: PK the account, RK a hash of the key, so one account's keys never meet another's.
 /// A claim is an insert, so of two requests with one key exactly one is first. A claim whose request never finished
 /// (its process died) lapses after <see cref="Lease"/>. Answers that carry a secret are kept in the secret store, never
-/// in the table. Keys live a day: an expired row is taken over by the next request with its key, and now and then a
-/// new claim sweeps the account's expired rows.
+/// in the table, under a name of their own. Keys live a day: an expired row is taken over by the next request with its
+/// key, and now and then a new claim sweeps the account's expired rows. An answer that names something deleted (a
+/// webhook whose secret it shows, an erased run) is forgotten with it.
 /// </summary>
 public sealed class TableIdempotencyStore(OrchflowTables tables, ISecretStore secrets, TimeProvider clock) : IIdempotencyStore
 {
@@ -101,7 +102,7 @@ public sealed class TableIdempotencyStore(OrchflowTables tables, ISecretStore se
         };
         if (response.HoldsSecret && response.Body is not null)
         {
-            var name = SecretName(claim);
+            var name = SecretName(claim, clock.GetUtcNow());
             await secrets.SetAsync(name, response.Body, cancellationToken);
             row["BodySecret"] = name;
         }
@@ -110,7 +111,41 @@ public sealed class TableIdempotencyStore(OrchflowTables tables, ISecretStore se
             TextChunks.SetProperty(row, "Body", response.Body);
         }
 
-        await tables.Idempotency.UpdateEntityAsync(row, new ETag(claim.ETag!), TableUpdateMode.Merge, cancellationToken);
+        try
+        {
+            await tables.Idempotency.UpdateEntityAsync(row, new ETag(claim.ETag!), TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            // The key lapsed while this request ran and another request took it over (or it was forgotten): the answer
+            // still goes to this client, but the key is no longer this request's to keep it under.
+            await DeleteSecretAsync(row, cancellationToken);
+        }
+    }
+
+    public async Task ForgetAsync(string accountId, string mentioning, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        await foreach (var row in tables.Idempotency.QueryAsync<TableEntity>(
+                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), cancellationToken: cancellationToken))
+        {
+            // Answers that create something say where it is (Location); those kept in the table are searched whole.
+            if ((row.GetString("Headers") ?? "").Contains(mentioning, StringComparison.Ordinal) ||
+                (TextChunks.GetProperty(row, "Body") ?? "").Contains(mentioning, StringComparison.Ordinal))
+            {
+                await DeleteAsync(row, cancellationToken);
+            }
+        }
+    }
+
+    public async Task ForgetAllAsync(string accountId, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        await foreach (var row in tables.Idempotency.QueryAsync<TableEntity>(
+                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), cancellationToken: cancellationToken))
+        {
+            await DeleteAsync(row, cancellationToken);
+        }
     }
 
     public async Task ReleaseAsync(IdempotencyClaim claim, CancellationToken cancellationToken)
@@ -142,9 +177,26 @@ public sealed class TableIdempotencyStore(OrchflowTables tables, ISecretStore se
         await foreach (var row in tables.Idempotency.QueryAsync<TableEntity>(
                            TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and ExpiresAt lt {now}"), cancellationToken: cancellationToken))
         {
-            await DeleteSecretAsync(row, cancellationToken);
+            await DeleteAsync(row, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Deletes a row as read, and the secret it names. A row taken over in between (412: a new request reused its key)
+    /// is the new request's and stays; its secret, if any, has a name of its own.
+    /// </summary>
+    async Task DeleteAsync(TableEntity row, CancellationToken cancellationToken)
+    {
+        try
+        {
             await tables.Idempotency.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken);
         }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return;
+        }
+
+        await DeleteSecretAsync(row, cancellationToken);
     }
 
     async Task DeleteSecretAsync(TableEntity row, CancellationToken cancellationToken)
@@ -155,6 +207,11 @@ public sealed class TableIdempotencyStore(OrchflowTables tables, ISecretStore se
         }
     }
 
-    /// <summary>Key Vault secret names allow letters, digits and dashes only.</summary>
-    static string SecretName(IdempotencyClaim claim) => $"idem-{claim.AccountId}-{claim.KeyHash[..32]}".Replace('_', '-');
+    /// <summary>
+    /// A name of its own for each answer kept, never one an earlier use of the key had: Key Vault keeps a deleted
+    /// secret's name (soft delete) and refuses to set a secret under it, so an expired key reused would otherwise fail.
+    /// Key Vault secret names allow letters, digits and dashes only.
+    /// </summary>
+    static string SecretName(IdempotencyClaim claim, DateTimeOffset now) =>
+        $"idem-{claim.AccountId}-{claim.KeyHash[..32]}-{now.ToUnixTimeMilliseconds():x}{Random.Shared.Next(0x10000):x4}".Replace('_', '-');
 }

@@ -60,4 +60,10 @@ public sealed class TableRateLimitStore(OrchflowTables tables, TimeProvider cloc
 
         throw new InvalidOperationException($"The rate limit bucket {bucket} kept changing while it was claimed from.");
     }
+
+    public async Task ForgetAsync(string bucket, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        await tables.RateLimits.DeleteEntityAsync(bucket, RowKey, ETag.All, cancellationToken);
+    }
 }

@@ -14,11 +14,11 @@ public sealed partial class TableRunStore
     /// then, and each start adds one to a shard <c>~count~00</c>…<c>~count~15</c> picked at random, so concurrent
     /// starts on one account seldom race for the same row.
     /// </summary>
-    const string CountKey = "~count";
+    internal const string CountKey = "~count";
 
-    const string CountShardPrefix = "~count~";
+    internal const string CountShardPrefix = "~count~";
     const string EndOfCount = "~count~~";
-    const int CountShards = 16;
+    internal const int CountShards = 16;
 
     public async Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken)
     {

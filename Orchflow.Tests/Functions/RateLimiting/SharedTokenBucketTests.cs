@@ -187,5 +187,7 @@ public sealed class SharedTokenBucketTests
             Interlocked.Increment(ref calls);
             return inner.ClaimAsync(bucket, policy, wanted, cancellationToken);
         }
+
+        public Task ForgetAsync(string bucket, CancellationToken cancellationToken) => inner.ForgetAsync(bucket, cancellationToken);
     }
 }

@@ -137,6 +137,10 @@ public sealed partial class OpenApiContractTests
         Assert.That(cancelled.Json!.Str("status"), Is.EqualTo("cancelled"));
         await Expect(HttpStatusCode.OK, Call("cancelRun", client, $"runs/{waiting}"));
         await ExpectProblem("conflict", Call("cancelRun", client, $"runs/{completed}"));
+        await ExpectProblem("validation_failed", Call("cancelRun", client, $"runs/{completed}?purge=yes"));
+        await ExpectProblem("not_found", Call("cancelRun", other, $"runs/{completed}?purge=true"));
+        await Expect(HttpStatusCode.Accepted, Call("cancelRun", client, $"runs/{completed}?purge=true"));
+        await ExpectProblem("not_found", Call("cancelRun", client, $"runs/{completed}?purge=true"));
         await Expect(HttpStatusCode.Unauthorized, Call("cancelRun", Anonymous, $"runs/{waiting}"));
     }
 

@@ -73,6 +73,10 @@ public sealed partial class OpenApiContractTests : HostedTests
     {
         ["register"] = RegisterScenario,
         ["getAccount"] = GetAccountScenario,
+        ["closeAccount"] = CloseAccountScenario,
+        ["createKey"] = CreateKeyScenario,
+        ["listKeys"] = ListKeysScenario,
+        ["revokeKey"] = RevokeKeyScenario,
         ["startRun"] = StartRunScenario,
         ["listRuns"] = ListRunsScenario,
         ["getRun"] = GetRunScenario,

@@ -63,6 +63,7 @@ public sealed partial class FuzzRequestGenerator
             "providerId" => other.ProviderId,
             "webhookId" => other.WebhookId,
             "serverId" => other.ToolServerId,
+            "keyId" => other.KeyId,
             _ => null,
         };
         var wellFormedUnknown = parameter switch
@@ -71,6 +72,7 @@ public sealed partial class FuzzRequestGenerator
             "providerId" => "prv_" + RandomId(16),
             "webhookId" => "whk_" + RandomId(20),
             "serverId" => "mcs_" + RandomId(20),
+            "keyId" => "key_" + RandomId(20),
             "taskId" => Pick("T0", "T99", "T" + random.Next(2, 40), "T1000000"),
             _ => "x_" + RandomId(10),
         };
@@ -80,6 +82,7 @@ public sealed partial class FuzzRequestGenerator
             "providerId" => owner.WaitingRunId,
             "webhookId" => owner.ProviderId,
             "serverId" => owner.WebhookId,
+            "keyId" => owner.ProviderId,
             "taskId" => Pick("t1", "T01", "T1%20", "T1%2F", "~status", "~run", "~final", "%7Estatus", "T1~0000", "%20T1"),
             _ => owner.AccountId,
         };

@@ -237,6 +237,9 @@ public sealed partial class FuzzRequestGenerator
                     ("an event type with a wildcard", new JsonArray("run.*")));
                 body["events"] = events;
                 return "'events' has " + which;
+            case "api/v1/auth/keys":
+                body["label"] = Pick("", "   ", "\t", "\n");
+                return "'label' is blank";
             case "api/v1/runs/{runId}/budget":
                 if (random.Next(2) == 0)
                 {

@@ -13,7 +13,7 @@ namespace Orchflow.Tests.Integration.Hostile;
 /// </summary>
 public sealed partial class FuzzRequestGenerator
 {
-    public const int DefaultCount = 6000;
+    public const int DefaultCount = 6600;
 
     /// <summary>Each category and its share of the campaign.</summary>
     public static readonly IReadOnlyList<(string Name, int Weight)> Categories =

@@ -18,7 +18,8 @@ public sealed class FuzzRequestGeneratorTests
         $"run_{tag}000000000000000002", ["T1", "T2"],
         $"run_{tag}000000000000000003", ["T1", "T2", "T3"],
         $"prv_{tag}00000000000001",
-        $"whk_{tag}0000000000000000001");
+        $"whk_{tag}0000000000000000001",
+        KeyId: $"key_{tag}000000000000000001");
 
     static readonly IReadOnlyList<FuzzRequest> Campaign = new FuzzRequestGenerator(7, Targets).Generate(FuzzRequestGenerator.DefaultCount);
 
@@ -75,7 +76,13 @@ public sealed class FuzzRequestGeneratorTests
                     var hits = Campaign.Where(r => r.Route == function.Route && r.Raw.Method == method).ToList();
                     var callers = hits.Select(r => r.Caller).Distinct().ToList();
                     Assert.That(hits, Has.Count.GreaterThanOrEqualTo(20), $"{method} {function.Route}");
-                    Assert.That(callers, Does.Contain("account A").And.Contain("account B"), $"{method} {function.Route}");
+                    // Closing the account reads nothing but the key, so a request an account sent could only close it: the
+                    // campaign sends it with defective keys alone.
+                    if (function.Name != nameof(Orchflow.Functions.Functions.AuthFunctions.CloseAccount))
+                    {
+                        Assert.That(callers, Does.Contain("account A").And.Contain("account B"), $"{method} {function.Route}");
+                    }
+
                     if (!function.IsPublic)
                     {
                         Assert.That(callers, Does.Contain("no X-API-Key").And.Contain("a malformed X-API-Key").And.Contain("a well-formed key no account has"),

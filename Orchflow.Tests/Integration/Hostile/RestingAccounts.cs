@@ -50,12 +50,13 @@ static class RestingAccounts
                 }), HttpStatusCode.Created).Str("server_id");
             }
 
+            var key = ApiAssert.Json(await client.SendAsync(HttpMethod.Get, "auth/keys"), HttpStatusCode.OK)["keys"]![0]!.Str("key_id");
             return new AccountIds(
                 accountId, client.ApiKey!, email,
                 waitingId, "T1", Tasks(waiting).Where(t => t != "T1").ToList(),
                 completedId, Tasks(completed),
                 cancelledId, Tasks(cancelled),
-                provider, webhook, toolServer);
+                provider, webhook, toolServer, key);
         }
     }
 

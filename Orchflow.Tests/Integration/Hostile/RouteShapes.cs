@@ -79,13 +79,15 @@ public sealed record AccountIds(
     IReadOnlyList<string> CancelledRunTasks,
     string ProviderId,
     string WebhookId,
-    string? ToolServerId = null)
+    string? ToolServerId = null,
+    string? KeyId = null)
 {
     public IReadOnlyList<string> RunIds => [WaitingRunId, CompletedRunId, CancelledRunId];
 
     /// <summary>Every id and secret of this account that a response to another account must never show.</summary>
     public IReadOnlyList<string> Identifying =>
-        [AccountId, ApiKey, Email, WaitingRunId, CompletedRunId, CancelledRunId, ProviderId, WebhookId, .. ToolServerId is null ? [] : new[] { ToolServerId }];
+        [AccountId, ApiKey, Email, WaitingRunId, CompletedRunId, CancelledRunId, ProviderId, WebhookId, .. ToolServerId is null ? [] : new[] { ToolServerId },
+            .. KeyId is null ? [] : new[] { KeyId }];
 
     public IReadOnlyList<string> TasksOf(string runId) =>
         runId == WaitingRunId ? [WaitingTaskId, .. OtherWaitingRunTasks]
@@ -99,7 +101,7 @@ public sealed record AccountIds(
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, string>> Fill(CatalogRoute route)
     {
-        var unknown = route.Parameters.Where(p => p is not ("runId" or "taskId" or "providerId" or "webhookId" or "serverId")).ToList();
+        var unknown = route.Parameters.Where(p => p is not ("runId" or "taskId" or "providerId" or "webhookId" or "serverId" or "keyId")).ToList();
         if (unknown.Count > 0)
         {
             throw new UnknownRouteParameterException(route, unknown);
@@ -130,6 +132,12 @@ public sealed record AccountIds(
         {
             // An account seeded without a tool server still fills the route, with an id no one has.
             fills = fills.Select(f => new Dictionary<string, string>(f) { ["serverId"] = ToolServerId ?? "mcs_" + new string('0', 20) });
+        }
+
+        if (route.Parameters.Contains("keyId"))
+        {
+            // The key the account was registered with, its only one; an account seeded without it gets an id no key has.
+            fills = fills.Select(f => new Dictionary<string, string>(f) { ["keyId"] = KeyId ?? "key_" + new string('0', 20) });
         }
 
         return fills.ToList();
@@ -276,6 +284,20 @@ public static class RouteShapes
 
         // Reads no body: the server is asked for its tools again.
         new("POST", "api/v1/tool-servers/{serverId}/refresh", [], [], null, NoConflict),
+
+        new("POST", "api/v1/auth/keys",
+            [new("label", FieldKind.Text, Required: true, MaxLength: KeysFunctions.MaxLabelLength)],
+            [],
+            c => new JsonObject { ["label"] = Pick(c.Random, "CI pipeline", "Ünïcödé key ✓") },
+            NoConflict),
+
+        new("GET", "api/v1/auth/keys", [], [], null, NoConflict),
+
+        // Each seeded account has one key: revoking it is refused as its last.
+        new("DELETE", "api/v1/auth/keys/{keyId}", [], [], null, (_, _) => "the account's last key"),
+
+        // Reads nothing but the key: a request that could act would close the account, so every one carries a defect.
+        new("DELETE", "api/v1/account", [], [], null, NoConflict),
 
         new("GET", "api/v1/agents/templates", [], [], null, NoConflict),
         new("GET", "api/v1/health", [], [], null, NoConflict),

@@ -15,6 +15,8 @@ export type AccountView = Schemas["AccountView"];
 export type StartRunRequest = Schemas["StartRunRequest"];
 export type CompleteTaskRequest = Schemas["CompleteTaskRequest"];
 export type ReviewPlanRequest = Schemas["ReviewPlanRequest"];
+export type ApiKey = Schemas["ApiKey"];
+export type CreatedKey = Schemas["CreatedKey"];
 export type Provider = Schemas["Provider"];
 export type CreateProviderRequest = Schemas["CreateProviderRequest"];
 export type Webhook = Schemas["Webhook"];
@@ -91,6 +93,15 @@ export class OrchflowClient {
     this.#send<Run>("POST", `runs/${enc(runId)}/plan/review`, body, idempotencyKey);
   getRunEvents = (runId: string, after = 0, limit = 100) =>
     this.#send<RunEventPage>("GET", `runs/${enc(runId)}/events?after=${after}&limit=${limit}`);
+  /** Closes the account: its keys stop working, its runs are cancelled, and everything it owns is erased. */
+  closeAccount = () => this.#send<void>("DELETE", "account");
+  /** Issues another API key; the key is in the answer, this once. */
+  createKey = (label: string) => this.#send<CreatedKey>("POST", "auth/keys", { label });
+  listKeys = async () => (await this.#send<Schemas["ApiKeyList"]>("GET", "auth/keys")).keys;
+  /** Revokes a key (never the account's last); every instance refuses it within 5 seconds. */
+  revokeKey = (keyId: string) => this.#send<void>("DELETE", `auth/keys/${enc(keyId)}`);
+  /** Cancels the run if it is still going and erases it: from then on it answers 404. */
+  purgeRun = (runId: string) => this.#send<void>("DELETE", `runs/${enc(runId)}?purge=true`);
   createProvider = (body: CreateProviderRequest, idempotencyKey?: string) => this.#send<Provider>("POST", "providers", body, idempotencyKey);
   listProviders = async () => (await this.#send<Schemas["ProviderList"]>("GET", "providers")).providers;
   deleteProvider = (providerId: string) => this.#send<void>("DELETE", `providers/${enc(providerId)}`);
@@ -186,7 +197,9 @@ export class OrchflowClient {
         continue;
       }
       if (response.ok) {
-        return (response.status === 204 ? undefined : await response.json()) as T;
+        // 204 and the 202 of an erasure carry no body.
+        const text = await response.text();
+        return (text ? JSON.parse(text) : undefined) as T;
       }
       const problem = await problemOf(response);
       if (attempt < this.#maxRetries && retryable(problem)) {

@@ -137,3 +137,20 @@ test("idempotency: the same key twice starts one run", async () => {
   assert.equal(second.run_id, first.run_id);
   assert.equal((await orchflow.listRuns()).total, 1);
 });
+
+test("keys and erasure: a key issued, listed and revoked; a run purged; the account closed", async () => {
+  const orchflow = await client();
+  const created = await orchflow.createKey("CI pipeline");
+  const second = new OrchflowClient(baseUrl!, { apiKey: created.api_key });
+  const keys = await second.listKeys();
+  assert.deepEqual(keys.map((k) => k.label), ["Registration", "CI pipeline"]);
+  await second.revokeKey(created.key_id);
+  await assert.rejects(second.listKeys(), (e: unknown) => e instanceof OrchflowProblemError && e.status === 401);
+  await assert.rejects(orchflow.revokeKey(keys[0]!.key_id), (e: unknown) => e instanceof OrchflowProblemError && e.status === 409);
+
+  const run = await orchflow.startRun({ task: goal, ask_me_about: ["company details"] });
+  await orchflow.purgeRun(run.run_id);
+  await assert.rejects(orchflow.getRun(run.run_id), (e: unknown) => e instanceof OrchflowProblemError && e.status === 404);
+  await orchflow.closeAccount();
+  await assert.rejects(orchflow.listRuns(), (e: unknown) => e instanceof OrchflowProblemError && e.status === 401);
+});

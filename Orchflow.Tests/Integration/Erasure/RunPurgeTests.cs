@@ -1,0 +1,124 @@
+using System.Net;
+using Orchflow.Tests.Integration.Api;
+using Orchflow.Tests.Support;
+
+namespace Orchflow.Tests.Integration.Erasure;
+
+/// <summary><c>DELETE /runs/{id}?purge=true</c> over real HTTP on the standalone host and Azurite.</summary>
+[TestFixture]
+public sealed class RunPurgeTests : HostedTests
+{
+    [Test]
+    public async Task PurgeRun_WaitingRun_Returns202ThenAnswers404AndNoRowOrHistoryOfItIsLeft()
+    {
+        using var client = await RegisterAsync();
+        var runId = (await client.StartRunAsync(new { task = "Research competitors, then draft a memo.", ask_me_about = new[] { "company details" } })).Str("run_id");
+        await client.WaitForStatusAsync(runId, "waiting_human");
+
+        var purged = await client.SendAsync(HttpMethod.Delete, $"runs/{runId}?purge=true");
+        var read = await client.SendAsync(HttpMethod.Get, $"runs/{runId}");
+        var events = await client.SendAsync(HttpMethod.Get, $"runs/{runId}/events");
+        var listed = ApiAssert.Json(await client.SendAsync(HttpMethod.Get, "runs"), HttpStatusCode.OK);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(purged.Status, Is.EqualTo(HttpStatusCode.Accepted), purged.Text);
+            Assert.That(purged.Text, Is.Empty);
+            ApiAssert.Problem(read, HttpStatusCode.NotFound, "not_found");
+            ApiAssert.Problem(events, HttpStatusCode.NotFound, "not_found");
+            Assert.That(listed["total"]!.GetValue<int>(), Is.Zero);
+            Assert.That(listed["runs"]!.AsArray(), Is.Empty);
+        });
+        // Its rows at once; its orchestration's history once the orchestration has ended, in a later pass.
+        await StoredRows.WaitUntilNoneMentionAsync(Host, [runId]);
+    }
+
+    [Test]
+    public async Task PurgeRun_OneOfTwo_LeavesTheOtherListedAndCounted()
+    {
+        using var client = await RegisterAsync();
+        var kept = (await client.StartRunAsync(new { task = "Research competitors and write a short report." })).Str("run_id");
+        var erased = (await client.StartRunAsync(new { task = "Research pricing and write a short report." })).Str("run_id");
+        await client.WaitForStatusAsync(erased, "completed");
+        await client.WaitForStatusAsync(kept, "completed");
+
+        var purged = await client.SendAsync(HttpMethod.Delete, $"runs/{erased}?purge=true");
+        var listed = ApiAssert.Json(await client.SendAsync(HttpMethod.Get, "runs"), HttpStatusCode.OK);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(purged.Status, Is.EqualTo(HttpStatusCode.Accepted), purged.Text);
+            Assert.That(listed["total"]!.GetValue<int>(), Is.EqualTo(1));
+            Assert.That(listed["runs"]!.AsArray().Select(r => r!.Str("run_id")), Is.EqualTo(new[] { kept }));
+        });
+        await StoredRows.WaitUntilNoneMentionAsync(Host, [erased]);
+        var keptRows = await StoredRows.MentioningAsync(Host, [kept]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(keptRows, Has.Some.StartsWith(Host.TablePrefix + "RunTasks"), "the other run's rows are kept");
+            Assert.That(keptRows, Has.Some.StartsWith(Host.TaskHub + "History"), "and its orchestration's history");
+        });
+    }
+
+    [Test]
+    public async Task PurgeRun_Twice_SecondAnswers404()
+    {
+        using var client = await RegisterAsync();
+        var runId = (await client.StartRunAsync(new { task = "Research competitors.", ask_me_about = new[] { "budget" } })).Str("run_id");
+
+        var first = await client.SendAsync(HttpMethod.Delete, $"runs/{runId}?purge=true");
+        var second = await client.SendAsync(HttpMethod.Delete, $"runs/{runId}?purge=true");
+
+        Assert.That(first.Status, Is.EqualTo(HttpStatusCode.Accepted), first.Text);
+        ApiAssert.Problem(second, HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Test]
+    public async Task PurgeRun_AnotherAccountsRun_Returns404AndTheRunStays()
+    {
+        using var owner = await RegisterAsync();
+        using var stranger = await RegisterAsync();
+        var runId = (await owner.StartRunAsync(new { task = "Research competitors.", ask_me_about = new[] { "budget" } })).Str("run_id");
+
+        var response = await stranger.SendAsync(HttpMethod.Delete, $"runs/{runId}?purge=true");
+
+        ApiAssert.Problem(response, HttpStatusCode.NotFound, "not_found");
+        Assert.That((await owner.SendAsync(HttpMethod.Get, $"runs/{runId}")).Status, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [TestCase("yes")]
+    [TestCase("1")]
+    [TestCase("TRUE")]
+    public async Task PurgeRun_FlagNotTrueOrFalse_Returns422NamingPurgeAndTheRunStays(string flag)
+    {
+        using var client = await RegisterAsync();
+        var runId = (await client.StartRunAsync(new { task = "Research competitors.", ask_me_about = new[] { "budget" } })).Str("run_id");
+
+        var response = await client.SendAsync(HttpMethod.Delete, $"runs/{runId}?purge={flag}");
+
+        ApiAssert.Invalid(response, "purge");
+        Assert.That((await client.GetRunAsync(runId)).Str("status"), Is.Not.EqualTo("cancelled"));
+    }
+
+    [Test]
+    public async Task PurgeRun_MalformedId_Returns404()
+    {
+        using var client = await RegisterAsync();
+
+        var response = await client.SendAsync(HttpMethod.Delete, "runs/not-a-run?purge=true");
+
+        ApiAssert.Problem(response, HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Test]
+    public async Task CancelRun_PurgeFalse_CancelsAndKeepsTheRun()
+    {
+        using var client = await RegisterAsync();
+        var runId = (await client.StartRunAsync(new { task = "Research competitors.", ask_me_about = new[] { "budget" } })).Str("run_id");
+
+        var response = await client.SendAsync(HttpMethod.Delete, $"runs/{runId}?purge=false");
+
+        Assert.That(ApiAssert.Json(response, HttpStatusCode.OK).Str("status"), Is.EqualTo("cancelled"));
+        Assert.That((await client.GetRunAsync(runId)).Str("status"), Is.EqualTo("cancelled"));
+    }
+}
