@@ -20,4 +20,7 @@ public interface IAccountStore
 
     /// <summary>Gives back a trial run taken for a run that could not be started.</summary>
     Task RefundTrialRunAsync(string accountId, CancellationToken cancellationToken);
+
+    /// <summary>Marks the account closed: no key of it is found from then on, even one issued while it was closing.</summary>
+    Task CloseAsync(string accountId, CancellationToken cancellationToken);
 }

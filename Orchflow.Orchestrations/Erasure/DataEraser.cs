@@ -17,6 +17,7 @@ namespace Orchflow.Erasure;
 /// </summary>
 public sealed class DataEraser(
     IErasureStore erasures,
+    IAccountStore accounts,
     IRunStore runs,
     IApiKeyStore keys,
     IProviderStore providers,
@@ -36,6 +37,11 @@ public sealed class DataEraser(
     /// erasure is complete only after a pass begun this long after it was asked for, so what such a request wrote is gone.
     /// </summary>
     public static readonly TimeSpan Settle = TimeSpan.FromSeconds(15);
+
+    /// <summary>The longest wait between two searches for runs past retention (each reads the whole listing table).</summary>
+    static readonly TimeSpan LongestRetentionWait = TimeSpan.FromHours(1);
+
+    DateTimeOffset nextRetentionSearch = DateTimeOffset.MinValue;
 
     /// <summary>
     /// Asks for the run to be erased and makes the first pass now: it is cancelled, its rows go (it answers 404 from here
@@ -63,6 +69,8 @@ public sealed class DataEraser(
     public async Task<IReadOnlyList<string>> CloseAccountAsync(string accountId, CancellationToken cancellationToken)
     {
         await erasures.RequestAsync(new ErasureRequest(accountId, null, clock.GetUtcNow()), cancellationToken);
+        // Closed first: a key another instance issued meanwhile is refused too, whichever rows of it are left.
+        await accounts.CloseAsync(accountId, cancellationToken);
         var hashes = await keys.RevokeAllAsync(accountId, cancellationToken);
         signal.Wake();
         return hashes;
@@ -80,16 +88,34 @@ public sealed class DataEraser(
             await PassAsync(durable, request, cancellationToken);
         }
 
-        var cutoff = started - options.Value.EndedRunAge;
-        foreach (var ended in await erasures.EndedBeforeAsync(cutoff, options.Value.MaxRunsPerSweep, cancellationToken))
+        if (started >= nextRetentionSearch)
         {
-            var request = new ErasureRequest(ended.AccountId, ended.RunId, started);
-            await erasures.RequestAsync(request, cancellationToken);
-            await PassAsync(durable, request, cancellationToken);
-            log.LogInformation("Run {RunId} of account {AccountId} ended before {Cutoff} and is erased", ended.RunId, ended.AccountId, cutoff);
+            await ApplyRetentionAsync(durable, started, cancellationToken);
         }
 
         return (await erasures.PendingAsync(cancellationToken)).Count > 0;
+    }
+
+    /// <summary>
+    /// Erases the runs that ended longer ago than retention keeps them. The search reads the whole listing table, so it
+    /// is made a tenth of the retention period apart (at most an hour, at least a sweep): a run is erased at most that
+    /// much later than it could be. A full page of runs found means more are waiting: the next sweep searches again.
+    /// </summary>
+    async Task ApplyRetentionAsync(DurableTaskClient durable, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var age = options.Value.EndedRunAge;
+        var cutoff = now - age;
+        var ended = await erasures.EndedBeforeAsync(cutoff, options.Value.MaxRunsPerSweep, cancellationToken);
+        foreach (var run in ended)
+        {
+            var request = new ErasureRequest(run.AccountId, run.RunId, now);
+            await erasures.RequestAsync(request, cancellationToken);
+            await PassAsync(durable, request, cancellationToken);
+            log.LogInformation("Run {RunId} of account {AccountId} ended before {Cutoff} and is erased", run.RunId, run.AccountId, cutoff);
+        }
+
+        var wait = TimeSpan.FromTicks(Math.Min(age.Ticks / 10, LongestRetentionWait.Ticks));
+        nextRetentionSearch = ended.Count >= options.Value.MaxRunsPerSweep ? now : now + wait;
     }
 
     /// <summary>One pass over one erasure; its failure is logged and left for the next pass, never the others' concern.</summary>

@@ -81,12 +81,33 @@ public sealed class DataEraserTests
         });
     }
 
+    [Test]
+    public async Task CloseAccount_KeyIssuedByAnotherInstanceWhileClosing_IsRefused()
+    {
+        var tables = StorageFixture.NewTables(prefix);
+        var (accountId, _, _) = await SeedAsync(tables);
+        var keys = new TableApiKeyStore(tables);
+
+        await Eraser(tables).CloseAccountAsync(accountId, CancellationToken.None);
+        // Another instance still trusting a key of the account issues one more before it learns of the closing.
+        var lateHash = Guid.NewGuid().ToString("N");
+        var issued = await keys.TryCreateAsync(new ApiKeyRecord(accountId, Ids.NewKeyId(), "late", "…late", clock.GetUtcNow()), lateHash, 20,
+            CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(issued, Is.True);
+            Assert.That(await keys.FindAsync(lateHash, CancellationToken.None), Is.Null, "the account is closed: no key of it is found");
+        });
+    }
+
     DataEraser Eraser(OrchflowTables tables)
     {
         var secrets = new LocalSecretStore(tables, Options.Create(new SecurityOptions { AllowDevelopmentKeys = true }));
         var webhooks = new TableWebhookStore(tables);
         return new DataEraser(
             new TableErasureStore(tables, KnownRuns.WithoutWindow()),
+            new TableAccountStore(tables),
             new TableRunStore(tables, clock, []),
             new TableApiKeyStore(tables),
             new TableProviderStore(tables),

@@ -80,6 +80,23 @@ public sealed class TableAccountStore(OrchflowTables tables) : IAccountStore
     public async Task RefundTrialRunAsync(string accountId, CancellationToken cancellationToken) =>
         await ChangeTrialRunsAsync(accountId, +1, cancellationToken);
 
+    public async Task CloseAsync(string accountId, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        try
+        {
+            await tables.Accounts.UpdateEntityAsync(new TableEntity(AccountPartition, accountId) { [ClosedColumn] = true }, ETag.All,
+                TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // Erased already: closed for good.
+        }
+    }
+
+    /// <summary>Set on an account being erased: its keys are refused whatever rows of them are still left.</summary>
+    internal const string ClosedColumn = "Closed";
+
     /// <summary>Optimistic read-modify-write on the account row: of two concurrent takers of the last run, one wins.</summary>
     async Task<bool> ChangeTrialRunsAsync(string accountId, int delta, CancellationToken cancellationToken)
     {

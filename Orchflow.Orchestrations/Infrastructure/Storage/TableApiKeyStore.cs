@@ -25,7 +25,7 @@ public sealed class TableApiKeyStore(OrchflowTables tables) : IApiKeyStore
 
         var accountId = key.GetString("AccountId") ?? "";
         var row = await tables.Accounts.GetEntityIfExistsAsync<TableEntity>(TableAccountStore.AccountPartition, accountId, cancellationToken: cancellationToken);
-        if (!row.HasValue || row.Value is not { } accountRow)
+        if (!row.HasValue || row.Value is not { } accountRow || (accountRow.GetBoolean(TableAccountStore.ClosedColumn) ?? false))
         {
             return null;
         }

@@ -43,10 +43,10 @@ public sealed class KeyRevocationAcrossHostsTests : HostedTests
         }
 
         var afterAllowed = await onOther.SendAsync(HttpMethod.Get, "runs");
-        var firstRefused = answers.FirstOrDefault(a => a.Status == HttpStatusCode.Unauthorized);
-        await TestContext.Out.WriteLineAsync(
-            $"The other host first refused the revoked key {firstRefused.At.TotalMilliseconds:0} ms after the revocation answered " +
-            $"({answers.Count} requests polled every 200 ms).");
+        var refusedWithin = answers.Where(a => a.Status == HttpStatusCode.Unauthorized).Select(a => (TimeSpan?)a.At).FirstOrDefault();
+        await TestContext.Out.WriteLineAsync(refusedWithin is { } at
+            ? $"The other host first refused the revoked key {at.TotalMilliseconds:0} ms after the revocation answered (polled every 200 ms)."
+            : $"The other host refused the revoked key at the first request {since.Elapsed.TotalMilliseconds:0} ms after the revocation answered.");
         Assert.Multiple(() =>
         {
             Assert.That(revoked.Status, Is.EqualTo(HttpStatusCode.NoContent), revoked.Text);
