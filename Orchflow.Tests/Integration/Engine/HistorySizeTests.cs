@@ -35,6 +35,8 @@ public sealed class HistorySizeTests : HostedTests
     {
         ["Orchflow__Simulated__OutputChars"] = OutputChars.ToString(),
         ["Orchflow__Simulated__LatencyMs"] = "0",
+        // Twenty padded outputs spend far more than a trial run's tokens: this measures history, not the trial's bound.
+        ["Orchflow__Accounts__TrialTokens"] = "100000000",
     };
 
     [Test]
