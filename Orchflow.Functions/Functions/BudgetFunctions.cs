@@ -40,7 +40,8 @@ public sealed class BudgetFunctions(IRunStore runs, IOptions<TrialOptions> trial
             return validation.Problem();
         }
 
-        var found = Ids.LooksLike("run", runId) ? await runs.GetAsync(caller.AccountId, runId, cancellationToken) : null;
+        // Only whose the run is and whether it is managed, which never change: a recent image in memory answers that.
+        var found = Ids.LooksLike("run", runId) ? await runs.GetRecentAsync(caller.AccountId, runId, cancellationToken) : null;
         var trialTokens = found?.Definition.ProviderId is null ? trial.Value.TrialTokens : (long?)null;
         var change = found is null
             ? null
