@@ -18,6 +18,8 @@ public static class OrchflowApiServices
     {
         services.AddOrchflow(configuration, isDevelopment);
         services.AddValidatedOptions<RateLimitOptions, RateLimitOptionsValidation>(configuration.GetSection(RateLimitOptions.Section));
+        services.AddSingleton<ClientAddresses>();
+        services.AddSingleton<FailedAuthentications>();
         services.AddSingleton<ApiRateLimits>();
         services.AddValidatedOptions<StreamOptions, StreamOptionsValidation>(configuration.GetSection(StreamOptions.Section));
         services.AddSingleton<RunEventHub>();

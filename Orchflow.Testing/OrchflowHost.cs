@@ -30,6 +30,7 @@ public sealed class OrchflowHost : IAsyncDisposable
         ["Orchflow__RateLimit__PerMinute"] = "1000000",
         ["Orchflow__RateLimit__Burst"] = "1000000",
         ["Orchflow__RateLimit__RegisterPerMinute"] = "1000000",
+        ["Orchflow__RateLimit__FailedAuthPerMinute"] = "1000000",
     };
 
     /// <summary>Settings over <see cref="LocalDefaults"/> that take loopback off the allowed ranges (blank entries are none).</summary>

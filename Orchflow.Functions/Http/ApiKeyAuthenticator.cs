@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Memory;
 using Orchflow.Abstractions;
 using Orchflow.Accounts;
+using Orchflow.Functions.Http.RateLimiting;
+using Orchflow.Telemetry;
 
 namespace Orchflow.Functions.Http;
 
@@ -10,9 +12,13 @@ namespace Orchflow.Functions.Http;
 /// Resolves the X-API-Key header to an account, once per request, for either host. A key found is remembered for
 /// <see cref="RememberFor"/> from the moment its read began, so a client polling a run costs about one storage read per
 /// poll instead of two, and a key revoked on any instance is refused by every instance within that time (at once on the
-/// instance that revoked it). Unknown keys are never remembered, so a key works the moment it is issued.
+/// instance that revoked it). A key found unknown is remembered as such for <see cref="RememberMissFor"/>: keys are made
+/// here at random, so none can be tried before it is issued, and a client retrying a revoked or mistyped key costs no
+/// read. An address sending many unknown keys is refused before they are looked up (<see cref="FailedAuthentications"/>),
+/// except for keys that worked here within <see cref="VouchFor"/>.
 /// </summary>
-public sealed class ApiKeyAuthenticator(IApiKeyStore keyStore, ApiKeys keys, TimeProvider clock) : IDisposable
+public sealed class ApiKeyAuthenticator(
+    IApiKeyStore keyStore, ApiKeys keys, FailedAuthentications failures, ClientAddresses addresses, TimeProvider clock) : IDisposable
 {
     public const string Header = "X-API-Key";
     const string ItemKey = "orchflow.caller";
@@ -20,13 +26,26 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore keyStore, ApiKeys keys, Tim
     const string KeyIdItemKey = "orchflow.caller.key_id";
     const int Capacity = 10_000;
 
+    /// <summary>The name failed-authentication refusals are counted under in telemetry.</summary>
+    const string FailedAuthPolicy = "failed-auth";
+
     /// <summary>How long a known key is trusted without a read: the longest a revocation takes to reach another instance.</summary>
     public static readonly TimeSpan RememberFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a key that worked is still vouched for after its last use: not trusted without a read after
+    /// <see cref="RememberFor"/>, but read even from an address refused for sending unknown keys.
+    /// </summary>
+    public static readonly TimeSpan VouchFor = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a key found unknown is refused without another read.</summary>
+    public static readonly TimeSpan RememberMissFor = TimeSpan.FromMinutes(1);
 
     /// <summary>How often a key's <c>last_used_at</c> is written by one instance: it is exact to about this.</summary>
     public static readonly TimeSpan TouchEvery = TimeSpan.FromMinutes(1);
 
-    readonly MemoryCache known = new(new MemoryCacheOptions { SizeLimit = Capacity });
+    readonly MemoryCache known = new(new MemoryCacheOptions { SizeLimit = Capacity, Clock = new CacheClock(clock) });
+    readonly MemoryCache unknown = new(new MemoryCacheOptions { SizeLimit = Capacity, Clock = new CacheClock(clock) });
     readonly ConcurrentDictionary<string, DateTimeOffset> touched = new(StringComparer.Ordinal);
 
     /// <summary>Authenticates the request; null when it may go on, else the 401 to send.</summary>
@@ -54,13 +73,26 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore keyStore, ApiKeys keys, Tim
     {
         if (!ApiKeys.IsWellFormed(key))
         {
-            return Problems.Unauthorized($"The {source} header does not hold an Orchflow API key (orch_…).");
+            return Failed(http, Problems.Unauthorized($"The {source} header does not hold an Orchflow API key (orch_…)."));
         }
 
         var hash = keys.Hash(key);
-        var holder = known.TryGetValue(hash, out Remembered? remembered) && remembered!.Until > clock.GetUtcNow() ? remembered.Holder : null;
+        var wasKnown = known.TryGetValue(hash, out Remembered? remembered);
+        var holder = wasKnown && remembered!.Until > clock.GetUtcNow() ? remembered!.Holder : null;
         if (holder is null)
         {
+            if (unknown.TryGetValue(hash, out _))
+            {
+                return Failed(http, NotValid());
+            }
+
+            // A key that worked here lately is read again whatever its address has sent.
+            if (!wasKnown && failures.IsBlocked(addresses.Of(http), out var retryAfter))
+            {
+                OrchflowTelemetry.RateLimited(FailedAuthPolicy);
+                return Problems.TooManyFailedAuthentications(retryAfter);
+            }
+
             // Trusted until RememberFor after the read began, not after it ended: a revocation landing during the read
             // is still refused by this instance within RememberFor of it.
             var readAt = clock.GetUtcNow();
@@ -68,10 +100,11 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore keyStore, ApiKeys keys, Tim
             if (holder is null)
             {
                 known.Remove(hash);
-                return Problems.Unauthorized("This API key is not valid.");
+                unknown.Set(hash, true, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = RememberMissFor });
+                return Failed(http, NotValid());
             }
 
-            known.Set(hash, new Remembered(holder, readAt + RememberFor), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = RememberFor });
+            known.Set(hash, new Remembered(holder, readAt + RememberFor), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = VouchFor });
         }
 
         await TouchAsync(holder);
@@ -79,6 +112,15 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore keyStore, ApiKeys keys, Tim
         http.Items[HashItemKey] = hash;
         http.Items[KeyIdItemKey] = holder.KeyId;
         return null;
+    }
+
+    static ApiResult NotValid() => Problems.Unauthorized("This API key is not valid.");
+
+    /// <summary>Counts a refused key against the caller's address, and returns the refusal.</summary>
+    ApiResult Failed(HttpContext http, ApiResult refusal)
+    {
+        failures.Failed(addresses.Of(http));
+        return refusal;
     }
 
     /// <summary>Forgets a key at once (this instance revoked it); other instances forget it within <see cref="RememberFor"/>.</summary>
@@ -102,7 +144,17 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore keyStore, ApiKeys keys, Tim
         await keyStore.TouchAsync(holder.Account.AccountId, holder.KeyId, now, CancellationToken.None);
     }
 
-    public void Dispose() => known.Dispose();
+    public void Dispose()
+    {
+        known.Dispose();
+        unknown.Dispose();
+    }
+
+    /// <summary>The memory caches' clock, taken from this class's, so both agree on when an entry ends.</summary>
+    sealed class CacheClock(TimeProvider clock) : Microsoft.Extensions.Internal.ISystemClock
+    {
+        public DateTimeOffset UtcNow => clock.GetUtcNow();
+    }
 
     /// <summary>A key as read, and until when it is trusted without another read (by this class's clock).</summary>
     sealed record Remembered(KeyHolder Holder, DateTimeOffset Until);

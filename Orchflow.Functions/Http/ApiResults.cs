@@ -109,6 +109,15 @@ public static class Problems
             $"Retry after {retryAfterSeconds} s, or slow down polling.",
             headers: headers);
 
+    /// <summary>An address that sent too many unknown keys: 429, its keys not looked up until it has waited.</summary>
+    public static ApiResult TooManyFailedAuthentications(TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Make(429, "Too many invalid API keys", "rate_limited",
+            $"Too many requests from your address carried an invalid API key. Check the key you send; retry after {seconds} s.",
+            headers: new Dictionary<string, string> { ["Retry-After"] = seconds });
+    }
+
     /// <summary>A caller holding as many live streams on this instance as it may: 429, to try again once one ends.</summary>
     public static ApiResult TooManyStreams(int limit) =>
         Make(429, "Too many open streams", "rate_limited",

@@ -38,6 +38,15 @@ public static class OrchflowOpenTelemetry
             {
                 o.FilterHttpRequestMessage = _ => InSpan();
                 o.RecordException = false;
+                // Outbound calls go to addresses tenants chose: a webhook's or tool server's path is often its
+                // credential (https://hooks.example/T0/B0/secret). Spans keep where a call went, not the path.
+                o.EnrichWithHttpRequestMessage = (activity, request) =>
+                {
+                    if (request.RequestUri is { IsAbsoluteUri: true } uri)
+                    {
+                        activity.SetTag("url.full", $"{uri.Scheme}://{uri.Authority}/");
+                    }
+                };
             }))
         .WithMetrics(metrics => metrics
             .AddMeter(OrchflowTelemetry.Name)

@@ -1,8 +1,10 @@
+using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
 using Orchflow.Accounts;
 using Orchflow.Functions.Http;
+using Orchflow.Functions.Http.RateLimiting;
 using Orchflow.Infrastructure;
 using Orchflow.Infrastructure.Storage;
 using Orchflow.Tests.Infrastructure;
@@ -30,7 +32,7 @@ public sealed class ApiKeyAuthenticatorTests
     public async Task Authenticate_SameKeyTwice_ReadsTheStoreOnceAndFindsTheAccountBothTimes()
     {
         var (key, accountId) = await RegisterAsync();
-        using var authenticator = new ApiKeyAuthenticator(keyStore, keys, clock);
+        using var authenticator = NewAuthenticator();
 
         var first = Request(key);
         var second = Request(key);
@@ -47,19 +49,80 @@ public sealed class ApiKeyAuthenticatorTests
     }
 
     [Test]
-    public async Task Authenticate_UnknownKeyTwice_IsRefusedAndReadEachTime()
+    public async Task Authenticate_UnknownKeyAgainWithinAMinute_IsRefusedWithoutAnotherRead()
     {
-        using var authenticator = new ApiKeyAuthenticator(keyStore, keys, clock);
+        using var authenticator = NewAuthenticator();
         var key = ApiKeys.NewKey();
 
         var first = await authenticator.AuthenticateAsync(Request(key));
         var second = await authenticator.AuthenticateAsync(Request(key));
+        var readsWithinTheMinute = keyStore.Reads;
+        clock.Advance(ApiKeyAuthenticator.RememberMissFor);
+        var third = await authenticator.AuthenticateAsync(Request(key));
 
         Assert.Multiple(() =>
         {
             Assert.That(first?.Status, Is.EqualTo(401));
             Assert.That(second?.Status, Is.EqualTo(401));
-            Assert.That(keyStore.Reads, Is.EqualTo(2), "an unknown key is never remembered: it may be registered next");
+            Assert.That(third?.Status, Is.EqualTo(401));
+            Assert.That(readsWithinTheMinute, Is.EqualTo(1), "a miss is remembered");
+            Assert.That(keyStore.Reads, Is.EqualTo(2), "and read again once the minute is over");
+        });
+    }
+
+    [Test]
+    public async Task Authenticate_IssuedKey_WorksAtOnceEvenAfterOtherKeysMissed()
+    {
+        using var authenticator = NewAuthenticator();
+        await authenticator.AuthenticateAsync(Request(ApiKeys.NewKey()));
+
+        var (key, accountId) = await RegisterAsync();
+        var http = Request(key);
+
+        Assert.That(await authenticator.AuthenticateAsync(http), Is.Null);
+        Assert.That(ApiKeyAuthenticator.CallerOf(http.Request).AccountId, Is.EqualTo(accountId));
+    }
+
+    [Test]
+    public async Task Authenticate_FloodOfInventedKeysFromOneAddress_IsRefusedBeforeLookupOncePastTheLimit()
+    {
+        var (knownKey, accountId) = await RegisterAsync();
+        using var authenticator = NewAuthenticator();
+        Assert.That(await authenticator.AuthenticateAsync(Request(knownKey, Attacker)), Is.Null, "a working key, read before the flood");
+        var readsBefore = keyStore.Reads;
+
+        var answers = new List<ApiResult?>();
+        var invented = new List<ApiResult?>();
+        for (var i = 0; i < 200; i++)
+        {
+            // Malformed keys count as failures too, and are refused as malformed: they cost no read.
+            var malformed = i % 4 == 0;
+            var answer = await authenticator.AuthenticateAsync(Request(malformed ? "orch_short" : ApiKeys.NewKey(), Attacker));
+            answers.Add(answer);
+            if (!malformed)
+            {
+                invented.Add(answer);
+            }
+        }
+
+        var refusedUnread = invented.Where(a => a?.Status == 429).ToList();
+        var neighbour = await authenticator.AuthenticateAsync(Request(ApiKeys.NewKey(), Neighbour));
+        // Long enough that the key is read again, not so long that it is forgotten.
+        clock.Advance(ApiKeyAuthenticator.RememberFor);
+        var knownAgain = Request(knownKey, Attacker);
+        var knownAnswer = await authenticator.AuthenticateAsync(knownAgain);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(answers.Take(FailedPerMinute).Select(a => a?.Status), Is.All.EqualTo(401), "within the limit each invented key is refused as unknown");
+            Assert.That(refusedUnread, Has.Count.GreaterThanOrEqualTo(invented.Count - FailedPerMinute), "past it, refused before lookup");
+            Assert.That(answers.Select(a => a?.Status), Is.All.AnyOf(401, 429));
+            Assert.That(refusedUnread[0]!.Headers["Retry-After"], Does.Match("^[1-9][0-9]*$"));
+            Assert.That(keyStore.Reads - readsBefore, Is.LessThanOrEqualTo(FailedPerMinute + 2),
+                "the flood read the store at most once per allowed failure, plus the neighbour's and the known key's");
+            Assert.That(neighbour?.Status, Is.EqualTo(401), "another address's key is still looked up");
+            Assert.That(knownAnswer, Is.Null, "a key that worked here lately is read again from the flooded address, and passes");
+            Assert.That(ApiKeyAuthenticator.CallerOf(knownAgain.Request).AccountId, Is.EqualTo(accountId));
         });
     }
 
@@ -68,7 +131,7 @@ public sealed class ApiKeyAuthenticatorTests
     {
         var (key, accountId) = await RegisterAsync();
         var (_, spareId) = await IssueAsync(accountId);
-        using var thisInstance = new ApiKeyAuthenticator(keyStore, keys, clock);
+        using var thisInstance = NewAuthenticator();
         Assert.That(await thisInstance.AuthenticateAsync(Request(key)), Is.Null);
         var keyId = (await keyStore.ListAsync(accountId, CancellationToken.None)).Single(k => k.KeyId != spareId).KeyId;
 
@@ -93,7 +156,7 @@ public sealed class ApiKeyAuthenticatorTests
     {
         var (key, accountId) = await RegisterAsync();
         await IssueAsync(accountId);
-        using var authenticator = new ApiKeyAuthenticator(keyStore, keys, clock);
+        using var authenticator = NewAuthenticator();
         Assert.That(await authenticator.AuthenticateAsync(Request(key)), Is.Null);
         var keyId = (await keyStore.ListAsync(accountId, CancellationToken.None))[0].KeyId;
 
@@ -108,7 +171,7 @@ public sealed class ApiKeyAuthenticatorTests
     public async Task Authenticate_KeyUsed_StampsLastUsedAtOncePerMinute()
     {
         var (key, accountId) = await RegisterAsync();
-        using var authenticator = new ApiKeyAuthenticator(keyStore, keys, clock);
+        using var authenticator = NewAuthenticator();
 
         await authenticator.AuthenticateAsync(Request(key));
         var first = (await keyStore.ListAsync(accountId, CancellationToken.None))[0].LastUsedAt;
@@ -144,10 +207,35 @@ public sealed class ApiKeyAuthenticatorTests
         return (key, record.KeyId);
     }
 
-    static DefaultHttpContext Request(string key)
+    const int FailedPerMinute = 12;
+    static readonly IPAddress Attacker = IPAddress.Parse("81.2.69.10");
+    static readonly IPAddress Neighbour = IPAddress.Parse("81.2.69.11");
+    readonly List<FailedAuthentications> limiters = [];
+
+    ApiKeyAuthenticator NewAuthenticator()
+    {
+        var options = Options.Create(new RateLimitOptions { FailedAuthPerMinute = FailedPerMinute });
+        var failures = new FailedAuthentications(options);
+        limiters.Add(failures);
+        return new ApiKeyAuthenticator(keyStore, keys, failures, new ClientAddresses(options), clock);
+    }
+
+    [TearDown]
+    public async Task DisposeLimiters()
+    {
+        foreach (var limiter in limiters)
+        {
+            await limiter.DisposeAsync();
+        }
+
+        limiters.Clear();
+    }
+
+    static DefaultHttpContext Request(string key, IPAddress? from = null)
     {
         var http = new DefaultHttpContext();
         http.Request.Headers[ApiKeyAuthenticator.Header] = key;
+        http.Connection.RemoteIpAddress = from ?? IPAddress.Loopback;
         return http;
     }
 

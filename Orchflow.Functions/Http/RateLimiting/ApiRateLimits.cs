@@ -1,11 +1,9 @@
 using System.Globalization;
-using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchflow.Abstractions;
-using Orchflow.Infrastructure.Network;
 using Orchflow.Models;
 using Orchflow.Telemetry;
 
@@ -19,15 +17,15 @@ namespace Orchflow.Functions.Http.RateLimiting;
 public sealed class ApiRateLimits : IAsyncDisposable
 {
     readonly PartitionedRateLimiter<Bucket> buckets;
-    readonly RateLimitOptions options;
+    readonly ClientAddresses addresses;
     readonly RateLimitPolicy perKey;
     readonly RateLimitPolicy perAddress;
 
-    public ApiRateLimits(IRateLimitStore store, IOptions<RateLimitOptions> options, TimeProvider clock, ILogger<ApiRateLimits> log)
+    public ApiRateLimits(IRateLimitStore store, IOptions<RateLimitOptions> options, ClientAddresses addresses, TimeProvider clock, ILogger<ApiRateLimits> log)
     {
-        this.options = options.Value;
-        perKey = new RateLimitPolicy("per-key", this.options.PerMinute, this.options.Burst);
-        perAddress = new RateLimitPolicy("per-address", this.options.RegisterPerMinute, this.options.RegisterPerMinute);
+        this.addresses = addresses;
+        perKey = new RateLimitPolicy("per-key", options.Value.PerMinute, options.Value.Burst);
+        perAddress = new RateLimitPolicy("per-address", options.Value.RegisterPerMinute, options.Value.RegisterPerMinute);
         // Idle partitions are dropped by the partitioned limiter itself, so a key that stops calling costs no memory.
         buckets = PartitionedRateLimiter.Create<Bucket, string>(bucket => RateLimitPartition.Get(bucket.Name,
             name => new SharedTokenBucket(store, name, bucket.Policy.Shape, bucket.Policy.Batch, clock, log)));
@@ -40,7 +38,7 @@ public sealed class ApiRateLimits : IAsyncDisposable
     public async Task<ApiResult?> LimitAsync(HttpContext http, HttpFunction function)
     {
         var bucket = function.IsPublic
-            ? function.LimitedPerClientAddress ? new Bucket(RateLimitBuckets.OfClientAddress(ClientAddress(http)), perAddress) : null
+            ? function.LimitedPerClientAddress ? new Bucket(RateLimitBuckets.OfClientAddress(addresses.Of(http)), perAddress) : null
             : new Bucket(RateLimitBuckets.OfKey(ApiKeyAuthenticator.KeyHashOf(http.Request)), perKey);
         if (bucket is null)
         {
@@ -69,54 +67,6 @@ public sealed class ApiRateLimits : IAsyncDisposable
         headers["Retry-After"] = retryAfter.ToString(CultureInfo.InvariantCulture);
         OrchflowTelemetry.RateLimited(bucket.Policy.Name);
         return Problems.RateLimited(bucket.Policy, retryAfter, headers);
-    }
-
-    /// <summary>
-    /// The caller's address: the connection's, or behind a trusted proxy the rightmost public address in
-    /// <see cref="RateLimitOptions.ClientAddressHeader"/>. Entries further left were sent by the client and could be
-    /// forged; private ones are the proxies' own hops.
-    /// </summary>
-    string ClientAddress(HttpContext http)
-    {
-        if (options.ClientAddressHeader is { Length: > 0 } header)
-        {
-            var entries = string.Join(',', http.Request.Headers[header].ToArray()).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            foreach (var entry in entries.Reverse())
-            {
-                if (ParseAddress(entry) is { } address && SpecialAddresses.IsPublic(address))
-                {
-                    return Normalize(address);
-                }
-            }
-        }
-
-        return http.Connection.RemoteIpAddress is { } remote ? Normalize(remote) : "unknown";
-    }
-
-    /// <summary>An address as proxies write it: <c>1.2.3.4</c>, <c>1.2.3.4:5678</c>, <c>::1</c> or <c>[::1]:80</c>.</summary>
-    static IPAddress? ParseAddress(string entry) =>
-        IPEndPoint.TryParse(entry, out var endpoint) ? endpoint.Address : null;
-
-    /// <summary>
-    /// Whom an address stands for: an IPv4 address itself; an IPv6 address its /64, the smallest network a provider gives
-    /// one subscriber, so that one subscriber's many addresses share one bucket (<c>2001:db8:1:2::-64</c>).
-    /// </summary>
-    internal static string Normalize(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
-        {
-            return address.ToString();
-        }
-
-        var bytes = address.GetAddressBytes();
-        Array.Clear(bytes, 8, 8);
-        // "/" may not appear in a table key, which the shared bucket's name becomes.
-        return new IPAddress(bytes) + "-64";
     }
 
     static long WholeSeconds(TimeSpan span, int atLeast) => Math.Max(atLeast, (long)Math.Ceiling(span.TotalSeconds));

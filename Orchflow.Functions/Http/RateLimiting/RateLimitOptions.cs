@@ -15,6 +15,12 @@ public sealed class RateLimitOptions
     public int RegisterPerMinute { get; set; } = 10;
 
     /// <summary>
+    /// Requests with a missing, malformed or unknown API key one client address may make a minute (on each instance)
+    /// before its keys are no longer looked up for a while.
+    /// </summary>
+    public int FailedAuthPerMinute { get; set; } = 30;
+
+    /// <summary>
     /// A header a trusted proxy in front of the app appends the caller's address to (in Azure: X-Forwarded-For).
     /// Unset: the address of the connection itself, right for the standalone host serving clients directly.
     /// </summary>

@@ -15,12 +15,14 @@ public sealed class RateLimitTests : HostedTests
     const int PerMinute = 60;
     const int Burst = 10;
     const int RegisterPerMinute = 3;
+    const int FailedAuthPerMinute = 6;
 
     protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
     {
         ["Orchflow__RateLimit__PerMinute"] = PerMinute.ToString(),
         ["Orchflow__RateLimit__Burst"] = Burst.ToString(),
         ["Orchflow__RateLimit__RegisterPerMinute"] = RegisterPerMinute.ToString(),
+        ["Orchflow__RateLimit__FailedAuthPerMinute"] = FailedAuthPerMinute.ToString(),
         // Registrations below say where they come from, as a proxy in front of the app would.
         ["Orchflow__RateLimit__ClientAddressHeader"] = "X-Forwarded-For",
     };
@@ -225,6 +227,38 @@ public sealed class RateLimitTests : HostedTests
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = await work();
         return (result, clock.Elapsed);
+    }
+
+    [Test]
+    public async Task InventedKeys_FromOneAddress_Get429PastTheLimitWhileWorkingKeysStillPass()
+    {
+        var attacker = NextAddress();
+        var neighbourKey = await RegisterAsync(NextAddress());
+        var sharedKey = await RegisterAsync(NextAddress());
+        var forwarded = ("X-Forwarded-For", attacker);
+        Assert.That((await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", sharedKey, header: forwarded)).Status, Is.EqualTo(HttpStatusCode.OK),
+            "a caller with a working key behind the attacker's address");
+
+        var flood = new List<Answer>();
+        for (var i = 0; i < 3 * FailedAuthPerMinute; i++)
+        {
+            flood.Add(await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", $"orch_{Guid.NewGuid():N}{Guid.NewGuid():N}"[..48], header: forwarded));
+        }
+
+        var sameAddress = await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", sharedKey, header: forwarded);
+        var elsewhere = await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", neighbourKey, header: ("X-Forwarded-For", NextAddress()));
+        var limited = flood.Where(a => a.Status == HttpStatusCode.TooManyRequests).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(flood.Take(FailedAuthPerMinute).Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(limited, Has.Count.GreaterThanOrEqualTo(2 * FailedAuthPerMinute - 1), "past the limit, refused before any lookup");
+            Assert.That(limited[0].ContentType, Is.EqualTo("application/problem+json"));
+            Assert.That(limited[0].Body?["code"]?.GetValue<string>(), Is.EqualTo("rate_limited"));
+            Assert.That(limited[0].Header("Retry-After"), Does.Match("^[1-9][0-9]*$"));
+            Assert.That(sameAddress.Status, Is.EqualTo(HttpStatusCode.OK), "a key the instance knows is not held back by its neighbour's flood");
+            Assert.That(elsewhere.Status, Is.EqualTo(HttpStatusCode.OK));
+        });
     }
 
     /// <summary>A public address (a proxy skips documentation and private ranges as its own hops), new for each call.</summary>
