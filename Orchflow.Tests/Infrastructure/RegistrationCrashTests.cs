@@ -32,7 +32,7 @@ public sealed class RegistrationCrashTests
     public async Task TryCreateAsync_ProcessDiesMidway_LeavesNoKeyWithoutAccountAndTheEmailIsTakenOverOnceAbandoned([Range(1, 4)] int writesBeforeDeath)
     {
         var dead = NewAccount("dead@example.com", DateTimeOffset.UtcNow);
-        var deadHash = NewHash();
+        var deadHash = TableApiKeyStoreTests.NewHash();
         var process = new DyingProcess(writesBeforeDeath);
 
         Assert.ThrowsAsync<ProcessDiedException>(() =>
@@ -40,9 +40,9 @@ public sealed class RegistrationCrashTests
         var violations = await ViolationsAsync();
         var left = await StorageFixture.RowsNamingAsync(prefix, dead.AccountId);
         var soon = NewAccount(dead.Email, dead.CreatedAt.AddSeconds(30));
-        var retriedSoon = await accounts.TryCreateAsync(soon, TableApiKeyStoreTests.FirstKey(soon), NewHash(), CancellationToken.None);
+        var retriedSoon = await accounts.TryCreateAsync(soon, TableApiKeyStoreTests.FirstKey(soon), TableApiKeyStoreTests.NewHash(), CancellationToken.None);
         var later = NewAccount(dead.Email, dead.CreatedAt + TableAccountStore.AbandonedAfter + TimeSpan.FromSeconds(1));
-        var laterHash = NewHash();
+        var laterHash = TableApiKeyStoreTests.NewHash();
         var retriedLater = await accounts.TryCreateAsync(later, TableApiKeyStoreTests.FirstKey(later), laterHash, CancellationToken.None);
 
         var keys = new TableApiKeyStore(tables);
@@ -64,10 +64,10 @@ public sealed class RegistrationCrashTests
     public async Task TryCreateAsync_EmailOfAConfirmedAccount_IsRefusedHoweverLongAgo()
     {
         var first = NewAccount("taken@example.com", DateTimeOffset.UtcNow);
-        await accounts.TryCreateAsync(first, TableApiKeyStoreTests.FirstKey(first), NewHash(), CancellationToken.None);
+        await accounts.TryCreateAsync(first, TableApiKeyStoreTests.FirstKey(first), TableApiKeyStoreTests.NewHash(), CancellationToken.None);
         var much = NewAccount(first.Email, first.CreatedAt.AddDays(400));
 
-        var created = await accounts.TryCreateAsync(much, TableApiKeyStoreTests.FirstKey(much), NewHash(), CancellationToken.None);
+        var created = await accounts.TryCreateAsync(much, TableApiKeyStoreTests.FirstKey(much), TableApiKeyStoreTests.NewHash(), CancellationToken.None);
 
         Assert.That(created, Is.False);
         Assert.That(await StorageFixture.RowsNamingAsync(prefix, first.AccountId), Has.Some.StartsWith("Accounts | account | "));
@@ -81,7 +81,7 @@ public sealed class RegistrationCrashTests
         await tables.Accounts.AddEntityAsync(new TableEntity("email", TableAccountStore.EmailKey(email)) { ["AccountId"] = Ids.NewAccountId() });
         var account = NewAccount(email, DateTimeOffset.UtcNow.AddDays(30));
 
-        Assert.That(await accounts.TryCreateAsync(account, TableApiKeyStoreTests.FirstKey(account), NewHash(), CancellationToken.None), Is.False);
+        Assert.That(await accounts.TryCreateAsync(account, TableApiKeyStoreTests.FirstKey(account), TableApiKeyStoreTests.NewHash(), CancellationToken.None), Is.False);
     }
 
     /// <summary>
@@ -107,6 +107,4 @@ public sealed class RegistrationCrashTests
 
     static Account NewAccount(string email, DateTimeOffset at) =>
         new(Ids.NewAccountId(), "Crash test", email, 5, at);
-
-    static string NewHash() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
 }
