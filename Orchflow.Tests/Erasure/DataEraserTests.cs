@@ -140,24 +140,5 @@ public sealed class DataEraserTests
         return (account.AccountId, providerId, run.RunId);
     }
 
-    /// <summary>Every row of the prefix's tables naming any of the ids (as written, or with dashes as in secret names).</summary>
-    async Task<List<string>> RowsAsync(params string[] ids)
-    {
-        var service = new TableServiceClient(TestEnvironment.Azurite.ConnectionString);
-        var rows = new List<string>();
-        var needles = ids.SelectMany(id => new[] { id, id.Replace('_', '-') }).ToList();
-        await foreach (var table in service.QueryAsync(t => t.Name.CompareTo(prefix) >= 0 && t.Name.CompareTo(prefix + "~") < 0))
-        {
-            await foreach (var row in service.GetTableClient(table.Name).QueryAsync<TableEntity>())
-            {
-                var texts = row.Select(p => p.Value as string).OfType<string>().Append(row.PartitionKey).Append(row.RowKey);
-                if (texts.Any(t => needles.Any(n => t.Contains(n, StringComparison.Ordinal))))
-                {
-                    rows.Add($"{table.Name[prefix.Length..]} | {row.PartitionKey} | {row.RowKey}");
-                }
-            }
-        }
-
-        return rows;
-    }
+    Task<List<string>> RowsAsync(params string[] ids) => StorageFixture.RowsNamingAsync(prefix, ids);
 }

@@ -23,6 +23,7 @@ public sealed class KeyVaultSecretStoreTests
     FakeCredential credential = null!;
     HttpClient http = null!;
     KeyVaultSecretStore store = null!;
+    RecordingLogger log = null!;
 
     [SetUp]
     public void CreateStore()
@@ -34,7 +35,8 @@ public sealed class KeyVaultSecretStoreTests
         http = new HttpClient(vault);
         var options = new SecretClientOptions { Transport = new HttpClientTransport(http) };
         options.Retry.MaxRetries = 0;
-        store = new KeyVaultSecretStore(new SecretClient(vaultUri, credential, options));
+        log = new RecordingLogger();
+        store = new KeyVaultSecretStore(new SecretClient(vaultUri, credential, options), log);
     }
 
     [TearDown]
@@ -71,6 +73,9 @@ public sealed class KeyVaultSecretStoreTests
                 $"PUT /secrets/{name} bearer -> 200",
                 $"GET /secrets/{name} bearer -> 200",
                 $"DELETE /secrets/{name} bearer -> 200",
+                // Waiting for the soft delete to complete, then purging what it keeps.
+                $"GET /deletedsecrets/{name} bearer -> 200",
+                $"DELETE /deletedsecrets/{name} bearer -> 204",
             }));
         Assert.Multiple(() =>
         {
@@ -97,7 +102,7 @@ public sealed class KeyVaultSecretStoreTests
     }
 
     [Test]
-    public async Task DeleteAsync_ThenGetAsync_ReturnsNull()
+    public async Task DeleteAsync_ThenGetAsync_ReturnsNullAndNothingIsLeftToRecover()
     {
         var name = NewName();
         await store.SetAsync(name, "to be deleted", CancellationToken.None);
@@ -107,7 +112,9 @@ public sealed class KeyVaultSecretStoreTests
         await Assert.MultipleAsync(async () =>
         {
             Assert.That(vault.Contains(name), Is.False, "the vault no longer holds it");
+            Assert.That(vault.HoldsDeleted(name), Is.False, "nor keeps it recoverable: it was purged");
             Assert.That(await store.GetAsync(name, CancellationToken.None), Is.Null);
+            Assert.That(log.Entries, Is.Empty);
         });
     }
 
@@ -118,7 +125,66 @@ public sealed class KeyVaultSecretStoreTests
 
         await store.DeleteAsync(name, CancellationToken.None);
 
-        Assert.That(vault.Requests.Last(), Has.Property(nameof(Recorded.Method)).EqualTo("DELETE").And.Property(nameof(Recorded.Status)).EqualTo(404));
+        Assert.That(vault.Requests.Select(r => $"{r.Method} {r.Path} -> {r.Status}").TakeLast(2), Is.EqualTo(new[]
+        {
+            $"DELETE /secrets/{name} -> 404",
+            $"DELETE /deletedsecrets/{name} -> 404",
+        }));
+    }
+
+    [Test]
+    public async Task DeleteAsync_SecretDeletedEarlierButNotPurged_PurgesIt()
+    {
+        var name = NewName();
+        await store.SetAsync(name, "deleted by a pass cut short", CancellationToken.None);
+        vault.RefusePurgeWith = HttpStatusCode.Conflict;
+        await store.DeleteAsync(name, CancellationToken.None);
+        Assert.That(vault.HoldsDeleted(name), Is.True, "precondition: deleted, still recoverable");
+        vault.RefusePurgeWith = null;
+
+        await store.DeleteAsync(name, CancellationToken.None);
+
+        Assert.That(vault.HoldsDeleted(name), Is.False);
+    }
+
+    [Test]
+    public async Task DeleteAsync_VaultRefusesPurge_DeletesEverySecretAndLogsTheRefusalOnce(
+        [Values(HttpStatusCode.Forbidden, HttpStatusCode.Conflict)] HttpStatusCode refusal)
+    {
+        var names = new[] { NewName(), NewName(), NewName() };
+        foreach (var name in names)
+        {
+            await store.SetAsync(name, "protected vault", CancellationToken.None);
+        }
+
+        vault.RefusePurgeWith = refusal;
+
+        foreach (var name in names)
+        {
+            await store.DeleteAsync(name, CancellationToken.None);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(vault.Requests.Count(r => r.Method == "DELETE" && r.Path.StartsWith("/deletedsecrets/") && r.Status == (int)refusal),
+                Is.EqualTo(names.Length), "a purge was asked for each");
+            Assert.That(names.Select(vault.Contains), Is.All.False, "each secret is deleted");
+            Assert.That(names.Select(vault.HoldsDeleted), Is.All.True, "and kept by the vault until its retention ends");
+            Assert.That(log.Entries, Has.Count.EqualTo(1));
+            Assert.That(log.Entries[0], Does.StartWith("Warning: Key Vault refused to purge").And.Contain(((int)refusal).ToString()));
+        });
+    }
+
+    [Test]
+    public async Task DeleteAsync_PurgeFailsOtherwise_ThrowsNamingThePurge()
+    {
+        var name = NewName();
+        await store.SetAsync(name, "value", CancellationToken.None);
+        vault.RefusePurgeWith = HttpStatusCode.InternalServerError;
+
+        var e = Assert.ThrowsAsync<InvalidOperationException>(() => store.DeleteAsync(name, CancellationToken.None));
+
+        Assert.That(e!.Message, Does.Contain("purge").And.Contain("500").And.Contain(name));
     }
 
     [Test]
@@ -176,14 +242,16 @@ public sealed class KeyVaultSecretStoreTests
     }
 
     /// <summary>
-    /// Key Vault's secrets REST protocol in memory: the bearer challenge, set (PUT), get (GET, latest version) and
-    /// delete (DELETE, returning the deleted-secret bundle), with the vault's 404 body for an absent secret.
+    /// Key Vault's secrets REST protocol in memory: the bearer challenge, set (PUT), get (GET, latest version), delete
+    /// (DELETE, returning the deleted-secret bundle and keeping the secret soft-deleted), the deleted secret's read and
+    /// purge, with the vault's 404 body for an absent secret.
     /// </summary>
     sealed class FakeKeyVault(Uri vaultUri, string token) : HttpMessageHandler
     {
         const string Challenge = "Bearer authorization=\"https://login.microsoftonline.com/tenant-id\", resource=\"https://vault.azure.net\"";
 
         readonly ConcurrentDictionary<string, (string Value, string Version)> secrets = new();
+        readonly ConcurrentDictionary<string, (string Value, string Version)> deleted = new();
         readonly ConcurrentQueue<Recorded> requests = new();
 
         public IReadOnlyCollection<Recorded> Requests => requests;
@@ -191,7 +259,13 @@ public sealed class KeyVaultSecretStoreTests
         /// <summary>When set, every authenticated request is answered with this status.</summary>
         public HttpStatusCode? FailWith { get; set; }
 
+        /// <summary>When set, a purge is answered with this status, as a vault with purge protection answers it.</summary>
+        public HttpStatusCode? RefusePurgeWith { get; set; }
+
         public bool Contains(string name) => secrets.ContainsKey(name);
+
+        /// <summary>Whether the vault keeps the secret deleted but recoverable.</summary>
+        public bool HoldsDeleted(string name) => deleted.ContainsKey(name);
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -231,13 +305,21 @@ public sealed class KeyVaultSecretStoreTests
             }
 
             var segments = r.Path.Trim('/').Split('/');
-            if (request.RequestUri!.Host != vaultUri.Host || segments is not ["secrets", var name, ..] || segments.Length > 3)
+            if (request.RequestUri!.Host != vaultUri.Host || segments is not [var collection and ("secrets" or "deletedsecrets"), var name, ..] ||
+                segments.Length > 3)
             {
                 return Error(HttpStatusCode.BadRequest, "BadParameter", "Unexpected request.");
             }
 
+            return collection == "secrets" ? AnswerSecret(r, name) : AnswerDeleted(r, name);
+        }
+
+        HttpResponseMessage AnswerSecret(Recorded r, string name)
+        {
             switch (r.Method)
             {
+                case "PUT" when deleted.ContainsKey(name):
+                    return Error(HttpStatusCode.Conflict, "Conflict", $"Secret {name} is currently in a deleted but recoverable state.");
                 case "PUT":
                     var value = JsonNode.Parse(r.Body)!["value"]!.GetValue<string>();
                     var version = Guid.NewGuid().ToString("N");
@@ -245,17 +327,42 @@ public sealed class KeyVaultSecretStoreTests
                     return Json(HttpStatusCode.OK, Bundle(name, value, version));
                 case "GET" when secrets.TryGetValue(name, out var secret):
                     return Json(HttpStatusCode.OK, Bundle(name, secret.Value, secret.Version));
-                case "DELETE" when secrets.TryRemove(name, out var deleted):
-                    var bundle = Bundle(name, null, deleted.Version);
-                    bundle["recoveryId"] = new Uri(vaultUri, $"deletedsecrets/{name}").ToString();
-                    bundle["deletedDate"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-                    bundle["scheduledPurgeDate"] = DateTimeOffset.UtcNow.AddDays(90).ToUnixTimeSeconds();
-                    return Json(HttpStatusCode.OK, bundle);
+                case "DELETE" when secrets.TryRemove(name, out var removed):
+                    deleted[name] = removed;
+                    return Json(HttpStatusCode.OK, DeletedBundle(name, removed.Version));
                 case "GET" or "DELETE":
                     return Error(HttpStatusCode.NotFound, "SecretNotFound", $"A secret with (name/id) {name} was not found in this key vault.");
                 default:
                     return Error(HttpStatusCode.MethodNotAllowed, "BadParameter", "Unexpected method.");
             }
+        }
+
+        /// <summary>Soft-deleted secrets: read (what the SDK polls while a deletion completes) and purge.</summary>
+        HttpResponseMessage AnswerDeleted(Recorded r, string name)
+        {
+            switch (r.Method)
+            {
+                case "GET" when deleted.TryGetValue(name, out var secret):
+                    return Json(HttpStatusCode.OK, DeletedBundle(name, secret.Version));
+                case "DELETE" when RefusePurgeWith is { } refusal && deleted.ContainsKey(name):
+                    return Error(refusal, refusal.ToString(),
+                        "Operation \"purge\" is not allowed because purge protection is enabled for this vault.");
+                case "DELETE" when deleted.TryRemove(name, out _):
+                    return new HttpResponseMessage(HttpStatusCode.NoContent);
+                case "GET" or "DELETE":
+                    return Error(HttpStatusCode.NotFound, "SecretNotFound", $"Deleted Secret not found: {name}");
+                default:
+                    return Error(HttpStatusCode.MethodNotAllowed, "BadParameter", "Unexpected method.");
+            }
+        }
+
+        JsonObject DeletedBundle(string name, string version)
+        {
+            var bundle = Bundle(name, null, version);
+            bundle["recoveryId"] = new Uri(vaultUri, $"deletedsecrets/{name}").ToString();
+            bundle["deletedDate"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            bundle["scheduledPurgeDate"] = DateTimeOffset.UtcNow.AddDays(90).ToUnixTimeSeconds();
+            return bundle;
         }
 
         JsonObject Bundle(string name, string? value, string version)
@@ -303,5 +410,19 @@ public sealed class KeyVaultSecretStoreTests
 
         public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
             new(GetToken(requestContext, cancellationToken));
+    }
+
+    /// <summary>Keeps every entry logged as "Level: message".</summary>
+    sealed class RecordingLogger : Microsoft.Extensions.Logging.ILogger<KeyVaultSecretStore>
+    {
+        public List<string> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Add($"{logLevel}: {formatter(state, exception)}");
     }
 }

@@ -180,5 +180,5 @@ public sealed class TableApiKeyStoreTests
 
     static Account NewAccount() => new(Ids.NewAccountId(), "Test user", $"{Guid.NewGuid():N}@example.com", 5, DateTimeOffset.UtcNow);
 
-    static string NewHash() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+    internal static string NewHash() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
 }

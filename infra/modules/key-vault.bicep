@@ -51,7 +51,9 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
 }
 
 // The app creates and deletes a secret per registered provider, so it needs Secrets Officer on the
-// vault; Secrets User would only let it read.
+// vault; Secrets User would only let it read. Officer's data actions (Microsoft.KeyVault/vaults/secrets/*)
+// include purging a deleted secret, which erasure asks for; with purge protection on, the vault refuses it
+// and a deleted secret expires after softDeleteRetentionInDays.
 resource appSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, appPrincipalId, roleIds.keyVaultSecretsOfficer)
   scope: vault

@@ -1,17 +1,24 @@
 using Azure;
 using Azure.Security.KeyVault.Secrets;
+using Microsoft.Extensions.Logging;
 using Orchflow.Abstractions;
 
 namespace Orchflow.Infrastructure.Secrets;
 
 /// <summary>
-/// Provider keys in Azure Key Vault. Deleting starts the vault's soft delete and does not wait for it; failures name
-/// the vault operation and its status, never the value.
+/// Provider keys in Azure Key Vault. Deleting erases: the secret is deleted, its soft delete waited for, and the deleted
+/// secret purged, unless the vault's purge protection forbids it (then it expires with the vault's retention). Failures
+/// name the vault operation and its status, never the value.
 /// </summary>
-public sealed class KeyVaultSecretStore(SecretClient client) : ISecretStore
+public sealed class KeyVaultSecretStore(SecretClient client, ILogger<KeyVaultSecretStore> log) : ISecretStore
 {
     const int NotFound = 404;
     const int MaxNameLength = 127;
+
+    /// <summary>What a vault with purge protection (or without the purge permission) answers a purge.</summary>
+    static readonly int[] PurgeRefused = [403, 409];
+
+    int purgeRefusalLogged;
 
     public async Task SetAsync(string name, string value, CancellationToken cancellationToken)
     {
@@ -49,15 +56,48 @@ public sealed class KeyVaultSecretStore(SecretClient client) : ISecretStore
         CheckName(name);
         try
         {
-            await client.StartDeleteSecretAsync(name, cancellationToken);
+            var deleting = await client.StartDeleteSecretAsync(name, cancellationToken);
+            await deleting.WaitForCompletionAsync(cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == NotFound)
         {
-            // Already gone: deleting is idempotent.
+            // Deleted before, perhaps by a pass that stopped before its purge: purged below all the same.
         }
         catch (RequestFailedException e)
         {
             throw Failure("delete", name, e);
+        }
+
+        await PurgeAsync(name, cancellationToken);
+    }
+
+    /// <summary>
+    /// Purges the deleted secret. A vault that refuses (purge protection, which cannot be turned off, or a missing
+    /// permission) keeps it recoverable until its retention ends; that is logged once per process and never fails the
+    /// deletion, since nothing this process can do would change it.
+    /// </summary>
+    async Task PurgeAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.PurgeDeletedSecretAsync(name, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == NotFound)
+        {
+            // Purged before, or a vault without soft delete, where deleting was final.
+        }
+        catch (RequestFailedException e) when (PurgeRefused.Contains(e.Status))
+        {
+            if (Interlocked.Exchange(ref purgeRefusalLogged, 1) == 0)
+            {
+                log.LogWarning(
+                    "Key Vault refused to purge deleted secrets (status {Status}, {Code}): they stay recoverable until the vault's soft-delete retention ends. Purge protection or a missing purge permission causes this; it is logged once.",
+                    e.Status, e.ErrorCode);
+            }
+        }
+        catch (RequestFailedException e)
+        {
+            throw Failure("purge", name, e);
         }
     }
 

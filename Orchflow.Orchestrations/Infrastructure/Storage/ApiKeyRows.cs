@@ -1,3 +1,4 @@
+using Azure;
 using Azure.Data.Tables;
 using Orchflow.Abstractions;
 
@@ -66,4 +67,18 @@ static class ApiKeyRows
         guard is null
             ? new TableTransactionAction(TableTransactionActionType.Add, GuardRow(accountId, live))
             : new TableTransactionAction(TableTransactionActionType.UpdateReplace, GuardRow(accountId, live), guard.ETag);
+
+    /// <summary>Deletes every key of the account, its lookup row first, then its listed row, and the guard; rows already gone are passed over.</summary>
+    public static async Task DeleteAllAsync(OrchflowTables tables, string accountId, CancellationToken cancellationToken)
+    {
+        foreach (var key in await ReadAsync(tables, accountId, cancellationToken))
+        {
+            if (IsKey(key) && key.GetString("Hash") is { } hash)
+            {
+                await tables.Accounts.DeleteEntityAsync(LookupPartition, hash, ETag.All, cancellationToken);
+            }
+
+            await tables.Accounts.DeleteEntityAsync(key.PartitionKey, key.RowKey, ETag.All, cancellationToken);
+        }
+    }
 }

@@ -37,7 +37,14 @@ public sealed class OrchflowTables
         WebhookDeliveries = service.GetTableClient(o.TablePrefix + "WebhookDeliveries");
         ToolServers = service.GetTableClient(o.TablePrefix + "ToolServers");
         Erasures = service.GetTableClient(o.TablePrefix + "Erasures");
+        All = [Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency, Webhooks, WebhookDeliveries, ToolServers, Erasures];
     }
+
+    /// <summary>
+    /// Every table of the app, the one list that creates them: the erasure tests search each of these for what an erased
+    /// account or run left, and fail on a table of the prefix that is not here, so a new table cannot be forgotten.
+    /// </summary>
+    public IReadOnlyList<TableClient> All { get; }
 
     /// <summary>Runs by account: PK account id, RK run id (run ids sort newest first).</summary>
     public TableClient Runs { get; }
@@ -86,7 +93,7 @@ public sealed class OrchflowTables
 
     async Task CreateAllAsync()
     {
-        foreach (var table in new[] { Runs, RunTasks, Accounts, Providers, Secrets, RateLimits, Idempotency, Webhooks, WebhookDeliveries, ToolServers, Erasures })
+        foreach (var table in All)
         {
             await table.CreateIfNotExistsAsync();
         }

@@ -18,19 +18,28 @@ public sealed class TableAccountStore(OrchflowTables tables) : IAccountStore
     const int MaxWriteAttempts = 16;
 
     /// <summary>
-    /// Registration's rows live in four partitions, so no one batch can hold them: each write done is undone, newest
-    /// first, when a later one fails, and the failure goes on to the caller. No half-made account is left to hold the
-    /// email or to answer its key.
+    /// How long a registration's claim of its email may stay unconfirmed before another registration of that email
+    /// takes it over, erasing what the first left: far longer than the few writes of a registration take, so only one
+    /// whose process died midway is ever taken over.
+    /// </summary>
+    internal static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(1);
+
+    /// <summary>Set on an email row while its registration is unfinished; rows from before it have none and count as done.</summary>
+    internal const string PendingColumn = "Pending";
+
+    /// <summary>
+    /// Registration's rows live in four partitions, so no one batch can hold them. The email is claimed first (its row
+    /// marked pending), then the account, its key's listing and its lookup are written, and the claim is confirmed last.
+    /// Should a write fail, those done are undone, newest first, and the failure goes on to the caller. Should the process
+    /// die midway, nothing it wrote works (the key, if written, was never handed out) and the unconfirmed claim names
+    /// the account: a registration of the same email <see cref="AbandonedAfter"/> later erases those rows and takes the
+    /// email over. A key is only ever written after its account, so no key stands without one.
     /// </summary>
     public async Task<bool> TryCreateAsync(Account account, ApiKeyRecord firstKey, string apiKeyHash, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
         var emailKey = EmailKey(account.Email);
-        try
-        {
-            await tables.Accounts.AddEntityAsync(new TableEntity(EmailPartition, emailKey) { ["AccountId"] = account.AccountId }, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
+        if (await TryClaimEmailAsync(emailKey, account, cancellationToken) is not { } claimed)
         {
             return false;
         }
@@ -58,6 +67,10 @@ public sealed class TableAccountStore(OrchflowTables tables) : IAccountStore
             undo.Push((listed.PartitionKey, listed.RowKey));
             undo.Push((listed.PartitionKey, ApiKeyRows.Guard));
             await tables.Accounts.AddEntityAsync(ApiKeyRows.Lookup(apiKeyHash, account.AccountId, firstKey.KeyId), cancellationToken);
+            undo.Push((ApiKeyRows.LookupPartition, apiKeyHash));
+            // Guarded by the claim's ETag: a claim taken over meanwhile (this registration took longer than AbandonedAfter) fails here.
+            await tables.Accounts.UpdateEntityAsync(new TableEntity(EmailPartition, emailKey) { [PendingColumn] = false }, claimed,
+                TableUpdateMode.Merge, cancellationToken);
             return true;
         }
         catch (Exception)
@@ -69,6 +82,60 @@ public sealed class TableAccountStore(OrchflowTables tables) : IAccountStore
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Claims the email for the account: the ETag of its pending row, or null when another account holds it (registered,
+    /// or its registration still under way). A claim left unconfirmed longer than <see cref="AbandonedAfter"/> is taken
+    /// over: the rows of its account are erased, then the claim itself (guarded by its ETag, so of two registrations
+    /// taking it over at once only one erases it), and the email is claimed again.
+    /// </summary>
+    async Task<ETag?> TryClaimEmailAsync(string emailKey, Account account, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
+        {
+            try
+            {
+                var added = await tables.Accounts.AddEntityAsync(
+                    new TableEntity(EmailPartition, emailKey)
+                    {
+                        ["AccountId"] = account.AccountId,
+                        [PendingColumn] = true,
+                        ["ClaimedAt"] = account.CreatedAt,
+                    },
+                    cancellationToken);
+                return added.Headers.ETag ?? ETag.All;
+            }
+            catch (RequestFailedException e) when (e.Status == 409)
+            {
+            }
+
+            var held = await tables.Accounts.GetEntityIfExistsAsync<TableEntity>(EmailPartition, emailKey, cancellationToken: cancellationToken);
+            if (!held.HasValue || held.Value is not { } claim)
+            {
+                continue;
+            }
+
+            var abandoned = (claim.GetBoolean(PendingColumn) ?? false) &&
+                            account.CreatedAt - (claim.GetDateTimeOffset("ClaimedAt") ?? DateTimeOffset.MinValue) > AbandonedAfter;
+            if (!abandoned)
+            {
+                return null;
+            }
+
+            await ApiKeyRows.DeleteAllAsync(tables, claim.GetString("AccountId") ?? "", cancellationToken);
+            await tables.Accounts.DeleteEntityAsync(AccountPartition, claim.GetString("AccountId") ?? "", ETag.All, cancellationToken);
+            try
+            {
+                await tables.Accounts.DeleteEntityAsync(EmailPartition, emailKey, claim.ETag, cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                // Another registration took it over first: the next round finds its claim.
+            }
+        }
+
+        return null;
     }
 
     public async Task<Account?> FindByKeyHashAsync(string apiKeyHash, CancellationToken cancellationToken) =>

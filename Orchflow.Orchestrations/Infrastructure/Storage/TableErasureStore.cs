@@ -66,15 +66,22 @@ public sealed class TableErasureStore(OrchflowTables tables, KnownRuns known) : 
         await DeleteAllAsync(tables.RunTasks, TableClient.CreateQueryFilter($"PartitionKey eq {runId}"), cancellationToken);
         known.Forget(runId);
         await UnlistAsync(accountId, runId, cancellationToken);
+        await DeleteDeliveriesAsync(runId, webhookIds, cancellationToken);
+
+        // A write that read the run before its rows went (a task's commit, a dispatch of its events to webhooks) may have
+        // added one since: read once more.
+        await DeleteAllAsync(tables.RunTasks, TableClient.CreateQueryFilter($"PartitionKey eq {runId}"), cancellationToken);
+        await DeleteDeliveriesAsync(runId, webhookIds, cancellationToken);
+        known.Forget(runId);
+    }
+
+    async Task DeleteDeliveriesAsync(string runId, IReadOnlyList<string> webhookIds, CancellationToken cancellationToken)
+    {
         foreach (var webhookId in webhookIds)
         {
             await DeleteAllAsync(tables.WebhookDeliveries, TableClient.CreateQueryFilter($"PartitionKey eq {webhookId} and RunId eq {runId}"),
                 cancellationToken);
         }
-
-        // A write that read the run before its rows went may have added one since: read once more.
-        await DeleteAllAsync(tables.RunTasks, TableClient.CreateQueryFilter($"PartitionKey eq {runId}"), cancellationToken);
-        known.Forget(runId);
     }
 
     /// <summary>
@@ -156,15 +163,7 @@ public sealed class TableErasureStore(OrchflowTables tables, KnownRuns known) : 
     {
         await tables.EnsureCreatedAsync();
         await DeleteAllAsync(tables.Runs, TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), cancellationToken);
-        foreach (var key in await ApiKeyRows.ReadAsync(tables, accountId, cancellationToken))
-        {
-            if (ApiKeyRows.IsKey(key) && key.GetString("Hash") is { } hash)
-            {
-                await tables.Accounts.DeleteEntityAsync(ApiKeyRows.LookupPartition, hash, ETag.All, cancellationToken);
-            }
-
-            await tables.Accounts.DeleteEntityAsync(key.PartitionKey, key.RowKey, ETag.All, cancellationToken);
-        }
+        await ApiKeyRows.DeleteAllAsync(tables, accountId, cancellationToken);
 
         // The account row last: it names the email, and while it stands a pass cut short can find everything again.
         var account = await tables.Accounts.GetEntityIfExistsAsync<TableEntity>(TableAccountStore.AccountPartition, accountId, cancellationToken: cancellationToken);

@@ -61,6 +61,31 @@ public sealed class RunPurgeTests : HostedTests
     }
 
     [Test]
+    public async Task PurgeRun_CompletedRunWithLiveTextsAndWebhookDeliveries_LeavesNothingNamingItInAnyTable()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        using var client = await RegisterAsync();
+        var webhookId = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, "webhooks",
+            new { url = receiver.Url("/purged"), events = new[] { "run.completed" } }), HttpStatusCode.Created).Str("webhook_id");
+        var runId = (await client.StartRunAsync(new { task = "Research pricing and write a short report." })).Str("run_id");
+        await client.WaitForStatusAsync(runId, "completed");
+        await client.WaitForDeliveriesAsync(webhookId, d => d.Count >= 1, "the run's completion delivered");
+        var before = await StoredRows.MentioningAsync(Host, [runId]);
+
+        var purged = await client.SendAsync(HttpMethod.Delete, $"runs/{runId}?purge=true");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(purged.Status, Is.EqualTo(HttpStatusCode.Accepted), purged.Text);
+            Assert.That(before, Has.Some.Contains(" | ~~live~"), "precondition: the run had live texts");
+            Assert.That(before, Has.Some.StartsWith(Host.TablePrefix + "WebhookDeliveries"), "and deliveries");
+            Assert.That(before, Has.Some.StartsWith(Host.TaskHub + "Instances"), "and an orchestration");
+        });
+        await StoredRows.WaitUntilNoneMentionAsync(Host, [runId]);
+        Assert.That(await StoredRows.MentioningAsync(Host, [webhookId]), Has.Some.StartsWith(Host.TablePrefix + "Webhooks"), "the webhook itself stays");
+    }
+
+    [Test]
     public async Task PurgeRun_Twice_SecondAnswers404()
     {
         using var client = await RegisterAsync();

@@ -1,35 +1,47 @@
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Options;
+using Orchflow.Infrastructure.Storage;
 using Orchflow.Tests.Support;
 
 namespace Orchflow.Tests.Integration.Erasure;
 
 /// <summary>
-/// Every stored row of one host that names something: its own tables and its task hub's (orchestration instances and
-/// history), searched in keys and values, so a test can prove an erased thing is nowhere.
+/// Everything one host stored that names something: every table of <see cref="OrchflowTables.All"/> (a table of the
+/// host's prefix missing from that list fails the search, so a table added later cannot escape it), its task hub's
+/// tables (orchestration instances, history, partitions) and the names of its task hub's blobs (large messages), searched
+/// in keys and values, so a test can prove an erased thing is nowhere.
 /// </summary>
 static class StoredRows
 {
-    /// <summary>"table | partition | row" of every row whose keys or string values hold any of <paramref name="needles"/>.</summary>
+    /// <summary>"table | partition | row" of every row (or "blob | container | name") holding any of <paramref name="needles"/>.</summary>
     public static async Task<List<string>> MentioningAsync(OrchflowHost host, IReadOnlyCollection<string> needles)
     {
         // Secret names and Key Vault-safe names write ids with dashes.
         var variants = needles.SelectMany(n => new[] { n, n.Replace('_', '-') }).Distinct().ToList();
+        bool Names(string text) => variants.Any(v => text.Contains(v, StringComparison.Ordinal));
+
         var found = new List<string>();
         var service = new TableServiceClient(host.ConnectionString);
-        await foreach (var table in service.QueryAsync())
+        foreach (var table in await TablesAsync(host, service))
         {
-            if (!table.Name.StartsWith(host.TablePrefix, StringComparison.OrdinalIgnoreCase) &&
-                !table.Name.StartsWith(host.TaskHub, StringComparison.OrdinalIgnoreCase))
+            await foreach (var row in service.GetTableClient(table).QueryAsync<TableEntity>())
             {
-                continue;
-            }
-
-            await foreach (var row in service.GetTableClient(table.Name).QueryAsync<TableEntity>())
-            {
-                var texts = row.Select(p => p.Value as string).OfType<string>().Append(row.PartitionKey).Append(row.RowKey);
-                if (texts.Any(t => variants.Any(v => t.Contains(v, StringComparison.Ordinal))))
+                if (row.Select(p => p.Value as string).OfType<string>().Append(row.PartitionKey).Append(row.RowKey).Any(Names))
                 {
-                    found.Add($"{table.Name} | {row.PartitionKey} | {row.RowKey}");
+                    found.Add($"{table} | {row.PartitionKey} | {row.RowKey}");
+                }
+            }
+        }
+
+        var blobs = new BlobServiceClient(host.ConnectionString);
+        await foreach (var container in blobs.GetBlobContainersAsync(prefix: host.TaskHub.ToLowerInvariant()))
+        {
+            await foreach (var blob in blobs.GetBlobContainerClient(container.Name).GetBlobsAsync())
+            {
+                if (Names(blob.Name))
+                {
+                    found.Add($"blob | {container.Name} | {blob.Name}");
                 }
             }
         }
@@ -37,7 +49,32 @@ static class StoredRows
         return found;
     }
 
-    /// <summary>Waits until no row mentions the needles; fails listing those left when some still do after the timeout.</summary>
+    /// <summary>
+    /// The app's tables as <see cref="OrchflowTables"/> names them, and the task hub's; fails naming any table of the
+    /// host's prefix that the app's list does not hold.
+    /// </summary>
+    static async Task<List<string>> TablesAsync(OrchflowHost host, TableServiceClient service)
+    {
+        var known = new OrchflowTables(Options.Create(new StorageOptions { ConnectionString = host.ConnectionString, TablePrefix = host.TablePrefix }))
+            .All.Select(t => t.Name).ToList();
+        var tables = new List<string>(known);
+        await foreach (var table in service.QueryAsync())
+        {
+            if (table.Name.StartsWith(host.TaskHub, StringComparison.OrdinalIgnoreCase))
+            {
+                tables.Add(table.Name);
+            }
+            else if (table.Name.StartsWith(host.TablePrefix, StringComparison.OrdinalIgnoreCase) &&
+                     !known.Contains(table.Name, StringComparer.OrdinalIgnoreCase))
+            {
+                Assert.Fail($"Table {table.Name} is not in OrchflowTables.All: erasure cannot know what it holds.");
+            }
+        }
+
+        return tables;
+    }
+
+    /// <summary>Waits until nothing mentions the needles; fails listing what is left when something still does after the timeout.</summary>
     public static async Task WaitUntilNoneMentionAsync(OrchflowHost host, IReadOnlyCollection<string> needles, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
