@@ -75,6 +75,9 @@ param privateNetwork bool = false
 @description('With privateNetwork: public addresses (comma-separated IPv4 addresses or CIDR ranges) Key Vault still lets in, so the post-provision hook can run from your machine; empty for none.')
 param keyVaultAllowedIpAddresses string = ''
 
+@description('Key Vault purge protection. Off by default so that erasing an account purges its provider keys; on, they stay recoverable by vault administrators for the vault\'s retention period.')
+param keyVaultPurgeProtection bool = false
+
 @description('Prefix of every table name of the run projection.')
 param tablePrefix string = 'orchflow'
 
@@ -179,6 +182,7 @@ module keyVault 'modules/key-vault.bicep' = {
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     privateNetwork: privateNetwork
     allowedIpAddresses: empty(keyVaultAllowedIpAddresses) ? [] : map(split(keyVaultAllowedIpAddresses, ','), address => trim(address))
+    purgeProtection: keyVaultPurgeProtection
   }
 }
 

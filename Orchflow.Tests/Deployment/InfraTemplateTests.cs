@@ -112,7 +112,10 @@ public sealed partial class InfraTemplateTests
             Assert.That(Properties("Microsoft.OperationalInsights/workspaces")["features"]!["disableLocalAuth"]!.GetValue<bool>(), Is.True, "Log Analytics local authentication");
             var vault = Properties("Microsoft.KeyVault/vaults");
             Assert.That(vault["enableRbacAuthorization"]!.GetValue<bool>(), Is.True, "Key Vault RBAC mode");
-            Assert.That(vault["enablePurgeProtection"]!.GetValue<bool>(), Is.True, "Key Vault purge protection");
+            Assert.That(vault["enablePurgeProtection"]!.GetValue<string>(), Does.Contain("parameters('purgeProtection')"),
+                "Key Vault purge protection is the operator's choice: on, erasure cannot purge a closed account's provider keys");
+            Assert.That(main["parameters"]!["keyVaultPurgeProtection"]!["defaultValue"]!.GetValue<bool>(), Is.False,
+                "off by default, so erasing an account purges its provider keys");
             var deployment = Properties("Microsoft.Web/sites")["functionAppConfig"]!["deployment"]!["storage"]!["authentication"]!;
             Assert.That(deployment["type"]!.GetValue<string>(), Is.EqualTo("UserAssignedIdentity"), "deployment package access");
             Assert.That(resources.Where(r => (string?)r["type"] == "Microsoft.Web/sites/basicPublishingCredentialsPolicies")

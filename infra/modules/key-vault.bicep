@@ -1,5 +1,5 @@
-// Key Vault in RBAC mode with purge protection: provider keys registered through the API, the API
-// key pepper and the managed model's key. The template creates no secret; see infra/hooks.
+// Key Vault in RBAC mode: provider keys registered through the API, the API key pepper and the managed
+// model's key. The template creates no secret; see infra/hooks.
 
 param name string
 param location string
@@ -15,6 +15,9 @@ param deployerPrincipalId string = ''
 @minValue(7)
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
+
+@description('Whether deleted secrets can never be purged before softDeleteRetentionInDays. Off by default: erasing an account purges its provider keys, which purge protection forbids (they would stay recoverable by vault administrators for the retention period). Fixed once on.')
+param purgeProtection bool = false
 
 @description('Log Analytics workspace that receives the vault\'s audit log (every secret read, written or denied).')
 param logAnalyticsWorkspaceId string
@@ -40,7 +43,7 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
-    enablePurgeProtection: true
+    enablePurgeProtection: purgeProtection ? true : null
     publicNetworkAccess: privateNetwork && empty(allowedIpAddresses) ? 'Disabled' : 'Enabled'
     networkAcls: {
       defaultAction: privateNetwork ? 'Deny' : 'Allow'
@@ -52,8 +55,8 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
 
 // The app creates and deletes a secret per registered provider, so it needs Secrets Officer on the
 // vault; Secrets User would only let it read. Officer's data actions (Microsoft.KeyVault/vaults/secrets/*)
-// include purging a deleted secret, which erasure asks for; with purge protection on, the vault refuses it
-// and a deleted secret expires after softDeleteRetentionInDays.
+// include purging a deleted secret, which erasure does; with purgeProtection on, the vault refuses it and
+// a deleted secret expires after softDeleteRetentionInDays.
 resource appSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, appPrincipalId, roleIds.keyVaultSecretsOfficer)
   scope: vault
