@@ -27,7 +27,7 @@ public sealed record BenchOptions
 
     public static readonly string[] Phases =
         ["overhead", "reads", "conditional", "throughput", "memory", "resume", "latency", "backend", "load", "list", "sse", "limits", "storage",
-         "tools", "output", "streaming", "mcp", "hostile"];
+         "tools", "output", "streaming", "mcp", "hostile", "abuse"];
 
     public bool Smoke { get; init; }
 

@@ -6,14 +6,16 @@ namespace Orchflow.Bench;
 public sealed partial class BenchRun
 {
     /// <summary>
-    /// The load runs at the per-key defaults of docs/api.md "Rate limits" (300 a minute, bursts of 60), which its clients exceed on purpose;
-    /// registration is raised because the bench registers every account from one address.
+    /// The load runs at the per-key defaults of docs/api.md "Rate limits" (300 a minute, bursts of 60, 30 invalid keys a minute
+    /// an address), which its clients exceed on purpose; registration is raised because the bench registers every account from
+    /// one address.
     /// </summary>
     static readonly IReadOnlyDictionary<string, string> LoadLimits = new Dictionary<string, string>
     {
         ["Orchflow__RateLimit__PerMinute"] = "300",
         ["Orchflow__RateLimit__Burst"] = "60",
         ["Orchflow__RateLimit__RegisterPerMinute"] = "1000",
+        ["Orchflow__RateLimit__FailedAuthPerMinute"] = "30",
     };
 
     /// <summary>The simulated model at 0 ms, as in the throughput figure: the load is all Orchflow's own work.</summary>

@@ -76,6 +76,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                 await WithHostAsync(LoadModelLatencyMs, LoadAsync, cancellationToken, LoadSettings);
             }
 
+            if (options.Runs("abuse"))
+            {
+                await AbusePhaseAsync(cancellationToken);
+            }
+
             // Last on this Azurite: the 10,000 runs it seeds make Azurite's tables larger for whatever would follow.
             if (options.Runs("list"))
             {

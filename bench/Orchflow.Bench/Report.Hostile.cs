@@ -8,8 +8,17 @@ public static partial class Report
     /// <summary>Issue 25's target: the host stays within this much resident memory above idle, whatever an endpoint answers.</summary>
     public const double HostileAboveIdleMiB = 300;
 
+    /// <summary>Issue 25's target: beside one abusive account, the others' p99 is at most this many times what it is alone.</summary>
+    public const double AbuseP99Ratio = 2;
+
     static IEnumerable<Target> HostileTargets(BenchResults r)
     {
+        if (r.Abuse is { } a)
+        {
+            yield return new($"abuse: other accounts' p99 beside one abusive account ≤ {AbuseP99Ratio:0}× alone",
+                $"{a.Beside.Requests.Latency.P99:0} ms against {a.Alone.Requests.Latency.P99:0} ms ({a.P99Ratio:0.00}×)", a.P99Ratio / AbuseP99Ratio, 1, true);
+        }
+
         if (r.Hostile is { Cases.Count: > 0 } h)
         {
             yield return new($"hostile endpoints: host resident memory ≤ {HostileAboveIdleMiB:0} MiB above idle", $"at most {h.MostAboveIdleMiB:0} MiB above",
@@ -17,8 +26,34 @@ public static partial class Report
         }
     }
 
+    static void AppendAbuse(StringBuilder md, BenchResults r)
+    {
+        if (r.Abuse is not { } a)
+        {
+            return;
+        }
+
+        md.AppendLine().AppendLine("### One abusive account among 200 clients").AppendLine();
+        md.AppendLine("| the other accounts' clients | alone | beside the abuser |");
+        md.AppendLine("|---|---|---|");
+        md.AppendLine($"| requests in the window, served | {a.Alone.Requests.Served:N0} | {a.Beside.Requests.Served:N0} |");
+        md.AppendLine($"| request p50 / p99 | {a.Alone.Requests.Latency.Median:0} / {a.Alone.Requests.Latency.P99:0} ms | {a.Beside.Requests.Latency.Median:0} / {a.Beside.Requests.Latency.P99:0} ms |");
+        md.AppendLine($"| 429s they met | {a.Alone.Requests.Limited:N0} | {a.Beside.Requests.Limited:N0} |");
+        md.AppendLine($"| run started → waiting on its human, p50 / p99 | {a.Alone.ToWaiting.Median:0} / {a.Alone.ToWaiting.P99:0} ms | {a.Beside.ToWaiting.Median:0} / {a.Beside.ToWaiting.P99:0} ms |");
+        md.AppendLine($"| answered → completed, p50 / p99 | {a.Alone.ToCompleted.Median:0} / {a.Alone.ToCompleted.P99:0} ms | {a.Beside.ToCompleted.Median:0} / {a.Beside.ToCompleted.P99:0} ms |");
+        md.AppendLine($"| runs started / completed in the window | {a.Alone.RunsStarted} / {a.Alone.RunsCompleted} | {a.Beside.RunsStarted} / {a.Beside.RunsCompleted} |");
+        md.AppendLine($"| errors other than 429 | {a.Alone.Errors} | {a.Beside.Errors} |");
+        md.AppendLine();
+        md.AppendLine("The abuser, in the same window, waiting on no `Retry-After`: " +
+                      string.Join(", ", a.Beside.Abuser.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} × {p.Value:N0}")) + ". " +
+                      $"{BenchRun.StartFloods} loops start runs, {BenchRun.StreamFloods} hold its run's event stream open (the quota is 20 a caller), {BenchRun.KeyFloods} send " +
+                      "invented keys. Both loads run the load phase's clients (40 accounts × 5, polling every 250 ms, the simulated model at 0 ms) " +
+                      "on a fresh host at the default limits; the p99 is over the other clients' requests in the window, a 429's wait excluded.");
+    }
+
     static void AppendHostile(StringBuilder md, BenchResults r)
     {
+        AppendAbuse(md, r);
         if (r.Hostile is not { } h)
         {
             return;

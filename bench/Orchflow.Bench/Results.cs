@@ -46,6 +46,9 @@ public sealed class BenchResults
     /// <summary>The host's resident memory while one tenant's endpoints answer to hurt it.</summary>
     public HostileResult? Hostile { get; set; }
 
+    /// <summary>The load's clients alone, then beside one abusive account.</summary>
+    public AbuseResult? Abuse { get; set; }
+
     /// <summary>The throughput figure's load again, every run watched on its event stream (live output on).</summary>
     public ThroughputResult? StreamingThroughput { get; set; }
 
@@ -105,6 +108,20 @@ public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval);
 /// <param name="Started">An MCP input response sent (<c>tasks/update</c>) → a task that waited for it started (its <c>started_at</c>).</param>
 /// <param name="Working">The same → the client's <c>tasks/get</c>, every 10 ms, shows the MCP task no longer <c>input_required</c>.</param>
 public sealed record McpResult(Sample Started, Sample Working);
+
+/// <param name="Requests">The well-behaved clients' requests within the window (a 429's wait not counted).</param>
+/// <param name="ToWaiting">Their runs, started → waiting on the human.</param>
+/// <param name="ToCompleted">Their runs, answered → completed.</param>
+/// <param name="Abuser">The abusive account's requests by kind and status (empty when alone).</param>
+public sealed record AbuseLoad(
+    RouteFigures Requests, Sample ToWaiting, Sample ToCompleted, int RunsStarted, int RunsCompleted, int Errors, IReadOnlyDictionary<string, int> Abuser);
+
+public sealed record AbuseResult(AbuseLoad Alone, AbuseLoad Beside)
+{
+    public double P99Ratio => Beside.Requests.Latency.P99 / Math.Max(1, Alone.Requests.Latency.P99);
+
+    public double CompletedP99Ratio => Beside.ToCompleted.P99 / Math.Max(1, Alone.ToCompleted.P99);
+}
 
 /// <summary>The host at rest after a warm-up (VmRSS, MiB), and each hostile case's peak while its run went.</summary>
 public sealed record HostileResult(double IdleMiB, IReadOnlyList<HostileCase> Cases)

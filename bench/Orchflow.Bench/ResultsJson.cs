@@ -70,6 +70,13 @@ public static class ResultsJson
                 ["cross_process_p50"] = Ms(r.Output?.CrossProcess.Median),
                 ["cross_process_p99"] = Ms(r.Output?.CrossProcess.P99),
             },
+            ["abuse"] = new JsonObject
+            {
+                ["others_p99_ms_alone"] = Ms(r.Abuse?.Alone.Requests.Latency.P99),
+                ["others_p99_ms_beside_abuser"] = Ms(r.Abuse?.Beside.Requests.Latency.P99),
+                ["p99_ratio"] = r.Abuse is { } a ? Math.Round(a.P99Ratio, 2) : null,
+                ["run_completed_p99_ratio"] = r.Abuse is { } b ? Math.Round(b.CompletedP99Ratio, 2) : null,
+            },
             ["hostile_rss_mib"] = new JsonObject
             {
                 ["idle"] = Ms(r.Hostile?.IdleMiB),
