@@ -4,14 +4,15 @@ namespace Orchflow.Bench;
 public sealed record BenchOptions
 {
     public const string Usage = """
-        usage: Orchflow.Bench [--smoke] [--only PHASES] [--set KEY=VALUE]... [--markdown FILE | --no-markdown]
+        usage: Orchflow.Bench [--smoke] [--only PHASES] [--set KEY=VALUE]... [--shared-storage] [--markdown FILE | --no-markdown]
 
           --smoke            tiny counts: checks that every phase still works, in seconds; writes nothing
           --only PHASES      comma-separated subset of: overhead, reads, conditional, throughput, memory, resume, latency,
-                             backend, load, list, sse, limits, storage, tools, output, streaming, mcp, hostile
+                             backend, load, list, sse, limits, storage, tools, output, streaming, mcp, hostile, abuse
           --set KEY=VALUE    an extra setting (environment variable) for every host, e.g.
                              Orchflow__Durable__MaxQueuePollingIntervalMs=100; Orchflow__Durable__* ones apply to the
                              bare engine too
+          --shared-storage   the hosts' tables on the task hubs' Azurite, not on a second one (the deployment's topology)
           --markdown FILE    rewrite the generated section of FILE (default: BENCHMARKS.md of the repository, for a full
                              run with neither --only nor --set)
           --no-markdown      print the table only
@@ -30,6 +31,12 @@ public sealed record BenchOptions
          "tools", "output", "streaming", "mcp", "hostile", "abuse"];
 
     public bool Smoke { get; init; }
+
+    /// <summary>
+    /// The hosts' projection and API tables on an Azurite of their own, apart from the task hubs', as the deployment keeps
+    /// them in a storage account of their own; false with <c>--shared-storage</c>.
+    /// </summary>
+    public bool SplitStorage { get; init; } = true;
 
     public IReadOnlySet<string> Only { get; init; } = Phases.ToHashSet();
 
@@ -168,6 +175,7 @@ public sealed record BenchOptions
         string? markdown = null;
         var noMarkdown = false;
         var updateResults = false;
+        var sharedStorage = false;
         var counts = new Dictionary<string, int>();
         for (var i = 0; i < args.Count; i++)
         {
@@ -199,6 +207,9 @@ public sealed record BenchOptions
                     break;
                 case "--no-markdown":
                     noMarkdown = true;
+                    break;
+                case "--shared-storage":
+                    sharedStorage = true;
                     break;
                 case "--update-results":
                     updateResults = true;
@@ -268,7 +279,8 @@ public sealed record BenchOptions
             LoadWindow = counts.TryGetValue("--load-seconds", out var window) ? TimeSpan.FromSeconds(window) : options.LoadWindow,
             LoadPollInterval = counts.TryGetValue("--load-poll-ms", out var poll) ? TimeSpan.FromMilliseconds(poll) : options.LoadPollInterval,
         };
-        var full = !smoke && !options.Partial && settings.Count == 0 && counts.Count == 0;
+        options = options with { SplitStorage = !sharedStorage };
+        var full = !smoke && !options.Partial && settings.Count == 0 && counts.Count == 0 && !sharedStorage;
         var writes = !smoke && !noMarkdown && (markdown is not null || full);
         return options with
         {

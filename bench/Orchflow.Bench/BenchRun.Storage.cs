@@ -16,7 +16,7 @@ public sealed partial class BenchRun
         Say("storage: two more Azurites, their access logs read: one for the projection, one for the task hubs");
         await using var projection = await MeteredAzurite.StartAsync();
         await using var engine = await MeteredAzurite.StartAsync();
-        var settings = new Dictionary<string, string>(options.HostSettings) { ["Orchflow__Durable__ConnectionString"] = engine.ConnectionString };
+        var settings = new Dictionary<string, string>(options.HostSettings) { [TaskHubStorageSetting] = engine.ConnectionString };
         var runs = options.StorageRuns;
 
         StorageCount? orchflow = null;

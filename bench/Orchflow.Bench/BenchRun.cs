@@ -12,8 +12,14 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
 {
     const string HumanTopic = "company details";
 
+    /// <summary>The standalone host's task hub storage, when not its tables' (<c>Orchflow:Durable:ConnectionString</c>).</summary>
+    const string TaskHubStorageSetting = "Orchflow__Durable__ConnectionString";
+
     readonly BenchResults results = new() { StartedAt = DateTimeOffset.UtcNow };
     Azurite? azurite;
+
+    /// <summary>With <see cref="BenchOptions.SplitStorage"/>: the Azurite of the hosts' projection and API tables, apart from the task hubs'.</summary>
+    Azurite? apiStorage;
     MeteredAzurite? metered;
     DurableStack? bare;
     /// <summary>Hosts running now (two at once in the limits phase), killed at once should the bench die.</summary>
@@ -29,6 +35,13 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
         var loadAverage = ProcStats.LoadAverage();
         Say($"starting Azurite (one-minute load average of the machine: {loadAverage:0.0})");
         azurite = await Azurite.StartAsync();
+        if (options.SplitStorage)
+        {
+            Say("starting a second Azurite for the projection and API tables (the task hubs stay on the first, with the bare engine's)");
+            apiStorage = await Azurite.StartAsync();
+        }
+
+        results.Topology = options.SplitStorage ? BenchResults.SplitTopology : BenchResults.SharedTopology;
         try
         {
             if (new[] { "overhead", "throughput", "latency", "backend" }.Any(options.Runs))
@@ -106,6 +119,10 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
 
             Say("stopping Azurite");
             await azurite.DisposeAsync();
+            if (apiStorage is not null)
+            {
+                await apiStorage.DisposeAsync();
+            }
         }
 
         results.Duration = clock.Elapsed;
@@ -151,13 +168,23 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
     }
 
     /// <param name="settings">The host's settings, if not the bench's own (<see cref="BenchOptions.HostSettings"/>).</param>
-    /// <param name="connectionString">The host's storage, if not the main Azurite.</param>
+    /// <param name="connectionString">
+    /// The host's storage, task hub and tables alike, if not the bench's own: the main Azurite, or with
+    /// <see cref="BenchOptions.SplitStorage"/> the main one for the task hub and the second for the tables.
+    /// </param>
     async Task WithHostAsync(
         int modelLatencyMs, Func<OrchflowHost, OrchflowApi, CancellationToken, Task> phases, CancellationToken cancellationToken,
         IReadOnlyDictionary<string, string>? settings = null, string? connectionString = null)
     {
         Say($"starting the standalone host (simulated model at {modelLatencyMs} ms)");
-        var started = await BenchHost.StartAsync(connectionString ?? ConnectionString, modelLatencyMs, settings ?? options.HostSettings, cancellationToken);
+        settings ??= options.HostSettings;
+        if (connectionString is null && apiStorage is not null)
+        {
+            connectionString = apiStorage.ConnectionString;
+            settings = new Dictionary<string, string>(settings) { [TaskHubStorageSetting] = ConnectionString };
+        }
+
+        var started = await BenchHost.StartAsync(connectionString ?? ConnectionString, modelLatencyMs, settings, cancellationToken);
         lock (runningHosts)
         {
             runningHosts.Add(started);

@@ -24,6 +24,7 @@ public static partial class Report
                       "values, the largest).").AppendLine();
         md.AppendLine($"- **command**: `{command}`, {r.Duration.TotalMinutes:0.0} minutes in all (build excluded)");
         md.AppendLine($"- **machine**: {Machine()}");
+        md.AppendLine($"- **storage topology**: {r.Topology} (the bare engine always on the task hubs' Azurite; the metered phases say their own)");
         md.AppendLine($"- **machine load**: one-minute load average {r.LoadAverage.Start.ToString("0.0", Invariant)} when the bench started and " +
                       $"{r.LoadAverage.End.ToString("0.0", Invariant)} when it ended (the bench's own processes count in it; well above 2, other " +
                       "work shared the two cores)");

@@ -46,6 +46,12 @@ public sealed class BenchResults
     /// <summary>The host's resident memory while one tenant's endpoints answer to hurt it.</summary>
     public HostileResult? Hostile { get; set; }
 
+    public const string SplitTopology = "split: task hubs on one Azurite, the hosts' projection and API tables on another";
+    public const string SharedTopology = "shared: task hubs and the hosts' tables on one Azurite";
+
+    /// <summary>Where the hosts kept their tables: beside the task hubs, or on storage of their own (the metered phases say their own).</summary>
+    public string Topology { get; set; } = SharedTopology;
+
     /// <summary>The load's clients alone, then beside one abusive account.</summary>
     public AbuseResult? Abuse { get; set; }
 

@@ -19,6 +19,7 @@ public static class ResultsJson
         {
             ["machine"] = Report.Machine(),
             ["date"] = r.StartedAt.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+            ["topology"] = r.Topology,
             ["overhead_per_task_ms"] = new JsonObject
             {
                 ["orchflow"] = Ms(r.Overhead?.OrchflowPerTask.Median),
@@ -99,7 +100,7 @@ public static class ResultsJson
         var fresh = JsonNode.Parse(Of(r))!.AsObject();
         foreach (var (name, value) in fresh)
         {
-            if (name is "machine" or "date")
+            if (name is "machine" or "date" or "topology")
             {
                 continue;
             }
