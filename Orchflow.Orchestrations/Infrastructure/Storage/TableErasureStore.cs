@@ -156,6 +156,13 @@ public sealed class TableErasureStore(OrchflowTables tables, KnownRuns known) : 
     {
         await tables.EnsureCreatedAsync();
         await DeleteAllAsync(tables.Runs, TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), cancellationToken);
+        await new CountedPartition(tables.Accounts, TableActiveRuns.Partition(accountId)).EraseAsync(cancellationToken);
+        foreach (var counted in new[] { tables.Providers, tables.Webhooks, tables.ToolServers })
+        {
+            // Their items went through their stores, each counted out; the guard that counted them is all that is left.
+            await counted.DeleteEntityAsync(accountId, CountedPartition.GuardKey, ETag.All, cancellationToken);
+        }
+
         foreach (var key in await ApiKeyRows.ReadAsync(tables, accountId, cancellationToken))
         {
             if (ApiKeyRows.IsKey(key) && key.GetString("Hash") is { } hash)
