@@ -35,7 +35,13 @@ public sealed class RunStarts(
             return validation.Problem();
         }
 
-        // A place among the account's active runs first, so a start refused for want of one is charged nothing.
+        if (definition.ProviderId is { } providerId &&
+            !(Ids.LooksLike("prv", providerId) && await providers.GetAsync(accountId, providerId, cancellationToken) is not null))
+        {
+            return Problems.NotFound($"Provider '{providerId}' was not found.");
+        }
+
+        // A place among the account's active runs before the trial run, so a start refused for want of one is charged nothing.
         var now = clock.GetUtcNow();
         var runId = Ids.NewRunId(now);
         var place = await active.TryTakeAsync(accountId, runId, 0, limits.Value.MaxActiveRuns, cancellationToken);
@@ -44,14 +50,14 @@ public sealed class RunStarts(
             return Problems.TooManyActiveRuns(place.Active, limits.Value.MaxActiveRuns);
         }
 
-        if (await ChargeAsync(accountId, definition, cancellationToken) is { } refused)
-        {
-            await active.ReleaseUnlessActiveAsync(accountId, runId, 0, CancellationToken.None);
-            return refused;
-        }
-
         if (definition.ProviderId is null)
         {
+            if (!await accounts.TryConsumeTrialRunAsync(accountId, cancellationToken))
+            {
+                await active.ReleaseUnlessActiveAsync(accountId, runId, 0, CancellationToken.None);
+                return Problems.TrialExhausted();
+            }
+
             // A managed run spends at most the trial's tokens an attempt.
             definition = definition with { Budget = RunBudget.ForTrial(definition.Budget, trial.Value.TrialTokens) };
         }
@@ -71,19 +77,6 @@ public sealed class RunStarts(
         await scheduler.StartAsync(durable, run, "Orchflow could not start this run; start it again.", onFailure: () => RefundAsync(accountId, definition));
         log.LogInformation("Run {RunId} queued for account {AccountId}", run.RunId, accountId);
         return ApiResult.Accepted(RunView.Of(run), RunsFunctions.RunLocation(run.RunId));
-    }
-
-    /// <summary>What starting the run costs: one managed trial run, or nothing on a provider of the caller's own. A refusal when it cannot be paid.</summary>
-    async Task<ApiResult?> ChargeAsync(string accountId, RunDefinition definition, CancellationToken cancellationToken)
-    {
-        if (definition.ProviderId is not { } providerId)
-        {
-            return await accounts.TryConsumeTrialRunAsync(accountId, cancellationToken) ? null : Problems.TrialExhausted();
-        }
-
-        return Ids.LooksLike("prv", providerId) && await providers.GetAsync(accountId, providerId, cancellationToken) is not null
-            ? null
-            : Problems.NotFound($"Provider '{providerId}' was not found.");
     }
 
     /// <summary>A run that never started gives its trial run back.</summary>
