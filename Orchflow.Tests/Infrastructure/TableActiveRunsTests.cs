@@ -178,4 +178,28 @@ public sealed class TableActiveRunsTests
 
         Assert.That((await StartAsync(account, 1)).Taken, Is.True);
     }
+
+    [Test]
+    public async Task Costs_AStartsPlaceAndItsReturn_TwoStorageRequestsEach()
+    {
+        var requests = new CountedRequests();
+        var counted = requests.Tables();
+        await counted.EnsureCreatedAsync();
+        var places = new TableActiveRuns(counted, clock);
+        var store = new TableRunStore(counted, clock, []);
+        await places.TryTakeAsync(account, Ids.NewRunId(clock.GetUtcNow()), 0, 10, CancellationToken.None);
+        var run = StoredRuns.New(account, clock.GetUtcNow());
+
+        var take = await requests.OfAsync(() => places.TryTakeAsync(account, run.RunId, 0, 10, CancellationToken.None));
+        var create = await requests.OfAsync(() => store.CreateAsync(run, CancellationToken.None));
+        var cancel = await requests.OfAsync(() => store.CancelAsync(account, run.RunId));
+        var release = await requests.OfAsync(() => places.ReleaseAsync(account, run.RunId, 0, CancellationToken.None));
+
+        TestContext.Out.WriteLine($"Storage requests: place {take}, run rows {create}, cancel with its place given back {cancel}, a place given back again {release}.");
+        Assert.Multiple(() =>
+        {
+            Assert.That(take, Is.EqualTo(2), "the guard read, then the batch of the place and the guard");
+            Assert.That(release, Is.EqualTo(2), "the guard read, then a batch that finds no place and changes nothing");
+        });
+    }
 }
