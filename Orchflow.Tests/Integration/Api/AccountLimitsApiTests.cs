@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Orchflow.Abstractions;
 using Orchflow.Functions.Functions;
+using Orchflow.Tests.Integration.Mcp;
 using Orchflow.Tests.Support;
 
 namespace Orchflow.Tests.Integration.Api;
@@ -10,7 +12,7 @@ namespace Orchflow.Tests.Integration.Api;
 /// What one account may hold at once, over real HTTP: twenty concurrent creates of webhooks, tool servers or providers on
 /// an account one short of its limit make exactly one, and a delete frees exactly one place; active runs are bounded
 /// (<c>Orchflow:Accounts:MaxActiveRuns</c>, two here) for starts and retries, however many arrive together, without a
-/// trial charge for a refused one, and a refused start's <c>Idempotency-Key</c> starts the run once there is room.
+/// trial charge for a refused one (MCP <c>start_run</c> included), and a refused start's <c>Idempotency-Key</c> starts the run once there is room.
 /// </summary>
 [TestFixture]
 public sealed class AccountLimitsApiTests : HostedTests
@@ -181,6 +183,23 @@ public sealed class AccountLimitsApiTests : HostedTests
             Assert.That(trialAfterRefusal, Is.EqualTo(trialBefore));
             Assert.That(retried.Status, Is.EqualTo(HttpStatusCode.Accepted), retried.Text);
             Assert.That(refusedStart.Status, Is.EqualTo(HttpStatusCode.Conflict), "the retried run holds the place it took");
+        });
+    }
+
+    [Test]
+    public async Task McpStartRun_AtTheLimit_AToolErrorSayingWhatToDo()
+    {
+        using var client = await RegisterAsync();
+        await StartRunsAsync(client, MaxActiveRuns);
+        await using var mcp = await McpClients.ConnectAsync(Host, client.ApiKey!);
+
+        var refused = await mcp.CallAsync("start_run", new JsonObject { ["task"] = RunScenarios.Goal });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.IsError, Is.True);
+            Assert.That(refused.Json()["code"]!.GetValue<string>(), Is.EqualTo("conflict"), refused.Json().ToJsonString());
+            Assert.That(refused.Json()["detail"]!.GetValue<string>(), Does.Contain($"{MaxActiveRuns} active runs"));
         });
     }
 
