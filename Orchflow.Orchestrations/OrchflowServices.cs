@@ -30,6 +30,7 @@ public static class OrchflowServices
         services.AddValidatedOptions<EngineOptions, EngineOptionsValidation>(configuration.GetSection(EngineOptions.Section));
         services.AddValidatedOptions<AccountOptions, AccountOptionsValidation>(configuration.GetSection(AccountOptions.Section));
         services.AddValidatedOptions<TrialOptions, TrialOptionsValidation>(configuration.GetSection(TrialOptions.Section));
+        services.AddValidatedOptions<AccountLimitOptions, AccountLimitOptionsValidation>(configuration.GetSection(AccountLimitOptions.Section));
         services.AddValidatedOptions<ModelOptions, ModelOptionsValidation>(configuration.GetSection(ModelOptions.Section));
         services.AddValidatedOptions<NetworkOptions, NetworkOptionsValidation>(configuration.GetSection(NetworkOptions.Section));
         services.AddSingleton(sp => new AddressPolicy(sp.GetRequiredService<IOptions<NetworkOptions>>().Value.Ranges(), isDevelopment));
@@ -40,6 +41,7 @@ public static class OrchflowServices
         services.AddSingleton<KnownRuns>();
         services.AddSingleton<IRunLogObserver, RunMetrics>();
         services.AddSingleton<IRunStore, TableRunStore>();
+        services.AddSingleton<IActiveRuns, TableActiveRuns>();
         services.AddSingleton<IRunEventStore, TableRunEventStore>();
         services.AddSingleton<IAccountStore, TableAccountStore>();
         services.AddSingleton<IApiKeyStore, TableApiKeyStore>();

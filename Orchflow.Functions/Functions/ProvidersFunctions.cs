@@ -21,6 +21,8 @@ public sealed class ProvidersFunctions(
     TimeProvider clock,
     ILogger<ProvidersFunctions> log)
 {
+    /// <summary>Providers one account may register at once.</summary>
+    public const int MaxPerAccount = 20;
 
     [Function(nameof(CreateProvider))]
     [Idempotent]
@@ -61,9 +63,15 @@ public sealed class ProvidersFunctions(
             caller.AccountId, providerId, kind!, string.IsNullOrEmpty(label) ? kind! : label, model!,
             string.IsNullOrEmpty(endpoint) ? null : endpoint, KeyHint(key!), SecretName(caller.AccountId, providerId), clock.GetUtcNow());
 
-        // The secret first: a provider row must never point at a key that is not there.
+        // The secret first: a provider row must never point at a key that is not there; a row refused leaves no key behind.
         await secrets.SetAsync(record.SecretName, key!, cancellationToken);
-        await providers.CreateAsync(record, cancellationToken);
+        if (!await providers.TryCreateAsync(record, MaxPerAccount, CancellationToken.None))
+        {
+            await secrets.DeleteAsync(record.SecretName, CancellationToken.None);
+            return Problems.LimitReached(
+                $"This account has {MaxPerAccount} providers, the most it may have; delete one with DELETE /api/v1/providers/{{provider_id}} first.");
+        }
+
         log.LogInformation("Provider {ProviderId} ({Provider}) registered for account {AccountId}", providerId, kind, caller.AccountId);
         // The body holds no key, but it answers a request that carried one: nothing on the way should keep it.
         return ApiResult.Created(ProviderView.Of(record), $"{FunctionCatalog.ApiBase}/providers/{providerId}").NoStore();

@@ -17,7 +17,14 @@ namespace Orchflow.Functions.Functions;
 /// Takes a failed or cancelled run up again from where it stopped: what completed stays, with its outputs and answers,
 /// and the rest runs. A managed run's retry costs a trial run, as a new run does, and brings its trial tokens.
 /// </summary>
-public sealed class RetryFunctions(IRunStore runs, IAccountStore accounts, RunScheduler scheduler, IOptions<TrialOptions> trial, ILogger<RetryFunctions> log)
+public sealed class RetryFunctions(
+    IRunStore runs,
+    IAccountStore accounts,
+    IActiveRuns active,
+    RunScheduler scheduler,
+    IOptions<TrialOptions> trial,
+    IOptions<AccountLimitOptions> limits,
+    ILogger<RetryFunctions> log)
 {
     [Function(nameof(RetryRun))]
     [Idempotent]
@@ -34,11 +41,20 @@ public sealed class RetryFunctions(IRunStore runs, IAccountStore accounts, RunSc
             return RunsFunctions.RunNotFound(runId);
         }
 
+        // A run that can be retried goes again only with a place among the account's active runs, taken before any charge.
+        var retryable = found.Status is RunStatus.Failed or RunStatus.Cancelled;
+        var attempt = found.Attempt + 1;
+        if (retryable && await active.TryTakeAsync(caller.AccountId, runId, attempt, limits.Value.MaxActiveRuns, cancellationToken) is { Taken: false } full)
+        {
+            return Problems.TooManyActiveRuns(full.Active, limits.Value.MaxActiveRuns);
+        }
+
         // A managed run is charged only when it can be retried: a run that cannot is refused (409) for that, free.
         var managed = found.Definition.ProviderId is null;
-        var charged = managed && found.Status is RunStatus.Failed or RunStatus.Cancelled;
+        var charged = managed && retryable;
         if (charged && !await accounts.TryConsumeTrialRunAsync(caller.AccountId, cancellationToken))
         {
+            await active.ReleaseUnlessActiveAsync(caller.AccountId, runId, attempt, CancellationToken.None);
             return Problems.TrialExhausted();
         }
 
@@ -51,6 +67,12 @@ public sealed class RetryFunctions(IRunStore runs, IAccountStore accounts, RunSc
             if (charged)
             {
                 await accounts.RefundTrialRunAsync(caller.AccountId, CancellationToken.None);
+            }
+
+            if (retryable)
+            {
+                // Unless another retry at once moved the run on to this very attempt, which goes on with the place.
+                await active.ReleaseUnlessActiveAsync(caller.AccountId, runId, attempt, CancellationToken.None);
             }
 
             return change is null ? RunsFunctions.RunNotFound(runId) : Problems.Refused(change.Decision);

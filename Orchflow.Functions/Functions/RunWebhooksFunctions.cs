@@ -67,21 +67,20 @@ public sealed class RunWebhooksFunctions(
             return v.Problem();
         }
 
-        var existing = await webhooks.ListAsync(caller.AccountId, cancellationToken);
-        if (existing.Count >= options.Value.MaxPerAccount)
-        {
-            return Problems.Conflict(
-                $"This account has {existing.Count} webhooks, the most it may have; delete one with DELETE /api/v1/webhooks/{{webhook_id}} first.");
-        }
-
         var webhookId = Ids.NewWebhookId();
         var secret = WebhookSignature.NewSecret();
         var record = new WebhookRecord(caller.AccountId, webhookId, url!, events, description, 1, SecretName(caller.AccountId, webhookId, 1),
             null, null, null, clock.GetUtcNow());
 
-        // The secret first: a webhook row must never name a secret that is not there.
+        // The secret first: a webhook row must never name a secret that is not there; a row refused leaves no secret behind.
         await secrets.SetAsync(record.SecretName, secret, cancellationToken);
-        await webhooks.CreateAsync(record, cancellationToken);
+        if (!await webhooks.TryCreateAsync(record, options.Value.MaxPerAccount, CancellationToken.None))
+        {
+            await secrets.DeleteAsync(record.SecretName, CancellationToken.None);
+            return Problems.LimitReached(
+                $"This account has {options.Value.MaxPerAccount} webhooks, the most it may have; delete one with DELETE /api/v1/webhooks/{{webhook_id}} first.");
+        }
+
         directory.Forget(caller.AccountId);
         log.LogInformation("Webhook {WebhookId} registered for account {AccountId} ({EventCount} event types)", webhookId, caller.AccountId, events.Count);
         return ApiResult.Created(

@@ -56,11 +56,11 @@ public sealed class ToolServersFunctions(
             return v.Problem();
         }
 
+        // Refused before the server is probed when the account is plainly full; the guarded add below has the last word.
         var existing = await store.ListAsync(caller.AccountId, cancellationToken);
         if (existing.Count >= ToolLimits.MaxServersPerAccount)
         {
-            return Problems.Conflict(
-                $"This account has {existing.Count} tool servers, the most it may have; delete one with DELETE /api/v1/tool-servers/{{server_id}} first.");
+            return TooMany();
         }
 
         var probe = await toolServers.ProbeAsync(url!, headers, cancellationToken);
@@ -75,17 +75,29 @@ public sealed class ToolServersFunctions(
             caller.AccountId, serverId, url!, string.IsNullOrEmpty(label) ? new Uri(url!).Host : label, headers.Keys.ToList(),
             headers.Count > 0 ? ToolServerHeaders.SecretName(caller.AccountId, serverId) : null, probe.Tools, probe.Truncated, now, now);
 
-        // The secret first: a server row must never name a secret that is not there.
+        // The secret first: a server row must never name a secret that is not there; a row refused leaves no secret behind.
         if (record.SecretName is { } secretName)
         {
             await secrets.SetAsync(secretName, ToolServerHeaders.Serialize(headers), cancellationToken);
         }
 
-        await store.CreateAsync(record, cancellationToken);
+        if (!await store.TryCreateAsync(record, ToolLimits.MaxServersPerAccount, CancellationToken.None))
+        {
+            if (record.SecretName is { } refused)
+            {
+                await secrets.DeleteAsync(refused, CancellationToken.None);
+            }
+
+            return TooMany();
+        }
+
         log.LogInformation("Tool server {ServerId} registered for account {AccountId} ({ToolCount} tools)", serverId, caller.AccountId, record.Tools.Count);
         // The body holds no header value, but it answers a request that carried them: nothing on the way should keep it.
         return ApiResult.Created(ToolServerView.Of(record), $"{FunctionCatalog.ApiBase}/tool-servers/{serverId}").NoStore();
     }
+
+    static ApiResult TooMany() => Problems.LimitReached(
+        $"This account has {ToolLimits.MaxServersPerAccount} tool servers, the most it may have; delete one with DELETE /api/v1/tool-servers/{{server_id}} first.");
 
     [Function(nameof(ListToolServers))]
     public async Task<IActionResult> ListToolServers(

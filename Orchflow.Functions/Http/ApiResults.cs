@@ -7,9 +7,16 @@ using Orchflow.Domain;
 namespace Orchflow.Functions.Http;
 
 /// <summary>A JSON response written with the API's conventions, whichever host runs the function.</summary>
-public sealed class ApiResult(int status, object? body, IReadOnlyDictionary<string, string>? headers = null, string contentType = "application/json") : IActionResult
+public sealed class ApiResult(
+    int status, object? body, IReadOnlyDictionary<string, string>? headers = null, string contentType = "application/json", bool kept = true) : IActionResult
 {
     public int Status => status;
+
+    /// <summary>
+    /// Whether an <c>Idempotency-Key</c> keeps this answer to replay it. A refusal that holds only until the account frees
+    /// something (a limit reached) is not kept: the same request, sent again once there is room, is done afresh.
+    /// </summary>
+    public bool Kept => kept;
 
     public object? Body => body;
 
@@ -40,7 +47,10 @@ public sealed class ApiResult(int status, object? body, IReadOnlyDictionary<stri
     public ApiResult NoStore() => WithHeader("Cache-Control", "no-store");
 
     public ApiResult WithHeader(string name, string value) =>
-        new(status, body, new Dictionary<string, string>(Headers) { [name] = value }, contentType);
+        new(status, body, new Dictionary<string, string>(Headers) { [name] = value }, contentType, kept);
+
+    /// <summary>The same response, never kept for an <c>Idempotency-Key</c> (see <see cref="Kept"/>).</summary>
+    public ApiResult Unkept() => new(status, body, headers, contentType, kept: false);
 
     public static ApiResult Ok(object body) => new(StatusCodes.Status200OK, body);
 
@@ -79,6 +89,18 @@ public static class Problems
     public static ApiResult NotFound(string detail) => Make(404, "Not found", "not_found", detail);
 
     public static ApiResult Conflict(string detail) => Make(409, "Conflict", "conflict", detail);
+
+    /// <summary>
+    /// An account holding as many of something (webhooks, providers, tool servers, active runs) as it may: 409, as the
+    /// account's own state is in the way, and not kept for an <c>Idempotency-Key</c>, so the request can be sent again
+    /// with its key once the account made room.
+    /// </summary>
+    public static ApiResult LimitReached(string detail) => Conflict(detail).Unkept();
+
+    /// <summary>An account whose runs hold every active place it has: 409 until one ends (see <see cref="LimitReached"/>).</summary>
+    public static ApiResult TooManyActiveRuns(int active, int max) => LimitReached(
+        $"This account has {active} active runs, the most it may have at once ({max}). Wait for one to complete or fail, or cancel one " +
+        "with DELETE /api/v1/runs/{run_id}, then start this run again.");
 
     public static ApiResult IdempotencyMismatch() => Make(422, "Idempotency key reused", "idempotency_mismatch",
         "This Idempotency-Key was already used for a different request; use a new key for a new request.");

@@ -15,7 +15,8 @@ public sealed record ProviderRecord(
 /// <summary>The providers each account registered.</summary>
 public interface IProviderStore
 {
-    Task CreateAsync(ProviderRecord provider, CancellationToken cancellationToken);
+    /// <summary>Adds the provider unless the account already has <paramref name="maxPerAccount"/>; false then, and nothing stored.</summary>
+    Task<bool> TryCreateAsync(ProviderRecord provider, int maxPerAccount, CancellationToken cancellationToken);
 
     Task<ProviderRecord?> GetAsync(string accountId, string providerId, CancellationToken cancellationToken);
 

@@ -26,7 +26,8 @@ public sealed record ToolServerTool(string Name, string Description, string Inpu
 /// <summary>The tool servers each account registered.</summary>
 public interface IToolServerStore
 {
-    Task CreateAsync(ToolServerRecord server, CancellationToken cancellationToken);
+    /// <summary>Adds the server unless the account already has <paramref name="maxPerAccount"/>; false then, and nothing stored.</summary>
+    Task<bool> TryCreateAsync(ToolServerRecord server, int maxPerAccount, CancellationToken cancellationToken);
 
     Task<ToolServerRecord?> GetAsync(string accountId, string serverId, CancellationToken cancellationToken);
 

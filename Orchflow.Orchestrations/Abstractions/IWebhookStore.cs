@@ -56,7 +56,8 @@ public sealed record DeliveryRecord(
 /// <summary>Webhooks by account and their deliveries by webhook.</summary>
 public interface IWebhookStore
 {
-    Task CreateAsync(WebhookRecord webhook, CancellationToken cancellationToken);
+    /// <summary>Adds the webhook unless the account already has <paramref name="maxPerAccount"/>; false then, and nothing stored.</summary>
+    Task<bool> TryCreateAsync(WebhookRecord webhook, int maxPerAccount, CancellationToken cancellationToken);
 
     Task<WebhookRecord?> GetAsync(string accountId, string webhookId, CancellationToken cancellationToken);
 

@@ -123,7 +123,7 @@ public sealed class DataEraserTests
             NullLogger<DataEraser>.Instance);
     }
 
-    /// <summary>An account with a key, a provider and its secret, and a queued run.</summary>
+    /// <summary>An account with a key, a provider and its secret, and a queued run holding an active place.</summary>
     async Task<(string AccountId, string ProviderId, string RunId)> SeedAsync(OrchflowTables tables)
     {
         var account = new Account(Ids.NewAccountId(), "Erased", $"{Guid.NewGuid():N}@example.com", 5, clock.GetUtcNow());
@@ -131,11 +131,12 @@ public sealed class DataEraserTests
         var providerId = Ids.NewProviderId();
         var secretName = $"provider-{account.AccountId}-{providerId}".Replace('_', '-');
         await new LocalSecretStore(tables, Options.Create(new SecurityOptions { AllowDevelopmentKeys = true })).SetAsync(secretName, "sk-secret", CancellationToken.None);
-        await new TableProviderStore(tables).CreateAsync(
-            new ProviderRecord(account.AccountId, providerId, "openai", "Mine", "gpt", null, "…cret", secretName, clock.GetUtcNow()), CancellationToken.None);
+        await new TableProviderStore(tables).TryCreateAsync(
+            new ProviderRecord(account.AccountId, providerId, "openai", "Mine", "gpt", null, "…cret", secretName, clock.GetUtcNow()), 20, CancellationToken.None);
         var runs = new TableRunStore(tables, clock, []);
         await runs.StartCountingAsync(account.AccountId, CancellationToken.None);
         var run = StoredRuns.New(account.AccountId, clock.GetUtcNow());
+        await new TableActiveRuns(tables, clock).TryTakeAsync(account.AccountId, run.RunId, 0, 100, CancellationToken.None);
         await runs.CreateAsync(run, CancellationToken.None);
         return (account.AccountId, providerId, run.RunId);
     }

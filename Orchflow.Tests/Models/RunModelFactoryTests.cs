@@ -94,7 +94,7 @@ public sealed class RunModelFactoryTests
         var record = new ProviderRecord(account, id, "openai_compatible", "Local", "llama3.1:8b", "http://127.0.0.1:11434/v1", "…1234",
             $"provider-{account}-{id}".Replace('_', '-'), DateTimeOffset.UtcNow);
         await secrets.SetAsync(record.SecretName, "sk-factory-1234", CancellationToken.None);
-        await providers.CreateAsync(record, CancellationToken.None);
+        Assert.That(await providers.TryCreateAsync(record, 20, CancellationToken.None), Is.True);
         return record;
     }
 

@@ -70,7 +70,7 @@ sealed class ToolHarness : IAsyncDisposable
 
         var record = new ToolServerRecord(AccountId, serverId, url, "test", headers.Keys.ToList(), secretName, probe.Tools, probe.Truncated,
             DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
-        await Store.CreateAsync(record, CancellationToken.None);
+        Assert.That(await Store.TryCreateAsync(record, ToolLimits.MaxServersPerAccount, CancellationToken.None), Is.True);
         return record;
     }
 

@@ -18,8 +18,9 @@ public static class BenchHost
             [OrchflowHost.TablePrefixSetting] = "bench" + id,
             [OrchflowHost.TaskHubSetting] = "bench" + id,
             ["Orchflow__Simulated__LatencyMs"] = modelLatencyMs.ToString(),
-            // One account drives many runs; the trial allowance must not end the measurement.
+            // One account drives many runs; neither the trial allowance nor the active-run limit may end the measurement.
             ["Orchflow__TrialRuns"] = "1000000",
+            ["Orchflow__Accounts__MaxActiveRuns"] = "100000",
             // The engine is measured, not the console: per-run information lines are left out.
             ["Logging__LogLevel__Default"] = "Warning",
         };

@@ -10,8 +10,9 @@ namespace Orchflow.Functions.Http.Idempotency;
 /// <summary>
 /// <c>Idempotency-Key</c> (IETF httpapi draft): the first request with a key, per account, is done and its answer kept
 /// for a day; the same request again gets that answer with <c>Idempotent-Replayed: true</c>; another request with the
-/// key gets 422, and one sent while the first is still being handled 409. A request that fails on Orchflow's side (5xx)
-/// gives its key back, so the client's retry is done afresh.
+/// key gets 422, and one sent while the first is still being handled 409. A request that fails on Orchflow's side (5xx),
+/// or is refused only until the account makes room (<see cref="ApiResult.Kept"/>), gives its key back, so the client's
+/// retry is done afresh.
 /// </summary>
 public sealed class IdempotencyKeys(IIdempotencyStore store)
 {
@@ -67,7 +68,7 @@ public sealed class IdempotencyKeys(IIdempotencyStore store)
             throw;
         }
 
-        if (result is ApiResult answer && answer.Status < 500)
+        if (result is ApiResult { Status: < 500, Kept: true } answer)
         {
             await store.CompleteAsync(claim, Stored(answer), CancellationToken.None);
         }

@@ -163,6 +163,13 @@ public sealed class TableErasureStore(OrchflowTables tables, KnownRuns known) : 
     {
         await tables.EnsureCreatedAsync();
         await DeleteAllAsync(tables.Runs, TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), cancellationToken);
+        await new CountedPartition(tables.Accounts, TableActiveRuns.Partition(accountId)).EraseAsync(cancellationToken);
+        foreach (var counted in new[] { tables.Providers, tables.Webhooks, tables.ToolServers })
+        {
+            // Their items went through their stores, each counted out; the guard that counted them is all that is left.
+            await counted.DeleteEntityAsync(accountId, CountedPartition.GuardKey, ETag.All, cancellationToken);
+        }
+
         await ApiKeyRows.DeleteAllAsync(tables, accountId, cancellationToken);
 
         // The account row last: it names the email, and while it stands a pass cut short can find everything again.

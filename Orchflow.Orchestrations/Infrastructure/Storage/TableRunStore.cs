@@ -10,7 +10,7 @@ namespace Orchflow.Infrastructure.Storage;
 /// tasks, long texts and event log, written only through <see cref="RunPartition"/>, one batch per decided change;
 /// reading a run is one range query of it. A row per run under its account (PK account, RK run id) serves listings,
 /// with the account's run count beside them (TableRunStore.Listing.cs). What this process knows of each run is kept in
-/// <see cref="KnownRuns"/>.
+/// <see cref="KnownRuns"/>. A change that ends a run gives back its active-run place (<see cref="TableActiveRuns"/>).
 /// </summary>
 public sealed partial class TableRunStore(
     OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox = null, KnownRuns? known = null)
@@ -19,6 +19,9 @@ public sealed partial class TableRunStore(
     // Without the host's memory, one of its own: it never shares what it knows with another store.
     readonly RunPartition partition = new(tables, clock, observers, outbox, known ??= KnownRuns.WithoutWindow());
     readonly KnownRuns known = known;
+
+    /// <summary>The account's active-run places: a run gives its place back here once its end is committed.</summary>
+    readonly TableActiveRuns active = new(tables, clock);
 
     /// <summary>
     /// A definition as its text reads: the default encoder writes every non-ASCII character as a six-character escape,
@@ -97,6 +100,13 @@ public sealed partial class TableRunStore(
         if (await partition.CommitAsync(accountId, runId, decide, cancellationToken) is not var (before, decision, after))
         {
             return null;
+        }
+
+        if (!before.Status.IsTerminal() && after.State!.Status.IsTerminal())
+        {
+            // The end is committed: the place goes back whatever the caller does next. A crash before this line leaves the
+            // place behind, and the account's next start at its limit gives it back (TableActiveRuns).
+            await active.ReleaseAsync(accountId, runId, after.State.Attempt, CancellationToken.None);
         }
 
         return new RunChange(before, decision, (await RecordAsync(after, accountId, cancellationToken))!);

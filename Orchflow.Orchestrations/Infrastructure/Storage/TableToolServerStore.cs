@@ -7,7 +7,7 @@ using Orchflow.Abstractions;
 namespace Orchflow.Infrastructure.Storage;
 
 /// <summary>
-/// Tool servers on Table Storage, one partition per account, one row per server with its tool list on the row (in as
+/// Tool servers on Table Storage, one partition per account counted by its guard row (<see cref="CountedPartition"/>), one row per server with its tool list on the row (in as
 /// many properties as it needs), so a server and its tools are read and replaced as one.
 /// </summary>
 public sealed class TableToolServerStore(OrchflowTables tables) : IToolServerStore
@@ -15,15 +15,20 @@ public sealed class TableToolServerStore(OrchflowTables tables) : IToolServerSto
     /// <summary>Descriptions in any script stay one character each, not a six-character escape.</summary>
     static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public async Task CreateAsync(ToolServerRecord server, CancellationToken cancellationToken)
+    public async Task<bool> TryCreateAsync(ToolServerRecord server, int maxPerAccount, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        await tables.ToolServers.AddEntityAsync(ToEntity(server), cancellationToken);
+        return (await Counted(server.AccountId).TryAddAsync(ToEntity(server), maxPerAccount, cancellationToken)).Added;
     }
 
     public async Task<ToolServerRecord?> GetAsync(string accountId, string serverId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
+        if (!CountedPartition.IsItemKey(serverId))
+        {
+            return null;
+        }
+
         var row = await tables.ToolServers.GetEntityIfExistsAsync<TableEntity>(accountId, serverId, cancellationToken: cancellationToken);
         return row.HasValue && row.Value is not null ? ToServer(row.Value) : null;
     }
@@ -31,12 +36,7 @@ public sealed class TableToolServerStore(OrchflowTables tables) : IToolServerSto
     public async Task<IReadOnlyList<ToolServerRecord>> ListAsync(string accountId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        var servers = new List<ToolServerRecord>();
-        await foreach (var e in tables.ToolServers.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
-        {
-            servers.Add(ToServer(e));
-        }
-
+        var servers = (await Counted(accountId).ItemsAsync(cancellationToken)).Select(ToServer);
         return servers.OrderBy(s => s.CreatedAt).ThenBy(s => s.ServerId, StringComparer.Ordinal).ToList();
     }
 
@@ -57,9 +57,11 @@ public sealed class TableToolServerStore(OrchflowTables tables) : IToolServerSto
     public async Task<bool> DeleteAsync(string accountId, string serverId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        var response = await tables.ToolServers.DeleteEntityAsync(accountId, serverId, cancellationToken: cancellationToken);
-        return response.Status != 404;
+        return await Counted(accountId).DeleteAsync(serverId, null, cancellationToken);
     }
+
+    /// <summary>The account's servers, counted so that concurrent registrations never pass the cap together.</summary>
+    CountedPartition Counted(string accountId) => new(tables.ToolServers, accountId);
 
     static TableEntity ToEntity(ToolServerRecord s)
     {

@@ -6,22 +6,27 @@ using Orchflow.Domain;
 namespace Orchflow.Infrastructure.Storage;
 
 /// <summary>
-/// Webhooks on Table Storage, one partition per account, and their deliveries, one partition per webhook with row
+/// Webhooks on Table Storage, one partition per account counted by its guard row (<see cref="CountedPartition"/>), and their deliveries, one partition per webhook with row
 /// keys that sort the newest event first, so a webhook's latest deliveries are the start of one range.
 /// </summary>
 public sealed class TableWebhookStore(OrchflowTables tables) : IWebhookStore
 {
     const int Batch = 100;
 
-    public async Task CreateAsync(WebhookRecord webhook, CancellationToken cancellationToken)
+    public async Task<bool> TryCreateAsync(WebhookRecord webhook, int maxPerAccount, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        await tables.Webhooks.AddEntityAsync(ToEntity(webhook), cancellationToken);
+        return (await Counted(webhook.AccountId).TryAddAsync(ToEntity(webhook), maxPerAccount, cancellationToken)).Added;
     }
 
     public async Task<WebhookRecord?> GetAsync(string accountId, string webhookId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
+        if (!CountedPartition.IsItemKey(webhookId))
+        {
+            return null;
+        }
+
         var row = await tables.Webhooks.GetEntityIfExistsAsync<TableEntity>(accountId, webhookId, cancellationToken: cancellationToken);
         return row.HasValue && row.Value is not null ? ToWebhook(row.Value) : null;
     }
@@ -29,12 +34,7 @@ public sealed class TableWebhookStore(OrchflowTables tables) : IWebhookStore
     public async Task<IReadOnlyList<WebhookRecord>> ListAsync(string accountId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        var webhooks = new List<WebhookRecord>();
-        await foreach (var e in tables.Webhooks.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
-        {
-            webhooks.Add(ToWebhook(e));
-        }
-
+        var webhooks = (await Counted(accountId).ItemsAsync(cancellationToken)).Select(ToWebhook);
         return webhooks.OrderBy(w => w.CreatedAt).ThenBy(w => w.WebhookId, StringComparer.Ordinal).ToList();
     }
 
@@ -55,8 +55,7 @@ public sealed class TableWebhookStore(OrchflowTables tables) : IWebhookStore
     public async Task<bool> DeleteAsync(string accountId, string webhookId, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        var response = await tables.Webhooks.DeleteEntityAsync(accountId, webhookId, cancellationToken: cancellationToken);
-        if (response.Status == 404)
+        if (!await Counted(accountId).DeleteAsync(webhookId, null, cancellationToken))
         {
             return false;
         }
@@ -132,6 +131,9 @@ public sealed class TableWebhookStore(OrchflowTables tables) : IWebhookStore
 
         return deliveries;
     }
+
+    /// <summary>The account's webhooks, counted so that concurrent registrations never pass the cap together.</summary>
+    CountedPartition Counted(string accountId) => new(tables.Webhooks, accountId);
 
     static TableEntity ToEntity(WebhookRecord w) => new(w.AccountId, w.WebhookId)
     {

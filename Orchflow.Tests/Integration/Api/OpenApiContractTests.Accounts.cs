@@ -4,9 +4,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Routing.Template;
 using Orchflow.Domain;
+using Orchflow.Functions.Functions;
 using Orchflow.Functions.Http;
 using Orchflow.Tests.Integration.Engine;
 using Orchflow.Tests.Support;
+using Orchflow.Webhooks;
 
 namespace Orchflow.Tests.Integration.Api;
 
@@ -31,6 +33,12 @@ public sealed partial class OpenApiContractTests
         await ExpectProblem("idempotency_mismatch", Call("createProvider", client, "providers", body with { label = "Other" }, idempotencyKey: key));
         await ExpectProblem("validation_failed", Call("createProvider", client, "providers", new { provider = "skynet", api_key = "k", model = "m" }));
         await ExpectProblem("validation_failed", Call("createProvider", client, "providers", new { provider = "azure_openai", api_key = "k", model = "m" }));
+        for (var count = 2; count < ProvidersFunctions.MaxPerAccount; count++)
+        {
+            await Expect(HttpStatusCode.Created, Call("createProvider", client, "providers", body with { api_key = $"sk-contract-{count}" }));
+        }
+
+        await ExpectProblem("conflict", Call("createProvider", client, "providers", body with { api_key = "sk-contract-over" }));
         await Expect(HttpStatusCode.RequestEntityTooLarge, Call("createProvider", client, "providers", raw: Oversized));
         await Expect(HttpStatusCode.Unauthorized, Call("createProvider", Anonymous, "providers", body));
     }
@@ -79,6 +87,12 @@ public sealed partial class OpenApiContractTests
         await ExpectProblem("idempotency_mismatch", Call("createWebhook", client, "webhooks", new { url = "http://127.0.0.1:9/other" }, idempotencyKey: key));
         await ExpectProblem("validation_failed", Call("createWebhook", client, "webhooks", new { url = "ftp://example.org/hook" }));
         await ExpectProblem("validation_failed", Call("createWebhook", client, "webhooks", new { url = "http://127.0.0.1:9/hook", events = new[] { "run.exploded" } }));
+        for (var count = 2; count < new WebhookOptions().MaxPerAccount; count++)
+        {
+            await NewWebhookAsync(client);
+        }
+
+        await ExpectProblem("conflict", Call("createWebhook", client, "webhooks", new { url = "http://127.0.0.1:9/over" }));
         await Expect(HttpStatusCode.RequestEntityTooLarge, Call("createWebhook", client, "webhooks", raw: Oversized));
         await Expect(HttpStatusCode.Unauthorized, Call("createWebhook", Anonymous, "webhooks", body));
     }

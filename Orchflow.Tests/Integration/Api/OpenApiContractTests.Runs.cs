@@ -65,11 +65,14 @@ public sealed partial class OpenApiContractTests
                 new { task_id = "T2", name = "Draft the launch plan", kind = "agent", agent = "writer", depends_on = new[] { "T1" } },
             },
         };
-        var given = await Expect(HttpStatusCode.Accepted, Call("startRun", client, "runs", new { task = Goal, plan }));
         await Expect(HttpStatusCode.Accepted, Call("startRun", client, "runs", new { task = Goal, require_plan_approval = true }));
-        await Expect(HttpStatusCode.Accepted, Call("startRun", client, "runs", new { task = Goal, budget = new { max_tokens = 1 } }));
-        await ExpectProblem("trial_exhausted", Call("startRun", client, "runs", new { task = Goal }));
+        var spent = await Expect(HttpStatusCode.Accepted, Call("startRun", client, "runs", new { task = Goal, budget = new { max_tokens = 1 } }));
+        // Three runs going, the most this host lets an account have: the next start waits for one to end.
+        await ExpectProblem("conflict", Call("startRun", client, "runs", new { task = Goal, plan }));
+        await Expect(HttpStatusCode.OK, Call("cancelRun", client, $"runs/{spent.Json!.Str("run_id")}"));
+        var given = await Expect(HttpStatusCode.Accepted, Call("startRun", client, "runs", new { task = Goal, plan }));
         await WaitAsync(client, given.Json!.Str("run_id"), r => r.Str("status") == "completed");
+        await ExpectProblem("trial_exhausted", Call("startRun", client, "runs", new { task = Goal }));
     }
 
     async Task ListRunsScenario()

@@ -35,6 +35,7 @@ public sealed partial class OpenApiContractTests : HostedTests
     protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
     {
         ["Orchflow__TrialRuns"] = "4",
+        ["Orchflow__Accounts__MaxActiveRuns"] = "3",
         ["Orchflow__Engine__MaxReviewRounds"] = "2",
     };
 

@@ -1,0 +1,112 @@
+using Azure.Data.Tables;
+using Orchflow.Abstractions;
+using Orchflow.Domain;
+
+namespace Orchflow.Infrastructure.Storage;
+
+/// <summary>
+/// Active-run places on Table Storage: a counted partition per account in the Accounts table (PK <c>active~{account}</c>),
+/// one row per attempt of a run that holds a place (RK <c>{run id}~{attempt}</c>) beside the guard that counts them
+/// (<see cref="CountedPartition"/>). A place is given back when its run's change to completed, failed or cancelled has
+/// been committed (<see cref="TableRunStore"/>); one left behind by a crash in between is found and given back the next
+/// time the account is at its limit, by reading its run's status row.
+/// </summary>
+public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) : IActiveRuns
+{
+    /// <summary>
+    /// Longer than a start or retry takes from its place to its run's first write: a place whose run is not (yet) at
+    /// its attempt is given back at the limit only once it is this old, so a start under way keeps the place it took.
+    /// </summary>
+    internal static readonly TimeSpan StartGrace = TimeSpan.FromMinutes(2);
+
+    const string PartitionPrefix = "active~";
+
+    public static string Partition(string accountId) => PartitionPrefix + accountId;
+
+    public async Task<ActiveRunPlace> TryTakeAsync(string accountId, string runId, int attempt, int max, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        var places = Places(accountId);
+        var taken = await places.TryAddAsync(Place(accountId, runId, attempt), max, cancellationToken);
+        if (taken.Outcome != CountedAddOutcome.Full)
+        {
+            return new ActiveRunPlace(true, taken.Count);
+        }
+
+        // At the limit: places whose runs ended without giving them back are given back now, before anyone is refused.
+        if (await ReleaseEndedAsync(accountId, cancellationToken) == 0)
+        {
+            return new ActiveRunPlace(false, taken.Count);
+        }
+
+        taken = await places.TryAddAsync(Place(accountId, runId, attempt), max, cancellationToken);
+        return new ActiveRunPlace(taken.Outcome != CountedAddOutcome.Full, taken.Count);
+    }
+
+    public async Task ReleaseUnlessActiveAsync(string accountId, string runId, int attempt, CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync();
+        if (await StandingAsync(accountId, runId, cancellationToken) is not { } run || !run.IsActiveAt(attempt))
+        {
+            await ReleaseAsync(accountId, runId, attempt, cancellationToken);
+        }
+    }
+
+    /// <summary>Gives back the place of the run's attempt; nothing changes when it holds none (given back before, or never taken).</summary>
+    internal Task ReleaseAsync(string accountId, string runId, int attempt, CancellationToken cancellationToken) =>
+        Places(accountId).DeleteAsync(PlaceKey(runId, attempt), null, cancellationToken);
+
+    /// <summary>Gives back every place whose run has ended or moved past its attempt; how many it gave back.</summary>
+    async Task<int> ReleaseEndedAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var places = Places(accountId);
+        var now = clock.GetUtcNow();
+        var released = 0;
+        foreach (var place in await places.ItemsAsync(cancellationToken))
+        {
+            var runId = place.GetString("RunId") ?? "";
+            var attempt = place.GetInt32("Attempt") ?? 0;
+            var run = await StandingAsync(accountId, runId, cancellationToken);
+            var settled = now - (place.GetDateTimeOffset("TakenAt") ?? DateTimeOffset.MinValue) >= StartGrace;
+            var stale = run switch
+            {
+                { } r when r.Attempt > attempt => true,
+                { } r when r.Attempt == attempt => r.Status.IsTerminal(),
+                // No such run yet, or not yet retried: a start or retry under way, or one that gave up without its place.
+                _ => settled,
+            };
+            if (stale && await places.DeleteAsync(place.RowKey, place.ETag, cancellationToken))
+            {
+                released++;
+            }
+        }
+
+        return released;
+    }
+
+    /// <summary>Where the account's run stands, from its status row (one point read); null when the account has no such run.</summary>
+    async Task<Standing?> StandingAsync(string accountId, string runId, CancellationToken cancellationToken)
+    {
+        var row = await tables.RunTasks.GetEntityIfExistsAsync<TableEntity>(runId, RunRows.Status, select: ["AccountId", "Status", "Attempt"],
+            cancellationToken: cancellationToken);
+        return row.HasValue && row.Value is { } status && status.GetString("AccountId") == accountId
+            ? new Standing(WireNames.Parse<RunStatus>(status.GetString("Status")), status.GetInt32("Attempt") ?? 0)
+            : null;
+    }
+
+    CountedPartition Places(string accountId) => new(tables.Accounts, Partition(accountId));
+
+    TableEntity Place(string accountId, string runId, int attempt) => new(Partition(accountId), PlaceKey(runId, attempt))
+    {
+        ["RunId"] = runId,
+        ["Attempt"] = attempt,
+        ["TakenAt"] = clock.GetUtcNow(),
+    };
+
+    static string PlaceKey(string runId, int attempt) => $"{runId}~{attempt:D4}";
+
+    readonly record struct Standing(RunStatus Status, int Attempt)
+    {
+        public bool IsActiveAt(int attempt) => Attempt == attempt && !Status.IsTerminal();
+    }
+}
