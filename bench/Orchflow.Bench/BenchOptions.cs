@@ -4,7 +4,7 @@ namespace Orchflow.Bench;
 public sealed record BenchOptions
 {
     public const string Usage = """
-        usage: Orchflow.Bench [--smoke] [--only PHASES] [--set KEY=VALUE]... [--shared-storage] [--markdown FILE | --no-markdown]
+        usage: Orchflow.Bench [--smoke] [--only PHASES] [--set KEY=VALUE]... [--split-storage] [--markdown FILE | --no-markdown]
 
           --smoke            tiny counts: checks that every phase still works, in seconds; writes nothing
           --only PHASES      comma-separated subset of: overhead, reads, conditional, throughput, memory, resume, latency,
@@ -12,7 +12,7 @@ public sealed record BenchOptions
           --set KEY=VALUE    an extra setting (environment variable) for every host, e.g.
                              Orchflow__Durable__MaxQueuePollingIntervalMs=100; Orchflow__Durable__* ones apply to the
                              bare engine too
-          --shared-storage   the hosts' tables on the task hubs' Azurite, not on a second one (the deployment's topology)
+          --split-storage    the hosts' tables on a second Azurite, apart from the task hubs' (default: one, as deployed)
           --markdown FILE    rewrite the generated section of FILE (default: BENCHMARKS.md of the repository, for a full
                              run with neither --only nor --set)
           --no-markdown      print the table only
@@ -33,10 +33,10 @@ public sealed record BenchOptions
     public bool Smoke { get; init; }
 
     /// <summary>
-    /// The hosts' projection and API tables on an Azurite of their own, apart from the task hubs', as the deployment keeps
-    /// them in a storage account of their own; false with <c>--shared-storage</c>.
+    /// The hosts' projection and API tables on an Azurite of their own, apart from the task hubs' (<c>--split-storage</c>):
+    /// what a second storage account would give. Off by default, the deployment's topology: one account for both.
     /// </summary>
-    public bool SplitStorage { get; init; } = true;
+    public bool SplitStorage { get; init; }
 
     public IReadOnlySet<string> Only { get; init; } = Phases.ToHashSet();
 
@@ -175,7 +175,7 @@ public sealed record BenchOptions
         string? markdown = null;
         var noMarkdown = false;
         var updateResults = false;
-        var sharedStorage = false;
+        var splitStorage = false;
         var counts = new Dictionary<string, int>();
         for (var i = 0; i < args.Count; i++)
         {
@@ -208,8 +208,8 @@ public sealed record BenchOptions
                 case "--no-markdown":
                     noMarkdown = true;
                     break;
-                case "--shared-storage":
-                    sharedStorage = true;
+                case "--split-storage":
+                    splitStorage = true;
                     break;
                 case "--update-results":
                     updateResults = true;
@@ -279,8 +279,8 @@ public sealed record BenchOptions
             LoadWindow = counts.TryGetValue("--load-seconds", out var window) ? TimeSpan.FromSeconds(window) : options.LoadWindow,
             LoadPollInterval = counts.TryGetValue("--load-poll-ms", out var poll) ? TimeSpan.FromMilliseconds(poll) : options.LoadPollInterval,
         };
-        options = options with { SplitStorage = !sharedStorage };
-        var full = !smoke && !options.Partial && settings.Count == 0 && counts.Count == 0 && !sharedStorage;
+        options = options with { SplitStorage = splitStorage };
+        var full = !smoke && !options.Partial && settings.Count == 0 && counts.Count == 0 && !splitStorage;
         var writes = !smoke && !noMarkdown && (markdown is not null || full);
         return options with
         {
