@@ -106,11 +106,32 @@ public sealed class MeteredAzurite : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Where each metered Azurite's access log is copied to, one file per Azurite named by its process id, when the
+    /// <c>ORCHFLOW_BENCH_ACCESS_LOGS</c> directory is set: the bench counts by kind; the copy answers by table and row.
+    /// </summary>
+    readonly StreamWriter? copy = Environment.GetEnvironmentVariable("ORCHFLOW_BENCH_ACCESS_LOGS") is { Length: > 0 } directory
+        ? new StreamWriter(Path.Combine(Directory.CreateDirectory(directory).FullName, $"azurite-{Environment.ProcessId}-{Guid.NewGuid():N}.log"))
+        : null;
+
+    bool copyClosed;
+
     void Read(string? line)
     {
         if (line is null || StorageRequest.Parse(line) is not { } request)
         {
             return;
+        }
+
+        if (copy is not null)
+        {
+            lock (copy)
+            {
+                if (!copyClosed)
+                {
+                    copy.WriteLine($"{Stopwatch.GetTimestamp()} {line}");
+                }
+            }
         }
 
         Interlocked.Increment(ref lines);
@@ -129,6 +150,15 @@ public sealed class MeteredAzurite : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (copy is not null)
+        {
+            lock (copy)
+            {
+                copyClosed = true;
+                copy.Dispose();
+            }
+        }
+
         if (!process.HasExited)
         {
             using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString()]) { UseShellExecute = false }))
