@@ -25,7 +25,7 @@ public sealed partial class OpenApiContractTests : HostedTests
 
     /// <summary>Responses no single client provokes at will: checked elsewhere (429) or never meant to happen (500, 503).</summary>
     static readonly string[] NotProvokedHere =
-        ["#/components/responses/TooManyRequests", "#/components/responses/InternalError", "#/components/responses/IdempotencyInProgress"];
+        ["#/components/responses/TooManyRequests", "#/components/responses/InternalError"];
 
     static OpenApiContract Contract => OpenApiContract.Embedded;
 
