@@ -8,6 +8,7 @@ public sealed class ChildProcess : IDisposable
 {
     readonly Process process;
     readonly ConcurrentQueue<string> output = new();
+    readonly ConcurrentQueue<string> standardOutput = new();
 
     ChildProcess(Process process) => this.process = process;
 
@@ -17,6 +18,9 @@ public sealed class ChildProcess : IDisposable
 
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output => string.Join('\n', output);
+
+    /// <summary>What the process wrote to stdout alone: a tool's answer, without what it logs on stderr meanwhile.</summary>
+    public string StandardOutput => string.Join('\n', standardOutput);
 
     /// <summary>
     /// Polls <paramref name="health"/> until it answers with success; fails with the process's output when the
@@ -80,7 +84,14 @@ public sealed class ChildProcess : IDisposable
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var child = new ChildProcess(process);
-        process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            child.Append(e.Data);
+            if (e.Data is not null)
+            {
+                child.standardOutput.Enqueue(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         process.Start();
         process.BeginOutputReadLine();

@@ -67,7 +67,9 @@ public sealed class LiveOutputs(ILiveOutputStore store, IOptions<LiveOutputOptio
 
 /// <summary>
 /// One writing of one task's text: appended as the model writes, saved every flush interval while it changed, and once
-/// more, marked done, when it ends. Restarted (a model call retried from the start), it begins a new generation.
+/// more, marked done, when it ends. A writing that ends before its first save is never saved: it was shorter than a
+/// flush interval, the task's output is recorded as the task completes, and a stream on another instance polls stored
+/// texts less often than that. Restarted (a model call retried from the start), it begins a new generation.
 /// </summary>
 public sealed class LiveWriter : ITextSink, IAsyncDisposable
 {
@@ -78,6 +80,7 @@ public sealed class LiveWriter : ITextSink, IAsyncDisposable
     readonly Task saving;
     string generation = NewGeneration();
     bool dirty;
+    bool saved;
     int ended;
 
     internal LiveWriter(LiveOutputs owner, string runId, string? taskId, LiveOutputOptions options)
@@ -148,7 +151,11 @@ public sealed class LiveWriter : ITextSink, IAsyncDisposable
 
         await ending.CancelAsync();
         await saving;
-        await owner.SaveAsync(RunId, Text);
+        if (Volatile.Read(ref saved))
+        {
+            await owner.SaveAsync(RunId, Text);
+        }
+
         owner.Ended(this);
         ending.Dispose();
     }
@@ -172,6 +179,7 @@ public sealed class LiveWriter : ITextSink, IAsyncDisposable
 
                 if (changed is not null)
                 {
+                    Volatile.Write(ref saved, true);
                     await owner.SaveAsync(RunId, changed);
                 }
             }

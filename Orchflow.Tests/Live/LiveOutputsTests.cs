@@ -8,13 +8,13 @@ namespace Orchflow.Tests.Live;
 
 /// <summary>
 /// A task's text as it is written: held in memory for this process's streams the moment it grows, saved for other
-/// instances' coalesced and once more, done, at the end; written anew, it is a new generation from offset 0.
+/// instances' coalesced and, once saved, once more, done, at the end; written anew, it is a new generation from offset 0.
 /// </summary>
 [TestFixture]
 public sealed class LiveOutputsTests
 {
     [Test]
-    public async Task Writer_AppendedThenEnded_IsInMemoryAtOnceAndSavedDoneAtTheEnd()
+    public async Task Writer_EndedBeforeItsFirstFlush_IsInMemoryAtOnceAndNeverSaved()
     {
         var store = new MemoryLiveOutputStore();
         var live = store.Outputs(flushMs: 10_000);
@@ -31,9 +31,22 @@ public sealed class LiveOutputsTests
         {
             Assert.That(whileWriting, Has.Property(nameof(LiveText.Text)).EqualTo("One two.").And.Property(nameof(LiveText.Done)).False);
             Assert.That(told, Has.Count.EqualTo(3), "each piece, and the end");
-            Assert.That(store.Saves.Select(s => (s.Text, s.Done)), Is.EqualTo(new[] { ("One two.", true) }), "nothing saved before a flush is due");
+            Assert.That(store.Saves, Is.Empty, "shorter than a flush: the task's output, recorded as it completes, is all other instances need");
             Assert.That(live.Snapshot("run_1"), Is.Empty, "an ended writing is no longer this process's to show");
         });
+    }
+
+    [Test]
+    public async Task Writer_SavedWhileWriting_IsSavedOnceMoreDoneAtTheEnd()
+    {
+        var store = new MemoryLiveOutputStore();
+        var writer = store.Outputs(flushMs: 20).Open("run_1", "T2");
+        writer.Append("One ");
+        await WaitUntilAsync(() => store.Saves.Count >= 1);
+        writer.Append("two.");
+        await writer.DisposeAsync();
+
+        Assert.That(store.Saves[^1], Has.Property(nameof(LiveText.Text)).EqualTo("One two.").And.Property(nameof(LiveText.Done)).True);
     }
 
     [Test]

@@ -106,8 +106,11 @@ public sealed class KnownRuns
         }
     }
 
-    /// <summary>The listing row's version and ETag as this process last wrote them; null when it must be read.</summary>
-    public (long Version, ETag ETag)? Listing(string runId)
+    /// <summary>
+    /// The listing row's version and ETag as this process last wrote them, and when (a <see cref="Now"/> timestamp); null
+    /// when it must be read.
+    /// </summary>
+    public (long Version, ETag ETag, long At)? Listing(string runId)
     {
         var listing = entries.TryGetValue(runId, out var e) ? e.Listing : null;
         CountLookup("listing", listing is not null);
@@ -117,7 +120,7 @@ public sealed class KnownRuns
     /// <summary>The listing row of the run now holds <paramref name="version"/> under <paramref name="etag"/> (default: unknown).</summary>
     public void Listed(string runId, long version, ETag etag)
     {
-        var listing = etag == default ? ((long, ETag)?)null : (version, etag);
+        var listing = etag == default ? ((long, ETag, long)?)null : (version, etag, clock.GetTimestamp());
         while (entries.TryGetValue(runId, out var old) && old.Listing != listing && !Replace(runId, old, old with { Listing = listing }))
         {
             // Another thread replaced the entry meanwhile: set the listing on what it left.
@@ -219,7 +222,7 @@ public sealed class KnownRuns
         Lookups.Add(1, new KeyValuePair<string, object?>("orchflow.known_runs.use", use), new KeyValuePair<string, object?>("orchflow.known_runs.outcome", hit ? "hit" : "miss"));
 
     /// <summary>One run as known here. <see cref="Used"/> moves on every use; the rest only by replacing the entry.</summary>
-    sealed record Entry(string AccountId, RunMark Mark, long Stamp, RunImage? Image, (long Version, ETag ETag)? Listing)
+    sealed record Entry(string AccountId, RunMark Mark, long Stamp, RunImage? Image, (long Version, ETag ETag, long At)? Listing)
     {
         public long Used { get; set; } = Stamp;
     }

@@ -18,7 +18,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     public const int MaxAttempts = 16;
 
     /// <summary>The account listing's copy of each run, brought up to the partition when a change moves what it shows.</summary>
-    public ListingRows Listing { get; } = new(tables, known);
+    public ListingRows Listing { get; } = new(tables, known, clock);
 
     /// <summary>
     /// Decides a change of the account's run and persists it. Null when the account has no such run. A decision that
@@ -84,7 +84,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
 
             if (ListingRows.Changed(before, after.State!))
             {
-                await Listing.SyncAsync(accountId, runId, after, now, cancellationToken);
+                await Listing.SyncAsync(accountId, runId, after, now, ListingRows.TokensOnly(before, after.State!), cancellationToken);
             }
 
             Tell(accountId, runId, write.Entries);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Orchflow.Infrastructure.Network;
 
 namespace Orchflow.Tests.Infrastructure.Network;
@@ -29,5 +30,21 @@ public sealed class NetworkOptionsValidationTests
         var result = validation.Validate(null, new NetworkOptions { AllowedPrivateRanges = ["127.0.0.0/8", entry] });
 
         Assert.That(result.Failures, Has.One.StartsWith($"Orchflow:Network:AllowedPrivateRanges:1 holds '{entry}', which is not a CIDR range"));
+    }
+
+    [TestCase("Orchflow:Models:AllowPrivateEndpoints")]
+    [TestCase("Orchflow:Webhooks:AllowPrivateTargets")]
+    [TestCase("Orchflow:Tools:AllowPrivateAddresses")]
+    public void Validate_RetiredSwitchStillSet_NamesItAndItsReplacement(string retired)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [retired] = "true" }).Build();
+
+        var result = new NetworkOptionsValidation(configuration).Validate(null, new NetworkOptions());
+
+        Assert.That(result.Failures, Is.EqualTo(new[]
+        {
+            $"{retired} is no longer read: list the private ranges endpoints may reach in Orchflow:Network:AllowedPrivateRanges " +
+            "(127.0.0.0/8 and ::1/128 for this machine, say), and remove it.",
+        }));
     }
 }

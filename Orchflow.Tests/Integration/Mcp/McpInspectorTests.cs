@@ -59,9 +59,9 @@ public sealed class McpInspectorTests : HostedTests
         using var inspector = ChildProcess.Start(Node22,
             [Inspector, "--cli", $"http://127.0.0.1:{Host.Port}/mcp", "--transport", "http", "--header", "X-API-Key: " + account.ApiKey, .. arguments]);
         var exit = await inspector.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        var output = inspector.Output;
-        Assert.That(exit, Is.Zero, output);
-        // The answer is the JSON the CLI prints; anything it logs around it is not.
+        Assert.That(exit, Is.Zero, inspector.Output);
+        // The answer is the JSON the CLI prints on stdout; what it logs on stderr, which may land between its lines, is not.
+        var output = inspector.StandardOutput;
         return JsonNode.Parse(output[output.IndexOf('{')..(output.LastIndexOf('}') + 1)])!;
     }
 }
