@@ -1,9 +1,11 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orchflow.Functions.Http.Idempotency;
 using Orchflow.Functions.Http.RateLimiting;
 
@@ -48,8 +50,11 @@ public sealed class ApiMiddleware(ApiPipeline pipeline) : IFunctionsWorkerMiddle
 
 /// <summary>What every API request goes through, in either host.</summary>
 public sealed class ApiPipeline(
-    ApiKeyAuthenticator authenticator, Mcp.McpAccess mcp, ApiRateLimits limits, IdempotencyKeys idempotency, ILogger<ApiPipeline> log)
+    ApiKeyAuthenticator authenticator, Mcp.McpAccess mcp, ApiRateLimits limits, IdempotencyKeys idempotency,
+    IOptions<RateLimitOptions> rateLimits, ILogger<ApiPipeline> log)
 {
+    readonly TimeSpan refusalPause = TimeSpan.FromMilliseconds(rateLimits.Value.RefusalPauseMs);
+
     /// <summary>
     /// Authenticates, limits and (for idempotent functions) guards the request, calls <paramref name="invoke"/> for the
     /// function's answer unless the pipeline answers itself, and hands the answer to <paramref name="write"/>.
@@ -64,6 +69,7 @@ public sealed class ApiPipeline(
             denied ??= await limits.LimitAsync(http, function);
             if (denied is not null)
             {
+                await PauseBeforeRefusalAsync(http, denied);
                 await write(denied);
                 return;
             }
@@ -71,6 +77,7 @@ public sealed class ApiPipeline(
             var result = function.IsIdempotent ? await idempotency.RunAsync(http, invoke) : await invoke();
             if (result is not null)
             {
+                await PauseBeforeRefusalAsync(http, result);
                 await write(result);
             }
         }
@@ -84,6 +91,16 @@ public sealed class ApiPipeline(
             await WriteAsync(http, Problems.Internal(http.TraceIdentifier));
         }
     }
+
+    /// <summary>
+    /// Holds a 429 for <see cref="RateLimitOptions.RefusalPauseMs"/> before it is sent (never longer than its own
+    /// Retry-After, at least a second). A client that honours Retry-After loses nothing; one that floods can send one
+    /// request per pause on each connection it holds, so what it costs the service stays bounded by its connections.
+    /// </summary>
+    Task PauseBeforeRefusalAsync(Microsoft.AspNetCore.Http.HttpContext http, IActionResult result) =>
+        result is ApiResult { Status: StatusCodes.Status429TooManyRequests } && refusalPause > TimeSpan.Zero
+            ? Task.Delay(refusalPause, http.RequestAborted)
+            : Task.CompletedTask;
 
     public static Task WriteAsync(Microsoft.AspNetCore.Http.HttpContext http, IActionResult result) =>
         result.ExecuteResultAsync(new ActionContext(http, http.GetRouteData() ?? new RouteData(), new ActionDescriptor()));

@@ -21,6 +21,8 @@ public static class BenchHost
             // One account drives many runs; neither the trial allowance nor the active-run limit may end the measurement.
             ["Orchflow__TrialRuns"] = "1000000",
             ["Orchflow__Accounts__MaxActiveRuns"] = "100000",
+            // The fan-out figure holds 200 streams of one account on one run; the load phases set the default quota back.
+            ["Orchflow__Streams__MaxPerCaller"] = "10000",
             // The engine is measured, not the console: per-run information lines are left out.
             ["Logging__LogLevel__Default"] = "Warning",
         };

@@ -7,7 +7,7 @@ public sealed partial class BenchRun
 {
     /// <summary>
     /// The load runs at the per-key defaults of docs/api.md "Rate limits" (300 a minute, bursts of 60, 30 invalid keys a minute
-    /// an address), which its clients exceed on purpose; registration is raised because the bench registers every account from
+    /// an address, 20 open streams a caller), which its clients exceed on purpose; registration is raised because the bench registers every account from
     /// one address.
     /// </summary>
     static readonly IReadOnlyDictionary<string, string> LoadLimits = new Dictionary<string, string>
@@ -16,6 +16,7 @@ public sealed partial class BenchRun
         ["Orchflow__RateLimit__Burst"] = "60",
         ["Orchflow__RateLimit__RegisterPerMinute"] = "1000",
         ["Orchflow__RateLimit__FailedAuthPerMinute"] = "30",
+        ["Orchflow__Streams__MaxPerCaller"] = "20",
     };
 
     /// <summary>The simulated model at 0 ms, as in the throughput figure: the load is all Orchflow's own work.</summary>

@@ -21,6 +21,12 @@ public sealed class RateLimitOptions
     public int FailedAuthPerMinute { get; set; } = 30;
 
     /// <summary>
+    /// How long a 429 is held before it is sent (at most a second, which no Retry-After is shorter than): a client that
+    /// ignores Retry-After cannot make refusals cost more than one request per pause on each of its connections.
+    /// </summary>
+    public int RefusalPauseMs { get; set; } = 1000;
+
+    /// <summary>
     /// A header a trusted proxy in front of the app appends the caller's address to (in Azure: X-Forwarded-For).
     /// Unset: the address of the connection itself, right for the standalone host serving clients directly.
     /// </summary>

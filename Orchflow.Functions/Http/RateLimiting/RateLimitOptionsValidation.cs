@@ -15,6 +15,7 @@ public sealed class RateLimitOptionsValidation : IValidateOptions<RateLimitOptio
         errors.Range(nameof(options.Burst), options.Burst, 1, Most);
         errors.Range(nameof(options.RegisterPerMinute), options.RegisterPerMinute, 1, Most);
         errors.Range(nameof(options.FailedAuthPerMinute), options.FailedAuthPerMinute, 1, Most);
+        errors.Range(nameof(options.RefusalPauseMs), options.RefusalPauseMs, 0, 1_000);
         if (options.ClientAddressHeader is { Length: > 0 } header && !header.All(IsTokenChar))
         {
             errors.Add(nameof(options.ClientAddressHeader), $"must be a header name such as X-Forwarded-For, not '{header}'.");

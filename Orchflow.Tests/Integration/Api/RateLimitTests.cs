@@ -230,6 +230,19 @@ public sealed class RateLimitTests : HostedTests
     }
 
     [Test]
+    public async Task Limited_IsHeldForThePauseBeforeItIsSent()
+    {
+        var key = await RegisterAsync(NextAddress());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 2 * Burst).Select(_ => TimedAsync(() => SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", key))));
+        var limited = answers.Where(a => a.Result.Status == HttpStatusCode.TooManyRequests).ToList();
+
+        Assert.That(limited, Is.Not.Empty);
+        Assert.That(limited.Select(a => a.Took), Is.All.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(950)),
+            "a refusal costs a flooding client a second of its connection (RefusalPauseMs, 1000 by default)");
+    }
+
+    [Test]
     public async Task InventedKeys_FromOneAddress_Get429PastTheLimitWhileWorkingKeysStillPass()
     {
         var attacker = NextAddress();
@@ -239,11 +252,15 @@ public sealed class RateLimitTests : HostedTests
         Assert.That((await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", sharedKey, header: forwarded)).Status, Is.EqualTo(HttpStatusCode.OK),
             "a caller with a working key behind the attacker's address");
 
+        Task<Answer> Invented() => SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", $"orch_{Guid.NewGuid():N}{Guid.NewGuid():N}"[..48], header: forwarded);
         var flood = new List<Answer>();
-        for (var i = 0; i < 3 * FailedAuthPerMinute; i++)
+        for (var i = 0; i < FailedAuthPerMinute; i++)
         {
-            flood.Add(await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", $"orch_{Guid.NewGuid():N}{Guid.NewGuid():N}"[..48], header: forwarded));
+            flood.Add(await Invented());
         }
+
+        // The rest at once: each refusal is held for the refusal pause.
+        flood.AddRange(await Task.WhenAll(Enumerable.Range(0, 2 * FailedAuthPerMinute).Select(_ => Invented())));
 
         var sameAddress = await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", sharedKey, header: forwarded);
         var elsewhere = await SendAsync(HttpMethod.Get, Host.BaseAddress, "runs", neighbourKey, header: ("X-Forwarded-For", NextAddress()));
