@@ -9,6 +9,12 @@ public sealed partial class BenchRun
     /// <summary>How long the clients of each abuse load start runs, before the drain (the load's own window in a smoke run).</summary>
     TimeSpan AbuseWindow => options.Smoke ? options.LoadWindow : TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often each well-behaved client reads its run: once a second, a quarter of the load phase's rate, so the host
+    /// is loaded by the clients' runs more than by their polls.
+    /// </summary>
+    TimeSpan AbusePollInterval => options.Smoke ? options.LoadPollInterval : TimeSpan.FromSeconds(1);
+
     /// <summary>The abusive account's concurrent loops, per kind of flood.</summary>
     internal const int StartFloods = 6, StreamFloods = 40, KeyFloods = 4;
 
@@ -33,11 +39,12 @@ public sealed partial class BenchRun
         var traffic = new ApiTraffic();
         var api = OrchflowApi.For(host.BaseAddress, traffic);
         var keys = await Task.WhenAll(Enumerable.Range(0, options.LoadAccounts).Select(_ => api.RegisterAsync(cancellationToken)));
-        var ledger = new LoadLedger(this, AbuseWindow, LoadDrainLimit);
+        var ledger = new LoadLedger(this, AbuseWindow, LoadDrainLimit, AbusePollInterval);
         var abuser = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         using var stopAbuse = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var abuse = abusive ? await StartAbuseAsync(host.BaseAddress, abuser, stopAbuse.Token) : Task.CompletedTask;
-        Say($"abuse: {keys.Length * options.LoadClientsPerAccount} clients over {keys.Length} accounts for {AbuseWindow.TotalSeconds:0} s" +
+        Say($"abuse: {keys.Length * options.LoadClientsPerAccount} clients over {keys.Length} accounts for {AbuseWindow.TotalSeconds:0} s, " +
+            $"polling every {AbusePollInterval.TotalMilliseconds:0} ms" +
             (abusive ? $", beside one account flooding starts ({StartFloods} loops), streams ({StreamFloods}) and invented keys ({KeyFloods})" : ", alone"));
 
         ledger.Start(traffic.Elapsed);

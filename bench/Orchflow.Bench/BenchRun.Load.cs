@@ -50,7 +50,7 @@ public sealed partial class BenchRun
         var startRss = ProcStats.RssMiB(host.Pid);
         var loadAverage = ProcStats.LoadAverage();
         var keys = await Task.WhenAll(Enumerable.Range(0, options.LoadAccounts).Select(_ => api.RegisterAsync(cancellationToken)));
-        var ledger = new LoadLedger(this, options.LoadWindow, LoadDrainLimit);
+        var ledger = new LoadLedger(this, options.LoadWindow, LoadDrainLimit, options.LoadPollInterval);
         Say($"load: {keys.Length * options.LoadClientsPerAccount} clients over {keys.Length} accounts for {options.LoadWindow.TotalSeconds:0} s, " +
             $"polling every {options.LoadPollInterval.TotalMilliseconds:0} ms; {Describe(LoadSettings)}");
 
@@ -108,7 +108,7 @@ public sealed partial class BenchRun
             var started = await ledger.AttemptAsync(() => api.StartRunAsync(key, options.HumanGoal, [HumanTopic], cancellationToken));
             if (started is null)
             {
-                await Task.Delay(options.LoadPollInterval, cancellationToken);
+                await Task.Delay(ledger.PollInterval, cancellationToken);
                 continue;
             }
 
@@ -191,8 +191,8 @@ public sealed partial class BenchRun
         {
             try
             {
-                await Task.Delay(options.LoadPollInterval, cancellationToken);
-                return await api.WaitAsync(key, runId, done, options.LoadPollInterval, deadline - DateTime.UtcNow, cancellationToken);
+                await Task.Delay(ledger.PollInterval, cancellationToken);
+                return await api.WaitAsync(key, runId, done, ledger.PollInterval, deadline - DateTime.UtcNow, cancellationToken);
             }
             catch (HttpRequestException e)
             {
@@ -278,8 +278,11 @@ public sealed partial class BenchRun
     static string Describe(IReadOnlyDictionary<string, string> settings) => string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"));
 
     /// <summary>What the load's clients share: the window, the runs they started and completed, and what went wrong, said loudly.</summary>
-    sealed class LoadLedger(BenchRun bench, TimeSpan window, TimeSpan drainLimit)
+    sealed class LoadLedger(BenchRun bench, TimeSpan window, TimeSpan drainLimit, TimeSpan pollInterval)
     {
+        /// <summary>How long a client waits between two reads of its run.</summary>
+        public TimeSpan PollInterval => pollInterval;
+
         readonly Stopwatch clock = new();
         readonly ConcurrentDictionary<string, string> started = new();
         readonly ConcurrentQueue<string> errors = new();

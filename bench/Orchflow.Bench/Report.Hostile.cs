@@ -47,7 +47,7 @@ public static partial class Report
         md.AppendLine("The abuser, in the same window, waiting on no `Retry-After`: " +
                       string.Join(", ", a.Beside.Abuser.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} × {p.Value:N0}")) + ". " +
                       $"{BenchRun.StartFloods} loops start runs, {BenchRun.StreamFloods} hold its run's event stream open (the quota is 20 a caller), {BenchRun.KeyFloods} send " +
-                      "invented keys. Both loads run the load phase's clients (40 accounts × 5, polling every 250 ms, the simulated model at 0 ms) " +
+                      "invented keys. Both loads run the load phase's clients (40 accounts × 5, each polling its run once a second, the simulated model at 0 ms) " +
                       "on a fresh host at the default limits; the p99 is over the other clients' requests in the window, a 429's wait excluded.");
     }
 
