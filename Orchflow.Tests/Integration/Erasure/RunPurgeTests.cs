@@ -8,6 +8,16 @@ namespace Orchflow.Tests.Integration.Erasure;
 [TestFixture]
 public sealed class RunPurgeTests : HostedTests
 {
+    /// <summary>
+    /// Tasks that write for longer than a flush, so their live texts are saved: a writing shorter than one is never
+    /// stored, and the purge must be seen to erase the texts that are.
+    /// </summary>
+    protected override IReadOnlyDictionary<string, string> HostSettings => new Dictionary<string, string>
+    {
+        ["Orchflow__Simulated__LatencyMs"] = "300",
+        ["Orchflow__Live__FlushMs"] = "20",
+    };
+
     [Test]
     public async Task PurgeRun_WaitingRun_Returns202ThenAnswers404AndNoRowOrHistoryOfItIsLeft()
     {
