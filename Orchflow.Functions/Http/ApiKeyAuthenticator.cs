@@ -87,10 +87,10 @@ public sealed class ApiKeyAuthenticator(
             }
 
             // A key that worked here lately is read again whatever its address has sent.
-            if (!wasKnown && failures.IsBlocked(addresses.Of(http), out var retryAfter))
+            if (!wasKnown && failures.IsBlocked(addresses.Of(http)))
             {
                 OrchflowTelemetry.RateLimited(FailedAuthPolicy);
-                return Problems.TooManyFailedAuthentications(retryAfter);
+                return Problems.TooManyFailedAuthentications(FailedAuthentications.Step);
             }
 
             // Trusted until RememberFor after the read began, not after it ended: a revocation landing during the read

@@ -16,7 +16,7 @@ public sealed class FailedAuthentications : IAsyncDisposable
     /// Refills happen in twelve steps a minute, so an address that stops failing is let back within one step: what a
     /// refused caller is told to wait.
     /// </summary>
-    static readonly TimeSpan Step = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan Step = TimeSpan.FromSeconds(5);
 
     readonly PartitionedRateLimiter<string> failures;
 
@@ -33,13 +33,10 @@ public sealed class FailedAuthentications : IAsyncDisposable
         }));
     }
 
-    /// <summary>Whether <paramref name="address"/> has failed too often to have another key looked up now, and for how long.</summary>
-    public bool IsBlocked(string address, out TimeSpan retryAfter)
-    {
+    /// <summary>Whether <paramref name="address"/> has failed too often to have another key looked up before the next <see cref="Step"/>.</summary>
+    public bool IsBlocked(string address) =>
         // The statistics, not a lease of no tokens: the token bucket grants one of those after any pause, empty or not.
-        retryAfter = Step;
-        return failures.GetStatistics(address)?.CurrentAvailablePermits <= 0;
-    }
+        failures.GetStatistics(address)?.CurrentAvailablePermits <= 0;
 
     /// <summary>Counts one failed authentication from <paramref name="address"/>.</summary>
     public void Failed(string address)
