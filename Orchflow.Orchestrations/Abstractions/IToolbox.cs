@@ -10,11 +10,22 @@ public interface IToolbox
     Task<ToolLookup> FindAsync(string accountId, IReadOnlyCollection<string> names, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Makes one call. Never throws for what the tool or its server did: a tool's error, a server that is down or answers
+    /// Reads what a call to <paramref name="tool"/> needs (an MCP tool's server and its headers) and sends nothing: the
+    /// caller may read it while it records the call, and make the call once the record has landed. A tool that cannot be
+    /// called (no such server or tool) comes back as a call whose outcome says so. Orchflow's own faults are thrown.
+    /// </summary>
+    Task<ReadyToolCall> ReadyAsync(string accountId, string tool, CancellationToken cancellationToken);
+}
+
+/// <summary>A call to one tool with what it needs already read; <see cref="MakeAsync"/> sends it, as often as it is called.</summary>
+public sealed class ReadyToolCall(Func<string, CancellationToken, Task<ToolOutcome>> make)
+{
+    /// <summary>
+    /// Makes the call. Never throws for what the tool or its server did: a tool's error, a server that is down or answers
     /// garbage, a timeout, or a refused address comes back as the outcome's error; a result over the limit comes back
     /// cut, saying so. Cancellation and Orchflow's own faults are thrown.
     /// </summary>
-    Task<ToolOutcome> CallAsync(string accountId, string tool, string argumentsJson, CancellationToken cancellationToken);
+    public Task<ToolOutcome> MakeAsync(string argumentsJson, CancellationToken cancellationToken) => make(argumentsJson, cancellationToken);
 }
 
 /// <summary>A tool an agent may be offered: its name as runs name it, what it does, and the JSON schema of its arguments.</summary>

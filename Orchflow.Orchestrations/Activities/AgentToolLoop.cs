@@ -23,6 +23,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
     {
         var task = Task(run, input.TaskId);
         var limit = run.Definition.MaxToolCalls;
+        var readAhead = new Dictionary<string, Task<ReadyToolCall>>(StringComparer.Ordinal);
         while (true)
         {
             foreach (var call in task.ToolCalls.Where(c => c.State == ToolCallState.Running).ToList())
@@ -33,7 +34,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
                     return waiting is { Refusal: null } ? new AgentTaskResult(Recorded: true, WaitingCall: call.CallId) : Stopped(waiting, input);
                 }
 
-                var made = await MakeAsync(input, call, tools);
+                var made = await MakeAsync(input, call, tools, readAhead.GetValueOrDefault(call.CallId));
                 if (made is not { Refusal: null })
                 {
                     return Stopped(made, input);
@@ -64,6 +65,13 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
             var step = task.ToolCalls.Select(c => c.Step).DefaultIfEmpty(0).Max() + 1;
             var allowed = Math.Min(limit - task.ToolCalls.Count, (run.Budget.MaxToolCalls ?? int.MaxValue) - RunBudget.CallsMade(run.Tasks));
             var asks = turn.Value.Calls.Take(allowed).Select(c => Ask(c, tools, run.Definition)).ToList();
+
+            // What each call needs is read while its ask is recorded; the call itself is made only once the ask has landed.
+            foreach (var ask in asks.Where(a => !a.NeedsApproval && tools.Any(t => t.Name == a.Tool)))
+            {
+                readAhead[ask.CallId] = Observed(toolbox.ReadyAsync(input.AccountId, ask.Tool, CancellationToken.None));
+            }
+
             var asked = await ChangeAsync(input, (state, now) => RunTransitions.AskTools(state, input.Attempt, input.TaskId, step, asks, turn.Usage, now));
             if (asked is not { Refusal: null })
             {
@@ -78,7 +86,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
     /// Makes one recorded call and records its outcome. A call to a tool not offered, or with arguments its schema
     /// refuses, is not made: the model is told why.
     /// </summary>
-    async Task<RunChange?> MakeAsync(AgentTaskInput input, ToolCall call, IReadOnlyList<ToolDefinition> tools)
+    async Task<RunChange?> MakeAsync(AgentTaskInput input, ToolCall call, IReadOnlyList<ToolDefinition> tools, Task<ReadyToolCall>? readAhead)
     {
         ToolOutcome outcome;
         if (call is { Approved: true, Dispatched: true })
@@ -95,6 +103,8 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
         }
         else
         {
+            // Read while an approved call's dispatch is marked, when not already read while it was asked.
+            var ready = readAhead ?? Observed(toolbox.ReadyAsync(input.AccountId, call.Tool, CancellationToken.None));
             if (call.Approved)
             {
                 var dispatched = await ChangeAsync(input, (state, _) => RunTransitions.DispatchToolCall(state, input.Attempt, input.TaskId, call.CallId));
@@ -104,7 +114,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
                 }
             }
 
-            outcome = await toolbox.CallAsync(input.AccountId, call.Tool, call.Arguments, CancellationToken.None);
+            outcome = await (await ready).MakeAsync(call.Arguments, CancellationToken.None);
             if (outcome.IsError)
             {
                 log.LogInformation("Run {RunId} task {TaskId}: tool call {CallId} ({Tool}) failed", input.RunId, input.TaskId, call.CallId, call.Tool);
@@ -113,6 +123,17 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
 
         return await ChangeAsync(input,
             (state, now) => RunTransitions.FinishToolCall(state, input.Attempt, input.TaskId, call.CallId, outcome.Result, outcome.Error, now));
+    }
+
+    /// <summary>
+    /// A read that may never be awaited (its call's ask or dispatch was refused): its fault, if any, is observed here so
+    /// it is not reported as unobserved; awaiting it still throws.
+    /// </summary>
+    static Task<ReadyToolCall> Observed(Task<ReadyToolCall> read)
+    {
+        read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return read;
     }
 
     Task<RunChange?> ChangeAsync(AgentTaskInput input, RunDecider decide) => runs.ChangeAsync(input.AccountId, input.RunId, decide, CancellationToken.None);

@@ -60,40 +60,61 @@ public sealed class Toolbox(
         return new ToolLookup(found, unknown);
     }
 
-    public async Task<ToolOutcome> CallAsync(string accountId, string tool, string argumentsJson, CancellationToken cancellationToken)
-    {
-        var split = Split(tool);
-        using var span = ToolCallSpan.Start(tool, split?.ServerId);
-        var (outcome, result) = tool == FetchUrlTool.Name
-            ? await fetchUrl.CallAsync(argumentsJson, cancellationToken)
-            : split is var (serverId, name)
-                ? await CallMcpAsync(accountId, serverId, name, argumentsJson, cancellationToken)
-                : (ToolCallOutcome.Refused, ToolOutcome.Failed($"There is no tool named '{ToolFailures.Cut(tool, 200)}': tools are fetch_url or named <server_id>/<tool>."));
-        span.Ended(outcome);
-        log.LogInformation("Tool {Tool} called: {Outcome}", tool, ToolCallSpan.Word(outcome));
-        return result;
-    }
+    /// <summary>Reads what the call needs, then makes it.</summary>
+    public async Task<ToolOutcome> CallAsync(string accountId, string tool, string argumentsJson, CancellationToken cancellationToken) =>
+        await (await ReadyAsync(accountId, tool, cancellationToken)).MakeAsync(argumentsJson, cancellationToken);
 
-    async Task<(ToolCallOutcome, ToolOutcome)> CallMcpAsync(string accountId, string serverId, string name, string argumentsJson, CancellationToken cancellationToken)
+    public async Task<ReadyToolCall> ReadyAsync(string accountId, string tool, CancellationToken cancellationToken)
     {
+        if (tool == FetchUrlTool.Name)
+        {
+            return Ready(tool, null, fetchUrl.CallAsync);
+        }
+
+        if (Split(tool) is not var (serverId, name))
+        {
+            return Refused(tool, null, $"There is no tool named '{ToolFailures.Cut(tool, 200)}': tools are fetch_url or named <server_id>/<tool>.");
+        }
+
         var server = await servers.GetAsync(accountId, serverId, cancellationToken);
         if (server is null)
         {
-            return Refused($"There is no tool server {serverId} in this account; it may have been deleted.");
+            return Refused(tool, serverId, $"There is no tool server {serverId} in this account; it may have been deleted.");
         }
 
         if (server.Tool(name) is null)
         {
-            return Refused($"The tool server {serverId} lists no tool named '{name}' (as of its last refresh).");
+            return Refused(tool, serverId, $"The tool server {serverId} lists no tool named '{name}' (as of its last refresh).");
         }
 
+        // Read before the server is talked to: a fault of the secret store is Orchflow's own, and is thrown.
+        var headers = await directory.HeadersAsync(server, cancellationToken);
+        return Ready(tool, serverId, (argumentsJson, token) => CallMcpAsync(server, name, headers, argumentsJson, token));
+    }
+
+    /// <summary>A call that, once made, is told under a span and a log line of its own, with how it ended.</summary>
+    ReadyToolCall Ready(string tool, string? serverId, Func<string, CancellationToken, Task<(ToolCallOutcome, ToolOutcome)>> call) =>
+        new(async (argumentsJson, cancellationToken) =>
+        {
+            using var span = ToolCallSpan.Start(tool, serverId);
+            var (outcome, result) = await call(argumentsJson, cancellationToken);
+            span.Ended(outcome);
+            log.LogInformation("Tool {Tool} called: {Outcome}", tool, ToolCallSpan.Word(outcome));
+            return result;
+        });
+
+    ReadyToolCall Refused(string tool, string? serverId, string message) =>
+        Ready(tool, serverId, (_, _) => Task.FromResult(Refused(message)));
+
+    async Task<(ToolCallOutcome, ToolOutcome)> CallMcpAsync(
+        ToolServerRecord server, string name, IReadOnlyDictionary<string, string> headers, string argumentsJson, CancellationToken cancellationToken)
+    {
+        var serverId = server.ServerId;
         if (ToolResults.Arguments(argumentsJson) is not { } arguments)
         {
             return Refused($"The arguments of {serverId}/{name} must be a JSON object.");
         }
 
-        // Read before the server is talked to: a fault of the secret store is Orchflow's own, and is thrown.
-        var headers = await directory.HeadersAsync(server, cancellationToken);
         var timeout = options.Value.CallTimeout;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);

@@ -45,6 +45,24 @@ public sealed class AgentToolLoopTests
     }
 
     [Test]
+    public async Task RunAsync_ModelAsksACall_ItsServerIsReadBeforeTheAskLandsButTheCallIsMadeOnlyAfter()
+    {
+        var (runs, _) = Setup(approve: false);
+        var asksRecorded = () => runs.Run(RunId).Tasks[0].ToolCalls.Count;
+        var (whenReadied, whenMade) = (new List<int>(), new List<int>());
+        var toolbox = new FakeToolbox { Readying = _ => whenReadied.Add(asksRecorded()), Making = _ => whenMade.Add(asksRecorded()) }
+            .With("weather", _ => ToolOutcome.Succeeded("Cold, 2 °C."), Schema);
+
+        await Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Answer("Cold.")));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(whenReadied, Is.EqualTo(new[] { 0 }), "made ready once, while its ask was not yet recorded");
+            Assert.That(whenMade, Is.EqualTo(new[] { 1 }), "made once, after its ask was recorded");
+        });
+    }
+
+    [Test]
     public async Task RunAsync_RunAgainAfterACallWasRecorded_NeitherMakesTheCallNorAsksThatTurnAgain()
     {
         var (runs, toolbox) = Setup(approve: false);

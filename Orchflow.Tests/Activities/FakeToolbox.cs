@@ -10,6 +10,12 @@ sealed class FakeToolbox : IToolbox
     /// <summary>Every call made, in order: the tool and its arguments.</summary>
     public List<(string Tool, string Arguments)> Calls { get; } = [];
 
+    /// <summary>Told each tool as a call to it is made ready (its server read), before anything is sent.</summary>
+    public Action<string>? Readying { get; init; }
+
+    /// <summary>Told each tool as a call to it is made.</summary>
+    public Action<string>? Making { get; init; }
+
     public FakeToolbox With(string name, Func<string, ToolOutcome> answer, string schema = """{"type":"object"}""")
     {
         tools[name] = (new ToolDefinition(name, $"The {name} tool.", schema), answer);
@@ -21,9 +27,14 @@ sealed class FakeToolbox : IToolbox
             names.Where(tools.ContainsKey).Select(n => tools[n].Tool).ToList(),
             names.Where(n => !tools.ContainsKey(n)).ToList()));
 
-    public Task<ToolOutcome> CallAsync(string accountId, string tool, string argumentsJson, CancellationToken cancellationToken)
+    public Task<ReadyToolCall> ReadyAsync(string accountId, string tool, CancellationToken cancellationToken)
     {
-        Calls.Add((tool, argumentsJson));
-        return Task.FromResult(tools[tool].Answer(argumentsJson));
+        Readying?.Invoke(tool);
+        return Task.FromResult(new ReadyToolCall((argumentsJson, _) =>
+        {
+            Making?.Invoke(tool);
+            Calls.Add((tool, argumentsJson));
+            return Task.FromResult(tools[tool].Answer(argumentsJson));
+        }));
     }
 }

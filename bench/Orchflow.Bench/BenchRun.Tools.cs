@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Azure;
+using Azure.Data.Tables;
 using ModelContextProtocol.Client;
 
 namespace Orchflow.Bench;
@@ -15,15 +17,16 @@ public sealed partial class BenchRun
         await using var model = await FakeChatServer.StartAsync();
         await using var everything = await McpEverything.StartAsync();
         await using var approvals = await LoopbackMcpServer.StartAsync();
-        await WithHostAsync(0, async (_, api, token) =>
+        await WithHostAsync(0, async (host, api, token) =>
         {
             var key = await api.RegisterAsync(token);
             var direct = await DirectToolCallsAsync(everything.Url, options.ToolCalls, token);
             var loop = await LoopToolCallsAsync(api, key, model, everything.Url, token);
             var approval = await ApprovalsAsync(api, key, model, approvals, token);
-            results.Tools = new ToolsResult(loop, direct, approval);
+            var (write, batch) = await StorageWritesAsync(new TableClient(host.ConnectionString, host.TablePrefix + "RunTasks"), options.ToolCalls, token);
+            results.Tools = new ToolsResult(loop, direct, approval, write, batch);
             Say($"tools: echo through the loop {loop.Median:0.0} ms (p99 {loop.P99:0.0}), directly {direct.Median:0.0} ms (p99 {direct.P99:0.0}); " +
-                $"approval answered → call made {approval.Median:0} ms (p50)");
+                $"one write {write.Median:0.0} ms, one batch {batch.Median:0.0} ms; approval answered → call made {approval.Median:0} ms (p50)");
         }, cancellationToken, ManagedModel(model, "managed"));
     }
 
@@ -57,6 +60,45 @@ public sealed partial class BenchRun
         }
 
         return sample;
+    }
+
+    /// <summary>
+    /// The storage writes the target is stated in, in a partition of their own in the table the loop writes (the host's
+    /// run partitions), one at a time after a warm-up, the partition deleted after: an entity upserted, and a batch shaped as the loop commits an ask (the task row and the call's row replaced, an event added, the status
+    /// row replaced over its ETag).
+    /// </summary>
+    static async Task<(Sample Write, Sample Batch)> StorageWritesAsync(TableClient table, int count, CancellationToken cancellationToken)
+    {
+        var partition = "benchwrites" + Guid.NewGuid().ToString("N")[..8];
+        var (write, batch) = (new Sample(), new Sample());
+        var text = new string('x', 400);
+        var status = (await table.UpsertEntityAsync(new TableEntity(partition, "status"), cancellationToken: cancellationToken)).Headers.ETag!.Value;
+        for (var i = 0; i <= count; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await table.UpsertEntityAsync(new TableEntity(partition, "call") { ["Arguments"] = text, ["At"] = DateTimeOffset.UtcNow }, TableUpdateMode.Replace, cancellationToken);
+            var wrote = Stopwatch.GetTimestamp();
+            var landed = await table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, "task") { ["State"] = text }),
+                new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, "call") { ["Arguments"] = text }),
+                new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, $"event{i:D6}") { ["Type"] = "task.tool_call.started" }),
+                new TableTransactionAction(TableTransactionActionType.UpdateReplace, new TableEntity(partition, "status") { ["Version"] = i }, status),
+            ], cancellationToken);
+            status = landed.Value[3].Headers.ETag!.Value;
+            if (i > 0)
+            {
+                write.Add(Stopwatch.GetElapsedTime(started, wrote).TotalMilliseconds);
+                batch.Add(Stopwatch.GetElapsedTime(wrote).TotalMilliseconds);
+            }
+        }
+
+        await foreach (var row in table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            await table.DeleteEntityAsync(partition, row.RowKey, ETag.All, cancellationToken);
+        }
+
+        return (write, batch);
     }
 
     /// <summary>

@@ -41,6 +41,9 @@ public static partial class Report
                           $"bench process: {MsFine(t.Direct)} ({Ratio(t.Loop.Median, t.Direct.Median)}) | {t.Loop.Count} calls each way; loop: the model " +
                           "server's answer asking for the call → the next turn's request with its result (the answer read, the ask recorded, the call " +
                           "made, its outcome recorded, the request sent) |");
+            md.AppendLine($"| the same call's target and floor | target 1.5 × (direct + one storage write, {Fine(t.Write.Median)} ms): {Fine(t.Target)} ms | " +
+                          $"floor, direct + two batches ({Fine(t.Batch.Median)} ms each: the ask lands before the call, the outcome before the model sees it): " +
+                          $"{Fine(t.Floor)} ms | {t.Write.Count} upserts of one entity and {t.Batch.Count} four-row batches on the host's storage, one at a time |");
             md.AppendLine($"| a call a person approves, p50 | `/complete` sent → the call at the tool server: {Number(t.Approval.Median)} ms | — | " +
                           $"{t.Approval.Count} approvals, p99 {Number(t.Approval.P99)} ms |");
         }

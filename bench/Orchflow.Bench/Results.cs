@@ -109,7 +109,16 @@ public sealed record ThroughputResult(int Runs, double RunsPerMinute, int Activi
 /// <param name="Loop">One echo call through Orchflow's tool loop: the model's answer asking for it → the next turn's request with its result (ask and outcome recorded).</param>
 /// <param name="Direct">The same call with the SDK's client from the bench process, connected once.</param>
 /// <param name="Approval">A call a person approves: <c>/complete</c> sent → the call at the tool server.</param>
-public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval);
+/// <param name="Write">One storage write on the host's storage: an entity upserted into a table of its own.</param>
+/// <param name="Batch">One batch as the loop commits an ask or an outcome: four rows of one partition, one over its ETag.</param>
+public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval, Sample Write, Sample Batch)
+{
+    /// <summary>The target: 1.5 × (a direct call + one storage write).</summary>
+    public double Target => 1.5 * (Direct.Median + Write.Median);
+
+    /// <summary>What the contract leaves no way around: the call, its ask recorded before it and its outcome before the model sees it.</summary>
+    public double Floor => Direct.Median + 2 * Batch.Median;
+}
 
 /// <param name="Started">An MCP input response sent (<c>tasks/update</c>) → a task that waited for it started (its <c>started_at</c>).</param>
 /// <param name="Working">The same → the client's <c>tasks/get</c>, every 10 ms, shows the MCP task no longer <c>input_required</c>.</param>

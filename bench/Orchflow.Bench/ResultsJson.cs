@@ -55,6 +55,9 @@ public static class ResultsJson
                 ["direct"] = Ms(r.Tools?.Direct.Median),
                 ["direct_p99"] = Ms(r.Tools?.Direct.P99),
                 ["calls"] = r.Tools?.Loop.Count,
+                ["one_write"] = Ms(r.Tools?.Write.Median),
+                ["one_batch"] = Ms(r.Tools?.Batch.Median),
+                ["target"] = Ms(r.Tools?.Target),
             },
             ["tool_approval_p50_ms"] = Ms(r.Tools?.Approval.Median),
             ["mcp_input_response_ms"] = new JsonObject
