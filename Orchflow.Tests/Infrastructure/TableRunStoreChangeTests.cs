@@ -235,6 +235,31 @@ public sealed class TableRunStoreChangeTests
     }
 
     [Test]
+    public async Task FinishToolCall_LeavesTheTaskRowAsItStands_AndTheCallReadsBackWithItsResult()
+    {
+        var (account, runId) = await CreatePlannedAsync(store);
+        var ask = new ToolCallAsk("tc_0123456789abcdef", "m1", "fetch_url", """{"url":"https://example.com"}""", NeedsApproval: false, InputSchema: null);
+        var asked = await store.ChangeAsync(account, runId,
+            (run, now) => RunTransitions.AskTools(run, 0, "T2", 1, [ask], new TokenUsage(3, 4), now), CancellationToken.None);
+        var taskRow = await tables.RunTasks.GetEntityAsync<TableEntity>(runId, "T2");
+
+        var finished = await store.ChangeAsync(account, runId,
+            (run, now) => RunTransitions.FinishToolCall(run, 0, "T2", ask.CallId, "Example Domain", null, now), CancellationToken.None);
+
+        var fresh = (await new TableRunStore(tables, TimeProvider.System, []).GetAsync(account, runId, CancellationToken.None))!.Tasks[1];
+        Assert.Multiple(async () =>
+        {
+            Assert.That(asked!.Refusal, Is.Null);
+            Assert.That(finished!.Refusal, Is.Null);
+            Assert.That((await tables.RunTasks.GetEntityAsync<TableEntity>(runId, "T2")).Value.ETag, Is.EqualTo(taskRow.Value.ETag),
+                "the task's row is not written again for a change of its calls alone");
+            Assert.That(fresh.ToolCalls.Single().State, Is.EqualTo(ToolCallState.Completed));
+            Assert.That(fresh.ToolCalls.Single().Result, Is.EqualTo("Example Domain"));
+            Assert.That(fresh.Usage, Is.EqualTo(new TokenUsage(3, 4)), "the ask's cost stays the task's");
+        });
+    }
+
+    [Test]
     public async Task StartAgent_PendingTask_RunsItAndTheRun()
     {
         var (account, runId) = await CreatePlannedAsync(store, start: false);

@@ -39,7 +39,9 @@ sealed class PartitionWrite
         {
             var old = before.Task(task.TaskId);
             var hasText = decision.Outputs.TryGetValue(task.TaskId, out var text);
-            if (old == task && !hasText)
+
+            // A task's calls have rows of their own: a change to its calls alone leaves the task's row as it stands.
+            if (old is not null && old with { ToolCalls = task.ToolCalls } == task && !hasText)
             {
                 continue;
             }
