@@ -260,6 +260,29 @@ public sealed class TableRunStoreChangeTests
     }
 
     [Test]
+    public async Task ChangeAsync_TasksOfOneRunEndingTogetherInOneProcess_EachLandsInOneBatchWithNoRead()
+    {
+        var requests = new CountedRequests();
+        var counted = requests.Tables();
+        await counted.EnsureCreatedAsync();
+        var process = new TableRunStore(counted, TimeProvider.System, []);
+        var (account, runId) = await CreatePlannedAsync(process, taskCount: 6, start: false);
+        var parallel = new[] { "T2", "T3", "T4", "T5", "T6" };
+        Assert.That(await process.StartAsync(account, runId, [], parallel), Has.Property(nameof(RunChange.Refusal)).Null);
+
+        var sent = await requests.OfAsync(() => Task.WhenAll(parallel.Select(task =>
+            process.FinishAsync(account, runId, task, $"The output of {task}."))));
+
+        var fresh = (await new TableRunStore(counted, TimeProvider.System, []).GetAsync(account, runId, CancellationToken.None))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(sent, Is.EqualTo(parallel.Length), "one batch each: none refused on its ETag, no partition read again");
+            Assert.That(fresh.Tasks.Where(t => parallel.Contains(t.TaskId)).Select(t => t.Output),
+                Is.EqualTo(parallel.Select(t => $"The output of {t}.")));
+        });
+    }
+
+    [Test]
     public async Task StartAgent_PendingTask_RunsItAndTheRun()
     {
         var (account, runId) = await CreatePlannedAsync(store, start: false);

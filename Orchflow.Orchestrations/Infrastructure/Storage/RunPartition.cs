@@ -9,13 +9,17 @@ namespace Orchflow.Infrastructure.Storage;
 /// The one way a run's partition is written. A change is decided (by the caller's <see cref="RunDecider"/>, on the run
 /// as this process last knew it, or as read) and committed in one batch with the status row, guarded by the ETags of
 /// the rows it was decided on, and with the events announcing it, so a reader never sees a state without its event or
-/// an event without its state, and events are numbered without gaps. A concurrent writer makes the batch fail as a
-/// whole; the run is then read and the change decided again. An outbox, when there is one, is told of the events
+/// an event without its state, and events are numbered without gaps. This process's writers of one run take turns
+/// (<see cref="RunGates"/>); a writer in another process makes the batch fail as a whole, and the run is then read and
+/// the change decided again. An outbox, when there is one, is told of the events
 /// before the batch is submitted and after it landed (webhooks); this process's observers (live streams) after.
 /// </summary>
 sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable<IRunLogObserver> observers, IRunLogOutbox? outbox, KnownRuns known)
 {
     public const int MaxAttempts = 16;
+
+    /// <summary>This process's writers of a run, one at a time.</summary>
+    readonly RunGates gates = new();
 
     /// <summary>The account listing's copy of each run, brought up to the partition when a change moves what it shows.</summary>
     public ListingRows Listing { get; } = new(tables, known, clock);
@@ -28,6 +32,7 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
     public async Task<(RunState Before, Decision Decision, RunImage After)?> CommitAsync(
         string accountId, string runId, RunDecider decide, CancellationToken cancellationToken)
     {
+        using var turn = await gates.EnterAsync(runId, cancellationToken);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var remembered = attempt == 0 ? known.Image(runId) : null;
