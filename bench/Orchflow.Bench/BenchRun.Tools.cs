@@ -23,9 +23,9 @@ public sealed partial class BenchRun
             var direct = await DirectToolCallsAsync(everything.Url, options.ToolCalls, token);
             var loop = await LoopToolCallsAsync(api, key, model, everything.Url, token);
             var approval = await ApprovalsAsync(api, key, model, approvals, token);
-            var (write, batch) = await StorageWritesAsync(new TableClient(host.ConnectionString, host.TablePrefix + "RunTasks"), options.ToolCalls, token);
-            results.Tools = new ToolsResult(loop, direct, approval, write, batch);
-            Say($"tools: echo through the loop {loop.Median:0.0} ms (p99 {loop.P99:0.0}), directly {direct.Median:0.0} ms (p99 {direct.P99:0.0}); " +
+            var (write, batch) = await StorageWritesAsync(new TableClient(host.ConnectionString, host.TablePrefix + "RunTasks"), loop.RunId, options.ToolCalls, token);
+            results.Tools = new ToolsResult(loop.Sample, direct, approval, write, batch);
+            Say($"tools: echo through the loop {loop.Sample.Median:0.0} ms (p99 {loop.Sample.P99:0.0}), directly {direct.Median:0.0} ms (p99 {direct.P99:0.0}); " +
                 $"one write {write.Median:0.0} ms, one batch {batch.Median:0.0} ms; approval answered → call made {approval.Median:0} ms (p50)");
         }, cancellationToken, ManagedModel(model, "managed"));
     }
@@ -64,26 +64,40 @@ public sealed partial class BenchRun
 
     /// <summary>
     /// The storage writes the target is stated in, in a partition of their own in the table the loop writes (the host's
-    /// run partitions), one at a time after a warm-up, the partition deleted after: an entity upserted, and a batch shaped as the loop commits an ask (the task row and the call's row replaced, an event added, the status
-    /// row replaced over its ETag).
+    /// run partitions), one at a time after a warm-up, the partition deleted after: the loop's last run's first call row
+    /// upserted, and a batch of the rows an ask commits, copied from that run (its task row, that call row, one of its
+    /// events added, its status row replaced over its ETag).
     /// </summary>
-    static async Task<(Sample Write, Sample Batch)> StorageWritesAsync(TableClient table, int count, CancellationToken cancellationToken)
+    static async Task<(Sample Write, Sample Batch)> StorageWritesAsync(TableClient table, string runId, int count, CancellationToken cancellationToken)
     {
         var partition = "benchwrites" + Guid.NewGuid().ToString("N")[..8];
         var (write, batch) = (new Sample(), new Sample());
-        var text = new string('x', 400);
-        var status = (await table.UpsertEntityAsync(new TableEntity(partition, "status"), cancellationToken: cancellationToken)).Headers.ETag!.Value;
+        async Task<TableEntity> CopyAsync(string rowKey)
+        {
+            var row = (await table.GetEntityAsync<TableEntity>(runId, rowKey, cancellationToken: cancellationToken)).Value;
+            var copy = new TableEntity(partition, rowKey);
+            foreach (var (name, value) in row.Where(p => p.Key is not ("PartitionKey" or "RowKey" or "Timestamp" or "odata.etag")))
+            {
+                copy[name] = value;
+            }
+
+            return copy;
+        }
+
+        var (task, call, entry, statusRow) = (await CopyAsync("T1"), await CopyAsync("T1~call~001"), await CopyAsync("~~log~0000000005"), await CopyAsync("~status"));
+        var status = (await table.UpsertEntityAsync(statusRow, cancellationToken: cancellationToken)).Headers.ETag!.Value;
         for (var i = 0; i <= count; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            await table.UpsertEntityAsync(new TableEntity(partition, "call") { ["Arguments"] = text, ["At"] = DateTimeOffset.UtcNow }, TableUpdateMode.Replace, cancellationToken);
+            await table.UpsertEntityAsync(call, TableUpdateMode.Replace, cancellationToken);
             var wrote = Stopwatch.GetTimestamp();
+            entry.RowKey = $"~~log~{i:D10}";
             var landed = await table.SubmitTransactionAsync(
             [
-                new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, "task") { ["State"] = text }),
-                new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, "call") { ["Arguments"] = text }),
-                new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, $"event{i:D6}") { ["Type"] = "task.tool_call.started" }),
-                new TableTransactionAction(TableTransactionActionType.UpdateReplace, new TableEntity(partition, "status") { ["Version"] = i }, status),
+                new TableTransactionAction(TableTransactionActionType.UpsertReplace, task),
+                new TableTransactionAction(TableTransactionActionType.UpsertReplace, call),
+                new TableTransactionAction(TableTransactionActionType.Add, entry),
+                new TableTransactionAction(TableTransactionActionType.UpdateReplace, statusRow, status),
             ], cancellationToken);
             status = landed.Value[3].Headers.ETag!.Value;
             if (i > 0)
@@ -106,7 +120,7 @@ public sealed partial class BenchRun
     /// server's answer asking for it to the next turn's request carrying its result: the answer read, the ask recorded,
     /// the call made, its outcome recorded, the next request sent. A warm-up run first (the session's handshake).
     /// </summary>
-    async Task<Sample> LoopToolCallsAsync(OrchflowApi api, string key, FakeChatServer model, string url, CancellationToken cancellationToken)
+    async Task<(Sample Sample, string RunId)> LoopToolCallsAsync(OrchflowApi api, string key, FakeChatServer model, string url, CancellationToken cancellationToken)
     {
         var serverId = await api.RegisterToolServerAsync(key, url, cancellationToken);
         var perRun = Math.Min(options.ToolCalls, 50);
@@ -114,22 +128,23 @@ public sealed partial class BenchRun
         Say($"tools: {runs} run(s) of {perRun} echo calls through the loop, after a warm-up run");
         await EchoRunAsync(2);
         var sample = new Sample();
+        var last = "";
         for (var i = 0; i < runs; i++)
         {
-            await EchoRunAsync(perRun);
+            last = await EchoRunAsync(perRun);
             var turns = model.Requests.Where(r => r.TaskId == "T1").OrderBy(r => r.AskedToolCalls.Count).ToList();
             sample.AddRange(turns.Zip(turns.Skip(1), (asked, next) => Stopwatch.GetElapsedTime(asked.AnsweredAt!.Value, next.ReceivedAt).TotalMilliseconds));
         }
 
-        return sample;
+        return (sample, last);
 
-        async Task EchoRunAsync(int calls)
+        async Task<string> EchoRunAsync(int calls)
         {
             model.Reset();
             model.Responder = request => request.IsSynthesis || request.OfferedTools.Count == 0
                 ? FakeReply.Chat("Echoed.")
                 : FakeReply.ToolCall(request.OfferedTools[0], new { message = $"bench {request.AskedToolCalls.Count}" });
-            await ToolRunAsync(api, key, new { tools = new[] { $"{serverId}/echo" }, max_tool_calls = calls }, cancellationToken);
+            return await ToolRunAsync(api, key, new { tools = new[] { $"{serverId}/echo" }, max_tool_calls = calls }, cancellationToken);
         }
     }
 
@@ -184,11 +199,12 @@ public sealed partial class BenchRun
         }
     }
 
-    /// <summary>Starts a run of one agent task with the given tool settings, and waits until it completes.</summary>
-    static async Task ToolRunAsync(OrchflowApi api, string key, object tools, CancellationToken cancellationToken)
+    /// <summary>Starts a run of one agent task with the given tool settings, waits until it completes, and gives its id.</summary>
+    static async Task<string> ToolRunAsync(OrchflowApi api, string key, object tools, CancellationToken cancellationToken)
     {
         var run = await api.StartRunWithAsync(key, ToolRunBody(tools), cancellationToken);
         await api.WaitAsync(key, run.RunId, r => r.IsCompleted, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(120), cancellationToken);
+        return run.RunId;
     }
 
     /// <summary>A run of one agent task, T1, with <paramref name="tools"/>' members (tools, approve_tools, max_tool_calls) added.</summary>

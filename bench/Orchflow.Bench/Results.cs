@@ -109,8 +109,8 @@ public sealed record ThroughputResult(int Runs, double RunsPerMinute, int Activi
 /// <param name="Loop">One echo call through Orchflow's tool loop: the model's answer asking for it → the next turn's request with its result (ask and outcome recorded).</param>
 /// <param name="Direct">The same call with the SDK's client from the bench process, connected once.</param>
 /// <param name="Approval">A call a person approves: <c>/complete</c> sent → the call at the tool server.</param>
-/// <param name="Write">One storage write on the host's storage: an entity upserted into a table of its own.</param>
-/// <param name="Batch">One batch as the loop commits an ask or an outcome: four rows of one partition, one over its ETag.</param>
+/// <param name="Write">One storage write in the loop's table: a call row the loop wrote, upserted again.</param>
+/// <param name="Batch">One batch of the rows a loop's ask commits, copied from its run: four rows of one partition, one over its ETag.</param>
 public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval, Sample Write, Sample Batch)
 {
     /// <summary>The target: 1.5 × (a direct call + one storage write).</summary>
