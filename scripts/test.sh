@@ -64,38 +64,70 @@ ensure_azurite
 ensure_chromium
 ensure_pwsh
 
-# The Azure templates: compiled and linted, failing on any error or warning.
-scripts/bicep.sh
-
-# The OpenAPI document: linted, failing on any finding (tests check it against real responses).
-lint_openapi
-
-# The document as client generators read it: Kiota, NSwag and openapi-typescript, each with its default options.
-scripts/generators.sh
-
-# Warnings are errors (Directory.Build.props), so a passing build is warning-free.
-log "Building Orchflow.Functions.sln (Release)"
-dotnet build Orchflow.Functions.sln -c Release -nologo
+# The steps below need nothing of the .NET build, so they run beside it, each with its output in a log of its own,
+# printed once the build is done; any that failed stops the script there, as it would have on its own.
+side_logs=$(mktemp -d)
+trap 'rm -rf "$side_logs"' EXIT
+side_names=()
+side_pids=()
+# beside_build NAME COMMAND...: start COMMAND in the background, its output in $side_logs/NAME.log.
+beside_build() {
+    local name=$1
+    shift
+    ("$@") >"$side_logs/$name.log" 2>&1 &
+    side_names+=("$name")
+    side_pids+=("$!")
+}
 
 # The TypeScript client: types generated from the document, compiled with tsc; TypeScriptClientTests runs its tests
 # (node's test runner) against the standalone host.
-log "Building the TypeScript client (clients/typescript)"
-npm ci --no-audit --no-fund --loglevel=error --prefix clients/typescript >/dev/null
-npm run --silent --prefix clients/typescript build >/dev/null
+build_typescript_client() {
+    log "Building the TypeScript client (clients/typescript)"
+    npm ci --no-audit --no-fund --loglevel=error --prefix clients/typescript >/dev/null
+    npm run --silent --prefix clients/typescript build >/dev/null
+}
+
+# The Azure templates: compiled and linted, failing on any error or warning.
+beside_build bicep scripts/bicep.sh
+# The OpenAPI document: linted, failing on any finding (tests check it against real responses).
+beside_build openapi-lint lint_openapi
+# The document as client generators read it: Kiota, NSwag and openapi-typescript, each with its default options.
+beside_build generators scripts/generators.sh
+beside_build typescript-client build_typescript_client
+
+# Warnings are errors (Directory.Build.props), so a passing build is warning-free.
+log "Building Orchflow.Functions.sln (Release), with the templates, the document and the TypeScript client checked beside it"
+step=$SECONDS
+build=0
+dotnet build Orchflow.Functions.sln -c Release -nologo || build=$?
+log "Build done in $((SECONDS - step)) s"
+side_failed=()
+for i in "${!side_pids[@]}"; do
+    side=0
+    wait "${side_pids[$i]}" || side=$?
+    cat "$side_logs/${side_names[$i]}.log" >&2
+    (( side == 0 )) || side_failed+=("${side_names[$i]} (exit code $side)")
+done
+(( build == 0 )) || die "the build failed (exit code $build)"
+(( ${#side_failed[@]} == 0 )) || die "failed beside the build: ${side_failed[*]}"
 
 log "Running tests"
+step=$SECONDS
 results=$PWD/TestResults
 rm -f "$results/orchflow.trx"
 status=0
 dotnet test Orchflow.Tests/Orchflow.Tests.csproj -c Release --no-build \
     --logger "console;verbosity=normal" \
     --logger "trx;LogFileName=orchflow.trx" --results-directory "$results" "$@" || status=$?
+log "Tests done in $((SECONDS - step)) s"
 
 # The bench with tiny counts, every phase once, so it never rots (the full run is scripts/bench.sh).
 bench=0
 if [[ $# -eq 0 ]]; then
     log "Bench smoke run"
+    step=$SECONDS
     dotnet bench/Orchflow.Bench/bin/Release/net10.0/Orchflow.Bench.dll --smoke >/dev/null || bench=$?
+    log "Bench smoke run done in $((SECONDS - step)) s"
 fi
 
 # One plain closing line with the counts, read from the TRX report.

@@ -13,7 +13,9 @@ namespace Orchflow.Tests.Orchestrators;
 /// sent back and planned again, timed out), retried runs that go on from tasks already completed, and answers that
 /// land before the orchestrator has heard of the draft they answer.
 /// </summary>
+// Beside another fixture: seconds of pure computation on in-memory runs, while hosted fixtures mostly wait.
 [TestFixture]
+[Parallelizable(ParallelScope.Self)]
 public sealed class RunInvariantTests
 {
     const int SeedsPerEngine = 6;

@@ -5,11 +5,15 @@ namespace Orchflow.Tests.Support;
 /// <summary>
 /// A fixture with a standalone host on the shared Azurite, taken from the <see cref="HostPool"/> for the fixture and
 /// always given back: fixtures with equal settings that run one after another share one. Tests register a fresh
-/// account each, so they never see each other's runs.
+/// account each, so they never see each other's runs, and a host serves one fixture at a time: two hosted fixtures run
+/// at once, each on its own host (their tests mostly wait on the host, so two share the machine's cores well).
 /// </summary>
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public abstract class HostedTests
 {
+    /// <summary>How many fixtures run at once (the assembly's level of parallelism).</summary>
+    public const int AtOnce = 2;
+
     HostLease? lease;
     int outputBefore;
 

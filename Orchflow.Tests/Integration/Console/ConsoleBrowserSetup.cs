@@ -9,17 +9,38 @@ namespace Orchflow.Tests.Integration.Console;
 [SetUpFixture]
 public sealed class ConsoleBrowserSetup
 {
+    /// <summary>Console fixtures run two at a time: the second to ask waits for the browser the first launches.</summary>
+    static readonly SemaphoreSlim Gate = new(1, 1);
     static ConsoleBrowser? browser;
 
-    public static async Task<ConsoleBrowser> BrowserAsync() => browser ??= await ConsoleBrowser.LaunchAsync();
+    public static async Task<ConsoleBrowser> BrowserAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            return browser ??= await ConsoleBrowser.LaunchAsync();
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
 
     [OneTimeTearDown]
     public async Task CloseBrowserAsync()
     {
-        if (browser is not null)
+        await Gate.WaitAsync();
+        try
         {
-            await browser.DisposeAsync();
-            browser = null;
+            if (browser is not null)
+            {
+                await browser.DisposeAsync();
+                browser = null;
+            }
+        }
+        finally
+        {
+            Gate.Release();
         }
     }
 }

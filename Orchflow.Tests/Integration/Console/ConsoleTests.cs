@@ -9,6 +9,9 @@ namespace Orchflow.Tests.Integration.Console;
 /// A fixture that uses the console as a person would: a host with the console fixtures' settings (one after another,
 /// they share it), the console fixtures' one Chromium, a fresh tab per test. Controls are found by their visible labels, graph nodes by <c>data-task-id</c> and <c>data-state</c>.
 /// </summary>
+// Alone, as before hosted fixtures ran two at a time: the browser and axe keep both cores busy, so a second fixture
+// beside a console fixture saves nothing, and on a loaded machine it pushed page waits past their timeouts.
+[NonParallelizable]
 public abstract class ConsoleTests : HostedTests
 {
     protected ConsoleBrowser Browser { get; private set; } = null!;

@@ -13,7 +13,8 @@ namespace Orchflow.Tests.Integration.Durability;
 /// host restarted on the same tables and task hub.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
+// Beside another fixture: hosts of its own that mostly wait for leases and redeliveries, on tables and a task hub no other fixture uses.
+[Parallelizable(ParallelScope.Self)]
 public sealed partial class RestartTests
 {
     /// <summary>Long enough for a crashed activity's redelivery (visibility timeout) and the partition leases to move.</summary>

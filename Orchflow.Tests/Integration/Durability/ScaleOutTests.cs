@@ -18,7 +18,8 @@ namespace Orchflow.Tests.Integration.Durability;
 /// says which worker made it, and each call reports the same usage, so a task's usage shows how many calls it recorded.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
+// Beside another fixture: hosts of its own that mostly wait for leases and model calls, on tables and a task hub no other fixture uses.
+[Parallelizable(ParallelScope.Self)]
 public sealed partial class ScaleOutTests
 {
     const int RunCount = 6;

@@ -10,7 +10,8 @@ namespace Orchflow.Tests.Integration.Durability;
 /// crash) between two attempts does not lose it, and the next process makes the retry under the same webhook-id.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
+// Beside another fixture: hosts of its own that mostly wait for retries, on tables and a task hub no other fixture uses.
+[Parallelizable(ParallelScope.Self)]
 public sealed class WebhookRestartTests
 {
     OrchflowHost? host;

@@ -9,7 +9,8 @@ namespace Orchflow.Tests.Integration.Health;
 /// Azurite is down, and 200 again once it is back, without the storage's own error in the body.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
+// Beside another fixture: an Azurite and a host of its own, on tables and a task hub no other fixture uses.
+[Parallelizable(ParallelScope.Self)]
 public sealed class HealthTests
 {
     Azurite azurite = null!;
