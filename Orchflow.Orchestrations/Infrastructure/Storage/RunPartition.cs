@@ -82,6 +82,10 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
 
             var after = image.With(write.Written(landed.Value), write.Deleted);
             known.Wrote(after);
+
+            // Told as soon as the batch landed, before the listing's write: a live stream of this run that probes the log
+            // meanwhile for events logged elsewhere would otherwise find these in storage and read them again.
+            Tell(accountId, runId, write.Entries);
             if (notice is not null)
             {
                 await outbox!.ConfirmAsync(notice, cancellationToken);
@@ -92,7 +96,6 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
                 await Listing.SyncAsync(accountId, runId, after, now, ListingRows.TokensOnly(before, after.State!), cancellationToken);
             }
 
-            Tell(accountId, runId, write.Entries);
             return (before, decision, after);
         }
 
