@@ -93,8 +93,8 @@ public sealed class ApiPipeline(
     }
 
     /// <summary>
-    /// Holds a 429 for <see cref="RateLimitOptions.RefusalPauseMs"/> before it is sent (never longer than its own
-    /// Retry-After, at least a second). A client that honours Retry-After loses nothing; one that floods can send one
+    /// Holds a 429 for <see cref="RateLimitOptions.RefusalPauseMs"/> before it is sent: at most a second, and no
+    /// Retry-After is shorter than that, so the pause never outlasts the wait the client is told. A client that honours Retry-After loses nothing; one that floods can send one
     /// request per pause on each connection it holds, so what it costs the service stays bounded by its connections.
     /// </summary>
     Task PauseBeforeRefusalAsync(Microsoft.AspNetCore.Http.HttpContext http, IActionResult result) =>

@@ -34,7 +34,9 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
                     return waiting is { Refusal: null } ? new AgentTaskResult(Recorded: true, WaitingCall: call.CallId) : Stopped(waiting, input);
                 }
 
-                var made = await MakeAsync(input, call, tools, readAhead.GetValueOrDefault(call.CallId));
+                // Taken out once used: a read ahead holds the server's headers, which need not outlive the call.
+                readAhead.Remove(call.CallId, out var ready);
+                var made = await MakeAsync(input, call, tools, ready);
                 if (made is not { Refusal: null })
                 {
                     return Stopped(made, input);

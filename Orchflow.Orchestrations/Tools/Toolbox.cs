@@ -60,10 +60,6 @@ public sealed class Toolbox(
         return new ToolLookup(found, unknown);
     }
 
-    /// <summary>Reads what the call needs, then makes it.</summary>
-    public async Task<ToolOutcome> CallAsync(string accountId, string tool, string argumentsJson, CancellationToken cancellationToken) =>
-        await (await ReadyAsync(accountId, tool, cancellationToken)).MakeAsync(argumentsJson, cancellationToken);
-
     public async Task<ReadyToolCall> ReadyAsync(string accountId, string tool, CancellationToken cancellationToken)
     {
         if (tool == FetchUrlTool.Name)

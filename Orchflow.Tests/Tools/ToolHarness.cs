@@ -74,7 +74,9 @@ sealed class ToolHarness : IAsyncDisposable
         return record;
     }
 
-    public Task<ToolOutcome> CallAsync(string tool, string arguments) => Toolbox.CallAsync(AccountId, tool, arguments, CancellationToken.None);
+    /// <summary>Reads what the call needs, then makes it, as the tool loop does.</summary>
+    public async Task<ToolOutcome> CallAsync(string tool, string arguments) =>
+        await (await Toolbox.ReadyAsync(AccountId, tool, CancellationToken.None)).MakeAsync(arguments, CancellationToken.None);
 
     public async ValueTask DisposeAsync()
     {

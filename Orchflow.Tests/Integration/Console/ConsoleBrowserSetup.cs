@@ -9,7 +9,10 @@ namespace Orchflow.Tests.Integration.Console;
 [SetUpFixture]
 public sealed class ConsoleBrowserSetup
 {
-    /// <summary>Console fixtures run two at a time: the second to ask waits for the browser the first launches.</summary>
+    /// <summary>
+    /// Console fixtures run alone, but other fixtures that open a page (<see cref="CorsBrowserTests"/>) may run beside a
+    /// hosted one: launching and closing the one Chromium is guarded, so two never launch one each.
+    /// </summary>
     static readonly SemaphoreSlim Gate = new(1, 1);
     static ConsoleBrowser? browser;
 
