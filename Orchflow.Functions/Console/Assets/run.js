@@ -55,7 +55,7 @@ export function runView({ main, announce }, runId) {
     h("h2", { id: "final-heading" }, "Final output"), finalBody);
   const detail = h("section", { class: "detail card", "aria-labelledby": "detail-heading" });
   const timeline = h("ol", { class: "timeline" });
-  const timelineBox = h("div", { class: "timeline-scroll", tabindex: 0, "aria-label": "Events, oldest first" }, timeline);
+  const timelineBox = h("div", { class: "timeline-scroll", role: "region", tabindex: 0, "aria-label": "Events, oldest first" }, timeline);
 
   const graph = new TaskGraph(graphBox, {
     onSelect: (taskId) => select(taskId, "user", true),
