@@ -41,12 +41,20 @@ public sealed class RetryFunctions(
             return RunsFunctions.RunNotFound(runId);
         }
 
-        // A run that can be retried goes again only with a place among the account's active runs, taken before any charge.
+        // A run that can be retried goes again only with a place among the account's active runs, taken before any
+        // charge. The attempt's place is one: of retries at once, the one that takes it goes on, the others are refused.
         var retryable = found.Status is RunStatus.Failed or RunStatus.Cancelled;
         var attempt = found.Attempt + 1;
-        if (retryable && await active.TryTakeAsync(caller.AccountId, runId, attempt, limits.Value.MaxActiveRuns, cancellationToken) is { Taken: false } full)
+        if (retryable)
         {
-            return Problems.TooManyActiveRuns(full.Active, limits.Value.MaxActiveRuns);
+            var place = await active.TryTakeAsync(caller.AccountId, runId, attempt, limits.Value.MaxActiveRuns, cancellationToken);
+            switch (place.Outcome)
+            {
+                case PlaceOutcome.Full:
+                    return Problems.TooManyActiveRuns(place.Active, limits.Value.MaxActiveRuns);
+                case PlaceOutcome.HeldByAnother:
+                    return Problems.Conflict($"Run {runId} is being retried by another request already; read it to follow that attempt.");
+            }
         }
 
         // A managed run is charged only when it can be retried: a run that cannot is refused (409) for that, free.
@@ -58,10 +66,10 @@ public sealed class RetryFunctions(
             return Problems.TrialExhausted();
         }
 
-        // Of two retries at once, one moves the run on; the other finds it no longer failed and is refused (and refunded).
-        var change = await runs.ChangeAsync(caller.AccountId, runId, (run, _) => managed && !charged
-            ? Uncharged(run)
-            : RunTransitions.Retry(run, managed ? trial.Value.TrialTokens : null), CancellationToken.None);
+        // The run is retried as it was read: one that has moved on since is refused (and refunded).
+        var change = await runs.ChangeAsync(caller.AccountId, runId, (run, _) => retryable
+            ? AtAttempt(run, found.Attempt, () => RunTransitions.Retry(run, managed ? trial.Value.TrialTokens : null))
+            : Unplaced(run), CancellationToken.None);
         if (change is null || change.Refusal is not null)
         {
             if (charged)
@@ -71,7 +79,6 @@ public sealed class RetryFunctions(
 
             if (retryable)
             {
-                // Unless another retry at once moved the run on to this very attempt, which goes on with the place.
                 await active.ReleaseUnlessActiveAsync(caller.AccountId, runId, attempt, CancellationToken.None);
             }
 
@@ -83,11 +90,15 @@ public sealed class RetryFunctions(
         return ApiResult.Accepted(RunView.Of(change.Run), RunsFunctions.RunLocation(runId));
     }
 
+    /// <summary>The retry's decision if the run is still at the attempt it was read at; refused if it has moved on.</summary>
+    static Decision AtAttempt(RunState run, int attempt, Func<Decision> retry) =>
+        run.Attempt == attempt ? retry() : Decision.Refused(RefusalKind.Conflict, $"Run {run.RunId} was retried meanwhile; read it to follow attempt {run.Attempt}.");
+
     /// <summary>
-    /// A managed run that could not be retried when it was read, so was not charged: refused as it was, or, should it
-    /// have failed in between, asked to be retried again (and charged then).
+    /// A run that could not be retried when it was read, so took no place and was not charged: refused as it was, or,
+    /// should it have failed in between, asked to be retried again (and given its place then).
     /// </summary>
-    static Decision Uncharged(RunState run) =>
+    static Decision Unplaced(RunState run) =>
         RunTransitions.Retry(run) is { Refusal: not null } refused
             ? refused
             : Decision.Refused(RefusalKind.Conflict, $"Run {run.RunId} ended while it was being retried; retry it again.");

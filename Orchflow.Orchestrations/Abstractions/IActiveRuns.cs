@@ -1,7 +1,25 @@
 namespace Orchflow.Abstractions;
 
-/// <summary>What a start or a retry got from its account's active-run places: one, or none and how many runs hold them.</summary>
-public sealed record ActiveRunPlace(bool Taken, int Active);
+/// <summary>What a start or a retry got from its account's active-run places, and how many runs held them.</summary>
+public sealed record ActiveRunPlace(PlaceOutcome Outcome, int Active)
+{
+    public bool Taken => Outcome == PlaceOutcome.Taken;
+}
+
+public enum PlaceOutcome
+{
+    /// <summary>The attempt has its place now.</summary>
+    Taken,
+
+    /// <summary>The account's runs hold as many places as it may have: none was taken.</summary>
+    Full,
+
+    /// <summary>
+    /// Another start or retry of this very attempt holds its place (under way, or the run is going at it): of
+    /// retries at once, one goes on and the others are refused before anything is charged.
+    /// </summary>
+    HeldByAnother,
+}
 
 /// <summary>
 /// The places of an account's active runs: one per attempt of a run, taken when it starts (or is retried) and given back
@@ -12,7 +30,8 @@ public interface IActiveRuns
 {
     /// <summary>
     /// Takes a place for the run's attempt, unless the account's runs hold <paramref name="max"/> (those of runs that
-    /// ended without giving theirs back are given back first). A place the attempt holds already counts as taken.
+    /// ended without giving theirs back are given back first) or another start or retry holds the attempt's place. A
+    /// place left by a start or retry that gave up without giving it back is taken over once it is stale.
     /// </summary>
     Task<ActiveRunPlace> TryTakeAsync(string accountId, string runId, int attempt, int max, CancellationToken cancellationToken);
 

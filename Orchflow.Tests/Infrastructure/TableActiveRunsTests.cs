@@ -59,7 +59,7 @@ public sealed class TableActiveRunsTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(refused, Is.EqualTo(new ActiveRunPlace(false, 2)));
+            Assert.That(refused, Is.EqualTo(new ActiveRunPlace(PlaceOutcome.Full, 2)));
             Assert.That(other.Taken, Is.True);
         });
     }
@@ -119,7 +119,7 @@ public sealed class TableActiveRunsTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(place, Is.EqualTo(new ActiveRunPlace(true, 2)));
+            Assert.That(place, Is.EqualTo(new ActiveRunPlace(PlaceOutcome.Taken, 2)));
             Assert.That(after.Select(p => p.GetString("RunId")), Does.Contain(going).And.Not.Contain(ended));
         });
     }
@@ -155,7 +155,45 @@ public sealed class TableActiveRunsTests
 
         var place = await StartAsync(account, 2);
 
-        Assert.That(place, Is.EqualTo(new ActiveRunPlace(true, 2)), "attempt 0's place is given back; attempt 1 keeps its own");
+        Assert.That(place, Is.EqualTo(new ActiveRunPlace(PlaceOutcome.Taken, 2)), "attempt 0's place is given back; attempt 1 keeps its own");
+    }
+
+    [Test]
+    public async Task TryTakeAsync_FiveRetriesOfOneAttemptAtOnce_OneTakesThePlaceAndTheOthersFindItHeld()
+    {
+        var runId = await StartedRunAsync(3);
+        await runs.CancelAsync(account, runId);
+
+        var places = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => active.TryTakeAsync(account, runId, 1, 3, CancellationToken.None)));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(places.Select(p => p.Outcome), Is.EquivalentTo(new[]
+            {
+                PlaceOutcome.Taken, PlaceOutcome.HeldByAnother, PlaceOutcome.HeldByAnother, PlaceOutcome.HeldByAnother, PlaceOutcome.HeldByAnother,
+            }));
+            Assert.That(await new CountedPartition(tables.Accounts, TableActiveRuns.Partition(account)).CountAsync(CancellationToken.None), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task TryTakeAsync_PlaceOfARetryThatGaveUpWithoutGivingItBack_IsTakenOverOnceStale()
+    {
+        var runId = await StartedRunAsync(3);
+        await runs.CancelAsync(account, runId);
+        // A retry that took attempt 1's place and stopped before moving the run on or giving the place back.
+        Assert.That((await active.TryTakeAsync(account, runId, 1, 3, CancellationToken.None)).Taken, Is.True);
+
+        var meanwhile = await active.TryTakeAsync(account, runId, 1, 3, CancellationToken.None);
+        clock.Advance(TableActiveRuns.StartGrace);
+        var later = await active.TryTakeAsync(account, runId, 1, 3, CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(meanwhile.Outcome, Is.EqualTo(PlaceOutcome.HeldByAnother));
+            Assert.That(later.Outcome, Is.EqualTo(PlaceOutcome.Taken));
+            Assert.That(await new CountedPartition(tables.Accounts, TableActiveRuns.Partition(account)).CountAsync(CancellationToken.None), Is.EqualTo(1));
+        });
     }
 
     [Test]

@@ -27,20 +27,27 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
     {
         await tables.EnsureCreatedAsync();
         var places = Places(accountId);
-        var taken = await places.TryAddAsync(Place(accountId, runId, attempt), max, cancellationToken);
-        if (taken.Outcome != CountedAddOutcome.Full)
+        var place = Place(accountId, runId, attempt);
+        var taken = await places.TryAddAsync(place, max, cancellationToken);
+
+        // Another start or retry of this attempt holds the place, unless it gave up without giving it back: then it is taken over.
+        if (taken.Outcome == CountedAddOutcome.Exists && await ReleaseIfStaleAsync(accountId, place.RowKey, cancellationToken))
         {
-            return new ActiveRunPlace(true, taken.Count);
+            taken = await places.TryAddAsync(place, max, cancellationToken);
         }
 
         // At the limit: places whose runs ended without giving them back are given back now, before anyone is refused.
-        if (await ReleaseEndedAsync(accountId, cancellationToken) == 0)
+        if (taken.Outcome == CountedAddOutcome.Full && await ReleaseEndedAsync(accountId, cancellationToken) > 0)
         {
-            return new ActiveRunPlace(false, taken.Count);
+            taken = await places.TryAddAsync(place, max, cancellationToken);
         }
 
-        taken = await places.TryAddAsync(Place(accountId, runId, attempt), max, cancellationToken);
-        return new ActiveRunPlace(taken.Outcome != CountedAddOutcome.Full, taken.Count);
+        return new ActiveRunPlace(taken.Outcome switch
+        {
+            CountedAddOutcome.Added => PlaceOutcome.Taken,
+            CountedAddOutcome.Exists => PlaceOutcome.HeldByAnother,
+            _ => PlaceOutcome.Full,
+        }, taken.Count);
     }
 
     public async Task ReleaseUnlessActiveAsync(string accountId, string runId, int attempt, CancellationToken cancellationToken)
@@ -60,28 +67,46 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
     async Task<int> ReleaseEndedAsync(string accountId, CancellationToken cancellationToken)
     {
         var places = Places(accountId);
-        var now = clock.GetUtcNow();
         var released = 0;
         foreach (var place in await places.ItemsAsync(cancellationToken))
         {
-            var runId = place.GetString("RunId") ?? "";
-            var attempt = place.GetInt32("Attempt") ?? 0;
-            var run = await StandingAsync(accountId, runId, cancellationToken);
-            var settled = now - (place.GetDateTimeOffset("TakenAt") ?? DateTimeOffset.MinValue) >= StartGrace;
-            var stale = run switch
-            {
-                { } r when r.Attempt > attempt => true,
-                { } r when r.Attempt == attempt => r.Status.IsTerminal(),
-                // No such run yet, or not yet retried: a start or retry under way, or one that gave up without its place.
-                _ => settled,
-            };
-            if (stale && await places.DeleteAsync(place.RowKey, place.ETag, cancellationToken))
+            if (await IsStaleAsync(accountId, place, cancellationToken) && await places.DeleteAsync(place.RowKey, place.ETag, cancellationToken))
             {
                 released++;
             }
         }
 
         return released;
+    }
+
+    /// <summary>Gives back the place under <paramref name="placeKey"/> if it is stale; whether the key is free now.</summary>
+    async Task<bool> ReleaseIfStaleAsync(string accountId, string placeKey, CancellationToken cancellationToken)
+    {
+        var found = await tables.Accounts.GetEntityIfExistsAsync<TableEntity>(Partition(accountId), placeKey, cancellationToken: cancellationToken);
+        if (!found.HasValue || found.Value is not { } place)
+        {
+            return true;
+        }
+
+        return await IsStaleAsync(accountId, place, cancellationToken) &&
+               await Places(accountId).DeleteAsync(placeKey, place.ETag, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether a place is held by nothing any more: its run has ended at its attempt or moved past it, or no run is at
+    /// its attempt and the start or retry that took it has had longer than <see cref="StartGrace"/> to get there.
+    /// </summary>
+    async Task<bool> IsStaleAsync(string accountId, TableEntity place, CancellationToken cancellationToken)
+    {
+        var attempt = place.GetInt32("Attempt") ?? 0;
+        var settled = clock.GetUtcNow() - (place.GetDateTimeOffset("TakenAt") ?? DateTimeOffset.MinValue) >= StartGrace;
+        return await StandingAsync(accountId, place.GetString("RunId") ?? "", cancellationToken) switch
+        {
+            { } r when r.Attempt > attempt => true,
+            { } r when r.Attempt == attempt => r.Status.IsTerminal(),
+            // No such run yet, or not yet retried: a start or retry under way, or one that gave up without its place.
+            _ => settled,
+        };
     }
 
     /// <summary>Where the account's run stands, from its status row (one point read); null when the account has no such run.</summary>
