@@ -411,8 +411,10 @@ export function runView({ main, announce }, runId) {
 
   (async () => {
     try {
-      await loadRun();
+      // The log first, then the run: a run read before the log could miss the log's last change, and no later event
+      // would come to have it read again (a plan that waits for review, say, would show no review).
       await loadEvents();
+      await loadRun();
       followWaiting();
       renderAll();
       timelineBox.scrollTop = timelineBox.scrollHeight;
