@@ -10,8 +10,8 @@ namespace Orchflow.Tests.Integration.Console;
 public sealed class ConsoleBrowserSetup
 {
     /// <summary>
-    /// Console fixtures run alone, but other fixtures that open a page (<see cref="CorsBrowserTests"/>) may run beside a
-    /// hosted one: launching and closing the one Chromium is guarded, so two never launch one each.
+    /// Fixtures that open a page (the console's, <see cref="CorsBrowserTests"/>) may run two at a time: launching and
+    /// closing the one Chromium is guarded, so two never launch one each.
     /// </summary>
     static readonly SemaphoreSlim Gate = new(1, 1);
     static ConsoleBrowser? browser;

@@ -6,12 +6,11 @@ using Orchflow.Tests.Support;
 namespace Orchflow.Tests.Integration.Console;
 
 /// <summary>
-/// A fixture that uses the console as a person would: a host with the console fixtures' settings (one after another,
-/// they share it), the console fixtures' one Chromium, a fresh tab per test. Controls are found by their visible labels, graph nodes by <c>data-task-id</c> and <c>data-state</c>.
+/// A fixture that uses the console as a person would: a host with the console fixtures' settings (fixtures one after
+/// another share it), the console fixtures' one Chromium, a fresh tab per test. Controls are found by their visible
+/// labels, graph nodes by <c>data-task-id</c> and <c>data-state</c>. Like every hosted fixture it may run beside
+/// another: a console fixture spends most of its time waiting on runs and pages (under one core on average).
 /// </summary>
-// Alone, as before hosted fixtures ran two at a time: the browser and axe keep both cores busy, so a second fixture
-// beside a console fixture saves nothing, and on a loaded machine it pushed page waits past their timeouts.
-[NonParallelizable]
 public abstract class ConsoleTests : HostedTests
 {
     protected ConsoleBrowser Browser { get; private set; } = null!;
