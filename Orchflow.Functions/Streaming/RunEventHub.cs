@@ -15,6 +15,7 @@ namespace Orchflow.Functions.Streaming;
 public sealed class RunEventHub : IRunLogObserver
 {
     readonly Dictionary<string, RunFeed> feeds = [];
+    readonly RunLogTails tails = new();
     readonly Lock gate = new();
     long reads;
 
@@ -59,7 +60,21 @@ public sealed class RunEventHub : IRunLogObserver
         }
     }
 
-    public void Logged(string accountId, string runId, IReadOnlyList<RunLogEntry> entries) => Feed(runId)?.Logged(entries);
+    /// <summary>
+    /// Events this process has just logged: kept with the run's log while it holds it whole, and handed to the run's feed
+    /// if it is watched. Both under the lock, so a feed started meanwhile has them either from the log or from here.
+    /// </summary>
+    public void Logged(string accountId, string runId, IReadOnlyList<RunLogEntry> entries)
+    {
+        RunFeed? feed;
+        lock (gate)
+        {
+            tails.Logged(runId, entries);
+            feed = feeds.GetValueOrDefault(runId);
+        }
+
+        feed?.Logged(entries);
+    }
 
     void Wrote(string runId) => Feed(runId)?.TextsChanged();
 
@@ -81,7 +96,7 @@ public sealed class RunEventHub : IRunLogObserver
         {
             if (!feeds.TryGetValue(runId, out var feed))
             {
-                feeds[runId] = feed = new RunFeed(this, runId);
+                feeds[runId] = feed = new RunFeed(this, runId, tails.Of(runId));
                 feed.Start();
             }
 

@@ -14,18 +14,32 @@ namespace Orchflow.Functions.Streaming;
 /// the texts and the log says a task (or the synthesis) is being written by another instance, it reads that text by one
 /// point read every <see cref="StreamOptions.OutputPollMs"/> while it grows, less often (down to every poll interval)
 /// while it does not.
+/// A feed starts from the run's log as this process logged it, when it holds that (<see cref="RunLogTails"/>), so its
+/// first read is a probe for what follows instead of the log's first page.
 /// </summary>
-sealed class RunFeed(RunEventHub hub, string runId)
+sealed class RunFeed
 {
     const int Page = 1000;
 
-    readonly List<RunLogEntry> entries = [];
+    readonly RunEventHub hub;
+    readonly string runId;
+    readonly List<RunLogEntry> entries;
     readonly Dictionary<string, LiveText> texts = new(StringComparer.Ordinal);
     readonly RunWriters writers = new();
     readonly CancellationTokenSource stop = new();
     TaskCompletionSource changed = NewSignal();
     TaskCompletionSource wake = NewSignal();
     bool ended;
+
+    /// <param name="held">The run's log from its first event, as far as this process knows it without a read; may be empty.</param>
+    public RunFeed(RunEventHub hub, string runId, IReadOnlyList<RunLogEntry> held)
+    {
+        this.hub = hub;
+        this.runId = runId;
+        entries = [.. held];
+        writers.Follow(held);
+        ended = held.Count > 0 && held[^1].IsTerminal;
+    }
 
     public string RunId => runId;
 
@@ -173,7 +187,7 @@ sealed class RunFeed(RunEventHub hub, string runId)
             last = Last;
         }
 
-        // A new run's first page is read whole; after that, a probe costs one point read where a page costs a query.
+        // A feed that holds nothing reads the first page whole; after that, a probe costs one point read where a page costs a query.
         if (last > 0)
         {
             hub.CountReads(1);

@@ -167,6 +167,54 @@ public sealed class RunEventHubTests
     }
 
     [Test]
+    public async Task Subscribe_RunLoggedWholeInThisProcess_StartsFromMemoryWithoutReadingAPage()
+    {
+        var store = new ListedLog([Entry(1, EventTypes.RunQueued, null)]);
+        var hub = HubOn(store);
+        // Logged here from the first event; the stored log the test gives has only the first, so only memory holds the rest.
+        hub.Logged("acc", RunId, [Entry(1, EventTypes.RunQueued, null)]);
+        hub.Logged("acc", RunId, [Entry(2, EventTypes.RunPlanning, null), Entry(3, EventTypes.RunPlanned, null)]);
+
+        using var subscription = hub.Subscribe(RunId, after: 0, output: false);
+        var items = await subscription.NextAsync(Wait, CancellationToken.None);
+        await WhenProbed(store);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(items.Select(i => i.Entry?.Sequence), Is.EqualTo(new long?[] { 1, 2, 3 }));
+            Assert.That(store.PageReads, Is.Zero, "the log came from memory");
+            Assert.That(store.Probes, Does.Contain(4L), "what follows is still looked for, in case another instance logged it");
+        });
+    }
+
+    [Test]
+    public async Task Subscribe_RunLoggedHereThenElsewhere_TheRestIsReadFromStorageInOrder()
+    {
+        var store = new ListedLog([Entry(1, EventTypes.RunQueued, null), Entry(2, EventTypes.RunPlanning, null)]);
+        var hub = HubOn(store);
+        hub.Logged("acc", RunId, [store.Log[0]]);
+        hub.Logged("acc", RunId, [store.Log[1]]);
+        // Another instance logs the next two: this process never hears of them.
+        store.Add(Entry(3, EventTypes.RunPlanned, null));
+        store.Add(Entry(4, EventTypes.RunRunning, null));
+
+        using var subscription = hub.Subscribe(RunId, after: 0, output: false);
+        var sequences = new List<long?>();
+        while (sequences.Count < 4)
+        {
+            var items = await subscription.NextAsync(Wait, CancellationToken.None);
+            Assert.That(items, Is.Not.Empty, $"only {sequences.Count} events came");
+            sequences.AddRange(items.Select(i => i.Entry?.Sequence));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(sequences, Is.EqualTo(new long?[] { 1, 2, 3, 4 }), "each once, in order");
+            Assert.That(store.PageReads, Is.EqualTo(1), "one page, from the event after what memory held");
+        });
+    }
+
+    [Test]
     public async Task NextAsync_ClientThatAskedForNoOutput_GetsTheEventsOnly()
     {
         var (hub, live, _, log) = Hub();
@@ -202,23 +250,65 @@ public sealed class RunEventHubTests
         return items.Select(i => i.Delta).OfType<OutputDelta>().ToList();
     }
 
+    /// <summary>Waits until the feed has looked in storage for what follows what it holds.</summary>
+    static async Task WhenProbed(ListedLog store)
+    {
+        for (var waited = 0; store.Probes.Count == 0; waited += 10)
+        {
+            Assert.That(waited, Is.LessThan(Wait.TotalMilliseconds), "the feed never probed the stored log");
+            await Task.Delay(10);
+        }
+    }
+
     static (RunEventHub Hub, Orchflow.Live.LiveOutputs Live, MemoryLiveOutputStore Texts, List<RunLogEntry> Log) Hub()
     {
         var texts = new MemoryLiveOutputStore();
         var live = texts.Outputs(flushMs: 10_000);
-        var log = new List<RunLogEntry> { Entry(1, EventTypes.RunQueued, null) };
-        var hub = new RunEventHub(new ListedLog(log), texts, live, Options.Create(new StreamOptions { PollMs = 20, OutputPollMs = 20 }), TimeProvider.System,
-            NullLogger<RunEventHub>.Instance);
-        return (hub, live, texts, log);
+        var store = new ListedLog([Entry(1, EventTypes.RunQueued, null)]);
+        return (HubOn(store, texts, live), live, texts, store.Log);
+    }
+
+    static RunEventHub HubOn(ListedLog store, MemoryLiveOutputStore? texts = null, Orchflow.Live.LiveOutputs? live = null)
+    {
+        texts ??= new MemoryLiveOutputStore();
+        return new RunEventHub(store, texts, live ?? texts.Outputs(flushMs: 10_000), Options.Create(new StreamOptions { PollMs = 20, OutputPollMs = 20 }),
+            TimeProvider.System, NullLogger<RunEventHub>.Instance);
     }
 
     static RunLogEntry Entry(long sequence, string type, string? taskId) => new(sequence, type, DateTimeOffset.UtcNow, taskId, new JsonObject());
 
-    /// <summary>A run's log the test appends to.</summary>
+    /// <summary>A run's log the test appends to, counting the feed's page reads and the sequences it probed for.</summary>
     sealed class ListedLog(List<RunLogEntry> log) : IRunEventStore
     {
+        readonly List<long> probes = [];
+        int pageReads;
+
+        public List<RunLogEntry> Log => log;
+
+        public int PageReads => Volatile.Read(ref pageReads);
+
+        public IReadOnlyList<long> Probes
+        {
+            get
+            {
+                lock (log)
+                {
+                    return probes.ToList();
+                }
+            }
+        }
+
+        public void Add(RunLogEntry entry)
+        {
+            lock (log)
+            {
+                log.Add(entry);
+            }
+        }
+
         public Task<IReadOnlyList<RunLogEntry>> ReadAsync(string runId, long after, int limit, CancellationToken cancellationToken)
         {
+            Interlocked.Increment(ref pageReads);
             lock (log)
             {
                 return Task.FromResult<IReadOnlyList<RunLogEntry>>(log.Where(e => e.Sequence > after).Take(limit).ToList());
@@ -229,6 +319,7 @@ public sealed class RunEventHubTests
         {
             lock (log)
             {
+                probes.Add(sequence);
                 return Task.FromResult(log.Any(e => e.Sequence == sequence));
             }
         }
