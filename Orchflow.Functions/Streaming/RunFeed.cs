@@ -108,6 +108,14 @@ sealed class RunFeed
         var logDue = clock.GetUtcNow();
         var logEvery = TimeSpan.FromMilliseconds(hub.Options.PollMs);
         var textPolls = new TextPolls(hub.Options);
+        // A feed started from memory had the log's events as a first page would have brought them: its first probe
+        // backs off no more than the probe after such a page would, so what another instance logs next is seen as soon.
+        bool startedWithEvents;
+        lock (entries)
+        {
+            startedWithEvents = Last > 0;
+        }
+
         while (!stop.IsCancellationRequested && Volatile.Read(ref ended) is false)
         {
             Task woken;
@@ -121,6 +129,8 @@ sealed class RunFeed
                 if (readLog)
                 {
                     var (found, full) = await ReadLogAsync();
+                    found |= startedWithEvents;
+                    startedWithEvents = false;
                     logEvery = found
                         ? TimeSpan.FromMilliseconds(hub.Options.PollMs)
                         : TimeSpan.FromTicks(Math.Min(2 * logEvery.Ticks, TimeSpan.FromMilliseconds(hub.Options.IdlePollMs).Ticks));

@@ -5,6 +5,7 @@ using Orchflow.Abstractions;
 using Orchflow.Domain;
 using Orchflow.Functions.Streaming;
 using Orchflow.Tests.Activities;
+using Orchflow.Tests.Models;
 
 namespace Orchflow.Tests.Functions.Streaming;
 
@@ -17,6 +18,7 @@ namespace Orchflow.Tests.Functions.Streaming;
 public sealed class RunEventHubTests
 {
     const string RunId = "run_live";
+    const int PollMs = 20;
     static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     [Test]
@@ -188,6 +190,21 @@ public sealed class RunEventHubTests
     }
 
     [Test]
+    public async Task Subscribe_RunLoggedWholeInThisProcess_ProbesAgainAfterOnePollIntervalAsAfterAFirstPage()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var store = new ListedLog([Entry(1, EventTypes.RunQueued, null)]);
+        var hub = HubOn(store, clock: clock);
+        hub.Logged("acc", RunId, [Entry(1, EventTypes.RunQueued, null)]);
+
+        using var subscription = hub.Subscribe(RunId, after: 0, output: false);
+        await WhenProbed(store);
+        var due = await FirstTimerAsync(clock);
+
+        Assert.That(due, Is.EqualTo(TimeSpan.FromMilliseconds(PollMs)), "another instance's next event is looked for as soon as after a page read");
+    }
+
+    [Test]
     public async Task Subscribe_RunLoggedHereThenElsewhere_TheRestIsReadFromStorageInOrder()
     {
         var store = new ListedLog([Entry(1, EventTypes.RunQueued, null), Entry(2, EventTypes.RunPlanning, null)]);
@@ -250,6 +267,21 @@ public sealed class RunEventHubTests
         return items.Select(i => i.Delta).OfType<OutputDelta>().ToList();
     }
 
+    /// <summary>The wait of the first timer the feed set, once it set one.</summary>
+    static async Task<TimeSpan> FirstTimerAsync(ManualTimeProvider clock)
+    {
+        for (var waited = 0; ; waited += 10)
+        {
+            if (clock.DueTimes.ToList() is [var first, ..])
+            {
+                return first;
+            }
+
+            Assert.That(waited, Is.LessThan(Wait.TotalMilliseconds), "the feed never waited");
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>Waits until the feed has looked in storage for what follows what it holds.</summary>
     static async Task WhenProbed(ListedLog store)
     {
@@ -268,11 +300,11 @@ public sealed class RunEventHubTests
         return (HubOn(store, texts, live), live, texts, store.Log);
     }
 
-    static RunEventHub HubOn(ListedLog store, MemoryLiveOutputStore? texts = null, Orchflow.Live.LiveOutputs? live = null)
+    static RunEventHub HubOn(ListedLog store, MemoryLiveOutputStore? texts = null, Orchflow.Live.LiveOutputs? live = null, TimeProvider? clock = null)
     {
         texts ??= new MemoryLiveOutputStore();
-        return new RunEventHub(store, texts, live ?? texts.Outputs(flushMs: 10_000), Options.Create(new StreamOptions { PollMs = 20, OutputPollMs = 20 }),
-            TimeProvider.System, NullLogger<RunEventHub>.Instance);
+        return new RunEventHub(store, texts, live ?? texts.Outputs(flushMs: 10_000), Options.Create(new StreamOptions { PollMs = PollMs, OutputPollMs = 20 }),
+            clock ?? TimeProvider.System, NullLogger<RunEventHub>.Instance);
     }
 
     static RunLogEntry Entry(long sequence, string type, string? taskId) => new(sequence, type, DateTimeOffset.UtcNow, taskId, new JsonObject());
