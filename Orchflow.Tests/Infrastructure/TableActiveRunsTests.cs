@@ -218,6 +218,55 @@ public sealed class TableActiveRunsTests
     }
 
     [Test]
+    public async Task TryTakeAsync_StartsRefusedAtTheLimitOneAfterAnother_ReadTheAccountsRunsOnceAWhile()
+    {
+        var requests = new CountedRequests();
+        var counted = requests.Tables();
+        await counted.EnsureCreatedAsync();
+        var places = new TableActiveRuns(counted, clock);
+        var store = new TableRunStore(counted, clock, []);
+        for (var i = 0; i < 5; i++)
+        {
+            var run = StoredRuns.New(account, clock.GetUtcNow());
+            await places.TryTakeAsync(account, run.RunId, 0, 5, CancellationToken.None);
+            await store.CreateAsync(run, CancellationToken.None);
+        }
+
+        var first = await requests.OfAsync(() => places.TryTakeAsync(account, Ids.NewRunId(clock.GetUtcNow()), 0, 5, CancellationToken.None));
+        var next = await requests.OfAsync(() => places.TryTakeAsync(account, Ids.NewRunId(clock.GetUtcNow()), 0, 5, CancellationToken.None));
+        clock.Advance(TableActiveRuns.SweepEvery);
+        var later = await requests.OfAsync(() => places.TryTakeAsync(account, Ids.NewRunId(clock.GetUtcNow()), 0, 5, CancellationToken.None));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.EqualTo(1 + 1 + 5), "the guard, the places, and each place's run");
+            Assert.That(next, Is.EqualTo(1), "the guard alone: the places were looked at just now");
+            Assert.That(later, Is.EqualTo(first), "looked at again once the interval has passed");
+        });
+    }
+
+    [Test]
+    public async Task TryTakeAsync_PlaceLeftBehindJustAfterALook_IsGivenBackAtTheNextLook()
+    {
+        var ended = await StartedRunAsync(2);
+        await StartedRunAsync(2);
+        Assert.That((await StartAsync(account, 2)).Taken, Is.False, "at the limit; the places were looked at");
+        await runs.CancelAsync(account, ended);
+        // As if the process had stopped between the run's end and giving its place back.
+        Assert.That((await active.TryTakeAsync(account, ended, 0, 2, CancellationToken.None)).Taken, Is.True);
+
+        var meanwhile = await StartAsync(account, 2);
+        clock.Advance(TableActiveRuns.SweepEvery);
+        var later = await StartAsync(account, 2);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(meanwhile.Taken, Is.False);
+            Assert.That(later.Taken, Is.True);
+        });
+    }
+
+    [Test]
     public async Task Costs_AStartsPlaceAndItsReturn_TwoStorageRequestsEach()
     {
         var requests = new CountedRequests();

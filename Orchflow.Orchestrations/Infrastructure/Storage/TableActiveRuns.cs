@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Azure.Data.Tables;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
@@ -8,11 +9,21 @@ namespace Orchflow.Infrastructure.Storage;
 /// Active-run places on Table Storage: a counted partition per account in the Accounts table (PK <c>active~{account}</c>),
 /// one row per attempt of a run that holds a place (RK <c>{run id}~{attempt}</c>) beside the guard that counts them
 /// (<see cref="CountedPartition"/>). A place is given back when its run's change to completed, failed or cancelled has
-/// been committed (<see cref="TableRunStore"/>); one left behind by a crash in between is found and given back the next
-/// time the account is at its limit, by reading its run's status row.
+/// been committed (<see cref="TableRunStore"/>); one left behind by a crash in between is found and given back when the
+/// account is at its limit, by reading its run's status row, at most once every <see cref="SweepEvery"/> an account in
+/// each process, so starts refused at the limit cost two requests, not one more for each of the account's runs.
 /// </summary>
 public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) : IActiveRuns
 {
+    /// <summary>
+    /// Between two looks at an account's places for ones left behind. Only a crash leaves one, so a start at the limit
+    /// may wait this long for its place; the starts refused meanwhile read no run.
+    /// </summary>
+    internal static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(10);
+
+    /// <summary>When each account's places were last looked at for ones left behind, by this process.</summary>
+    readonly ConcurrentDictionary<string, DateTimeOffset> swept = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Longer than a start or retry takes from its place to its run's first write: a place whose run is not (yet) at
     /// its attempt is given back at the limit only once it is this old, so a start under way keeps the place it took.
@@ -37,7 +48,7 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
         }
 
         // At the limit: places whose runs ended without giving them back are given back now, before anyone is refused.
-        if (taken.Outcome == CountedAddOutcome.Full && await ReleaseEndedAsync(accountId, cancellationToken) > 0)
+        if (taken.Outcome == CountedAddOutcome.Full && SweepDue(accountId) && await ReleaseEndedAsync(accountId, cancellationToken) > 0)
         {
             taken = await places.TryAddAsync(place, max, cancellationToken);
         }
@@ -62,6 +73,30 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
     /// <summary>Gives back the place of the run's attempt; nothing changes when it holds none (given back before, or never taken).</summary>
     internal Task ReleaseAsync(string accountId, string runId, int attempt, CancellationToken cancellationToken) =>
         Places(accountId).DeleteAsync(PlaceKey(runId, attempt), null, cancellationToken);
+
+    /// <summary>Whether the account's places are due a look for ones left behind; if so, the look is counted as made now.</summary>
+    bool SweepDue(string accountId)
+    {
+        var now = clock.GetUtcNow();
+        if (swept.TryGetValue(accountId, out var last) && now - last < SweepEvery)
+        {
+            return false;
+        }
+
+        swept[accountId] = now;
+        if (swept.Count > MaxSweptAccounts)
+        {
+            // Accounts at their limit long ago are forgotten: the worst that costs is one look too many.
+            foreach (var (account, at) in swept.Where(e => now - e.Value >= SweepEvery).ToList())
+            {
+                swept.TryRemove(new KeyValuePair<string, DateTimeOffset>(account, at));
+            }
+        }
+
+        return true;
+    }
+
+    const int MaxSweptAccounts = 10_000;
 
     /// <summary>Gives back every place whose run has ended or moved past its attempt; how many it gave back.</summary>
     async Task<int> ReleaseEndedAsync(string accountId, CancellationToken cancellationToken)
