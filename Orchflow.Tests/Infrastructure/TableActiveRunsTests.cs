@@ -41,6 +41,15 @@ public sealed class TableActiveRunsTests
         return place;
     }
 
+    /// <summary>Places and a run store whose storage requests are counted.</summary>
+    async Task<(CountedRequests Requests, TableActiveRuns Places, TableRunStore Store)> CountedAsync()
+    {
+        var requests = new CountedRequests();
+        var counted = requests.Tables();
+        await counted.EnsureCreatedAsync();
+        return (requests, new TableActiveRuns(counted, clock), new TableRunStore(counted, clock, []));
+    }
+
     async Task<string> StartedRunAsync(int max)
     {
         var runId = Ids.NewRunId(clock.GetUtcNow());
@@ -220,11 +229,7 @@ public sealed class TableActiveRunsTests
     [Test]
     public async Task TryTakeAsync_StartsRefusedAtTheLimitOneAfterAnother_ReadTheAccountsRunsOnceAWhile()
     {
-        var requests = new CountedRequests();
-        var counted = requests.Tables();
-        await counted.EnsureCreatedAsync();
-        var places = new TableActiveRuns(counted, clock);
-        var store = new TableRunStore(counted, clock, []);
+        var (requests, places, store) = await CountedAsync();
         for (var i = 0; i < 5; i++)
         {
             var run = StoredRuns.New(account, clock.GetUtcNow());
@@ -269,11 +274,7 @@ public sealed class TableActiveRunsTests
     [Test]
     public async Task Costs_AStartsPlaceAndItsReturn_TwoStorageRequestsEach()
     {
-        var requests = new CountedRequests();
-        var counted = requests.Tables();
-        await counted.EnsureCreatedAsync();
-        var places = new TableActiveRuns(counted, clock);
-        var store = new TableRunStore(counted, clock, []);
+        var (requests, places, store) = await CountedAsync();
         await places.TryTakeAsync(account, Ids.NewRunId(clock.GetUtcNow()), 0, 10, CancellationToken.None);
         var run = StoredRuns.New(account, clock.GetUtcNow());
 
