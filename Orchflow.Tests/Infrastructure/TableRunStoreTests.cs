@@ -201,7 +201,7 @@ public sealed class TableRunStoreTests
         }
 
         // As an account listed before runs were counted.
-        await tables.Runs.DeleteEntityAsync(account, TableRunStore.CountKey);
+        await tables.Runs.DeleteEntityAsync(account, "~count");
         var first = await store.ListAsync(account, 2, 0, CancellationToken.None);
         await store.CreateAsync(StoredRuns.New(account, DateTimeOffset.UtcNow), CancellationToken.None);
         var second = await store.ListAsync(account, 10, 3, CancellationToken.None);
@@ -212,68 +212,6 @@ public sealed class TableRunStoreTests
             Assert.That(first.Runs, Has.Count.EqualTo(2));
             Assert.That(second.Total, Is.EqualTo(5));
             Assert.That(second.Runs, Has.Count.EqualTo(2), "offset 3 of 5");
-        });
-    }
-
-    [Test]
-    public async Task ListAsync_FirstPage_ThePageAndTheTotalInOneStorageRequest()
-    {
-        var requests = new CountedRequests();
-        var counted = new TableRunStore(requests.Tables(), TimeProvider.System, []);
-        var account = NewAccountId();
-        await counted.StartCountingAsync(account, CancellationToken.None);
-        var start = DateTimeOffset.UtcNow.AddHours(-1);
-        // More runs than a page: the page ends at its limit, with runs after it.
-        var created = new List<RunRecord>();
-        for (var i = 0; i < 40; i++)
-        {
-            var run = StoredRuns.New(account, start.AddSeconds(i));
-            await counted.CreateAsync(run, CancellationToken.None);
-            created.Add(run);
-        }
-
-        RunPage page = null!;
-        var cost = await requests.OfAsync(async () => page = await counted.ListAsync(account, 20, 0, CancellationToken.None));
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(cost, Is.EqualTo(1), "one range read: the count rows sort before the runs");
-            Assert.That(page.Total, Is.EqualTo(40));
-            Assert.That(page.Runs.Select(r => r.RunId), Is.EqualTo(created.OrderByDescending(r => r.CreatedAt).Take(20).Select(r => r.RunId)));
-        });
-    }
-
-    [Test]
-    public async Task ListAsync_AccountCountedWhereCountsWereKeptBefore_IsCountedAgainOnce()
-    {
-        var account = NewAccountId();
-        await store.StartCountingAsync(account, CancellationToken.None);
-        for (var i = 0; i < 3; i++)
-        {
-            await store.CreateAsync(StoredRuns.New(account, DateTimeOffset.UtcNow.AddSeconds(-i)), CancellationToken.None);
-        }
-
-        // As an account of an earlier version: its counts after its runs, none before them; the old count is wrong on purpose.
-        foreach (var row in tables.Runs.Query<TableEntity>(e => e.PartitionKey == account).Where(e => e.RowKey.StartsWith(TableRunStore.CountKey, StringComparison.Ordinal)).ToList())
-        {
-            await tables.Runs.DeleteEntityAsync(account, row.RowKey);
-        }
-
-        await tables.Runs.AddEntityAsync(new TableEntity(account, TableRunStore.FormerCountKey) { ["Count"] = 99 });
-        await tables.Runs.AddEntityAsync(new TableEntity(account, TableRunStore.FormerCountKey + "~03") { ["Count"] = 7 });
-
-        var first = await store.ListAsync(account, 10, 0, CancellationToken.None);
-        await store.CreateAsync(StoredRuns.New(account, DateTimeOffset.UtcNow), CancellationToken.None);
-        var second = await store.ListAsync(account, 10, 0, CancellationToken.None);
-        var offset = await store.ListAsync(account, 10, 2, CancellationToken.None);
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(first.Total, Is.EqualTo(3), "counted from the runs themselves");
-            Assert.That(first.Runs, Has.Count.EqualTo(3), "the former count rows are no runs");
-            Assert.That(second.Total, Is.EqualTo(4), "the start after it counted where counts are kept now");
-            Assert.That(second.Runs, Has.Count.EqualTo(4));
-            Assert.That(offset.Runs, Has.Count.EqualTo(2));
         });
     }
 

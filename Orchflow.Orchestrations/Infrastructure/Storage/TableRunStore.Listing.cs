@@ -9,39 +9,20 @@ namespace Orchflow.Infrastructure.Storage;
 public sealed partial class TableRunStore
 {
     /// <summary>
-    /// The rows beside an account's runs that count them, so a listing's total comes with its first page. They sort before
-    /// every run id: <c>!count</c>, written when the account is registered (or first listed), holds what was counted
-    /// then, and each start adds one to a shard <c>!count~00</c>…<c>!count~15</c> picked at random, so concurrent
+    /// The rows beside an account's runs that count them, so a listing's total is one short range read. They sort after
+    /// every run id: <c>~count</c>, written when the account is registered (or first listed), holds what was counted
+    /// then, and each start adds one to a shard <c>~count~00</c>…<c>~count~15</c> picked at random, so concurrent
     /// starts on one account seldom race for the same row.
     /// </summary>
-    internal const string CountKey = "!count";
+    internal const string CountKey = "~count";
 
-    internal const string CountShardPrefix = "!count~";
-
-    /// <summary>After every count row and before every run id.</summary>
-    const string EndOfCount = "!count~~";
-
+    internal const string CountShardPrefix = "~count~";
+    const string EndOfCount = "~count~~";
     internal const int CountShards = 16;
-
-    /// <summary>
-    /// Where count rows were kept before they sorted first (<c>~count</c>, <c>~count~00</c>…): after every run id, so the
-    /// runs' range ends there. An account counted only by them is counted again by its first listing, as one from
-    /// before counts was; they are left for the account's erasure.
-    /// </summary>
-    internal const string FormerCountKey = "~count";
-
-    /// <summary>The range of an account's run rows, after <paramref name="after"/> when given.</summary>
-    internal static string RunRange(string accountId, string? after = null) => TableClient.CreateQueryFilter(
-        $"PartitionKey eq {accountId} and RowKey gt {after ?? EndOfCount} and RowKey lt {FormerCountKey}");
 
     public async Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
-        if (offset == 0)
-        {
-            return await FirstPageAsync(accountId, limit, cancellationToken);
-        }
-
         var total = await CountAsync(accountId, cancellationToken);
         if (offset >= total)
         {
@@ -49,43 +30,14 @@ public sealed partial class TableRunStore
         }
 
         // Run ids sort newest first, so key order is listing order. Table Storage has no offset: the runs skipped are
-        // read as keys alone, and the page itself is one range from the key after them.
-        var after = await KeyAtAsync(accountId, offset, cancellationToken);
+        // read as keys alone, and the page itself is one range from the key after them. Offset 0 reads the page only.
+        var after = offset == 0 ? null : await KeyAtAsync(accountId, offset, cancellationToken);
+        var filter = after is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey gt {after} and RowKey lt {CountKey}");
         var runs = new List<RunRecord>();
-        if (after is not null)
+        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(filter, maxPerPage: limit, cancellationToken: cancellationToken))
         {
-            await foreach (var e in tables.Runs.QueryAsync<TableEntity>(RunRange(accountId, after), maxPerPage: limit, cancellationToken: cancellationToken))
-            {
-                runs.Add(RunImage.Listed(e));
-                if (runs.Count == limit)
-                {
-                    break;
-                }
-            }
-        }
-
-        return new RunPage(runs, total);
-    }
-
-    /// <summary>
-    /// The first page and the total in one range read: the count rows sort first, the newest runs after them. An account
-    /// without its count row is counted once more (<see cref="CountAsync"/>).
-    /// </summary>
-    async Task<RunPage> FirstPageAsync(string accountId, int limit, CancellationToken cancellationToken)
-    {
-        var counted = false;
-        var total = 0;
-        var runs = new List<RunRecord>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey ge {CountKey} and RowKey lt {FormerCountKey}");
-        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(filter, maxPerPage: limit + CountShards + 1, cancellationToken: cancellationToken))
-        {
-            if (string.CompareOrdinal(e.RowKey, EndOfCount) < 0)
-            {
-                counted |= e.RowKey == CountKey;
-                total += e.GetInt32("Count") ?? 0;
-                continue;
-            }
-
             runs.Add(RunImage.Listed(e));
             if (runs.Count == limit)
             {
@@ -93,7 +45,7 @@ public sealed partial class TableRunStore
             }
         }
 
-        return new RunPage(runs, counted ? total : await CountAsync(accountId, cancellationToken));
+        return new RunPage(runs, total);
     }
 
     /// <summary>The key of the <paramref name="offset"/>th run (1-based), reading keys alone: what an offset costs.</summary>
@@ -101,7 +53,8 @@ public sealed partial class TableRunStore
     {
         var seen = 0;
         await foreach (var e in tables.Runs.QueryAsync<TableEntity>(
-                           RunRange(accountId), maxPerPage: Math.Min(1000, offset), select: ["RowKey"], cancellationToken: cancellationToken))
+                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}"),
+                           maxPerPage: Math.Min(1000, offset), select: ["RowKey"], cancellationToken: cancellationToken))
         {
             if (++seen == offset)
             {
@@ -153,7 +106,8 @@ public sealed partial class TableRunStore
     {
         var count = 0;
         await foreach (var _ in tables.Runs.QueryAsync<TableEntity>(
-                           RunRange(accountId), maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}"),
+                           maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
         {
             count++;
         }
