@@ -53,7 +53,8 @@ public sealed class RetryFunctions(
                 case PlaceOutcome.Full:
                     return Problems.TooManyActiveRuns(place.Active, limits.Value.MaxActiveRuns);
                 case PlaceOutcome.HeldByAnother:
-                    return Problems.Conflict($"Run {runId} is being retried by another request already; read it to follow that attempt.");
+                    // Not kept for an Idempotency-Key: once that retry has gone on or given up, the same request may be sent again.
+                    return Problems.Conflict($"Run {runId} is being retried by another request already; read it to follow that attempt.").Unkept();
             }
         }
 

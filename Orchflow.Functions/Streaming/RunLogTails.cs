@@ -7,8 +7,9 @@ namespace Orchflow.Functions.Streaming;
 /// on such a run starts from memory instead of reading the log's first page from storage. A log held here is always a
 /// prefix of the run's log: one that another instance added to in between (a gap) is dropped, and a feed started from
 /// a prefix still probes storage for what follows it. A run's log goes with its last event (a stream of an ended run
-/// reads storage, as before); the runs logged to least recently make way once <see cref="MaxRuns"/> are held, and a log
-/// longer than a page is left to storage. Not thread-safe: the hub calls it under its lock.
+/// reads storage, as before); the runs logged to least recently make way once <see cref="MaxRuns"/> are held or their
+/// events' data passes <see cref="MaxChars"/> (feedback, prompts and forms are the clients' own, and may be long), and a
+/// log longer than a page is left to storage. Not thread-safe: the hub calls it under its lock.
 /// </summary>
 sealed class RunLogTails
 {
@@ -18,12 +19,20 @@ sealed class RunLogTails
     /// <summary>Events held of one run at most: a longer log is read from storage, a page at a time.</summary>
     internal const int MaxEntries = 1_000;
 
-    readonly Dictionary<string, LinkedListNode<(string RunId, List<RunLogEntry> Log)>> byRun = new(StringComparer.Ordinal);
+    /// <summary>The events' data held at most, in characters of its JSON, all runs together.</summary>
+    internal const long MaxChars = 4_000_000;
+
+    readonly Dictionary<string, LinkedListNode<Tail>> byRun = new(StringComparer.Ordinal);
 
     /// <summary>Least recently logged first.</summary>
-    readonly LinkedList<(string RunId, List<RunLogEntry> Log)> byUse = new();
+    readonly LinkedList<Tail> byUse = new();
+
+    long chars;
 
     public int Count => byRun.Count;
+
+    /// <summary>The events' data held, in characters of its JSON.</summary>
+    public long Chars => chars;
 
     /// <summary>Events this process has just logged, in order.</summary>
     public void Logged(string runId, IReadOnlyList<RunLogEntry> entries)
@@ -49,22 +58,21 @@ sealed class RunLogTails
                 return;
             }
 
-            log.AddRange(fresh);
+            Add(node.Value, fresh);
             byUse.Remove(node);
             byUse.AddLast(node);
-            return;
+        }
+        else if (entries[0].Sequence == 1 && entries.Count <= MaxEntries && !entries[^1].IsTerminal)
+        {
+            // Begun here; a run begun elsewhere was never seen whole by this process.
+            var tail = new Tail(runId);
+            Add(tail, entries);
+            byRun[runId] = byUse.AddLast(tail);
         }
 
-        if (entries[0].Sequence != 1 || entries.Count > MaxEntries || entries[^1].IsTerminal)
+        while (byUse.First is { } oldest && (byRun.Count > MaxRuns || chars > MaxChars))
         {
-            // A run begun elsewhere: this process never saw its log whole.
-            return;
-        }
-
-        byRun[runId] = byUse.AddLast((runId, entries.ToList()));
-        if (byRun.Count > MaxRuns)
-        {
-            Drop(byUse.First!);
+            Drop(oldest);
         }
     }
 
@@ -72,9 +80,27 @@ sealed class RunLogTails
     public IReadOnlyList<RunLogEntry> Of(string runId) =>
         byRun.TryGetValue(runId, out var node) ? node.Value.Log.ToList() : [];
 
-    void Drop(LinkedListNode<(string RunId, List<RunLogEntry> Log)> node)
+    void Add(Tail tail, IReadOnlyList<RunLogEntry> entries)
+    {
+        var added = entries.Sum(e => (long)e.Data.ToJsonString().Length);
+        tail.Log.AddRange(entries);
+        tail.Chars += added;
+        chars += added;
+    }
+
+    void Drop(LinkedListNode<Tail> node)
     {
         byRun.Remove(node.Value.RunId);
         byUse.Remove(node);
+        chars -= node.Value.Chars;
+    }
+
+    sealed class Tail(string runId)
+    {
+        public string RunId { get; } = runId;
+
+        public List<RunLogEntry> Log { get; } = [];
+
+        public long Chars { get; set; }
     }
 }

@@ -29,9 +29,9 @@ public enum PlaceOutcome
 public interface IActiveRuns
 {
     /// <summary>
-    /// Takes a place for the run's attempt, unless the account's runs hold <paramref name="max"/> (those of runs that
-    /// ended without giving theirs back are given back first) or another start or retry holds the attempt's place. A
-    /// place left by a start or retry that gave up without giving it back is taken over once it is stale.
+    /// Takes a place for the run's attempt, unless the account's runs hold <paramref name="max"/> or another retry holds
+    /// the attempt's place. Places of runs that ended without giving theirs back are given back at the limit, by a look
+    /// made at most every few seconds an account; a place left by a retry that gave up is taken over once it is stale.
     /// </summary>
     Task<ActiveRunPlace> TryTakeAsync(string accountId, string runId, int attempt, int max, CancellationToken cancellationToken);
 

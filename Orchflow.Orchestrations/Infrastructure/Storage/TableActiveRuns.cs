@@ -11,7 +11,7 @@ namespace Orchflow.Infrastructure.Storage;
 /// (<see cref="CountedPartition"/>). A place is given back when its run's change to completed, failed or cancelled has
 /// been committed (<see cref="TableRunStore"/>); one left behind by a crash in between is found and given back when the
 /// account is at its limit, by reading its run's status row, at most once every <see cref="SweepEvery"/> an account in
-/// each process, so starts refused at the limit cost two requests, not one more for each of the account's runs.
+/// each process, so a start refused at the limit costs one read of the guard, not one more for each of the account's runs.
 /// </summary>
 public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) : IActiveRuns
 {
@@ -21,8 +21,8 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
     /// </summary>
     internal static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(10);
 
-    /// <summary>When each account's places were last looked at for ones left behind, by this process.</summary>
-    readonly ConcurrentDictionary<string, DateTimeOffset> swept = new(StringComparer.Ordinal);
+    /// <summary>When each account's places were last looked at for ones left behind, by this process (a timestamp of the clock).</summary>
+    readonly ConcurrentDictionary<string, long> swept = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Longer than a start or retry takes from its place to its run's first write: a place whose run is not (yet) at
@@ -41,9 +41,16 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
         var place = Place(accountId, runId, attempt);
         var taken = await places.TryAddAsync(place, max, cancellationToken);
 
-        // Another start or retry of this attempt holds the place, unless it gave up without giving it back: then it is taken over.
-        if (taken.Outcome == CountedAddOutcome.Exists && await ReleaseIfStaleAsync(accountId, place.RowKey, cancellationToken))
+        // Another retry of this attempt may hold its place (its own, should it have taken the last one free, is all the
+        // full partition says): it goes on, unless it gave up without giving the place back, which is then taken over.
+        // A start's run id is new, so no other start holds its place.
+        if (taken.Outcome == CountedAddOutcome.Exists || taken.Outcome == CountedAddOutcome.Full && attempt > 0)
         {
+            if (!await ReleaseIfStaleAsync(accountId, place.RowKey, cancellationToken))
+            {
+                return new ActiveRunPlace(PlaceOutcome.HeldByAnother, taken.Count);
+            }
+
             taken = await places.TryAddAsync(place, max, cancellationToken);
         }
 
@@ -77,22 +84,18 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
     /// <summary>Whether the account's places are due a look for ones left behind; if so, the look is counted as made now.</summary>
     bool SweepDue(string accountId)
     {
-        var now = clock.GetUtcNow();
-        if (swept.TryGetValue(accountId, out var last) && now - last < SweepEvery)
+        if (swept.TryGetValue(accountId, out var last) && clock.GetElapsedTime(last) < SweepEvery)
         {
             return false;
         }
 
-        swept[accountId] = now;
-        if (swept.Count > MaxSweptAccounts)
+        if (swept.Count >= MaxSweptAccounts)
         {
-            // Accounts at their limit long ago are forgotten: the worst that costs is one look too many.
-            foreach (var (account, at) in swept.Where(e => now - e.Value >= SweepEvery).ToList())
-            {
-                swept.TryRemove(new KeyValuePair<string, DateTimeOffset>(account, at));
-            }
+            // Forgetting when accounts were looked at costs each of them one look too many at worst.
+            swept.Clear();
         }
 
+        swept[accountId] = clock.GetTimestamp();
         return true;
     }
 

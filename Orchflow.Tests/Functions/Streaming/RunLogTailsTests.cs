@@ -98,6 +98,36 @@ public sealed class RunLogTailsTests
     }
 
     [Test]
+    public void Logged_EventsDataPastTheBound_TheRunsLoggedToLeastRecentlyGo()
+    {
+        // Long feedback, as a client may send: a quarter of the bound each.
+        var feedback = new string('x', (int)(RunLogTails.MaxChars / 4));
+        for (var i = 0; i < 5; i++)
+        {
+            tails.Logged($"run_{i}", [Entry(1, EventTypes.RunQueued), Entry(2, EventTypes.TaskRevisionRequested, new JsonObject { ["feedback"] = feedback })]);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(tails.Chars, Is.LessThanOrEqualTo(RunLogTails.MaxChars));
+            Assert.That(tails.Of("run_0"), Is.Empty, "the least recent went first");
+            Assert.That(Sequences("run_4"), Is.EqualTo(new long[] { 1, 2 }));
+        });
+    }
+
+    [Test]
+    public void Logged_RunsThatGo_TakeTheirDataWithThem()
+    {
+        tails.Logged("run_a", [Entry(1, EventTypes.RunQueued, new JsonObject { ["prompt"] = "Tell us about your company." })]);
+        tails.Logged("run_b", [Entry(1, EventTypes.RunQueued)]);
+
+        tails.Logged("run_a", [Entry(2, EventTypes.RunCompleted)]);
+        tails.Logged("run_b", [Entry(3, EventTypes.RunRunning)]);
+
+        Assert.That(tails.Chars, Is.Zero);
+    }
+
+    [Test]
     public void Of_ACopy_LaterEventsDoNotChangeWhatWasTaken()
     {
         tails.Logged("run_a", [Entry(1, EventTypes.RunQueued)]);
@@ -110,5 +140,5 @@ public sealed class RunLogTailsTests
 
     IEnumerable<long> Sequences(string runId) => tails.Of(runId).Select(e => e.Sequence);
 
-    static RunLogEntry Entry(long sequence, string type) => new(sequence, type, DateTimeOffset.UtcNow, null, new JsonObject());
+    static RunLogEntry Entry(long sequence, string type, JsonObject? data = null) => new(sequence, type, DateTimeOffset.UtcNow, null, data ?? new JsonObject());
 }
