@@ -46,12 +46,16 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
         // A start's run id is new, so no other start holds its place.
         if (taken.Outcome == CountedAddOutcome.Exists || taken.Outcome == CountedAddOutcome.Full && attempt > 0)
         {
-            if (!await ReleaseIfStaleAsync(accountId, place.RowKey, cancellationToken))
+            switch (await ReleaseIfStaleAsync(accountId, place.RowKey, cancellationToken))
             {
-                return new ActiveRunPlace(PlaceOutcome.HeldByAnother, taken.Count);
+                case HeldPlace.Held:
+                    return new ActiveRunPlace(PlaceOutcome.HeldByAnother, taken.Count);
+                case HeldPlace.Released:
+                case HeldPlace.None when taken.Outcome == CountedAddOutcome.Exists:
+                    // Taken over, or given back meanwhile: the add is tried again. A full partition without the place stays full.
+                    taken = await places.TryAddAsync(place, max, cancellationToken);
+                    break;
             }
-
-            taken = await places.TryAddAsync(place, max, cancellationToken);
         }
 
         // At the limit: places whose runs ended without giving them back are given back now, before anyone is refused.
@@ -117,17 +121,30 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
         return released;
     }
 
-    /// <summary>Gives back the place under <paramref name="placeKey"/> if it is stale; whether the key is free now.</summary>
-    async Task<bool> ReleaseIfStaleAsync(string accountId, string placeKey, CancellationToken cancellationToken)
+    /// <summary>Gives back the place under <paramref name="placeKey"/> if it is stale; what was found there.</summary>
+    async Task<HeldPlace> ReleaseIfStaleAsync(string accountId, string placeKey, CancellationToken cancellationToken)
     {
         var found = await tables.Accounts.GetEntityIfExistsAsync<TableEntity>(Partition(accountId), placeKey, cancellationToken: cancellationToken);
         if (!found.HasValue || found.Value is not { } place)
         {
-            return true;
+            return HeldPlace.None;
         }
 
-        return await IsStaleAsync(accountId, place, cancellationToken) &&
-               await Places(accountId).DeleteAsync(placeKey, place.ETag, cancellationToken);
+        return await IsStaleAsync(accountId, place, cancellationToken) && await Places(accountId).DeleteAsync(placeKey, place.ETag, cancellationToken)
+            ? HeldPlace.Released
+            : HeldPlace.Held;
+    }
+
+    enum HeldPlace
+    {
+        /// <summary>No place under the key.</summary>
+        None,
+
+        /// <summary>A stale place, given back now.</summary>
+        Released,
+
+        /// <summary>A place its start or retry still holds.</summary>
+        Held,
     }
 
     /// <summary>
