@@ -52,7 +52,7 @@ public sealed class HistorySizeTests : HostedTests
 
         var tasks = ApiAssert.Json(await client.SendAsync(HttpMethod.Get, $"runs/{runId}/tasks"), HttpStatusCode.OK)["tasks"]!.AsArray();
         var agents = RunGraph.OfKind(done, "agent");
-        var history = await ReadHistoryAsync(runId);
+        var history = await ReadFinishedHistoryAsync(runId);
         var lengths = AgentOutputLengths(history);
         Assert.Multiple(() =>
         {
@@ -91,6 +91,25 @@ public sealed class HistorySizeTests : HostedTests
                     "A piece of an agent output is in the orchestration history.");
             }
         });
+    }
+
+    /// <summary>
+    /// The run's history once the engine has written its end. The run reads as completed as soon as its projection
+    /// says so, which the orchestration writes before its last history batch is committed.
+    /// </summary>
+    async Task<List<TableEntity>> ReadFinishedHistoryAsync(string runId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var history = await ReadHistoryAsync(runId);
+            if (history.Any(r => r.GetString("EventType") == "ExecutionCompleted") || DateTime.UtcNow > deadline)
+            {
+                return history;
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     async Task<List<TableEntity>> ReadHistoryAsync(string runId)
