@@ -13,10 +13,12 @@ public sealed partial class BenchRun
     /// <paramref name="watched"/>, each run's event stream is read from its start to its end, live output included, as
     /// a page watching it would: streaming on.
     /// </summary>
-    async Task<ThroughputResult> ThroughputAsync(OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken, bool watched = false)
+    async Task<ThroughputResult> ThroughputAsync(
+        OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken, bool watched = false, bool warmUp = false)
     {
         var keys = await LaneKeysAsync(api, cancellationToken);
-        Say($"throughput: {options.ThroughputRuns} Orchflow runs started at once over {keys.Length} accounts{(watched ? ", each watched on its event stream" : "")}");
+        var name = warmUp ? "throughput warm-up (not measured)" : "throughput";
+        Say($"{name}: {options.ThroughputRuns} Orchflow runs started at once over {keys.Length} accounts{(watched ? ", each watched on its event stream" : "")}");
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         watching.CancelAfter(TimeSpan.FromMinutes(6));
         var watchers = new List<Task<int>>();
@@ -84,7 +86,7 @@ public sealed partial class BenchRun
         {
             Deltas = watched ? deltas : null,
         };
-        Say($"throughput{(watched ? $" (watched, {deltas:N0} output deltas read)" : "")}: Orchflow {result.RunsPerMinute:0} runs/min, {result.ActivitiesPerSecond:0} activities/s; CPU {cpu.Describe("host", "Azurite", "bench")}; " +
+        Say($"{name}{(watched ? $" (watched, {deltas:N0} output deltas read)" : "")}: Orchflow {result.RunsPerMinute:0} runs/min, {result.ActivitiesPerSecond:0} activities/s; CPU {cpu.Describe("host", "Azurite", "bench")}; " +
             $"busiest second: host {100 * peaks.Of("host"):0}%, Azurite {100 * peaks.Of("Azurite"):0}% of one core");
         return result;
     }
@@ -104,11 +106,12 @@ public sealed partial class BenchRun
     }
 
     /// <summary>The same load of the same graph on the bare engine, with empty activities.</summary>
-    async Task<ThroughputResult> BareThroughputAsync(CancellationToken cancellationToken)
+    async Task<ThroughputResult> BareThroughputAsync(CancellationToken cancellationToken, bool warmUp = false)
     {
         var client = bare!.Client;
         var prefix = "tp" + Guid.NewGuid().ToString("N")[..8] + "-";
-        Say($"throughput: {options.ThroughputRuns} bare runs started at once");
+        var name = warmUp ? "throughput warm-up (not measured)" : "throughput";
+        Say($"{name}: {options.ThroughputRuns} bare runs started at once");
         var before = ProcStats.Cpu();
         var peaks = new CpuPeaks(new Dictionary<int, string>());
         var clock = Stopwatch.StartNew();
@@ -148,7 +151,7 @@ public sealed partial class BenchRun
         var cpu = ProcStats.Cpu().Since(before, new Dictionary<int, string>());
         var result = new ThroughputResult(options.ThroughputRuns, PerMinute(instances.Select(i => (i.CreatedAt, i.LastUpdatedAt)).ToList()),
             results.Plan.BareActivities, clock.Elapsed, cpu, peaks);
-        Say($"throughput: bare {result.RunsPerMinute:0} runs/min, {result.ActivitiesPerSecond:0} activities/s; CPU {cpu.Describe("bench", "Azurite")}; " +
+        Say($"{name}: bare {result.RunsPerMinute:0} runs/min, {result.ActivitiesPerSecond:0} activities/s; CPU {cpu.Describe("bench", "Azurite")}; " +
             $"busiest second: engine {100 * peaks.Of("bench"):0}%, Azurite {100 * peaks.Of("Azurite"):0}% of one core");
         return result;
     }

@@ -239,6 +239,15 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
 
         if (options.Runs("throughput"))
         {
+            if (!options.Smoke)
+            {
+                // One load of each, not measured: the few runs of the warm-up leave a fresh host's code paths for the
+                // API, the projection and the engine still being compiled at saturation, which the bench process's
+                // engine and client went through in the phases before. Both are measured at their steady pace.
+                await ThroughputAsync(host, api, cancellationToken, warmUp: true);
+                await BareThroughputAsync(cancellationToken, warmUp: true);
+            }
+
             results.Throughput = await ThroughputAsync(host, api, cancellationToken);
             results.BareThroughput = await BareThroughputAsync(cancellationToken);
         }
