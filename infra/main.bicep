@@ -1,5 +1,6 @@
 // Orchflow on Azure: a Function App on the Flex Consumption plan with a user-assigned managed
-// identity, one Storage account (host, durable backend, run projection), Key Vault, Log Analytics
+// identity, one Storage account (host, durable backend, run projection; with apiStorage 'separate',
+// a second one for the API's tables), Key Vault, Log Analytics
 // (diagnostic settings of the app, the vault and Storage) and Application Insights, and optionally a
 // private network for Storage and Key Vault. No keys or connection strings with secrets: every
 // data-plane access is a role granted to the identity. `azd up` deploys it.
@@ -78,6 +79,13 @@ param keyVaultAllowedIpAddresses string = ''
 @description('Key Vault purge protection. Off by default so that erasing an account purges its provider keys; on, they stay recoverable by vault administrators for the vault\'s retention period.')
 param keyVaultPurgeProtection bool = false
 
+@description('Where the API\'s tables live (accounts, keys, the run projection and its event log, limits, idempotency): \'shared\' in the one Storage account with the durable backend; \'separate\' in a storage account of their own, so API traffic never slows the engine (one more account, billed by use). Choose it when first provisioning: switching an existing deployment starts the API\'s tables empty in the new account.')
+@allowed([
+  'shared'
+  'separate'
+])
+param apiStorage string = 'shared'
+
 @description('Prefix of every table name of the run projection.')
 param tablePrefix string = 'orchflow'
 
@@ -112,6 +120,7 @@ var checkedDurableBackend = durableBackend == 'DurableTaskScheduler'
   ? fail('ORCHFLOW_DURABLE_BACKEND=DurableTaskScheduler is not supported yet: Orchflow.Functions does not reference the Durable Task Scheduler extension (Microsoft.Azure.Functions.Worker.Extensions.DurableTask.AzureManaged) and host.json names the Azure Storage provider. Unset it (azd env set ORCHFLOW_DURABLE_BACKEND AzureStorage) and provision again.')
   : durableBackend
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var apiTablesAccountName = apiStorage == 'separate' ? 'stapi${resourceToken}' : ''
 var tags = {
   'azd-env-name': environmentName
 }
@@ -170,6 +179,20 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+module apiTables 'modules/storage.bicep' = if (apiStorage == 'separate') {
+  name: 'apiTables'
+  scope: rg
+  params: {
+    name: apiTablesAccountName
+    location: location
+    tags: tags
+    tablesOnly: true
+    dataPrincipalId: identity.outputs.principalId
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    privateNetwork: privateNetwork
+  }
+}
+
 module keyVault 'modules/key-vault.bicep' = {
   name: 'keyVault'
   scope: rg
@@ -195,6 +218,7 @@ module privateEndpoints 'modules/private-endpoints.bicep' = if (privateNetwork) 
     tags: tags
     subnetId: network!.outputs.endpointSubnetId
     storageAccountId: storage.outputs.id
+    apiTablesAccountId: apiStorage == 'separate' ? apiTables!.outputs.id : ''
     keyVaultId: keyVault.outputs.id
     zoneIds: network!.outputs.zoneIds
   }
@@ -203,9 +227,11 @@ module privateEndpoints 'modules/private-endpoints.bicep' = if (privateNetwork) 
 module functionApp 'modules/function-app.bicep' = {
   name: 'functionApp'
   scope: rg
-  // With a private network the app starts only once Storage and Key Vault answer on their private endpoints.
+  // With a private network the app starts only once Storage and Key Vault answer on their private endpoints; the API's
+  // own account, when it has one, is named here rather than read from its module, so it is waited for by name.
   dependsOn: [
     privateEndpoints
+    apiTables
   ]
   params: {
     name: 'func-orchflow-${resourceToken}'
@@ -214,6 +240,7 @@ module functionApp 'modules/function-app.bicep' = {
     tags: tags
     identityName: identity.outputs.name
     storageAccountName: storage.outputs.name
+    apiTablesAccountName: apiTablesAccountName
     deploymentContainerName: deploymentContainerName
     keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName

@@ -10,6 +10,10 @@
 #   ORCHFLOW_TRIAL_RUNS  managed trial runs per account registered here (default
 #                      100000: the simulated model costs nothing, so an evaluation
 #                      never runs out; set 5 to meet the production 402)
+#   ORCHFLOW_API_STORAGE  shared (default): the API's tables on the task hub's
+#                      Azurite; separate: on an Azurite of their own, as
+#                      infra/main.bicep's apiStorage=separate deploys them. A data
+#                      folder keeps what it was first run with.
 #
 # Providers, tool servers and webhooks on this machine (loopback) are allowed;
 # for a model server elsewhere on your network, add its range, e.g.
@@ -30,11 +34,14 @@ source scripts/lib.sh
 PORT=${ORCHFLOW_PORT:-7071}
 DATA_DIR=${ORCHFLOW_DATA_DIR:-.orchflow}
 TRIAL_RUNS=${ORCHFLOW_TRIAL_RUNS:-100000}
+API_STORAGE=${ORCHFLOW_API_STORAGE:-}
 HOST_DIR="$REPO_ROOT/Orchflow.LocalHost/bin/Release/net10.0"
 HEALTH_URL="http://127.0.0.1:$PORT/api/v1/health"
 
 [[ $PORT =~ ^[0-9]+$ ]] || die "ORCHFLOW_PORT must be a port number, got '$PORT'"
 [[ $TRIAL_RUNS =~ ^[0-9]+$ ]] || die "ORCHFLOW_TRIAL_RUNS must be a whole number, got '$TRIAL_RUNS'"
+[[ -z $API_STORAGE || $API_STORAGE == shared || $API_STORAGE == separate ]] ||
+    die "ORCHFLOW_API_STORAGE must be shared or separate, got '$API_STORAGE'"
 
 # Check the port before spending time on the build.
 if port_in_use "$PORT"; then
@@ -63,6 +70,7 @@ cleanup() {
         rm -f "$PID_FILE"
     fi
     stop_azurite_if_unused "$DATA_DIR"
+    stop_azurite_if_unused "$DATA_DIR" azurite-api
     unlock_data_dir
 }
 trap cleanup EXIT
@@ -74,6 +82,19 @@ trap 'exit 143' TERM
 # starts Azurite and the other joins it.
 lock_data_dir "$DATA_DIR" || die "timed out waiting for $DATA_DIR/dev.lock"
 SHARING=1
+# Where the API's tables live is the data folder's: a folder run before this choice existed has them beside the
+# task hub, and switching would leave its accounts and runs behind in the other Azurite.
+if [[ -f $DATA_DIR/api-storage ]]; then
+    kept=$(<"$DATA_DIR/api-storage")
+elif [[ -d $DATA_DIR/azurite ]]; then
+    kept=shared
+else
+    kept=${API_STORAGE:-shared}
+fi
+[[ -z $API_STORAGE || $API_STORAGE == "$kept" ]] ||
+    die "$DATA_DIR keeps the API's tables $kept (ORCHFLOW_API_STORAGE=$kept); for $API_STORAGE, set ORCHFLOW_DATA_DIR to another folder"
+API_STORAGE=$kept
+echo "$API_STORAGE" >"$DATA_DIR/api-storage"
 running=$(live_hosts "$DATA_DIR")
 if [[ -n $running ]]; then
     # Rebuilding would overwrite the assemblies the running hosts have loaded.
@@ -84,12 +105,20 @@ else
     dotnet build Orchflow.LocalHost/Orchflow.LocalHost.csproj -c Release -nologo -v q 9>&-
 fi
 join_or_start_azurite "$DATA_DIR"
+ENGINE_STORAGE=$AZURITE_CONNECTION_STRING
+TABLES_STORAGE=$AZURITE_CONNECTION_STRING
+if [[ $API_STORAGE == separate ]]; then
+    join_or_start_azurite "$DATA_DIR" azurite-api
+    TABLES_STORAGE=$AZURITE_CONNECTION_STRING
+    log "The API's tables are on an Azurite of their own (ORCHFLOW_API_STORAGE=separate)"
+fi
 
 log "Starting Orchflow.LocalHost on port $PORT"
 # --contentRoot: ASP.NET Core defaults the content root to the working
 # directory (here the repo root), which would miss the appsettings*.json files
 # copied next to the dll.
-Orchflow__Storage__ConnectionString="$AZURITE_CONNECTION_STRING" \
+Orchflow__Storage__ConnectionString="$TABLES_STORAGE" \
+Orchflow__Durable__ConnectionString="$ENGINE_STORAGE" \
 Orchflow__TrialRuns="$TRIAL_RUNS" \
 Orchflow__Network__AllowedPrivateRanges__0=127.0.0.0/8 \
 Orchflow__Network__AllowedPrivateRanges__1=::1/128 \

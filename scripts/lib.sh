@@ -218,6 +218,8 @@ stop_pid() {
 # In the data folder:
 #   dev.lock          held (flock, fd 9) while a dev.sh decides to start or join, and while one stops
 #   azurite.state     pid and ports of the Azurite the hosts share, whoever started it
+#   azurite-api.state the same for the Azurite of the API's tables, where they have one of their own
+#   api-storage       where the API's tables live (shared or separate), kept from the folder's first run
 #   hosts/PORT.pid    the PID of each running host
 
 ORCHFLOW_HOST_DLL="Orchflow.LocalHost.dll"
@@ -262,21 +264,25 @@ live_hosts() {
     return 0
 }
 
-# record_azurite DATA_DIR: write AZURITE_PID and AZURITE_PORTS to
-# DATA_DIR/azurite.state, where the next dev.sh looks for them.
+# The functions below take an optional NAME after DATA_DIR: the Azurite's data
+# lives in DATA_DIR/NAME and its record in DATA_DIR/NAME.state (default
+# "azurite"; "azurite-api" for the API's tables when they are apart).
+
+# record_azurite DATA_DIR [NAME]: write AZURITE_PID and AZURITE_PORTS to
+# DATA_DIR/NAME.state, where the next dev.sh looks for them.
 record_azurite() {
-    local blob queue table
+    local blob queue table name=${2:-azurite}
     read -r blob queue table <<<"$AZURITE_PORTS"
-    printf 'pid=%s\nblob=%s\nqueue=%s\ntable=%s\n' "$AZURITE_PID" "$blob" "$queue" "$table" >"$1/azurite.state.tmp"
-    mv "$1/azurite.state.tmp" "$1/azurite.state"
+    printf 'pid=%s\nblob=%s\nqueue=%s\ntable=%s\n' "$AZURITE_PID" "$blob" "$queue" "$table" >"$1/$name.state.tmp"
+    mv "$1/$name.state.tmp" "$1/$name.state"
 }
 
-# recorded_azurite DATA_DIR: true if DATA_DIR/azurite.state names an Azurite
-# of this data folder that still runs; then sets AZURITE_PID and AZURITE_PORTS.
-# Whether it answers is for the caller to check.
+# recorded_azurite DATA_DIR [NAME]: true if DATA_DIR/NAME.state names an
+# Azurite of this data folder that still runs; then sets AZURITE_PID and
+# AZURITE_PORTS. Whether it answers is for the caller to check.
 recorded_azurite() {
-    local key value pid="" blob="" queue="" table=""
-    [[ -f $1/azurite.state ]] || return 1
+    local key value pid="" blob="" queue="" table="" name=${2:-azurite}
+    [[ -f $1/$name.state ]] || return 1
     while IFS='=' read -r key value; do
         case $key in
             pid) pid=$value ;;
@@ -284,47 +290,49 @@ recorded_azurite() {
             queue) queue=$value ;;
             table) table=$value ;;
         esac
-    done <"$1/azurite.state"
+    done <"$1/$name.state"
     [[ $blob =~ ^[0-9]+$ && $queue =~ ^[0-9]+$ && $table =~ ^[0-9]+$ ]] || return 1
-    pid_runs "$pid" "--location $1/azurite" || return 1
+    # The space after the folder: azurite is not taken for azurite-api.
+    pid_runs "$pid" "--location $1/$name " || return 1
     AZURITE_PID=$pid
     AZURITE_PORTS="$blob $queue $table"
 }
 
-# join_or_start_azurite DATA_DIR: use the Azurite recorded in DATA_DIR when it
-# runs and answers, else start one and record it. Call with the lock held.
-# Sets AZURITE_PID and exports AZURITE_CONNECTION_STRING.
+# join_or_start_azurite DATA_DIR [NAME]: use the Azurite recorded in DATA_DIR
+# when it runs and answers, else start one and record it. Call with the lock
+# held. Sets AZURITE_PID and exports AZURITE_CONNECTION_STRING.
 join_or_start_azurite() {
-    local blob queue table
-    if recorded_azurite "$1"; then
+    local blob queue table name=${2:-azurite}
+    if recorded_azurite "$1" "$name"; then
         read -r blob queue table <<<"$AZURITE_PORTS"
         if azurite_answers "$blob" "$queue" "$table"; then
             export_azurite_connection_string "$blob" "$queue" "$table"
-            log "Joining Azurite (pid $AZURITE_PID; blob $blob, queue $queue, table $table; data $1/azurite)"
+            log "Joining Azurite (pid $AZURITE_PID; blob $blob, queue $queue, table $table; data $1/$name)"
             return 0
         fi
         # Alive but deaf: it must not share the data folder with a new one.
         log "Azurite (pid $AZURITE_PID) does not answer on its ports; replacing it"
         stop_pid "$AZURITE_PID"
     fi
-    rm -f "$1/azurite.state"
+    rm -f "$1/$name.state"
     ensure_azurite
-    start_azurite "$1/azurite"
-    record_azurite "$1"
+    start_azurite "$1/$name"
+    record_azurite "$1" "$name"
 }
 
-# stop_azurite_if_unused DATA_DIR: with the lock held, stop the recorded
+# stop_azurite_if_unused DATA_DIR [NAME]: with the lock held, stop the recorded
 # Azurite (by PID, whoever started it) when no host of DATA_DIR runs any more.
 stop_azurite_if_unused() {
-    local others
+    local others name=${2:-azurite}
+    [[ -f $1/$name.state ]] || return 0
     others=$(live_hosts "$1")
     if [[ -n $others ]]; then
-        log "Leaving Azurite running for the host(s) on port ${others//$'\n'/, }"
+        log "Leaving Azurite ($name) running for the host(s) on port ${others//$'\n'/, }"
         return 0
     fi
-    if recorded_azurite "$1"; then
-        log "Stopping Azurite (pid $AZURITE_PID): no host runs on $1 any more"
+    if recorded_azurite "$1" "$name"; then
+        log "Stopping Azurite ($name, pid $AZURITE_PID): no host runs on $1 any more"
         stop_pid "$AZURITE_PID"
     fi
-    rm -f "$1/azurite.state"
+    rm -f "$1/$name.state"
 }

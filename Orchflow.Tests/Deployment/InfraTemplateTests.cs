@@ -87,8 +87,9 @@ public sealed partial class InfraTemplateTests
         Assert.Multiple(() =>
         {
             Assert.That(granted, Is.EquivalentTo(AllowedRoles.Values), "role ids in the template");
-            // Storage (one loop over its three data roles), Key Vault (app, deployer), telemetry.
-            Assert.That(assignments, Has.Count.EqualTo(4), "role assignment resources");
+            // Storage (one loop over its data roles, in each of the two module deployments: the main account and the
+            // API's own), Key Vault (app, deployer), telemetry.
+            Assert.That(assignments, Has.Count.EqualTo(5), "role assignment resources");
             foreach (var assignment in assignments)
             {
                 // Without a scope an assignment covers its whole resource group.
@@ -105,9 +106,15 @@ public sealed partial class InfraTemplateTests
 
         Assert.Multiple(() =>
         {
-            var storage = Properties("Microsoft.Storage/storageAccounts");
-            Assert.That(storage["allowSharedKeyAccess"]!.GetValue<bool>(), Is.False, "Storage shared keys");
-            Assert.That(storage["allowBlobPublicAccess"]!.GetValue<bool>(), Is.False, "anonymous blob access");
+            // One account definition, deployed twice where the API's tables have an account of their own.
+            var accounts = resources.Where(r => (string?)r["type"] == "Microsoft.Storage/storageAccounts").Select(r => r["properties"]!).ToList();
+            Assert.That(accounts, Has.Count.EqualTo(2), "the storage module, in the main account's deployment and the API's");
+            foreach (var storage in accounts)
+            {
+                Assert.That(storage["allowSharedKeyAccess"]!.GetValue<bool>(), Is.False, "Storage shared keys");
+                Assert.That(storage["allowBlobPublicAccess"]!.GetValue<bool>(), Is.False, "anonymous blob access");
+            }
+
             Assert.That(Properties("Microsoft.Insights/components")["DisableLocalAuth"]!.GetValue<bool>(), Is.True, "Application Insights local authentication");
             Assert.That(Properties("Microsoft.OperationalInsights/workspaces")["features"]!["disableLocalAuth"]!.GetValue<bool>(), Is.True, "Log Analytics local authentication");
             var vault = Properties("Microsoft.KeyVault/vaults");

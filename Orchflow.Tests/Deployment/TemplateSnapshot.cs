@@ -101,6 +101,12 @@ public static class TemplateScenarios
         ["privateNetwork"] = true,
     })));
 
+    static readonly Lazy<Task<TemplateSnapshot>> separateApiStorage = new(() => Task.Run(() => TemplateSnapshot.Of(new Dictionary<string, object>
+    {
+        ["apiStorage"] = "separate",
+        ["privateNetwork"] = true,
+    })));
+
     /// <summary>What <c>azd up</c> deploys when the environment sets nothing but its name and region.</summary>
     public static Task<TemplateSnapshot> DefaultsAsync() => defaults.Value;
 
@@ -109,4 +115,7 @@ public static class TemplateScenarios
 
     /// <summary>The private network alone: Key Vault has no public access at all.</summary>
     public static Task<TemplateSnapshot> PrivateOnlyAsync() => privateOnly.Value;
+
+    /// <summary>The API's tables in a storage account of their own, on the private network.</summary>
+    public static Task<TemplateSnapshot> SeparateApiStorageAsync() => separateApiStorage.Value;
 }

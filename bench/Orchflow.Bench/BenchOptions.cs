@@ -12,7 +12,8 @@ public sealed record BenchOptions
           --set KEY=VALUE    an extra setting (environment variable) for every host, e.g.
                              Orchflow__Durable__MaxQueuePollingIntervalMs=100; Orchflow__Durable__* ones apply to the
                              bare engine too
-          --split-storage    the hosts' tables on a second Azurite, apart from the task hubs' (default: one, as deployed)
+          --split-storage    the hosts' tables on a second Azurite, apart from the task hubs', as ORCHFLOW_API_STORAGE=separate
+                             deploys them (default: one Azurite, as the default deployment)
           --markdown FILE    rewrite the generated section of FILE (default: BENCHMARKS.md of the repository, for a full
                              run with neither --only nor --set)
           --no-markdown      print the table only
@@ -34,7 +35,8 @@ public sealed record BenchOptions
 
     /// <summary>
     /// The hosts' projection and API tables on an Azurite of their own, apart from the task hubs' (<c>--split-storage</c>):
-    /// what a second storage account would give. Off by default, the deployment's topology: one account for both.
+    /// as a deployment with <c>ORCHFLOW_API_STORAGE=separate</c> keeps them. Off by default, the default deployment's
+    /// topology: one account for both.
     /// </summary>
     public bool SplitStorage { get; init; }
 

@@ -46,8 +46,8 @@ public sealed class BenchResults
     /// <summary>The host's resident memory while one tenant's endpoints answer to hurt it.</summary>
     public HostileResult? Hostile { get; set; }
 
-    public const string SplitTopology = "split: task hubs on one Azurite, the hosts' projection and API tables on another";
-    public const string SharedTopology = "shared: task hubs and the hosts' tables on one Azurite";
+    public const string SplitTopology = "split: task hubs on one Azurite, the hosts' projection and API tables on another (ORCHFLOW_API_STORAGE=separate)";
+    public const string SharedTopology = "shared: task hubs and the hosts' tables on one Azurite (ORCHFLOW_API_STORAGE=shared, the default)";
 
     /// <summary>Where the hosts kept their tables: beside the task hubs, or on storage of their own (the metered phases say their own).</summary>
     public string Topology { get; set; } = SharedTopology;

@@ -14,6 +14,9 @@ param identityName string
 
 param storageAccountName string
 
+@description('Account the API\'s tables live in when apart from storageAccountName (created beside it); empty to keep them there.')
+param apiTablesAccountName string = ''
+
 @description('Blob container the plan deploys the app package from.')
 param deploymentContainerName string
 
@@ -132,7 +135,9 @@ var appSettings = {
   // The app's own logs: warnings from libraries, Orchflow's information (requests and runs are traces, not logs).
   Logging__LogLevel__Default: 'Warning'
   Logging__LogLevel__Orchflow: 'Information'
-  Orchflow__Storage__TableServiceUri: storage.properties.primaryEndpoints.table
+  Orchflow__Storage__TableServiceUri: empty(apiTablesAccountName)
+    ? storage.properties.primaryEndpoints.table
+    : 'https://${apiTablesAccountName}.table.${environment().suffixes.storage}/'
   Orchflow__Storage__TablePrefix: tablePrefix
   // Webhook deliveries travel on this queue: the app sends with the identity, the queue trigger reads it through
   // AzureWebJobsStorage; both name it by ORCHFLOW_WEBHOOK_QUEUE, flat because the scale controller that starts the

@@ -1,13 +1,17 @@
-// The one Storage account of a deployment: Functions host state and the deployment package (blobs),
-// the Durable Task hub on the Azure Storage backend (queues, tables, blob leases), the webhook queue and
-// the run projection (tables). Shared-key access is off: only Microsoft Entra identities get in.
+// A Storage account of a deployment. The main one holds Functions host state and the deployment package
+// (blobs), the Durable Task hub on the Azure Storage backend (queues, tables, blob leases), the webhook
+// queue and, unless they have an account of their own (tablesOnly), the API's tables. Shared-key access
+// is off: only Microsoft Entra identities get in.
 
 param name string
 param location string
 param tags object
 
-@description('Blob container the Flex Consumption plan deploys the app package from.')
-param deploymentContainerName string
+@description('Blob container the Flex Consumption plan deploys the app package from; empty for none.')
+param deploymentContainerName string = ''
+
+@description('Whether the account holds the API\'s tables alone: the identity gets table data access only.')
+param tablesOnly bool = false
 
 @description('Principal given blob, queue and table data access (the app identity).')
 param dataPrincipalId string
@@ -56,7 +60,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   resource blobService 'blobServices' = {
     name: 'default'
 
-    resource deploymentContainer 'containers' = {
+    resource deploymentContainer 'containers' = if (!empty(deploymentContainerName)) {
       name: deploymentContainerName
       properties: {
         publicAccess: 'None'
@@ -75,11 +79,15 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
 
 // Data roles only, at the account scope: the host and the durable backend create their own containers, queues and
 // tables. Blob Data Owner rather than Contributor, as Microsoft documents for AzureWebJobsStorage with an identity.
-var dataRoleIds = [
-  roleIds.storageBlobDataOwner
-  roleIds.storageQueueDataContributor
-  roleIds.storageTableDataContributor
-]
+var dataRoleIds = tablesOnly
+  ? [
+      roleIds.storageTableDataContributor
+    ]
+  : [
+      roleIds.storageBlobDataOwner
+      roleIds.storageQueueDataContributor
+      roleIds.storageTableDataContributor
+    ]
 
 resource dataAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for roleId in dataRoleIds: {
