@@ -12,7 +12,9 @@
 #                      never runs out; set 5 to meet the production 402)
 #   ORCHFLOW_API_STORAGE  shared (default): the API's tables on the task hub's
 #                      Azurite; separate: on an Azurite of their own, as
-#                      infra/main.bicep's apiStorage=separate deploys them. A data
+#                      infra/main.bicep's apiStorage=separate deploys them (here
+#                      the webhook queue moves with them; in Azure it stays on the
+#                      main account, where its queue trigger reads it). A data
 #                      folder keeps what it was first run with.
 #
 # Providers, tool servers and webhooks on this machine (loopback) are allowed;
@@ -86,6 +88,8 @@ SHARING=1
 # task hub, and switching would leave its accounts and runs behind in the other Azurite.
 if [[ -f $DATA_DIR/api-storage ]]; then
     kept=$(<"$DATA_DIR/api-storage")
+    [[ $kept == shared || $kept == separate ]] ||
+        die "$DATA_DIR/api-storage says '$kept', not shared or separate; write the one this folder was run with"
 elif [[ -d $DATA_DIR/azurite ]]; then
     kept=shared
 else
@@ -94,7 +98,6 @@ fi
 [[ -z $API_STORAGE || $API_STORAGE == "$kept" ]] ||
     die "$DATA_DIR keeps the API's tables $kept (ORCHFLOW_API_STORAGE=$kept); for $API_STORAGE, set ORCHFLOW_DATA_DIR to another folder"
 API_STORAGE=$kept
-echo "$API_STORAGE" >"$DATA_DIR/api-storage"
 running=$(live_hosts "$DATA_DIR")
 if [[ -n $running ]]; then
     # Rebuilding would overwrite the assemblies the running hosts have loaded.
@@ -112,6 +115,8 @@ if [[ $API_STORAGE == separate ]]; then
     TABLES_STORAGE=$AZURITE_CONNECTION_STRING
     log "The API's tables are on an Azurite of their own (ORCHFLOW_API_STORAGE=separate)"
 fi
+# Kept once its Azurites run, so a first start that failed decides nothing.
+echo "$API_STORAGE" >"$DATA_DIR/api-storage"
 
 log "Starting Orchflow.LocalHost on port $PORT"
 # --contentRoot: ASP.NET Core defaults the content root to the working

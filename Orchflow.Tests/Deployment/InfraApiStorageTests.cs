@@ -19,13 +19,26 @@ public sealed class InfraApiStorageTests
     static readonly string QueueServiceUri = $"{StorageOptions.Section}__{nameof(StorageOptions.QueueServiceUri)}".Replace(":", "__", StringComparison.Ordinal);
 
     TemplateSnapshot defaults = null!;
+    TemplateSnapshot everything = null!;
     TemplateSnapshot separate = null!;
 
     [OneTimeSetUp]
     public async Task TakeSnapshotsAsync()
     {
         defaults = await TemplateScenarios.DefaultsAsync();
+        everything = await TemplateScenarios.EverythingAsync();
         separate = await TemplateScenarios.SeparateApiStorageAsync();
+    }
+
+    [Test]
+    public void Shared_ADeploymentUpgradedWithTheDefault_KeepsItsEndpointNamesAndItsOneAccount()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(everything.OfType(Accounts).Count(), Is.EqualTo(1));
+            Assert.That(everything.OfType("Microsoft.Network/privateEndpoints").Select(e => ((string)e["name"]!).Split('-')[^1]),
+                Is.EquivalentTo(new[] { "blob", "queue", "table", "vault" }), "renamed endpoints would be replaced on the next provision");
+        });
     }
 
     [Test]
@@ -49,7 +62,9 @@ public sealed class InfraApiStorageTests
             Assert.That((string)api["name"]!, Does.StartWith("stapi"));
             Assert.That(separate.AppSettings["AzureWebJobsStorage__accountName"], Is.EqualTo((string)main["name"]!),
                 "the Functions host and the durable backend");
-            Assert.That(separate.AppSettings[TableServiceUri], Does.Contain($"https://{{0}}.table.").And.Contain($"'{api["name"]}'"));
+            // Built from the account's name and the cloud's storage suffix, which the snapshot leaves to Azure.
+            Assert.That(separate.AppSettings[TableServiceUri],
+                Is.EqualTo($"[format('https://{{0}}.table.{{1}}/', '{api["name"]}', environment().suffixes.storage)]"));
             Assert.That(separate.AppSettings[TableServiceUri], Does.Not.Contain((string)main["name"]!));
             Assert.That(separate.AppSettings[QueueServiceUri], Does.Contain((string)main["name"]!),
                 "the webhook queue is read by a queue trigger through AzureWebJobsStorage");
@@ -78,6 +93,16 @@ public sealed class InfraApiStorageTests
             Assert.That(endpoints.Where(e => string.Equals(e.Item2, apiId, StringComparison.OrdinalIgnoreCase)).Select(e => e.Item1), Is.EqualTo(new[] { "table" }));
             Assert.That(endpoints.Where(e => string.Equals(e.Item2, (string)main["id"]!, StringComparison.OrdinalIgnoreCase)).Select(e => e.Item1),
                 Is.EquivalentTo(new[] { "blob", "queue", "table" }));
+            var apiEndpoint = separate.OfType("Microsoft.Network/privateEndpoints")
+                .Single(e => ((string)e["name"]!).EndsWith("-api-table", StringComparison.Ordinal));
+            var zones = separate.OfType("Microsoft.Network/privateEndpoints/privateDnsZoneGroups")
+                .Where(g => ((string)g["name"]!).StartsWith((string)apiEndpoint["name"]! + "/", StringComparison.Ordinal))
+                .SelectMany(g => g["properties"]!["privateDnsZoneConfigs"]!.AsArray())
+                .Select(c => (string)c!["properties"]!["privateDnsZoneId"]!)
+                .ToList();
+            // The zone's name is left to Azure (the cloud's storage suffix): privatelink.table.<suffix>.
+            Assert.That(zones, Has.Count.EqualTo(1).And.All.Contains("format('privatelink.{0}.{1}', 'table', environment().suffixes.storage)"),
+                "its address is registered in the table zone, beside the main account's");
             Assert.That((string?)api["properties"]!["publicNetworkAccess"], Is.EqualTo("Disabled"));
             Assert.That(api["properties"]!["allowSharedKeyAccess"]!.GetValue<bool>(), Is.False);
         });

@@ -13,7 +13,7 @@ param deploymentContainerName string = ''
 @description('Whether the account holds the API\'s tables alone: the identity gets table data access only.')
 param tablesOnly bool = false
 
-@description('Principal given blob, queue and table data access (the app identity).')
+@description('Principal given data access (the app identity): blob, queue and table, or table alone with tablesOnly.')
 param dataPrincipalId string
 
 @description('Redundancy of the account.')
