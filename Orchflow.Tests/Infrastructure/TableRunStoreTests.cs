@@ -192,6 +192,31 @@ public sealed class TableRunStoreTests
     }
 
     [Test]
+    public async Task CreateAsync_CountFails_TheRunIsListedNowhereAndNotCounted()
+    {
+        var prefix = StorageFixture.NewTablePrefix();
+        var healthy = new TableRunStore(StorageFixture.NewTables(prefix), TimeProvider.System, []);
+        var account = NewAccountId();
+        await healthy.StartCountingAsync(account, CancellationToken.None);
+        var fault = new FailingRequests("GET", "~count~");
+        var faulty = new TableRunStore(fault.Tables(prefix), TimeProvider.System, []);
+
+        var failed = StoredRuns.New(account, DateTimeOffset.UtcNow.AddSeconds(-1));
+        Assert.ThrowsAsync<Azure.RequestFailedException>(() => faulty.CreateAsync(failed, CancellationToken.None));
+        var next = StoredRuns.New(account, DateTimeOffset.UtcNow);
+        await healthy.CreateAsync(next, CancellationToken.None);
+        var page = await healthy.ListAsync(account, 10, 0, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fault.Failed, Is.EqualTo(1), "the read of a count shard failed");
+            // The caller is told the start failed and never schedules it: listed, it would sit queued for ever.
+            Assert.That(page.Runs.Select(r => r.RunId), Is.EqualTo(new[] { next.RunId }));
+            Assert.That(page.Total, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
     public async Task ListAsync_AccountWithoutItsCountRow_IsCountedOnceAndThenByTheRow()
     {
         var account = NewAccountId();

@@ -42,9 +42,12 @@ public sealed partial class TableRunStore(
         };
         TextChunks.SetProperty(head, "Definition", definition);
 
-        // The partition first: should the listing row then fail, no listing shows the run and the caller is told the
-        // start failed. The other order could leave a listed run, queued for ever, whose start was never attempted.
+        // The partition first, the run counted, the listing row last: should the count or the listing row fail, no
+        // listing shows the run and the caller is told the start failed. A listing row written before either could
+        // leave a listed run, queued for ever, whose start was never attempted; the worst a listing row failing after
+        // the count leaves is a total one too high.
         await partition.CreateAsync(run, head, cancellationToken);
+        await CountNewRunAsync(run.AccountId, cancellationToken);
         var listed = new TableEntity(run.AccountId, run.RunId)
         {
             ["Status"] = run.Status.ToWire(),
@@ -58,7 +61,6 @@ public sealed partial class TableRunStore(
         TextChunks.SetProperty(listed, "Definition", definition);
         var added = await tables.Runs.AddEntityAsync(listed, cancellationToken);
         known.Listed(run.RunId, 1, run.Status.IsTerminal() ? default : added.Headers.ETag ?? default);
-        await CountNewRunAsync(run.AccountId, cancellationToken);
     }
 
     public async Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
