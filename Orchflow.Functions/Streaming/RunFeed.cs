@@ -31,6 +31,13 @@ sealed class RunFeed
     TaskCompletionSource wake = NewSignal();
     bool ended;
 
+    /// <summary>
+    /// When this process last logged events that followed what the feed held: the log was then whole up to them, since a
+    /// commit lands only over the run's state as its writer knew it, and an event another instance logged in between
+    /// would have come first and left a gap. The next probe for such events is due a probe interval after it.
+    /// </summary>
+    DateTimeOffset heldWholeAt = DateTimeOffset.MinValue;
+
     /// <param name="held">The run's log from its first event, as far as this process knows it without a read; may be empty.</param>
     public RunFeed(RunEventHub hub, string runId, IReadOnlyList<RunLogEntry> held)
     {
@@ -77,6 +84,11 @@ sealed class RunFeed
             {
                 wake.TrySetResult();
                 return;
+            }
+
+            if (logged[0].Sequence == Last + 1)
+            {
+                heldWholeAt = hub.Clock.GetUtcNow();
             }
         }
 
@@ -176,6 +188,13 @@ sealed class RunFeed
 
             lock (entries)
             {
+                // While this process logs the run's events one after another, nothing another instance logged is missed:
+                // the probe waits for the run to be quiet here for a probe interval.
+                if (heldWholeAt + logEvery > logDue)
+                {
+                    logDue = heldWholeAt + logEvery;
+                }
+
                 readLog = wake.Task.IsCompleted || logDue <= clock.GetUtcNow();
                 if (wake.Task.IsCompleted)
                 {
