@@ -225,6 +225,28 @@ public sealed class RunEventHubTests
     }
 
     [Test]
+    public async Task Logged_OnceAnotherInstanceLoggedTheRun_TheProbeKeepsItsPace()
+    {
+        var (clock, store, hub, subscription) = await ProbedOnManualClockAsync();
+        using var _ = subscription;
+        await FirstTimerAsync(clock);
+        var half = TimeSpan.FromMilliseconds(PollMs / 2.0);
+
+        // Another instance logs event 2; the probe after one interval finds it, and this process then logs event 3.
+        store.Add(Entry(2, EventTypes.RunPlanning, null));
+        clock.Advance(TimeSpan.FromMilliseconds(PollMs));
+        await WhenHeldWithin(subscription, 2);
+        var probes = store.Probes.Count;
+        await NextTimerAsync(clock, 2);
+        clock.Advance(half);
+        hub.Logged("acc", RunId, [Entry(3, EventTypes.RunPlanned, null)]);
+        clock.Advance(half);
+        await WhenProbedAgain(store, probes);
+
+        Assert.That(store.Probes[^1], Is.EqualTo(4L), "probed one interval after the last probe, not after the event logged here");
+    }
+
+    [Test]
     public async Task Subscribe_RunLoggedHereThenElsewhere_TheRestIsReadFromStorageInOrder()
     {
         var store = new ListedLog([Entry(1, EventTypes.RunQueued, null), Entry(2, EventTypes.RunPlanning, null)]);
@@ -329,6 +351,18 @@ public sealed class RunEventHubTests
 
             Assert.That(waited, Is.LessThan(Wait.TotalMilliseconds), $"the feed set {clock.DueTimes.Count()} timers, not {count}");
             await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Reads the subscription until it has been sent event <paramref name="sequence"/>.</summary>
+    static async Task WhenHeldWithin(RunSubscription subscription, long sequence)
+    {
+        long seen = 0;
+        while (seen < sequence)
+        {
+            var items = await subscription.NextAsync(Wait, CancellationToken.None);
+            Assert.That(items, Is.Not.Empty, $"event {sequence} never came");
+            seen = items.Max(i => i.Entry?.Sequence ?? 0);
         }
     }
 
