@@ -31,20 +31,6 @@ sealed class RunFeed
     TaskCompletionSource wake = NewSignal();
     bool ended;
 
-    /// <summary>
-    /// When this process last logged events that followed what the feed held: the log was then whole up to them, since a
-    /// commit lands only over the run's state as its writer knew it, and an event another instance logged in between
-    /// would have come first and left a gap. While no other instance has logged the run, the next probe for such events
-    /// is due a probe interval after it.
-    /// </summary>
-    DateTimeOffset heldWholeAt = DateTimeOffset.MinValue;
-
-    /// <summary>
-    /// Whether another instance has logged events of the run since the feed began (found in storage, or a gap before
-    /// this process's own): from then on the probe keeps its own pace, so their next events are seen as soon as before.
-    /// </summary>
-    bool loggedElsewhere;
-
     /// <param name="held">The run's log from its first event, as far as this process knows it without a read; may be empty.</param>
     public RunFeed(RunEventHub hub, string runId, IReadOnlyList<RunLogEntry> held)
     {
@@ -89,14 +75,8 @@ sealed class RunFeed
         {
             if (logged.Count == 0 || logged[0].Sequence > Last + 1)
             {
-                loggedElsewhere |= logged.Count > 0;
                 wake.TrySetResult();
                 return;
-            }
-
-            if (logged[0].Sequence == Last + 1)
-            {
-                heldWholeAt = hub.Clock.GetUtcNow();
             }
         }
 
@@ -196,13 +176,6 @@ sealed class RunFeed
 
             lock (entries)
             {
-                // While this process alone logs the run's events, one after another, nothing another instance logged is
-                // missed: the probe waits for the run to be quiet here for a probe interval.
-                if (!loggedElsewhere && heldWholeAt + logEvery > logDue)
-                {
-                    logDue = heldWholeAt + logEvery;
-                }
-
                 readLog = wake.Task.IsCompleted || logDue <= clock.GetUtcNow();
                 if (wake.Task.IsCompleted)
                 {
@@ -236,16 +209,7 @@ sealed class RunFeed
 
         var page = await hub.Store.ReadAsync(runId, last, Page, stop.Token);
         hub.CountReads(1);
-        var found = Hold(page);
-        if (found)
-        {
-            lock (entries)
-            {
-                loggedElsewhere = true;
-            }
-        }
-
-        return (found, page.Count == Page);
+        return (Hold(page), page.Count == Page);
     }
 
     /// <summary>

@@ -192,58 +192,16 @@ public sealed class RunEventHubTests
     [Test]
     public async Task Subscribe_RunLoggedWholeInThisProcess_ProbesAgainAfterOnePollIntervalAsAfterAFirstPage()
     {
-        var (clock, _, _, subscription) = await ProbedOnManualClockAsync();
-        using var _ = subscription;
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var store = new ListedLog([Entry(1, EventTypes.RunQueued, null)]);
+        var hub = HubOn(store, clock: clock);
+        hub.Logged("acc", RunId, [Entry(1, EventTypes.RunQueued, null)]);
+
+        using var subscription = hub.Subscribe(RunId, after: 0, output: false);
+        await WhenProbed(store);
         var due = await FirstTimerAsync(clock);
 
         Assert.That(due, Is.EqualTo(TimeSpan.FromMilliseconds(PollMs)), "another instance's next event is looked for as soon as after a page read");
-    }
-
-    [Test]
-    public async Task Logged_WhileThisProcessLogsTheRunOneEventAfterAnother_TheProbeWaitsForItToBeQuietForOneInterval()
-    {
-        var (clock, store, hub, subscription) = await ProbedOnManualClockAsync();
-        using var _ = subscription;
-        await FirstTimerAsync(clock);
-        var half = TimeSpan.FromMilliseconds(PollMs / 2.0);
-
-        // Half an interval after the probe this process logs the next event; the probe's time comes half an interval later.
-        clock.Advance(half);
-        hub.Logged("acc", RunId, [Entry(2, EventTypes.RunPlanning, null)]);
-        clock.Advance(half);
-        var postponed = await NextTimerAsync(clock, 2);
-        var probesWhileLogging = store.Probes.Count;
-        clock.Advance(half);
-        await WhenProbedAgain(store, probesWhileLogging);
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(probesWhileLogging, Is.EqualTo(1), "no probe while this process logged the run a moment ago");
-            Assert.That(postponed, Is.EqualTo(half), "the probe waits one interval from the event logged here");
-            Assert.That(store.Probes[^1], Is.EqualTo(3L), "then looks for what another instance may have logged next");
-        });
-    }
-
-    [Test]
-    public async Task Logged_OnceAnotherInstanceLoggedTheRun_TheProbeKeepsItsPace()
-    {
-        var (clock, store, hub, subscription) = await ProbedOnManualClockAsync();
-        using var _ = subscription;
-        await FirstTimerAsync(clock);
-        var half = TimeSpan.FromMilliseconds(PollMs / 2.0);
-
-        // Another instance logs event 2; the probe after one interval finds it, and this process then logs event 3.
-        store.Add(Entry(2, EventTypes.RunPlanning, null));
-        clock.Advance(TimeSpan.FromMilliseconds(PollMs));
-        await WhenHeldWithin(subscription, 2);
-        var probes = store.Probes.Count;
-        await NextTimerAsync(clock, 2);
-        clock.Advance(half);
-        hub.Logged("acc", RunId, [Entry(3, EventTypes.RunPlanned, null)]);
-        clock.Advance(half);
-        await WhenProbedAgain(store, probes);
-
-        Assert.That(store.Probes[^1], Is.EqualTo(4L), "probed one interval after the last probe, not after the event logged here");
     }
 
     [Test]
@@ -320,58 +278,6 @@ public sealed class RunEventHubTests
             }
 
             Assert.That(waited, Is.LessThan(Wait.TotalMilliseconds), "the feed never waited");
-            await Task.Delay(10);
-        }
-    }
-
-    /// <summary>
-    /// A run whose first event this process logged, subscribed to on a clock that moves only when the test advances it,
-    /// once the feed has made its first probe.
-    /// </summary>
-    static async Task<(ManualTimeProvider Clock, ListedLog Store, RunEventHub Hub, RunSubscription Subscription)> ProbedOnManualClockAsync()
-    {
-        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
-        var store = new ListedLog([Entry(1, EventTypes.RunQueued, null)]);
-        var hub = HubOn(store, clock: clock);
-        hub.Logged("acc", RunId, [Entry(1, EventTypes.RunQueued, null)]);
-        var subscription = hub.Subscribe(RunId, after: 0, output: false);
-        await WhenProbed(store);
-        return (clock, store, hub, subscription);
-    }
-
-    /// <summary>The wait of the <paramref name="count"/>th timer the feed set, once it set that many.</summary>
-    static async Task<TimeSpan> NextTimerAsync(ManualTimeProvider clock, int count)
-    {
-        for (var waited = 0; ; waited += 10)
-        {
-            if (clock.DueTimes.ToList() is { } due && due.Count >= count)
-            {
-                return due[count - 1];
-            }
-
-            Assert.That(waited, Is.LessThan(Wait.TotalMilliseconds), $"the feed set {clock.DueTimes.Count()} timers, not {count}");
-            await Task.Delay(10);
-        }
-    }
-
-    /// <summary>Reads the subscription until it has been sent event <paramref name="sequence"/>.</summary>
-    static async Task WhenHeldWithin(RunSubscription subscription, long sequence)
-    {
-        long seen = 0;
-        while (seen < sequence)
-        {
-            var items = await subscription.NextAsync(Wait, CancellationToken.None);
-            Assert.That(items, Is.Not.Empty, $"event {sequence} never came");
-            seen = items.Max(i => i.Entry?.Sequence ?? 0);
-        }
-    }
-
-    /// <summary>Waits until the feed has probed more than <paramref name="before"/> times.</summary>
-    static async Task WhenProbedAgain(ListedLog store, int before)
-    {
-        for (var waited = 0; store.Probes.Count <= before; waited += 10)
-        {
-            Assert.That(waited, Is.LessThan(Wait.TotalMilliseconds), "the feed never probed again");
             await Task.Delay(10);
         }
     }
