@@ -192,7 +192,7 @@ public sealed class TableRunStoreTests
     }
 
     [Test]
-    public async Task CreateAsync_CountFails_TheRunIsListedNowhereAndNotCounted()
+    public async Task CreateAsync_CountFails_TheRunIsListedNowhereNotCountedAndLeavesNoRow()
     {
         var prefix = StorageFixture.NewTablePrefix();
         var healthy = new TableRunStore(StorageFixture.NewTables(prefix), TimeProvider.System, []);
@@ -206,10 +206,13 @@ public sealed class TableRunStoreTests
         var next = StoredRuns.New(account, DateTimeOffset.UtcNow);
         await healthy.CreateAsync(next, CancellationToken.None);
         var page = await healthy.ListAsync(account, 10, 0, CancellationToken.None);
+        var left = await StorageFixture.RowsNamingAsync(prefix, failed.RunId);
 
         Assert.Multiple(() =>
         {
             Assert.That(fault.Failed, Is.EqualTo(1), "the read of a count shard failed");
+            // Never listed, it would be found by no erasure: none of its rows stays.
+            Assert.That(left, Is.Empty);
             // The caller is told the start failed and never schedules it: listed, it would sit queued for ever.
             Assert.That(page.Runs.Select(r => r.RunId), Is.EqualTo(new[] { next.RunId }));
             Assert.That(page.Total, Is.EqualTo(1));

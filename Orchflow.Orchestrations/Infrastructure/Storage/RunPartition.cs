@@ -133,6 +133,19 @@ sealed class RunPartition(OrchflowTables tables, TimeProvider clock, IEnumerable
         Tell(run.AccountId, run.RunId, [queued]);
     }
 
+    /// <summary>
+    /// Deletes what <see cref="CreateAsync"/> wrote, for a start that failed after it: a run never listed is found by no
+    /// erasure, so none of its rows (its goal among them) may stay behind.
+    /// </summary>
+    public async Task UndoCreateAsync(string runId, CancellationToken cancellationToken)
+    {
+        known.Forget(runId);
+        await tables.RunTasks.SubmitTransactionAsync(
+            new[] { RunRows.Head, RunRows.Status, RunRows.Log(1) }.Select(key =>
+                new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(runId, key) { ETag = ETag.All })),
+            cancellationToken);
+    }
+
     /// <summary>The partition read whole but for its log (one range query), and remembered as this process's image of the run.</summary>
     public async Task<RunImage> ReadAsync(string runId, CancellationToken cancellationToken)
     {

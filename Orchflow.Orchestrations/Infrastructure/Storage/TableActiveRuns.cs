@@ -24,6 +24,9 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
     /// <summary>When each account's places were last looked at for ones left behind, by this process (a timestamp of the clock).</summary>
     readonly ConcurrentDictionary<string, long> swept = new(StringComparer.Ordinal);
 
+    /// <summary>Accounts whose last look is remembered at most; past it, all are forgotten.</summary>
+    const int MaxSweptAccounts = 10_000;
+
     /// <summary>
     /// Longer than a start or retry takes from its place to its run's first write: a place whose run is not (yet) at
     /// its attempt is given back at the limit only once it is this old, so a start under way keeps the place it took.
@@ -102,8 +105,6 @@ public sealed class TableActiveRuns(OrchflowTables tables, TimeProvider clock) :
         swept[accountId] = clock.GetTimestamp();
         return true;
     }
-
-    const int MaxSweptAccounts = 10_000;
 
     /// <summary>Gives back every place whose run has ended or moved past its attempt; how many it gave back.</summary>
     async Task<int> ReleaseEndedAsync(string accountId, CancellationToken cancellationToken)

@@ -131,7 +131,7 @@ public sealed class TableErasureStore(OrchflowTables tables, KnownRuns known) : 
         await tables.EnsureCreatedAsync();
         var ids = new List<string>();
         await foreach (var row in tables.Runs.QueryAsync<TableEntity>(
-                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {TableRunStore.CountKey}"), select: ["RowKey"],
+                           TableRunStore.RunRange(accountId), select: ["RowKey"],
                            cancellationToken: cancellationToken))
         {
             ids.Add(row.RowKey);

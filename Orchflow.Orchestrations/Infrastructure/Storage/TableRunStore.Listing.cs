@@ -20,6 +20,11 @@ public sealed partial class TableRunStore
     const string EndOfCount = "~count~~";
     internal const int CountShards = 16;
 
+    /// <summary>The range of an account's run rows (before its count rows), after <paramref name="after"/> when given.</summary>
+    internal static string RunRange(string accountId, string? after = null) => after is null
+        ? TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}")
+        : TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey gt {after} and RowKey lt {CountKey}");
+
     public async Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
@@ -32,11 +37,8 @@ public sealed partial class TableRunStore
         // Run ids sort newest first, so key order is listing order. Table Storage has no offset: the runs skipped are
         // read as keys alone, and the page itself is one range from the key after them. Offset 0 reads the page only.
         var after = offset == 0 ? null : await KeyAtAsync(accountId, offset, cancellationToken);
-        var filter = after is null
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey gt {after} and RowKey lt {CountKey}");
         var runs = new List<RunRecord>();
-        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(filter, maxPerPage: limit, cancellationToken: cancellationToken))
+        await foreach (var e in tables.Runs.QueryAsync<TableEntity>(RunRange(accountId, after), maxPerPage: limit, cancellationToken: cancellationToken))
         {
             runs.Add(RunImage.Listed(e));
             if (runs.Count == limit)
@@ -53,8 +55,7 @@ public sealed partial class TableRunStore
     {
         var seen = 0;
         await foreach (var e in tables.Runs.QueryAsync<TableEntity>(
-                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}"),
-                           maxPerPage: Math.Min(1000, offset), select: ["RowKey"], cancellationToken: cancellationToken))
+                           RunRange(accountId), maxPerPage: Math.Min(1000, offset), select: ["RowKey"], cancellationToken: cancellationToken))
         {
             if (++seen == offset)
             {
@@ -106,8 +107,7 @@ public sealed partial class TableRunStore
     {
         var count = 0;
         await foreach (var _ in tables.Runs.QueryAsync<TableEntity>(
-                           TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {CountKey}"),
-                           maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+                           RunRange(accountId), maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
         {
             count++;
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Azure;
 using Azure.Data.Tables;
 using Orchflow.Abstractions;
 using Orchflow.Domain;
@@ -42,25 +43,41 @@ public sealed partial class TableRunStore(
         };
         TextChunks.SetProperty(head, "Definition", definition);
 
-        // The partition first, the run counted, the listing row last: should the count or the listing row fail, no
-        // listing shows the run and the caller is told the start failed. A listing row written before either could
+        // The partition first, the run counted, the listing row last: should the count or the listing row fail, the
+        // partition is deleted again and the caller is told the start failed. A listing row written before either could
         // leave a listed run, queued for ever, whose start was never attempted; the worst a listing row failing after
         // the count leaves is a total one too high.
         await partition.CreateAsync(run, head, cancellationToken);
-        await CountNewRunAsync(run.AccountId, cancellationToken);
-        var listed = new TableEntity(run.AccountId, run.RunId)
+        try
         {
-            ["Status"] = run.Status.ToWire(),
-            ["Goal"] = run.Definition.Goal,
-            ["InputTokens"] = 0L,
-            ["OutputTokens"] = 0L,
-            ["Version"] = 1L,
-            ["CreatedAt"] = run.CreatedAt,
-            ["UpdatedAt"] = run.UpdatedAt,
-        };
-        TextChunks.SetProperty(listed, "Definition", definition);
-        var added = await tables.Runs.AddEntityAsync(listed, cancellationToken);
-        known.Listed(run.RunId, 1, run.Status.IsTerminal() ? default : added.Headers.ETag ?? default);
+            await CountNewRunAsync(run.AccountId, cancellationToken);
+            var listed = new TableEntity(run.AccountId, run.RunId)
+            {
+                ["Status"] = run.Status.ToWire(),
+                ["Goal"] = run.Definition.Goal,
+                ["InputTokens"] = 0L,
+                ["OutputTokens"] = 0L,
+                ["Version"] = 1L,
+                ["CreatedAt"] = run.CreatedAt,
+                ["UpdatedAt"] = run.UpdatedAt,
+            };
+            TextChunks.SetProperty(listed, "Definition", definition);
+            var added = await tables.Runs.AddEntityAsync(listed, cancellationToken);
+            known.Listed(run.RunId, 1, run.Status.IsTerminal() ? default : added.Headers.ETag ?? default);
+        }
+        catch
+        {
+            try
+            {
+                await partition.UndoCreateAsync(run.RunId, CancellationToken.None);
+            }
+            catch (RequestFailedException)
+            {
+                // Storage is failing: the start's own failure is what the caller is told.
+            }
+
+            throw;
+        }
     }
 
     public async Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken)
