@@ -14,15 +14,18 @@ public sealed partial class SimulatedRunModel
         var words = WordAndSpace().Matches(text).Select(m => m.Value).Where(w => w.Length > 0).ToList();
         var perPiece = Math.Max(1, (words.Count + MaxPieces - 1) / MaxPieces);
         var pieces = words.Chunk(perPiece).Select(piece => string.Concat(piece)).ToList();
-        var pause = pieces.Count == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds((double)options.Value.LatencyMs / pieces.Count);
-        foreach (var piece in pieces)
+        // Each piece is due at its share of the latency from the call's start, so the call takes the latency it is set to:
+        // pauses of their own would each overrun by a timer tick and a thread-pool hop, a call of 60 pieces by hundreds of ms.
+        var started = clock.GetTimestamp();
+        for (var i = 0; i < pieces.Count; i++)
         {
-            if (pause > TimeSpan.Zero)
+            var due = TimeSpan.FromMilliseconds((double)options.Value.LatencyMs * (i + 1) / pieces.Count);
+            if (due - clock.GetElapsedTime(started) is var wait && wait > TimeSpan.Zero)
             {
-                await Task.Delay(pause, clock, cancellationToken);
+                await Task.Delay(wait, clock, cancellationToken);
             }
 
-            output.Append(piece);
+            output.Append(pieces[i]);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
@@ -123,6 +124,35 @@ public sealed class SimulatedRunModelTests
         // The delay completes on the clock's call; the bound only keeps a regression from hanging the suite.
         var output = await reply.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.That(output.Value, Does.Contain(SimulatedRunModel.Notice));
+    }
+
+    [Test]
+    public async Task RunTaskAsync_StreamingWhileTheClockRunsAhead_KeepsToItsLatencyInsteadOfPausingAgainForEachPiece()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var model = new SimulatedRunModel(Options.Create(new SimulatedModelOptions { LatencyMs = 600 }), clock);
+        var written = new StringBuilder();
+        var request = Request("writer", "Draft a launch plan") with { Output = new Collecting(written) };
+
+        var reply = model.RunTaskAsync(request, CancellationToken.None);
+        var firstPause = clock.DueTimes.Single();
+        // A slow thread pool wakes the writer late: every piece due by then is written at once, with no pause of its own.
+        clock.Advance(TimeSpan.FromMilliseconds(600));
+
+        var output = await reply.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Multiple(() =>
+        {
+            Assert.That(firstPause, Is.GreaterThan(TimeSpan.Zero).And.LessThan(TimeSpan.FromMilliseconds(600)), "written in pieces over the latency");
+            Assert.That(clock.DueTimes.Count(), Is.EqualTo(1), "no piece waited once its time had passed");
+            Assert.That(written.ToString(), Is.EqualTo(output.Value), "every piece, in order");
+        });
+    }
+
+    sealed class Collecting(StringBuilder text) : ITextSink
+    {
+        public void Append(string delta) => text.Append(delta);
+
+        public void Restart() => text.Clear();
     }
 
     [Test]
