@@ -11,10 +11,12 @@ using Orchflow.Telemetry;
 namespace Orchflow.Activities;
 
 /// <summary>
-/// Runs one agent task: records its start when the orchestrator left that to it, gathers its context from the
-/// projection (goal, human answers, dependencies' outputs, fitted to the engine's context budget by
-/// <see cref="AgentContext"/>), asks the model, and records the result there (the output and its cost, the task done
-/// or its draft waiting for approval). Nothing but whether it was recorded travels back through orchestration history.
+/// Runs one agent task: gathers its context from the projection (goal, human answers, dependencies' outputs, fitted to
+/// the engine's context budget by <see cref="AgentContext"/>), asks the model, and records the result there (the output
+/// and its cost, the task done or its draft waiting for approval). When the orchestrator left the task's start to it,
+/// the start is recorded while the model call is under way (<see cref="CallUnderway{T}"/>), or with the result when the
+/// call answers within its grace; a loop of tool calls, or a task about to pause on its spent budget, records its start
+/// first. Nothing but whether it was recorded travels back through orchestration history.
 /// </summary>
 public sealed class ExecuteAgentTaskActivity(
     IRunStore runs,
@@ -22,42 +24,42 @@ public sealed class ExecuteAgentTaskActivity(
     IToolbox toolbox,
     LiveOutputs live,
     IOptions<EngineOptions> engine,
+    TimeProvider clock,
     ILogger<ExecuteAgentTaskActivity> log)
     : TaskActivity<AgentTaskInput, AgentTaskResult>
 {
     public override async Task<AgentTaskResult> RunAsync(TaskActivityContext context, AgentTaskInput input)
     {
         using var telemetry = OrchflowTelemetry.InRun(input.RunId, input.TaskId);
-        RunRecord? run;
-        if (input.RecordStart)
+        // The run as stored now (one point read when this process holds it): its inputs include every answer and output,
+        // wherever they were written.
+        var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
+                  ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
+        var task = TaskOf(run, input.TaskId);
+        var toStart = input.RecordStart && task.State == TaskState.Pending;
+        if (toStart ? run.Attempt != input.Attempt || run.Status.IsTerminal() : !Runs(run, task, input.Attempt))
+        {
+            // Not started: the run ended (cancelled) or a retry replaced this attempt. Started: done by an earlier execution
+            // of this activity, or cancelled. Nothing to do either way.
+            return new AgentTaskResult(Stands(run, task, input.Attempt), WaitingCall: task.PendingToolCall?.CallId);
+        }
+
+        var offered = run.Definition.ToolsFor(task.Agent);
+        var usesTools = offered.Count > 0 || task.ToolCalls.Count > 0;
+        if (toStart && (usesTools || run.Budget.TokensSpent(run.Usage)))
         {
             var start = await runs.ChangeAsync(input.AccountId, input.RunId,
                 (state, now) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, now), CancellationToken.None);
             if (start is not { Refusal: null })
             {
-                // The run ended (cancelled) or a retry replaced this attempt before the task could start.
                 return new AgentTaskResult(Recorded: false);
             }
 
-            // The run as the start left it in storage: its inputs need no second read.
-            run = start.Run;
-        }
-        else
-        {
-            run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None);
-        }
-
-        if (run is null)
-        {
-            throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
-        }
-
-        var task = run.Tasks.SingleOrDefault(t => t.TaskId == input.TaskId)
-                   ?? throw new InvalidOperationException($"Run {input.RunId} has no task {input.TaskId}.");
-        if (task.State != TaskState.Running || run.Attempt != input.Attempt || run.Status.IsTerminal())
-        {
-            // Done by an earlier execution of this activity, or cancelled: nothing to do either way.
-            return new AgentTaskResult(Stands(run, task, input.Attempt), WaitingCall: task.PendingToolCall?.CallId);
+            (run, task, toStart) = (start.Run, TaskOf(start.Run, input.TaskId), false);
+            if (!Runs(run, task, input.Attempt))
+            {
+                return new AgentTaskResult(Stands(run, task, input.Attempt), WaitingCall: task.PendingToolCall?.CallId);
+            }
         }
 
         var agent = run.Definition.Agents.FirstOrDefault(a => a.Name.Equals(task.Agent, StringComparison.OrdinalIgnoreCase))
@@ -68,16 +70,17 @@ public sealed class ExecuteAgentTaskActivity(
             : null;
         var seen = AgentContext.Gather(run.Tasks, task, engine.Value.ContextBudgetChars);
         LogTrimming(input, seen);
+        var request = new AgentTaskRequest(run.Definition.Goal, planned, agent, AgentCatalog.SystemPromptFor(agent), seen.Inputs, revision);
+        var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
+        if (toStart)
+        {
+            return await StartWhileCallingAsync(input, request, model);
+        }
+
         // Watchers see the text as the model writes it; written again (a redo, a retry), it starts again from offset 0.
         await using var writing = live.Open(input.RunId, input.TaskId);
-        var request = new AgentTaskRequest(run.Definition.Goal, planned, agent, AgentCatalog.SystemPromptFor(agent), seen.Inputs, revision)
-        {
-            Output = writing,
-        };
-
-        var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
-        var offered = run.Definition.ToolsFor(task.Agent);
-        if (offered.Count > 0 || task.ToolCalls.Count > 0)
+        request = request with { Output = writing };
+        if (usesTools)
         {
             // Tools an account removed since the run started are no longer offered; a call the model still asks for fails, told why.
             var tools = offered.Count == 0 ? [] : (await toolbox.FindAsync(input.AccountId, offered, CancellationToken.None)).Found;
@@ -90,11 +93,59 @@ public sealed class ExecuteAgentTaskActivity(
         }
 
         var reply = await model.RunTaskAsync(request, CancellationToken.None);
+        return await RecordAsync(input, reply, (state, now, result) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now));
+    }
 
-        // Decided on the run as it is now: if the task was cancelled or failed while the model worked, the output is dropped.
+    /// <summary>
+    /// The task's start and its model call at once: the start recorded once the call has run for its grace, or with the
+    /// result when the call answers sooner. A start refused meanwhile (the run cancelled) stops the call and drops it.
+    /// </summary>
+    async Task<AgentTaskResult> StartWhileCallingAsync(AgentTaskInput input, AgentTaskRequest request, IRunModel model)
+    {
+        var begun = clock.GetUtcNow();
+        var call = new CallUnderway<ModelReply<string>>((output, stop) => model.RunTaskAsync(request with { Output = output }, stop));
+        LiveWriter? writing = null;
+        try
+        {
+            var answered = await call.AnsweredWithinGraceAsync();
+            if (!answered)
+            {
+                var start = await runs.ChangeAsync(input.AccountId, input.RunId,
+                    (state, _) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, begun), CancellationToken.None);
+                if (start is not { Refusal: null })
+                {
+                    await call.AbandonAsync();
+                    return new AgentTaskResult(Recorded: false);
+                }
+
+                // Watchers see the text from here on, what the call wrote so far first; a restart begins it again from offset 0.
+                writing = live.Open(input.RunId, input.TaskId);
+                call.Show(writing);
+            }
+
+            var reply = await call.Reply;
+            return await RecordAsync(input, reply, answered
+                ? (state, now, result) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, begun)
+                    .Then(state, started => RunTransitions.FinishAgent(started, input.Attempt, input.TaskId, result, now))
+                : (state, now, result) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now));
+        }
+        finally
+        {
+            if (writing is not null)
+            {
+                await writing.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records the model's reply, decided on the run as it is now: if the task was cancelled or failed while the model
+    /// worked, the output is dropped.
+    /// </summary>
+    async Task<AgentTaskResult> RecordAsync(AgentTaskInput input, ModelReply<string> reply, Func<RunState, DateTimeOffset, AgentResult, Decision> decide)
+    {
         var result = new AgentResult(reply.Value, reply.Usage, input.AwaitApproval);
-        var finished = await runs.ChangeAsync(input.AccountId, input.RunId,
-            (state, now) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now), CancellationToken.None);
+        var finished = await runs.ChangeAsync(input.AccountId, input.RunId, (state, now) => decide(state, now, result), CancellationToken.None);
         if (finished is not { Refusal: null })
         {
             log.LogInformation("Run {RunId} task {TaskId} changed while it ran; its output is dropped", input.RunId, input.TaskId);
@@ -103,6 +154,14 @@ public sealed class ExecuteAgentTaskActivity(
 
         return new AgentTaskResult(Recorded: true, reply.Value.Length);
     }
+
+    static TaskRecord TaskOf(RunRecord run, string taskId) =>
+        run.Tasks.SingleOrDefault(t => t.TaskId == taskId)
+        ?? throw new InvalidOperationException($"Run {run.RunId} has no task {taskId}.");
+
+    /// <summary>Whether the task runs in this attempt of a live run: its model is to be asked.</summary>
+    static bool Runs(RunRecord run, TaskRecord task, int attempt) =>
+        task.State == TaskState.Running && run.Attempt == attempt && !run.Status.IsTerminal();
 
     /// <summary>Whether the task's result stands in this attempt of a live run: done, or its draft or a tool call waiting for a person.</summary>
     static bool Stands(RunRecord run, TaskRecord task, int attempt) =>

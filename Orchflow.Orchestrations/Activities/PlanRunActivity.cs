@@ -12,7 +12,9 @@ namespace Orchflow.Activities;
 /// <summary>
 /// Gives a run its plan and writes it to the projection: the client's own plan as given, or one from the run's model
 /// (validated, repaired or replaced by the planner), planned again with a reviewer's feedback when the last one was
-/// sent back. A run that has its plan already (a retried run, or this activity run twice) keeps it.
+/// sent back. A run that has its plan already (a retried run, or this activity run twice) keeps it. The run shows planning
+/// while the model plans (<see cref="CallUnderway{T}"/>); a plan that needs no model, or comes within the call's grace,
+/// is saved in the same batch that announces planning.
 /// </summary>
 public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Planner planner, ILogger<PlanRunActivity> log)
     : TaskActivity<PlanInput, PlanOutline?>
@@ -32,13 +34,8 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
             return Outline(run);
         }
 
-        if (run.Status != RunStatus.Planning &&
-            await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.BeginPlanning(state, input.Attempt), CancellationToken.None)
-                is not { Refusal: null })
-        {
-            return null;
-        }
-
+        // Planning is announced while the model plans, or with the plan when it answers within the call's grace.
+        var announce = run.Status != RunStatus.Planning;
         var definition = run.Definition;
         var agents = AgentCatalog.Resolve(definition.Agents);
         PlanResult planned;
@@ -52,7 +49,20 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         {
             var model = await models.ForRunAsync(input.AccountId, definition.ProviderId, CancellationToken.None);
             var review = input.Feedback is null ? null : new PlanFeedback(PlanJson.Serialize(new RunPlan(run.Tasks.Select(Planned).ToList(), run.PlannedBy ?? "")), input.Feedback);
-            planned = await planner.PlanAsync(model, definition, agents, CancellationToken.None, review);
+            var call = new CallUnderway<PlanResult>((_, stop) => planner.PlanAsync(model, definition, agents, stop, review));
+            if (announce && !await call.AnsweredWithinGraceAsync())
+            {
+                if (await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.BeginPlanning(state, input.Attempt), CancellationToken.None)
+                    is not { Refusal: null })
+                {
+                    await call.AbandonAsync();
+                    return null;
+                }
+
+                announce = false;
+            }
+
+            planned = await call.Reply;
         }
 
         log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks (review round {Round})",
@@ -60,7 +70,9 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         // Notes are keyed within the run: a later review round's notes sit beside the first round's instead of replacing them.
         var notes = input.Round == 0 ? planned.Events : planned.Events.Select(e => e with { Key = $"round{input.Round}-{e.Key}" }).ToList();
         var save = new PlanSave(input.Attempt, input.Round, planned.Plan, planned.Usage, notes, AwaitReview: definition.RequirePlanApproval);
-        var saved = await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.SavePlan(state, save), CancellationToken.None);
+        var saved = await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => announce
+            ? RunTransitions.BeginPlanning(state, input.Attempt).Then(state, planning => RunTransitions.SavePlan(planning, save))
+            : RunTransitions.SavePlan(state, save), CancellationToken.None);
         return saved is { Refusal: null } ? Outline(saved.Run) : null;
     }
 

@@ -38,6 +38,49 @@ public sealed record Decision
 
     public bool Writes => After is not null;
 
+    /// <summary>
+    /// This change and then <paramref name="next"/>, decided on the run this one leaves, as one change: written in one batch,
+    /// this one's events first. Refused when either is; a change that writes nothing leaves the other as it is.
+    /// </summary>
+    public Decision Then(RunState run, Func<RunState, Decision> next)
+    {
+        if (IsRefused)
+        {
+            return this;
+        }
+
+        var second = next(After ?? run);
+        if (second.IsRefused || !Writes)
+        {
+            return second;
+        }
+
+        if (!second.Writes)
+        {
+            return this;
+        }
+
+        return second with
+        {
+            Events = [.. Events, .. second.Events],
+            Outputs = Merged(Outputs, second.Outputs),
+            ToolResults = Merged(ToolResults, second.ToolResults),
+            FinalOutput = second.FinalOutput ?? FinalOutput,
+            Notes = [.. Notes, .. second.Notes],
+        };
+    }
+
+    static Dictionary<string, string?> Merged(IReadOnlyDictionary<string, string?> first, IReadOnlyDictionary<string, string?> then)
+    {
+        var merged = new Dictionary<string, string?>(first);
+        foreach (var (key, value) in then)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
+    }
+
     public static Decision Refused(RefusalKind kind, string detail, string? field = null) => new() { Refusal = new Refusal(kind, detail, field) };
 }
 

@@ -93,7 +93,7 @@ public sealed class ExecuteAgentTaskActivityContextTests
 
         var log = new CapturingLogger();
         var activity = new ExecuteAgentTaskActivity(
-            runs, models.Object, new FakeToolbox(), new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions { ContextBudgetChars = budget }), log);
+            runs, models.Object, new FakeToolbox(), new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions { ContextBudgetChars = budget }), TimeProvider.System, log);
         return (activity, requests, log);
     }
 

@@ -5,13 +5,15 @@ using Moq;
 using Orchflow.Abstractions;
 using Orchflow.Activities;
 using Orchflow.Domain;
+using Orchflow.Live;
 using Orchflow.Orchestrators;
 
 namespace Orchflow.Tests.Activities;
 
 /// <summary>
-/// The agent activity's writes: it records its own start (when left to it) before it calls anything, stops if the run
-/// ended, records its result as decided on the run as it is then, and says whether that result stands.
+/// The agent activity's writes: it records its own start (when left to it) while its model call is under way, or with
+/// the result when the call answers within its grace, stops if the run ended, records its result as decided on the run as
+/// it is then, and says whether that result stands.
 /// </summary>
 [TestFixture]
 public sealed class ExecuteAgentTaskActivityStartTests
@@ -30,12 +32,12 @@ public sealed class ExecuteAgentTaskActivityStartTests
         Assert.Multiple(() =>
         {
             Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: false)));
-            Assert.That(runs.Calls, Has.Count.EqualTo(1).And.All.StartWith("change refused"));
+            Assert.That(runs.Calls, Is.EqualTo(new[] { "read" }), "nothing to write: the run as read says it ended");
         });
     }
 
     [Test]
-    public async Task RunAsync_StartRecorded_RunsTheTaskOnTheRunTheStartLeftAndRecordsTheResultWithItsCost()
+    public async Task RunAsync_ModelAnswersWithinTheGrace_RecordsTheStartAndTheResultInOneChangeWithItsCost()
     {
         var runs = Store(RunStatus.Running, TaskState.Pending);
         var (models, calls) = Model("Findings.", new TokenUsage(1, 2), runs);
@@ -45,12 +47,95 @@ public sealed class ExecuteAgentTaskActivityStartTests
         var run = runs.Run(RunId);
         Assert.Multiple(() =>
         {
-            Assert.That(calls, Is.EqualTo(new[] { "change", "model", "change" }), "no read between the start and the model: the start's run serves");
+            Assert.That(calls, Is.EqualTo(new[] { "read", "model", "change" }), "the start waits for the answer and lands with it");
+            Assert.That(runs.Logged.Single(), Is.EqualTo(new[] { "task.started", "task.completed", "run.waiting_human" }), "all announced, in order: T1 still waits");
             Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "Findings.".Length)));
             Assert.That(run.Tasks[1].State, Is.EqualTo(TaskState.Completed));
+            Assert.That(run.Tasks[1].StartedAt, Is.Not.Null.And.LessThanOrEqualTo(run.Tasks[1].CompletedAt!.Value), "started when the call began");
             Assert.That(run.Tasks[1].Output, Is.EqualTo("Findings."));
             Assert.That(run.Tasks[1].Usage, Is.EqualTo(new TokenUsage(1, 2)));
             Assert.That(run.Usage, Is.EqualTo(new TokenUsage(11, 22)), "the task's cost adds to the run's");
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_ModelSlowerThanTheGrace_RecordsTheStartWhileTheCallGoesOnAndShowsItsTextOnlyFromThere()
+    {
+        var runs = Store(RunStatus.Running, TaskState.Pending);
+        var live = new MemoryLiveOutputStore().Outputs();
+        var shown = new List<string>();
+        runs.OnChange = () => shown.Add(string.Concat(live.Snapshot(RunId).Select(t => t.Text)));
+        var answer = new TaskCompletionSource<ModelReply<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var model = new Mock<IRunModel>(MockBehavior.Strict);
+        model.Setup(m => m.RunTaskAsync(It.IsAny<AgentTaskRequest>(), It.IsAny<CancellationToken>()))
+            .Returns((AgentTaskRequest request, CancellationToken _) =>
+            {
+                request.Output!.Append("Findings");
+                return answer.Task;
+            });
+        var models = new Mock<IRunModelFactory>(MockBehavior.Strict);
+        models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model.Object);
+
+        var running = Activity(runs, models, live).RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T2", false));
+        await WaitForAsync(() => runs.Run(RunId).Tasks[1].State == TaskState.Running);
+        Assert.That(running.IsCompleted, Is.False, "the start is recorded while the model works");
+        answer.SetResult(new ModelReply<string>("Findings.", new TokenUsage(1, 2)));
+        var result = await running;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(runs.Calls, Is.EqualTo(new[] { "read", "change", "change" }));
+            Assert.That(runs.Logged, Is.EqualTo(new[] { new[] { "task.started" }, new[] { "task.completed", "run.waiting_human" } }));
+            Assert.That(shown, Is.EqualTo(new[] { "", "Findings" }), "no text before the start is recorded; what was held, shown after it");
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "Findings.".Length)));
+            Assert.That(live.Snapshot(RunId), Is.Empty, "the writing ended with the task");
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_RunCancelledBeforeASlowCallsStartIsRecorded_StopsTheCallAndRecordsNothing()
+    {
+        var runs = Store(RunStatus.Running, TaskState.Pending);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var model = new Mock<IRunModel>(MockBehavior.Strict);
+        model.Setup(m => m.RunTaskAsync(It.IsAny<AgentTaskRequest>(), It.IsAny<CancellationToken>()))
+            .Returns(async (AgentTaskRequest _, CancellationToken token) =>
+            {
+                await runs.ChangeAsync(AccountId, RunId, (run, now) => RunTransitions.Cancel(run, now), CancellationToken.None);
+                await using var registration = token.Register(() => stopped.SetResult());
+                await Task.Delay(Timeout.Infinite, token);
+                return new ModelReply<string>("never", TokenUsage.Zero);
+            });
+        var models = new Mock<IRunModelFactory>(MockBehavior.Strict);
+        models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model.Object);
+
+        var result = await Activity(runs, models).RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T2", false))
+            .WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: false)));
+            Assert.That(stopped.Task.IsCompleted, Is.True, "the call was told to stop");
+            Assert.That(runs.Calls, Has.Count.EqualTo(3), "read, the cancel, the refused start");
+            Assert.That(runs.Calls[^1], Does.StartWith("change refused"));
+            Assert.That(runs.Run(RunId).Tasks[1].State, Is.EqualTo(TaskState.Cancelled));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_BudgetSpentBeforeTheTaskStarts_RecordsTheStartThenPausesWithoutCallingTheModel()
+    {
+        var runs = Store(RunStatus.Running, TaskState.Pending, budget: new RunBudget { MaxTokens = 30 });
+        var models = new Mock<IRunModelFactory>(MockBehavior.Strict);
+        models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(Mock.Of<IRunModel>(MockBehavior.Strict));
+
+        var result = await Activity(runs, models).RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T2", false));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.PausedOnBudget, Is.Not.Null);
+            Assert.That(runs.Calls, Is.EqualTo(new[] { "read", "change", "change" }), "the start, then the pause");
+            Assert.That(runs.Run(RunId).Tasks[1].State, Is.EqualTo(TaskState.Pending));
         });
     }
 
@@ -101,13 +186,14 @@ public sealed class ExecuteAgentTaskActivityStartTests
     }
 
     /// <summary>A run whose T1 waits for a person and whose T2 is in <paramref name="task"/>, its cost so far 10 in and 20 out.</summary>
-    static InMemoryRunStore Store(RunStatus status, TaskState task)
+    static InMemoryRunStore Store(RunStatus status, TaskState task, RunBudget? budget = null)
     {
         var now = DateTimeOffset.UtcNow;
         var store = new InMemoryRunStore();
         store.Put(new RunRecord
         {
             RunId = RunId, AccountId = AccountId, Status = status, Definition = new RunDefinition("Plan our launch.", [], [], [], false, null, null),
+            Budget = budget ?? RunBudget.None,
             CreatedAt = now, UpdatedAt = now, Usage = new TokenUsage(10, 20),
             Tasks =
             [
@@ -138,6 +224,15 @@ public sealed class ExecuteAgentTaskActivityStartTests
         return (models, runs.Calls);
     }
 
-    static ExecuteAgentTaskActivity Activity(IRunStore runs, Mock<IRunModelFactory> models) =>
-        new(runs, models.Object, new FakeToolbox(), new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions()), NullLogger<ExecuteAgentTaskActivity>.Instance);
+    static async Task WaitForAsync(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 5)
+        {
+            Assert.That(waited, Is.LessThan(10_000), "timed out");
+            await Task.Delay(5);
+        }
+    }
+
+    static ExecuteAgentTaskActivity Activity(IRunStore runs, Mock<IRunModelFactory> models, LiveOutputs? live = null) =>
+        new(runs, models.Object, new FakeToolbox(), live ?? new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions()), TimeProvider.System, NullLogger<ExecuteAgentTaskActivity>.Instance);
 }

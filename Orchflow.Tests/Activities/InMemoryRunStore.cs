@@ -14,6 +14,12 @@ sealed class InMemoryRunStore : IRunStore
     /// <summary>What each caller asked, in order: "read", "change", and whether the change landed.</summary>
     public List<string> Calls { get; } = [];
 
+    /// <summary>The event types each change that wrote logged, one list per change.</summary>
+    public List<string[]> Logged { get; } = [];
+
+    /// <summary>Called as each change is asked for, before it is decided.</summary>
+    public Action? OnChange { get; set; }
+
     public void Put(RunRecord run) => runs[run.RunId] = run;
 
     public RunRecord Run(string runId) => runs[runId];
@@ -44,11 +50,13 @@ sealed class InMemoryRunStore : IRunStore
             return Task.FromResult<RunChange?>(null);
         }
 
+        OnChange?.Invoke();
         var before = StateOf(run);
         var decision = decide(before, DateTimeOffset.UtcNow);
         Calls.Add(decision.IsRefused ? $"change refused: {decision.Refusal!.Detail}" : decision.Writes ? "change" : "change (nothing to write)");
         if (decision.After is { } after)
         {
+            Logged.Add(decision.Events.Select(e => e.Type).ToArray());
             runs[runId] = run = Applied(run, after, decision);
         }
 
@@ -70,6 +78,8 @@ sealed class InMemoryRunStore : IRunStore
         PlanRound = run.PlanRound,
         PlannedRound = run.PlannedRound,
         PlanApproved = run.PlanApproved,
+        Budget = run.Budget,
+        AwaitingBudget = run.AwaitingBudget,
     };
 
     static RunRecord Applied(RunRecord run, RunState after, Decision decision) => run with
@@ -83,6 +93,8 @@ sealed class InMemoryRunStore : IRunStore
         PlanRound = after.PlanRound,
         PlannedRound = after.PlannedRound,
         PlanApproved = after.PlanApproved,
+        Budget = after.Budget,
+        AwaitingBudget = after.AwaitingBudget,
         Version = run.Version + 1,
         Tasks = after.Tasks.Select(t => t with
         {

@@ -51,6 +51,59 @@ public sealed class RunTransitionsTests
     }
 
     [Test]
+    public void Then_PlanningAndItsPlan_OneChangeWithBothEventsInOrder()
+    {
+        var queued = Queued();
+
+        var decision = RunTransitions.BeginPlanning(queued, 0).Then(queued, planning => RunTransitions.SavePlan(planning, Save(awaitReview: true)));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(decision.After!.Status, Is.EqualTo(RunStatus.WaitingHuman));
+            Assert.That(decision.After.Tasks, Has.Count.EqualTo(RunTransitions.SavePlan(Planning(), Save(awaitReview: true)).After!.Tasks.Count));
+            Assert.That(Types(decision), Is.EqualTo(new[] { "run.planning", "run.planned", "plan.waiting_review", "run.waiting_human" }));
+        });
+    }
+
+    [Test]
+    public void Then_StartAndResult_WritesTheOutputAndLogsTheStartFirst()
+    {
+        var planned = Planned();
+        var result = new AgentResult("Findings.", new TokenUsage(1, 2), AwaitApproval: false);
+
+        var decision = RunTransitions.StartAgent(planned, 0, "T2", Now)
+            .Then(planned, started => RunTransitions.FinishAgent(started, 0, "T2", result, Now.AddSeconds(1)));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(decision.After!.Task("T2")!.State, Is.EqualTo(TaskState.Completed));
+            Assert.That(decision.After.Task("T2")!.StartedAt, Is.EqualTo(Now));
+            Assert.That(decision.Outputs, Is.EqualTo(new Dictionary<string, string?> { ["T2"] = "Findings." }));
+            Assert.That(Types(decision), Is.EqualTo(new[] { "task.started T2", "run.running", "task.completed T2" }),
+                "each change's events, the start's first, as two changes would have logged them");
+        });
+    }
+
+    [Test]
+    public void Then_FirstUnchanged_IsTheSecondAlone_AndARefusalOfEitherRefusesBoth()
+    {
+        var planning = Planning();
+        var save = RunTransitions.SavePlan(planning, Save(awaitReview: false));
+        var ended = Planned() with { Status = RunStatus.Cancelled };
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Types(RunTransitions.BeginPlanning(planning, 0).Then(planning, p => RunTransitions.SavePlan(p, Save(awaitReview: false)))),
+                Is.EqualTo(Types(save)), "already planning: the plan alone");
+            Assert.That(RunTransitions.StartAgent(ended, 0, "T2", Now).Then(ended, s => RunTransitions.FinishAgent(s, 0, "T2", new AgentResult("x", TokenUsage.Zero, false), Now)).Refusal?.Kind,
+                Is.EqualTo(RefusalKind.Superseded), "refused first: never decided further");
+            var planned = Planned();
+            Assert.That(RunTransitions.StartAgent(planned, 0, "T2", Now).Then(planned, _ => Decision.Refused(RefusalKind.Conflict, "no")).Refusal?.Kind,
+                Is.EqualTo(RefusalKind.Conflict), "refused second: nothing written");
+        });
+    }
+
+    [Test]
     public void SavePlan_SavedBefore_ChangesNothing()
     {
         var planned = RunTransitions.SavePlan(Planning(), Save(awaitReview: false)).After!;
