@@ -192,13 +192,37 @@ public sealed class TableRunStoreTests
     }
 
     [Test]
-    public async Task CreateAsync_CountFails_TheRunIsListedNowhereNotCountedAndLeavesNoRow()
+    public async Task CreateAsync_CountedAccount_WritesThePartitionThenListsAndCountsTheRunInOneBatch()
+    {
+        var requests = new CountedRequests();
+        var counted = requests.Tables();
+        await counted.EnsureCreatedAsync();
+        var process = new TableRunStore(counted, TimeProvider.System, []);
+        var account = NewAccountId();
+        await process.StartCountingAsync(account, CancellationToken.None);
+        for (var shard = 0; shard < TableRunStore.CountShards; shard++)
+        {
+            await counted.Runs.AddEntityAsync(new Azure.Data.Tables.TableEntity(account, $"{TableRunStore.CountShardPrefix}{shard:D2}") { ["Count"] = 0 });
+        }
+
+        var sent = await requests.OfAsync(() => process.CreateAsync(StoredRuns.New(account, DateTimeOffset.UtcNow), CancellationToken.None));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(sent, Is.EqualTo(3), "the partition's batch, the shard's read, and the listing row with the shard's count");
+            Assert.That((await process.ListAsync(account, 10, 0, CancellationToken.None)).Total, Is.EqualTo(1));
+        });
+    }
+
+    [TestCase("GET", "the read of a count shard")]
+    [TestCase("POST", "the batch that lists and counts the run")]
+    public async Task CreateAsync_CountFails_TheRunIsListedNowhereNotCountedAndLeavesNoRow(string method, string failing)
     {
         var prefix = StorageFixture.NewTablePrefix();
         var healthy = new TableRunStore(StorageFixture.NewTables(prefix), TimeProvider.System, []);
         var account = NewAccountId();
         await healthy.StartCountingAsync(account, CancellationToken.None);
-        var fault = new FailingRequests("GET", "~count~");
+        var fault = new FailingRequests(method, "~count~");
         var faulty = new TableRunStore(fault.Tables(prefix), TimeProvider.System, []);
 
         var failed = StoredRuns.New(account, DateTimeOffset.UtcNow.AddSeconds(-1));
@@ -210,7 +234,7 @@ public sealed class TableRunStoreTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(fault.Failed, Is.EqualTo(1), "the read of a count shard failed");
+            Assert.That(fault.Failed, Is.EqualTo(1), failing + " failed");
             // Never listed, it would be found by no erasure: none of its rows stays.
             Assert.That(left, Is.Empty);
             // The caller is told the start failed and never schedules it: listed, it would sit queued for ever.

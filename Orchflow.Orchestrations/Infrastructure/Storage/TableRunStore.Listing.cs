@@ -122,34 +122,35 @@ public sealed partial class TableRunStore
     }
 
     /// <summary>
-    /// Counts a new run on one of its account's count shards, by ETag, so concurrent starts each count once; a start that
-    /// loses a race tries another shard. An account that has no count row yet (one registered before runs were counted)
-    /// is counted by its first listing instead.
+    /// Lists a new run (<paramref name="listed"/>, its listing row) and counts it on one of its account's count shards, in
+    /// one batch, by the shard's ETag, so concurrent starts each count once and a run is never listed uncounted or counted
+    /// unlisted; a start that loses a race tries another shard. An account that has no count row yet (one registered
+    /// before runs were counted) is counted by its first listing instead. Returns the listing row's ETag.
     /// </summary>
-    async Task CountNewRunAsync(string accountId, CancellationToken cancellationToken)
+    async Task<ETag> ListNewRunAsync(TableEntity listed, CancellationToken cancellationToken)
     {
+        var accountId = listed.PartitionKey;
         for (var attempt = 0; attempt < 32; attempt++)
         {
             var shard = $"{CountShardPrefix}{Random.Shared.Next(CountShards):D2}";
             var row = await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, shard, select: ["Count"], cancellationToken: cancellationToken);
+            List<TableTransactionAction> actions = [new(TableTransactionActionType.Add, listed)];
+            if (row.HasValue && row.Value is { } counted)
+            {
+                actions.Add(new(TableTransactionActionType.UpdateReplace,
+                    new TableEntity(accountId, shard) { ["Count"] = (counted.GetInt32("Count") ?? 0) + 1 }, counted.ETag));
+            }
+            else if ((await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, CountKey, select: ["RowKey"], cancellationToken: cancellationToken)).HasValue)
+            {
+                actions.Add(new(TableTransactionActionType.Add, new TableEntity(accountId, shard) { ["Count"] = 1 }));
+            }
+
             try
             {
-                if (row.HasValue && row.Value is { } counted)
-                {
-                    await tables.Runs.UpdateEntityAsync(new TableEntity(accountId, shard) { ["Count"] = (counted.GetInt32("Count") ?? 0) + 1 },
-                        counted.ETag, TableUpdateMode.Replace, cancellationToken);
-                    return;
-                }
-
-                if (!(await tables.Runs.GetEntityIfExistsAsync<TableEntity>(accountId, CountKey, select: ["RowKey"], cancellationToken: cancellationToken)).HasValue)
-                {
-                    return;
-                }
-
-                await tables.Runs.AddEntityAsync(new TableEntity(accountId, shard) { ["Count"] = 1 }, cancellationToken);
-                return;
+                var landed = await tables.Runs.SubmitTransactionAsync(actions, cancellationToken);
+                return landed.Value[0].Headers.ETag ?? default;
             }
-            catch (RequestFailedException e) when (e.Status is 409 or 412)
+            catch (TableTransactionFailedException e) when (e.Status is 409 or 412 && e.FailedTransactionActionIndex == 1)
             {
                 // Another start counted on this shard first: another shard, most likely one nobody is writing.
             }

@@ -43,14 +43,12 @@ public sealed partial class TableRunStore(
         };
         TextChunks.SetProperty(head, "Definition", definition);
 
-        // The partition first, the run counted, the listing row last: should the count or the listing row fail, the
-        // partition is deleted again and the caller is told the start failed. A listing row written before either could
-        // leave a listed run, queued for ever, whose start was never attempted; the worst a listing row failing after
-        // the count leaves is a total one too high.
+        // The partition first, then the listing row with the run counted, in one batch: should that fail, the partition is
+        // deleted again and the caller is told the start failed. A listing row written first could leave a listed run,
+        // queued for ever, whose start was never attempted.
         await partition.CreateAsync(run, head, cancellationToken);
         try
         {
-            await CountNewRunAsync(run.AccountId, cancellationToken);
             var listed = new TableEntity(run.AccountId, run.RunId)
             {
                 ["Status"] = run.Status.ToWire(),
@@ -62,8 +60,8 @@ public sealed partial class TableRunStore(
                 ["UpdatedAt"] = run.UpdatedAt,
             };
             TextChunks.SetProperty(listed, "Definition", definition);
-            var added = await tables.Runs.AddEntityAsync(listed, cancellationToken);
-            known.Listed(run.RunId, 1, run.Status.IsTerminal() ? default : added.Headers.ETag ?? default);
+            var etag = await ListNewRunAsync(listed, cancellationToken);
+            known.Listed(run.RunId, 1, run.Status.IsTerminal() ? default : etag);
         }
         catch
         {
