@@ -15,8 +15,8 @@ sealed class RunWriters
     readonly HashSet<string> completed = new(StringComparer.Ordinal);
     bool runRunning;
 
-    /// <summary>The tasks of the plan, from its <c>run.planned</c>; null for a feed that began after it (the synthesis is then
-    /// taken to be written whenever no task runs).</summary>
+    /// <summary>The tasks of the plan, from its <c>run.planned</c>; null for a log whose plan does not say (the synthesis is
+    /// then taken to be written whenever no task runs, so no text is ever missed).</summary>
     int? planned;
 
     /// <summary>Follows the log's next entries, in order.</summary>

@@ -16,21 +16,54 @@ sealed class CallUnderway<T>
 
     readonly HeldText held = new();
     readonly CancellationTokenSource stop = new();
+    readonly TimeProvider clock;
 
     /// <summary>Begins the call, handing it where to write and what stops it.</summary>
-    public CallUnderway(Func<ITextSink, CancellationToken, Task<T>> begin) => Reply = begin(held, stop.Token);
+    public CallUnderway(Func<ITextSink, CancellationToken, Task<T>> begin, TimeProvider clock)
+    {
+        this.clock = clock;
+        Reply = begin(held, stop.Token);
+    }
 
     /// <summary>The call's answer; it throws as the call did.</summary>
     public Task<T> Reply { get; }
 
     /// <summary>Whether the call answered within <see cref="Grace"/>: its start then goes in the batch with its result.</summary>
     public async Task<bool> AnsweredWithinGraceAsync() =>
-        Reply.IsCompleted || await Task.WhenAny(Reply, Task.Delay(Grace)) == Reply;
+        Reply.IsCompleted || await Task.WhenAny(Reply, Task.Delay(Grace, clock)) == Reply;
+
+    /// <summary>
+    /// Records the call's start (<paramref name="record"/>) while the call goes on. A start refused, or one that cannot be
+    /// written, stops the call (<see cref="AbandonAsync"/>).
+    /// </summary>
+    public async Task<RunChange?> RecordStartAsync(Func<Task<RunChange?>> record)
+    {
+        RunChange? started;
+        try
+        {
+            started = await record();
+        }
+        catch
+        {
+            await AbandonAsync();
+            throw;
+        }
+
+        if (started is not { Refusal: null })
+        {
+            await AbandonAsync();
+        }
+
+        return started;
+    }
 
     /// <summary>The start is recorded: what the call wrote so far, and all it writes next, goes to <paramref name="writer"/>.</summary>
     public void Show(ITextSink writer) => held.PassTo(writer);
 
-    /// <summary>The start was refused (the run ended meanwhile): the call is stopped and whatever it answers is dropped.</summary>
+    /// <summary>
+    /// The start was refused (the run ended meanwhile) or could not be written: the call is stopped and whatever it
+    /// answers is dropped, so a retry of the activity never pays for two calls at once.
+    /// </summary>
     public async Task AbandonAsync()
     {
         await stop.CancelAsync();
@@ -41,10 +74,6 @@ sealed class CallUnderway<T>
         catch (Exception e) when (e is OperationCanceledException || Reply.IsFaulted)
         {
             // Nothing of this call is recorded, its failure included: the run it was for has moved on without it.
-        }
-        finally
-        {
-            stop.Dispose();
         }
     }
 

@@ -71,12 +71,12 @@ public sealed class ExecuteAgentTaskActivity(
         var seen = AgentContext.Gather(run.Tasks, task, engine.Value.ContextBudgetChars);
         LogTrimming(input, seen);
         var request = new AgentTaskRequest(run.Definition.Goal, planned, agent, AgentCatalog.SystemPromptFor(agent), seen.Inputs, revision);
-        var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
         if (toStart)
         {
-            return await StartWhileCallingAsync(input, request, model);
+            return await StartWhileCallingAsync(input, request, run.Definition.ProviderId);
         }
 
+        var model = await models.ForRunAsync(input.AccountId, run.Definition.ProviderId, CancellationToken.None);
         // Watchers see the text as the model writes it; written again (a redo, a retry), it starts again from offset 0.
         await using var writing = live.Open(input.RunId, input.TaskId);
         request = request with { Output = writing };
@@ -98,24 +98,43 @@ public sealed class ExecuteAgentTaskActivity(
 
     /// <summary>
     /// The task's start and its model call at once: the start recorded once the call has run for its grace, or with the
-    /// result when the call answers sooner. A start refused meanwhile (the run cancelled) stops the call and drops it.
+    /// result when the call answers sooner. A start refused meanwhile (the run cancelled), or one that cannot be written,
+    /// stops the call and drops it; a call that fails before its start is recorded has its start recorded first, so the
+    /// task's failure follows its start as it always does.
     /// </summary>
-    async Task<AgentTaskResult> StartWhileCallingAsync(AgentTaskInput input, AgentTaskRequest request, IRunModel model)
+    async Task<AgentTaskResult> StartWhileCallingAsync(AgentTaskInput input, AgentTaskRequest request, string? providerId)
     {
         var begun = clock.GetUtcNow();
-        var call = new CallUnderway<ModelReply<string>>((output, stop) => model.RunTaskAsync(request with { Output = output }, stop));
+        RunDecider start = (state, _) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, begun);
+        CallUnderway<ModelReply<string>> call;
+        try
+        {
+            var model = await models.ForRunAsync(input.AccountId, providerId, CancellationToken.None);
+            call = new CallUnderway<ModelReply<string>>((output, stop) => model.RunTaskAsync(request with { Output = output }, stop), clock);
+        }
+        catch
+        {
+            await StartBeforeFailureAsync(input, start);
+            throw;
+        }
+
         LiveWriter? writing = null;
         try
         {
             var answered = await call.AnsweredWithinGraceAsync();
             if (!answered)
             {
-                var start = await runs.ChangeAsync(input.AccountId, input.RunId,
-                    (state, _) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, begun), CancellationToken.None);
-                if (start is not { Refusal: null })
+                var started = await call.RecordStartAsync(() => runs.ChangeAsync(input.AccountId, input.RunId, start, CancellationToken.None));
+                if (started is not { Refusal: null })
                 {
-                    await call.AbandonAsync();
                     return new AgentTaskResult(Recorded: false);
+                }
+
+                if (TaskOf(started.Run, input.TaskId) is var task && !Runs(started.Run, task, input.Attempt))
+                {
+                    // Another execution of this activity took the task further meanwhile: this call is not needed.
+                    await call.AbandonAsync();
+                    return new AgentTaskResult(Stands(started.Run, task, input.Attempt), WaitingCall: task.PendingToolCall?.CallId);
                 }
 
                 // Watchers see the text from here on, what the call wrote so far first; a restart begins it again from offset 0.
@@ -123,10 +142,19 @@ public sealed class ExecuteAgentTaskActivity(
                 call.Show(writing);
             }
 
-            var reply = await call.Reply;
+            ModelReply<string> reply;
+            try
+            {
+                reply = await call.Reply;
+            }
+            catch when (answered)
+            {
+                await StartBeforeFailureAsync(input, start);
+                throw;
+            }
+
             return await RecordAsync(input, reply, answered
-                ? (state, now, result) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, begun)
-                    .Then(state, started => RunTransitions.FinishAgent(started, input.Attempt, input.TaskId, result, now))
+                ? (state, now, result) => start(state, now).Then(state, started => RunTransitions.FinishAgent(started, input.Attempt, input.TaskId, result, now))
                 : (state, now, result) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now));
         }
         finally
@@ -135,6 +163,20 @@ public sealed class ExecuteAgentTaskActivity(
             {
                 await writing.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>Records the start of a task whose call failed before its start was: the failure the engine reports follows it.</summary>
+    async Task StartBeforeFailureAsync(AgentTaskInput input, RunDecider start)
+    {
+        try
+        {
+            await runs.ChangeAsync(input.AccountId, input.RunId, start, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The call's own failure is what the engine is told.
+            log.LogWarning(e, "Run {RunId} task {TaskId}: the start of a failed call could not be recorded", input.RunId, input.TaskId);
         }
     }
 

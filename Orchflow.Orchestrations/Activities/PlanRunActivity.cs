@@ -16,7 +16,7 @@ namespace Orchflow.Activities;
 /// while the model plans (<see cref="CallUnderway{T}"/>); a plan that needs no model, or comes within the call's grace,
 /// is saved in the same batch that announces planning.
 /// </summary>
-public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Planner planner, ILogger<PlanRunActivity> log)
+public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Planner planner, TimeProvider clock, ILogger<PlanRunActivity> log)
     : TaskActivity<PlanInput, PlanOutline?>
 {
     public override async Task<PlanOutline?> RunAsync(TaskActivityContext context, PlanInput input)
@@ -47,22 +47,39 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         }
         else
         {
-            var model = await models.ForRunAsync(input.AccountId, definition.ProviderId, CancellationToken.None);
             var review = input.Feedback is null ? null : new PlanFeedback(PlanJson.Serialize(new RunPlan(run.Tasks.Select(Planned).ToList(), run.PlannedBy ?? "")), input.Feedback);
-            var call = new CallUnderway<PlanResult>((_, stop) => planner.PlanAsync(model, definition, agents, stop, review));
+            CallUnderway<PlanResult> call;
+            try
+            {
+                var model = await models.ForRunAsync(input.AccountId, definition.ProviderId, CancellationToken.None);
+                call = new CallUnderway<PlanResult>((_, stop) => planner.PlanAsync(model, definition, agents, stop, review), clock);
+            }
+            catch when (announce)
+            {
+                await AnnounceBeforeFailureAsync(input);
+                throw;
+            }
+
             if (announce && !await call.AnsweredWithinGraceAsync())
             {
-                if (await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.BeginPlanning(state, input.Attempt), CancellationToken.None)
-                    is not { Refusal: null })
+                if (await call.RecordStartAsync(() => runs.ChangeAsync(input.AccountId, input.RunId,
+                        (state, _) => RunTransitions.BeginPlanning(state, input.Attempt), CancellationToken.None)) is not { Refusal: null })
                 {
-                    await call.AbandonAsync();
                     return null;
                 }
 
                 announce = false;
             }
 
-            planned = await call.Reply;
+            try
+            {
+                planned = await call.Reply;
+            }
+            catch when (announce)
+            {
+                await AnnounceBeforeFailureAsync(input);
+                throw;
+            }
         }
 
         log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks (review round {Round})",
@@ -74,6 +91,20 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
             ? RunTransitions.BeginPlanning(state, input.Attempt).Then(state, planning => RunTransitions.SavePlan(planning, save))
             : RunTransitions.SavePlan(state, save), CancellationToken.None);
         return saved is { Refusal: null } ? Outline(saved.Run) : null;
+    }
+
+    /// <summary>Records planning for a plan whose call failed before planning was announced: the run's failure follows it.</summary>
+    async Task AnnounceBeforeFailureAsync(PlanInput input)
+    {
+        try
+        {
+            await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.BeginPlanning(state, input.Attempt), CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The call's own failure is what the engine is told.
+            log.LogWarning(e, "Run {RunId}: planning could not be recorded before its failed call", input.RunId);
+        }
     }
 
     /// <summary>The plan as the projection holds it: where each task stands, and whether a person must review it first.</summary>

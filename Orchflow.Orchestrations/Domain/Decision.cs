@@ -39,8 +39,9 @@ public sealed record Decision
     public bool Writes => After is not null;
 
     /// <summary>
-    /// This change and then <paramref name="next"/>, decided on the run this one leaves, as one change: written in one batch,
-    /// this one's events first. Refused when either is; a change that writes nothing leaves the other as it is.
+    /// This change as the announcement of <paramref name="next"/> (a task's start before its result, planning before the
+    /// plan), decided on the run this one leaves, as one change: written in one batch, this one's events first. Refused
+    /// when either is; nothing when <paramref name="next"/> has nothing to write (what it announces is done already).
     /// </summary>
     public Decision Then(RunState run, Func<RunState, Decision> next)
     {
@@ -50,14 +51,9 @@ public sealed record Decision
         }
 
         var second = next(After ?? run);
-        if (second.IsRefused || !Writes)
+        if (second.IsRefused || !second.Writes || !Writes)
         {
             return second;
-        }
-
-        if (!second.Writes)
-        {
-            return this;
         }
 
         return second with

@@ -76,7 +76,7 @@ public static partial class RunTransitions
         return tasks.SequenceEqual(run.Tasks) ? Decision.Unchanged : Change(run, run with { Tasks = tasks });
     }
 
-    /// <summary>An agent task records its own start, as its activity begins.</summary>
+    /// <summary>An agent task records its own start: while its model call is under way, or with its result (<see cref="Decision.Then"/>).</summary>
     public static Decision StartAgent(RunState run, int attempt, string taskId, DateTimeOffset now) => StartTasks(run, attempt, [], [taskId], now);
 
     /// <summary>

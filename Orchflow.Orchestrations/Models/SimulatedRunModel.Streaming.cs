@@ -14,7 +14,7 @@ public sealed partial class SimulatedRunModel
         var words = WordAndSpace().Matches(text).Select(m => m.Value).Where(w => w.Length > 0).ToList();
         var perPiece = Math.Max(1, (words.Count + MaxPieces - 1) / MaxPieces);
         var pieces = words.Chunk(perPiece).Select(piece => string.Concat(piece)).ToList();
-        // Each piece is due at its share of the latency from the call's start, so the call takes the latency it is set to:
+        // Each piece is due at its share of the latency from the first one's start, so the call takes the latency it is set to:
         // pauses of their own would each overrun by a timer tick and a thread-pool hop, a call of 60 pieces by hundreds of ms.
         var started = clock.GetTimestamp();
         for (var i = 0; i < pieces.Count; i++)

@@ -96,18 +96,7 @@ public sealed class ExecuteAgentTaskActivityStartTests
     public async Task RunAsync_RunCancelledBeforeASlowCallsStartIsRecorded_StopsTheCallAndRecordsNothing()
     {
         var runs = Store(RunStatus.Running, TaskState.Pending);
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var model = new Mock<IRunModel>(MockBehavior.Strict);
-        model.Setup(m => m.RunTaskAsync(It.IsAny<AgentTaskRequest>(), It.IsAny<CancellationToken>()))
-            .Returns(async (AgentTaskRequest _, CancellationToken token) =>
-            {
-                await runs.ChangeAsync(AccountId, RunId, (run, now) => RunTransitions.Cancel(run, now), CancellationToken.None);
-                await using var registration = token.Register(() => stopped.SetResult());
-                await Task.Delay(Timeout.Infinite, token);
-                return new ModelReply<string>("never", TokenUsage.Zero);
-            });
-        var models = new Mock<IRunModelFactory>(MockBehavior.Strict);
-        models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model.Object);
+        var (models, stopped) = NeverAnswering(whileCalled: () => runs.ChangeAsync(AccountId, RunId, (run, now) => RunTransitions.Cancel(run, now), CancellationToken.None));
 
         var result = await Activity(runs, models).RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T2", false))
             .WaitAsync(TimeSpan.FromSeconds(10));
@@ -119,6 +108,61 @@ public sealed class ExecuteAgentTaskActivityStartTests
             Assert.That(runs.Calls, Has.Count.EqualTo(3), "read, the cancel, the refused start");
             Assert.That(runs.Calls[^1], Does.StartWith("change refused"));
             Assert.That(runs.Run(RunId).Tasks[1].State, Is.EqualTo(TaskState.Cancelled));
+        });
+    }
+
+    [Test]
+    public void RunAsync_ModelFailsWithinTheGrace_RecordsTheStartSoTheFailureFollowsIt()
+    {
+        var runs = Store(RunStatus.Running, TaskState.Pending);
+        var model = new Mock<IRunModel>(MockBehavior.Strict);
+        model.Setup(m => m.RunTaskAsync(It.IsAny<AgentTaskRequest>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new HttpRequestException("The provider refused the call."));
+        var models = new Mock<IRunModelFactory>(MockBehavior.Strict);
+        models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model.Object);
+
+        Assert.ThrowsAsync<HttpRequestException>(() => Activity(runs, models).RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T2", false)));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(runs.Logged, Is.EqualTo(new[] { new[] { "task.started" } }), "the engine fails the task after its start");
+            Assert.That(runs.Run(RunId).Tasks[1].StartedAt, Is.Not.Null);
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_StartOfASlowCallCannotBeWritten_StopsTheCallAndFails()
+    {
+        var runs = Store(RunStatus.Running, TaskState.Pending);
+        runs.OnChange = () => throw new Azure.RequestFailedException(503, "Storage is unavailable.");
+        var (models, stopped) = NeverAnswering();
+
+        Assert.ThrowsAsync<Azure.RequestFailedException>(() => Activity(runs, models).RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T2", false))
+            .WaitAsync(TimeSpan.FromSeconds(10)));
+
+        await stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(stopped.Task.IsCompleted, Is.True, "the call was stopped: a retry of the activity never pays for two calls at once");
+    }
+
+    [Test]
+    public async Task RunAsync_AnotherExecutionCompletedTheTaskBeforeASlowCallsStart_StopsTheCallAndSaysTheResultStands()
+    {
+        var runs = Store(RunStatus.Running, TaskState.Pending);
+        runs.OnChange = () =>
+        {
+            var run = runs.Run(RunId);
+            runs.Put(run with { Tasks = [run.Tasks[0], run.Tasks[1] with { State = TaskState.Completed, Output = "Done elsewhere." }] });
+        };
+        var (models, stopped) = NeverAnswering();
+
+        var result = await Activity(runs, models).RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T2", false))
+            .WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Recorded, Is.True, "the other execution's output stands");
+            Assert.That(stopped.Task.IsCompleted, Is.True, "this execution's call was stopped");
+            Assert.That(runs.Run(RunId).Tasks[1].Output, Is.EqualTo("Done elsewhere."));
         });
     }
 
@@ -222,6 +266,28 @@ public sealed class ExecuteAgentTaskActivityStartTests
         var models = new Mock<IRunModelFactory>(MockBehavior.Strict);
         models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model.Object);
         return (models, runs.Calls);
+    }
+
+    /// <summary>A model whose call never answers and ends only when told to stop, which <c>Stopped</c> then says.</summary>
+    static (Mock<IRunModelFactory> Models, TaskCompletionSource Stopped) NeverAnswering(Func<Task>? whileCalled = null)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var model = new Mock<IRunModel>(MockBehavior.Strict);
+        model.Setup(m => m.RunTaskAsync(It.IsAny<AgentTaskRequest>(), It.IsAny<CancellationToken>()))
+            .Returns(async (AgentTaskRequest _, CancellationToken token) =>
+            {
+                if (whileCalled is not null)
+                {
+                    await whileCalled();
+                }
+
+                await using var registration = token.Register(() => stopped.SetResult());
+                await Task.Delay(Timeout.Infinite, token);
+                return new ModelReply<string>("never", TokenUsage.Zero);
+            });
+        var models = new Mock<IRunModelFactory>(MockBehavior.Strict);
+        models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model.Object);
+        return (models, stopped);
     }
 
     static async Task WaitForAsync(Func<bool> condition)

@@ -9,7 +9,8 @@ namespace Orchflow.Tests.Activities;
 /// </summary>
 sealed class InMemoryRunStore : IRunStore
 {
-    readonly Dictionary<string, RunRecord> runs = [];
+    // Concurrent: a test may read a run while an activity under test changes it.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, RunRecord> runs = new();
 
     /// <summary>What each caller asked, in order: "read", "change", and whether the change landed.</summary>
     public List<string> Calls { get; } = [];
@@ -45,12 +46,12 @@ sealed class InMemoryRunStore : IRunStore
 
     public Task<RunChange?> ChangeAsync(string accountId, string runId, RunDecider decide, CancellationToken cancellationToken)
     {
+        OnChange?.Invoke();
         if (!runs.TryGetValue(runId, out var run) || run.AccountId != accountId)
         {
             return Task.FromResult<RunChange?>(null);
         }
 
-        OnChange?.Invoke();
         var before = StateOf(run);
         var decision = decide(before, DateTimeOffset.UtcNow);
         Calls.Add(decision.IsRefused ? $"change refused: {decision.Refusal!.Detail}" : decision.Writes ? "change" : "change (nothing to write)");

@@ -93,6 +93,20 @@ public sealed class PlanRunActivityTests
         });
     }
 
+    [Test]
+    public void RunAsync_ProviderGoneBeforeTheCall_AnnouncesPlanningSoTheFailureFollowsIt()
+    {
+        var runs = Queued(Definition());
+        var models = new Mock<IRunModelFactory>(MockBehavior.Strict);
+        models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("No such provider."));
+        var activity = new PlanRunActivity(runs, models.Object, new Planner(TimeProvider.System, NullLogger<Planner>.Instance), TimeProvider.System,
+            NullLogger<PlanRunActivity>.Instance);
+
+        Assert.ThrowsAsync<InvalidOperationException>(() => activity.RunAsync(Mock.Of<TaskActivityContext>(), new PlanInput(AccountId, RunId)));
+
+        Assert.That(runs.Logged, Is.EqualTo(new[] { new[] { "run.planning" } }), "the run's failure follows its planning, as it did before");
+    }
+
     static RunDefinition Definition() => new("Research 3 competitors, then write a launch plan.", [], [], [], false, null, null);
 
     static InMemoryRunStore Queued(RunDefinition definition)
@@ -107,6 +121,7 @@ public sealed class PlanRunActivityTests
         var model = new SimulatedRunModel(Options.Create(new SimulatedModelOptions { LatencyMs = latencyMs }), TimeProvider.System);
         var models = new Mock<IRunModelFactory>(MockBehavior.Strict);
         models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model);
-        return new PlanRunActivity(runs, models.Object, new Planner(TimeProvider.System, NullLogger<Planner>.Instance), NullLogger<PlanRunActivity>.Instance);
+        return new PlanRunActivity(runs, models.Object, new Planner(TimeProvider.System, NullLogger<Planner>.Instance), TimeProvider.System,
+            NullLogger<PlanRunActivity>.Instance);
     }
 }

@@ -85,7 +85,7 @@ public sealed class RunTransitionsTests
     }
 
     [Test]
-    public void Then_FirstUnchanged_IsTheSecondAlone_AndARefusalOfEitherRefusesBoth()
+    public void Then_FirstUnchanged_IsTheSecondAlone_SecondUnchangedWritesNothing_AndARefusalOfEitherRefusesBoth()
     {
         var planning = Planning();
         var save = RunTransitions.SavePlan(planning, Save(awaitReview: false));
@@ -100,6 +100,9 @@ public sealed class RunTransitionsTests
             var planned = Planned();
             Assert.That(RunTransitions.StartAgent(planned, 0, "T2", Now).Then(planned, _ => Decision.Refused(RefusalKind.Conflict, "no")).Refusal?.Kind,
                 Is.EqualTo(RefusalKind.Conflict), "refused second: nothing written");
+            var queued = Queued() with { Tasks = planned.Tasks, PlannedRound = 0 };
+            Assert.That(RunTransitions.BeginPlanning(queued, 0).Then(queued, p => RunTransitions.SavePlan(p, Save(awaitReview: false))),
+                Is.SameAs(Decision.Unchanged), "the plan saved already (an earlier execution): planning is not announced again");
         });
     }
 

@@ -150,9 +150,10 @@ public sealed partial class TableRunStore
                 var landed = await tables.Runs.SubmitTransactionAsync(actions, cancellationToken);
                 return landed.Value[0].Headers.ETag ?? default;
             }
-            catch (TableTransactionFailedException e) when (e.Status is 409 or 412 && e.FailedTransactionActionIndex == 1)
+            catch (TableTransactionFailedException e) when (e.Status == 412 || e.Status == 409 && e.FailedTransactionActionIndex == 1)
             {
-                // Another start counted on this shard first: another shard, most likely one nobody is writing.
+                // Another start counted on this shard first (only the shard is written over an ETag): another shard, most
+                // likely one nobody is writing.
             }
         }
 
