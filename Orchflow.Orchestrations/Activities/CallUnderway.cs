@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Orchflow.Abstractions;
 
 namespace Orchflow.Activities;
@@ -6,8 +7,11 @@ namespace Orchflow.Activities;
 /// <summary>
 /// A model call made before the change that announces it (a task's start, a run's planning) is recorded, so recording
 /// that change no longer waits in front of the call. A call that answers within <see cref="Grace"/> has its start
-/// recorded with its result, in one batch; a longer one has its start recorded then, while it goes on. What the call
-/// writes is held until its start is recorded (<see cref="Show"/>): no watcher sees output before the start.
+/// recorded with its result, in one batch, by the caller; a longer one has its start recorded then
+/// (<see cref="RecordStartAsync"/>), while it goes on. What the call writes is held until its start is recorded
+/// (<see cref="Show"/>): no watcher sees output before the start. A start refused or not written stops the call, and a
+/// call that fails before its start is recorded has its start recorded first (<see cref="AnswerAsync"/>), so a failure
+/// always follows the start it ends.
 /// </summary>
 sealed class CallUnderway<T>
 {
@@ -16,32 +20,42 @@ sealed class CallUnderway<T>
 
     readonly HeldText held = new();
     readonly CancellationTokenSource stop = new();
+    readonly Func<Task<RunChange?>> recordStart;
     readonly TimeProvider clock;
+    readonly ILogger log;
 
-    /// <summary>Begins the call, handing it where to write and what stops it.</summary>
-    public CallUnderway(Func<ITextSink, CancellationToken, Task<T>> begin, TimeProvider clock)
+    /// <summary>
+    /// Begins the call, handing it where to write and what stops it; <paramref name="recordStart"/> records its start (the
+    /// provider's lookup is part of the call: its failure is the call's).
+    /// </summary>
+    public CallUnderway(Func<ITextSink, CancellationToken, Task<T>> begin, Func<Task<RunChange?>> recordStart, TimeProvider clock, ILogger log)
     {
+        this.recordStart = recordStart;
         this.clock = clock;
+        this.log = log;
         Reply = begin(held, stop.Token);
     }
 
     /// <summary>The call's answer; it throws as the call did.</summary>
-    public Task<T> Reply { get; }
+    Task<T> Reply { get; }
+
+    /// <summary>Whether the start was recorded on its own; when not, the caller records it with the result.</summary>
+    public bool StartRecorded { get; private set; }
 
     /// <summary>Whether the call answered within <see cref="Grace"/>: its start then goes in the batch with its result.</summary>
     public async Task<bool> AnsweredWithinGraceAsync() =>
         Reply.IsCompleted || await Task.WhenAny(Reply, Task.Delay(Grace, clock)) == Reply;
 
     /// <summary>
-    /// Records the call's start (<paramref name="record"/>) while the call goes on. A start refused, or one that cannot be
+    /// Records the call's start while the call goes on. A start refused (the run ended meanwhile), or one that cannot be
     /// written, stops the call (<see cref="AbandonAsync"/>).
     /// </summary>
-    public async Task<RunChange?> RecordStartAsync(Func<Task<RunChange?>> record)
+    public async Task<RunChange?> RecordStartAsync()
     {
         RunChange? started;
         try
         {
-            started = await record();
+            started = await recordStart();
         }
         catch
         {
@@ -49,7 +63,8 @@ sealed class CallUnderway<T>
             throw;
         }
 
-        if (started is not { Refusal: null })
+        StartRecorded = started is { Refusal: null };
+        if (!StartRecorded)
         {
             await AbandonAsync();
         }
@@ -57,12 +72,35 @@ sealed class CallUnderway<T>
         return started;
     }
 
+    /// <summary>The call's answer. A call that failed before its start was recorded has it recorded first, then throws as it did.</summary>
+    public async Task<T> AnswerAsync()
+    {
+        try
+        {
+            return await Reply;
+        }
+        catch when (!StartRecorded)
+        {
+            try
+            {
+                await recordStart();
+            }
+            catch (Exception e)
+            {
+                // The call's own failure is what the engine is told.
+                log.LogWarning(e, "The start of a model call that failed could not be recorded");
+            }
+
+            throw;
+        }
+    }
+
     /// <summary>The start is recorded: what the call wrote so far, and all it writes next, goes to <paramref name="writer"/>.</summary>
     public void Show(ITextSink writer) => held.PassTo(writer);
 
     /// <summary>
-    /// The start was refused (the run ended meanwhile) or could not be written: the call is stopped and whatever it
-    /// answers is dropped, so a retry of the activity never pays for two calls at once.
+    /// The call is not needed (its start refused or not written, or its task taken further elsewhere): it is stopped and
+    /// whatever it answers is dropped, so a retry of the activity never pays for two calls at once.
     /// </summary>
     public async Task AbandonAsync()
     {

@@ -97,34 +97,23 @@ public sealed class ExecuteAgentTaskActivity(
     }
 
     /// <summary>
-    /// The task's start and its model call at once: the start recorded once the call has run for its grace, or with the
-    /// result when the call answers sooner. A start refused meanwhile (the run cancelled), or one that cannot be written,
-    /// stops the call and drops it; a call that fails before its start is recorded has its start recorded first, so the
-    /// task's failure follows its start as it always does.
+    /// The task's start and its model call at once (<see cref="CallUnderway{T}"/>): the start recorded once the call has run
+    /// for its grace, or with the result when the call answers sooner.
     /// </summary>
     async Task<AgentTaskResult> StartWhileCallingAsync(AgentTaskInput input, AgentTaskRequest request, string? providerId)
     {
         var begun = clock.GetUtcNow();
         RunDecider start = (state, _) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, begun);
-        CallUnderway<ModelReply<string>> call;
-        try
-        {
-            var model = await models.ForRunAsync(input.AccountId, providerId, CancellationToken.None);
-            call = new CallUnderway<ModelReply<string>>((output, stop) => model.RunTaskAsync(request with { Output = output }, stop), clock);
-        }
-        catch
-        {
-            await StartBeforeFailureAsync(input, start);
-            throw;
-        }
-
+        var call = new CallUnderway<ModelReply<string>>(
+            async (output, stop) =>
+                await (await models.ForRunAsync(input.AccountId, providerId, CancellationToken.None)).RunTaskAsync(request with { Output = output }, stop),
+            () => runs.ChangeAsync(input.AccountId, input.RunId, start, CancellationToken.None), clock, log);
         LiveWriter? writing = null;
         try
         {
-            var answered = await call.AnsweredWithinGraceAsync();
-            if (!answered)
+            if (!await call.AnsweredWithinGraceAsync())
             {
-                var started = await call.RecordStartAsync(() => runs.ChangeAsync(input.AccountId, input.RunId, start, CancellationToken.None));
+                var started = await call.RecordStartAsync();
                 if (started is not { Refusal: null })
                 {
                     return new AgentTaskResult(Recorded: false);
@@ -142,20 +131,10 @@ public sealed class ExecuteAgentTaskActivity(
                 call.Show(writing);
             }
 
-            ModelReply<string> reply;
-            try
-            {
-                reply = await call.Reply;
-            }
-            catch when (answered)
-            {
-                await StartBeforeFailureAsync(input, start);
-                throw;
-            }
-
-            return await RecordAsync(input, reply, answered
-                ? (state, now, result) => start(state, now).Then(state, started => RunTransitions.FinishAgent(started, input.Attempt, input.TaskId, result, now))
-                : (state, now, result) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now));
+            var reply = await call.AnswerAsync();
+            return await RecordAsync(input, reply, call.StartRecorded
+                ? (state, now, result) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now)
+                : (state, now, result) => start(state, now).Then(state, started => RunTransitions.FinishAgent(started, input.Attempt, input.TaskId, result, now)));
         }
         finally
         {
@@ -163,20 +142,6 @@ public sealed class ExecuteAgentTaskActivity(
             {
                 await writing.DisposeAsync();
             }
-        }
-    }
-
-    /// <summary>Records the start of a task whose call failed before its start was: the failure the engine reports follows it.</summary>
-    async Task StartBeforeFailureAsync(AgentTaskInput input, RunDecider start)
-    {
-        try
-        {
-            await runs.ChangeAsync(input.AccountId, input.RunId, start, CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            // The call's own failure is what the engine is told.
-            log.LogWarning(e, "Run {RunId} task {TaskId}: the start of a failed call could not be recorded", input.RunId, input.TaskId);
         }
     }
 

@@ -48,22 +48,14 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         else
         {
             var review = input.Feedback is null ? null : new PlanFeedback(PlanJson.Serialize(new RunPlan(run.Tasks.Select(Planned).ToList(), run.PlannedBy ?? "")), input.Feedback);
-            CallUnderway<PlanResult> call;
-            try
-            {
-                var model = await models.ForRunAsync(input.AccountId, definition.ProviderId, CancellationToken.None);
-                call = new CallUnderway<PlanResult>((_, stop) => planner.PlanAsync(model, definition, agents, stop, review), clock);
-            }
-            catch when (announce)
-            {
-                await AnnounceBeforeFailureAsync(input);
-                throw;
-            }
-
+            var call = new CallUnderway<PlanResult>(
+                async (_, stop) =>
+                    await planner.PlanAsync(await models.ForRunAsync(input.AccountId, definition.ProviderId, CancellationToken.None), definition, agents, stop, review),
+                () => runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.BeginPlanning(state, input.Attempt), CancellationToken.None),
+                clock, log);
             if (announce && !await call.AnsweredWithinGraceAsync())
             {
-                if (await call.RecordStartAsync(() => runs.ChangeAsync(input.AccountId, input.RunId,
-                        (state, _) => RunTransitions.BeginPlanning(state, input.Attempt), CancellationToken.None)) is not { Refusal: null })
+                if (await call.RecordStartAsync() is not { Refusal: null })
                 {
                     return null;
                 }
@@ -71,15 +63,7 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
                 announce = false;
             }
 
-            try
-            {
-                planned = await call.Reply;
-            }
-            catch when (announce)
-            {
-                await AnnounceBeforeFailureAsync(input);
-                throw;
-            }
+            planned = await call.AnswerAsync();
         }
 
         log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks (review round {Round})",
@@ -91,20 +75,6 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
             ? RunTransitions.BeginPlanning(state, input.Attempt).Then(state, planning => RunTransitions.SavePlan(planning, save))
             : RunTransitions.SavePlan(state, save), CancellationToken.None);
         return saved is { Refusal: null } ? Outline(saved.Run) : null;
-    }
-
-    /// <summary>Records planning for a plan whose call failed before planning was announced: the run's failure follows it.</summary>
-    async Task AnnounceBeforeFailureAsync(PlanInput input)
-    {
-        try
-        {
-            await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.BeginPlanning(state, input.Attempt), CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            // The call's own failure is what the engine is told.
-            log.LogWarning(e, "Run {RunId}: planning could not be recorded before its failed call", input.RunId);
-        }
     }
 
     /// <summary>The plan as the projection holds it: where each task stands, and whether a person must review it first.</summary>

@@ -46,7 +46,7 @@ public sealed record TaskNode(string TaskId, TaskKind Kind, IReadOnlyList<string
 
 /// <summary>
 /// One agent task to run. <paramref name="RecordStart"/>: no batch recorded this task's start (it starts with other
-/// agents alone), so the activity records it first.
+/// agents alone), so the activity records it, while its model call is under way or with its result.
 /// </summary>
 public sealed record AgentTaskInput(string AccountId, string RunId, string TaskId, bool AwaitApproval, int Attempt = 0, bool RecordStart = true);
 
