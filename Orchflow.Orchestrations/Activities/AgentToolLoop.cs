@@ -7,13 +7,15 @@ using Orchflow.Orchestrators;
 namespace Orchflow.Activities;
 
 /// <summary>
-/// An agent task's tool loop, durable step by step: the model's asks are recorded before any is made, each call's
-/// outcome is recorded before the model is given it, and the loop goes on from what is recorded. So an activity run
-/// again (a worker that died, a task resumed after a person's verdict) never makes a recorded call again and never
-/// asks the model again for a turn whose answer is recorded. A call to a tool a person approves waits for them; a
-/// call they approved is marked before it is made and, cut off before its outcome was recorded, is not made twice.
+/// An agent task's tool loop, durable step by step: each call's outcome is recorded before the model is given it, and
+/// the loop goes on from what is recorded. So an activity run again (a worker that died, a task resumed after a
+/// person's verdict) never makes a call whose outcome is recorded and never asks the model again for a turn whose
+/// answer is recorded. A step's asks are recorded together: while its first call is made
+/// (<see cref="CallUnderway{T}"/>), or with that call's outcome when it answers within the grace. A call to a tool a
+/// person approves waits for them; a call they approved is marked before it is made and, cut off before its outcome
+/// was recorded, is not made twice.
 /// </summary>
-sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
+sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock, ILogger log)
 {
     readonly BudgetGate budget = new(runs);
 
@@ -21,7 +23,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
     public async Task<AgentTaskResult> RunAsync(
         AgentTaskInput input, RunRecord run, AgentTaskRequest request, IRunModel model, IReadOnlyList<ToolDefinition> tools)
     {
-        var task = Task(run, input.TaskId);
+        var task = TaskOf(run, input.TaskId);
         var limit = run.Definition.MaxToolCalls;
         var readAhead = new Dictionary<string, Task<ReadyToolCall>>(StringComparer.Ordinal);
         while (true)
@@ -30,7 +32,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
             {
                 if (call is { NeedsApproval: true, Approved: false })
                 {
-                var waiting = await ChangeAsync(input, (state, now) => RunTransitions.AwaitToolApproval(state, input.Attempt, input.TaskId, call.CallId, now));
+                    var waiting = await ChangeAsync(input, (state, now) => RunTransitions.AwaitToolApproval(state, input.Attempt, input.TaskId, call.CallId, now));
                     return waiting is { Refusal: null } ? new AgentTaskResult(Recorded: true, WaitingCall: call.CallId) : Stopped(waiting, input);
                 }
 
@@ -42,7 +44,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
                     return Stopped(made, input);
                 }
 
-                (run, task) = (made.Run, Task(made.Run, input.TaskId));
+                (run, task) = (made.Run, TaskOf(made.Run, input.TaskId));
             }
 
             // Checked before the model is asked, so that no turn is asked for only to be dropped.
@@ -55,6 +57,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
 
             // Once its calls are spent, the model is offered no tools: it is asked for its output.
             var offered = task.ToolCalls.Count >= limit ? [] : tools;
+            var likely = ReadLikely(input, task, offered, run.Definition);
             var turn = await model.TurnAsync(request, offered, task.ToolCalls, CancellationToken.None);
             if (turn.Value.Calls.Count == 0 || offered.Count == 0)
             {
@@ -68,26 +71,75 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
             var allowed = Math.Min(limit - task.ToolCalls.Count, (run.Budget.MaxToolCalls ?? int.MaxValue) - RunBudget.CallsMade(run.Tasks));
             var asks = turn.Value.Calls.Take(allowed).Select(c => Ask(c, tools, run.Definition)).ToList();
 
-            // What each call needs is read while its ask is recorded; the call itself is made only once the ask has landed.
+            // What each call needs is read at once, unless it was read while the model was asked.
             foreach (var ask in asks.Where(a => !a.NeedsApproval && tools.Any(t => t.Name == a.Tool)))
             {
-                readAhead[ask.CallId] = Observed(toolbox.ReadyAsync(input.AccountId, ask.Tool, CancellationToken.None));
+                readAhead[ask.CallId] = likely.Remove(ask.Tool, out var read)
+                    ? read
+                    : Observed(toolbox.ReadyAsync(input.AccountId, ask.Tool, CancellationToken.None));
             }
 
-            var asked = await ChangeAsync(input, (state, now) => RunTransitions.AskTools(state, input.Attempt, input.TaskId, step, asks, turn.Usage, now));
+            var asked = asks is [{ NeedsApproval: false }, ..]
+                ? await AskWhileCallingAsync(input, step, asks, turn.Usage, tools, readAhead)
+                : await ChangeAsync(input, (state, now) => RunTransitions.AskTools(state, input.Attempt, input.TaskId, step, asks, turn.Usage, now));
             if (asked is not { Refusal: null })
             {
                 return Stopped(asked, input);
             }
 
-            (run, task) = (asked.Run, Task(asked.Run, input.TaskId));
+            (run, task) = (asked.Run, TaskOf(asked.Run, input.TaskId));
         }
     }
 
     /// <summary>
-    /// Makes one recorded call and records its outcome. A call to a tool not offered, or with arguments its schema
-    /// refuses, is not made: the model is told why.
+    /// Records a step's asks while its first call is made: with that call's outcome, in one change, when the call answers
+    /// within the grace; otherwise on their own once the grace is over, the outcome following when the call ends. Asks
+    /// refused meanwhile (the run ended or moved on) stop the call, and nothing of it is recorded. The step's other calls
+    /// are made after, in the loop, as recorded.
     /// </summary>
+    async Task<RunChange?> AskWhileCallingAsync(
+        AgentTaskInput input, int step, IReadOnlyList<ToolCallAsk> asks, TokenUsage usage, IReadOnlyList<ToolDefinition> tools,
+        Dictionary<string, Task<ReadyToolCall>> readAhead)
+    {
+        var first = asks[0];
+        readAhead.Remove(first.CallId, out var ready);
+        var asked = clock.GetUtcNow();
+        RunDecider ask = (state, _) => RunTransitions.AskTools(state, input.Attempt, input.TaskId, step, asks, usage, asked);
+        var call = new CallUnderway<ToolOutcome>(
+            (_, stop) => Unfit(first.Tool, first.Arguments, tools) is { } unfit
+                ? Task.FromResult(unfit)
+                : MadeAsync(input, first.CallId, first.Tool, first.Arguments, ready ?? toolbox.ReadyAsync(input.AccountId, first.Tool, stop), stop),
+            () => ChangeAsync(input, ask), clock, log);
+        if (!await call.AnsweredWithinGraceAsync())
+        {
+            var recorded = await call.RecordStartAsync();
+            if (recorded is not { Refusal: null })
+            {
+                return recorded;
+            }
+        }
+
+        var outcome = await call.AnswerAsync();
+        RunDecider finish = (state, now) => RunTransitions.FinishToolCall(state, input.Attempt, input.TaskId, first.CallId, outcome.Result, outcome.Error, now);
+        return await ChangeAsync(input, call.StartRecorded ? finish : (state, now) => ask(state, now).Then(state, recorded => finish(recorded, now)));
+    }
+
+    /// <summary>
+    /// What the next step's calls most likely need, read while the model is asked: the servers of the tools the step
+    /// before called (a model calling tools in a row mostly calls the same again), those a person approves left out.
+    /// A read the model does not ask for is dropped.
+    /// </summary>
+    Dictionary<string, Task<ReadyToolCall>> ReadLikely(AgentTaskInput input, TaskRecord task, IReadOnlyList<ToolDefinition> offered, RunDefinition definition)
+    {
+        var last = task.ToolCalls.Count == 0 ? -1 : task.ToolCalls[^1].Step;
+        return task.ToolCalls
+            .Where(c => c.Step == last && !definition.Approves(c.Tool) && offered.Any(t => t.Name == c.Tool))
+            .Select(c => c.Tool)
+            .Distinct(StringComparer.Ordinal)
+            .ToDictionary(tool => tool, tool => Observed(toolbox.ReadyAsync(input.AccountId, tool, CancellationToken.None)), StringComparer.Ordinal);
+    }
+
+    /// <summary>Makes one recorded call and records its outcome.</summary>
     async Task<RunChange?> MakeAsync(AgentTaskInput input, ToolCall call, IReadOnlyList<ToolDefinition> tools, Task<ReadyToolCall>? readAhead)
     {
         ToolOutcome outcome;
@@ -95,13 +147,9 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
         {
             outcome = ToolOutcome.Failed("The call was cut off before its outcome was recorded; it is not made again, and whether it took effect is unknown.");
         }
-        else if (tools.FirstOrDefault(t => t.Name == call.Tool) is not { } tool)
+        else if (Unfit(call.Tool, call.Arguments, tools) is { } unfit)
         {
-            outcome = ToolOutcome.Failed($"There is no tool '{call.Tool}' among those offered to this task ({string.Join(", ", tools.Select(t => t.Name))}).");
-        }
-        else if (JsonInput.Check(tool.InputSchemaJson, call.Arguments, "arguments") is { Count: > 0 } problems)
-        {
-            outcome = ToolOutcome.Failed("The arguments do not fit the tool's schema: " + string.Join(" ", problems.Select(p => $"{p.Field}: {p.Message}")));
+            outcome = unfit;
         }
         else
         {
@@ -116,16 +164,36 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
                 }
             }
 
-            outcome = await (await ready).MakeAsync(call.Arguments, CancellationToken.None);
-            if (outcome.IsError)
-            {
-                log.LogInformation("Run {RunId} task {TaskId}: tool call {CallId} ({Tool}) failed", input.RunId, input.TaskId, call.CallId, call.Tool);
-            }
+            outcome = await MadeAsync(input, call.CallId, call.Tool, call.Arguments, ready, CancellationToken.None);
         }
 
         return await ChangeAsync(input,
             (state, now) => RunTransitions.FinishToolCall(state, input.Attempt, input.TaskId, call.CallId, outcome.Result, outcome.Error, now));
     }
+
+    /// <summary>The outcome of a call made.</summary>
+    async Task<ToolOutcome> MadeAsync(
+        AgentTaskInput input, string callId, string toolName, string arguments, Task<ReadyToolCall> ready, CancellationToken cancellationToken)
+    {
+        var outcome = await (await ready).MakeAsync(arguments, cancellationToken);
+        if (outcome.IsError)
+        {
+            log.LogInformation("Run {RunId} task {TaskId}: tool call {CallId} ({Tool}) failed", input.RunId, input.TaskId, callId, toolName);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>
+    /// Why a call is not made, told to the model as its outcome: its tool is not offered, or the tool's schema refuses its
+    /// arguments. Null when it is made.
+    /// </summary>
+    static ToolOutcome? Unfit(string toolName, string arguments, IReadOnlyList<ToolDefinition> tools) =>
+        tools.FirstOrDefault(t => t.Name == toolName) is not { } tool
+            ? ToolOutcome.Failed($"There is no tool '{toolName}' among those offered to this task ({string.Join(", ", tools.Select(t => t.Name))}).")
+            : JsonInput.Check(tool.InputSchemaJson, arguments, "arguments") is { Count: > 0 } problems
+                ? ToolOutcome.Failed("The arguments do not fit the tool's schema: " + string.Join(" ", problems.Select(p => $"{p.Field}: {p.Message}")))
+                : null;
 
     /// <summary>
     /// A read that may never be awaited (its call's ask or dispatch was refused): its fault, if any, is observed here so
@@ -149,7 +217,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, ILogger log)
         NeedsApproval: definition.Approves(call.Tool) && tools.Any(t => t.Name == call.Tool),
         tools.FirstOrDefault(t => t.Name == call.Tool)?.InputSchemaJson);
 
-    static TaskRecord Task(RunRecord run, string taskId) => run.Tasks.Single(t => t.TaskId == taskId);
+    static TaskRecord TaskOf(RunRecord run, string taskId) => run.Tasks.Single(t => t.TaskId == taskId);
 
     /// <summary>
     /// A change refused: the task stopped running. Its result stands if another execution of this activity got there

@@ -5,13 +5,13 @@ using Orchflow.Abstractions;
 namespace Orchflow.Activities;
 
 /// <summary>
-/// A model call made before the change that announces it (a task's start, a run's planning) is recorded, so recording
-/// that change no longer waits in front of the call. A call that answers within <see cref="Grace"/> has its start
-/// recorded with its result, in one batch, by the caller; a longer one has its start recorded then
-/// (<see cref="RecordStartAsync"/>), while it goes on. What the call writes is held until its start is recorded
-/// (<see cref="Show"/>): no watcher sees output before the start. A start refused or not written stops the call, and a
-/// call that fails before its start is recorded has its start recorded first (<see cref="AnswerAsync"/>), so a failure
-/// always follows the start it ends.
+/// A call made before the change that announces it is recorded (a model's: a task's start, a run's planning; a tool's:
+/// its step's asks), so recording that change no longer waits in front of the call. A call that answers within
+/// <see cref="Grace"/> has its start recorded with its result, in one batch, by the caller; a longer one has its start
+/// recorded then (<see cref="RecordStartAsync"/>), while it goes on. What the call writes is held until its start is
+/// recorded (<see cref="Show"/>): no watcher sees output before the start. A start refused or not written stops the
+/// call, and a call that fails before its start is recorded has its start recorded first (<see cref="AnswerAsync"/>), so
+/// a failure always follows the start it ends.
 /// </summary>
 sealed class CallUnderway<T>
 {
@@ -88,7 +88,7 @@ sealed class CallUnderway<T>
             catch (Exception e)
             {
                 // The call's own failure is what the engine is told.
-                log.LogWarning(e, "The start of a model call that failed could not be recorded");
+                log.LogWarning(e, "The start of a call that failed could not be recorded");
             }
 
             throw;

@@ -84,7 +84,7 @@ public sealed class ExecuteAgentTaskActivity(
         {
             // Tools an account removed since the run started are no longer offered; a call the model still asks for fails, told why.
             var tools = offered.Count == 0 ? [] : (await toolbox.FindAsync(input.AccountId, offered, CancellationToken.None)).Found;
-            return await new AgentToolLoop(runs, toolbox, log).RunAsync(input, run, request, model, tools);
+            return await new AgentToolLoop(runs, toolbox, clock, log).RunAsync(input, run, request, model, tools);
         }
 
         if (await new BudgetGate(runs).StopAsync(input, run, BudgetPart.Tokens, input.TaskId) is { } overBudget)

@@ -11,7 +11,8 @@ using Orchflow.Tests.Infrastructure;
 namespace Orchflow.Tests.Activities;
 
 /// <summary>
-/// An agent task's tool loop through its activity: each call recorded before the model sees its outcome, nothing
+/// An agent task's tool loop through its activity: a step's asks recorded while its first call is made (with its outcome
+/// when it answers within the grace), each outcome recorded before the model sees it, nothing
 /// recorded made or asked again when the activity runs again, calls a person approves waiting for them and made at
 /// most once, and every way a call can go wrong told to the model instead of failing the task.
 /// </summary>
@@ -45,7 +46,7 @@ public sealed class AgentToolLoopTests
     }
 
     [Test]
-    public async Task RunAsync_ModelAsksACall_ItsServerIsReadBeforeTheAskLandsButTheCallIsMadeOnlyAfter()
+    public async Task RunAsync_CallAnsweredWithinTheGrace_ItsAskAndOutcomeAreRecordedInOneChange()
     {
         var (runs, _) = Setup(approve: false);
         var asksRecorded = () => runs.Run(RunId).Tasks[0].ToolCalls.Count;
@@ -55,10 +56,102 @@ public sealed class AgentToolLoopTests
 
         await Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Answer("Cold.")));
 
+        var call = runs.Run(RunId).Tasks[0].ToolCalls.Single();
         Assert.Multiple(() =>
         {
-            Assert.That(whenReadied, Is.EqualTo(new[] { 0 }), "made ready once, while its ask was not yet recorded");
-            Assert.That(whenMade, Is.EqualTo(new[] { 1 }), "made once, after its ask was recorded");
+            Assert.That(whenReadied[0], Is.Zero, "made ready before its ask was recorded");
+            Assert.That(whenMade, Is.EqualTo(new[] { 0 }), "made once, while its ask was not yet recorded");
+            Assert.That(runs.Logged, Is.EqualTo(new[] { new[] { "task.tool_call.started", "task.tool_call.completed" }, new[] { "task.completed" } }),
+                "the ask and the outcome in one change, the ask's event first");
+            Assert.That(call.State, Is.EqualTo(ToolCallState.Completed));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_CallSlowerThanTheGrace_ItsAskIsRecordedWhileItGoesOnAndItsOutcomeAfter()
+    {
+        var (runs, _) = Setup(approve: false);
+        var toolbox = new FakeToolbox().With("weather", async (_, token) =>
+        {
+            // Answers only once its ask is recorded: the loop does not wait for the call to record it.
+            await WaitForAsync(() => runs.Run(RunId).Tasks[0].ToolCalls.Count == 1, token);
+            return ToolOutcome.Succeeded("Cold, 2 °C.");
+        }, Schema);
+        var model = new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Answer("It is cold in Oslo."));
+
+        var result = await Run(runs, toolbox, model).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "It is cold in Oslo.".Length)));
+            Assert.That(runs.Logged, Is.EqualTo(new[] { new[] { "task.tool_call.started" }, new[] { "task.tool_call.completed" }, new[] { "task.completed" } }));
+            Assert.That(model.Seen[1].Single().Result, Is.EqualTo("Cold, 2 °C."), "the outcome recorded before the model is given it");
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_RunCancelledWhileACallWaitsForItsAsk_StopsTheCallAndRecordsNothingOfIt()
+    {
+        var (runs, _) = Setup(approve: false);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var toolbox = new FakeToolbox().With("weather", async (_, token) =>
+        {
+            await runs.ChangeAsync(AccountId, RunId, (run, now) => RunTransitions.Cancel(run, now), CancellationToken.None);
+            await using var registration = token.Register(() => stopped.SetResult());
+            await Task.Delay(Timeout.Infinite, token);
+            return ToolOutcome.Succeeded("never");
+        }, Schema);
+
+        var result = await Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""))).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: false)));
+            Assert.That(stopped.Task.IsCompleted, Is.True, "the call was told to stop");
+            Assert.That(runs.Calls[^1], Does.StartWith("change refused"), "the ask, refused");
+            Assert.That(runs.Run(RunId).Tasks[0].ToolCalls, Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_StepOfTwoCalls_TheFirstIsMadeWhileBothAreAskedAndTheSecondAfter()
+    {
+        var (runs, toolbox) = Setup(approve: false);
+        var model = new ScriptedModel(runs,
+            () => new AgentTurn(null, [new ModelToolCall("m1", "weather", """{"city":"Oslo"}"""), new ModelToolCall("m2", "weather", """{"city":"Bergen"}""")]),
+            Answer("Cold in both."));
+
+        await Run(runs, toolbox, model);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(toolbox.Calls.Select(c => c.Arguments), Is.EqualTo(new[] { """{"city":"Oslo"}""", """{"city":"Bergen"}""" }));
+            Assert.That(runs.Logged, Is.EqualTo(new[]
+            {
+                new[] { "task.tool_call.started", "task.tool_call.started", "task.tool_call.completed" },
+                new[] { "task.tool_call.completed" },
+                new[] { "task.completed" },
+            }), "both asks land with the first outcome; the second call is made once they have");
+            Assert.That(model.Seen[1].Select(c => c.State), Is.All.EqualTo(ToolCallState.Completed));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_ModelCallsTheSameToolAgain_ItsServerIsReadWhileTheModelIsAsked()
+    {
+        var (runs, _) = Setup(approve: false);
+        ScriptedModel? model = null;
+        var readAtTurn = new List<int>();
+        var toolbox = new FakeToolbox { Readying = _ => readAtTurn.Add(model!.Seen.Count) }.With("weather", _ => ToolOutcome.Succeeded("Cold, 2 °C."), Schema);
+        model = new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Ask("weather", """{"city":"Bergen"}"""), Answer("Cold in both."));
+
+        await Run(runs, toolbox, model);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(readAtTurn, Is.EqualTo(new[] { 1, 1, 2 }),
+                "read after the first turn asked for it; then before each later turn, for the tool the turn before called, and never after");
+            Assert.That(toolbox.Calls, Has.Count.EqualTo(2));
         });
     }
 
@@ -217,6 +310,15 @@ public sealed class AgentToolLoopTests
     static Func<AgentTurn> Answer(string output) => () => AgentTurn.Finished(output);
 
     static Func<AgentTurn> Fails() => () => throw new InvalidOperationException("The worker died.");
+
+    static async Task WaitForAsync(Func<bool> condition, CancellationToken cancellationToken)
+    {
+        for (var waited = 0; !condition(); waited += 5)
+        {
+            Assert.That(waited, Is.LessThan(10_000), "timed out");
+            await Task.Delay(5, cancellationToken);
+        }
+    }
 
     /// <summary>A model that answers each turn as scripted, noting what it was shown and how much of it was already recorded.</summary>
     sealed class ScriptedModel(InMemoryRunStore runs, params Func<AgentTurn>[] turns) : IRunModel

@@ -1,7 +1,13 @@
 using System.Diagnostics;
 using Azure;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.Client;
+using Orchflow.Abstractions;
+using Orchflow.Agents;
+using Orchflow.Domain;
+using Orchflow.Models;
 
 namespace Orchflow.Bench;
 
@@ -21,12 +27,14 @@ public sealed partial class BenchRun
         {
             var key = await api.RegisterAsync(token);
             var direct = await DirectToolCallsAsync(everything.Url, options.ToolCalls, token);
+            var turnaround = await TurnaroundAsync(model, options.ToolCalls, token);
             var loop = await LoopToolCallsAsync(api, key, model, everything.Url, token);
             var approval = await ApprovalsAsync(api, key, model, approvals, token);
             var (write, batch) = await StorageWritesAsync(new TableClient(host.ConnectionString, host.TablePrefix + "RunTasks"), loop.RunId, options.ToolCalls, token);
-            results.Tools = new ToolsResult(loop.Sample, direct, approval, write, batch);
+            results.Tools = new ToolsResult(loop.Sample, direct, approval, write, batch, turnaround);
             Say($"tools: echo through the loop {loop.Sample.Median:0.0} ms (p99 {loop.Sample.P99:0.0}), directly {direct.Median:0.0} ms (p99 {direct.P99:0.0}); " +
-                $"one write {write.Median:0.0} ms, one batch {batch.Median:0.0} ms; approval answered → call made {approval.Median:0} ms (p50)");
+                $"one write {write.Median:0.0} ms, one batch {batch.Median:0.0} ms; the model's turnaround {turnaround.Median:0.0} ms; " +
+                $"approval answered → call made {approval.Median:0} ms (p50)");
         }, cancellationToken, ManagedModel(model, "managed"));
     }
 
@@ -60,6 +68,54 @@ public sealed partial class BenchRun
         }
 
         return sample;
+    }
+
+    /// <summary>
+    /// The model's own part of each call in the loop, with no tool and no storage: Orchflow's model client, in this process,
+    /// on the same model server and protocol (streamed, tools offered, every result sent back), giving each asked call a
+    /// result at once and asking the next turn. Timed as the loop is, from the server's answer to the next request; the
+    /// first turn is a warm-up.
+    /// </summary>
+    static async Task<Sample> TurnaroundAsync(FakeChatServer model, int calls, CancellationToken cancellationToken)
+    {
+        model.Reset();
+        model.Responder = request => FakeReply.ToolCall(request.OfferedTools[0], new { message = $"bench {request.AskedToolCalls.Count}" });
+        var settings = new ModelOptions();
+        var target = ModelTarget.Create("openai_compatible", "bench-model", new Uri(model.BaseUri, "turnaround/v1").ToString(), "bench-model-key", "bench");
+        using var http = new HttpClient();
+        var client = new ChatRunModel(ChatRunModel.CreateChatClient(target, http, settings.RequestTimeout), target,
+            new ModelCallPolicy(Options.Create(settings), TimeProvider.System, NullLogger<ModelCallPolicy>.Instance), settings.MaxOutputTokens);
+        var agent = new AgentSpec("research");
+        var request = new AgentTaskRequest("Echo what the bench asks for.", new PlannedTask("T1", "Echo", "Echo what is asked.", TaskKind.Agent, agent.Name, []),
+            agent, AgentCatalog.SystemPromptFor(agent), []) { Output = new Discarded() };
+        ToolDefinition[] echo = [new("mcs_0123456789abcdef/echo", "Echoes back the input.", """{"type":"object","properties":{"message":{"type":"string"}}}""")];
+        var made = new List<ToolCall>();
+        for (var i = 0; i <= calls; i++)
+        {
+            var asked = (await client.TurnAsync(request, echo, made, cancellationToken)).Value.Calls[0];
+            made.Add(new ToolCall
+            {
+                CallId = $"tc_{i}", Step = i + 1, ModelCallId = asked.ModelCallId, Tool = asked.Tool, Arguments = asked.Arguments,
+                State = ToolCallState.Completed, Result = asked.Arguments, StartedAt = DateTimeOffset.UtcNow,
+            });
+        }
+
+        var turns = model.Requests.OrderBy(r => r.AskedToolCalls.Count).ToList();
+        var sample = new Sample();
+        sample.AddRange(turns.Zip(turns.Skip(1), (answered, next) => Stopwatch.GetElapsedTime(answered.AnsweredAt!.Value, next.ReceivedAt).TotalMilliseconds).Skip(1));
+        return sample;
+    }
+
+    /// <summary>Live output with nobody to show it to.</summary>
+    sealed class Discarded : ITextSink
+    {
+        public void Append(string text)
+        {
+        }
+
+        public void Restart()
+        {
+        }
     }
 
     /// <summary>
@@ -117,8 +173,8 @@ public sealed partial class BenchRun
 
     /// <summary>
     /// Runs whose one agent task asks for echo once a turn until its calls are spent. Each call's time is from the model
-    /// server's answer asking for it to the next turn's request carrying its result: the answer read, the ask recorded,
-    /// the call made, its outcome recorded, the next request sent. A warm-up run first (the session's handshake).
+    /// server's answer asking for it to the next turn's request carrying its result: the answer read, the call made, its
+    /// ask and outcome recorded, the next request sent. A warm-up run first (the session's handshake).
     /// </summary>
     async Task<(Sample Sample, string RunId)> LoopToolCallsAsync(OrchflowApi api, string key, FakeChatServer model, string url, CancellationToken cancellationToken)
     {

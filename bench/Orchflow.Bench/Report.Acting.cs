@@ -39,11 +39,13 @@ public static partial class Report
         {
             md.AppendLine($"| one MCP call (server-everything `echo`), median / p99 | through the tool loop: {MsFine(t.Loop)} | the SDK's client from the " +
                           $"bench process: {MsFine(t.Direct)} ({Ratio(t.Loop.Median, t.Direct.Median)}) | {t.Loop.Count} calls each way; loop: the model " +
-                          "server's answer asking for the call → the next turn's request with its result (the answer read, the ask recorded, the call " +
-                          "made, its outcome recorded, the request sent) |");
+                          "server's answer asking for the call → the next turn's request with its result (the answer read, the call made, its ask and " +
+                          "outcome recorded, the request sent) |");
             md.AppendLine($"| the same call's target and floor | target 1.5 × (direct + one storage write, {Fine(t.Write.Median)} ms): {Fine(t.Target)} ms | " +
-                          $"floor, direct + two batches ({Fine(t.Batch.Median)} ms each: the ask lands before the call, the outcome before the model sees it): " +
-                          $"{Fine(t.Floor)} ms | {t.Write.Count} upserts of one entity and {t.Batch.Count} four-row batches on the host's storage, one at a time |");
+                          $"floor, direct + one batch ({Fine(t.Batch.Median)} ms: the ask and the outcome, recorded before the model sees it) + the model's " +
+                          $"turnaround ({Fine(t.Turnaround.Median)} ms: its answer read, the next turn sent): {Fine(t.Floor)} ms | {t.Write.Count} upserts of one " +
+                          $"entity and {t.Batch.Count} four-row batches on the host's storage, one at a time; {t.Turnaround.Count} turns of Orchflow's model " +
+                          "client alone, from the bench process |");
             md.AppendLine($"| a call a person approves, p50 | `/complete` sent → the call at the tool server: {Number(t.Approval.Median)} ms | — | " +
                           $"{t.Approval.Count} approvals, p99 {Number(t.Approval.P99)} ms |");
         }

@@ -110,14 +110,18 @@ public sealed record ThroughputResult(int Runs, double RunsPerMinute, int Activi
 /// <param name="Direct">The same call with the SDK's client from the bench process, connected once.</param>
 /// <param name="Approval">A call a person approves: <c>/complete</c> sent → the call at the tool server.</param>
 /// <param name="Write">One storage write in the loop's table: a call row the loop wrote, upserted again.</param>
-/// <param name="Batch">One batch of the rows a loop's ask commits, copied from its run: four rows of one partition, one over its ETag.</param>
-public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval, Sample Write, Sample Batch)
+/// <param name="Batch">One batch of the rows a loop's call commits, copied from its run: four rows of one partition, one over its ETag.</param>
+/// <param name="Turnaround">The model's part of each call alone: its answer read and the next turn's request sent, by Orchflow's model client in the bench process.</param>
+public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval, Sample Write, Sample Batch, Sample Turnaround)
 {
     /// <summary>The target: 1.5 × (a direct call + one storage write).</summary>
     public double Target => 1.5 * (Direct.Median + Write.Median);
 
-    /// <summary>What the contract leaves no way around: the call, its ask recorded before it and its outcome before the model sees it.</summary>
-    public double Floor => Direct.Median + 2 * Batch.Median;
+    /// <summary>
+    /// What the loop cannot do without: the call, one batch (its ask and its outcome, recorded before the model sees it),
+    /// and the model's turnaround.
+    /// </summary>
+    public double Floor => Direct.Median + Batch.Median + Turnaround.Median;
 }
 
 /// <param name="Started">An MCP input response sent (<c>tasks/update</c>) → a task that waited for it started (its <c>started_at</c>).</param>

@@ -57,7 +57,9 @@ public static class ResultsJson
                 ["calls"] = r.Tools?.Loop.Count,
                 ["one_write"] = Ms(r.Tools?.Write.Median),
                 ["one_batch"] = Ms(r.Tools?.Batch.Median),
+                ["model_turnaround"] = Ms(r.Tools?.Turnaround.Median),
                 ["target"] = Ms(r.Tools?.Target),
+                ["floor"] = Ms(r.Tools?.Floor),
             },
             ["tool_approval_p50_ms"] = Ms(r.Tools?.Approval.Median),
             ["mcp_input_response_ms"] = new JsonObject

@@ -71,12 +71,13 @@ public sealed class TrialAllowanceTests : HostedTests
     public async Task Retry_ManagedRun_TakesATrialRunAndBringsItsTokens_UntilNoneIsLeft()
     {
         using var client = await RegisterAsync();
-        var runId = (await client.StartRunAsync(new { task = Goal })).Str("run_id");
+        // Each attempt waits for its plan to be reviewed, so it is still unfinished when it is cancelled.
+        var runId = (await client.StartRunAsync(new { task = Goal, require_plan_approval = true })).Str("run_id");
         ApiAssert.Json(await client.SendAsync(HttpMethod.Delete, $"runs/{runId}"), HttpStatusCode.OK);
 
         var retried = ApiAssert.Json(await client.SendAsync(HttpMethod.Post, $"runs/{runId}/retry"), HttpStatusCode.Accepted);
         var account = ApiAssert.Json(await client.SendAsync(HttpMethod.Get, "account"), HttpStatusCode.OK);
-        await client.WaitForRunAsync(runId, r => r.Str("status") != "queued");
+        await client.WaitForRunAsync(runId, r => r.Str("status") == "waiting_human");
         ApiAssert.Json(await client.SendAsync(HttpMethod.Delete, $"runs/{runId}"), HttpStatusCode.OK);
         var refused = await client.SendAsync(HttpMethod.Post, $"runs/{runId}/retry");
         var after = ApiAssert.Json(await client.SendAsync(HttpMethod.Get, $"runs/{runId}"), HttpStatusCode.OK);
