@@ -67,13 +67,19 @@ public sealed class RunEventStream(
                 continue;
             }
 
-            foreach (var item in items)
+            for (var i = 0; i < items.Count; i++)
             {
+                var item = items[i];
                 yield return item.Entry is { } entry
                     ? new SseItem<StreamItem>(item, entry.Type) { EventId = entry.Sequence.ToString(CultureInfo.InvariantCulture) }
                     : new SseItem<StreamItem>(item, OutputDelta.EventType);
-                // The formatter has written the item by the time it asks for the next one: send it now.
-                await body.FlushAsync(cancellationToken);
+                if (i == items.Count - 1 || item.Entry?.IsTerminal == true)
+                {
+                    // The formatter has written the item by the time it asks for the next one: what came together is sent
+                    // together, now.
+                    await body.FlushAsync(cancellationToken);
+                }
+
                 if (item.Entry?.IsTerminal == true)
                 {
                     yield break;

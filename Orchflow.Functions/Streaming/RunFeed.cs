@@ -10,7 +10,8 @@ namespace Orchflow.Functions.Streaming;
 /// that reads what other instances wrote. What this process logs or writes reaches the feed from memory, the moment it
 /// is written, with no storage read. For the rest the loop polls: it probes for the log's next event by one point read
 /// and reads the page from there only when it exists, every <see cref="StreamOptions.PollMs"/> while probes find events
-/// logged elsewhere, less often (down to every <see cref="StreamOptions.IdlePollMs"/>) while they do not; while clients watch
+/// logged elsewhere, less often (down to every <see cref="StreamOptions.IdlePollMs"/>) while they do not, and not while
+/// events keep coming from this process (one logged elsewhere before them shows as a gap); while clients watch
 /// the texts and the log says a task (or the synthesis) is being written by another instance, it reads that text by one
 /// point read every <see cref="StreamOptions.OutputPollMs"/> while it grows, less often (down to every poll interval)
 /// while it does not.
@@ -30,6 +31,9 @@ sealed class RunFeed
     TaskCompletionSource changed = NewSignal();
     TaskCompletionSource wake = NewSignal();
     bool ended;
+
+    /// <summary>When the feed last took events it did not hold, from memory or from storage.</summary>
+    DateTimeOffset heldAt = DateTimeOffset.MinValue;
 
     /// <param name="held">The run's log from its first event, as far as this process knows it without a read; may be empty.</param>
     public RunFeed(RunEventHub hub, string runId, IReadOnlyList<RunLogEntry> held)
@@ -176,6 +180,13 @@ sealed class RunFeed
 
             lock (entries)
             {
+                // What another instance logged before this process's latest event shows as a gap in it (Logged), so a run
+                // moving here is probed only once it has been quiet here for as long as a probe waits.
+                if (heldAt + logEvery > logDue)
+                {
+                    logDue = heldAt + logEvery;
+                }
+
                 readLog = wake.Task.IsCompleted || logDue <= clock.GetUtcNow();
                 if (wake.Task.IsCompleted)
                 {
@@ -228,6 +239,7 @@ sealed class RunFeed
 
             entries.AddRange(fresh);
             writers.Follow(fresh);
+            heldAt = hub.Clock.GetUtcNow();
             if (fresh[^1].IsTerminal)
             {
                 // Nothing follows a run's last event: late subscribers replay what is held.

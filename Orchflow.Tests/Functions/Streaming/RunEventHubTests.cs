@@ -205,6 +205,35 @@ public sealed class RunEventHubTests
     }
 
     [Test]
+    public async Task Subscribe_RunMovingInThisProcess_IsProbedOnlyOnceItHasBeenQuietHereForAPollInterval()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var store = new ListedLog([Entry(1, EventTypes.RunQueued, null)]);
+        var hub = HubOn(store, clock: clock);
+        hub.Logged("acc", RunId, [Entry(1, EventTypes.RunQueued, null)]);
+        using var subscription = hub.Subscribe(RunId, after: 0, output: false);
+        await WhenProbed(store);
+        await TimerAsync(clock, 1);
+
+        var half = TimeSpan.FromMilliseconds(PollMs / 2);
+        clock.Advance(half);
+        store.Add(Entry(2, EventTypes.RunPlanning, null));
+        hub.Logged("acc", RunId, [store.Log[^1]]);
+        clock.Advance(half);
+        var waitedAgain = await TimerAsync(clock, 2);
+        var probesMeanwhile = store.Probes;
+        clock.Advance(half);
+        await WhenProbed(store, times: 2);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(probesMeanwhile, Is.EqualTo(new[] { 2L }), "no probe a poll interval after the last one: the run moved here since");
+            Assert.That(waitedAgain, Is.EqualTo(half), "the probe waits for a poll interval after this process's last event");
+            Assert.That(store.Probes, Is.EqualTo(new[] { 2L, 3L }), "then it looks for what another instance may have logged");
+        });
+    }
+
+    [Test]
     public async Task Subscribe_RunLoggedHereThenElsewhere_TheRestIsReadFromStorageInOrder()
     {
         var store = new ListedLog([Entry(1, EventTypes.RunQueued, null), Entry(2, EventTypes.RunPlanning, null)]);
@@ -282,10 +311,25 @@ public sealed class RunEventHubTests
         }
     }
 
-    /// <summary>Waits until the feed has looked in storage for what follows what it holds.</summary>
-    static async Task WhenProbed(ListedLog store)
+    /// <summary>The wait of the <paramref name="nth"/> timer the feed set, once it set it.</summary>
+    static async Task<TimeSpan> TimerAsync(ManualTimeProvider clock, int nth)
     {
-        for (var waited = 0; store.Probes.Count == 0; waited += 10)
+        for (var waited = 0; ; waited += 10)
+        {
+            if (clock.DueTimes.ToList() is { } due && due.Count >= nth)
+            {
+                return due[nth - 1];
+            }
+
+            Assert.That(waited, Is.LessThan(Wait.TotalMilliseconds), $"the feed never waited {nth} times");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Waits until the feed has looked in storage for what follows what it holds, <paramref name="times"/> times.</summary>
+    static async Task WhenProbed(ListedLog store, int times = 1)
+    {
+        for (var waited = 0; store.Probes.Count < times; waited += 10)
         {
             Assert.That(waited, Is.LessThan(Wait.TotalMilliseconds), "the feed never probed the stored log");
             await Task.Delay(10);
