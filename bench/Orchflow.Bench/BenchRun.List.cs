@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Orchflow.Domain;
 using Orchflow.Infrastructure.Storage;
@@ -36,7 +37,8 @@ public sealed partial class BenchRun
         await SeedRunsAsync(store, large.AccountId, options.ListLargeRuns, cancellationToken);
         Say($"list: seeded in {seeding.Elapsed.TotalSeconds:0.0} s; reading pages, {samples} of each in turn");
 
-        Sample smallFull = new(), largeFirst = new(), largeDeep = new();
+        Sample smallFull = new(), largeFirst = new(), largeDeep = new(), smallQuery = new(), largeQuery = new();
+        var listing = new TableClient(host.ConnectionString, host.TablePrefix + "Runs");
         var offset = Math.Min(options.ListOffset, options.ListLargeRuns - limit);
         for (var round = -1; round < samples; round++)
         {
@@ -45,12 +47,15 @@ public sealed partial class BenchRun
             await TimeListAsync(api, small.ApiKey, limit, 0, options.ListSmallRuns, keep ? smallFull : new Sample(), 1, cancellationToken);
             await TimeListAsync(api, large.ApiKey, limit, 0, options.ListLargeRuns, keep ? largeFirst : new Sample(), 1, cancellationToken);
             await TimeListAsync(api, large.ApiKey, limit, offset, options.ListLargeRuns, keep ? largeDeep : new Sample(), 1, cancellationToken);
+            await TimePageQueryAsync(listing, small.AccountId, limit, options.ListSmallRuns, keep ? smallQuery : new Sample(), cancellationToken);
+            await TimePageQueryAsync(listing, large.AccountId, limit, options.ListLargeRuns, keep ? largeQuery : new Sample(), cancellationToken);
         }
 
         results.List = new ListResult(options.ListSmallRuns, options.ListLargeRuns, limit, offset, samples, seeding.Elapsed,
-            smallEmpty, smallFull, largeFirst, largeDeep);
+            smallEmpty, smallFull, largeFirst, largeDeep, smallQuery, largeQuery);
         Say($"list: limit={limit} p50 at {options.ListSmallRuns}: {smallFull.Median:0.0} ms (before seeding {smallEmpty.Median:0.0} ms); " +
-            $"at {options.ListLargeRuns:N0}: {largeFirst.Median:0.0} ms; offset={offset}: {largeDeep.Median:0.0} ms");
+            $"at {options.ListLargeRuns:N0}: {largeFirst.Median:0.0} ms; offset={offset}: {largeDeep.Median:0.0} ms; " +
+            $"the page's query alone {smallQuery.Median:0.0} and {largeQuery.Median:0.0} ms");
     }
 
     /// <summary>Writes completed runs of one account, newest first a minute apart, through the store (its listing row included).</summary>
@@ -72,6 +77,26 @@ public sealed partial class BenchRun
                     UpdatedAt = at,
                 }, token);
             });
+    }
+
+    /// <summary>
+    /// The first page's query as the listing sends it (the account's run rows, before its count rows), straight to the
+    /// table from this process: what storage alone costs a page, with no API, count or mapping around it.
+    /// </summary>
+    static async Task TimePageQueryAsync(TableClient listing, string accountId, int limit, int total, Sample into, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {"~count"}");
+        var started = Stopwatch.GetTimestamp();
+        await foreach (var page in listing.QueryAsync<TableEntity>(filter, maxPerPage: limit, cancellationToken: cancellationToken).AsPages())
+        {
+            into.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (page.Values.Count != Math.Min(limit, total))
+            {
+                throw new InvalidOperationException($"The page query of {accountId} brought {page.Values.Count} rows.");
+            }
+
+            break;
+        }
     }
 
     /// <summary>Reads one page <paramref name="times"/> times in a row, checking it is the page asked for.</summary>

@@ -137,6 +137,8 @@ public static partial class Report
             md.AppendLine($"| {l.SmallRuns:N0} runs, first page | {Ms(l.Small)} |");
             md.AppendLine($"| {l.LargeRuns:N0} runs, first page | {Ms(l.Large)} |");
             md.AppendLine($"| {l.LargeRuns:N0} runs, `offset={l.Offset:N0}` | {Ms(l.LargeOffset)} |");
+            md.AppendLine($"| the first page's query alone, straight to the table from the bench process: {l.SmallRuns:N0} runs / {l.LargeRuns:N0} | " +
+                          $"{Number(l.SmallQuery.Median)} / {Number(l.LargeQuery.Median)} ms ({l.LargeQuery.Median / l.SmallQuery.Median:0.00}×) |");
         }
 
         if (r.Limits is { } lim)

@@ -272,9 +272,11 @@ public sealed record ConditionalResult(
 
 /// <summary><c>GET /runs?limit=…</c> for a small account and a large one, both seeded through the run store.</summary>
 /// <param name="SmallEmpty">The small account's page before the large one was seeded: Azurite's table still small.</param>
+/// <param name="SmallQuery">The small account's first page as one query straight to the table, from the bench process.</param>
+/// <param name="LargeQuery">The same for the large account.</param>
 public sealed record ListResult(
     int SmallRuns, int LargeRuns, int Limit, int Offset, int Samples, TimeSpan Seeding,
-    Sample SmallEmpty, Sample Small, Sample Large, Sample LargeOffset);
+    Sample SmallEmpty, Sample Small, Sample Large, Sample LargeOffset, Sample SmallQuery, Sample LargeQuery);
 
 /// <summary>Subscribers of one run's live stream while it is driven through its states.</summary>
 /// <param name="Events">Events announced after every subscriber had caught up: the state changes timed.</param>

@@ -41,6 +41,8 @@ public static class ResultsJson
             {
                 ["at_10"] = Ms(r.List?.Small.Median),
                 ["at_10000"] = Ms(r.List?.Large.Median),
+                ["query_at_10"] = Ms(r.List?.SmallQuery.Median),
+                ["query_at_10000"] = Ms(r.List?.LargeQuery.Median),
             },
             ["sse_event_latency_ms"] = new JsonObject
             {

@@ -28,15 +28,31 @@ public sealed partial class TableRunStore
     public async Task<RunPage> ListAsync(string accountId, int limit, int offset, CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync();
+        if (offset == 0)
+        {
+            // The first page needs no count to find it: the count and the page are read at once.
+            var counting = CountAsync(accountId, cancellationToken);
+            var first = PageAsync(accountId, null, limit, cancellationToken);
+            await Task.WhenAll(counting, first);
+            return new RunPage(await first, await counting);
+        }
+
         var total = await CountAsync(accountId, cancellationToken);
         if (offset >= total)
         {
             return new RunPage([], total);
         }
 
-        // Run ids sort newest first, so key order is listing order. Table Storage has no offset: the runs skipped are
-        // read as keys alone, and the page itself is one range from the key after them. Offset 0 reads the page only.
-        var after = offset == 0 ? null : await KeyAtAsync(accountId, offset, cancellationToken);
+        // Table Storage has no offset: the runs skipped are read as keys alone, and the page is one range from the key after them.
+        return new RunPage(await PageAsync(accountId, await KeyAtAsync(accountId, offset, cancellationToken), limit, cancellationToken), total);
+    }
+
+    /// <summary>
+    /// The account's runs after the key <paramref name="after"/> (from the first when null), at most <paramref name="limit"/>:
+    /// run ids sort newest first, so key order is listing order.
+    /// </summary>
+    async Task<List<RunRecord>> PageAsync(string accountId, string? after, int limit, CancellationToken cancellationToken)
+    {
         var runs = new List<RunRecord>();
         await foreach (var e in tables.Runs.QueryAsync<TableEntity>(RunRange(accountId, after), maxPerPage: limit, cancellationToken: cancellationToken))
         {
@@ -47,7 +63,7 @@ public sealed partial class TableRunStore
             }
         }
 
-        return new RunPage(runs, total);
+        return runs;
     }
 
     /// <summary>The key of the <paramref name="offset"/>th run (1-based), reading keys alone: what an offset costs.</summary>
