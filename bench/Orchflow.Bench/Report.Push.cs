@@ -57,10 +57,13 @@ public static partial class Report
             yield return new($"{many.Subscribers} SSE subscribers: state change → event p99 ≤ 1 s", $"{Number(many.Latency.P99)} ms",
                 many.Latency.P99 / 1000, 1, true);
             yield return new($"storage reads per second independent of subscribers ({many.Subscribers} against 1; met within {IndependentWithin}×)",
-                $"{many.LogReadsPerSecond:0.0}/s against {s.One.LogReadsPerSecond:0.0}/s", many.LogReadsPerSecond / s.One.LogReadsPerSecond,
+                $"{many.LogReadsPerSecond:0.0}/s against {s.One.LogReadsPerSecond:0.0}/s", ReadsRatio(many.LogReadsPerSecond, s.One.LogReadsPerSecond),
                 IndependentWithin, true);
         }
     }
+
+    /// <summary>Many subscribers' reads against one's; none either way is as independent as can be.</summary>
+    static double ReadsRatio(double many, double one) => one > 0 ? many / one : many > 0 ? double.PositiveInfinity : 1;
 
     static void AppendTargets(StringBuilder md, BenchResults r)
     {
