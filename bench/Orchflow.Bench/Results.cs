@@ -58,6 +58,12 @@ public sealed class BenchResults
     /// <summary>The throughput figure's load again, every run watched on its event stream (live output on).</summary>
     public ThroughputResult? StreamingThroughput { get; set; }
 
+    /// <summary>The unwatched loads just before and just after the watched one, on the same host.</summary>
+    public (ThroughputResult Before, ThroughputResult After)? UnwatchedAround { get; set; }
+
+    /// <summary>What the watched load is set against: the mean of the unwatched loads around it.</summary>
+    public double? UnwatchedRunsPerMinute => UnwatchedAround is var (before, after) ? (before.RunsPerMinute + after.RunsPerMinute) / 2 : null;
+
     /// <summary>The machine's one-minute load average when the bench started and when it ended: other work shows here.</summary>
     public (double Start, double End) LoadAverage { get; set; }
 }
