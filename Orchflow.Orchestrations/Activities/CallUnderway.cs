@@ -98,16 +98,27 @@ sealed class CallUnderway<T>
     /// <summary>The start is recorded: what the call wrote so far, and all it writes next, goes to <paramref name="writer"/>.</summary>
     public void Show(ITextSink writer) => held.PassTo(writer);
 
+    /// <summary>How long a call told to stop is waited for; one that goes on regardless is left to end on its own.</summary>
+    public static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// The call is not needed (its start refused or not written, or its task taken further elsewhere): it is stopped and
-    /// whatever it answers is dropped, so a retry of the activity never pays for two calls at once.
+    /// whatever it answers is dropped, so a retry of the activity never pays for two calls at once. A call that does not
+    /// stop within <see cref="StopWait"/> does not hold the activity up any longer.
     /// </summary>
     public async Task AbandonAsync()
     {
         await stop.CancelAsync();
         try
         {
-            await Reply;
+            await Reply.WaitAsync(StopWait, clock);
+        }
+        catch (TimeoutException) when (!Reply.IsCompleted)
+        {
+            // Its fault, should it end in one, is observed here: nothing of this call is recorded either way.
+            _ = Reply.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            log.LogWarning("A call told to stop had not ended {Seconds} s later; it is left to end on its own", StopWait.TotalSeconds);
         }
         catch (Exception e) when (e is OperationCanceledException || Reply.IsFaulted)
         {

@@ -7,6 +7,7 @@ using Orchflow.Activities;
 using Orchflow.Domain;
 using Orchflow.Live;
 using Orchflow.Orchestrators;
+using Orchflow.Tests.Models;
 
 namespace Orchflow.Tests.Activities;
 
@@ -107,6 +108,40 @@ public sealed class ExecuteAgentTaskActivityStartTests
             Assert.That(stopped.Task.IsCompleted, Is.True, "the call was told to stop");
             Assert.That(runs.Calls, Has.Count.EqualTo(3), "read, the cancel, the refused start");
             Assert.That(runs.Calls[^1], Does.StartWith("change refused"));
+            Assert.That(runs.Run(RunId).Tasks[1].State, Is.EqualTo(TaskState.Cancelled));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_CallThatIgnoresBeingStopped_HoldsTheActivityNoLongerThanTheStopWait()
+    {
+        var runs = Store(RunStatus.Running, TaskState.Pending);
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var model = new Mock<IRunModel>(MockBehavior.Strict);
+        model.Setup(m => m.RunTaskAsync(It.IsAny<AgentTaskRequest>(), It.IsAny<CancellationToken>()))
+            .Returns(async (AgentTaskRequest _, CancellationToken _) =>
+            {
+                await runs.ChangeAsync(AccountId, RunId, (run, now) => RunTransitions.Cancel(run, now), CancellationToken.None);
+                // Never ends, whatever its token says.
+                return await new TaskCompletionSource<ModelReply<string>>().Task;
+            });
+        var models = new Mock<IRunModelFactory>(MockBehavior.Strict);
+        models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model.Object);
+
+        var running = Activity(runs, models, clock: clock).RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T2", false));
+        await WaitForAsync(() => clock.DueTimes.Count() == 1);
+        clock.Advance(CallUnderway<ModelReply<string>>.Grace);
+        await WaitForAsync(() => clock.DueTimes.Count() == 2);
+        var waitedFor = clock.DueTimes.Last();
+        var doneBeforeTheWait = running.IsCompleted;
+        clock.Advance(CallUnderway<ModelReply<string>>.StopWait);
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(doneBeforeTheWait, Is.False, "the call is given its chance to stop");
+            Assert.That(waitedFor, Is.EqualTo(CallUnderway<ModelReply<string>>.StopWait));
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: false)), "the start was refused: the run was cancelled");
             Assert.That(runs.Run(RunId).Tasks[1].State, Is.EqualTo(TaskState.Cancelled));
         });
     }
@@ -299,6 +334,7 @@ public sealed class ExecuteAgentTaskActivityStartTests
         }
     }
 
-    static ExecuteAgentTaskActivity Activity(IRunStore runs, Mock<IRunModelFactory> models, LiveOutputs? live = null) =>
-        new(runs, models.Object, new FakeToolbox(), live ?? new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions()), TimeProvider.System, NullLogger<ExecuteAgentTaskActivity>.Instance);
+    static ExecuteAgentTaskActivity Activity(IRunStore runs, Mock<IRunModelFactory> models, LiveOutputs? live = null, TimeProvider? clock = null) =>
+        new(runs, models.Object, new FakeToolbox(), live ?? new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions()), clock ?? TimeProvider.System,
+            NullLogger<ExecuteAgentTaskActivity>.Instance);
 }
