@@ -38,6 +38,12 @@ public interface IRunStore
 /// <summary>Decides a change of a run from the run as it stands, at the time the change is written.</summary>
 public delegate Decision RunDecider(RunState run, DateTimeOffset now);
 
+public static class RunDeciders
+{
+    /// <summary><paramref name="first"/> as the announcement of <paramref name="next"/>: one change, in one batch (<see cref="Decision.Then"/>).</summary>
+    public static RunDecider Then(this RunDecider first, RunDecider next) => (run, now) => first(run, now).Then(run, after => next(after, now));
+}
+
 /// <summary>
 /// A change as it was decided and persisted: the run it was decided on, the decision, and the run afterwards (as it
 /// was, when the decision wrote nothing or refused).

@@ -76,7 +76,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
             {
                 readAhead[ask.CallId] = likely.Remove(ask.Tool, out var read)
                     ? read
-                    : Observed(toolbox.ReadyAsync(input.AccountId, ask.Tool, CancellationToken.None));
+                    : ReadAhead(input, ask.Tool);
             }
 
             var asked = asks is [{ NeedsApproval: false }, ..]
@@ -104,13 +104,13 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
         var first = asks[0];
         readAhead.Remove(first.CallId, out var ready);
         var asked = clock.GetUtcNow();
-        RunDecider ask = (state, _) => RunTransitions.AskTools(state, input.Attempt, input.TaskId, step, asks, usage, asked);
-        var call = new CallUnderway<ToolOutcome>(
+        var call = new CallUnderway<ToolOutcome>(runs, input.AccountId, input.RunId,
+            (state, _) => RunTransitions.AskTools(state, input.Attempt, input.TaskId, step, asks, usage, asked),
             (_, stop) => Unfit(first.Tool, first.Arguments, tools) is { } unfit
                 ? Task.FromResult(unfit)
                 : MadeAsync(input, first.CallId, first.Tool, first.Arguments, ready ?? toolbox.ReadyAsync(input.AccountId, first.Tool, stop), stop),
-            () => ChangeAsync(input, ask), clock, log);
-        if (!await call.AnsweredWithinGraceAsync())
+            clock, log);
+        if (await call.StartDueAsync())
         {
             var recorded = await call.RecordStartAsync();
             if (recorded is not { Refusal: null })
@@ -120,8 +120,8 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
         }
 
         var outcome = await call.AnswerAsync();
-        RunDecider finish = (state, now) => RunTransitions.FinishToolCall(state, input.Attempt, input.TaskId, first.CallId, outcome.Result, outcome.Error, now);
-        return await ChangeAsync(input, call.StartRecorded ? finish : (state, now) => ask(state, now).Then(state, recorded => finish(recorded, now)));
+        return await ChangeAsync(input, call.WithStart((state, now) =>
+            RunTransitions.FinishToolCall(state, input.Attempt, input.TaskId, first.CallId, outcome.Result, outcome.Error, now)));
     }
 
     /// <summary>
@@ -136,7 +136,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
             .Where(c => c.Step == last && !definition.Approves(c.Tool) && offered.Any(t => t.Name == c.Tool))
             .Select(c => c.Tool)
             .Distinct(StringComparer.Ordinal)
-            .ToDictionary(tool => tool, tool => Observed(toolbox.ReadyAsync(input.AccountId, tool, CancellationToken.None)), StringComparer.Ordinal);
+            .ToDictionary(tool => tool, tool => ReadAhead(input, tool), StringComparer.Ordinal);
     }
 
     /// <summary>Makes one recorded call and records its outcome.</summary>
@@ -154,7 +154,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
         else
         {
             // Read while an approved call's dispatch is marked, when not already read while it was asked.
-            var ready = readAhead ?? Observed(toolbox.ReadyAsync(input.AccountId, call.Tool, CancellationToken.None));
+            var ready = readAhead ?? ReadAhead(input, call.Tool);
             if (call.Approved)
             {
                 var dispatched = await ChangeAsync(input, (state, _) => RunTransitions.DispatchToolCall(state, input.Attempt, input.TaskId, call.CallId));
@@ -196,15 +196,10 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
                 : null;
 
     /// <summary>
-    /// A read that may never be awaited (its call's ask or dispatch was refused): its fault, if any, is observed here so
-    /// it is not reported as unobserved; awaiting it still throws.
+    /// Starts reading what a call to <paramref name="tool"/> needs: a read that may never be awaited (its call's ask or
+    /// dispatch refused, or another tool asked for), so its fault is observed.
     /// </summary>
-    static Task<ReadyToolCall> Observed(Task<ReadyToolCall> read)
-    {
-        read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-        return read;
-    }
+    Task<ReadyToolCall> ReadAhead(AgentTaskInput input, string tool) => toolbox.ReadyAsync(input.AccountId, tool, CancellationToken.None).Observed();
 
     Task<RunChange?> ChangeAsync(AgentTaskInput input, RunDecider decide) => runs.ChangeAsync(input.AccountId, input.RunId, decide, CancellationToken.None);
 

@@ -7,11 +7,11 @@ namespace Orchflow.Activities;
 /// <summary>
 /// A call made before the change that announces it is recorded (a model's: a task's start, a run's planning; a tool's:
 /// its step's asks), so recording that change no longer waits in front of the call. A call that answers within
-/// <see cref="Grace"/> has its start recorded with its result, in one batch, by the caller; a longer one has its start
-/// recorded then (<see cref="RecordStartAsync"/>), while it goes on. What the call writes is held until its start is
-/// recorded (<see cref="Show"/>): no watcher sees output before the start. A start refused or not written stops the
-/// call, and a call that fails before its start is recorded has its start recorded first (<see cref="AnswerAsync"/>), so
-/// a failure always follows the start it ends.
+/// <see cref="Grace"/> has its start recorded with its result, in one batch (<see cref="WithStart"/>); a longer one has
+/// its start recorded then (<see cref="RecordStartAsync"/>), while it goes on. What the call writes is held until its
+/// start is recorded (<see cref="Show"/>): no watcher sees output before the start. A start refused or not written stops
+/// the call, and a call that fails before its start is recorded has its start recorded first (<see cref="AnswerAsync"/>),
+/// so a failure always follows the start it ends.
 /// </summary>
 sealed class CallUnderway<T>
 {
@@ -20,31 +20,42 @@ sealed class CallUnderway<T>
 
     readonly HeldText held = new();
     readonly CancellationTokenSource stop = new();
-    readonly Func<Task<RunChange?>> recordStart;
+    readonly IRunStore runs;
+    readonly string accountId;
+    readonly string runId;
+    readonly RunDecider? start;
     readonly TimeProvider clock;
     readonly ILogger log;
 
     /// <summary>
-    /// Begins the call, handing it where to write and what stops it; <paramref name="recordStart"/> records its start (the
-    /// provider's lookup is part of the call: its failure is the call's).
+    /// Begins the call, handing it where to write and what stops it (the provider's lookup is part of the call: its
+    /// failure is the call's). <paramref name="start"/> decides the change announcing it; null when that is recorded
+    /// already.
     /// </summary>
-    public CallUnderway(Func<ITextSink, CancellationToken, Task<T>> begin, Func<Task<RunChange?>> recordStart, TimeProvider clock, ILogger log)
+    public CallUnderway(
+        IRunStore runs, string accountId, string runId, RunDecider? start, Func<ITextSink, CancellationToken, Task<T>> begin, TimeProvider clock,
+        ILogger log)
     {
-        this.recordStart = recordStart;
-        this.clock = clock;
-        this.log = log;
+        (this.runs, this.accountId, this.runId, this.start, this.clock, this.log) = (runs, accountId, runId, start, clock, log);
+        StartRecorded = start is null;
         Reply = begin(held, stop.Token);
     }
 
     /// <summary>The call's answer; it throws as the call did.</summary>
     Task<T> Reply { get; }
 
-    /// <summary>Whether the start was recorded on its own; when not, the caller records it with the result.</summary>
+    /// <summary>Whether the start is recorded: before the call, or on its own while the call went on.</summary>
     public bool StartRecorded { get; private set; }
 
-    /// <summary>Whether the call answered within <see cref="Grace"/>: its start then goes in the batch with its result.</summary>
-    public async Task<bool> AnsweredWithinGraceAsync() =>
-        Reply.IsCompleted || await Task.WhenAny(Reply, Task.Delay(Grace, clock)) == Reply;
+    /// <summary>
+    /// Whether the start is to be recorded on its own now (<see cref="RecordStartAsync"/>): it is not recorded yet, and the
+    /// call did not answer within <see cref="Grace"/>.
+    /// </summary>
+    public async Task<bool> StartDueAsync() =>
+        !StartRecorded && !Reply.IsCompleted && await Task.WhenAny(Reply, Task.Delay(Grace, clock)) != Reply;
+
+    /// <summary>The change recording the call's result: the start first, in the same batch, when it is not recorded yet.</summary>
+    public RunDecider WithStart(RunDecider result) => StartRecorded ? result : start!.Then(result);
 
     /// <summary>
     /// Records the call's start while the call goes on. A start refused (the run ended meanwhile), or one that cannot be
@@ -55,7 +66,7 @@ sealed class CallUnderway<T>
         RunChange? started;
         try
         {
-            started = await recordStart();
+            started = await RecordStart();
         }
         catch
         {
@@ -83,7 +94,7 @@ sealed class CallUnderway<T>
         {
             try
             {
-                await recordStart();
+                await RecordStart();
             }
             catch (Exception e)
             {
@@ -94,6 +105,8 @@ sealed class CallUnderway<T>
             throw;
         }
     }
+
+    Task<RunChange?> RecordStart() => runs.ChangeAsync(accountId, runId, start!, CancellationToken.None);
 
     /// <summary>The start is recorded: what the call wrote so far, and all it writes next, goes to <paramref name="writer"/>.</summary>
     public void Show(ITextSink writer) => held.PassTo(writer);
@@ -116,8 +129,7 @@ sealed class CallUnderway<T>
         catch (TimeoutException) when (!Reply.IsCompleted)
         {
             // Its fault, should it end in one, is observed here: nothing of this call is recorded either way.
-            _ = Reply.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = Reply.Observed();
             log.LogWarning("A call told to stop had not ended {Seconds} s later; it is left to end on its own", StopWait.TotalSeconds);
         }
         catch (Exception e) when (e is OperationCanceledException || Reply.IsFaulted)

@@ -93,7 +93,7 @@ public sealed class ExecuteAgentTaskActivity(
         }
 
         var reply = await model.RunTaskAsync(request, CancellationToken.None);
-        return await RecordAsync(input, reply, (state, now, result) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now));
+        return await RecordAsync(input, reply);
     }
 
     /// <summary>
@@ -103,15 +103,15 @@ public sealed class ExecuteAgentTaskActivity(
     async Task<AgentTaskResult> StartWhileCallingAsync(AgentTaskInput input, AgentTaskRequest request, string? providerId)
     {
         var begun = clock.GetUtcNow();
-        RunDecider start = (state, _) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, begun);
-        var call = new CallUnderway<ModelReply<string>>(
+        var call = new CallUnderway<ModelReply<string>>(runs, input.AccountId, input.RunId,
+            (state, _) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, begun),
             async (output, stop) =>
                 await (await models.ForRunAsync(input.AccountId, providerId, CancellationToken.None)).RunTaskAsync(request with { Output = output }, stop),
-            () => runs.ChangeAsync(input.AccountId, input.RunId, start, CancellationToken.None), clock, log);
+            clock, log);
         LiveWriter? writing = null;
         try
         {
-            if (!await call.AnsweredWithinGraceAsync())
+            if (await call.StartDueAsync())
             {
                 var started = await call.RecordStartAsync();
                 if (started is not { Refusal: null })
@@ -131,10 +131,7 @@ public sealed class ExecuteAgentTaskActivity(
                 call.Show(writing);
             }
 
-            var reply = await call.AnswerAsync();
-            return await RecordAsync(input, reply, call.StartRecorded
-                ? (state, now, result) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now)
-                : (state, now, result) => start(state, now).Then(state, started => RunTransitions.FinishAgent(started, input.Attempt, input.TaskId, result, now)));
+            return await RecordAsync(input, await call.AnswerAsync(), call);
         }
         finally
         {
@@ -147,12 +144,13 @@ public sealed class ExecuteAgentTaskActivity(
 
     /// <summary>
     /// Records the model's reply, decided on the run as it is now: if the task was cancelled or failed while the model
-    /// worked, the output is dropped.
+    /// worked, the output is dropped. The reply of a <paramref name="call"/> whose start is not recorded yet lands with it.
     /// </summary>
-    async Task<AgentTaskResult> RecordAsync(AgentTaskInput input, ModelReply<string> reply, Func<RunState, DateTimeOffset, AgentResult, Decision> decide)
+    async Task<AgentTaskResult> RecordAsync(AgentTaskInput input, ModelReply<string> reply, CallUnderway<ModelReply<string>>? call = null)
     {
         var result = new AgentResult(reply.Value, reply.Usage, input.AwaitApproval);
-        var finished = await runs.ChangeAsync(input.AccountId, input.RunId, (state, now) => decide(state, now, result), CancellationToken.None);
+        RunDecider finish = (state, now) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now);
+        var finished = await runs.ChangeAsync(input.AccountId, input.RunId, call?.WithStart(finish) ?? finish, CancellationToken.None);
         if (finished is not { Refusal: null })
         {
             log.LogInformation("Run {RunId} task {TaskId} changed while it ran; its output is dropped", input.RunId, input.TaskId);

@@ -34,8 +34,9 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
             return Outline(run);
         }
 
-        // Planning is announced while the model plans, or with the plan when it answers within the call's grace.
-        var announce = run.Status != RunStatus.Planning;
+        // Planning is announced while the model plans, or with the plan when it answers within the call's grace; null
+        // when the run shows planning already.
+        RunDecider? announce = run.Status == RunStatus.Planning ? null : (state, _) => RunTransitions.BeginPlanning(state, input.Attempt);
         var definition = run.Definition;
         var agents = AgentCatalog.Resolve(definition.Agents);
         PlanResult planned;
@@ -48,22 +49,17 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         else
         {
             var review = input.Feedback is null ? null : new PlanFeedback(PlanJson.Serialize(new RunPlan(run.Tasks.Select(Planned).ToList(), run.PlannedBy ?? "")), input.Feedback);
-            var call = new CallUnderway<PlanResult>(
+            var call = new CallUnderway<PlanResult>(runs, input.AccountId, input.RunId, announce,
                 async (_, stop) =>
                     await planner.PlanAsync(await models.ForRunAsync(input.AccountId, definition.ProviderId, CancellationToken.None), definition, agents, stop, review),
-                () => runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => RunTransitions.BeginPlanning(state, input.Attempt), CancellationToken.None),
                 clock, log);
-            if (announce && !await call.AnsweredWithinGraceAsync())
+            if (await call.StartDueAsync() && await call.RecordStartAsync() is not { Refusal: null })
             {
-                if (await call.RecordStartAsync() is not { Refusal: null })
-                {
-                    return null;
-                }
-
-                announce = false;
+                return null;
             }
 
             planned = await call.AnswerAsync();
+            announce = call.StartRecorded ? null : announce;
         }
 
         log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks (review round {Round})",
@@ -71,9 +67,8 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         // Notes are keyed within the run: a later review round's notes sit beside the first round's instead of replacing them.
         var notes = input.Round == 0 ? planned.Events : planned.Events.Select(e => e with { Key = $"round{input.Round}-{e.Key}" }).ToList();
         var save = new PlanSave(input.Attempt, input.Round, planned.Plan, planned.Usage, notes, AwaitReview: definition.RequirePlanApproval);
-        var saved = await runs.ChangeAsync(input.AccountId, input.RunId, (state, _) => announce
-            ? RunTransitions.BeginPlanning(state, input.Attempt).Then(state, planning => RunTransitions.SavePlan(planning, save))
-            : RunTransitions.SavePlan(state, save), CancellationToken.None);
+        RunDecider saving = (state, _) => RunTransitions.SavePlan(state, save);
+        var saved = await runs.ChangeAsync(input.AccountId, input.RunId, announce?.Then(saving) ?? saving, CancellationToken.None);
         return saved is { Refusal: null } ? Outline(saved.Run) : null;
     }
 

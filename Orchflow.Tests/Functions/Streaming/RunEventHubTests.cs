@@ -199,7 +199,7 @@ public sealed class RunEventHubTests
 
         using var subscription = hub.Subscribe(RunId, after: 0, output: false);
         await WhenProbed(store);
-        var due = await FirstTimerAsync(clock);
+        var due = await TimerAsync(clock, 1);
 
         Assert.That(due, Is.EqualTo(TimeSpan.FromMilliseconds(PollMs)), "another instance's next event is looked for as soon as after a page read");
     }
@@ -294,21 +294,6 @@ public sealed class RunEventHubTests
         var items = await subscription.NextAsync(Wait, CancellationToken.None);
         Assert.That(items, Is.Not.Empty, "nothing was sent within the wait");
         return items.Select(i => i.Delta).OfType<OutputDelta>().ToList();
-    }
-
-    /// <summary>The wait of the first timer the feed set, once it set one.</summary>
-    static async Task<TimeSpan> FirstTimerAsync(ManualTimeProvider clock)
-    {
-        for (var waited = 0; ; waited += 10)
-        {
-            if (clock.DueTimes.ToList() is [var first, ..])
-            {
-                return first;
-            }
-
-            Assert.That(waited, Is.LessThan(Wait.TotalMilliseconds), "the feed never waited");
-            await Task.Delay(10);
-        }
     }
 
     /// <summary>The wait of the <paramref name="nth"/> timer the feed set, once it set it.</summary>
