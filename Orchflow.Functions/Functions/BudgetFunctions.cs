@@ -70,7 +70,7 @@ public sealed class BudgetFunctions(IRunStore runs, IOptions<TrialOptions> trial
         try
         {
             await durable.RaiseEventAsync(RunInput.InstanceOf(change.Run.RunId, change.Before.Attempt), RunEvents.Budget(round),
-                new HumanReply(HumanDecision.Accepted), CancellationToken.None);
+                new HumanReply(HumanDecision.Accepted, change.Run.Version), CancellationToken.None);
         }
         catch (Exception e)
         {

@@ -55,7 +55,7 @@ public sealed class PlanReviewFunctions(IRunStore runs, ILogger<PlanReviewFuncti
         var round = change.Before.PlanRound;
         var shape = verdict.Plan is not { } edited ? null : new PlanOutline(edited.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn)).ToList(), change.Run.Usage);
         await durable.RaiseEventAsync(RunInput.InstanceOf(runId, change.Before.Attempt), RunEvents.PlanReview(round),
-            new PlanReviewReply(verdict.Approved, shape, verdict.Feedback), CancellationToken.None);
+            new PlanReviewReply(verdict.Approved, shape, verdict.Feedback, change.Run.Version), CancellationToken.None);
         log.LogInformation("Run {RunId}: plan round {Round} reviewed (approved {Approved}, edited {Edited})", runId, round, verdict.Approved, shape is not null);
         return ApiResult.Ok(RunView.Of(change.Run));
     }

@@ -65,7 +65,7 @@ public sealed class TaskAnswers(IRunStore runs, ILogger<TaskAnswers> log)
         {
             await durable.RaiseEventAsync(RunInput.InstanceOf(runId, change.Before.Attempt),
                 call is null ? RunEvents.Human(waited.TaskId, waited.ReviewRound) : RunEvents.ToolApproval(waited.TaskId, call.CallId),
-                new HumanReply(accepted ? HumanDecision.Accepted : HumanDecision.Rejected), CancellationToken.None);
+                new HumanReply(accepted ? HumanDecision.Accepted : HumanDecision.Rejected, change.Run.Version), CancellationToken.None);
         }
         catch (Exception e)
         {

@@ -16,6 +16,14 @@ public interface IRunStore
     Task<RunRecord?> GetAsync(string accountId, string runId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The run for an activity told that the run had reached version <paramref name="reached"/> when it was started: as
+    /// <see cref="GetAsync"/>, but a copy this process holds of that version or a later one is served without asking
+    /// storage. It holds every change the activity depends on; a change made elsewhere since may be missing, and any
+    /// change the activity makes is decided on the run as stored. 0 (unknown) always asks storage.
+    /// </summary>
+    Task<RunRecord?> GetReachedAsync(string accountId, string runId, long reached, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The run for a client's read: as <see cref="GetAsync"/>, but a run this process wrote or read within
     /// <c>Orchflow:Storage:ReadFreshnessMs</c> is served without asking storage again, so it can be that far behind a
     /// write made by another instance. Never for deciding a change: those decide on the run as stored.

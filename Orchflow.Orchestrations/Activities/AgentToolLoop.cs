@@ -33,7 +33,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
                 if (call is { NeedsApproval: true, Approved: false })
                 {
                     var waiting = await ChangeAsync(input, (state, now) => RunTransitions.AwaitToolApproval(state, input.Attempt, input.TaskId, call.CallId, now));
-                    return waiting is { Refusal: null } ? new AgentTaskResult(Recorded: true, WaitingCall: call.CallId) : Stopped(waiting, input);
+                    return waiting is { Refusal: null } ? new AgentTaskResult(Recorded: true, WaitingCall: call.CallId, Version: waiting.Run.Version) : Stopped(waiting, input);
                 }
 
                 // Taken out once used: a read ahead holds the server's headers, which need not outlive the call.
@@ -64,7 +64,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
                 var output = turn.Value.Output ?? "";
                 var result = new AgentResult(output, turn.Usage, input.AwaitApproval);
                 var finished = await ChangeAsync(input, (state, now) => RunTransitions.FinishAgent(state, input.Attempt, input.TaskId, result, now));
-                return finished is { Refusal: null } ? new AgentTaskResult(Recorded: true, output.Length) : Stopped(finished, input);
+                return finished is { Refusal: null } ? new AgentTaskResult(Recorded: true, output.Length, Version: finished.Run.Version) : Stopped(finished, input);
             }
 
             var step = task.ToolCalls.Select(c => c.Step).DefaultIfEmpty(0).Max() + 1;
@@ -221,6 +221,6 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
     static AgentTaskResult Stopped(RunChange? refused, AgentTaskInput input) =>
         refused?.Run is { } run && run.Attempt == input.Attempt && !run.Status.IsTerminal() &&
         run.Tasks.Single(t => t.TaskId == input.TaskId) is { State: TaskState.Completed or TaskState.WaitingHuman } task
-            ? new AgentTaskResult(Recorded: true, WaitingCall: task.PendingToolCall?.CallId)
+            ? new AgentTaskResult(Recorded: true, WaitingCall: task.PendingToolCall?.CallId, Version: run.Version)
             : new AgentTaskResult(Recorded: false);
 }

@@ -28,7 +28,7 @@ sealed class BudgetGate(IRunStore runs)
         {
             null or { Refusal: not null } => new AgentTaskResult(Recorded: false),
             { Decision.Writes: false } => null,
-            _ => new AgentTaskResult(Recorded: true, PausedOnBudget: paused.Before.BudgetRound),
+            _ => new AgentTaskResult(Recorded: true, PausedOnBudget: paused.Before.BudgetRound, Version: paused.Run.Version),
         };
     }
 }

@@ -31,9 +31,9 @@ public sealed class ExecuteAgentTaskActivity(
     public override async Task<AgentTaskResult> RunAsync(TaskActivityContext context, AgentTaskInput input)
     {
         using var telemetry = OrchflowTelemetry.InRun(input.RunId, input.TaskId);
-        // The run as stored now (one point read when this process holds it): its inputs include every answer and output,
-        // wherever they were written.
-        var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
+        // The run with every answer and output this task depends on, wherever they were written: this process's copy when
+        // it is at least the version the orchestration knows of, else as stored now (one point read when it holds a copy).
+        var run = await runs.GetReachedAsync(input.AccountId, input.RunId, input.Reached, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
         var task = TaskOf(run, input.TaskId);
         var toStart = input.RecordStart && task.State == TaskState.Pending;
@@ -41,7 +41,7 @@ public sealed class ExecuteAgentTaskActivity(
         {
             // Not started: the run ended (cancelled) or a retry replaced this attempt. Started: done by an earlier execution
             // of this activity, or cancelled. Nothing to do either way.
-            return new AgentTaskResult(Stands(run, task, input.Attempt), WaitingCall: task.PendingToolCall?.CallId);
+            return Standing(run, task, input.Attempt);
         }
 
         var offered = run.Definition.ToolsFor(task.Agent);
@@ -58,7 +58,7 @@ public sealed class ExecuteAgentTaskActivity(
             (run, task, toStart) = (start.Run, TaskOf(start.Run, input.TaskId), false);
             if (!Runs(run, task, input.Attempt))
             {
-                return new AgentTaskResult(Stands(run, task, input.Attempt), WaitingCall: task.PendingToolCall?.CallId);
+                return Standing(run, task, input.Attempt);
             }
         }
 
@@ -123,7 +123,7 @@ public sealed class ExecuteAgentTaskActivity(
                 {
                     // Another execution of this activity took the task further meanwhile: this call is not needed.
                     await call.AbandonAsync();
-                    return new AgentTaskResult(Stands(started.Run, task, input.Attempt), WaitingCall: task.PendingToolCall?.CallId);
+                    return Standing(started.Run, task, input.Attempt);
                 }
 
                 // Watchers see the text from here on, what the call wrote so far first; a restart begins it again from offset 0.
@@ -154,10 +154,10 @@ public sealed class ExecuteAgentTaskActivity(
         if (finished is not { Refusal: null })
         {
             log.LogInformation("Run {RunId} task {TaskId} changed while it ran; its output is dropped", input.RunId, input.TaskId);
-            return new AgentTaskResult(finished is not null && Stands(finished.Run, finished.Task(input.TaskId)!, input.Attempt));
+            return finished is null ? new AgentTaskResult(Recorded: false) : Standing(finished.Run, finished.Task(input.TaskId)!, input.Attempt);
         }
 
-        return new AgentTaskResult(Recorded: true, reply.Value.Length);
+        return new AgentTaskResult(Recorded: true, reply.Value.Length, Version: finished.Run.Version);
     }
 
     static TaskRecord TaskOf(RunRecord run, string taskId) =>
@@ -167,6 +167,10 @@ public sealed class ExecuteAgentTaskActivity(
     /// <summary>Whether the task runs in this attempt of a live run: its model is to be asked.</summary>
     static bool Runs(RunRecord run, TaskRecord task, int attempt) =>
         task.State == TaskState.Running && run.Attempt == attempt && !run.Status.IsTerminal();
+
+    /// <summary>What the activity reports when the task's result is not its own to write: whether it stands, as <paramref name="run"/> shows it.</summary>
+    static AgentTaskResult Standing(RunRecord run, TaskRecord task, int attempt) =>
+        new(Stands(run, task, attempt), WaitingCall: task.PendingToolCall?.CallId, Version: run.Version);
 
     /// <summary>Whether the task's result stands in this attempt of a live run: done, or its draft or a tool call waiting for a person.</summary>
     static bool Stands(RunRecord run, TaskRecord task, int attempt) =>

@@ -77,7 +77,8 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         run.Tasks.Select(t => new TaskNode(t.TaskId, t.Kind, t.DependsOn, t.State, t.ReviewRound)).ToList(),
         run.Usage,
         NeedsReview: run.Definition.RequirePlanApproval && !run.PlanApproved,
-        ReviewRound: run.PlanRound);
+        ReviewRound: run.PlanRound,
+        Version: run.Version);
 
     static PlannedTask Planned(TaskRecord t) => new(t.TaskId, t.Name, t.Description, t.Kind, t.Agent, t.DependsOn, t.Prompt);
 }

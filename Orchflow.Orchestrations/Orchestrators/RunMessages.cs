@@ -38,8 +38,9 @@ public sealed record PlanInput(string AccountId, string RunId, int Attempt = 0, 
 /// <summary>
 /// The shape of a plan that the orchestrator schedules: ids, kinds, edges and, for a run taken up again, where each
 /// task stands; texts stay in the projection. <paramref name="NeedsReview"/>: a person reviews it before anything runs.
+/// <paramref name="Version"/>: the run's version with the plan saved (<see cref="RunVersions"/>).
 /// </summary>
-public sealed record PlanOutline(IReadOnlyList<TaskNode> Tasks, TokenUsage Usage, bool NeedsReview = false, int ReviewRound = 0);
+public sealed record PlanOutline(IReadOnlyList<TaskNode> Tasks, TokenUsage Usage, bool NeedsReview = false, int ReviewRound = 0, long Version = 0);
 
 /// <summary>One task as the orchestrator schedules it; <paramref name="Round"/> names the event its next human answer comes on.</summary>
 public sealed record TaskNode(string TaskId, TaskKind Kind, IReadOnlyList<string> DependsOn, TaskState State = TaskState.Pending, int Round = 0);
@@ -47,8 +48,10 @@ public sealed record TaskNode(string TaskId, TaskKind Kind, IReadOnlyList<string
 /// <summary>
 /// One agent task to run. <paramref name="RecordStart"/>: no batch recorded this task's start (it starts with other
 /// agents alone), so the activity records it, while its model call is under way or with its result.
+/// <paramref name="Reached"/>: the run's version as far as the orchestration knows it (<see cref="RunVersions"/>).
 /// </summary>
-public sealed record AgentTaskInput(string AccountId, string RunId, string TaskId, bool AwaitApproval, int Attempt = 0, bool RecordStart = true);
+public sealed record AgentTaskInput(
+    string AccountId, string RunId, string TaskId, bool AwaitApproval, int Attempt = 0, bool RecordStart = true, long Reached = 0);
 
 /// <summary>
 /// What an agent task's activity did: <paramref name="Recorded"/> when the task's result stands in the run (done, or its
@@ -57,13 +60,15 @@ public sealed record AgentTaskInput(string AccountId, string RunId, string TaskI
 /// <paramref name="WaitingCall"/>: the tool call the task waits on a person for; its loop goes on once they answer.
 /// <paramref name="PausedOnBudget"/>: the run's budget was spent before a call: the task starts again once a person
 /// raises it, announced in that budget round's event.
+/// <paramref name="Version"/>: the run's version this result was written or read at (<see cref="RunVersions"/>).
 /// </summary>
-public sealed record AgentTaskResult(bool Recorded, int OutputLength = 0, string? WaitingCall = null, int? PausedOnBudget = null);
+public sealed record AgentTaskResult(bool Recorded, int OutputLength = 0, string? WaitingCall = null, int? PausedOnBudget = null, long Version = 0);
 
 /// <summary>What the synthesis came to: the run completed, or not (ended first), or paused on the run's spent budget.</summary>
 public sealed record SynthesisResult(bool Completed, int? PausedOnBudget = null);
 
-public sealed record SynthesisInput(string AccountId, string RunId, int Attempt = 0);
+/// <summary>Asks for the run's final output; <paramref name="Reached"/> as an agent task's (<see cref="RunVersions"/>).</summary>
+public sealed record SynthesisInput(string AccountId, string RunId, int Attempt = 0, long Reached = 0);
 
 /// <summary>
 /// A change the orchestrator has recorded: a batch of tasks started, or the run's end. It names the change;
@@ -91,11 +96,17 @@ public enum RunChangeKind
     Cancel,
 }
 
-/// <summary>A person's verdict on the plan, raised once it is recorded: the edited plan's shape, or the feedback to plan again with.</summary>
-public sealed record PlanReviewReply(bool Approved, PlanOutline? Edited = null, string? Feedback = null);
+/// <summary>
+/// A person's verdict on the plan, raised once it is recorded: the edited plan's shape, or the feedback to plan again with;
+/// <paramref name="Version"/>: the run's version with the verdict recorded (<see cref="RunVersions"/>).
+/// </summary>
+public sealed record PlanReviewReply(bool Approved, PlanOutline? Edited = null, string? Feedback = null, long Version = 0);
 
-/// <summary>The payload of a human task's event. The answer itself is already in the projection.</summary>
-public sealed record HumanReply(HumanDecision Decision);
+/// <summary>
+/// The payload of a human task's event. The answer itself is already in the projection, at <paramref name="Version"/>
+/// (<see cref="RunVersions"/>).
+/// </summary>
+public sealed record HumanReply(HumanDecision Decision, long Version = 0);
 
 public enum HumanDecision
 {
@@ -122,4 +133,16 @@ public static class RunEvents
 
     /// <summary>A person's answer to a tool call a task waits on.</summary>
     public static string ToolApproval(string taskId, string callId) => $"tool:{taskId}:{callId}";
+}
+
+/// <summary>
+/// How far an orchestration knows its run's projection got. Each version it awaits (a saved plan, an activity's result,
+/// a person's reply recorded before its event was raised) names a point every change it depends on had reached; the
+/// highest is passed to the activities it starts, which then read the run without asking storage when this process
+/// holds a copy at least that new (<see cref="IRunStore.GetReachedAsync"/>). 0 is unknown, and stays so once anything
+/// awaited came without a version (an orchestration begun by an older Orchflow, replayed): those activities ask storage.
+/// </summary>
+public static class RunVersions
+{
+    public static long Reached(long known, long learned) => known == 0 || learned == 0 ? 0 : Math.Max(known, learned);
 }

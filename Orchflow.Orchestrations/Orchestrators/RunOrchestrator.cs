@@ -52,6 +52,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
         var agents = new Dictionary<Task<AgentTaskResult>, string>();
         // A retried run's tasks may have been answered or sent back before: their next event's round goes on from there.
         var rounds = outline.Tasks.Where(t => t.Round > 0).ToDictionary(t => t.TaskId, t => t.Round);
+        var reached = outline.Version;
 
         while (!progress.AllCompleted)
         {
@@ -77,7 +78,9 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
 
             foreach (var taskId in batch.Agents)
             {
-                var task = new AgentTaskInput(input.AccountId, input.RunId, taskId, input.Engine.RequireApproval, input.Attempt, agentsRecordStart);
+                // Started by a batch it records, a task is running in the version that batch wrote, which is not known here.
+                var task = new AgentTaskInput(input.AccountId, input.RunId, taskId, input.Engine.RequireApproval, input.Attempt, agentsRecordStart,
+                    agentsRecordStart ? reached : 0);
                 agents.Add(context.ExecuteAgentTaskAsync(task), taskId);
             }
 
@@ -106,6 +109,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
                     return await run.CancelAsync();
                 }
 
+                reached = RunVersions.Reached(reached, result.Version);
                 if (result.PausedOnBudget is { } budgetRound)
                 {
                     // The run's budget was spent before the task's next call: it starts again once a person raises it.
@@ -140,10 +144,11 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
                     : await run.TimeOutAsync(human.TaskId, input.Engine.HumanTimeoutSeconds ?? 0);
             }
 
+            var reply = await human.Reply;
+            reached = RunVersions.Reached(reached, reply.Version);
             if (human.Kind == HumanWaitKind.Budget)
             {
                 // Raised: the tasks it stopped are pending and start as the parallel bound allows.
-                await human.Reply;
                 continue;
             }
 
@@ -151,12 +156,11 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             {
                 // Made as asked or edited, or refused: either way the store shows the task running again, and its
                 // loop goes on as soon as the parallel bound allows.
-                await human.Reply;
                 progress.Set(human.TaskId, TaskState.Pending);
                 continue;
             }
 
-            if ((await human.Reply).Decision == HumanDecision.Accepted)
+            if (reply.Decision == HumanDecision.Accepted)
             {
                 progress.Set(human.TaskId, TaskState.Completed);
                 continue;
@@ -173,15 +177,16 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             progress.Set(human.TaskId, TaskState.Pending);
         }
 
-        return await SynthesizeAsync(context, input, run, humans, cancel);
+        return await SynthesizeAsync(context, input, run, humans, cancel, reached);
     }
 
     /// <summary>The final output, written once every task is done; paused on a spent budget until a person raises it.</summary>
-    static async Task<RunOutcome> SynthesizeAsync(TaskOrchestrationContext context, RunInput input, RunRecorder run, HumanWaits humans, Task<CancelRequest> cancel)
+    static async Task<RunOutcome> SynthesizeAsync(
+        TaskOrchestrationContext context, RunInput input, RunRecorder run, HumanWaits humans, Task<CancelRequest> cancel, long reached)
     {
         while (true)
         {
-            var synthesis = context.SynthesizeAsync(new SynthesisInput(input.AccountId, input.RunId, input.Attempt));
+            var synthesis = context.SynthesizeAsync(new SynthesisInput(input.AccountId, input.RunId, input.Attempt, reached));
             if (await Task.WhenAny(synthesis, cancel) == cancel)
             {
                 return await run.CancelAsync();
@@ -214,6 +219,8 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             {
                 return await run.FailAsync(RunErrors.BudgetNotRaised(input.Engine.HumanTimeoutSeconds ?? 0));
             }
+
+            reached = RunVersions.Reached(reached, (await budget.Reply).Version);
         }
     }
 }

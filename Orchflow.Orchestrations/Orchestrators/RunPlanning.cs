@@ -35,7 +35,7 @@ static class RunPlanning
             var verdict = await reply;
             if (verdict.Approved)
             {
-                outline = (verdict.Edited ?? outline) with { NeedsReview = false };
+                outline = (verdict.Edited ?? outline) with { NeedsReview = false, Version = RunVersions.Reached(outline.Version, verdict.Version) };
                 break;
             }
 

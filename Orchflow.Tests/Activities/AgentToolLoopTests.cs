@@ -34,7 +34,8 @@ public sealed class AgentToolLoopTests
         var task = runs.Run(RunId).Tasks[0];
         Assert.Multiple(() =>
         {
-            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "It is cold in Oslo.".Length)));
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "It is cold in Oslo.".Length, Version: runs.Run(RunId).Version)),
+                "the version the output landed at is the orchestrator's to pass on");
             Assert.That(toolbox.Calls, Is.EqualTo(new[] { ("weather", """{"city":"Oslo"}""") }));
             Assert.That(model.Seen[1].Single().Result, Is.EqualTo("Cold, 2 °C."), "the second turn is given the recorded result");
             Assert.That(model.RecordedWhenSeen, Is.EqualTo(new[] { 0, 1 }), "recorded in the store before the model was asked");
@@ -83,7 +84,8 @@ public sealed class AgentToolLoopTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "It is cold in Oslo.".Length)));
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "It is cold in Oslo.".Length, Version: runs.Run(RunId).Version)),
+                "the version the output landed at is the orchestrator's to pass on");
             Assert.That(runs.Logged, Is.EqualTo(new[] { new[] { "task.tool_call.started" }, new[] { "task.tool_call.completed" }, new[] { "task.completed" } }));
             Assert.That(model.Seen[1].Single().Result, Is.EqualTo("Cold, 2 °C."), "the outcome recorded before the model is given it");
         });
@@ -183,7 +185,7 @@ public sealed class AgentToolLoopTests
         var call = runs.Run(RunId).Tasks[0].PendingToolCall!;
         Assert.Multiple(() =>
         {
-            Assert.That(waiting, Is.EqualTo(new AgentTaskResult(Recorded: true, WaitingCall: call.CallId)));
+            Assert.That(waiting, Is.EqualTo(new AgentTaskResult(Recorded: true, WaitingCall: call.CallId, Version: runs.Run(RunId).Version)));
             Assert.That(toolbox.Calls, Is.Empty, "nothing is made before the person approves");
             Assert.That(runs.Run(RunId).Status, Is.EqualTo(RunStatus.WaitingHuman));
         });

@@ -43,14 +43,15 @@ public sealed class ExecuteAgentTaskActivityStartTests
         var runs = Store(RunStatus.Running, TaskState.Pending);
         var (models, calls) = Model("Findings.", new TokenUsage(1, 2), runs);
 
-        var result = await Activity(runs, models).RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T2", false));
+        var result = await Activity(runs, models).RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T2", false, Reached: 7));
 
         var run = runs.Run(RunId);
         Assert.Multiple(() =>
         {
             Assert.That(calls, Is.EqualTo(new[] { "read", "model", "change" }), "the start waits for the answer and lands with it");
+            Assert.That(runs.ReachedAsked, Is.EqualTo(new[] { 7L }), "the run is read as at least the version the orchestrator knows of");
             Assert.That(runs.Logged.Single(), Is.EqualTo(new[] { "task.started", "task.completed", "run.waiting_human" }), "all announced, in order: T1 still waits");
-            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "Findings.".Length)));
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "Findings.".Length, Version: run.Version)));
             Assert.That(run.Tasks[1].State, Is.EqualTo(TaskState.Completed));
             Assert.That(run.Tasks[1].StartedAt, Is.Not.Null.And.LessThanOrEqualTo(run.Tasks[1].CompletedAt!.Value), "started when the call began");
             Assert.That(run.Tasks[1].Output, Is.EqualTo("Findings."));
@@ -88,7 +89,8 @@ public sealed class ExecuteAgentTaskActivityStartTests
             Assert.That(runs.Calls, Is.EqualTo(new[] { "read", "change", "change" }));
             Assert.That(runs.Logged, Is.EqualTo(new[] { new[] { "task.started" }, new[] { "task.completed", "run.waiting_human" } }));
             Assert.That(shown, Is.EqualTo(new[] { "", "Findings" }), "no text before the start is recorded; what was held, shown after it");
-            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "Findings.".Length)));
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: true, "Findings.".Length, Version: runs.Run(RunId).Version)),
+                "the version of the change that landed the output, not the start's");
             Assert.That(live.Snapshot(RunId), Is.Empty, "the writing ended with the task");
         });
     }

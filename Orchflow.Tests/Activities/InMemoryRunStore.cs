@@ -37,6 +37,16 @@ sealed class InMemoryRunStore : IRunStore
         return Task.FromResult(runs.TryGetValue(runId, out var run) && run.AccountId == accountId ? run : null);
     }
 
+    /// <summary>The version each read named (<see cref="GetReachedAsync"/>), in order.</summary>
+    public List<long> ReachedAsked { get; } = [];
+
+    /// <summary>A read as any other (this store's copy is never behind), the version it named kept in <see cref="ReachedAsked"/>.</summary>
+    public Task<RunRecord?> GetReachedAsync(string accountId, string runId, long reached, CancellationToken cancellationToken)
+    {
+        ReachedAsked.Add(reached);
+        return GetAsync(accountId, runId, cancellationToken);
+    }
+
     public Task<RunRecord?> GetRecentAsync(string accountId, string runId, CancellationToken cancellationToken) => GetAsync(accountId, runId, cancellationToken);
 
     public Task StartCountingAsync(string accountId, CancellationToken cancellationToken) => Task.CompletedTask;

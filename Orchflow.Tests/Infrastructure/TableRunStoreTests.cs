@@ -287,5 +287,35 @@ public sealed class TableRunStoreTests
         });
     }
 
+    [Test]
+    public async Task GetReachedAsync_CopyAtTheVersionOrLater_IsServedWithoutAskingStorageAndOneBehindIsReadAgain()
+    {
+        var requests = new CountedRequests();
+        var counted = requests.Tables();
+        var process = new TableRunStore(counted, TimeProvider.System, []);
+        var (account, runId) = await StoredRuns.CreatePlannedAsync(process);
+        var elsewhere = new TableRunStore(counted, TimeProvider.System, []);
+        var held = (await process.GetAsync(account, runId, CancellationToken.None))!;
+
+        var atHeld = await requests.OfAsync(() => process.GetReachedAsync(account, runId, held.Version, CancellationToken.None));
+        var atEarlier = await requests.OfAsync(() => process.GetReachedAsync(account, runId, held.Version - 1, CancellationToken.None));
+        var unknown = await requests.OfAsync(() => process.GetReachedAsync(account, runId, 0, CancellationToken.None));
+        await elsewhere.FinishAsync(account, runId, "T2", "Findings.");
+        var finished = (await elsewhere.GetAsync(account, runId, CancellationToken.None))!;
+        RunRecord? read = null;
+        var behind = await requests.OfAsync(async () => read = await process.GetReachedAsync(account, runId, finished.Version, CancellationToken.None));
+        var otherAccount = await process.GetReachedAsync(NewAccountId(), runId, finished.Version, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((atHeld, atEarlier), Is.EqualTo((0, 0)), "the copy holds every change up to the version named");
+            Assert.That(unknown, Is.EqualTo(1), "no version named: the status row says whether the copy is current");
+            Assert.That(behind, Is.EqualTo(2), "the copy is behind the version named: the status row, then the partition");
+            Assert.That(read!.Tasks[1].Output, Is.EqualTo("Findings."), "the change made by another instance is seen");
+            Assert.That(read.Version, Is.EqualTo(finished.Version));
+            Assert.That(otherAccount, Is.Null, "a copy is served to its own account only");
+        });
+    }
+
     static string NewAccountId() => Ids.NewAccountId();
 }

@@ -20,7 +20,7 @@ public sealed partial class FakeRun
         var waits = !Write(RunTransitions.AskTools(State, call.Input.Attempt, taskId, step, [ask], AgentUsage, WriteTime)).IsRefused &&
                     !Write(RunTransitions.AwaitToolApproval(State, call.Input.Attempt, taskId, callId, WriteTime)).IsRefused;
         Journal.Add($"done {taskId} (waits on {callId})");
-        call.Done.SetResult(waits ? new AgentTaskResult(Recorded: true, WaitingCall: callId) : new AgentTaskResult(Recorded: false));
+        call.Done.SetResult(waits ? new AgentTaskResult(Recorded: true, WaitingCall: callId, Version: Reported) : new AgentTaskResult(Recorded: false));
         return callId;
     }
 
@@ -34,7 +34,7 @@ public sealed partial class FakeRun
             return false;
         }
 
-        Raise(RunEvents.ToolApproval(taskId, callId), new HumanReply(approve ? HumanDecision.Accepted : HumanDecision.Rejected));
+        Raise(RunEvents.ToolApproval(taskId, callId), new HumanReply(approve ? HumanDecision.Accepted : HumanDecision.Rejected, Reported));
         return true;
     }
 
@@ -55,7 +55,7 @@ public sealed partial class FakeRun
         }
 
         Journal.Add($"done {taskId} (paused on the budget)");
-        PendingAgent(taskId).Done.SetResult(round is null ? new AgentTaskResult(Recorded: false) : new AgentTaskResult(Recorded: true, PausedOnBudget: round));
+        PendingAgent(taskId).Done.SetResult(round is null ? new AgentTaskResult(Recorded: false) : new AgentTaskResult(Recorded: true, PausedOnBudget: round, Version: Reported));
     }
 
     /// <summary>A person raises the run's budget, as the HTTP handler takes it: the run goes on, and the event is raised when it waited.</summary>
@@ -69,7 +69,7 @@ public sealed partial class FakeRun
 
         if (before.AwaitingBudget && !State.AwaitingBudget)
         {
-            Raise(RunEvents.Budget(before.BudgetRound), new HumanReply(HumanDecision.Accepted));
+            Raise(RunEvents.Budget(before.BudgetRound), new HumanReply(HumanDecision.Accepted, Reported));
         }
 
         return true;

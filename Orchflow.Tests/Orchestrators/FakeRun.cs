@@ -34,8 +34,8 @@ public sealed partial class FakeRun
     readonly HashSet<string> raised = [];
     readonly Dictionary<string, List<(AgentTaskInput Input, TaskCompletionSource<AgentTaskResult> Done)>> agentCalls = [];
 
-    /// <summary>Agent results written and not yet reported back: whether each was recorded.</summary>
-    readonly Dictionary<string, bool> recorded = [];
+    /// <summary>Agent results written and not yet reported back: whether each was recorded, and the run's version after it.</summary>
+    readonly Dictionary<string, (bool Wrote, long Version)> recorded = [];
     readonly List<TaskCompletionSource<PlanOutline?>> plans = [];
     TaskCompletionSource<SynthesisResult> synthesis = new();
     RunInput? input;
@@ -101,6 +101,21 @@ public sealed partial class FakeRun
 
     /// <summary>The run as the store holds it, every write decided by <see cref="RunTransitions"/>.</summary>
     public RunState State { get; private set; } = new() { RunId = RunId, AccountId = AccountId, Status = RunStatus.Queued };
+
+    /// <summary>The run's version in the store: one more for each change that wrote.</summary>
+    public long Version { get; private set; } = 1;
+
+    /// <summary>
+    /// Whether activities and replies report the run's version, as they do; false: they report none, as an Orchflow
+    /// from before versions did in a history replayed now.
+    /// </summary>
+    public bool ReportsVersions { get; set; } = true;
+
+    /// <summary>The version the last plan was saved at (or found saved), as PlanRunActivity reports it.</summary>
+    public long PlannedAt { get; private set; }
+
+    /// <summary>The version a result or reply reports, were it written now.</summary>
+    long Reported => ReportsVersions ? Version : 0;
 
     /// <summary>Every break of the status rule seen after a write, with the journal at that moment.</summary>
     public List<string> Violations { get; } = [];
@@ -208,7 +223,8 @@ public sealed partial class FakeRun
 
         var plan = new RunPlan(outline.Tasks.Select(Planned).ToList(), "test");
         var decision = saved ? Decision.Unchanged : Write(RunTransitions.SavePlan(State, new PlanSave(input.Attempt, round, plan, outline.Usage, [], outline.NeedsReview)));
-        pending.SetResult(decision.IsRefused ? null : outline);
+        PlannedAt = Reported;
+        pending.SetResult(decision.IsRefused ? null : outline with { Version = PlannedAt });
     }
 
     /// <summary>PlanRunActivity's answer when the run had already ended before it could be planned.</summary>
@@ -225,7 +241,7 @@ public sealed partial class FakeRun
             return false;
         }
 
-        Raise(RunEvents.PlanReview(round), reply);
+        Raise(RunEvents.PlanReview(round), reply with { Version = Reported });
         return true;
     }
 
@@ -248,7 +264,7 @@ public sealed partial class FakeRun
     {
         var call = PendingAgent(taskId);
         var result = new AgentResult($"Output of {taskId}.", usage ?? AgentUsage, call.Input.AwaitApproval);
-        recorded[taskId] = !Write(RunTransitions.FinishAgent(State, call.Input.Attempt, taskId, result, WriteTime)).IsRefused;
+        recorded[taskId] = (!Write(RunTransitions.FinishAgent(State, call.Input.Attempt, taskId, result, WriteTime)).IsRefused, Reported);
     }
 
     /// <summary>The agent activity's completion reaches the orchestrator (after <see cref="RecordAgentResult"/>).</summary>
@@ -256,7 +272,9 @@ public sealed partial class FakeRun
     {
         Journal.Add($"done {taskId}");
         var call = PendingAgent(taskId);
-        call.Done.SetResult(new AgentTaskResult(recorded.Remove(taskId, out var wrote) && wrote));
+        call.Done.SetResult(recorded.Remove(taskId, out var wrote) && wrote.Wrote
+            ? new AgentTaskResult(Recorded: true, Version: wrote.Version)
+            : new AgentTaskResult(Recorded: false));
     }
 
     /// <summary>The agent's output is written but not yet reported back to the orchestrator.</summary>
@@ -315,7 +333,7 @@ public sealed partial class FakeRun
             return false;
         }
 
-        Raise(RunEvents.Human(taskId, round), new HumanReply(decision));
+        Raise(RunEvents.Human(taskId, round), new HumanReply(decision, Reported));
         return true;
     }
 
@@ -363,6 +381,7 @@ public sealed partial class FakeRun
         if (decision.After is { } after)
         {
             State = after;
+            Version++;
             if (after.StatusRuleViolation() is { } violation)
             {
                 Violations.Add($"{violation}; journal: {string.Join(" | ", Journal)}");

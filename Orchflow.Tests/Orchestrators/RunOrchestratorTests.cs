@@ -38,7 +38,8 @@ public sealed class RunOrchestratorTests : FakeRunTests
         {
             Assert.That(run.AgentStarts, Is.EqualTo(new[]
             {
-                new AgentTaskInput(AccountId, RunId, "T1", AwaitApproval: false), new AgentTaskInput(AccountId, RunId, "T2", AwaitApproval: false),
+                new AgentTaskInput(AccountId, RunId, "T1", AwaitApproval: false, Reached: run.PlannedAt),
+                new AgentTaskInput(AccountId, RunId, "T2", AwaitApproval: false, Reached: run.PlannedAt),
             }));
             Assert.That(run.Records, Is.Empty, "agents that start alone record their own start");
             Assert.That(run.State.Status, Is.EqualTo(RunStatus.Running));
@@ -97,7 +98,7 @@ public sealed class RunOrchestratorTests : FakeRunTests
 
         run.StartPlanned(Engine(requireApproval: true), Agent("T1"));
 
-        Assert.That(run.AgentStarts, Is.EqualTo(new[] { new AgentTaskInput(AccountId, RunId, "T1", AwaitApproval: true) }));
+        Assert.That(run.AgentStarts, Is.EqualTo(new[] { new AgentTaskInput(AccountId, RunId, "T1", AwaitApproval: true, Reached: run.PlannedAt) }));
     }
 
     [Test]
@@ -164,7 +165,7 @@ public sealed class RunOrchestratorTests : FakeRunTests
         Assert.That(run.SynthesisInputs, Is.Empty, "T3 is still running");
 
         run.CompleteAgent("T3", new TokenUsage(1000, 2000));
-        Assert.That(run.SynthesisInputs, Is.EqualTo(new[] { new SynthesisInput(AccountId, RunId) }));
+        Assert.That(run.SynthesisInputs, Is.EqualTo(new[] { new SynthesisInput(AccountId, RunId, Reached: run.Version) }), "T3's output is the last change");
         run.AssertBlocked();
 
         run.CompleteSynthesis();

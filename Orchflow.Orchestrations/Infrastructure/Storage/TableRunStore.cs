@@ -101,6 +101,16 @@ public sealed partial class TableRunStore(
         return await RecordAsync(await partition.ReadAsync(runId, cancellationToken), accountId, cancellationToken);
     }
 
+    public async Task<RunRecord?> GetReachedAsync(string accountId, string runId, long reached, CancellationToken cancellationToken)
+    {
+        if (reached > 0 && known.Image(runId) is { } image && image.Version >= reached)
+        {
+            return await RecordAsync(image, accountId, cancellationToken);
+        }
+
+        return await GetAsync(accountId, runId, cancellationToken);
+    }
+
     public async Task<RunRecord?> GetRecentAsync(string accountId, string runId, CancellationToken cancellationToken)
     {
         if (known.Recent(runId) is { } recent && known.Image(runId) is { } image && image.Version == recent.Mark.Version)
