@@ -55,6 +55,11 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
                 await WithHostAsync(0, FastModelPhasesAsync, cancellationToken);
             }
 
+            if (options.Runs("streaming"))
+            {
+                await StreamingPhaseAsync(cancellationToken);
+            }
+
             if (options.Runs("tools"))
             {
                 await ToolsPhaseAsync(cancellationToken);
@@ -214,7 +219,7 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
         }
     }
 
-    /// <summary>Model at 0 ms: warm-up, overhead against the bare engine, reads, throughput (unwatched, then watched).</summary>
+    /// <summary>Model at 0 ms: warm-up (the plan every load runs), overhead against the bare engine, reads, throughput.</summary>
     async Task FastModelPhasesAsync(OrchflowHost host, OrchflowApi api, CancellationToken cancellationToken)
     {
         var key = await api.RegisterAsync(cancellationToken);
@@ -252,14 +257,31 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
             results.BareThroughput = await BareThroughputAsync(cancellationToken);
         }
 
-        if (options.Runs("streaming"))
+    }
+
+    /// <summary>
+    /// Live output against none: the throughput load unwatched, watched, watched, unwatched, each on a host of its own
+    /// with a task hub and tables of its own. A load lands in tables the loads before it grew, and Azurite's range
+    /// queries slow as its tables grow, so loads one after another on one host are not alike; each host takes one load
+    /// unmeasured first (its code compiled at saturation), and the order puts the two kinds at the same mean place.
+    /// </summary>
+    async Task StreamingPhaseAsync(CancellationToken cancellationToken)
+    {
+        foreach (var watched in new[] { false, true, true, false })
         {
-            // Each load lands in tables the loads before it grew, and Azurite's range queries slow as its tables grow: the
-            // watched load is set against an unwatched one on either side of it, on the same host.
-            var before = results.Throughput ?? await ThroughputAsync(host, api, cancellationToken);
-            results.StreamingThroughput = await ThroughputAsync(host, api, cancellationToken, watched: true);
-            results.UnwatchedAround = (before, await ThroughputAsync(host, api, cancellationToken));
+            await WithHostAsync(0, async (host, api, token) =>
+            {
+                if (!options.Smoke)
+                {
+                    await ThroughputAsync(host, api, token, warmUp: true);
+                }
+
+                results.StreamingLoads.Add((watched, await ThroughputAsync(host, api, token, watched)));
+            }, cancellationToken);
         }
+
+        Say($"streaming: watched {results.WatchedRunsPerMinute:0} runs/min against unwatched {results.UnwatchedRunsPerMinute:0} " +
+            $"({results.WatchedRunsPerMinute / results.UnwatchedRunsPerMinute:0.00}×), two fresh hosts each");
     }
 
     /// <summary>

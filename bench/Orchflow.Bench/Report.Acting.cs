@@ -18,16 +18,16 @@ public static partial class Report
                 o.CrossProcess.Median / CrossProcessDeltaMs, 1, true);
         }
 
-        if (r.StreamingThroughput is { } on && r.UnwatchedRunsPerMinute is { } off)
+        if (r.WatchedRunsPerMinute is { } on && r.UnwatchedRunsPerMinute is { } off)
         {
-            yield return new($"throughput with every run watched ≥ {StreamingThroughputShare:0.00}× unwatched (the loads before and after it)",
-                $"{on.RunsPerMinute:N0} against {off:N0} runs/min", on.RunsPerMinute / off, StreamingThroughputShare, false);
+            yield return new($"throughput with every run watched ≥ {StreamingThroughputShare:0.00}× unwatched (fresh hosts, two loads each)",
+                $"{on:N0} against {off:N0} runs/min", on / off, StreamingThroughputShare, false);
         }
     }
 
     static void AppendActing(StringBuilder md, BenchResults r)
     {
-        if (r.Tools is null && r.Output is null && r.StreamingThroughput is null && r.Mcp is null)
+        if (r.Tools is null && r.Output is null && r.StreamingLoads.Count == 0 && r.Mcp is null)
         {
             return;
         }
@@ -69,11 +69,13 @@ public static partial class Report
                           $"{o.TextReadsPerSecond:0.0} reads (the other host's stream) | — | Azurite's access log over the two-host runs ÷ their writing time |");
         }
 
-        if (r.StreamingThroughput is { } on && r.UnwatchedAround is var (before, after) && r.UnwatchedRunsPerMinute is { } off)
+        if (r.WatchedRunsPerMinute is { } on && r.UnwatchedRunsPerMinute is { } off)
         {
-            md.AppendLine($"| throughput at saturation, model 0 ms, every run watched on its event stream | {on.RunsPerMinute:N0} runs/min | " +
-                          $"unwatched: {off:N0} runs/min ({Ratio(on.RunsPerMinute, off)}), the mean of the loads just before ({before.RunsPerMinute:N0}) " +
-                          $"and just after ({after.RunsPerMinute:N0}) on the same host | {on.Runs} runs started at once each; {on.Deltas:N0} output deltas read |");
+            var order = string.Join(", ", r.StreamingLoads.Select(l => $"{(l.Watched ? "watched" : "unwatched")} {l.Load.RunsPerMinute:N0}"));
+            var deltas = r.StreamingLoads.Where(l => l.Watched).Sum(l => l.Load.Deltas ?? 0);
+            md.AppendLine($"| throughput at saturation, model 0 ms, every run watched on its event stream | {on:N0} runs/min | " +
+                          $"unwatched: {off:N0} runs/min ({Ratio(on, off)}); each load on a fresh host, after one unmeasured load there, in this order: {order} | " +
+                          $"{r.StreamingLoads[0].Load.Runs} runs started at once each; {deltas:N0} output deltas read |");
         }
 
         md.AppendLine();

@@ -55,14 +55,20 @@ public sealed class BenchResults
     /// <summary>The load's clients alone, then beside one abusive account.</summary>
     public AbuseResult? Abuse { get; set; }
 
-    /// <summary>The throughput figure's load again, every run watched on its event stream (live output on).</summary>
-    public ThroughputResult? StreamingThroughput { get; set; }
+    /// <summary>
+    /// The throughput figure's load on fresh hosts, in the order run: unwatched, or every run watched on its event stream
+    /// (live output on).
+    /// </summary>
+    public List<(bool Watched, ThroughputResult Load)> StreamingLoads { get; } = [];
 
-    /// <summary>The unwatched loads just before and just after the watched one, on the same host.</summary>
-    public (ThroughputResult Before, ThroughputResult After)? UnwatchedAround { get; set; }
+    /// <summary>The mean of the watched loads; null when none ran.</summary>
+    public double? WatchedRunsPerMinute => MeanOf(watched: true);
 
-    /// <summary>What the watched load is set against: the mean of the unwatched loads around it.</summary>
-    public double? UnwatchedRunsPerMinute => UnwatchedAround is var (before, after) ? (before.RunsPerMinute + after.RunsPerMinute) / 2 : null;
+    /// <summary>What the watched loads are set against: the mean of the unwatched loads beside them.</summary>
+    public double? UnwatchedRunsPerMinute => MeanOf(watched: false);
+
+    double? MeanOf(bool watched) =>
+        StreamingLoads.Where(l => l.Watched == watched).Select(l => l.Load.RunsPerMinute).ToList() is { Count: > 0 } loads ? loads.Average() : null;
 
     /// <summary>The machine's one-minute load average when the bench started and when it ended: other work shows here.</summary>
     public (double Start, double End) LoadAverage { get; set; }

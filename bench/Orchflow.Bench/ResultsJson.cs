@@ -29,8 +29,8 @@ public static class ResultsJson
             {
                 ["orchflow"] = Ms(r.Throughput?.RunsPerMinute),
                 ["bare"] = Ms(r.BareThroughput?.RunsPerMinute),
-                ["orchflow_streaming"] = Ms(r.StreamingThroughput?.RunsPerMinute),
-                ["orchflow_unwatched_around_streaming"] = Ms(r.UnwatchedRunsPerMinute),
+                ["orchflow_streaming"] = Ms(r.WatchedRunsPerMinute),
+                ["orchflow_unwatched_beside_streaming"] = Ms(r.UnwatchedRunsPerMinute),
             },
             ["get_run_p50_ms"] = new JsonObject
             {
