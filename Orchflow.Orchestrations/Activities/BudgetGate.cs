@@ -16,8 +16,7 @@ sealed class BudgetGate(IRunStore runs)
     /// </summary>
     public async Task<AgentTaskResult?> StopAsync(AgentTaskInput input, RunRecord run, BudgetPart part, string? taskId)
     {
-        var spent = part == BudgetPart.Tokens ? run.Budget.TokensSpent(run.Usage) : run.Budget.ToolCallsSpent(RunBudget.CallsMade(run.Tasks));
-        if (!spent)
+        if (!Spent(run.Budget, run.Usage, run.Tasks, part))
         {
             return null;
         }
@@ -31,4 +30,12 @@ sealed class BudgetGate(IRunStore runs)
             _ => new AgentTaskResult(Recorded: true, PausedOnBudget: paused.Before.BudgetRound, Version: paused.Run.Version),
         };
     }
+
+    /// <summary>Whether a run that used <paramref name="used"/>, its tasks as given, has its budget for <paramref name="part"/> spent.</summary>
+    public static bool Spent(RunBudget budget, TokenUsage used, IEnumerable<TaskRecord> tasks, BudgetPart part) =>
+        part == BudgetPart.Tokens ? budget.TokensSpent(used) : budget.ToolCallsSpent(RunBudget.CallsMade(tasks));
+
+    /// <summary>Whether the gate stops a task's next model turn: its run's tokens spent, or, for a task offered tools, its tool calls.</summary>
+    public static bool StopsTurn(RunBudget budget, TokenUsage used, IEnumerable<TaskRecord> tasks, bool tools) =>
+        Spent(budget, used, tasks, BudgetPart.Tokens) || (tools && Spent(budget, used, tasks, BudgetPart.ToolCalls));
 }

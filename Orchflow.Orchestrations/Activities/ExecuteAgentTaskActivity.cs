@@ -46,9 +46,10 @@ public sealed class ExecuteAgentTaskActivity(
 
         var offered = run.Definition.ToolsFor(task.Agent);
         var usesTools = offered.Count > 0 || task.ToolCalls.Count > 0;
+        RunChange? start = null;
         if (toStart && (usesTools || run.Budget.TokensSpent(run.Usage)))
         {
-            var start = await runs.ChangeAsync(input.AccountId, input.RunId,
+            start = await runs.ChangeAsync(input.AccountId, input.RunId,
                 (state, now) => RunTransitions.StartAgent(state, input.Attempt, input.TaskId, now), CancellationToken.None);
             if (start is not { Refusal: null })
             {
@@ -84,7 +85,7 @@ public sealed class ExecuteAgentTaskActivity(
         {
             // Tools an account removed since the run started are no longer offered; a call the model still asks for fails, told why.
             var tools = offered.Count == 0 ? [] : (await toolbox.FindAsync(input.AccountId, offered, CancellationToken.None)).Found;
-            return await new AgentToolLoop(runs, toolbox, clock, log).RunAsync(input, run, request, model, tools);
+            return await new AgentToolLoop(runs, toolbox, clock, log).RunAsync(input, run, request, model, tools, start);
         }
 
         if (await new BudgetGate(runs).StopAsync(input, run, BudgetPart.Tokens, input.TaskId) is { } overBudget)

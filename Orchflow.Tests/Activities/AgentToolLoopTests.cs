@@ -116,6 +116,136 @@ public sealed class AgentToolLoopTests
     }
 
     [Test]
+    public async Task RunAsync_StepsAfterTheFirst_TheNextTurnIsAskedWhileTheStepIsRecordedAndActedOnOnceItLanded()
+    {
+        var (runs, _) = Setup(approve: false);
+        var recordedWhenMade = new List<int>();
+        var toolbox = new FakeToolbox { Making = _ => recordedWhenMade.Add(runs.Run(RunId).Tasks[0].ToolCalls.Count(c => c.IsDone)) }
+            .With("weather", _ => ToolOutcome.Succeeded("Cold, 2 °C."), Schema);
+        var model = new ScriptedModel(runs,
+            Ask("weather", """{"city":"Oslo"}"""), Ask("weather", """{"city":"Bergen"}"""), Ask("weather", """{"city":"Tromsø"}"""), Answer("Cold everywhere."));
+
+        var result = await Run(runs, toolbox, model);
+
+        var task = runs.Run(RunId).Tasks[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Recorded, Is.True);
+            Assert.That(model.RecordedWhenSeen, Is.EqualTo(new[] { 0, 1, 1, 2 }),
+                "the first step is recorded before the next turn; each later one while the model is given it");
+            Assert.That(model.Seen[2].Select(c => (c.Arguments, c.State, c.Result)), Is.EqualTo(new[]
+            {
+                ("""{"city":"Oslo"}""", ToolCallState.Completed, "Cold, 2 °C."), ("""{"city":"Bergen"}""", ToolCallState.Completed, "Cold, 2 °C."),
+            }), "given the calls as the change in flight records them");
+            Assert.That(recordedWhenMade, Is.EqualTo(new[] { 0, 1, 2 }), "a turn's answer is acted on only once the step before it is recorded");
+            Assert.That(task.ToolCalls.Select(c => (c.Step, c.State, c.Result)), Is.EqualTo(new[]
+            {
+                (1, ToolCallState.Completed, "Cold, 2 °C."), (2, ToolCallState.Completed, "Cold, 2 °C."), (3, ToolCallState.Completed, "Cold, 2 °C."),
+            }));
+            Assert.That(task.Output, Is.EqualTo("Cold everywhere."));
+            Assert.That(task.Usage, Is.EqualTo(new TokenUsage(4, 4)), "each turn's cost recorded once");
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_TaskWhoseStartTheActivityRecorded_ItsSecondTurnIsAlreadyAskedWhileTheFirstStepIsRecorded()
+    {
+        var (runs, toolbox) = Setup(approve: false);
+        runs.Put(runs.Run(RunId) with { Tasks = [runs.Run(RunId).Tasks[0] with { State = TaskState.Pending }] });
+        var model = new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Ask("weather", """{"city":"Bergen"}"""), Answer("Cold."));
+
+        var result = await Run(runs, toolbox, model, recordStart: true);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Recorded, Is.True);
+            Assert.That(model.RecordedWhenSeen, Is.EqualTo(new[] { 0, 0, 1 }), "the start's change is what the first step is decided on, ahead");
+            Assert.That(runs.Run(RunId).Tasks[0].ToolCalls.Select(c => c.State), Is.EqualTo(new[] { ToolCallState.Completed, ToolCallState.Completed }));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_RunCancelledWhileAStepIsRecordedWithTheNextTurn_TheTurnIsStoppedAndTheStepNotRecorded()
+    {
+        var (runs, toolbox) = Setup(approve: false);
+        var changes = 0;
+        runs.OnChange = () =>
+        {
+            // The second step's change, asked for with the third turn: the run is cancelled just before it is decided.
+            if (++changes == 2)
+            {
+                runs.Put(runs.Run(RunId) with { Status = RunStatus.Cancelled, Tasks = [runs.Run(RunId).Tasks[0] with { State = TaskState.Cancelled }] });
+            }
+        };
+        var model = new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Ask("weather", """{"city":"Bergen"}""")) { WaitsFrom = 2 };
+
+        var result = await Run(runs, toolbox, model).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: false)));
+            Assert.That(model.Stopped, Is.EqualTo(1), "the third turn was told to stop");
+            Assert.That(runs.Calls[^1], Does.StartWith("change refused"));
+            Assert.That(runs.Run(RunId).Tasks[0].ToolCalls.Select(c => c.Arguments), Is.EqualTo(new[] { """{"city":"Oslo"}""" }),
+                "nothing of the second step is recorded; it is made again should the task run again");
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_BudgetLeftOnceTheStepIsRecorded_TheNextTurnIsAskedWhileItIs()
+    {
+        var (runs, toolbox) = Setup(approve: false, budget: new RunBudget(MaxTokens: 1_000, MaxToolCalls: 10));
+        var model = new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Ask("weather", """{"city":"Bergen"}"""), Answer("Cold."));
+
+        await Run(runs, toolbox, model);
+
+        Assert.That(model.RecordedWhenSeen, Is.EqualTo(new[] { 0, 1, 1 }));
+    }
+
+    [Test]
+    public async Task RunAsync_BudgetSpentByTheStep_NoTurnIsAskedAndTheTaskPausesOnTheRecord()
+    {
+        // Each turn costs 2 tokens: the second step's ask spends the fourth, and with it the budget.
+        var (runs, toolbox) = Setup(approve: false, budget: new RunBudget(MaxTokens: 4));
+        var model = new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Ask("weather", """{"city":"Bergen"}"""), Answer("Cold."));
+
+        var result = await Run(runs, toolbox, model);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(model.Seen, Has.Count.EqualTo(2), "no third turn past the spent budget");
+            Assert.That(result.PausedOnBudget, Is.Not.Null);
+            Assert.That(runs.Run(RunId).Tasks[0].ToolCalls.Select(c => c.State), Is.EqualTo(new[] { ToolCallState.Completed, ToolCallState.Completed }));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_BudgetSpentByAnotherTaskWhileTheStepIsRecorded_TheTurnAskedMeanwhileIsDroppedAndTheTaskPauses()
+    {
+        var (runs, toolbox) = Setup(approve: false, budget: new RunBudget(MaxTokens: 100));
+        var changes = 0;
+        runs.OnChange = () =>
+        {
+            // Just before the second step's change, asked for with the third turn, another task's cost spends the budget.
+            if (++changes == 2)
+            {
+                runs.Put(runs.Run(RunId) with { Usage = runs.Run(RunId).Usage + new TokenUsage(50, 50) });
+            }
+        };
+        var model = new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Ask("weather", """{"city":"Bergen"}""")) { WaitsFrom = 2 };
+
+        var result = await Run(runs, toolbox, model).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(model.Stopped, Is.EqualTo(1), "the third turn, asked while the step was recorded, was told to stop");
+            Assert.That(result.PausedOnBudget, Is.Not.Null, "the task waits for a person to raise the budget");
+            Assert.That(runs.Run(RunId).Tasks[0].ToolCalls.Select(c => c.State), Is.EqualTo(new[] { ToolCallState.Completed, ToolCallState.Completed }),
+                "the step itself is recorded");
+        });
+    }
+
+    [Test]
     public async Task RunAsync_StepOfTwoCalls_TheFirstIsMadeWhileBothAreAskedAndTheSecondAfter()
     {
         var (runs, toolbox) = Setup(approve: false);
@@ -283,13 +413,13 @@ public sealed class AgentToolLoopTests
     }
 
     /// <summary>A run whose agent task T1 runs, offered the weather tool (approved by a person when <paramref name="approve"/>).</summary>
-    static (InMemoryRunStore Runs, FakeToolbox Toolbox) Setup(bool approve, bool failing = false, int maxToolCalls = 10)
+    static (InMemoryRunStore Runs, FakeToolbox Toolbox) Setup(bool approve, bool failing = false, int maxToolCalls = 10, RunBudget? budget = null)
     {
         var now = DateTimeOffset.UtcNow;
         var runs = new InMemoryRunStore();
         runs.Put(new RunRecord
         {
-            RunId = RunId, AccountId = AccountId, Status = RunStatus.Running, CreatedAt = now, UpdatedAt = now,
+            RunId = RunId, AccountId = AccountId, Status = RunStatus.Running, CreatedAt = now, UpdatedAt = now, Budget = budget ?? RunBudget.None,
             Definition = new RunDefinition("Plan a trip.", [], [], [], false, null, null, Tools: ["weather"], ApproveTools: approve ? ["weather"] : null,
                 MaxToolCalls: maxToolCalls),
             Tasks = [new TaskRecord { TaskId = "T1", Name = "Check the weather", Kind = TaskKind.Agent, Agent = "research", State = TaskState.Running }],
@@ -298,13 +428,13 @@ public sealed class AgentToolLoopTests
         return (runs, toolbox);
     }
 
-    static Task<AgentTaskResult> Run(InMemoryRunStore runs, FakeToolbox toolbox, IRunModel model)
+    static Task<AgentTaskResult> Run(InMemoryRunStore runs, FakeToolbox toolbox, IRunModel model, bool recordStart = false)
     {
         var models = new Mock<IRunModelFactory>();
         models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model);
         var activity = new ExecuteAgentTaskActivity(runs, models.Object, toolbox, new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions()), TimeProvider.System,
             NullLogger<ExecuteAgentTaskActivity>.Instance);
-        return activity.RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T1", AwaitApproval: false, RecordStart: false));
+        return activity.RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T1", AwaitApproval: false, RecordStart: recordStart));
     }
 
     static Func<AgentTurn> Ask(string tool, string arguments) => () => new AgentTurn(null, [new ModelToolCall("m1", tool, arguments)]);
@@ -340,14 +470,26 @@ public sealed class AgentToolLoopTests
         /// <summary>How many tools each turn was offered.</summary>
         public List<int> Offered { get; } = [];
 
-        public Task<ModelReply<AgentTurn>> TurnAsync(
+        /// <summary>The turn from which on (0-based) each turn waits until it is told to stop, and never answers.</summary>
+        public int? WaitsFrom { get; init; }
+
+        /// <summary>How many waiting turns were told to stop.</summary>
+        public int Stopped { get; private set; }
+
+        public async Task<ModelReply<AgentTurn>> TurnAsync(
             AgentTaskRequest request, IReadOnlyList<ToolDefinition> tools, IReadOnlyList<ToolCall> calls, CancellationToken cancellationToken)
         {
             Seen.Add(calls);
             Offered.Add(tools.Count);
             RecordedWhenSeen.Add(runs.Run(RunId).Tasks[0].ToolCalls.Count(c => c.IsDone));
+            if (Seen.Count > WaitsFrom)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => Stopped++, TaskScheduler.Default);
+                throw new OperationCanceledException(cancellationToken);
+            }
+
             var turn = tools.Count == 0 && AnswersWhenOfferedNothing is { } output ? AgentTurn.Finished(output) : turns[next++]();
-            return Task.FromResult(new ModelReply<AgentTurn>(turn, new TokenUsage(1, 1)));
+            return new ModelReply<AgentTurn>(turn, new TokenUsage(1, 1));
         }
 
         public Task<ModelReply<string>> PlanAsync(PlanningRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();

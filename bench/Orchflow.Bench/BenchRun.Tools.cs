@@ -28,15 +28,23 @@ public sealed partial class BenchRun
             var key = await api.RegisterAsync(token);
             var direct = await DirectToolCallsAsync(everything.Url, options.ToolCalls, token);
             var turnaround = await TurnaroundAsync(model, options.ToolCalls, token);
-            var loop = await LoopToolCallsAsync(api, key, model, everything.Url, token);
+            var loop = await LoopToolCallsAsync(api, key, model, everything.Url, TimeSpan.Zero, token);
+            var slowModel = await LoopToolCallsAsync(api, key, model, everything.Url, SlowerModel, token);
             var approval = await ApprovalsAsync(api, key, model, approvals, token);
             var (write, batch) = await StorageWritesAsync(new TableClient(host.ConnectionString, host.TablePrefix + "RunTasks"), loop.RunId, options.ToolCalls, token);
-            results.Tools = new ToolsResult(loop.Sample, direct, approval, write, batch, turnaround);
-            Say($"tools: echo through the loop {loop.Sample.Median:0.0} ms (p99 {loop.Sample.P99:0.0}), directly {direct.Median:0.0} ms (p99 {direct.P99:0.0}); " +
+            results.Tools = new ToolsResult(loop.Sample, direct, approval, write, batch, turnaround) { LoopSlowerModel = slowModel.Sample };
+            Say($"tools: echo through the loop {loop.Sample.Median:0.0} ms (p99 {loop.Sample.P99:0.0}), with the model at {SlowerModel.TotalMilliseconds:0} ms " +
+                $"{slowModel.Sample.Median:0.0} ms, directly {direct.Median:0.0} ms (p99 {direct.P99:0.0}); " +
                 $"one write {write.Median:0.0} ms, one batch {batch.Median:0.0} ms; the model's turnaround {turnaround.Median:0.0} ms; " +
                 $"approval answered → call made {approval.Median:0} ms (p50)");
         }, cancellationToken, ManagedModel(model, "managed"));
     }
+
+    /// <summary>
+    /// A model that takes this long to answer each turn: still far quicker than a real one, but slower than a storage batch,
+    /// which the loop writes while the model is asked.
+    /// </summary>
+    static readonly TimeSpan SlowerModel = TimeSpan.FromMilliseconds(5);
 
     /// <summary>The host settings with its managed model on the bench's model server, under <paramref name="path"/>.</summary>
     IReadOnlyDictionary<string, string> ManagedModel(FakeChatServer model, string path)
@@ -174,14 +182,16 @@ public sealed partial class BenchRun
     /// <summary>
     /// Runs whose one agent task asks for echo once a turn until its calls are spent. Each call's time is from the model
     /// server's answer asking for it to the next turn's request carrying its result: the answer read, the call made, its
-    /// ask and outcome recorded, the next request sent. A warm-up run first (the session's handshake).
+    /// ask and outcome recorded, the next request sent. A warm-up run first (the session's handshake). The model server
+    /// answers each turn after <paramref name="modelDelay"/>.
     /// </summary>
-    async Task<(Sample Sample, string RunId)> LoopToolCallsAsync(OrchflowApi api, string key, FakeChatServer model, string url, CancellationToken cancellationToken)
+    async Task<(Sample Sample, string RunId)> LoopToolCallsAsync(
+        OrchflowApi api, string key, FakeChatServer model, string url, TimeSpan modelDelay, CancellationToken cancellationToken)
     {
         var serverId = await api.RegisterToolServerAsync(key, url, cancellationToken);
         var perRun = Math.Min(options.ToolCalls, 50);
         var runs = (options.ToolCalls + perRun - 1) / perRun;
-        Say($"tools: {runs} run(s) of {perRun} echo calls through the loop, after a warm-up run");
+        Say($"tools: {runs} run(s) of {perRun} echo calls through the loop, the model answering after {modelDelay.TotalMilliseconds:0} ms, after a warm-up run");
         await EchoRunAsync(2);
         var sample = new Sample();
         var last = "";
@@ -199,7 +209,7 @@ public sealed partial class BenchRun
             model.Reset();
             model.Responder = request => request.IsSynthesis || request.OfferedTools.Count == 0
                 ? FakeReply.Chat("Echoed.")
-                : FakeReply.ToolCall(request.OfferedTools[0], new { message = $"bench {request.AskedToolCalls.Count}" });
+                : FakeReply.ToolCall(request.OfferedTools[0], new { message = $"bench {request.AskedToolCalls.Count}" }).After(modelDelay);
             return await ToolRunAsync(api, key, new { tools = new[] { $"{serverId}/echo" }, max_tool_calls = calls }, cancellationToken);
         }
     }

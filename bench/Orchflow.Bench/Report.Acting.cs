@@ -39,10 +39,16 @@ public static partial class Report
         {
             md.AppendLine($"| one MCP call (server-everything `echo`), median / p99 | through the tool loop: {MsFine(t.Loop)} | the SDK's client from the " +
                           $"bench process: {MsFine(t.Direct)} ({Ratio(t.Loop.Median, t.Direct.Median)}) | {t.Loop.Count} calls each way; loop: the model " +
-                          "server's answer asking for the call → the next turn's request with its result (the answer read, the call made, its ask and " +
-                          "outcome recorded, the request sent) |");
+                          "server's answer asking for the call → the next turn's request with its result (the answer read, the call made, the request " +
+                          "sent; its ask and outcome are recorded while the model is asked, and waited for before its answer is acted on) |");
+            if (t.LoopSlowerModel is { } slower)
+            {
+                md.AppendLine($"| the same, the model answering each turn after 5 ms | through the tool loop: {MsFine(slower)} | target {Fine(t.Target)} ms | " +
+                              $"{slower.Count} calls; the batch is written while the model takes its 5 ms, so no call waits for it |");
+            }
+
             md.AppendLine($"| the same call's target and floor | target 1.5 × (direct + one storage write, {Fine(t.Write.Median)} ms): {Fine(t.Target)} ms | " +
-                          $"floor, direct + one batch ({Fine(t.Batch.Median)} ms: the ask and the outcome, recorded before the model sees it) + the model's " +
+                          $"floor with a model that answers at once, direct + one batch ({Fine(t.Batch.Median)} ms: the ask and the outcome) + the model's " +
                           $"turnaround ({Fine(t.Turnaround.Median)} ms: its answer read, the next turn sent): {Fine(t.Floor)} ms | {t.Write.Count} upserts of one " +
                           $"entity and {t.Batch.Count} four-row batches on the host's storage, one at a time; {t.Turnaround.Count} turns of Orchflow's model " +
                           "client alone, from the bench process |");

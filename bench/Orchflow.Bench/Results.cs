@@ -130,10 +130,13 @@ public sealed record ToolsResult(Sample Loop, Sample Direct, Sample Approval, Sa
     public double Target => 1.5 * (Direct.Median + Write.Median);
 
     /// <summary>
-    /// What the loop cannot do without: the call, one batch (its ask and its outcome, recorded before the model sees it),
-    /// and the model's turnaround.
+    /// What the loop cannot do without when the model answers at once: the call, one batch (its ask and its outcome,
+    /// written while the next turn is asked, and waited for before its answer is acted on), and the model's turnaround.
     /// </summary>
     public double Floor => Direct.Median + Batch.Median + Turnaround.Median;
+
+    /// <summary>The loop again, the model answering each turn a few milliseconds late: the batch is written meanwhile.</summary>
+    public Sample? LoopSlowerModel { get; init; }
 }
 
 /// <param name="Started">An MCP input response sent (<c>tasks/update</c>) → a task that waited for it started (its <c>started_at</c>).</param>

@@ -55,6 +55,7 @@ public static class ResultsJson
             {
                 ["orchflow"] = Ms(r.Tools?.Loop.Median),
                 ["orchflow_p99"] = Ms(r.Tools?.Loop.P99),
+                ["orchflow_model_5ms"] = Ms(r.Tools?.LoopSlowerModel?.Median),
                 ["direct"] = Ms(r.Tools?.Direct.Median),
                 ["direct_p99"] = Ms(r.Tools?.Direct.P99),
                 ["calls"] = r.Tools?.Loop.Count,
