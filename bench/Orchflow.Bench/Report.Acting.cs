@@ -80,7 +80,7 @@ public static partial class Report
             var order = string.Join(", ", r.StreamingLoads.Select(l => $"{(l.Watched ? "watched" : "unwatched")} {l.Load.RunsPerMinute:N0}"));
             var deltas = r.StreamingLoads.Where(l => l.Watched).Sum(l => l.Load.Deltas ?? 0);
             md.AppendLine($"| throughput at saturation, model 0 ms, every run watched on its event stream | {on:N0} runs/min | " +
-                          $"unwatched: {off:N0} runs/min ({Ratio(on, off)}); each load on a fresh host, after one unmeasured load there, in this order: {order} | " +
+                          $"unwatched: {off:N0} runs/min ({Ratio(on, off)}); each load on a fresh host, after two unmeasured loads of its kind there, in this order: {order} | " +
                           $"{r.StreamingLoads[0].Load.Runs} runs started at once each; {deltas:N0} output deltas read |");
         }
 
