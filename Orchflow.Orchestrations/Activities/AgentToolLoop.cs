@@ -223,9 +223,9 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
     /// <summary>
     /// Asks the model's next turn, given <paramref name="calls"/>, while the change that records them is written
     /// (<see cref="CallUnderway{T}"/>): its answer is acted on, and the text it writes shown, only once that change has
-    /// landed as decided here. A change refused stops the turn. One that landed otherwise (another execution of this
-    /// activity recorded the step first), or on a run whose budget was spent meanwhile (by its other tasks), drops it:
-    /// no turn; the loop goes on from the record.
+    /// landed as decided here. A change refused stops the turn. One that wrote nothing or landed otherwise (another
+    /// execution of this activity recorded the step first, perhaps with other results), or on a run whose budget was
+    /// spent meanwhile (by its other tasks), drops it: no turn; the loop goes on from the record.
     /// </summary>
     async Task<(ModelReply<AgentTurn>? Turn, RunChange? Recorded)> TurnWhileRecordingAsync(
         AgentTaskInput input, AgentTaskRequest request, IRunModel model, IReadOnlyList<ToolDefinition> offered, IReadOnlyList<ToolCall> calls,
@@ -240,7 +240,8 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
         }
 
         var run = recorded.Run;
-        if (!TaskOf(run, input.TaskId).ToolCalls.Select(c => (c.CallId, c.State)).SequenceEqual(calls.Select(c => (c.CallId, c.State))) ||
+        if (!recorded.Decision.Writes ||
+            !TaskOf(run, input.TaskId).ToolCalls.Select(c => (c.CallId, c.State)).SequenceEqual(calls.Select(c => (c.CallId, c.State))) ||
             BudgetGate.StopsTurn(run.Budget, run.Usage, run.Tasks, tools))
         {
             await turn.AbandonAsync();
@@ -277,7 +278,7 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
         ToolOutcome outcome;
         if (call is { Approved: true, Dispatched: true })
         {
-            outcome = ToolOutcome.Failed("The call was cut off before its outcome was recorded; it is not made again, and whether it took effect is unknown.");
+            outcome = CutOff;
         }
         else if (Unfit(call.Tool, call.Arguments, tools) is { } unfit)
         {
@@ -294,6 +295,13 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
                 {
                     return dispatched;
                 }
+
+                // Marked already, by another execution of this activity: made there, or cut off; never made twice.
+                if (!dispatched.Decision.Writes)
+                {
+                    return await ChangeAsync(input,
+                        (state, now) => RunTransitions.FinishToolCall(state, input.Attempt, input.TaskId, call.CallId, CutOff.Result, CutOff.Error, now));
+                }
             }
 
             outcome = await MadeAsync(input, call.CallId, call.Tool, call.Arguments, ready, CancellationToken.None);
@@ -302,6 +310,10 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
         return await ChangeAsync(input,
             (state, now) => RunTransitions.FinishToolCall(state, input.Attempt, input.TaskId, call.CallId, outcome.Result, outcome.Error, now));
     }
+
+    /// <summary>What the model is told of an approved call that was marked made and has no outcome recorded.</summary>
+    static readonly ToolOutcome CutOff =
+        ToolOutcome.Failed("The call was cut off before its outcome was recorded; it is not made again, and whether it took effect is unknown.");
 
     /// <summary>The outcome of a call made.</summary>
     async Task<ToolOutcome> MadeAsync(

@@ -33,9 +33,22 @@ public sealed class ExecuteAgentTaskActivity(
         using var telemetry = OrchflowTelemetry.InRun(input.RunId, input.TaskId);
         // The run with every answer and output this task depends on, wherever they were written: this process's copy when
         // it is at least the version the orchestration knows of, else as stored now (one point read when it holds a copy).
+        // A copy can miss what an earlier execution of this activity wrote, unheard of: for a task without tools that
+        // costs at most a model call whose output is dropped when it is recorded.
         var run = await runs.GetReachedAsync(input.AccountId, input.RunId, input.Reached, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
         var task = TaskOf(run, input.TaskId);
+        var offered = run.Definition.ToolsFor(task.Agent);
+        var usesTools = offered.Count > 0 || task.ToolCalls.Count > 0;
+        if (usesTools && input.Reached > 0)
+        {
+            // A tool loop goes on from where its record stands, which an earlier execution of this activity may have moved
+            // on without the orchestration hearing of it (a worker lost after a call): asked of storage, so no call is
+            // made twice on a copy that missed it.
+            run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None) ?? run;
+            task = TaskOf(run, input.TaskId);
+        }
+
         var toStart = input.RecordStart && task.State == TaskState.Pending;
         if (toStart ? run.Attempt != input.Attempt || run.Status.IsTerminal() : !Runs(run, task, input.Attempt))
         {
@@ -44,8 +57,6 @@ public sealed class ExecuteAgentTaskActivity(
             return Standing(run, task, input.Attempt);
         }
 
-        var offered = run.Definition.ToolsFor(task.Agent);
-        var usesTools = offered.Count > 0 || task.ToolCalls.Count > 0;
         RunChange? start = null;
         if (toStart && (usesTools || run.Budget.TokensSpent(run.Usage)))
         {

@@ -13,7 +13,7 @@ public sealed class SynthesizeRunActivity(IRunStore runs, IRunModelFactory model
     public override async Task<SynthesisResult> RunAsync(TaskActivityContext context, SynthesisInput input)
     {
         using var telemetry = OrchflowTelemetry.InRun(input.RunId);
-        var run = await runs.GetReachedAsync(input.AccountId, input.RunId, input.Reached, CancellationToken.None)
+        var run = await runs.GetAsync(input.AccountId, input.RunId, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
         if (run.Status.IsTerminal() || run.Attempt != input.Attempt)
         {

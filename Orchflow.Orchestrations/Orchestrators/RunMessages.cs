@@ -67,8 +67,7 @@ public sealed record AgentTaskResult(bool Recorded, int OutputLength = 0, string
 /// <summary>What the synthesis came to: the run completed, or not (ended first), or paused on the run's spent budget.</summary>
 public sealed record SynthesisResult(bool Completed, int? PausedOnBudget = null);
 
-/// <summary>Asks for the run's final output; <paramref name="Reached"/> as an agent task's (<see cref="RunVersions"/>).</summary>
-public sealed record SynthesisInput(string AccountId, string RunId, int Attempt = 0, long Reached = 0);
+public sealed record SynthesisInput(string AccountId, string RunId, int Attempt = 0);
 
 /// <summary>
 /// A change the orchestrator has recorded: a batch of tasks started, or the run's end. It names the change;
@@ -138,8 +137,9 @@ public static class RunEvents
 /// <summary>
 /// How far an orchestration knows its run's projection got. Each version it awaits (a saved plan, an activity's result,
 /// a person's reply recorded before its event was raised) names a point every change it depends on had reached; the
-/// highest is passed to the activities it starts, which then read the run without asking storage when this process
-/// holds a copy at least that new (<see cref="IRunStore.GetReachedAsync"/>). 0 is unknown, and stays so once anything
+/// highest is passed to the agent tasks it starts, which then read the run without asking storage when this process
+/// holds a copy at least that new (<see cref="IRunStore.GetReachedAsync"/>). The synthesis, run once, asks storage: a
+/// retry of it must see a run its first execution completed. 0 is unknown, and stays so once anything
 /// awaited came without a version (an orchestration begun by an older Orchflow, replayed): those activities ask storage.
 /// </summary>
 public static class RunVersions

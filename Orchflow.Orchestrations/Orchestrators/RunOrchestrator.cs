@@ -177,16 +177,15 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             progress.Set(human.TaskId, TaskState.Pending);
         }
 
-        return await SynthesizeAsync(context, input, run, humans, cancel, reached);
+        return await SynthesizeAsync(context, input, run, humans, cancel);
     }
 
     /// <summary>The final output, written once every task is done; paused on a spent budget until a person raises it.</summary>
-    static async Task<RunOutcome> SynthesizeAsync(
-        TaskOrchestrationContext context, RunInput input, RunRecorder run, HumanWaits humans, Task<CancelRequest> cancel, long reached)
+    static async Task<RunOutcome> SynthesizeAsync(TaskOrchestrationContext context, RunInput input, RunRecorder run, HumanWaits humans, Task<CancelRequest> cancel)
     {
         while (true)
         {
-            var synthesis = context.SynthesizeAsync(new SynthesisInput(input.AccountId, input.RunId, input.Attempt, reached));
+            var synthesis = context.SynthesizeAsync(new SynthesisInput(input.AccountId, input.RunId, input.Attempt));
             if (await Task.WhenAny(synthesis, cancel) == cancel)
             {
                 return await run.CancelAsync();
@@ -219,8 +218,6 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunOutcome>
             {
                 return await run.FailAsync(RunErrors.BudgetNotRaised(input.Engine.HumanTimeoutSeconds ?? 0));
             }
-
-            reached = RunVersions.Reached(reached, (await budget.Reply).Version);
         }
     }
 }

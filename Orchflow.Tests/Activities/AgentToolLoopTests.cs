@@ -165,6 +165,21 @@ public sealed class AgentToolLoopTests
     }
 
     [Test]
+    public async Task RunAsync_ToolTaskToldTheVersionItsInputsReached_StillReadsWhereItsLoopStandsFromStorage()
+    {
+        var (runs, toolbox) = Setup(approve: false);
+
+        await Run(runs, toolbox, new ScriptedModel(runs, Answer("Cold.")), reached: 7);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(runs.ReachedAsked, Is.EqualTo(new[] { 7L }));
+            Assert.That(runs.Calls.Take(2), Is.EqualTo(new[] { "read", "read" }),
+                "read again as stored: an earlier execution may have taken the loop further unheard of");
+        });
+    }
+
+    [Test]
     public async Task RunAsync_RunCancelledWhileAStepIsRecordedWithTheNextTurn_TheTurnIsStoppedAndTheStepNotRecorded()
     {
         var (runs, toolbox) = Setup(approve: false);
@@ -354,6 +369,70 @@ public sealed class AgentToolLoopTests
     }
 
     [Test]
+    public async Task RunAsync_ApprovedCallMarkedMadeByAnotherExecutionMeanwhile_IsNotMadeAgainAndTheModelIsToldItIsUnknown()
+    {
+        var (runs, toolbox) = Setup(approve: true);
+        await Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}""")));
+        await runs.AnswerAsync(AccountId, RunId, "T1", new HumanAnswer(true, null, null));
+        var callId = runs.Run(RunId).Tasks[0].ToolCalls.Single().CallId;
+        // Another execution of the activity, on a copy this one never saw, marks the call made just before this one does.
+        runs.OnChange = () =>
+        {
+            runs.OnChange = null;
+            runs.ChangeAsync(AccountId, RunId, (run, _) => RunTransitions.DispatchToolCall(run, 0, "T1", callId), CancellationToken.None).GetAwaiter().GetResult();
+        };
+
+        var model = new ScriptedModel(runs, Answer("I could not learn the weather."));
+        await Run(runs, toolbox, model);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(toolbox.Calls, Is.Empty, "an approved call is made at most once");
+            Assert.That(model.Seen[0].Single().Error, Does.Contain("not made again"));
+            Assert.That(runs.Run(RunId).Tasks[0].State, Is.EqualTo(TaskState.Completed));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_OutcomeRecordedByAnotherExecutionWhileTheNextTurnIsAsked_TheTurnIsDroppedAndAskedAgainFromTheRecord()
+    {
+        var (runs, _) = Setup(approve: false);
+        // The second call outlasts the grace, so its ask is recorded on its own while it is made.
+        var toolbox = new FakeToolbox().With("weather", async (arguments, token) =>
+        {
+            if (arguments.Contains("Bergen", StringComparison.Ordinal))
+            {
+                await Task.Delay(50, token);
+            }
+
+            return ToolOutcome.Succeeded("Cold, 2 °C.");
+        }, Schema);
+        var changes = 0;
+        runs.OnChange = () =>
+        {
+            // Just before this execution records the second call's outcome (with the third turn asked), another execution
+            // of the activity records the same call's outcome, as it found it.
+            if (++changes == 3)
+            {
+                var callId = runs.Run(RunId).Tasks[0].ToolCalls.Single(c => c.State == ToolCallState.Running).CallId;
+                runs.ChangeAsync(AccountId, RunId, (run, now) => RunTransitions.FinishToolCall(run, 0, "T1", callId, "Mild, 9 °C.", null, now),
+                    CancellationToken.None).GetAwaiter().GetResult();
+            }
+        };
+        var model = new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}"""), Ask("weather", """{"city":"Bergen"}"""), Answer("Dropped."), Answer("Mild in Bergen."));
+
+        await Run(runs, toolbox, model);
+
+        var task = runs.Run(RunId).Tasks[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(model.Seen[2].Select(c => c.Result), Is.EqualTo(new[] { "Cold, 2 °C.", "Cold, 2 °C." }), "the turn asked while the outcome was recorded");
+            Assert.That(model.Seen[3].Select(c => c.Result), Is.EqualTo(new[] { "Cold, 2 °C.", "Mild, 9 °C." }), "asked again with the result the record holds");
+            Assert.That(task.Output, Is.EqualTo("Mild in Bergen."), "the dropped turn's answer is never acted on");
+        });
+    }
+
+    [Test]
     public async Task RunAsync_PersonRefusesTheCall_ItIsNotMadeAndTheModelIsToldWhy()
     {
         var (runs, toolbox) = Setup(approve: true);
@@ -428,13 +507,13 @@ public sealed class AgentToolLoopTests
         return (runs, toolbox);
     }
 
-    static Task<AgentTaskResult> Run(InMemoryRunStore runs, FakeToolbox toolbox, IRunModel model, bool recordStart = false)
+    static Task<AgentTaskResult> Run(InMemoryRunStore runs, FakeToolbox toolbox, IRunModel model, bool recordStart = false, long reached = 0)
     {
         var models = new Mock<IRunModelFactory>();
         models.Setup(f => f.ForRunAsync(AccountId, null, It.IsAny<CancellationToken>())).ReturnsAsync(model);
         var activity = new ExecuteAgentTaskActivity(runs, models.Object, toolbox, new MemoryLiveOutputStore().Outputs(), Options.Create(new EngineOptions()), TimeProvider.System,
             NullLogger<ExecuteAgentTaskActivity>.Instance);
-        return activity.RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T1", AwaitApproval: false, RecordStart: recordStart));
+        return activity.RunAsync(Mock.Of<TaskActivityContext>(), new AgentTaskInput(AccountId, RunId, "T1", AwaitApproval: false, RecordStart: recordStart, Reached: reached));
     }
 
     static Func<AgentTurn> Ask(string tool, string arguments) => () => new AgentTurn(null, [new ModelToolCall("m1", tool, arguments)]);

@@ -173,7 +173,7 @@ public sealed class PlanReviewAndRetryTests : FakeRunTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(run.SynthesisInputs.Single(), Is.EqualTo(new SynthesisInput(AccountId, RunId, Attempt: 1, Reached: run.Version)));
+            Assert.That(run.SynthesisInputs.Single(), Is.EqualTo(new SynthesisInput(AccountId, RunId, Attempt: 1)));
             Assert.That(run.State.Usage, Is.EqualTo(AgentUsage + AgentUsage), "the retry's own costs add to what the run had");
         });
     }

@@ -18,9 +18,9 @@ namespace Orchflow.Infrastructure.Storage;
 /// once; one made by another instance is seen once the window has passed.</item>
 /// <item>A change is decided on the image (<see cref="Image"/>) without reading first; the write is guarded by the
 /// rows' ETags, and the partition is read again when it fails.</item>
-/// <item>An activity gathering its inputs is served the image when it is at least the version its orchestration knows
-/// those inputs reached; otherwise it asks storage for the run's version and is served the image when it is still
-/// that version.</item>
+/// <item>An agent task without tools, gathering its inputs, is served the image when it is at least the version its
+/// orchestration knows those inputs reached; otherwise (and always for other activities) it asks storage for the run's
+/// version and is served the image when it is still that version.</item>
 /// </list>
 /// Versions never go back: news of an older version never replaces a newer one, whatever order it arrives in.
 /// </summary>
