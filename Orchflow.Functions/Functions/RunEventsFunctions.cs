@@ -52,7 +52,15 @@ public sealed class RunEventsFunctions(
 
         if (stream)
         {
-            var mark = await events.MarkAsync(caller.AccountId, runId, cancellationToken);
+            // Where the run stood as this process last learned it within the read freshness window, as for a poll: a
+            // stream opened as its run starts costs storage nothing, and what the mark missed comes down the stream. An
+            // end is confirmed in storage before the client is told to stop (a retry may have taken the run up since).
+            var mark = await events.RecentMarkAsync(caller.AccountId, runId, cancellationToken);
+            if (mark is { } recent && recent.Status.IsTerminal() && recent.Sequence <= after)
+            {
+                mark = await events.MarkAsync(caller.AccountId, runId, cancellationToken);
+            }
+
             if (mark is null)
             {
                 return RunsFunctions.RunNotFound(runId);

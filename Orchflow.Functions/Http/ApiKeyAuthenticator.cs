@@ -108,7 +108,7 @@ public sealed class ApiKeyAuthenticator(
         }
 
         await TouchAsync(holder);
-        http.Items[ItemKey] = holder.Account;
+        Admit(http, holder.Account);
         http.Items[HashItemKey] = hash;
         http.Items[KeyIdItemKey] = holder.KeyId;
         return null;
@@ -168,6 +168,9 @@ public sealed class ApiKeyAuthenticator(
     public static string KeyIdOf(HttpRequest request) =>
         request.HttpContext.Items[KeyIdItemKey] as string
         ?? throw new InvalidOperationException("The request reached a protected function without authentication.");
+
+    /// <summary>The request is the account's, as <see cref="CallerOf"/> says from here on.</summary>
+    internal static void Admit(HttpContext http, Account account) => http.Items[ItemKey] = account;
 
     /// <summary>The account the request was authenticated as (its trial count may be seconds old: read the store for that).</summary>
     public static Account CallerOf(HttpRequest request) =>
