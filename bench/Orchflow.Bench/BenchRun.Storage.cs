@@ -20,32 +20,18 @@ public sealed partial class BenchRun
         var runs = options.StorageRuns;
 
         StorageCount? orchflow = null;
+        StorageCount? watched = null;
         IReadOnlyList<PlanNode> nodes = [];
         await WithHostAsync(0, async (host, api, token) =>
         {
             var key = await api.RegisterAsync(token);
             var warm = await RunToCompletionAsync(api, key, options.Goal, TimeSpan.FromSeconds(20), token);
             nodes = warm.Subtasks.Values.Select(t => new PlanNode(t.TaskId, t.Kind == "agent", t.DependsOn)).ToList();
+            var roles = new Dictionary<int, string> { [host.Pid] = "host" };
             Say($"storage: {runs} Orchflow runs started at once");
-            orchflow = await CountAsync(projection, engine, new Dictionary<int, string> { [host.Pid] = "host" }, async () =>
-            {
-                var ids = new List<string>();
-                for (var i = 0; i < runs; i++)
-                {
-                    ids.Add((await api.StartRunAsync(key, options.Goal, null, token)).RunId);
-                }
-
-                var clock = Stopwatch.StartNew();
-                while ((await ListAllAsync(api, key, token)).Count(r => ids.Contains(r.RunId) && r.Status == "completed") < runs)
-                {
-                    if (clock.Elapsed > TimeSpan.FromMinutes(2))
-                    {
-                        throw new TimeoutException($"The storage phase's {runs} runs did not complete in 2 minutes.");
-                    }
-
-                    await Task.Delay(500, token);
-                }
-            }, token);
+            orchflow = await CountAsync(projection, engine, roles, () => RunAllAsync(api, key, watch: false, token), token);
+            Say($"storage: {runs} Orchflow runs started at once, each watched on its event stream");
+            watched = await CountAsync(projection, engine, roles, () => RunAllAsync(api, key, watch: true, token), token);
         }, cancellationToken, settings, projection.ConnectionString);
 
         await using var stack = await DurableStack.StartAsync(
@@ -57,9 +43,43 @@ public sealed partial class BenchRun
         var bareCount = await CountAsync(null, engine, new Dictionary<int, string>(),
             () => BareRunsAsync(stack.Client, input, "storage-", runs, cancellationToken), cancellationToken);
 
-        results.Storage = new StorageResult(runs, nodes.Count(n => n.IsAgent), orchflow!, bareCount);
+        results.Storage = new StorageResult(runs, nodes.Count(n => n.IsAgent), orchflow!, bareCount) { OrchflowWatched = watched };
         Say($"storage: per run, Orchflow {orchflow!.PerRun(orchflow.Projection.Total):0} projection + {orchflow.PerRun(orchflow.Engine.Total):0} engine requests, " +
+            $"watched {watched!.PerRun(watched.Projection.Total):0} + {watched.PerRun(watched.Engine.Total):0}, " +
             $"bare {bareCount.PerRun(bareCount.Engine.Total):0} engine requests");
+    }
+
+    /// <summary>
+    /// Starts the storage phase's runs at once, each read on its event stream from its start to its end when
+    /// <paramref name="watch"/>, and lists them every 500 ms until all completed.
+    /// </summary>
+    async Task RunAllAsync(OrchflowApi api, string key, bool watch, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        var streams = new List<Task<int>>();
+        for (var i = 0; i < options.StorageRuns; i++)
+        {
+            var id = (await api.StartRunAsync(key, options.Goal, null, cancellationToken)).RunId;
+            ids.Add(id);
+            if (watch)
+            {
+                streams.Add(Task.Run(() => CountDeltasAsync(api, key, id, cancellationToken), cancellationToken));
+            }
+        }
+
+        var clock = Stopwatch.StartNew();
+        while ((await ListAllAsync(api, key, cancellationToken)).Count(r => ids.Contains(r.RunId) && r.Status == "completed") < ids.Count)
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                throw new TimeoutException($"The storage phase's {ids.Count} runs did not complete in 2 minutes.");
+            }
+
+            await Task.Delay(500, cancellationToken);
+        }
+
+        // Each stream ends with its run.
+        await Task.WhenAll(streams).WaitAsync(TimeSpan.FromMinutes(1), cancellationToken);
     }
 
     /// <summary>Counts what <paramref name="work"/> asks of each Azurite, less what they were asked while idle for as long.</summary>

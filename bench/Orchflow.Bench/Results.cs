@@ -345,4 +345,8 @@ public sealed record StorageCount(int Runs, TimeSpan Elapsed, StorageRequests Pr
 }
 
 /// <param name="AgentTasks">Agent tasks of each run.</param>
-public sealed record StorageResult(int Runs, int AgentTasks, StorageCount Orchflow, StorageCount Bare);
+public sealed record StorageResult(int Runs, int AgentTasks, StorageCount Orchflow, StorageCount Bare)
+{
+    /// <summary>The same runs again on the same host, each read on its event stream from its start to its end.</summary>
+    public StorageCount? OrchflowWatched { get; init; }
+}
