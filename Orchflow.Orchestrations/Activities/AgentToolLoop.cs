@@ -371,15 +371,12 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
         NeedsApproval: definition.Approves(call.Tool) && tools.Any(t => t.Name == call.Tool),
         tools.FirstOrDefault(t => t.Name == call.Tool)?.InputSchemaJson);
 
-    static TaskRecord TaskOf(RunRecord run, string taskId) => run.Tasks.Single(t => t.TaskId == taskId);
+    static TaskRecord TaskOf(RunRecord run, string taskId) => ExecuteAgentTaskActivity.TaskOf(run, taskId);
 
     /// <summary>
     /// A change refused: the task stopped running. Its result stands if another execution of this activity got there
     /// first (the task done, or waiting on a person); otherwise the run ended or moved to another attempt.
     /// </summary>
     static AgentTaskResult Stopped(RunChange? refused, AgentTaskInput input) =>
-        refused?.Run is { } run && run.Attempt == input.Attempt && !run.Status.IsTerminal() &&
-        run.Tasks.Single(t => t.TaskId == input.TaskId) is { State: TaskState.Completed or TaskState.WaitingHuman } task
-            ? new AgentTaskResult(Recorded: true, WaitingCall: task.PendingToolCall?.CallId, Version: run.Version)
-            : new AgentTaskResult(Recorded: false);
+        refused is null ? new AgentTaskResult(Recorded: false) : ExecuteAgentTaskActivity.Standing(refused.Run, TaskOf(refused.Run, input.TaskId), input.Attempt);
 }

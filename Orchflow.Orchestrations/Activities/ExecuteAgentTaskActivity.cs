@@ -172,7 +172,7 @@ public sealed class ExecuteAgentTaskActivity(
         return new AgentTaskResult(Recorded: true, reply.Value.Length, Version: finished.Run.Version);
     }
 
-    static TaskRecord TaskOf(RunRecord run, string taskId) =>
+    internal static TaskRecord TaskOf(RunRecord run, string taskId) =>
         run.Tasks.SingleOrDefault(t => t.TaskId == taskId)
         ?? throw new InvalidOperationException($"Run {run.RunId} has no task {taskId}.");
 
@@ -180,9 +180,12 @@ public sealed class ExecuteAgentTaskActivity(
     static bool Runs(RunRecord run, TaskRecord task, int attempt) =>
         task.State == TaskState.Running && run.Attempt == attempt && !run.Status.IsTerminal();
 
-    /// <summary>What the activity reports when the task's result is not its own to write: whether it stands, as <paramref name="run"/> shows it.</summary>
-    static AgentTaskResult Standing(RunRecord run, TaskRecord task, int attempt) =>
-        new(Stands(run, task, attempt), WaitingCall: task.PendingToolCall?.CallId, Version: run.Version);
+    /// <summary>
+    /// What an agent task's activity reports when the task's result is not its own to write (another execution of it got
+    /// there first, or the run moved on): recorded when the result stands, as <paramref name="run"/> shows it.
+    /// </summary>
+    internal static AgentTaskResult Standing(RunRecord run, TaskRecord task, int attempt) =>
+        Stands(run, task, attempt) ? new(Recorded: true, WaitingCall: task.PendingToolCall?.CallId, Version: run.Version) : new(Recorded: false);
 
     /// <summary>Whether the task's result stands in this attempt of a live run: done, or its draft or a tool call waiting for a person.</summary>
     static bool Stands(RunRecord run, TaskRecord task, int attempt) =>

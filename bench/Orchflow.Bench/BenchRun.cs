@@ -260,33 +260,6 @@ public sealed partial class BenchRun(BenchOptions options, TextWriter log)
     }
 
     /// <summary>
-    /// Live output against none: the throughput load unwatched, watched, watched, unwatched, each on a host of its own
-    /// with a task hub and tables of its own. A load lands in tables the loads before it grew, and Azurite's range
-    /// queries slow as its tables grow, so loads one after another on one host are not alike; the order puts the two
-    /// kinds at the same mean place.
-    /// </summary>
-    async Task StreamingPhaseAsync(CancellationToken cancellationToken)
-    {
-        foreach (var watched in new[] { false, true, true, false })
-        {
-            await WithHostAsync(0, async (host, api, token) =>
-            {
-                // Two loads of the same kind unmeasured first: a fresh host's runtime is still compiling the code it runs hot
-                // (tiered compilation) through the first one or two, and watching runs code an unwatched load never does.
-                for (var i = 0; i < (options.Smoke ? 0 : 2); i++)
-                {
-                    await ThroughputAsync(host, api, token, watched, warmUp: true);
-                }
-
-                results.StreamingLoads.Add((watched, await ThroughputAsync(host, api, token, watched)));
-            }, cancellationToken);
-        }
-
-        Say($"streaming: watched {results.WatchedRunsPerMinute:0} runs/min against unwatched {results.UnwatchedRunsPerMinute:0} " +
-            $"({results.WatchedRunsPerMinute / results.UnwatchedRunsPerMinute:0.00}×), two fresh hosts each");
-    }
-
-    /// <summary>
     /// Runs the plan's goal a few times on a fresh host (and the bare orchestration on the bare engine), so neither is
     /// measured cold; the first run's plan becomes the bare orchestration's shape.
     /// </summary>

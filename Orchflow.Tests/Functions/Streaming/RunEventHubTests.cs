@@ -193,12 +193,9 @@ public sealed class RunEventHubTests
     public async Task Subscribe_RunLoggedWholeInThisProcess_ProbesAgainAfterOnePollIntervalAsAfterAFirstPage()
     {
         var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
-        var store = new ListedLog([Entry(1, EventTypes.RunQueued, null)]);
-        var hub = HubOn(store, clock: clock);
-        hub.Logged("acc", RunId, [Entry(1, EventTypes.RunQueued, null)]);
+        var (store, _, subscription) = await SubscribedAfterLoggingHereAsync(clock);
+        using var _ = subscription;
 
-        using var subscription = hub.Subscribe(RunId, after: 0, output: false);
-        await WhenProbed(store);
         var due = await TimerAsync(clock, 1);
 
         Assert.That(due, Is.EqualTo(TimeSpan.FromMilliseconds(PollMs)), "another instance's next event is looked for as soon as after a page read");
@@ -208,11 +205,8 @@ public sealed class RunEventHubTests
     public async Task Subscribe_RunMovingInThisProcess_IsProbedOnlyOnceItHasBeenQuietHereForAPollInterval()
     {
         var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
-        var store = new ListedLog([Entry(1, EventTypes.RunQueued, null)]);
-        var hub = HubOn(store, clock: clock);
-        hub.Logged("acc", RunId, [Entry(1, EventTypes.RunQueued, null)]);
-        using var subscription = hub.Subscribe(RunId, after: 0, output: false);
-        await WhenProbed(store);
+        var (store, hub, subscription) = await SubscribedAfterLoggingHereAsync(clock);
+        using var _ = subscription;
         await TimerAsync(clock, 1);
 
         var half = TimeSpan.FromMilliseconds(PollMs / 2);
@@ -334,6 +328,20 @@ public sealed class RunEventHubTests
         texts ??= new MemoryLiveOutputStore();
         return new RunEventHub(store, texts, live ?? texts.Outputs(flushMs: 10_000), Options.Create(new StreamOptions { PollMs = PollMs, OutputPollMs = 20 }),
             clock ?? TimeProvider.System, NullLogger<RunEventHub>.Instance);
+    }
+
+    /// <summary>
+    /// A run whose first event this process logged, on <paramref name="clock"/>, subscribed to from its start, once the feed
+    /// has made its first probe for what another instance may log next.
+    /// </summary>
+    static async Task<(ListedLog Store, RunEventHub Hub, RunSubscription Subscription)> SubscribedAfterLoggingHereAsync(ManualTimeProvider clock)
+    {
+        var store = new ListedLog([Entry(1, EventTypes.RunQueued, null)]);
+        var hub = HubOn(store, clock: clock);
+        hub.Logged("acc", RunId, [Entry(1, EventTypes.RunQueued, null)]);
+        var subscription = hub.Subscribe(RunId, after: 0, output: false);
+        await WhenProbed(store);
+        return (store, hub, subscription);
     }
 
     static RunLogEntry Entry(long sequence, string type, string? taskId) => new(sequence, type, DateTimeOffset.UtcNow, taskId, new JsonObject());
