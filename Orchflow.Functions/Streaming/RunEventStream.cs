@@ -60,6 +60,12 @@ public sealed class RunEventStream(
         while (true)
         {
             var items = await subscription.NextAsync(TimeSpan.FromSeconds(options.HeartbeatSeconds), cancellationToken);
+            if (subscription.Over)
+            {
+                // The client had the run's last event before it connected: the stream ends, and its reconnect is told so.
+                yield break;
+            }
+
             if (items.Count == 0)
             {
                 await body.WriteAsync(Ping, cancellationToken);

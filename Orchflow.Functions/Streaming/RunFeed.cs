@@ -96,12 +96,15 @@ sealed class RunFeed
         }
     }
 
-    /// <summary>What the feed holds after <paramref name="sequence"/>, its texts, and a task that completes when it holds more.</summary>
-    public (List<RunLogEntry> Entries, IReadOnlyList<LiveText> Texts, Task Changed) After(long sequence)
+    /// <summary>
+    /// What the feed holds after <paramref name="sequence"/>, its texts, and a task that completes when it holds more;
+    /// <c>Over</c> when the run's last event is held and is not after <paramref name="sequence"/>: nothing more will come.
+    /// </summary>
+    public (List<RunLogEntry> Entries, IReadOnlyList<LiveText> Texts, Task Changed, bool Over) After(long sequence)
     {
         lock (entries)
         {
-            return (entries.Where(e => e.Sequence > sequence).ToList(), texts.Values.ToList(), changed.Task);
+            return (entries.Where(e => e.Sequence > sequence).ToList(), texts.Values.ToList(), changed.Task, ended && Last <= sequence);
         }
     }
 

@@ -24,13 +24,29 @@ public sealed class RunSubscription : IDisposable
         position = after;
     }
 
-    /// <summary>The next items, in order: events, then pieces of text; empty when none came within <paramref name="wait"/>.</summary>
+    /// <summary>
+    /// Whether the client has every event of the run, its last included, so nothing more will come: set by
+    /// <see cref="NextAsync"/>. A client can have had the last event before it connected: an end logged elsewhere that
+    /// this process's mark of the run had not caught up with when the stream opened.
+    /// </summary>
+    public bool Over { get; private set; }
+
+    /// <summary>
+    /// The next items, in order: events, then pieces of text; empty when none came within <paramref name="wait"/>, or
+    /// at once when the subscription is <see cref="Over"/>.
+    /// </summary>
     public async Task<IReadOnlyList<StreamItem>> NextAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + wait;
         while (true)
         {
-            var (entries, texts, changed) = feed.After(position);
+            var (entries, texts, changed, over) = feed.After(position);
+            if (over)
+            {
+                Over = true;
+                return [];
+            }
+
             var items = entries.Select(StreamItem.Of).Concat(output ? Deltas(texts) : []).ToList();
             if (entries.Count > 0)
             {

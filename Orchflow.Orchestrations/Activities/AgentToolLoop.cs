@@ -378,5 +378,5 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
     /// first (the task done, or waiting on a person); otherwise the run ended or moved to another attempt.
     /// </summary>
     static AgentTaskResult Stopped(RunChange? refused, AgentTaskInput input) =>
-        refused is null ? new AgentTaskResult(Recorded: false) : ExecuteAgentTaskActivity.Standing(refused.Run, TaskOf(refused.Run, input.TaskId), input.Attempt);
+        refused is null ? new AgentTaskResult(Recorded: false) : ExecuteAgentTaskActivity.Standing(refused.Run, refused.Task(input.TaskId), input.Attempt);
 }

@@ -166,7 +166,7 @@ public sealed class ExecuteAgentTaskActivity(
         if (finished is not { Refusal: null })
         {
             log.LogInformation("Run {RunId} task {TaskId} changed while it ran; its output is dropped", input.RunId, input.TaskId);
-            return finished is null ? new AgentTaskResult(Recorded: false) : Standing(finished.Run, finished.Task(input.TaskId)!, input.Attempt);
+            return finished is null ? new AgentTaskResult(Recorded: false) : Standing(finished.Run, finished.Task(input.TaskId), input.Attempt);
         }
 
         return new AgentTaskResult(Recorded: true, reply.Value.Length, Version: finished.Run.Version);
@@ -182,10 +182,13 @@ public sealed class ExecuteAgentTaskActivity(
 
     /// <summary>
     /// What an agent task's activity reports when the task's result is not its own to write (another execution of it got
-    /// there first, or the run moved on): recorded when the result stands, as <paramref name="run"/> shows it.
+    /// there first, or the run moved on): recorded when the result stands, as <paramref name="run"/> shows it. A task the
+    /// run no longer has (another attempt planned without it) has no result here.
     /// </summary>
-    internal static AgentTaskResult Standing(RunRecord run, TaskRecord task, int attempt) =>
-        Stands(run, task, attempt) ? new(Recorded: true, WaitingCall: task.PendingToolCall?.CallId, Version: run.Version) : new(Recorded: false);
+    internal static AgentTaskResult Standing(RunRecord run, TaskRecord? task, int attempt) =>
+        task is not null && Stands(run, task, attempt)
+            ? new(Recorded: true, WaitingCall: task.PendingToolCall?.CallId, Version: run.Version)
+            : new(Recorded: false);
 
     /// <summary>Whether the task's result stands in this attempt of a live run: done, or its draft or a tool call waiting for a person.</summary>
     static bool Stands(RunRecord run, TaskRecord task, int attempt) =>

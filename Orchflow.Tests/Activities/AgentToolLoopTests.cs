@@ -284,6 +284,22 @@ public sealed class AgentToolLoopTests
     }
 
     [Test]
+    public async Task RunAsync_RetriedMeanwhileWithAPlanWithoutTheTask_ReportsNothingRecorded()
+    {
+        var (runs, toolbox) = Setup(approve: false);
+        // A retry whose reviewed plan left this task out is in place when the step's asks are recorded.
+        runs.OnChange = () =>
+        {
+            runs.OnChange = null;
+            runs.Put(runs.Run(RunId) with { Attempt = 1, Tasks = [] });
+        };
+
+        var result = await Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}""")));
+
+        Assert.That(result, Is.EqualTo(new AgentTaskResult(Recorded: false)));
+    }
+
+    [Test]
     public async Task RunAsync_ModelCallsTheSameToolAgain_ItsServerIsReadWhileTheModelIsAsked()
     {
         var (runs, _) = Setup(approve: false);

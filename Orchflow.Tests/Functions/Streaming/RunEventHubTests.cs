@@ -135,6 +135,24 @@ public sealed class RunEventHubTests
     }
 
     [Test]
+    public async Task NextAsync_ClientHadTheRunsLastEventBeforeConnecting_IsOverAtOnceInsteadOfWaiting()
+    {
+        var (hub, _, _, log) = Hub();
+        log.Add(Entry(2, EventTypes.RunCompleted, null));
+        using var subscription = hub.Subscribe(RunId, after: 2);
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var items = await subscription.NextAsync(Wait, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(items, Is.Empty);
+            Assert.That(subscription.Over, Is.True, "nothing more will come: the stream ends and the client's reconnect is told so");
+            Assert.That(waited.Elapsed, Is.LessThan(Wait / 2), "not held until its wait is over");
+        });
+    }
+
+    [Test]
     public async Task Logged_EventsThisProcessLogged_ReachSubscribersFromMemory()
     {
         var (hub, _, _, _) = Hub();
