@@ -98,10 +98,10 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
 
             if (asks is [{ NeedsApproval: false }, ..])
             {
-                var (outcome, refused, recorded) = await AskWhileCallingAsync(input, step, asks, turn.Usage, tools, readAhead);
+                var (outcome, recorded) = await AskWhileCallingAsync(input, step, asks, turn.Usage, tools, readAhead);
                 if (outcome is null)
                 {
-                    return Stopped(refused, input);
+                    return Stopped(recorded, input);
                 }
 
                 (run, task, unrecorded) = recorded is null ? (run, task, outcome) : (recorded.Run, TaskOf(recorded.Run, input.TaskId), outcome);
@@ -159,19 +159,17 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
             run = made.Run;
         }
 
-        var stopped = await budget.StopAsync(input, run, BudgetPart.Tokens, input.TaskId) ??
-                      (tools.Count > 0 ? await budget.StopAsync(input, run, BudgetPart.ToolCalls, input.TaskId) : null);
-        return (run, stopped);
+        return (run, await budget.StopTurnAsync(input, run, tools.Count > 0));
     }
 
     /// <summary>
     /// Makes a step's first call while the step's asks are recorded: with that call's outcome, in one change, when the
     /// call answers within the grace; otherwise on their own once the grace is over. Asks refused meanwhile (the run
     /// ended or moved on) stop the call, and nothing of it is recorded. Returns the change that records the outcome
-    /// (and the asks, when not recorded yet), not made yet, with the asks' own change when they were recorded; or the
-    /// asks' refusal. The step's other calls are made after, in the loop, as recorded.
+    /// (and the asks, when not recorded yet), not made yet, with the asks' own change when they were recorded; or no
+    /// outcome and the asks' refusal. The step's other calls are made after, in the loop, as recorded.
     /// </summary>
-    async Task<(RunDecider? Outcome, RunChange? Refused, RunChange? Asked)> AskWhileCallingAsync(
+    async Task<(RunDecider? Outcome, RunChange? Recorded)> AskWhileCallingAsync(
         AgentTaskInput input, int step, IReadOnlyList<ToolCallAsk> asks, TokenUsage usage, IReadOnlyList<ToolDefinition> tools,
         Dictionary<string, Task<ReadyToolCall>> readAhead)
     {
@@ -190,13 +188,13 @@ sealed class AgentToolLoop(IRunStore runs, IToolbox toolbox, TimeProvider clock,
             recorded = Track(await call.RecordStartAsync());
             if (recorded is not { Refusal: null })
             {
-                return (null, recorded, null);
+                return (null, recorded);
             }
         }
 
         var outcome = await call.AnswerAsync();
         return (call.WithStart((state, now) =>
-            RunTransitions.FinishToolCall(state, input.Attempt, input.TaskId, first.CallId, outcome.Result, outcome.Error, now)), null, recorded);
+            RunTransitions.FinishToolCall(state, input.Attempt, input.TaskId, first.CallId, outcome.Result, outcome.Error, now)), recorded);
     }
 
     /// <summary>

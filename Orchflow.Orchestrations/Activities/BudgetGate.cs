@@ -31,6 +31,14 @@ sealed class BudgetGate(IRunStore runs)
         };
     }
 
+    /// <summary>
+    /// As <see cref="StopAsync"/>, before a task's next model turn: its run's tokens, then, for a task offered tools, its
+    /// tool calls (<see cref="StopsTurn"/>).
+    /// </summary>
+    public async Task<AgentTaskResult?> StopTurnAsync(AgentTaskInput input, RunRecord run, bool tools) =>
+        await StopAsync(input, run, BudgetPart.Tokens, input.TaskId) ??
+        (tools ? await StopAsync(input, run, BudgetPart.ToolCalls, input.TaskId) : null);
+
     /// <summary>Whether a run that used <paramref name="used"/>, its tasks as given, has its budget for <paramref name="part"/> spent.</summary>
     public static bool Spent(RunBudget budget, TokenUsage used, IEnumerable<TaskRecord> tasks, BudgetPart part) =>
         part == BudgetPart.Tokens ? budget.TokensSpent(used) : budget.ToolCallsSpent(RunBudget.CallsMade(tasks));

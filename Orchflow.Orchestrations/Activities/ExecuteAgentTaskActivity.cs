@@ -34,7 +34,9 @@ public sealed class ExecuteAgentTaskActivity(
         // The run with every answer and output this task depends on, wherever they were written: this process's copy when
         // it is at least the version the orchestration knows of, else as stored now (one point read when it holds a copy).
         // A copy can miss what an earlier execution of this activity wrote, unheard of: for a task without tools that
-        // costs at most a model call whose output is dropped when it is recorded.
+        // costs at most a model call whose output is dropped when it is recorded. It can also miss tokens other
+        // instances' tasks spent since, so its budget check may let this call through: one of the calls in flight a run
+        // may pass its budget by (docs/api.md, "Budgets").
         var run = await runs.GetReachedAsync(input.AccountId, input.RunId, input.Reached, CancellationToken.None)
                   ?? throw new InvalidOperationException($"Run {input.RunId} is not in the projection.");
         var task = TaskOf(run, input.TaskId);

@@ -40,6 +40,8 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         var definition = run.Definition;
         var agents = AgentCatalog.Resolve(definition.Agents);
         PlanResult planned;
+        // The plan's change, with the announcement first when it is still to be recorded.
+        Func<RunDecider, RunDecider> withStart = change => announce?.Then(change) ?? change;
         if (definition.Plan is { } given && input.Feedback is null)
         {
             // The client's own plan, validated when the run was started: no model is asked.
@@ -59,7 +61,7 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
             }
 
             planned = await call.AnswerAsync();
-            announce = call.StartRecorded ? null : announce;
+            withStart = call.WithStart;
         }
 
         log.LogInformation("Run {RunId} planned by {PlannedBy}: {TaskCount} tasks (review round {Round})",
@@ -67,8 +69,7 @@ public sealed class PlanRunActivity(IRunStore runs, IRunModelFactory models, Pla
         // Notes are keyed within the run: a later review round's notes sit beside the first round's instead of replacing them.
         var notes = input.Round == 0 ? planned.Events : planned.Events.Select(e => e with { Key = $"round{input.Round}-{e.Key}" }).ToList();
         var save = new PlanSave(input.Attempt, input.Round, planned.Plan, planned.Usage, notes, AwaitReview: definition.RequirePlanApproval);
-        RunDecider saving = (state, _) => RunTransitions.SavePlan(state, save);
-        var saved = await runs.ChangeAsync(input.AccountId, input.RunId, announce?.Then(saving) ?? saving, CancellationToken.None);
+        var saved = await runs.ChangeAsync(input.AccountId, input.RunId, withStart((state, _) => RunTransitions.SavePlan(state, save)), CancellationToken.None);
         return saved is { Refusal: null } ? Outline(saved.Run) : null;
     }
 

@@ -62,13 +62,14 @@ public sealed class Toolbox(
 
     public async Task<ReadyToolCall> ReadyAsync(string accountId, string tool, CancellationToken cancellationToken)
     {
-        // Read off the caller's thread: a tool loop starts this read just before the model's turn and the step's record,
-        // which should not wait while its storage request is signed and sent.
-        await Task.Yield();
         if (tool == FetchUrlTool.Name)
         {
             return Ready(tool, null, fetchUrl.CallAsync);
         }
+
+        // Read off the caller's thread: a tool loop starts this read just before the model's turn and the step's record,
+        // which should not wait while its storage request is signed and sent.
+        await Task.Yield();
 
         if (Split(tool) is not var (serverId, name))
         {

@@ -366,10 +366,7 @@ public sealed class AgentToolLoopTests
     [Test]
     public async Task RunAsync_ApprovedCallCutOffBeforeItsOutcomeWasRecorded_IsNotMadeAgainAndTheModelIsToldItIsUnknown()
     {
-        var (runs, toolbox) = Setup(approve: true);
-        await Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}""")));
-        await runs.AnswerAsync(AccountId, RunId, "T1", new HumanAnswer(true, null, null));
-        var callId = runs.Run(RunId).Tasks[0].ToolCalls.Single().CallId;
+        var (runs, toolbox, callId) = await ApprovedCallAsync();
         // As a worker that died between marking the call made and recording its outcome leaves it.
         await runs.ChangeAsync(AccountId, RunId, (run, _) => RunTransitions.DispatchToolCall(run, 0, "T1", callId), CancellationToken.None);
 
@@ -387,10 +384,7 @@ public sealed class AgentToolLoopTests
     [Test]
     public async Task RunAsync_ApprovedCallMarkedMadeByAnotherExecutionMeanwhile_IsNotMadeAgainAndTheModelIsToldItIsUnknown()
     {
-        var (runs, toolbox) = Setup(approve: true);
-        await Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}""")));
-        await runs.AnswerAsync(AccountId, RunId, "T1", new HumanAnswer(true, null, null));
-        var callId = runs.Run(RunId).Tasks[0].ToolCalls.Single().CallId;
+        var (runs, toolbox, callId) = await ApprovedCallAsync();
         // Another execution of the activity, on a copy this one never saw, marks the call made just before this one does.
         runs.OnChange = () =>
         {
@@ -505,6 +499,15 @@ public sealed class AgentToolLoopTests
             Assert.That(model.Offered[^1], Is.Zero, "the last turn is offered no tools");
             Assert.That(runs.Run(RunId).Tasks[0].Output, Is.EqualTo("Enough."));
         });
+    }
+
+    /// <summary>A task whose call to a tool a person approves waited for them, and was approved as asked.</summary>
+    static async Task<(InMemoryRunStore Runs, FakeToolbox Toolbox, string CallId)> ApprovedCallAsync()
+    {
+        var (runs, toolbox) = Setup(approve: true);
+        await Run(runs, toolbox, new ScriptedModel(runs, Ask("weather", """{"city":"Oslo"}""")));
+        await runs.AnswerAsync(AccountId, RunId, "T1", new HumanAnswer(true, null, null));
+        return (runs, toolbox, runs.Run(RunId).Tasks[0].ToolCalls.Single().CallId);
     }
 
     /// <summary>A run whose agent task T1 runs, offered the weather tool (approved by a person when <paramref name="approve"/>).</summary>
